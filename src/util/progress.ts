@@ -24,7 +24,7 @@ export interface Progress {
 const silent: Progress = { update() {}, increment() {}, stop() {} };
 
 export function createProgress(total: number, options: ProgressOptions): Progress {
-  const enabled = options.force === true || (process.stderr.isTTY === true && process.env.LLMTS_NO_PROGRESS !== '1');
+  const enabled = options.force === true || (process.stderr.isTTY === true && process.env['LLMTS_NO_PROGRESS'] !== '1');
   if (!enabled) return silent;
   const bar = new cliProgress.SingleBar(
     {

@@ -145,6 +145,8 @@ export interface Kernels {
   fill(out: DataArray, n: number, value: number): void;
   /** Materializes a strided view of `shape` into dense `out` (converting dtype if they differ). */
   copyStrided(src: StridedArray, shape: readonly number[], out: DataArray): void;
+  /** dst[i...] = src[i...] for every index of `shape`, both strided (slice assignment, cat, KV-cache appends). */
+  assign(dst: StridedArray, src: StridedArray, shape: readonly number[]): void;
 
   /** out[i] = f(x[i]) over n dense elements; `param` is the exponent of pow, the factor of scale, ... */
   unary(op: UnaryOp, x: FloatArray, out: FloatArray, n: number, param: number): void;

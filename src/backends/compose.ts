@@ -34,6 +34,7 @@ export function composeBackend(partial: PartialBackend): Backend {
     },
     fill: pick('fill'),
     copyStrided: pick('copyStrided'),
+    assign: pick('assign'),
     unary: pick('unary'),
     unaryGrad: pick('unaryGrad'),
     binary: pick('binary'),

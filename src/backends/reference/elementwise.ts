@@ -171,3 +171,15 @@ export function where(
 export function fill(out: DataArray, n: number, value: number): void {
   out.fill(value, 0, n);
 }
+
+export function assign(dst: StridedArray, src: StridedArray, shape: readonly number[]): void {
+  const out = dst.data;
+  const data = src.data;
+  const isBool = out instanceof Uint8Array;
+  const isInt = out instanceof Int32Array;
+  // dst is visited as a second operand so its offsets advance with its own strides
+  forEachStrided(shape, [src, dst], (_i, off) => {
+    const v = data[off[0]!]!;
+    out[off[1]!] = isBool ? (v !== 0 ? 1 : 0) : isInt ? Math.trunc(v) : v;
+  });
+}

@@ -5,7 +5,7 @@
 import type { Backend } from '../backend.ts';
 import { newArray } from '../../engine/dtype.ts';
 import { attention, attentionGrad } from './attention.ts';
-import { binary, compare, copyStrided, fill, unary, unaryGrad, where } from './elementwise.ts';
+import { assign, binary, compare, copyStrided, fill, unary, unaryGrad, where } from './elementwise.ts';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.ts';
 import { crossEntropy, crossEntropyGrad } from './loss.ts';
 import { matmul } from './matmul.ts';
@@ -21,6 +21,7 @@ export const referenceBackend: Backend = {
   supports: () => true,
   fill,
   copyStrided,
+  assign,
   unary,
   unaryGrad,
   binary,

@@ -118,10 +118,13 @@ export interface AttentionArgs<A extends FloatArray = FloatArray> {
 }
 
 export interface AttentionGradArgs<A extends FloatArray = FloatArray> extends AttentionArgs<A> {
-  readonly gradOut: A; // same layout as out
-  readonly gradQ: A; // layout qLayout, written
-  readonly gradK: A; // layout kLayout, written (summed over the query heads sharing a kv head)
-  readonly gradV: A; // layout vLayout, written
+  readonly gradOut: A; // layout outLayout
+  readonly gradQ: A; // layout gradQLayout, written
+  readonly gradK: A; // layout gradKLayout, written (summed over the query heads sharing a kv head)
+  readonly gradV: A; // layout gradVLayout, written
+  readonly gradQLayout: AttentionLayout;
+  readonly gradKLayout: AttentionLayout;
+  readonly gradVLayout: AttentionLayout;
 }
 
 export interface AdamWArgs {

@@ -66,14 +66,15 @@ export function attention(args: AttentionArgs): void {
 }
 
 export function attentionGrad(args: AttentionGradArgs): void {
-  const { q, k, v, out, lse, gradOut, gradQ, gradK, gradV, qLayout, kLayout, vLayout, outLayout } = args;
+  const { q, k, v, out, lse, gradOut, gradQ, gradK, gradV, qLayout, kLayout, outLayout } = args;
+  const { vLayout, gradQLayout, gradKLayout, gradVLayout } = args;
   const { batch, heads, kvHeads, tq, tk, headDim, scale } = args;
   // gradK / gradV are summed over query heads sharing a kv head: clear them first
   for (let b = 0; b < batch; b++) {
     for (let hk = 0; hk < kvHeads; hk++) {
       for (let s = 0; s < tk; s++) {
-        const kOff = b * kLayout.sB + hk * kLayout.sH + s * kLayout.sT;
-        const vOff = b * vLayout.sB + hk * vLayout.sH + s * vLayout.sT;
+        const kOff = b * gradKLayout.sB + hk * gradKLayout.sH + s * gradKLayout.sT;
+        const vOff = b * gradVLayout.sB + hk * gradVLayout.sH + s * gradVLayout.sT;
         for (let d = 0; d < headDim; d++) {
           gradK[kOff + d] = 0;
           gradV[vOff + d] = 0;
@@ -101,19 +102,22 @@ export function attentionGrad(args: AttentionGradArgs): void {
             if (p === 0) continue;
             const kOff = b * kLayout.sB + hk * kLayout.sH + s * kLayout.sT;
             const vOff = b * vLayout.sB + hk * vLayout.sH + s * vLayout.sT;
+            const gkOff = b * gradKLayout.sB + hk * gradKLayout.sH + s * gradKLayout.sT;
+            const gvOff = b * gradVLayout.sB + hk * gradVLayout.sH + s * gradVLayout.sT;
             let dp = 0;
             for (let d = 0; d < headDim; d++) {
               dp += gradOut[oOff + d]! * v[vOff + d]!;
-              gradV[vOff + d]! += p * gradOut[oOff + d]!;
+              gradV[gvOff + d]! += p * gradOut[oOff + d]!;
             }
             const ds = p * (dp - dsum) * scale;
             for (let d = 0; d < headDim; d++) {
               gq[d]! += ds * k[kOff + d]!;
-              gradK[kOff + d]! += ds * q[qOff + d]!;
+              gradK[gkOff + d]! += ds * q[qOff + d]!;
             }
           }
         }
-        for (let d = 0; d < headDim; d++) gradQ[qOff + d] = gq[d]!;
+        const gqOff = b * gradQLayout.sB + h * gradQLayout.sH + t * gradQLayout.sT;
+        for (let d = 0; d < headDim; d++) gradQ[gqOff + d] = gq[d]!;
       }
     }
   }

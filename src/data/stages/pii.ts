@@ -1,0 +1,158 @@
+/**
+ * PII redaction: emails and IPv4 addresses as datatrove's PIIFormatter does (same
+ * regexes, public IPs only by default, the same placeholder lists used round-robin,
+ * the counter reset per input shard so output is deterministic), plus IPv6 addresses
+ * and phone numbers (dolma's pattern, with a leading + country code allowed), which
+ * datatrove does not redact. Placeholders for those are reserved documentation
+ * values (RFC 3849 IPv6, the fictional 555-01xx range). mode "tag" writes dolma-style
+ * |||EMAIL_ADDRESS||| markers instead.
+ */
+import type { Stage } from './stage.ts';
+
+export interface PiiOptions {
+  remove_emails: boolean;
+  remove_ips: boolean;
+  remove_ipv6: boolean;
+  remove_phones: boolean;
+  only_remove_public_ips: boolean;
+  mode: 'placeholder' | 'tag';
+  email_replacement: string[];
+  ip_replacement: string[];
+  ipv6_replacement: string[];
+  phone_replacement: string[];
+}
+
+export const PII_DEFAULTS: PiiOptions = {
+  remove_emails: true,
+  remove_ips: true,
+  remove_ipv6: true,
+  remove_phones: true,
+  only_remove_public_ips: true,
+  mode: 'placeholder',
+  email_replacement: ['email@example.com', 'firstname.lastname@example.org'],
+  ip_replacement: ['22.214.171.124', '126.96.36.199', '188.8.131.52', '184.108.40.206', '220.127.116.11', '18.104.22.168'],
+  ipv6_replacement: ['2001:db8::1', '2001:db8::2'],
+  phone_replacement: ['(555) 555-0100', '(555) 555-0199'],
+};
+
+// datatrove's email pattern, made case-insensitive (its lowercase-only class misses "John.Doe@Example.com")
+const EMAIL_RE =
+  /\b[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?|\[(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?|[a-z0-9-]*[a-z0-9]:)\])/gi;
+const IPV4_RE = /(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)/g;
+// candidate IPv6 tokens; validated by parseIPv6 below
+const IPV6_RE = /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/gi;
+// dolma's phone pattern (\s+ prefix kept out of the match), optionally with +CC
+const PHONE_RE = /(?<=^|\s)(?:\+\d{1,3}[-. ]?)?\(?(\d{3})\)?[-. ]*(\d{3})[-. ]?(\d{4})(?!\d)/g;
+
+/** Python ipaddress.ip_address(x).is_global for IPv4 (IANA special-purpose registry). */
+export function isGlobalIPv4(ip: string): boolean {
+  const p = ip.split('.').map(Number);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return false;
+  const [a, b, c] = p as [number, number, number, number];
+  if (a === 0 || a === 10 || a === 127) return false;
+  if (a === 100 && b >= 64 && b <= 127) return false; // shared address space
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b >= 16 && b <= 31) return false;
+  if (a === 192 && b === 0 && (c === 0 || c === 2)) return false;
+  if (a === 192 && b === 168) return false;
+  if (a === 198 && (b === 18 || b === 19)) return false;
+  if (a === 198 && b === 51 && c === 100) return false;
+  if (a === 203 && b === 0 && c === 113) return false;
+  if (a >= 240) return false; // reserved + broadcast
+  return true;
+}
+
+/** Parses an IPv6 address into 8 groups, or null. */
+export function parseIPv6(s: string): number[] | null {
+  let tail4: number[] = [];
+  let str = s;
+  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(s);
+  if (v4) {
+    const parts = (v4[1] as string).split('.').map(Number);
+    if (parts.some((x) => x > 255)) return null;
+    tail4 = [((parts[0] as number) << 8) | (parts[1] as number), ((parts[2] as number) << 8) | (parts[3] as number)];
+    str = s.slice(0, s.length - (v4[1] as string).length) + (s.endsWith('::' + v4[1]) ? '' : '0');
+    if (str.endsWith(':0')) str = str.slice(0, -2);
+  }
+  const halves = str.split('::');
+  if (halves.length > 2) return null;
+  const parse = (h: string): number[] | null => {
+    if (h === '') return [];
+    const out: number[] = [];
+    for (const g of h.split(':')) {
+      if (!/^[0-9a-f]{1,4}$/i.test(g)) return null;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const left = parse(halves[0] as string);
+  const right = halves.length === 2 ? parse(halves[1] as string) : [];
+  if (left === null || right === null) return null;
+  const have = left.length + right.length + tail4.length;
+  if (halves.length === 1) return have === 8 ? [...left, ...tail4] : null;
+  if (have > 7) return null;
+  return [...left, ...new Array<number>(8 - have).fill(0), ...right, ...tail4];
+}
+
+/** Python's is_global for IPv6: global unicast (2000::/3) minus documentation/ULA-like ranges. */
+export function isGlobalIPv6(groups: readonly number[]): boolean {
+  const g0 = groups[0] as number;
+  if ((g0 & 0xe000) !== 0x2000) return false;
+  if (g0 === 0x2001 && (groups[1] as number) === 0x0db8) return false; // documentation
+  if (g0 === 0x2001 && (groups[1] as number) < 0x0200) return false; // IETF protocol assignments
+  return true;
+}
+
+export function pii(opts: Partial<PiiOptions> = {}): Stage {
+  const o: PiiOptions = { ...PII_DEFAULTS, ...opts };
+  const tag = o.mode === 'tag';
+  const rr = { email: 0, ip: 0, ipv6: 0, phone: 0 };
+  const pick = (kind: keyof typeof rr, list: readonly string[], tagText: string): string => {
+    if (tag) return tagText;
+    const r = list[rr[kind] % list.length] as string;
+    rr[kind]++;
+    return r;
+  };
+  return {
+    name: 'pii',
+    startShard() {
+      rr.email = rr.ip = rr.ipv6 = rr.phone = 0;
+    },
+    apply(doc, count) {
+      let t = doc.text;
+      if (o.remove_emails && t.includes('@')) {
+        t = t.replace(EMAIL_RE, () => {
+          count('emails');
+          return pick('email', o.email_replacement, '|||EMAIL_ADDRESS|||');
+        });
+      }
+      if (o.remove_ips && t.includes('.')) {
+        t = t.replace(IPV4_RE, (m) => {
+          if (o.only_remove_public_ips && !isGlobalIPv4(m)) return m;
+          count('ipv4');
+          return pick('ip', o.ip_replacement, '|||IP_ADDRESS|||');
+        });
+      }
+      if (o.remove_ipv6 && t.includes(':')) {
+        t = t.replace(IPV6_RE, (m) => {
+          const g = parseIPv6(m);
+          if (g === null) return m;
+          if (o.only_remove_public_ips && !isGlobalIPv6(g)) return m;
+          count('ipv6');
+          return pick('ipv6', o.ipv6_replacement, '|||IP_ADDRESS|||');
+        });
+      }
+      if (o.remove_phones) {
+        t = t.replace(PHONE_RE, () => {
+          count('phones');
+          return pick('phone', o.phone_replacement, '|||PHONE_NUMBER|||');
+        });
+      }
+      if (t !== doc.text) {
+        count('documents_redacted');
+        doc.text = t;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Sentence splitting for C4's min_num_sentences. datatrove uses NLTK's punkt model;
+ * this is a rule-based approximation: a sentence ends at a run of terminal punctuation
+ * (optionally followed by closing quotes/brackets) followed by whitespace and a
+ * character that can start a sentence, unless the word before the period is a known
+ * abbreviation or a single-letter initial.
+ */
+
+const ABBREVIATIONS = new Set([
+  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'vs', 'etc', 'e.g', 'i.e', 'inc', 'ltd', 'co', 'corp',
+  'no', 'fig', 'figs', 'u.s', 'u.k', 'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct',
+  'nov', 'dec', 'gen', 'gov', 'sen', 'rep', 'rev', 'mt', 'approx', 'dept', 'est', 'vol', 'pp', 'al', 'cf',
+]);
+
+// terminal run, closers, whitespace, then what follows
+const BOUNDARY_RE = /([.!?…]+|[。！？])(["'”’)\]]*)(\s+|$)/gu;
+
+/** Splits text into sentences (trimmed, non-empty). */
+export function splitIntoSentences(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  BOUNDARY_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = BOUNDARY_RE.exec(text)) !== null) {
+    const punct = m[1] as string;
+    const end = m.index + punct.length + (m[2] as string).length;
+    const next = text.charAt(m.index + m[0].length);
+    if (m.index + m[0].length < text.length && punct === '.') {
+      // an abbreviation or initial before the period does not end a sentence
+      const before = text.slice(start, m.index);
+      const lastWord = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? '';
+      if (ABBREVIATIONS.has(lastWord) || /^\p{L}$/u.test(lastWord)) continue;
+      // a lowercase continuation is not a new sentence
+      if (/\p{Ll}/u.test(next)) continue;
+    }
+    const s = text.slice(start, end).trim();
+    if (s.length > 0) out.push(s);
+    start = m.index + m[0].length;
+    if (m[0].length === 0) BOUNDARY_RE.lastIndex++;
+  }
+  const tail = text.slice(start).trim();
+  if (tail.length > 0) out.push(tail);
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * Reverse-mode differentiation: a topological sort of the graph behind `root`, then each
+ * node's backward rule in reverse order. Leaves accumulate into .grad across calls (as in
+ * PyTorch; zero them between steps).
+ */
+import type { Tensor } from '../tensor.ts';
+import { AutogradError, ShapeError } from '../../errors.ts';
+import { noGrad } from '../grad-mode.ts';
+import { shapesEqual } from '../shape.ts';
+import { accumulateGrad, onesLike } from '../ops/index.ts';
+
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new AutogradError('backward: the tensor does not require grad (no input of its graph has requiresGrad = true)');
+  }
+  if (gradient === undefined && root.size !== 1) {
+    throw new AutogradError(
+      `backward: the output has shape [${root.shape.join(', ')}]; backward() without a gradient needs a single-element output (pass a gradient of the same shape)`,
+    );
+  }
+  if (gradient !== undefined && !shapesEqual(gradient.shape, root.shape)) {
+    throw new ShapeError('backward', 'the gradient must have the shape of the output', [gradient.shape, root.shape]);
+  }
+  noGrad(() => {
+    const order = topologicalOrder(root);
+    const grads = new Map<Tensor, Tensor>();
+    grads.set(root, gradient ?? onesLike(root));
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t); // free it early
+      if (t.gradFn === null || t.retainsGrad) {
+        if (t.requiresGrad) accumulateGrad(t, g);
+      }
+      if (t.gradFn === null) continue;
+      const inputGrads = t.gradFn.backward(g);
+      const inputs = t.gradFn.inputs;
+      for (let j = 0; j < inputs.length; j++) {
+        const input = inputs[j]!;
+        const ig = inputGrads[j];
+        if (ig === null || ig === undefined || !input.requiresGrad) continue;
+        if (!shapesEqual(ig.shape, input.shape)) {
+          throw new AutogradError(
+            `backward of ${t.gradFn.name}: gradient shape [${ig.shape.join(', ')}] does not match input shape [${input.shape.join(', ')}] (a bug in that op's backward rule)`,
+          );
+        }
+        const prev = grads.get(input);
+        grads.set(input, prev === undefined ? ig : prev.add(ig));
+      }
+    }
+  });
+}
+
+/** Tensors reachable from root through gradFn inputs, each after all tensors it depends on. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // iterative DFS: deep graphs (long sequences of ops) must not overflow the JS stack
+  const stack: { t: Tensor; next: number }[] = [{ t: root, next: 0 }];
+  visited.add(root);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const inputs = frame.t.gradFn?.inputs ?? [];
+    if (frame.next < inputs.length) {
+      const child = inputs[frame.next++]!;
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push({ t: child, next: 0 });
+      }
+    } else {
+      order.push(frame.t);
+      stack.pop();
+    }
+  }
+  return order;
+}

@@ -1,0 +1,248 @@
+/**
+ * Storage and memory scopes.
+ *
+ * Every tensor views a Storage (one typed array). Outside any scope, storages are ordinary
+ * garbage-collected arrays. Inside `tidy(fn)`, every storage allocated is recorded; when fn
+ * returns, the storages not reachable from its result (or kept with `keep`) go back to a
+ * per-backend pool of arrays keyed by dtype and length, and the next step reuses them. On
+ * this machine first-touching fresh memory costs 12-25 us per 4 KiB page, so a training
+ * step that reuses last step's buffers is much faster than one that allocates new ones.
+ *
+ * A released storage's array is detached from it: touching a tensor after its scope ended
+ * raises DisposedError instead of reading memory that another tensor now owns.
+ */
+import type { Backend } from '../backends/backend.ts';
+import type { DataArray, DType } from './dtype.ts';
+import { itemSize } from './dtype.ts';
+import { DisposedError } from '../errors.ts';
+
+export class Storage {
+  private array: DataArray | null;
+  readonly dtype: DType;
+  readonly length: number;
+  readonly backend: Backend;
+
+  constructor(backend: Backend, dtype: DType, array: DataArray) {
+    this.backend = backend;
+    this.dtype = dtype;
+    this.array = array;
+    this.length = array.length;
+  }
+
+  get data(): DataArray {
+    if (this.array === null) throw new DisposedError('tensor');
+    return this.array;
+  }
+
+  get disposed(): boolean {
+    return this.array === null;
+  }
+
+  /** Detaches the array (the storage becomes unusable) and returns it. */
+  detachArray(): DataArray | null {
+    const a = this.array;
+    this.array = null;
+    return a;
+  }
+}
+
+/** Arrays returned by ended scopes, ready for reuse; bounded so a change of shapes cannot grow it forever. */
+class ArrayPool {
+  private readonly free = new Map<string, DataArray[]>();
+  private bytes = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  take(dtype: DType, length: number): DataArray | undefined {
+    const list = this.free.get(`${dtype}:${length}`);
+    const a = list?.pop();
+    if (a !== undefined) this.bytes -= a.byteLength;
+    return a;
+  }
+
+  put(dtype: DType, array: DataArray): void {
+    if (this.bytes + array.byteLength > this.maxBytes) return; // let the GC have it
+    const key = `${dtype}:${array.length}`;
+    let list = this.free.get(key);
+    if (list === undefined) {
+      list = [];
+      this.free.set(key, list);
+    }
+    list.push(array);
+    this.bytes += array.byteLength;
+  }
+
+  get pooledBytes(): number {
+    return this.bytes;
+  }
+
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+  }
+}
+
+interface Scope {
+  readonly storages: Storage[];
+}
+
+const pools = new Map<Backend, ArrayPool>();
+const scopes: Scope[] = [];
+let maxPoolBytes = 4 * 1024 * 1024 * 1024;
+const stats = { allocations: 0, reused: 0, released: 0, liveScoped: 0 };
+
+function poolFor(backend: Backend): ArrayPool {
+  let pool = pools.get(backend);
+  if (pool === undefined) {
+    pool = new ArrayPool(maxPoolBytes);
+    pools.set(backend, pool);
+  }
+  return pool;
+}
+
+/**
+ * Allocates a storage. `zero` says whether the caller needs zeros (kernels that write every
+ * element do not), which matters for reused arrays.
+ */
+export function allocStorage(backend: Backend, dtype: DType, length: number, zero: boolean): Storage {
+  const scope = scopes[scopes.length - 1];
+  let array: DataArray | undefined;
+  if (scope !== undefined) {
+    array = poolFor(backend).take(dtype, length);
+    if (array !== undefined) {
+      stats.reused++;
+      if (zero) array.fill(0);
+    }
+  }
+  if (array === undefined) {
+    array = backend.alloc(dtype, length);
+    stats.allocations++;
+  }
+  const storage = new Storage(backend, dtype, array);
+  if (scope !== undefined) {
+    scope.storages.push(storage);
+    stats.liveScoped++;
+  }
+  return storage;
+}
+
+/** Anything holding storages that a scope's result may contain. */
+interface HasStorage {
+  readonly storage: Storage;
+}
+
+function collect(value: unknown, into: Set<Storage>, depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 4) return;
+  if ((value as Partial<HasStorage>).storage instanceof Storage) {
+    into.add((value as HasStorage).storage);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, into, depth + 1);
+    return;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype || value instanceof Map) {
+    const values = value instanceof Map ? [...value.values()] : Object.values(value);
+    for (const v of values) collect(v, into, depth + 1);
+  }
+}
+
+/**
+ * Runs fn in a memory scope. Storages allocated inside and not reachable from the result
+ * (tensors, or arrays / plain objects / Maps of them, a few levels deep) are released to the
+ * pool when fn returns or throws; reachable ones move to the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Scope = { storages: [] };
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    scopes.pop();
+    release(scope.storages, new Set());
+    throw err;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    throw new TypeError('tidy(fn): fn must be synchronous (use tidyAsync for async work)');
+  }
+  const survivors = new Set<Storage>();
+  collect(result, survivors, 0);
+  release(scope.storages, survivors);
+  return result;
+}
+
+function release(storages: Storage[], survivors: Set<Storage>): void {
+  const parent = scopes[scopes.length - 1];
+  for (const s of storages) {
+    if (s.disposed) {
+      stats.liveScoped--;
+      continue;
+    }
+    if (survivors.has(s)) {
+      if (parent !== undefined) parent.storages.push(s);
+      else stats.liveScoped--;
+      continue;
+    }
+    const array = s.detachArray();
+    stats.liveScoped--;
+    stats.released++;
+    if (array !== null) poolFor(s.backend).put(s.dtype, array);
+  }
+}
+
+/** Removes a tensor's storage from every scope: it lives until garbage-collected. */
+export function keep<T extends HasStorage>(tensor: T): T {
+  for (const scope of scopes) {
+    const i = scope.storages.indexOf(tensor.storage);
+    if (i >= 0) {
+      scope.storages.splice(i, 1);
+      stats.liveScoped--;
+    }
+  }
+  return tensor;
+}
+
+/** Runs fn outside every scope: what it allocates is not tracked (parameters, optimizer state, gradients). */
+export function untracked<T>(fn: () => T): T {
+  const saved = scopes.splice(0, scopes.length);
+  try {
+    return fn();
+  } finally {
+    scopes.push(...saved);
+  }
+}
+
+export function inScope(): boolean {
+  return scopes.length > 0;
+}
+
+export interface MemoryStats {
+  /** Arrays created by a backend's alloc since start (not reused from the pool). */
+  readonly allocations: number;
+  /** Allocations served from the pool. */
+  readonly reused: number;
+  /** Storages returned to the pool by ended scopes. */
+  readonly released: number;
+  /** Storages currently owned by an open scope. */
+  readonly liveScoped: number;
+  /** Bytes held by the pools. */
+  readonly pooledBytes: number;
+}
+
+export function memoryStats(): MemoryStats {
+  let pooledBytes = 0;
+  for (const p of pools.values()) pooledBytes += p.pooledBytes;
+  return { ...stats, pooledBytes };
+}
+
+/** Drops every pooled array and sets the pool bound (bytes per backend). */
+export function resetPools(maxBytes = maxPoolBytes): void {
+  maxPoolBytes = maxBytes;
+  for (const p of pools.values()) p.clear();
+  pools.clear();
+}
+
+export function storageBytes(s: Storage): number {
+  return s.length * itemSize(s.dtype);
+}

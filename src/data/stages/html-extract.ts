@@ -108,7 +108,7 @@ export function extractHtml(html: string, opts: Partial<HtmlExtractOptions> = {}
         }
         if (skipDepth > 0) return;
         if (PARA_TAGS.has(name)) emit('\n\n');
-        else if (LINE_TAGS.has(name)) emit('\n');
+        else if (LINE_TAGS.has(name) && name !== 'br') emit('\n'); // a void <br> broke the line on open
         if (top.main) mainDepth--;
         if (top.pre) preDepth--;
       },

@@ -1,0 +1,34 @@
+/**
+ * Min-p (HF MinPLogitsWarper, after temperature/top-k/top-p): remove tokens with
+ * p < min_p * p_max (strict, so ties with the threshold stay), then restore the
+ * min_tokens_to_keep most probable ones.
+ */
+import { checkScores, type LogitsProcessor } from '../processor.ts';
+import { argsort, row, softmax } from '../math.ts';
+import { requireInRange, requireInt } from '../validate.ts';
+
+export class MinPWarper implements LogitsProcessor {
+  readonly name = 'min_p';
+  readonly minP: number;
+  readonly minTokensToKeep: number;
+  constructor(minP: number, minTokensToKeep = 1) {
+    this.minP = requireInRange('min_p', minP, 0, 1, 'none');
+    this.minTokensToKeep = requireInt('min_tokens_to_keep', minTokensToKeep, 1);
+  }
+
+  process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
+    const rows = checkScores(this.name, ids, scores, vocabSize);
+    for (let b = 0; b < rows; b++) {
+      const r = row(scores, b, vocabSize);
+      const p = softmax(r);
+      let pMax = 0;
+      for (let v = 0; v < vocabSize; v++) if (p[v]! > pMax) pMax = p[v]!;
+      const threshold = this.minP * pMax;
+      const order = argsort(r, true);
+      for (let i = this.minTokensToKeep; i < vocabSize; i++) {
+        const t = order[i]!;
+        if (p[t]! < threshold) r[t] = -Infinity;
+      }
+    }
+  }
+}

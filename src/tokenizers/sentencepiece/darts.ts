@@ -1,0 +1,73 @@
+/**
+ * A reader for Darts-clone double-array tries, the format of SentencePiece's precompiled
+ * charsmap (and of HF's `Precompiled` normalizer, which stores the same bytes).
+ *
+ * Each unit is a little-endian uint32:
+ *   bit 8        has_leaf: a key ends here; the value sits in unit[offset ^ 0]
+ *   bit 9        offset scale (offset << 8 when set)
+ *   bits 10..31  offset to the children block (XOR addressing: child = pos ^ offset ^ label)
+ *   bits 0..7    label of the edge leading to this unit; bit 31 set on value units
+ *   value unit   bits 0..30 hold the value
+ *
+ * Files are untrusted: every index is bounds-checked and an out-of-range jump simply ends the
+ * search (no match), so a hostile trie can neither crash nor loop (a search walks at most one
+ * unit per key byte).
+ */
+
+export interface PrefixMatch {
+  /** Length of the longest key that is a prefix of the input, in bytes (0 = none). */
+  length: number;
+  /** Its value. */
+  value: number;
+}
+
+export class DoubleArray {
+  constructor(readonly units: Uint32Array) {}
+
+  /** Builds from the raw little-endian bytes (length must be a multiple of 4). */
+  static fromBytes(bytes: Uint8Array): DoubleArray {
+    const n = bytes.byteLength >>> 2;
+    const units = new Uint32Array(n);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, n * 4);
+    for (let i = 0; i < n; i++) units[i] = view.getUint32(i * 4, true);
+    return new DoubleArray(units);
+  }
+
+  /**
+   * The longest key that is a prefix of `key[start, end)`: SentencePiece's commonPrefixSearch
+   * keeping the longest of the first 32 results (it stores no more). Writes into `out`.
+   */
+  longestPrefix(key: Uint8Array, start: number, end: number, out: PrefixMatch): PrefixMatch {
+    out.length = 0;
+    out.value = 0;
+    const units = this.units;
+    const size = units.length;
+    if (size === 0) return out;
+    let unit = units[0]!;
+    let pos = offsetOf(unit); // root: pos 0 ^ offset
+    let found = 0;
+    for (let i = start; i < end; i++) {
+      const label = key[i]!;
+      pos ^= label;
+      if (pos >= size) return out;
+      unit = units[pos]!;
+      // label(): unit & ((1 << 31) | 0xff) must equal the byte
+      if ((unit & 0x800000ff) >>> 0 !== label) return out;
+      pos ^= offsetOf(unit);
+      if ((unit >>> 8) & 1) {
+        if (pos >= size) return out;
+        if (found++ < MAX_RESULTS) {
+          out.length = i - start + 1;
+          out.value = units[pos]! & 0x7fffffff;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+const MAX_RESULTS = 32;
+
+function offsetOf(unit: number): number {
+  return ((unit >>> 10) << ((unit & (1 << 9)) >>> 6)) >>> 0;
+}

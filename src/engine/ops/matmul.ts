@@ -120,7 +120,8 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   assertSameDType('matmul', aIn, bIn);
   sameBackend('matmul', aIn, bIn);
   if (aIn.ndim === 0 || bIn.ndim === 0) throw new ShapeError('matmul', 'both operands need at least one dimension', [aIn.shape, bIn.shape]);
-  if (aIn.ndim === 1) return squeeze(matmul(unsqueeze(aIn, 0), bIn), -2);
+  // 1-D @ 1-D: [1, k] @ [k] is [1]; drop that dim too, giving a 0-d result as torch does
+  if (aIn.ndim === 1) return squeeze(matmul(unsqueeze(aIn, 0), bIn), bIn.ndim === 1 ? 0 : -2);
   if (bIn.ndim === 1) return squeeze(matmul(aIn, unsqueeze(bIn, -1)), -1);
   const a = aIn;
   const b = bIn;

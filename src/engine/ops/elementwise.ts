@@ -117,7 +117,8 @@ function binaryGradA(op: BinaryOp, g: Tensor, a: Tensor, b: Tensor, out: Tensor)
     case 'sub': return g;
     case 'mul': return mul(g, b);
     case 'div': return div(g, b);
-    case 'pow': return mul(g, mul(b, pow(a, sub(b, 1))));
+    // 0 where b == 0, as torch (else 0^0 would give 0 * inf = NaN)
+    case 'pow': return mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1)))));
     case 'maximum': return mul(g, tieWeights(a, b, out, 'gt'));
     case 'minimum': return mul(g, tieWeights(a, b, out, 'lt'));
   }
@@ -129,7 +130,11 @@ function binaryGradB(op: BinaryOp, g: Tensor, a: Tensor, b: Tensor, out: Tensor)
     case 'sub': return neg(g);
     case 'mul': return mul(g, a);
     case 'div': return neg(div(mul(g, out), b));
-    case 'pow': return mul(g, mul(out, log(a)));
+    case 'pow': {
+      // a^b log a, but 0 where a == 0 and b >= 0, as torch (else 0 * -inf = NaN)
+      const t = mul(out, log(a));
+      return mul(g, where(eq(a, 0), where(ge(b, 0), 0, t), t));
+    }
     case 'maximum': return mul(g, tieWeights(b, a, out, 'gt'));
     case 'minimum': return mul(g, tieWeights(b, a, out, 'lt'));
   }
@@ -220,7 +225,8 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
   assertFloat('clamp', x);
   let out = x;
   if (min !== null) out = where(lt(x, min), scalar(min, { dtype: x.dtype, backend: x.backend }), out);
-  if (max !== null) out = where(gt(x, max), scalar(max, { dtype: x.dtype, backend: x.backend }), out);
+  // compares the min-clamped value, so min > max gives max everywhere (torch's min(max(x, min), max))
+  if (max !== null) out = where(gt(out, max), scalar(max, { dtype: x.dtype, backend: x.backend }), out);
   return out;
 }
 

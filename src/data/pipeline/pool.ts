@@ -1,0 +1,80 @@
+/**
+ * Runs tasks across worker threads (one per core by default), or inline when
+ * workers = 0. Results are delivered as tasks finish; the first failure (an error in
+ * a task, or a worker that dies) stops the pool and is rethrown with the shard named,
+ * after the other workers have been terminated. Finished tasks keep their outputs.
+ */
+import { Worker } from 'node:worker_threads';
+import { IOError, LlmtsError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
+import type { InputShard } from '../readers/plan.ts';
+import { runTask } from './task.ts';
+import type { ProgressFn, ShardResult, TaskContext } from './task.ts';
+import type { FromWorker, ToWorker } from './worker.ts';
+
+export interface PoolTask {
+  segment: number;
+  shard: InputShard;
+}
+
+export async function runPool(
+  ctx: TaskContext,
+  tasks: readonly PoolTask[],
+  workers: number,
+  onResult: (r: ShardResult) => void,
+  progress?: ProgressFn,
+): Promise<void> {
+  if (tasks.length === 0) return;
+  if (workers === 0) {
+    for (const t of tasks) onResult(await runTask({ ...ctx, inWorker: false }, t.segment, t.shard, progress));
+    return;
+  }
+  const n = Math.min(workers, tasks.length);
+  const queue = [...tasks];
+  const pool: Worker[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let running = 0;
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      for (const w of pool) void w.terminate();
+      reject(err);
+    };
+    const next = (w: Worker, current: { task: PoolTask | null }): void => {
+      const t = queue.shift();
+      if (t === undefined) {
+        current.task = null;
+        w.postMessage({ type: 'stop' } satisfies ToWorker);
+        if (--running === 0 && !failed) resolve();
+        return;
+      }
+      current.task = t;
+      w.postMessage({ type: 'task', segment: t.segment, shard: t.shard } satisfies ToWorker);
+    };
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...ctx, inWorker: true } });
+      pool.push(w);
+      running++;
+      const current: { task: PoolTask | null } = { task: null };
+      w.on('message', (m: FromWorker) => {
+        if (failed) return;
+        if (m.type === 'progress') progress?.(m.docs, m.bytes);
+        else if (m.type === 'done') {
+          onResult(m.result);
+          next(w, current);
+        } else {
+          const where = current.task ? ` (segment ${current.task.segment}, shard ${current.task.shard.name}: ${current.task.shard.file})` : '';
+          fail(m.code !== null ? new LlmtsError(m.code as ErrorCode, `${m.message}${where}`) : new Error(`${m.message}${where}`));
+        }
+      });
+      w.on('error', (e) => fail(e));
+      w.on('exit', (code) => {
+        if (failed || current.task === null) return;
+        const t = current.task;
+        fail(new IOError(t.shard.file, `worker exited with code ${code} while processing segment ${t.segment}, shard ${t.shard.name}; finished shards are kept, re-run to resume`));
+      });
+      next(w, current);
+    }
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * Multi-head attention (notes section 6): single-head (nHead = 1), multi-head, multi-query
+ * (nKvHead = 1) and grouped-query (1 < nKvHead < nHead), with causal and padding masks,
+ * RoPE applied to queries and keys after projection (never values), ALiBi through the
+ * additive mask, and a KV cache. One fused projection produces q, k and v:
+ * c_attn: C -> (H + 2·Hkv)·D, rows [q | k | v]; checkpoint importers split or join it.
+ *
+ * B batch, T query positions, S key positions, C model width, H query heads, Hkv key/value
+ * heads, D head size.
+ */
+import type { Generator } from '../engine/random.ts';
+import type { FloatDType } from '../engine/dtype.ts';
+import type { Tensor } from '../engine/tensor.ts';
+import { keep } from '../engine/memory.ts';
+import { scaledDotProductAttention } from '../engine/ops/attention.ts';
+import { matmul } from '../engine/ops/matmul.ts';
+import { softmax } from '../engine/ops/softmax.ts';
+import { add, mul } from '../engine/ops/elementwise.ts';
+import { dropout } from '../engine/ops/dropout.ts';
+import { expand, reshape, slice, transpose, view } from '../engine/ops/movement.ts';
+import { triangularMask } from './masks.ts';
+import { ConfigError } from '../errors.ts';
+import { Linear } from './layers.ts';
+import { Module } from './module.ts';
+import type { InitContext } from './init.ts';
+import type { LayerKVCache } from './kv-cache.ts';
+import type { RopeStyle } from './positional.ts';
+import { applyRope } from './positional.ts';
+
+export interface AttentionConfig {
+  nEmbd: number;
+  nHead: number;
+  /** Key/value heads: nHead (MHA, default), 1 (MQA) or a divisor of nHead (GQA). */
+  nKvHead?: number;
+  /** Head size; default nEmbd / nHead. */
+  headDim?: number;
+  bias: boolean;
+  attnDropout: number;
+  residDropout: number;
+  ropeStyle?: RopeStyle;
+  /** Init std of the projections (0.02) and of the output projection (scaled for depth). */
+  initStd: number;
+  projInitStd: number;
+}
+
+/** Per-forward inputs shared by every layer. */
+export interface AttentionInputs {
+  causal: boolean;
+  /** Additive float mask broadcastable to [B, H, T, S] (padding, packing, ALiBi), or null. */
+  mask: Tensor | null;
+  /** RoPE cos/sin tables [B, 1, T, rotaryDim], or null for no rotary positions. */
+  rope: { cos: Tensor; sin: Tensor } | null;
+  cache: LayerKVCache | null;
+  /** Keep each layer's attention probabilities [B, H, T, S] in `lastAttention` (slower, unfused path). */
+  capture?: boolean;
+}
+
+export function validateAttentionConfig(c: AttentionConfig): void {
+  const hkv = c.nKvHead ?? c.nHead;
+  if (!Number.isInteger(c.nHead) || c.nHead <= 0) throw new ConfigError('n_head', `must be a positive integer, got ${c.nHead}`);
+  if (c.headDim === undefined && c.nEmbd % c.nHead !== 0) {
+    throw new ConfigError('n_embd', `${c.nEmbd} is not divisible by n_head ${c.nHead}`);
+  }
+  if (!Number.isInteger(hkv) || hkv <= 0 || c.nHead % hkv !== 0) {
+    throw new ConfigError('n_kv_head', `must divide n_head ${c.nHead}, got ${hkv}`);
+  }
+}
+
+export class SelfAttention extends Module {
+  readonly c_attn: Linear;
+  readonly c_proj: Linear;
+  readonly nHead: number;
+  readonly nKvHead: number;
+  readonly headDim: number;
+  /** The last forward's attention probabilities when captured (a kept tensor), else null. */
+  lastAttention: Tensor | null = null;
+
+  constructor(readonly config: AttentionConfig, ctx: InitContext, private readonly generator: Generator) {
+    super();
+    validateAttentionConfig(config);
+    this.nHead = config.nHead;
+    this.nKvHead = config.nKvHead ?? config.nHead;
+    this.headDim = config.headDim ?? config.nEmbd / config.nHead;
+    const qkv = (this.nHead + 2 * this.nKvHead) * this.headDim;
+    this.c_attn = new Linear(config.nEmbd, qkv, ctx, { bias: config.bias, std: config.initStd });
+    this.c_proj = new Linear(this.nHead * this.headDim, config.nEmbd, ctx, { bias: config.bias, std: config.projInitStd });
+  }
+
+  forward(x: Tensor, inputs: AttentionInputs): Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const { nHead: H, nKvHead: Hkv, headDim: D } = this;
+    const qkv = this.c_attn.forward(x); // [B, T, (H + 2Hkv)·D]
+    const heads = (start: number, n: number): Tensor =>
+      transpose(view(slice(qkv, -1, start * D, (start + n) * D), [B, T, n, D]), 1, 2); // [B, n, T, D]
+    let q = heads(0, H);
+    let k = heads(H, Hkv);
+    let v = heads(H + Hkv, Hkv);
+    if (inputs.rope !== null) {
+      q = applyRope(q, inputs.rope, this.config.ropeStyle);
+      k = applyRope(k, inputs.rope, this.config.ropeStyle);
+    }
+    if (inputs.cache !== null) ({ k, v } = inputs.cache.append(k, v)); // [B, Hkv, S, D]
+    const y = this.attend(q, k, v, inputs); // [B, H, T, D]
+    const merged = reshape(transpose(y, 1, 2), [B, T, H * D]); // free: y is stored as [B, T, H, D]
+    return dropout(this.c_proj.forward(merged), this.config.residDropout, this.generator, this.training);
+  }
+
+  /** softmax(q·kᵀ/√D + mask)·v, fused unless attention dropout or capture needs the probabilities. */
+  attend(q: Tensor, k: Tensor, v: Tensor, inputs: AttentionInputs): Tensor {
+    const attnDropout = this.training ? this.config.attnDropout : 0;
+    if (attnDropout === 0 && !inputs.capture) {
+      this.lastAttention = null;
+      return scaledDotProductAttention(q, k, v, { causal: inputs.causal, mask: inputs.mask });
+    }
+    const [B, H, T, D] = q.shape as [number, number, number, number];
+    const S = k.shape[2]!;
+    const g = H / k.shape[1]!;
+    // repeat each kv head g times (repeat_kv): [B, Hkv, S, D] -> [B, H, S, D]
+    const rep = (t: Tensor): Tensor => (g === 1 ? t : reshape(expand(t.unsqueeze(2), [B, t.shape[1]!, g, S, D]), [B, H, S, D]));
+    let scores = mul(matmul(q, transpose(rep(k), -2, -1)), 1 / Math.sqrt(D)); // [B, H, T, S]
+    if (inputs.causal) scores = add(scores, triangularMask(T, S, q.dtype as FloatDType, q.backend));
+    if (inputs.mask !== null) scores = add(scores, inputs.mask);
+    const probs = softmax(scores, -1);
+    if (inputs.capture) this.lastAttention = keep(probs.detach());
+    return matmul(dropout(probs, attnDropout, this.generator, this.training), rep(v));
+  }
+}
+
+/** Encoder-decoder cross-attention: queries from the decoder, keys and values from the encoder output. */
+export class CrossAttention extends Module {
+  readonly q_proj: Linear;
+  readonly kv_proj: Linear;
+  readonly c_proj: Linear;
+  readonly nHead: number;
+  readonly headDim: number;
+  lastAttention: Tensor | null = null;
+
+  constructor(readonly config: AttentionConfig, ctx: InitContext, private readonly generator: Generator) {
+    super();
+    validateAttentionConfig(config);
+    this.nHead = config.nHead;
+    this.headDim = config.headDim ?? config.nEmbd / config.nHead;
+    const inner = this.nHead * this.headDim;
+    this.q_proj = new Linear(config.nEmbd, inner, ctx, { bias: config.bias, std: config.initStd });
+    this.kv_proj = new Linear(config.nEmbd, 2 * inner, ctx, { bias: config.bias, std: config.initStd });
+    this.c_proj = new Linear(inner, config.nEmbd, ctx, { bias: config.bias, std: config.projInitStd });
+  }
+
+  /** x [B, T, C] (decoder), memory [B, S, C] (encoder output), memoryMask additive [B, 1, 1, S] or null. */
+  forward(x: Tensor, memory: Tensor, memoryMask: Tensor | null, capture = false): Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const S = memory.shape[1]!;
+    const H = this.nHead;
+    const D = this.headDim;
+    const q = transpose(view(this.q_proj.forward(x), [B, T, H, D]), 1, 2);
+    const kv = this.kv_proj.forward(memory); // [B, S, 2·H·D]
+    const k = transpose(view(slice(kv, -1, 0, H * D), [B, S, H, D]), 1, 2);
+    const v = transpose(view(slice(kv, -1, H * D, 2 * H * D), [B, S, H, D]), 1, 2);
+    let y: Tensor;
+    const attnDropout = this.training ? this.config.attnDropout : 0;
+    if (attnDropout === 0 && !capture) {
+      y = scaledDotProductAttention(q, k, v, { mask: memoryMask });
+    } else {
+      let scores = mul(matmul(q, transpose(k, -2, -1)), 1 / Math.sqrt(D));
+      if (memoryMask !== null) scores = add(scores, memoryMask);
+      const probs = softmax(scores, -1);
+      if (capture) this.lastAttention = keep(probs.detach());
+      y = matmul(dropout(probs, attnDropout, this.generator, this.training), v);
+    }
+    const merged = reshape(transpose(y, 1, 2), [B, T, H * D]);
+    return dropout(this.c_proj.forward(merged), this.config.residDropout, this.generator, this.training);
+  }
+}

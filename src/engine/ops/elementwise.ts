@@ -58,8 +58,16 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 
 // ---- binary ----
 
+/**
+ * A number operand takes the tensor's dtype, except (torch's promotion for Python scalars) a
+ * non-integer with an int32/bool tensor is float32 and an integer with a bool tensor is int32,
+ * so `ids.lt(0.5)` or `ids.add(0.5)` do not silently truncate the scalar to 0.
+ */
 function toTensor(v: TensorLike, like: Tensor): Tensor {
-  return typeof v === 'number' ? scalar(v, { dtype: like.dtype, backend: like.backend }) : v;
+  if (typeof v !== 'number') return v;
+  let dtype: DType = like.dtype;
+  if (!isFloatDType(dtype)) dtype = !Number.isInteger(v) ? 'float32' : dtype === 'bool' ? 'int32' : dtype;
+  return scalar(v, { dtype, backend: like.backend });
 }
 
 function binaryOp(op: BinaryOp, aIn: TensorLike, bIn: TensorLike): Tensor {

@@ -5,7 +5,14 @@ export function formatTensor(t: Tensor, maxPerDim = 6): string {
   if (t.storage.disposed) return `Tensor(<released>, shape=[${t.shape.join(', ')}], dtype=${t.dtype})`;
   const values = t.toArray();
   const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
-  const fmt = (v: number): string => (isFloat ? (Number.isInteger(v) && Math.abs(v) < 1e6 ? v.toFixed(1) : v.toPrecision(5)) : String(v));
+  // 4 decimals as torch prints them; scientific for very small or large magnitudes
+  const fmtFloat = (v: number): string => {
+    const a = Math.abs(v);
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v) && a < 1e6) return v.toFixed(1);
+    return a >= 1e-4 && a < 1e6 ? v.toFixed(4) : v.toExponential(4);
+  };
+  const fmt = (v: number): string => (isFloat ? fmtFloat(v) : String(v));
   const build = (dim: number, start: number): string => {
     if (t.ndim === 0) return fmt(values[0]!);
     const n = t.shape[dim]!;

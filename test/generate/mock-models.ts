@@ -118,12 +118,15 @@ export type PrefixFn = (realTokens: readonly number[], encoder: readonly number[
 
 export class FunctionModel implements GenerativeModel {
   readonly stats: CallStats = { forwards: 0, tokens: 0, reorders: 0 };
+  readonly decoderStartTokenId?: number;
   constructor(
     readonly vocabSize: number,
     readonly fn: PrefixFn,
     readonly isEncoderDecoder = false,
-    readonly decoderStartTokenId?: number,
-  ) {}
+    decoderStartTokenId?: number,
+  ) {
+    if (decoderStartTokenId !== undefined) this.decoderStartTokenId = decoderStartTokenId;
+  }
 
   startSession(opts: SessionOptions): DecoderSession {
     return new FunctionSession(this, opts);

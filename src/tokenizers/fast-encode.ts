@@ -6,7 +6,8 @@
  */
 import type { Tokenizer } from './tokenizer.ts';
 
-export type IdsEncoder = (piece: string, out: number[]) => void;
+/** Appends the ids of one normalized piece; `atStart`: the piece starts at offset 0 of the input. */
+export type IdsEncoder = (piece: string, out: number[], atStart: boolean) => void;
 
 type FastPlanner = (tok: Tokenizer) => IdsEncoder | null;
 const planners: FastPlanner[] = [];
@@ -24,7 +25,7 @@ export function createIdsEncoder(tok: Tokenizer): IdsEncoder {
   const pre = tok.preTokenizer;
   const model = tok.model;
   if (pre === null) return (piece, out) => model.encodeIds(piece, out);
-  return (piece, out) => {
-    for (const s of pre.preTokenizeString(piece)) model.encodeIds(s, out);
+  return (piece, out, atStart) => {
+    for (const s of pre.preTokenizeString(piece, atStart)) model.encodeIds(s, out);
   };
 }

@@ -43,9 +43,10 @@ export interface PreTokenizer {
   preTokenize(pts: PreTokenizedString): void;
   /**
    * Fast path: the normalized text of the pieces `preTokenize` would produce from one split
-   * holding `text`, without alignment.
+   * holding `text`, without alignment. `atStart` says whether the split starts at offset 0 of
+   * the input (Metaspace's prepend_scheme "first" depends on it); default true.
    */
-  preTokenizeString(text: string): string[];
+  preTokenizeString(text: string, atStart?: boolean): string[];
   toJSON(): JsonObject;
 }
 

@@ -63,6 +63,18 @@ export function splitWithBehavior(
   ranges: readonly (readonly [number, number, boolean])[],
   behavior: SplitBehavior,
 ): NormalizedString[] {
+  const out: NormalizedString[] = [];
+  for (const [a, b] of applyBehavior(ranges, behavior)) out.push(a === 0 && b === ns.length ? ns : ns.slice(a, b));
+  return out;
+}
+
+/** The same split on a plain string (fast path). */
+export function splitStringWithBehavior(text: string, ranges: readonly (readonly [number, number, boolean])[], behavior: SplitBehavior): string[] {
+  return applyBehavior(ranges, behavior).map(([a, b]) => text.slice(a, b));
+}
+
+/** The kept [start, end) ranges (non-empty) for a behavior. */
+export function applyBehavior(ranges: readonly (readonly [number, number, boolean])[], behavior: SplitBehavior): [number, number][] {
   const kept: [number, number][] = [];
   switch (behavior) {
     case 'Isolated':
@@ -104,9 +116,7 @@ export function splitWithBehavior(
       break;
     }
   }
-  const out: NormalizedString[] = [];
-  for (const [a, b] of kept) if (b > a) out.push(a === 0 && b === ns.length ? ns : ns.slice(a, b));
-  return out;
+  return kept.filter(([a, b]) => b > a);
 }
 
 /** Turns a list of match ranges into a covering list of [start, end, isMatch] (gaps are non-matches). */

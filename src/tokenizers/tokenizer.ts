@@ -278,12 +278,12 @@ export class Tokenizer {
       let piece = text.slice(part.start, part.end);
       if (this.normalizer !== null) piece = this.normalizer.normalizeString(piece);
       if (!hasAdded) {
-        enc(piece, out);
+        enc(piece, out, true);
         continue;
       }
       for (const sub of this.addedVocabulary.split(piece, true, policy)) {
         if (sub.token !== null) out.push(sub.token.id);
-        else enc(sub.start === 0 && sub.end === piece.length ? piece : piece.slice(sub.start, sub.end), out);
+        else enc(sub.start === 0 && sub.end === piece.length ? piece : piece.slice(sub.start, sub.end), out, part.start === 0 && sub.start === 0);
       }
     }
   }

@@ -1,0 +1,70 @@
+/**
+ * Hugging Face tokenizer.json <-> Tokenizer. Each section goes through its stage's registry
+ * (registry.ts), so plugin types load too; every error names the file and the field.
+ */
+import '../normalizers/index.ts';
+import '../pre-tokenizers/index.ts';
+import '../models/index.ts';
+import '../post-processors/index.ts';
+import '../decoders/index.ts';
+import { ConfigReader, parseJson, type JsonValue } from '../config-reader.ts';
+import { addedTokenFromJson } from '../added-vocabulary.ts';
+import { decoders, models, normalizers, postProcessors, preTokenizers } from '../registry.ts';
+import { Tokenizer, type PaddingParams, type SpecialTokenRoles, type TruncationParams } from '../tokenizer.ts';
+import { readTextFile } from './read.ts';
+
+function readTruncation(c: ConfigReader): TruncationParams {
+  const strategy = c.oneOf('strategy', ['LongestFirst', 'OnlyFirst', 'OnlySecond'] as const, 'LongestFirst');
+  return {
+    maxLength: c.int('max_length'),
+    stride: c.int('stride', 0),
+    strategy: strategy === 'LongestFirst' ? 'longest_first' : strategy === 'OnlyFirst' ? 'only_first' : 'only_second',
+    direction: c.oneOf('direction', ['Left', 'Right'] as const, 'Right') === 'Left' ? 'left' : 'right',
+  };
+}
+
+function readPadding(c: ConfigReader): PaddingParams {
+  const s = c.raw('strategy');
+  let strategy: PaddingParams['strategy'] = 'batch_longest';
+  if (s !== undefined && s !== 'BatchLongest') {
+    const fixed = c.object('strategy');
+    strategy = { fixed: fixed.int('Fixed') };
+  }
+  return {
+    strategy,
+    direction: c.oneOf('direction', ['Left', 'Right'] as const, 'Right') === 'Left' ? 'left' : 'right',
+    padToMultipleOf: c.optInt('pad_to_multiple_of') ?? null,
+    padId: c.int('pad_id', 0),
+    padTypeId: c.int('pad_type_id', 0),
+    padToken: c.optString('pad_token') ?? '[PAD]',
+  };
+}
+
+/** Builds a Tokenizer from a parsed tokenizer.json value; `file` names it in errors. */
+export function tokenizerFromJson(value: JsonValue, file: string, roles?: Partial<SpecialTokenRoles>): Tokenizer {
+  const root = ConfigReader.root(value, file);
+  const model = models.create(root.object('model'));
+  const opt = <T>(key: string, create: (c: ConfigReader) => T): T | null => {
+    const c = root.optObject(key);
+    return c === undefined ? null : create(c);
+  };
+  const tok = new Tokenizer(model, {
+    normalizer: opt('normalizer', (c) => normalizers.create(c)),
+    preTokenizer: opt('pre_tokenizer', (c) => preTokenizers.create(c)),
+    postProcessor: opt('post_processor', (c) => postProcessors.create(c)),
+    decoder: opt('decoder', (c) => decoders.create(c)),
+    addedTokens: root.has('added_tokens') ? root.objectArray('added_tokens').map(addedTokenFromJson) : [],
+    truncation: opt('truncation', readTruncation),
+    padding: opt('padding', readPadding),
+    ...(roles === undefined ? {} : { roles }),
+  });
+  return tok;
+}
+
+export function parseTokenizerJson(text: string, file = '<tokenizer.json>'): Tokenizer {
+  return tokenizerFromJson(parseJson(text, file), file);
+}
+
+export function loadTokenizerJson(path: string, roles?: Partial<SpecialTokenRoles>): Tokenizer {
+  return tokenizerFromJson(parseJson(readTextFile(path), path), path, roles);
+}

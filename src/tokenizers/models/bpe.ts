@@ -1,0 +1,479 @@
+/**
+ * Byte-pair encoding (HF `BPE` model): a word starts as characters (or, on the byte-level fast
+ * path, UTF-8 bytes) and the adjacent pair with the lowest merge rank is merged until none is
+ * left; ties go to the leftmost pair. Options follow Hugging Face: unk_token + fuse_unk,
+ * byte_fallback (`<0xNN>` tokens for characters missing from the vocab),
+ * continuing_subword_prefix, end_of_word_suffix, ignore_merges, dropout.
+ *
+ * Merges are looked up by integer pair in a PairTable. Words of up to 64 symbols merge with a
+ * linear scan over cached pair ranks (cheap for real words); longer ones use a heap over a
+ * linked list so adversarial inputs (a million spaces) stay O(n log n).
+ */
+import { FormatError } from '../../errors.ts';
+import { Generator } from '../../engine/random.ts';
+import type { JsonObject, JsonValue } from '../config-reader.ts';
+import type { Model, Token } from '../interfaces.ts';
+import { BYTE_TO_CHAR } from '../byte-alphabet.ts';
+import { PairTable } from './pair-table.ts';
+
+export interface BpeOptions {
+  /** Probability of skipping each merge (subword regularisation); null = off. */
+  dropout: number | null;
+  unkToken: string | null;
+  continuingSubwordPrefix: string | null;
+  endOfWordSuffix: string | null;
+  /** Consecutive unknown characters become a single unk token. */
+  fuseUnk: boolean;
+  /** Unknown characters become their UTF-8 bytes as `<0xNN>` tokens when those exist. */
+  byteFallback: boolean;
+  /** A word that is already a vocabulary entry is emitted whole, without merging. */
+  ignoreMerges: boolean;
+  /** Seed of the dropout generator. */
+  seed: number;
+  /** Max cached words (0 disables the cache). */
+  cacheCapacity: number;
+}
+
+const NO_RANK = 0x7fffffff;
+const SMALL_WORD = 64;
+const MAX_CACHED_LENGTH = 256;
+
+export class BPE implements Model {
+  readonly type = 'BPE';
+  readonly options: BpeOptions;
+  readonly vocab: Map<string, number>;
+  /** id -> token (holes are undefined). */
+  readonly vocabR: (string | undefined)[];
+  /** Merges in rank order, for serialization. */
+  readonly merges: readonly [string, string][];
+  readonly pairs: PairTable;
+  /** id of each byte's byte-level character, or -1 (the byte-level fast path needs all 256). */
+  readonly byteLevelIds: Int32Array;
+  /** id of `<0xNN>` for each byte, or -1. */
+  readonly fallbackIds: Int32Array;
+  private readonly cache = new Map<string, Int32Array>();
+  private readonly rng: Generator;
+  // reusable scratch for merging
+  private symBuf = new Int32Array(256);
+  private rankBuf = new Int32Array(256);
+
+  constructor(vocab: Map<string, number>, merges: readonly [string, string][], options: Partial<BpeOptions> = {}, pairs?: PairTable) {
+    this.options = {
+      dropout: null,
+      unkToken: null,
+      continuingSubwordPrefix: null,
+      endOfWordSuffix: null,
+      fuseUnk: false,
+      byteFallback: false,
+      ignoreMerges: false,
+      seed: 0,
+      cacheCapacity: 100_000,
+      ...options,
+    };
+    const d = this.options.dropout;
+    if (d !== null && !(d >= 0 && d <= 1)) throw new RangeError(`BPE dropout must be in [0, 1], got ${d}`);
+    this.vocab = vocab;
+    this.vocabR = [];
+    for (const [tok, id] of vocab) this.vocabR[id] = tok;
+    this.merges = merges;
+    this.rng = new Generator(this.options.seed);
+    if (pairs !== undefined) this.pairs = pairs;
+    else {
+      this.pairs = new PairTable(merges.length);
+      const prefixLen = this.options.continuingSubwordPrefix?.length ?? 0;
+      merges.forEach(([a, b], rank) => {
+        const ia = vocab.get(a);
+        const ib = vocab.get(b);
+        if (ia === undefined || ib === undefined) {
+          throw new FormatError('<bpe merges>', `merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) names a token missing from the vocab`, `model.merges[${rank}]`);
+        }
+        const joined = a + (prefixLen > 0 && b.startsWith(this.options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
+        const m = vocab.get(joined);
+        if (m === undefined) throw new FormatError('<bpe merges>', `merge ${rank} produces ${JSON.stringify(joined)}, which is not in the vocab`, `model.merges[${rank}]`);
+        this.pairs.set(ia, ib, rank, m);
+      });
+    }
+    this.byteLevelIds = new Int32Array(256).fill(-1);
+    this.fallbackIds = new Int32Array(256).fill(-1);
+    for (let b = 0; b < 256; b++) {
+      this.byteLevelIds[b] = vocab.get(BYTE_TO_CHAR[b]!) ?? -1;
+      this.fallbackIds[b] = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1;
+    }
+  }
+
+  get unkToken(): string | undefined {
+    return this.options.unkToken ?? undefined;
+  }
+
+  /** True if every byte has a byte-level character token (GPT-2 style vocabularies). */
+  get isByteLevel(): boolean {
+    return this.byteLevelIds.every((x) => x >= 0);
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.vocabR[id];
+  }
+
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+
+  getVocabSize(): number {
+    return this.vocabR.length;
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private get dropoutOn(): boolean {
+    return this.options.dropout !== null && this.options.dropout > 0;
+  }
+
+  // ------------------------------------------------------------------ ids-only paths
+
+  encodeIds(piece: string, out: number[]): void {
+    if (piece.length === 0) return;
+    if (this.options.ignoreMerges && !this.dropoutOn) {
+      const id = this.vocab.get(piece);
+      if (id !== undefined) {
+        out.push(id);
+        return;
+      }
+    }
+    const useCache = !this.dropoutOn && this.options.cacheCapacity > 0 && piece.length <= MAX_CACHED_LENGTH;
+    if (useCache) {
+      const hit = this.cache.get(piece);
+      if (hit !== undefined) {
+        for (let i = 0; i < hit.length; i++) out.push(hit[i]!);
+        return;
+      }
+    }
+    const w = this.initWord(piece, false);
+    const ids = this.dropoutOn ? Int32Array.from(this.mergeWithOffsets(w).ids) : this.mergeIds(Int32Array.from(w.ids), w.ids.length);
+    if (useCache) this.remember(piece, ids);
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+  }
+
+  /**
+   * Byte-level fast path: `bytes[0, n)` are the UTF-8 bytes of one pre-token; appends its ids.
+   * Requires `isByteLevel` and no dropout / prefix / suffix (the caller checks).
+   */
+  encodeByteLevel(bytes: Uint8Array, n: number, out: number[]): void {
+    if (n === 1) {
+      out.push(this.byteLevelIds[bytes[0]!]!);
+      return;
+    }
+    if (this.symBuf.length < n) this.symBuf = new Int32Array(n * 2);
+    const sym = this.symBuf;
+    for (let i = 0; i < n; i++) sym[i] = this.byteLevelIds[bytes[i]!]!;
+    const m = n <= SMALL_WORD ? this.mergeSmall(sym, n) : this.mergeHeap(sym, n);
+    for (let i = 0; i < m; i++) out.push(sym[i]!);
+  }
+
+  /** Looks up / fills the word cache (keyed by the caller's string for the word). */
+  cached(key: string): Int32Array | undefined {
+    return this.cache.get(key);
+  }
+
+  remember(key: string, ids: Int32Array): void {
+    if (this.cache.size >= this.options.cacheCapacity) this.cache.clear();
+    this.cache.set(key, ids);
+  }
+
+  /** Merges ids[0, n) and returns the merged ids as a new array. */
+  mergeIds(ids: Int32Array, n: number): Int32Array {
+    const m = n <= SMALL_WORD ? this.mergeSmall(ids, n) : this.mergeHeap(ids, n);
+    return ids.slice(0, m);
+  }
+
+  /** Linear-scan merge in place; returns the new length. */
+  private mergeSmall(sym: Int32Array, n: number): number {
+    if (n < 2) return n;
+    const pairs = this.pairs;
+    if (this.rankBuf.length < n) this.rankBuf = new Int32Array(n * 2);
+    const pr = this.rankBuf;
+    for (let i = 0; i < n - 1; i++) pr[i] = pairs.rank(sym[i]!, sym[i + 1]!);
+    for (;;) {
+      let best = NO_RANK;
+      let bi = -1;
+      for (let i = 0; i < n - 1; i++) {
+        const r = pr[i]!;
+        if (r < best) {
+          best = r;
+          bi = i;
+        }
+      }
+      if (bi < 0) return n;
+      sym[bi] = pairs.mergedAt(pairs.find(sym[bi]!, sym[bi + 1]!));
+      for (let j = bi + 1; j < n - 1; j++) sym[j] = sym[j + 1]!;
+      for (let j = bi + 1; j < n - 2; j++) pr[j] = pr[j + 1]!;
+      n--;
+      if (bi < n - 1) pr[bi] = pairs.rank(sym[bi]!, sym[bi + 1]!);
+      if (bi > 0) pr[bi - 1] = pairs.rank(sym[bi - 1]!, sym[bi]!);
+    }
+  }
+
+  /** Heap merge over a linked list, in place; returns the new length. O(n log n). */
+  private mergeHeap(sym: Int32Array, n: number): number {
+    const pairs = this.pairs;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const heap = new MinHeap(n);
+    for (let i = 0; i + 1 < n; i++) {
+      const r = pairs.rank(sym[i]!, sym[i + 1]!);
+      if (r !== NO_RANK) heap.push(r, i);
+    }
+    const dead = new Uint8Array(n);
+    while (heap.size > 0) {
+      const key = heap.pop();
+      const rank = Math.floor(key / 2147483648);
+      const pos = key - rank * 2147483648;
+      if (dead[pos] === 1) continue;
+      const nx = next[pos]!;
+      if (nx < 0) continue;
+      const slot = pairs.find(sym[pos]!, sym[nx]!);
+      if (slot < 0 || pairs.rankAt(slot) !== rank) continue; // stale entry
+      sym[pos] = pairs.mergedAt(slot);
+      dead[nx] = 1;
+      const nn = next[nx]!;
+      next[pos] = nn;
+      if (nn >= 0) prev[nn] = pos;
+      const pv = prev[pos]!;
+      if (pv >= 0) {
+        const r = pairs.rank(sym[pv]!, sym[pos]!);
+        if (r !== NO_RANK) heap.push(r, pv);
+      }
+      if (nn >= 0) {
+        const r = pairs.rank(sym[pos]!, sym[nn]!);
+        if (r !== NO_RANK) heap.push(r, pos);
+      }
+    }
+    let m = 0;
+    for (let i = 0; i >= 0; i = next[i]!) sym[m++] = sym[i]!;
+    return m;
+  }
+
+  // ------------------------------------------------------------------ tokens with offsets
+
+  tokenize(piece: string): Token[] {
+    if (piece.length === 0) return [];
+    if (this.options.ignoreMerges && !this.dropoutOn) {
+      const id = this.vocab.get(piece);
+      if (id !== undefined) return [{ id, value: piece, offsets: [0, piece.length] }];
+    }
+    const merged = this.mergeWithOffsets(this.initWord(piece, true));
+    const out: Token[] = [];
+    for (let i = 0; i < merged.ids.length; i++) {
+      const id = merged.ids[i]!;
+      out.push({ id, value: this.vocabR[id]!, offsets: [merged.starts[i]!, merged.ends[i]!] });
+    }
+    return out;
+  }
+
+  /** Characters -> initial symbols, with unk / byte fallback handling as HF `merge_word`. */
+  private initWord(piece: string, withOffsets: boolean): Word {
+    const o = this.options;
+    const ids: number[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let unkStart = -1;
+    let unkEnd = -1;
+    const unkId = o.unkToken === null ? undefined : this.vocab.get(o.unkToken);
+    const flushUnk = (): void => {
+      if (unkStart >= 0 && unkId !== undefined) {
+        ids.push(unkId);
+        starts.push(unkStart);
+        ends.push(unkEnd);
+      }
+      unkStart = -1;
+    };
+    for (let i = 0; i < piece.length; ) {
+      const c = piece.charCodeAt(i);
+      const w = c >= 0xd800 && c <= 0xdbff && i + 1 < piece.length && (piece.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      let s = w === 1 ? piece[i]! : piece.slice(i, i + 2);
+      if (i > 0 && o.continuingSubwordPrefix !== null) s = o.continuingSubwordPrefix + s;
+      if (i + w === piece.length && o.endOfWordSuffix !== null) s = s + o.endOfWordSuffix;
+      const id = this.vocab.get(s);
+      if (id !== undefined) {
+        flushUnk();
+        ids.push(id);
+        starts.push(i);
+        ends.push(i + w);
+      } else {
+        let done = false;
+        if (o.byteFallback) {
+          const bytes = new TextEncoder().encode(s);
+          let ok = true;
+          for (const b of bytes) if (this.fallbackIds[b]! < 0) ok = false;
+          if (ok) {
+            flushUnk();
+            for (const b of bytes) {
+              ids.push(this.fallbackIds[b]!);
+              starts.push(i);
+              ends.push(i + w);
+            }
+            done = true;
+          }
+        }
+        if (!done && unkId !== undefined) {
+          if (unkStart >= 0 && o.fuseUnk) unkEnd = i + w;
+          else {
+            flushUnk();
+            unkStart = i;
+            unkEnd = i + w;
+          }
+        }
+      }
+      i += w;
+    }
+    flushUnk();
+    return withOffsets ? { ids, starts, ends } : { ids, starts: [], ends: [] };
+  }
+
+  /** HF `Word::merge_all`, with offsets and dropout. */
+  private mergeWithOffsets(w: Word): Word {
+    const n = w.ids.length;
+    const sym = Int32Array.from(w.ids);
+    const start = Int32Array.from(w.starts.length === n ? w.starts : new Array<number>(n).fill(0));
+    const end = Int32Array.from(w.ends.length === n ? w.ends : new Array<number>(n).fill(0));
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const pairs = this.pairs;
+    const heap = new MinHeap(Math.max(n, 1));
+    for (let i = 0; i + 1 < n; i++) {
+      const r = pairs.rank(sym[i]!, sym[i + 1]!);
+      if (r !== NO_RANK) heap.push(r, i);
+    }
+    const dead = new Uint8Array(n);
+    const p = this.options.dropout ?? 0;
+    const skipped: number[] = [];
+    while (heap.size > 0) {
+      const key = heap.pop();
+      if (p > 0 && this.rng.random() < p) {
+        skipped.push(key);
+        continue;
+      }
+      for (const k of skipped) heap.pushKey(k);
+      skipped.length = 0;
+      const rank = Math.floor(key / 2147483648);
+      const pos = key - rank * 2147483648;
+      if (dead[pos] === 1) continue;
+      const nx = next[pos]!;
+      if (nx < 0) continue;
+      const slot = pairs.find(sym[pos]!, sym[nx]!);
+      if (slot < 0 || pairs.rankAt(slot) !== rank) continue;
+      sym[pos] = pairs.mergedAt(slot);
+      end[pos] = end[nx]!;
+      dead[nx] = 1;
+      const nn = next[nx]!;
+      next[pos] = nn;
+      if (nn >= 0) prev[nn] = pos;
+      const pv = prev[pos]!;
+      if (pv >= 0) {
+        const r = pairs.rank(sym[pv]!, sym[pos]!);
+        if (r !== NO_RANK) heap.push(r, pv);
+      }
+      if (nn >= 0) {
+        const r = pairs.rank(sym[pos]!, sym[nn]!);
+        if (r !== NO_RANK) heap.push(r, pos);
+      }
+    }
+    const out: Word = { ids: [], starts: [], ends: [] };
+    if (n === 0) return out;
+    for (let i = 0; i >= 0; i = next[i]!) {
+      out.ids.push(sym[i]!);
+      out.starts.push(start[i]!);
+      out.ends.push(end[i]!);
+    }
+    return out;
+  }
+
+  toJSON(): JsonObject {
+    const o = this.options;
+    const vocab: JsonObject = {};
+    for (let id = 0; id < this.vocabR.length; id++) {
+      const t = this.vocabR[id];
+      if (t !== undefined) vocab[t] = id;
+    }
+    // string "a b" merges unless a token contains a space (then the newer [a, b] form)
+    const needArrays = this.merges.some(([a, b]) => a.includes(' ') || b.includes(' '));
+    const merges: JsonValue[] = this.merges.map(([a, b]) => (needArrays ? [a, b] : `${a} ${b}`));
+    return {
+      type: this.type,
+      dropout: o.dropout,
+      unk_token: o.unkToken,
+      continuing_subword_prefix: o.continuingSubwordPrefix,
+      end_of_word_suffix: o.endOfWordSuffix,
+      fuse_unk: o.fuseUnk,
+      byte_fallback: o.byteFallback,
+      ignore_merges: o.ignoreMerges,
+      vocab,
+      merges,
+    };
+  }
+}
+
+interface Word {
+  ids: number[];
+  starts: number[];
+  ends: number[];
+}
+
+/** A binary min-heap of keys rank * 2^31 + position (exact in a double for rank < 2^22). */
+class MinHeap {
+  private keys: Float64Array;
+  size = 0;
+  constructor(capacity: number) {
+    this.keys = new Float64Array(Math.max(4, capacity));
+  }
+  push(rank: number, pos: number): void {
+    this.pushKey(rank * 2147483648 + pos);
+  }
+  pushKey(key: number): void {
+    if (this.size === this.keys.length) {
+      const k = new Float64Array(this.keys.length * 2);
+      k.set(this.keys);
+      this.keys = k;
+    }
+    const keys = this.keys;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (keys[p]! <= key) break;
+      keys[i] = keys[p]!;
+      i = p;
+    }
+    keys[i] = key;
+  }
+  pop(): number {
+    const keys = this.keys;
+    const top = keys[0]!;
+    const last = keys[--this.size]!;
+    let i = 0;
+    const n = this.size;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && keys[r]! < keys[l]! ? r : l;
+      if (keys[c]! >= last) break;
+      keys[i] = keys[c]!;
+      i = c;
+    }
+    if (n > 0) keys[i] = last;
+    return top;
+  }
+}

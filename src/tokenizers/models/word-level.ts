@@ -1,0 +1,56 @@
+/** WordLevel: each pre-token is looked up whole; missing ones become the unk token. */
+import { ArgumentError } from '../../errors.ts';
+import type { JsonObject } from '../config-reader.ts';
+import type { Model, Token } from '../interfaces.ts';
+import { invertVocab, vocabToJson } from './vocab-util.ts';
+
+export class WordLevel implements Model {
+  readonly type = 'WordLevel';
+  readonly vocabR: (string | undefined)[];
+
+  constructor(
+    readonly vocab: Map<string, number>,
+    readonly unkTokenName: string | null = null,
+  ) {
+    this.vocabR = invertVocab(vocab);
+  }
+
+  get unkToken(): string | undefined {
+    return this.unkTokenName ?? undefined;
+  }
+
+  private lookup(piece: string): number {
+    const id = this.vocab.get(piece);
+    if (id !== undefined) return id;
+    const unk = this.unkTokenName === null ? undefined : this.vocab.get(this.unkTokenName);
+    if (unk === undefined) throw new ArgumentError('WordLevel.tokenize', `${JSON.stringify(piece.slice(0, 40))} is not in the vocab and there is no unk token`);
+    return unk;
+  }
+
+  tokenize(piece: string): Token[] {
+    if (piece.length === 0) return [];
+    const id = this.lookup(piece);
+    return [{ id, value: this.vocabR[id]!, offsets: [0, piece.length] }];
+  }
+
+  encodeIds(piece: string, out: number[]): void {
+    if (piece.length > 0) out.push(this.lookup(piece));
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+  idToToken(id: number): string | undefined {
+    return this.vocabR[id];
+  }
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+  getVocabSize(): number {
+    return this.vocabR.length;
+  }
+
+  toJSON(): JsonObject {
+    return { type: this.type, vocab: vocabToJson(this.vocabR), unk_token: this.unkTokenName ?? '<unk>' };
+  }
+}

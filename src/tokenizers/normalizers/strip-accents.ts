@@ -1,0 +1,21 @@
+/** Removes non-spacing marks (\p{Mn}); combine with NFD to strip accents from 'é'. */
+import type { JsonObject } from '../config-reader.ts';
+import type { Normalizer } from '../interfaces.ts';
+import type { NormalizedString } from '../normalized-string.ts';
+
+const MN = /\p{Mn}/u;
+const MN_G = /\p{Mn}/gu;
+
+export class StripAccents implements Normalizer {
+  readonly type = 'StripAccents';
+  normalize(ns: NormalizedString): void {
+    if (!MN.test(ns.normalized)) return;
+    ns.mapCodePoints((c) => (MN.test(c) ? '' : c));
+  }
+  normalizeString(text: string): string {
+    return text.replace(MN_G, '');
+  }
+  toJSON(): JsonObject {
+    return { type: this.type };
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * Unigram language-model training as SentencePiece does it (unigram_model_trainer.cc):
+ *
+ *   1. seed: every character, then the most frequent substrings (internal nodes of the suffix tree
+ *      of the whole corpus, ranked by occurrences x length) up to seedSentencepieceSize, scored
+ *      log(freq / total);
+ *   2. sentences are split into words at '▁' and counted;
+ *   3. EM: E step = expected piece counts by forward-backward over each word's lattice; M step =
+ *      drop pieces with expected count < 0.5 and set score = digamma(count) - digamma(total)
+ *      (the Bayesian / DP-ified EM, a sparse prior), numSubIterations times;
+ *   4. prune: for each piece, the loss in corpus likelihood if it were removed and its occurrences
+ *      re-segmented by its second-best segmentation; keep the highest-loss pieces, shrinking the
+ *      vocabulary by shrinkingFactor per round down to 1.1 x the target; repeat 3-4;
+ *   5. finalize: required characters first (missing ones get min score), then the best-scoring
+ *      pieces up to the target size.
+ *
+ * Departures: arithmetic is float64 (SentencePiece: float32 sums, so objective values differ in
+ * the last digits); the second-best segmentation used for pruning comes from a 2-best Viterbi
+ * (SentencePiece runs A* n-best; only exact score ties can order differently).
+ */
+import { ConfigError } from '../../errors.ts';
+import { createProgress } from '../../util/progress.ts';
+import { Lattice, type LatticeVocab } from '../models/unigram-lattice.ts';
+import { UnigramTrie } from '../models/unigram-trie.ts';
+import { isValidPiece, type PieceRules, WS_CHAR } from '../sentencepiece/piece-validity.ts';
+import { suffixArray, suffixTreeNodes } from '../sentencepiece/suffix-array.ts';
+
+export interface UnigramTrainerOptions {
+  /** number of pieces to produce (the model's vocab size minus its meta pieces) */
+  pieceCount: number;
+  /** vocab size used for the 1.1x stopping rule (SentencePiece's vocab_size) */
+  vocabSize: number;
+  rules: PieceRules;
+  seedSentencepieceSize?: number;
+  shrinkingFactor?: number;
+  numSubIterations?: number;
+  showProgress?: boolean;
+  /** when not enough pieces can be found: throw (SentencePiece's hard_vocab_limit) or return fewer */
+  hardVocabLimit?: boolean;
+  /** called after each EM iteration */
+  onIteration?: (info: { round: number; size: number; objective: number }) => void;
+}
+
+export type ScoredPiece = [piece: string, score: number];
+
+/**
+ * Trains on normalized sentences whose characters outside the alphabet are already U+2585;
+ * `requiredChars` is the alphabet (code point, count), most frequent first. Returns pieces sorted
+ * by score (best first), without meta pieces.
+ */
+export function trainUnigramPieces(sentences: readonly string[], requiredChars: readonly [number, number][], options: UnigramTrainerOptions): ScoredPiece[] {
+  const seedSize = options.seedSentencepieceSize ?? 1_000_000;
+  const shrinking = options.shrinkingFactor ?? 0.75;
+  const subIterations = options.numSubIterations ?? 2;
+  if (!(shrinking > 0 && shrinking < 1)) throw new ConfigError('shrinking_factor', `must be in (0, 1), got ${shrinking}`);
+  if (options.pieceCount <= 0) throw new ConfigError('vocab_size', `leaves no room for pieces after the meta pieces (${options.pieceCount})`);
+
+  let pieces = makeSeedPieces(sentences, seedSize, options.rules);
+  const words = splitIntoWords(sentences, options.rules.treatWhitespaceAsSuffix);
+  const desired = Math.floor(options.vocabSize * 1.1);
+  const progress = createProgress(Math.max(1, Math.ceil(Math.log(Math.max(2, pieces.length / desired)) / -Math.log(shrinking)) + 1), {
+    label: 'unigram EM',
+    unit: 'round',
+    force: options.showProgress ?? false,
+  });
+  try {
+    for (let round = 0; ; round++) {
+      for (let iter = 0; iter < subIterations; iter++) {
+        const model = new TrainerModel(pieces);
+        const { expected, objective } = eStep(model, words);
+        pieces = mStep(pieces, expected);
+        options.onIteration?.({ round, size: pieces.length, objective });
+      }
+      progress.update(round + 1, { pieces: pieces.length });
+      if (pieces.length <= desired) break;
+      pieces = prune(new TrainerModel(pieces), words, desired, shrinking);
+    }
+  } finally {
+    progress.stop();
+  }
+  const final = finalize(new TrainerModel(pieces), requiredChars, options.pieceCount);
+  if (final.length < options.pieceCount && (options.hardVocabLimit ?? true)) {
+    throw new ConfigError('vocab_size', `the corpus supports only ${final.length} pieces besides the meta pieces, fewer than the ${options.pieceCount} asked; lower vocab_size or set hard_vocab_limit false`);
+  }
+  return final;
+}
+
+/** Pieces with scores, plus a trie for the lattice (SentencePiece's TrainerModel). */
+class TrainerModel implements LatticeVocab {
+  readonly trie: UnigramTrie;
+  readonly scores: Float64Array;
+  readonly types = null;
+  readonly unkId = -1;
+  readonly minScore: number;
+  readonly maxScore = 0;
+
+  constructor(readonly pieces: ScoredPiece[]) {
+    this.scores = Float64Array.from(pieces, (p) => p[1]);
+    let min = Infinity;
+    for (const s of this.scores) if (s < min) min = s;
+    this.minScore = min;
+    this.trie = UnigramTrie.from(pieces.map((p) => p[0]));
+  }
+}
+
+/** Characters first, then frequent substrings by occurrences x length, as log-probabilities. */
+export function makeSeedPieces(sentences: readonly string[], seedSize: number, rules: PieceRules): ScoredPiece[] {
+  // the corpus as one code point array, sentences separated by 0
+  const cps: number[] = [];
+  const charFreq = new Map<number, number>();
+  for (const s of sentences) {
+    for (const ch of s) {
+      const c = ch.codePointAt(0)!;
+      cps.push(c);
+      if (c !== 0x2585) charFreq.set(c, (charFreq.get(c) ?? 0) + 1);
+    }
+    cps.push(0);
+  }
+  // dense ids in code point order (0 stays the boundary) so the suffix order is SentencePiece's
+  const alphabet = [...new Set(cps)].sort((a, b) => a - b);
+  const idOf = new Map<number, number>();
+  alphabet.forEach((c, i) => idOf.set(c, i));
+  const n = cps.length;
+  const text = new Int32Array(n);
+  for (let i = 0; i < n; i++) text[i] = idOf.get(cps[i]!)!;
+  const sa = suffixArray(text, alphabet.length);
+  const nodes = suffixTreeNodes(text, sa);
+  // nextBoundary[i]: first sentence boundary at or after i
+  const nextBoundary = new Int32Array(n + 1);
+  nextBoundary[n] = n;
+  for (let i = n - 1; i >= 0; i--) nextBoundary[i] = cps[i] === 0 ? i : nextBoundary[i + 1]!;
+
+  // candidates packed as one float64 key each: ascending = score desc, node index asc
+  // (scores <= n * maxPieceLength, so key magnitudes stay below 2^53 for any corpus that fits)
+  const keys: number[] = [];
+  let span = 1;
+  while (span <= nodes.count) span *= 2;
+  for (let i = 0; i < nodes.count; i++) {
+    const len = nodes.depth[i]!;
+    if (len <= 1 || len > rules.maxPieceLength) continue;
+    const offset = sa[nodes.left[i]!]!;
+    if (nextBoundary[offset]! < offset + len) continue;
+    if (!isValidPiece(cps.slice(offset, offset + len), rules)) continue;
+    const score = (nodes.right[i]! - nodes.left[i]!) * len;
+    keys.push(-score * span + i);
+  }
+  const sorted = Float64Array.from(keys).sort();
+
+  const seed: ScoredPiece[] = [...charFreq.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .map(([c, f]) => [String.fromCodePoint(c), f]);
+  for (let k = 0; k < sorted.length && seed.length < seedSize; k++) {
+    const key = sorted[k]!;
+    const node = ((key % span) + span) % span;
+    const score = -(key - node) / span;
+    const offset = sa[nodes.left[node]!]!;
+    seed.push([String.fromCodePoint(...cps.slice(offset, offset + nodes.depth[node]!)), score]);
+  }
+  let sum = 0;
+  for (const p of seed) sum += p[1];
+  const logSum = Math.log(sum);
+  for (const p of seed) p[1] = Math.log(p[1]) - logSum;
+  return seed;
+}
+
+interface Words {
+  words: string[];
+  freqs: Float64Array;
+  total: number;
+}
+
+/** Sentences split before each '▁', counted; most frequent first (SentencePiece's SplitSentencesByWhitespace). */
+export function splitIntoWords(sentences: readonly string[], suffix: boolean): Words {
+  const counts = new Map<string, number>();
+  const ws = String.fromCharCode(WS_CHAR);
+  for (const s of sentences) {
+    let start = 0;
+    for (let i = 1; i <= s.length; i++) {
+      const boundary = i === s.length || (suffix ? s[i - 1] === ws : s[i] === ws);
+      if (!boundary) continue;
+      const w = s.slice(start, i);
+      counts.set(w, (counts.get(w) ?? 0) + 1);
+      start = i;
+    }
+  }
+  const entries = [...counts.entries()].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
+  let total = 0;
+  for (const e of entries) total += e[1];
+  return { words: entries.map((e) => e[0]), freqs: Float64Array.from(entries, (e) => e[1]), total };
+}
+
+function eStep(model: TrainerModel, words: Words): { expected: Float64Array; objective: number } {
+  const expected = new Float64Array(model.pieces.length);
+  const lattice = new Lattice();
+  let objective = 0;
+  for (let i = 0; i < words.words.length; i++) {
+    lattice.setSentence(words.words[i]!);
+    lattice.populate(model);
+    const z = lattice.marginals(words.freqs[i]!, expected);
+    objective -= z / words.total;
+  }
+  return { expected, objective };
+}
+
+function mStep(pieces: ScoredPiece[], expected: Float64Array): ScoredPiece[] {
+  const out: ScoredPiece[] = [];
+  let sum = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const f = expected[i]!;
+    if (f < 0.5) continue;
+    out.push([pieces[i]![0], f]);
+    sum += f;
+  }
+  const logSum = digamma(sum);
+  for (const p of out) p[1] = digamma(p[1]) - logSum;
+  return out;
+}
+
+/** SentencePiece's asymptotic digamma. */
+export function digamma(x: number): number {
+  let result = 0;
+  for (; x < 7; ++x) result -= 1 / x;
+  x -= 0.5;
+  const xx = 1 / x;
+  const xx2 = xx * xx;
+  const xx4 = xx2 * xx2;
+  result += Math.log(x) + (1 / 24) * xx2 - (7 / 960) * xx4 + (31 / 8064) * xx4 * xx2 - (127 / 30720) * xx4 * xx4;
+  return result;
+}
+
+function prune(model: TrainerModel, words: Words, desired: number, shrinking: number): ScoredPiece[] {
+  const pieces = model.pieces;
+  const n = pieces.length;
+  const lattice = new Lattice();
+  // how each piece would be segmented without itself: its second-best segmentation
+  const alwaysKeep = new Uint8Array(n).fill(1);
+  const alternatives: (Int32Array | null)[] = new Array<Int32Array | null>(n).fill(null);
+  for (let i = 0; i < n; i++) {
+    lattice.setSentence(pieces[i]![0]);
+    lattice.populate(model);
+    const best2 = twoBest(lattice);
+    if (best2 === null) continue; // no second path: keep
+    if (best2.first.length >= 2) alwaysKeep[i] = 0;
+    else if (best2.first.length === 1) alternatives[i] = best2.second;
+  }
+  // Viterbi counts over the corpus, and which words use each piece
+  const freq = new Float64Array(n);
+  const inverted: number[][] = Array.from({ length: n }, () => []);
+  let vsum = 0;
+  for (let w = 0; w < words.words.length; w++) {
+    lattice.setSentence(words.words[w]!);
+    lattice.populate(model);
+    const f = words.freqs[w]!;
+    vsum += f;
+    for (const node of lattice.viterbi().nodes) {
+      const id = lattice.nodeId[node]!;
+      if (id < 0) continue;
+      freq[id]! += f;
+      inverted[id]!.push(w);
+    }
+  }
+  let sum = 0;
+  for (const f of freq) sum += f;
+  const logSum = Math.log(sum);
+  const kept: ScoredPiece[] = [];
+  const candidates: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    if (freq[i] === 0 || alwaysKeep[i] === 0) continue;
+    const alt = alternatives[i];
+    if (alt === null || alt.length === 0) {
+      kept.push(pieces[i]!);
+      continue;
+    }
+    let F = 0;
+    for (const w of inverted[i]!) F += words.freqs[w]!;
+    F /= vsum;
+    const logProbSp = Math.log(freq[i]!) - logSum;
+    // removing piece i moves its count onto its alternatives
+    const logSumAlt = Math.log(sum + freq[i]! * (alt.length - 1));
+    let logProbAlt = 0;
+    for (const a of alt) logProbAlt += Math.log(freq[a]! + freq[i]!) - logSumAlt;
+    candidates.push([i, F * (logProbSp - logProbAlt)]);
+  }
+  const prunedSize = Math.max(desired, Math.floor(shrinking * n));
+  candidates.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  for (const [i] of candidates) {
+    if (kept.length >= prunedSize) break;
+    kept.push(pieces[i]!);
+  }
+  return kept;
+}
+
+/**
+ * Best and second-best paths of a lattice (piece ids), by a Viterbi that keeps two hypotheses
+ * per node; null when there is no second path.
+ */
+function twoBest(lattice: Lattice): { first: Int32Array; second: Int32Array } | null {
+  const paths = lattice.nbest(2);
+  if (paths.length < 2) return null;
+  const ids = (nodes: number[]): Int32Array => Int32Array.from(nodes, (node) => lattice.nodeId[node]!);
+  return { first: ids(paths[0]!.nodes), second: ids(paths[1]!.nodes) };
+}
+
+function finalize(model: TrainerModel, requiredChars: readonly [number, number][], size: number): ScoredPiece[] {
+  const byPiece = new Map<string, number>();
+  for (const [p, s] of model.pieces) byPiece.set(p, s);
+  const final = new Map<string, number>();
+  let penalty = 0;
+  for (const [c] of requiredChars) {
+    const s = String.fromCodePoint(c);
+    const score = byPiece.get(s);
+    if (score !== undefined) final.set(s, score);
+    else {
+      // missing characters get the lowest scores, rarer ones lower still
+      final.set(s, model.minScore + penalty);
+      penalty += 0.0001;
+    }
+  }
+  for (const [p, s] of sortByScore(model.pieces)) {
+    if (final.has(p)) continue;
+    if (final.size >= size) break;
+    final.set(p, s);
+  }
+  return sortByScore([...final.entries()]);
+}
+
+/** Score descending, then piece ascending (byte order), SentencePiece's Sorted(). */
+export function sortByScore(pieces: readonly ScoredPiece[]): ScoredPiece[] {
+  return [...pieces].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
+}
+
+/** Orders strings by code points (= UTF-8 byte order), unlike `<` which compares UTF-16 units. */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // surrogates (0xd800-0xdfff) encode code points above every BMP unit
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}

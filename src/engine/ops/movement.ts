@@ -37,7 +37,7 @@ function inferReshape(op: string, t: Tensor, shape: readonly number[]): number[]
  * computeStride: each run of merged/split dims must be contiguous within itself).
  */
 function viewStrides(t: Tensor, shape: readonly number[]): number[] | null {
-  if (t.isContiguous()) return contiguousStrides(shape);
+  if (t.isContiguous() || t.size === 0) return contiguousStrides(shape); // an empty tensor views as anything
   const oldShape = t.shape.filter((d) => d !== 1);
   const oldStrides = t.strides.filter((_, i) => t.shape[i] !== 1);
   const newStrides = new Array<number>(shape.length).fill(0);

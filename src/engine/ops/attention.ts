@@ -11,7 +11,7 @@ import type { FloatArray } from '../dtype.ts';
 import { Tensor } from '../tensor.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
-import { broadcastShapes, broadcastStrides } from '../shape.ts';
+import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { allocStorage } from '../memory.ts';
 import { assertFloat, assertSameDType, empty, sameBackend } from './util.ts';
 import { contiguous } from './movement.ts';
@@ -68,8 +68,11 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
     sameBackend('attention', qIn, mask);
     if (mask.dtype === 'bool') mask = where(mask, scalar(0, { dtype: qIn.dtype, backend }), scalar(-Infinity, { dtype: qIn.dtype, backend }));
     else if (mask.dtype !== qIn.dtype) throw new DTypeError('attention', `a float mask must have the dtype of q (${qIn.dtype}), got ${mask.dtype}`);
-    broadcastShapes('attention mask', mask.shape, [B, H, T, S]);
-    if (mask.ndim > 4) throw new ShapeError('attention', 'mask has more than 4 dimensions', [mask.shape]);
+    // the mask must broadcast TO [B, H, T, S] (a larger mask dim would be silently cut short)
+    const target = [B, H, T, S];
+    if (mask.ndim > 4 || !shapesEqual(broadcastShapes('attention', mask.shape, target), target)) {
+      throw new ShapeError('attention', `mask must broadcast to [B, H, T, S] = [${target.join(', ')}]`, [mask.shape]);
+    }
   }
   const q = prepare(qIn);
   const k = prepare(kIn);

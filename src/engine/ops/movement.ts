@@ -6,7 +6,7 @@
 import type { DType } from '../dtype.ts';
 import { isFloatDType } from '../dtype.ts';
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { assertValidShape, contiguousStrides, normalizeAxis, numel, shapesEqual } from '../shape.ts';
 import type { Shape } from '../shape.ts';
@@ -298,7 +298,7 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
     if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
       throw new ShapeError('cat', `all tensors must match except along axis ${a}`, tensors.map((x) => x.shape));
     }
-    if (t.dtype !== first.dtype) throw new ShapeError('cat', `dtypes differ (${first.dtype} vs ${t.dtype})`);
+    if (t.dtype !== first.dtype) throw new DTypeError('cat', 'all tensors must have one dtype (cast first)', tensors.map((x) => x.dtype));
   }
   const shape = [...first.shape];
   shape[a] = tensors.reduce((acc, t) => acc + t.shape[a]!, 0);

@@ -1,6 +1,6 @@
 /** Fused LayerNorm and RMSNorm over the last dimension (PyTorch semantics: biased variance, eps inside the sqrt). */
 import { Tensor } from '../tensor.ts';
-import { ShapeError } from '../../errors.ts';
+import { DTypeError, ShapeError } from '../../errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { assertFloat, denseFloat, empty, sameBackend, zerosOn } from './util.ts';
 import { contiguous } from './movement.ts';
@@ -9,7 +9,7 @@ function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string): voi
   if (p === null) return;
   const c = x.shape[x.ndim - 1];
   if (p.ndim !== 1 || p.shape[0] !== c) throw new ShapeError(op, `${what} must have shape [${c}] (the last dimension of the input)`, [x.shape, p.shape]);
-  if (p.dtype !== x.dtype) throw new ShapeError(op, `${what} dtype ${p.dtype} differs from the input's ${x.dtype}`);
+  if (p.dtype !== x.dtype) throw new DTypeError(op, `${what} dtype ${p.dtype} differs from the input's ${x.dtype}`, [x.dtype, p.dtype]);
 }
 
 /** y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimension; x [..., C]. */

@@ -11,7 +11,7 @@ import {
   embedding, eq, exp, expand, eye, flatten, full, gather, ge, gelu, Generator, gt, indexSelect, layerNorm, le, linear,
   linspace, log, logSoftmax, logsumexp, lt, maskedFill, matmul, max, maximum, mean, memoryStats, min, minimum, mul, ne,
   neg, noGrad, ones, permute, pow, promoteTypes, relu, reshape, rmsNorm, scalar, scaledDotProductAttention, select,
-  sigmoid, silu, slice, softmax, split, sqrt, squeeze, stack, sub, sum, tanh, tensor, tidy, transpose, unsqueeze,
+  sigmoid, silu, softmax, split, sqrt, squeeze, stack, sub, sum, tanh, tensor, tidy, transpose, unsqueeze,
   variance, view, where, zeros, square,
 } from '../../src/engine/index.ts';
 import { ref } from './helpers.ts';

@@ -2,7 +2,7 @@
 import type { JsonObject } from '../config-reader.ts';
 import type { Decoder } from '../interfaces.ts';
 
-const strict = new TextDecoder('utf-8', { fatal: true });
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BYTE = /^<0x([0-9A-Fa-f]{2})>$/;
 
 export class ByteFallbackDecoder implements Decoder {

@@ -3,7 +3,7 @@ import type { JsonObject } from '../config-reader.ts';
 import type { Decoder } from '../interfaces.ts';
 import { CHAR_TO_BYTE } from '../byte-alphabet.ts';
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export class ByteLevelDecoder implements Decoder {

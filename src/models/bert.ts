@@ -147,7 +147,8 @@ export class BERT extends Module {
   readonly seq_relationship: Linear;
   readonly classifier: Linear | null;
   readonly config: BertConfig;
-  private readonly generator: Generator;
+  /** The stream behind initialization and dropout (checkpoints save its state for exact resume). */
+  readonly generator: Generator;
   private readonly gelu: (x: Tensor) => Tensor;
 
   constructor(config: BertConfig, options: { seed?: number; backend?: Backend; dtype?: FloatDType } = {}) {

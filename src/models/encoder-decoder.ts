@@ -108,7 +108,8 @@ export class EncoderDecoder extends Module {
   readonly ln_dec: NormLayer;
   readonly sinusoid: Buffer | null;
   readonly config: EncoderDecoderConfig;
-  private readonly generator: Generator;
+  /** The stream behind initialization and dropout (checkpoints save its state for exact resume). */
+  readonly generator: Generator;
 
   constructor(config: EncoderDecoderConfig, options: { seed?: number; backend?: Backend; dtype?: FloatDType } = {}) {
     super();

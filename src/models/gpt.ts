@@ -172,7 +172,8 @@ export class GPT extends Module {
   readonly transformer: GPTTransformer;
   readonly lm_head: Linear;
   readonly config: GPTConfig;
-  private readonly generator: Generator;
+  /** The stream behind initialization and dropout (checkpoints save its state for exact resume). */
+  readonly generator: Generator;
   private readonly slopes: number[] | null;
 
   /** `seed` drives initialization and dropout. */

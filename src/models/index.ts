@@ -1,0 +1,5 @@
+export * from './gpt.ts';
+export * from './bert.ts';
+export * from './encoder-decoder.ts';
+export * from './registry.ts';
+export * from './generative.ts';

@@ -1,6 +1,8 @@
 /** Every CLI command, in the order `llmts --help` lists them. */
 import type { Command } from 'commander';
+import { register as data } from './data.ts';
+import { register as prepare } from './prepare.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [data, prepare];

@@ -4,6 +4,7 @@
  * the user wrote it (e.g. stages[3].max_doc_words).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../errors.ts';
 import { INPUT_DEFAULTS } from '../readers/input-spec.ts';
@@ -123,5 +124,11 @@ export function loadConfigFile(path: string): PipelineConfig {
   } catch (err) {
     throw new ConfigError('config', `${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
-  return validateConfig(raw);
+  const config = validateConfig(raw);
+  // relative paths in a config file are relative to the file's directory
+  const base = dirname(resolve(path));
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  config.input.paths = config.input.paths.map(abs);
+  config.output.dir = abs(config.output.dir);
+  return config;
 }

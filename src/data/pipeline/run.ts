@@ -123,7 +123,7 @@ async function pack(L: RunLayout, config: PipelineConfig, seg: Segment, shards: 
     vocabSize: tok.vocabSize,
     eosId: eos,
     bosId: bos,
-    tokenizerFile: spec === 'bytes' ? null : spec,
+    tokenizerJson: tok.json?.() ?? null,
     tokenizerName: spec === 'bytes' ? 'bytes' : null,
     maxTokensPerFile: p['max_tokens_per_file'] as number,
     source: `llmts data pipeline over ${config.input.paths.join(', ')}; val = documents whose id hash falls below ${p['val_fraction']}`,

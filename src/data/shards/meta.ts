@@ -29,6 +29,8 @@ export interface TokenizerRef {
   file: string | null;
   /** a name ("gpt2", "char", ...) or null */
   name: string | null;
+  /** for a character-level vocabulary: the characters in id order (nanoGPT's itos) */
+  chars?: string[];
 }
 
 export interface ShardMeta {
@@ -81,6 +83,10 @@ export function validateMeta(raw: unknown, file: string): ShardMeta {
   if (typeof tok !== 'object' || tok === null) bad('tokenizer', 'expected {file, name}');
   const t = tok as Record<string, unknown>;
   for (const k of ['file', 'name'] as const) if (t[k] !== null && typeof t[k] !== 'string') bad(`tokenizer.${k}`, 'expected a string or null');
+  if (t['chars'] !== undefined) {
+    const c = t['chars'];
+    if (!Array.isArray(c) || c.some((x) => typeof x !== 'string') || c.length !== vocab) bad('tokenizer.chars', 'expected vocab_size strings');
+  }
   const splits = m['splits'];
   if (typeof splits !== 'object' || splits === null || Array.isArray(splits)) bad('splits', 'expected an object of splits');
   for (const [name, s] of Object.entries(splits as Record<string, unknown>)) {

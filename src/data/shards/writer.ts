@@ -23,8 +23,12 @@ export interface ShardWriterOptions {
   dtype?: TokenDType;
   /** path of a tokenizer.json to copy into the dataset as tokenizer.json */
   tokenizerFile?: string | null;
+  /** or the tokenizer.json content to write into the dataset */
+  tokenizerJson?: string | null;
   tokenizerName?: string | null;
   maxTokensPerFile?: number;
+  /** character vocabulary in id order (char-level datasets) */
+  chars?: string[];
   source?: string;
   createdBy?: string;
 }
@@ -184,6 +188,9 @@ export class ShardWriter {
         throw new IOError(this.opts.tokenizerFile, `cannot copy the tokenizer into the dataset: ${(err as Error).message}`, { cause: err });
       }
       tokenizerFile = 'tokenizer.json';
+    } else if (this.opts.tokenizerJson) {
+      writeFileAtomic(join(this.staging, 'tokenizer.json'), this.opts.tokenizerJson);
+      tokenizerFile = 'tokenizer.json';
     }
     const meta: ShardMeta = {
       format: SHARD_FORMAT,
@@ -192,7 +199,7 @@ export class ShardWriter {
       vocab_size: this.vocab,
       eos_id: this.eos,
       bos_id: this.bos,
-      tokenizer: { file: tokenizerFile, name: this.opts.tokenizerName ?? null },
+      tokenizer: { file: tokenizerFile, name: this.opts.tokenizerName ?? null, ...(this.opts.chars ? { chars: this.opts.chars } : {}) },
       splits: Object.fromEntries(Object.keys(splits).sort(splitOrder).map((k) => [k, splits[k] as SplitMeta])),
       source: this.opts.source ?? '',
       created_by: this.opts.createdBy ?? 'llmts',

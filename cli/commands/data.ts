@@ -1,0 +1,128 @@
+/**
+ * `llmts data`: the preprocessing pipeline. `run CONFIG` runs a declarative config
+ * (JSON/YAML), `clean` is the quick form with a preset chain, `stats` prints the report
+ * of a run, the summary of a token-shard dataset, or statistics of raw inputs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ArgumentError } from '../../src/errors.ts';
+import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.ts';
+import { runPipeline } from '../../src/data/pipeline/run.ts';
+import { reportText } from '../../src/data/pipeline/report.ts';
+import type { PipelineReport } from '../../src/data/pipeline/report.ts';
+import { openShardDataset } from '../../src/data/shards/index.ts';
+import { corpusStats } from '../../src/data/stats.ts';
+import { INPUT_DEFAULTS } from '../../src/data/readers/input-spec.ts';
+
+/** Preset chains for `data clean` (FineWeb's order: repetition before quality, C4 without the punctuation line rule). */
+const PRESETS: Record<string, unknown[]> = {
+  fineweb: [
+    'html_extract',
+    'clean_whitespace',
+    'normalize',
+    'gopher_repetition',
+    'gopher_quality',
+    { c4_quality: { filter_no_terminal_punct: false } },
+    'fineweb_quality',
+    'exact_dedup',
+    'minhash_dedup',
+    'pii',
+  ],
+  gopher: ['html_extract', 'clean_whitespace', 'normalize', 'gopher_repetition', 'gopher_quality', 'exact_dedup', 'minhash_dedup'],
+  c4: ['html_extract', 'clean_whitespace', 'normalize', 'c4_quality', 'exact_dedup'],
+  minimal: ['html_extract', 'clean_whitespace', 'normalize', 'exact_dedup'],
+};
+
+function workersOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ArgumentError('data', `--workers expects a non-negative integer, got ${v}`);
+  return n;
+}
+
+export function register(program: Command): void {
+  const data = program.command('data').description('data preprocessing: extract, normalize, filter, dedup, redact PII, tokenize');
+
+  data
+    .command('run')
+    .description('run a pipeline config (JSON or YAML); re-running resumes an interrupted run')
+    .argument('<config>', 'pipeline config file')
+    .option('--workers <n>', 'worker threads (0 = in this thread); default: the config, else one per core')
+    .option('--fresh', 'start over, deleting an earlier run in the output directory')
+    .action(async (configPath: string, o: { workers?: string; fresh?: boolean }) => {
+      const cfg = loadConfigFile(configPath);
+      const w = workersOf(o.workers);
+      const { report } = await runPipeline(cfg, { ...(w !== undefined ? { workers: w } : {}), fresh: o.fresh === true });
+      console.log(reportText(report));
+      console.log(`\nreport: ${join(cfg.output.dir, 'report.md')} and report.html`);
+    });
+
+  data
+    .command('clean')
+    .description('quick form: clean inputs with a preset chain')
+    .requiredOption('--input <paths...>', 'files, directories or globs')
+    .requiredOption('--output <dir>', 'output directory (kept/, rejected/, report.*)')
+    .option('--preset <name>', `${Object.keys(PRESETS).join(' | ')}`, 'fineweb')
+    .option('--format <f>', 'auto | jsonl | text', 'auto')
+    .option('--text-field <name>', 'JSONL text field', 'text')
+    .option('--text-mode <mode>', 'text files: file | paragraph | line', 'paragraph')
+    .option('--tokenizer <spec>', 'also tokenize the kept documents into <output>/tokens (tokenizer file or "bytes")')
+    .option('--val-fraction <f>', 'with --tokenizer: fraction of documents for val', '0')
+    .option('--workers <n>', 'worker threads (0 = in this thread)')
+    .option('--fresh', 'start over')
+    .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
+      const preset = PRESETS[o['preset'] as string];
+      if (preset === undefined) throw new ArgumentError('data clean', `unknown preset ${o['preset']} (${Object.keys(PRESETS).join(', ')})`);
+      const stages: unknown[] = [...preset];
+      if (o['tokenizer'] !== undefined) stages.push({ tokenize: { tokenizer: o['tokenizer'], val_fraction: Number(o['valFraction']) } });
+      const cfg = validateConfig({
+        input: { paths: o['input'], format: o['format'], text_field: o['textField'], text_mode: o['textMode'] },
+        output: o['output'],
+        stages,
+      });
+      const w = workersOf(o['workers'] as string | undefined);
+      const { report } = await runPipeline(cfg, { ...(w !== undefined ? { workers: w } : {}), fresh: o['fresh'] === true });
+      console.log(reportText(report));
+    });
+
+  data
+    .command('stats')
+    .description('print the report of a pipeline run, a token-shard dataset summary, or statistics of raw input files')
+    .argument('<paths...>', 'a run directory, a dataset directory, or input files/globs')
+    .option('--format <f>', 'inputs: auto | jsonl | text', 'auto')
+    .option('--text-field <name>', 'inputs: JSONL text field', 'text')
+    .option('--text-mode <mode>', 'inputs: file | paragraph | line', 'paragraph')
+    .action(async (paths: string[], o: Record<string, string>) => {
+      const one = paths.length === 1 ? (paths[0] as string) : null;
+      if (one !== null && existsSync(join(one, 'report.json'))) {
+        console.log(reportText(JSON.parse(readFileSync(join(one, 'report.json'), 'utf8')) as PipelineReport));
+        return;
+      }
+      if (one !== null && existsSync(join(one, 'meta.json'))) {
+        const ds = openShardDataset(one);
+        const m = ds.meta;
+        console.log(`${ds.dir}: ${m.format} v${m.version}, ${m.dtype}, vocab ${m.vocab_size}, eos ${m.eos_id ?? 'none'}, bos ${m.bos_id ?? 'none'}`);
+        console.log(`tokenizer: ${m.tokenizer.file ?? m.tokenizer.name ?? 'unknown'}; source: ${m.source}; created by ${m.created_by}`);
+        for (const name of ds.splits) {
+          const s = ds.split(name);
+          const mean = s.numDocuments > 0 ? (s.numTokens / s.numDocuments).toFixed(1) : '0';
+          console.log(`${name}: ${s.numTokens.toLocaleString('en')} tokens, ${s.numDocuments} documents (mean ${mean} tokens), ${m.splits[name]?.files.length ?? 0} file(s)`);
+        }
+        ds.close();
+        return;
+      }
+      const s = await corpusStats({
+        ...INPUT_DEFAULTS,
+        paths,
+        format: o['format'] as 'auto',
+        text_field: o['textField'] as string,
+        text_mode: o['textMode'] as 'paragraph',
+      });
+      console.log(`documents ${s.documents}, bytes ${s.reader.bytes}, chars ${s.chars}, words ${s.words}, lines ${s.lines}`);
+      console.log(`length (chars) p10 ${s.lengthPercentiles.p10}, median ${s.lengthPercentiles.p50}, p90 ${s.lengthPercentiles.p90}, max ${s.lengthPercentiles.max}`);
+      console.log(`scripts: ${Object.entries(s.scripts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      const mal = Object.entries(s.reader.malformed);
+      console.log(`malformed: ${mal.length === 0 ? 'none' : mal.map(([k, v]) => `${k} ${v}`).join(', ')}; empty files ${s.reader.emptyFiles}`);
+    });
+}

@@ -27,7 +27,8 @@ export function byteLevelTokenizer(model: BPE, pattern: KnownPattern | string, s
   return new Tokenizer(model, {
     preTokenizer: pre,
     decoder: new ByteLevelDecoder(),
-    postProcessor: new ByteLevelProcessor(true, false, true),
+    // as HF's gpt2 tokenizer.json: offsets keep the leading space of 'Ġworld'
+    postProcessor: new ByteLevelProcessor(false, true, true),
     addedTokens: specialAddedTokens(specials),
   });
 }

@@ -1,10 +1,10 @@
-/** Removes non-spacing marks (\p{Mn}); combine with NFD to strip accents from 'é'. */
+/** Removes combining marks (\p{M}, Rust `is_combining_mark`); combine with NFD to strip accents from 'é'. */
 import type { JsonObject } from '../config-reader.ts';
 import type { Normalizer } from '../interfaces.ts';
 import type { NormalizedString } from '../normalized-string.ts';
 
-const MN = /\p{Mn}/u;
-const MN_G = /\p{Mn}/gu;
+const MN = /\p{M}/u;
+const MN_G = /\p{M}/gu;
 
 export class StripAccents implements Normalizer {
   readonly type = 'StripAccents';

@@ -14,9 +14,10 @@
  *   5. finalize: required characters first (missing ones get min score), then the best-scoring
  *      pieces up to the target size.
  *
- * Departures: arithmetic is float64 (SentencePiece: float32 sums, so objective values differ in
- * the last digits); the second-best segmentation used for pruning comes from a 2-best Viterbi
- * (SentencePiece runs A* n-best; only exact score ties can order differently).
+ * Two quirks of SentencePiece 0.1.97 are reproduced on purpose (see prune() and TrainerModel):
+ * the pruning loss's `alternatives.size()` and UNK counts credited to piece 0. Departure:
+ * expectations and losses are float64 (SentencePiece: float32), so near-ties at the pruning and
+ * M-step thresholds can fall differently (a few pieces in 2000 on the fixture corpus).
  */
 import { ConfigError } from '../../errors.ts';
 import { createProgress } from '../../util/progress.ts';
@@ -90,7 +91,12 @@ class TrainerModel implements LatticeVocab {
   readonly trie: UnigramTrie;
   readonly scores: Float64Array;
   readonly types = null;
-  readonly unkId = -1;
+  /**
+   * subtle: SentencePiece's TrainerModel never sets its unk id, which defaults to 0, so the
+   * expected counts of UNK nodes (characters outside the coverage) go to piece 0 (the most
+   * frequent character, usually '▁'); reproduced because it measurably shifts the result.
+   */
+  readonly unkId = 0;
   readonly minScore: number;
   readonly maxScore = 0;
 
@@ -275,8 +281,12 @@ function prune(model: TrainerModel, words: Words, desired: number, shrinking: nu
     for (const w of inverted[i]!) F += words.freqs[w]!;
     F /= vsum;
     const logProbSp = Math.log(freq[i]!) - logSum;
-    // removing piece i moves its count onto its alternatives
-    const logSumAlt = Math.log(sum + freq[i]! * (alt.length - 1));
+    // removing piece i moves its count onto its alternatives: new total = sum + freq[i] * (k - 1)
+    // for k alternatives. subtle: SentencePiece 0.1.97 multiplies by (vocabulary size - 1)
+    // (`alternatives.size()` instead of `alternatives[i].size()`); reproduced, since the pruning
+    // and so the vocabulary follow from it (fixing it gives ~4% worse compression here, as the
+    // loss then stops favouring pieces whose removal would split many words).
+    const logSumAlt = Math.log(sum + freq[i]! * (n - 1));
     let logProbAlt = 0;
     for (const a of alt) logProbAlt += Math.log(freq[a]! + freq[i]!) - logSumAlt;
     candidates.push([i, F * (logProbSp - logProbAlt)]);
@@ -290,10 +300,7 @@ function prune(model: TrainerModel, words: Words, desired: number, shrinking: nu
   return kept;
 }
 
-/**
- * Best and second-best paths of a lattice (piece ids), by a Viterbi that keeps two hypotheses
- * per node; null when there is no second path.
- */
+/** Best and second-best paths of a lattice (piece ids, A* n-best); null when there is no second path. */
 function twoBest(lattice: Lattice): { first: Int32Array; second: Int32Array } | null {
   const paths = lattice.nbest(2);
   if (paths.length < 2) return null;

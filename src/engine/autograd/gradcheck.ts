@@ -69,18 +69,25 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
       const step = Math.max(1, Math.floor(n / limit));
       for (let i = 0; i < n; i += step) {
         const orig = data[i]!;
-        data[i] = orig + eps;
-        const plus = project(fn(...inputs));
-        data[i] = orig - eps;
-        const minus = project(fn(...inputs));
-        data[i] = orig;
+        let plus: number;
+        let minus: number;
+        try {
+          data[i] = orig + eps;
+          plus = project(fn(...inputs));
+          data[i] = orig - eps;
+          minus = project(fn(...inputs));
+        } finally {
+          data[i] = orig; // leave the input as it was, even if fn throws
+        }
         const numeric = (plus - minus) / (2 * eps);
         const err = Math.abs(analytic[i]! - numeric);
-        if (err > maxAbsError) {
-          maxAbsError = err;
+        const passes = err <= atol + rtol * Math.abs(numeric);
+        // NaN compares false everywhere: report it as the worst element rather than missing it
+        if (err > maxAbsError || (!passes && ok)) {
+          if (err > maxAbsError) maxAbsError = err;
           worst = `input ${xi}, element ${i}: analytic ${analytic[i]} vs numeric ${numeric}`;
         }
-        if (!(err <= atol + rtol * Math.abs(numeric))) ok = false;
+        if (!passes) ok = false;
       }
     });
   });

@@ -13,6 +13,7 @@ import {
   slice, softmax, split, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, unsqueeze, variance, view, where,
   Generator, gradcheck, narrow, contiguous, clone,
 } from '../../src/engine/index.ts';
+import { attach } from '../../src/engine/autograd/node.ts';
 import { assertGradcheck, bools, f64, ints, leaf } from './helpers.ts';
 
 const g = new Generator(42);
@@ -473,5 +474,18 @@ describe('gradcheck: composite graphs', () => {
     const r = gradcheck(wrong, [leaf(g, [4])]);
     assert.equal(r.ok, false);
     assert.ok(r.maxAbsError > 0.05, `max error ${r.maxAbsError}`);
+  });
+  it('gradcheck reports a NaN gradient and leaves its inputs intact when fn throws', () => {
+    const nanGrad = (x: Tensor) => attach(mul(x, 2).detach(), 'nanGrad', [x], (gr) => [mul(gr, NaN)]);
+    const r = gradcheck(nanGrad, [leaf(g, [3])]);
+    assert.equal(r.ok, false);
+    assert.match(r.worst, /analytic NaN/);
+    const x = f64([1, 2, 3]);
+    let calls = 0;
+    assert.throws(() => gradcheck((t) => {
+      if (++calls > 2) throw new Error('boom');
+      return mul(t, 2);
+    }, [x]), /boom/);
+    assert.deepEqual(x.toArray(), [1, 2, 3]);
   });
 });

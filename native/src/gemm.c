@@ -1,0 +1,306 @@
+/*
+ * SGEMM: C[b] = op(A[b]) op(B[b]) (+ C[b]), Goto/BLIS style.
+ *
+ *   for jc (NC columns of C)            B block kc x nc packed into NR-wide panels  (L3)
+ *     for pc (KC of the k dimension)
+ *       pack B block
+ *       for ic (MC rows of C)           A block mc x kc packed into MR-tall panels  (L2)
+ *         pack A block
+ *         for jr (NR), ir (MR)          micro-kernel: MR x NR tile of C in registers
+ *
+ * The micro-kernel keeps MR x NV vectors of C in registers and per k step loads NV vectors
+ * of B and broadcasts MR values of A (folded into the FMA's memory operand on AVX-512).
+ * Tiles at the m/n edges run the same kernel into a scratch tile and copy the valid part.
+ *
+ * Threads: each task owns a disjoint block of C (a batch item, or a slice of rows or
+ * columns of one product) and packs into its thread's own buffers, so no task waits on
+ * another; a C element's summation order depends only on KC, so results do not depend on
+ * the thread count.
+ */
+#include "kernels.h"
+#include "pool.h"
+#include "simd.h"
+
+#include <stdlib.h>
+
+#if defined(LLMTS_ISA_AVX512)
+#ifndef GEMM_MR
+#define GEMM_MR 14
+#endif
+#ifndef GEMM_NV
+#define GEMM_NV 2
+#endif
+#ifndef GEMM_KC
+#define GEMM_KC 768
+#endif
+#ifndef GEMM_MC
+#define GEMM_MC 280
+#endif
+#ifndef GEMM_NC
+#define GEMM_NC 768
+#endif
+#elif defined(LLMTS_ISA_AVX2)
+#define GEMM_MR 6
+#define GEMM_NV 2
+#define GEMM_KC 384
+#define GEMM_MC 264
+#define GEMM_NC 1024
+#else
+#define GEMM_MR 4
+#define GEMM_NV 4
+#define GEMM_KC 256
+#define GEMM_MC 128
+#define GEMM_NC 512
+#endif
+
+#define MR GEMM_MR
+#define NV GEMM_NV
+#define NR (VL * NV)
+
+/* below this many flops a product runs on the calling thread */
+#define GEMM_PARALLEL_MIN 4.0e6
+
+/* C[MR x NR] = (beta ? C : 0) + A_panel[k][MR] * B_panel[k][NR] */
+static void ukr(int64_t k, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc, int beta) {
+  vf acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) acc[i][v] = vzero();
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * ldc, 1, 3);
+  for (int64_t p = 0; p < k; p++) {
+    vf bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) bv[v] = vload(b + v * VL);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+      vf av = vset1(a[i]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) acc[i][v] = vfma(av, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  if (beta) {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) vstore(c + i * ldc + v * VL, vadd(acc[i][v], vload(c + i * ldc + v * VL)));
+  } else {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) vstore(c + i * ldc + v * VL, acc[i][v]);
+  }
+}
+
+static void ukr_edge(int64_t k, const float *a, const float *b, float *c, int64_t ldc, int beta, int64_t mr, int64_t nr) {
+  float tile[MR * NR] __attribute__((aligned(64)));
+  ukr(k, a, b, tile, NR, 0);
+  for (int64_t i = 0; i < mr; i++) {
+    float *ci = c + i * ldc;
+    const float *ti = tile + i * NR;
+    if (beta)
+      for (int64_t j = 0; j < nr; j++) ci[j] += ti[j];
+    else
+      for (int64_t j = 0; j < nr; j++) ci[j] = ti[j];
+  }
+}
+
+/* A block (rows i0.., cols p0.. of op(A)), mc x kc, into MR-row panels [panel][p][MR], zero-padded. */
+static void pack_a(const float *a, int64_t lda, int trans, int64_t mc, int64_t kc, float *restrict pa) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+    int64_t mr = mc - i0 < MR ? mc - i0 : MR;
+    if (trans) {
+      /* op(A)(i, p) = a[p*lda + i]: each p is a contiguous run of mr values */
+      const float *src = a + i0;
+      if (mr == MR) {
+        for (int64_t p = 0; p < kc; p++) {
+          const float *s = src + p * lda;
+          float *d = pa + p * MR;
+#pragma GCC unroll 32
+          for (int i = 0; i < MR; i++) d[i] = s[i];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; p++) {
+          const float *s = src + p * lda;
+          float *d = pa + p * MR;
+          int64_t i = 0;
+          for (; i < mr; i++) d[i] = s[i];
+          for (; i < MR; i++) d[i] = 0.0f;
+        }
+      }
+    } else {
+      /* op(A)(i, p) = a[i*lda + p]: MR row streams, transposed on the way */
+      const float *rows[MR];
+      for (int i = 0; i < MR; i++) rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
+      if (mr == MR) {
+        for (int64_t p = 0; p < kc; p++) {
+          float *d = pa + p * MR;
+#pragma GCC unroll 32
+          for (int i = 0; i < MR; i++) d[i] = rows[i][p];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; p++) {
+          float *d = pa + p * MR;
+          int64_t i = 0;
+          for (; i < mr; i++) d[i] = rows[i][p];
+          for (; i < MR; i++) d[i] = 0.0f;
+        }
+      }
+    }
+    pa += MR * kc;
+  }
+}
+
+/* B block (rows p0.. cols j0.. of op(B)), kc x nc, into NR-column panels [panel][p][NR], zero-padded. */
+static void pack_b(const float *b, int64_t ldb, int trans, int64_t kc, int64_t nc, float *restrict pb) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    int64_t nr = nc - j0 < NR ? nc - j0 : NR;
+    if (!trans) {
+      /* op(B)(p, j) = b[p*ldb + j]: each p is a contiguous run */
+      const float *src = b + j0;
+      if (nr == NR) {
+        for (int64_t p = 0; p < kc; p++) {
+          const float *s = src + p * ldb;
+          float *d = pb + p * NR;
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; v++) vstore(d + v * VL, vload(s + v * VL));
+        }
+      } else {
+        for (int64_t p = 0; p < kc; p++) {
+          const float *s = src + p * ldb;
+          float *d = pb + p * NR;
+          int64_t j = 0;
+          for (; j < nr; j++) d[j] = s[j];
+          for (; j < NR; j++) d[j] = 0.0f;
+        }
+      }
+    } else {
+      /* op(B)(p, j) = b[j*ldb + p]: NR column streams, transposed on the way */
+      const float *cols[NR];
+      for (int j = 0; j < NR; j++) cols[j] = b + (j0 + (j < nr ? j : 0)) * ldb;
+      if (nr == NR) {
+        for (int64_t p = 0; p < kc; p++) {
+          float *d = pb + p * NR;
+#pragma GCC unroll 64
+          for (int j = 0; j < NR; j++) d[j] = cols[j][p];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; p++) {
+          float *d = pb + p * NR;
+          int64_t j = 0;
+          for (; j < nr; j++) d[j] = cols[j][p];
+          for (; j < NR; j++) d[j] = 0.0f;
+        }
+      }
+    }
+    pb += NR * kc;
+  }
+}
+
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+/* split len into pieces of at most max, balanced, each a multiple of unit (but the last) */
+static int64_t balanced_block(int64_t len, int64_t max, int64_t unit) {
+  int64_t pieces = (len + max - 1) / max;
+  int64_t b = round_up((len + pieces - 1) / pieces, unit);
+  return b > max ? max : b;
+}
+
+/* one batch item, rows [m0, m1) and columns [n0, n1) of C */
+static void gemm_block(const GemmArgs *g, const float *a, const float *b, float *c, int64_t m0, int64_t m1, int64_t n0,
+                       int64_t n1, int tid) {
+  int64_t m = m1 - m0, n = n1 - n0, k = g->k;
+  if (m <= 0 || n <= 0) return;
+  if (k == 0) {
+    if (!g->accumulate)
+      for (int64_t i = m0; i < m1; i++)
+        for (int64_t j = n0; j < n1; j++) c[i * g->ldc + j] = 0.0f;
+    return;
+  }
+  int64_t kcb = balanced_block(k, GEMM_KC, 8);
+  int64_t mcb = balanced_block(m, GEMM_MC, MR);
+  int64_t ncb = balanced_block(n, GEMM_NC, NR);
+  float *pa = llmts_scratch(tid, 0, sizeof(float) * (size_t)(round_up(mcb, MR) * kcb));
+  float *pb = llmts_scratch(tid, 1, sizeof(float) * (size_t)(round_up(ncb, NR) * kcb));
+  if (!pa || !pb) abort();
+  for (int64_t jc = 0; jc < n; jc += ncb) {
+    int64_t nc = n - jc < ncb ? n - jc : ncb;
+    for (int64_t pc = 0; pc < k; pc += kcb) {
+      int64_t kc = k - pc < kcb ? k - pc : kcb;
+      int beta = pc > 0 || g->accumulate;
+      const float *bsrc = g->trans_b ? b + (n0 + jc) * g->ldb + pc : b + pc * g->ldb + n0 + jc;
+      pack_b(bsrc, g->ldb, g->trans_b, kc, nc, pb);
+      for (int64_t ic = 0; ic < m; ic += mcb) {
+        int64_t mc = m - ic < mcb ? m - ic : mcb;
+        const float *asrc = g->trans_a ? a + pc * g->lda + m0 + ic : a + (m0 + ic) * g->lda + pc;
+        pack_a(asrc, g->lda, g->trans_a, mc, kc, pa);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          int64_t nr = nc - jr < NR ? nc - jr : NR;
+          const float *pbp = pb + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            int64_t mr = mc - ir < MR ? mc - ir : MR;
+            float *cp = c + (m0 + ic + ir) * g->ldc + n0 + jc + jr;
+            const float *pap = pa + ir * kc;
+            if (mr == MR && nr == NR)
+              ukr(kc, pap, pbp, cp, g->ldc, beta);
+            else
+              ukr_edge(kc, pap, pbp, cp, g->ldc, beta, mr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+typedef struct {
+  const GemmArgs *g;
+  int64_t parts; /* slices per batch item */
+  int split_n;   /* slice columns (else rows) */
+  int64_t unit;  /* slice size */
+} GemmPlan;
+
+static void gemm_task(void *ctx, long t, int tid) {
+  const GemmPlan *pl = ctx;
+  const GemmArgs *g = pl->g;
+  int64_t bi = t / pl->parts, part = t % pl->parts;
+  const float *a = g->a + bi * g->stride_a;
+  const float *b = g->b + bi * g->stride_b;
+  float *c = g->c + bi * g->stride_c;
+  if (pl->parts == 1) {
+    gemm_block(g, a, b, c, 0, g->m, 0, g->n, tid);
+  } else if (pl->split_n) {
+    int64_t n0 = part * pl->unit, n1 = n0 + pl->unit < g->n ? n0 + pl->unit : g->n;
+    gemm_block(g, a, b, c, 0, g->m, n0, n1, tid);
+  } else {
+    int64_t m0 = part * pl->unit, m1 = m0 + pl->unit < g->m ? m0 + pl->unit : g->m;
+    gemm_block(g, a, b, c, m0, m1, 0, g->n, tid);
+  }
+}
+
+void FN(sgemm)(const GemmArgs *g) {
+  if (g->batch <= 0 || g->m <= 0 || g->n <= 0) return;
+  GemmPlan pl = {g, 1, 0, 0};
+  double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k * (double)g->batch;
+  int threads = llmts_pool_threads();
+  if (threads > 1 && flops >= GEMM_PARALLEL_MIN && !(g->stride_c == 0 && g->batch > 1)) {
+    /* enough whole batch items to keep every thread busy: one task each; else slice each
+     * product along its larger dimension (in tiles) */
+    if (g->batch < 2 * threads && g->batch % threads != 0) {
+      int64_t mt = (g->m + MR - 1) / MR, nt = (g->n + NR - 1) / NR;
+      int split_n = nt > mt;
+      int64_t tiles = split_n ? nt : mt;
+      int64_t parts = threads < tiles ? threads : tiles;
+      if (parts > 1) {
+        int64_t per = (tiles + parts - 1) / parts;
+        pl.split_n = split_n;
+        pl.unit = per * (split_n ? NR : MR);
+        pl.parts = ((split_n ? g->n : g->m) + pl.unit - 1) / pl.unit;
+      }
+    }
+    llmts_parallel_for((long)(g->batch * pl.parts), gemm_task, &pl);
+  } else {
+    for (int64_t bi = 0; bi < g->batch; bi++) gemm_task(&pl, (long)bi, 0);
+  }
+}

@@ -1,0 +1,264 @@
+/*
+ * A small vector abstraction so one kernel source compiles three times: AVX-512 (16 lanes),
+ * AVX2+FMA (8 lanes) and scalar (1 lane). The ISA is chosen by the build (-DLLMTS_ISA_*),
+ * and FN(name) gives every function an ISA suffix so the three copies link side by side.
+ *
+ * vf: float lanes; vi: int32 lanes; vm: a lane mask; vd: float64 accumulator covering the
+ * lanes of one vf (two registers on the SIMD paths).
+ * max/min keep the x86 operand rule: vmax(a, b) returns b when either is NaN.
+ */
+#ifndef LLMTS_SIMD_H
+#define LLMTS_SIMD_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(LLMTS_ISA_AVX512)
+#define ISA_SUFFIX avx512
+#elif defined(LLMTS_ISA_AVX2)
+#define ISA_SUFFIX avx2
+#elif defined(LLMTS_ISA_SCALAR)
+#define ISA_SUFFIX scalar
+#else
+#error "define one of LLMTS_ISA_AVX512, LLMTS_ISA_AVX2, LLMTS_ISA_SCALAR"
+#endif
+
+#define FN_CAT2(a, b) a##_##b
+#define FN_CAT(a, b) FN_CAT2(a, b)
+#define FN(name) FN_CAT(llmts_##name, ISA_SUFFIX)
+
+#define INL static inline __attribute__((always_inline))
+
+#if defined(LLMTS_ISA_AVX512)
+#include <immintrin.h>
+#define VL 16
+typedef __m512 vf;
+typedef __m512i vi;
+typedef __mmask16 vm;
+typedef struct { __m512d lo, hi; } vd;
+
+INL vm tailmask(long n) { return (vm)((1u << n) - 1u); }
+INL vf vload(const float *p) { return _mm512_loadu_ps(p); }
+INL vf vload_n(const float *p, long n) { return _mm512_maskz_loadu_ps(tailmask(n), p); }
+INL void vstore(float *p, vf x) { _mm512_storeu_ps(p, x); }
+/* keeps lanes < n, zeroes the rest */
+INL vf vkeep_n(vf x, long n) { return _mm512_maskz_mov_ps(tailmask(n), x); }
+/* n < VL elements, the other lanes set to fill */
+INL vf vload_nf(const float *p, long n, float fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), tailmask(n), p); }
+INL void vstore_n(float *p, vf x, long n) { _mm512_mask_storeu_ps(p, tailmask(n), x); }
+INL vf vset1(float x) { return _mm512_set1_ps(x); }
+INL vf vzero(void) { return _mm512_setzero_ps(); }
+INL vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
+INL vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+INL vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+INL vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
+INL vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+INL vf vfnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); }
+/* a*b - c rounded once (the low part of a product when c = fl(a*b)) */
+INL vf vfms(vf a, vf b, vf c) { return _mm512_fmsub_ps(a, b, c); }
+INL vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+INL vf vmin(vf a, vf b) { return _mm512_min_ps(a, b); }
+INL vf vsqrt(vf a) { return _mm512_sqrt_ps(a); }
+INL vf vabs(vf a) { return _mm512_abs_ps(a); }
+INL vf vneg(vf a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000u))); }
+INL vf vround(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+INL vm vlt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+INL vm vle(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+INL vm vgt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+INL vm vge(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+INL vm veq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+INL vm vne(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
+INL vm visnan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+INL vm vmor(vm a, vm b) { return (vm)(a | b); }
+INL vm vmand(vm a, vm b) { return (vm)(a & b); }
+INL int vmany(vm a) { return a != 0; }
+/* m ? a : b */
+INL vf vsel(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
+INL vi vcvti(vf a) { return _mm512_cvtps_epi32(a); }
+INL vf vcvtf(vi a) { return _mm512_cvtepi32_ps(a); }
+INL vi vaddi(vi a, vi b) { return _mm512_add_epi32(a, b); }
+INL vi vsubi(vi a, vi b) { return _mm512_sub_epi32(a, b); }
+INL vi vset1i(int x) { return _mm512_set1_epi32(x); }
+INL vi vslli23(vi a) { return _mm512_slli_epi32(a, 23); }
+INL vi vsrai1(vi a) { return _mm512_srai_epi32(a, 1); }
+INL vi vsrli23(vi a) { return _mm512_srli_epi32(a, 23); }
+INL vi vandi(vi a, vi b) { return _mm512_and_si512(a, b); }
+INL vi vori(vi a, vi b) { return _mm512_or_si512(a, b); }
+INL vf vasf(vi a) { return _mm512_castsi512_ps(a); }
+INL vi vasi(vf a) { return _mm512_castps_si512(a); }
+INL float vhsum(vf a) { return _mm512_reduce_add_ps(a); }
+INL float vhmax(vf a) { return _mm512_reduce_max_ps(a); }
+INL float vhmin(vf a) { return _mm512_reduce_min_ps(a); }
+INL vd vdzero(void) { vd r = {_mm512_setzero_pd(), _mm512_setzero_pd()}; return r; }
+INL vd vdadd(vd acc, vf x) {
+  acc.lo = _mm512_add_pd(acc.lo, _mm512_cvtps_pd(_mm512_castps512_ps256(x)));
+  acc.hi = _mm512_add_pd(acc.hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1))));
+  return acc;
+}
+INL vd vdsum(vd a, vd b) { a.lo = _mm512_add_pd(a.lo, b.lo); a.hi = _mm512_add_pd(a.hi, b.hi); return a; }
+INL double vdhsum(vd a) { return _mm512_reduce_add_pd(_mm512_add_pd(a.lo, a.hi)); }
+/* per-lane float64 sums -> floats (for column accumulators) */
+INL void vdstore(double *p, vd a) { _mm512_storeu_pd(p, a.lo); _mm512_storeu_pd(p + 8, a.hi); }
+INL vd vdload(const double *p) { vd r = {_mm512_loadu_pd(p), _mm512_loadu_pd(p + 8)}; return r; }
+INL vf vdtof(vd a) {
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(a.lo))),
+                                             _mm256_castps_pd(_mm512_cvtpd_ps(a.hi)), 1));
+}
+
+#elif defined(LLMTS_ISA_AVX2)
+#include <immintrin.h>
+#define VL 8
+typedef __m256 vf;
+typedef __m256i vi;
+typedef __m256 vm;
+typedef struct { __m256d lo, hi; } vd;
+
+static const int32_t llmts_tail_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+INL __m256i tailmask(long n) { return _mm256_loadu_si256((const __m256i *)(llmts_tail_table + 8 - n)); }
+INL vf vload(const float *p) { return _mm256_loadu_ps(p); }
+INL vf vload_n(const float *p, long n) { return _mm256_maskload_ps(p, tailmask(n)); }
+INL void vstore(float *p, vf x) { _mm256_storeu_ps(p, x); }
+INL vf vkeep_n(vf x, long n) { return _mm256_and_ps(x, _mm256_castsi256_ps(tailmask(n))); }
+INL vf vload_nf(const float *p, long n, float fill) {
+  __m256i m = tailmask(n);
+  return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+}
+INL void vstore_n(float *p, vf x, long n) { _mm256_maskstore_ps(p, tailmask(n), x); }
+INL vf vset1(float x) { return _mm256_set1_ps(x); }
+INL vf vzero(void) { return _mm256_setzero_ps(); }
+INL vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
+INL vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+INL vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+INL vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
+INL vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+INL vf vfnma(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
+INL vf vfms(vf a, vf b, vf c) { return _mm256_fmsub_ps(a, b, c); }
+INL vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+INL vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
+INL vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
+INL vf vabs(vf a) { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
+INL vf vneg(vf a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u))); }
+INL vf vround(vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+INL vm vlt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+INL vm vle(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+INL vm vgt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+INL vm vge(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+INL vm veq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+INL vm vne(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
+INL vm visnan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+INL vm vmor(vm a, vm b) { return _mm256_or_ps(a, b); }
+INL vm vmand(vm a, vm b) { return _mm256_and_ps(a, b); }
+INL int vmany(vm a) { return _mm256_movemask_ps(a) != 0; }
+INL vf vsel(vm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+INL vi vcvti(vf a) { return _mm256_cvtps_epi32(a); }
+INL vf vcvtf(vi a) { return _mm256_cvtepi32_ps(a); }
+INL vi vaddi(vi a, vi b) { return _mm256_add_epi32(a, b); }
+INL vi vsubi(vi a, vi b) { return _mm256_sub_epi32(a, b); }
+INL vi vset1i(int x) { return _mm256_set1_epi32(x); }
+INL vi vslli23(vi a) { return _mm256_slli_epi32(a, 23); }
+INL vi vsrai1(vi a) { return _mm256_srai_epi32(a, 1); }
+INL vi vsrli23(vi a) { return _mm256_srli_epi32(a, 23); }
+INL vi vandi(vi a, vi b) { return _mm256_and_si256(a, b); }
+INL vi vori(vi a, vi b) { return _mm256_or_si256(a, b); }
+INL vf vasf(vi a) { return _mm256_castsi256_ps(a); }
+INL vi vasi(vf a) { return _mm256_castps_si256(a); }
+INL float vhsum(vf a) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+INL float vhmax(vf a) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+INL float vhmin(vf a) {
+  __m128 s = _mm_min_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_min_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_min_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+INL vd vdzero(void) { vd r = {_mm256_setzero_pd(), _mm256_setzero_pd()}; return r; }
+INL vd vdadd(vd acc, vf x) {
+  acc.lo = _mm256_add_pd(acc.lo, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+  acc.hi = _mm256_add_pd(acc.hi, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+  return acc;
+}
+INL vd vdsum(vd a, vd b) { a.lo = _mm256_add_pd(a.lo, b.lo); a.hi = _mm256_add_pd(a.hi, b.hi); return a; }
+INL double vdhsum(vd a) {
+  __m256d s = _mm256_add_pd(a.lo, a.hi);
+  __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
+INL void vdstore(double *p, vd a) { _mm256_storeu_pd(p, a.lo); _mm256_storeu_pd(p + 4, a.hi); }
+INL vd vdload(const double *p) { vd r = {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)}; return r; }
+INL vf vdtof(vd a) { return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(a.lo)), _mm256_cvtpd_ps(a.hi), 1); }
+
+#else /* scalar */
+#define VL 1
+typedef float vf;
+typedef int32_t vi;
+typedef int vm;
+typedef double vd;
+
+INL vf vload(const float *p) { return *p; }
+INL vf vload_n(const float *p, long n) { return n > 0 ? *p : 0.0f; }
+INL void vstore(float *p, vf x) { *p = x; }
+INL vf vload_nf(const float *p, long n, float fill) { return n > 0 ? *p : fill; }
+INL vf vkeep_n(vf x, long n) { return n > 0 ? x : 0.0f; }
+INL void vstore_n(float *p, vf x, long n) { if (n > 0) *p = x; }
+INL vf vset1(float x) { return x; }
+INL vf vzero(void) { return 0.0f; }
+INL vf vadd(vf a, vf b) { return a + b; }
+INL vf vsub(vf a, vf b) { return a - b; }
+INL vf vmul(vf a, vf b) { return a * b; }
+INL vf vdiv(vf a, vf b) { return a / b; }
+/* no fmaf: without hardware FMA it is a slow libm call */
+INL vf vfma(vf a, vf b, vf c) { return a * b + c; }
+INL vf vfnma(vf a, vf b, vf c) { return c - a * b; }
+INL vf vfms(vf a, vf b, vf c) { return (float)((double)a * (double)b - (double)c); }
+INL vf vmax(vf a, vf b) { return a > b ? a : b; }
+INL vf vmin(vf a, vf b) { return a < b ? a : b; }
+INL vf vsqrt(vf a) { return sqrtf(a); }
+INL vf vabs(vf a) { return fabsf(a); }
+INL vf vneg(vf a) { return -a; }
+INL vf vround(vf a) { return nearbyintf(a); }
+INL vm vlt(vf a, vf b) { return a < b; }
+INL vm vle(vf a, vf b) { return a <= b; }
+INL vm vgt(vf a, vf b) { return a > b; }
+INL vm vge(vf a, vf b) { return a >= b; }
+INL vm veq(vf a, vf b) { return a == b; }
+INL vm vne(vf a, vf b) { return a != b; }
+INL vm visnan(vf a) { return a != a; }
+INL vm vmor(vm a, vm b) { return a | b; }
+INL vm vmand(vm a, vm b) { return a & b; }
+INL int vmany(vm a) { return a != 0; }
+INL vf vsel(vm m, vf a, vf b) { return m ? a : b; }
+INL vi vcvti(vf a) { return (vi)lrintf(a); }
+INL vf vcvtf(vi a) { return (float)a; }
+INL vi vaddi(vi a, vi b) { return (vi)((uint32_t)a + (uint32_t)b); }
+INL vi vsubi(vi a, vi b) { return (vi)((uint32_t)a - (uint32_t)b); }
+INL vi vset1i(int x) { return x; }
+INL vi vslli23(vi a) { return (vi)((uint32_t)a << 23); }
+INL vi vsrai1(vi a) { return a >> 1; }
+INL vi vsrli23(vi a) { return (vi)((uint32_t)a >> 23); }
+INL vi vandi(vi a, vi b) { return a & b; }
+INL vi vori(vi a, vi b) { return a | b; }
+INL vf vasf(vi a) { float f; memcpy(&f, &a, 4); return f; }
+INL vi vasi(vf a) { vi i; memcpy(&i, &a, 4); return i; }
+INL float vhsum(vf a) { return a; }
+INL float vhmax(vf a) { return a; }
+INL float vhmin(vf a) { return a; }
+INL vd vdzero(void) { return 0.0; }
+INL vd vdadd(vd acc, vf x) { return acc + (double)x; }
+INL vd vdsum(vd a, vd b) { return a + b; }
+INL double vdhsum(vd a) { return a; }
+INL void vdstore(double *p, vd a) { *p = a; }
+INL vd vdload(const double *p) { return *p; }
+INL vf vdtof(vd a) { return (float)a; }
+#endif
+
+#endif

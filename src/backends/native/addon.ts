@@ -1,0 +1,83 @@
+/**
+ * The raw addon (build/Release/llmts_native.node, built from native/ by node-gyp) and its
+ * calling convention: arrays are passed as typed arrays, every scalar is first written into
+ * the shared Float64Array `args` at the positions each entry documents (see
+ * native/src/addon.c). Only the wrapper in ./kernels.ts talks to this interface.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BackendError } from '../../errors.ts';
+
+type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export interface NativeAddon {
+  /** Scalar arguments of the next call. */
+  readonly args: Float64Array;
+  sgemm(a: Float32Array, b: Float32Array, c: Float32Array): void;
+  unary(x: Float32Array, y: Float32Array): void;
+  unaryGrad(x: Float32Array, y: Float32Array, gy: Float32Array, gx: Float32Array): void;
+  binary(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  compare(a: Float32Array, b: Float32Array, out: Uint8Array): void;
+  where(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  copy(src: Arr, out: Arr): void;
+  fill(out: Float32Array | Int32Array): void;
+  reduce(x: Float32Array, out: Float32Array): void;
+  sumSquares(x: Float32Array): number;
+  softmax(x: Float32Array, out: Float32Array): void;
+  softmaxGrad(y: Float32Array, gy: Float32Array, gx: Float32Array): void;
+  layerNorm(
+    x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array, mean: Float32Array, rstd: Float32Array,
+  ): void;
+  layerNormGrad(
+    x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, gy: Float32Array, gx: Float32Array,
+    gw: Float32Array | null, gb: Float32Array | null,
+  ): void;
+  rmsNorm(x: Float32Array, w: Float32Array | null, y: Float32Array, rstd: Float32Array): void;
+  rmsNormGrad(
+    x: Float32Array, w: Float32Array | null, rstd: Float32Array, gy: Float32Array, gx: Float32Array, gw: Float32Array | null,
+  ): void;
+  crossEntropy(logits: Float32Array, targets: Int32Array, losses: Float32Array, lse: Float32Array): void;
+  crossEntropyGrad(logits: Float32Array, targets: Int32Array, lse: Float32Array, gradLoss: Float32Array, gx: Float32Array): void;
+  indexSelect(src: Arr, index: Int32Array, out: Arr): void;
+  indexAdd(src: Float32Array, index: Int32Array, dst: Float32Array): void;
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, mask: Float32Array | null): void;
+  attentionGrad(
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, mask: Float32Array | null,
+    gradOut: Float32Array, gradQ: Float32Array, gradK: Float32Array, gradV: Float32Array,
+  ): void;
+  adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void;
+  /** The active SIMD path: 'avx512' | 'avx2' | 'scalar'. */
+  isa(): string;
+  /** The best path this CPU supports. */
+  bestIsa(): string;
+  /** Selects a path no better than bestIsa(); returns the active one. */
+  setIsa(name: string): string;
+  threads(): number;
+  setThreads(n: number): number;
+  /** Kernel thread ids of the pool's workers (for idle-CPU tests). */
+  workerTids(): number[];
+  /** Does nothing with two typed arrays: measures the per-call overhead. */
+  noop(a: Arr, b: Arr): void;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** build/ at the repository root (src/backends/native -> ../../..). */
+export const addonPath = join(here, '..', '..', '..', 'build', 'Release', 'llmts_native.node');
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (cached !== undefined) return cached;
+  if (!existsSync(addonPath)) {
+    throw new BackendError(`the native backend is not built (${addonPath} is missing; run npm install or npx node-gyp rebuild)`);
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    cached = require(addonPath) as NativeAddon;
+  } catch (err) {
+    throw new BackendError(`the native backend failed to load: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return cached;
+}

@@ -14,13 +14,13 @@ import type { Tensor } from '../engine/tensor.ts';
 import type { GeneratorState } from '../engine/random.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { ConfigError, FormatError } from '../errors.ts';
-import { SafetensorsFile, saveSafetensors } from '../io/safetensors.ts';
-import type { TensorInput } from '../io/safetensors.ts';
+import { SafetensorsFile, saveSafetensors } from './safetensors.ts';
+import type { TensorInput } from './safetensors.ts';
 import type { Module } from '../nn/module.ts';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.ts';
 import { createModel, parseModelSpec } from '../models/registry.ts';
 import type { AnyModel, ModelSpec } from '../models/registry.ts';
-import type { Checkpointer, JsonValue } from './loop.ts';
+import type { Checkpointer, JsonValue } from '../train/loop.ts';
 
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
 

@@ -20,7 +20,7 @@ import { groupsForWeightDecay } from '../optim/optimizer.ts';
 import { createSchedule } from '../optim/schedule.ts';
 import { loadTokenizer } from '../tokenizers/index.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
-import { RunCheckpointer } from './checkpoint.ts';
+import { RunCheckpointer } from '../io/checkpoint.ts';
 import { trainLoop } from './loop.ts';
 import type { JsonValue, LoopResult, TrainTask } from './loop.ts';
 import type { MetricRecord } from './metrics.ts';

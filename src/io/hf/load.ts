@@ -1,0 +1,95 @@
+/**
+ * Loading Hugging Face checkpoints (config.json + model.safetensors, or a sharded index)
+ * into llmts models, key by key with shape checks, as nanoGPT's from_pretrained does.
+ * F16/BF16 weights widen to float32.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { noGrad } from '../../engine/grad-mode.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import { FormatError } from '../../errors.ts';
+import { createModel } from '../../models/registry.ts';
+import type { AnyModel } from '../../models/registry.ts';
+import { SafetensorsCheckpoint } from '../safetensors-sharded.ts';
+import { architectureOf, specFromHfConfig } from './config.ts';
+import { hfAliases } from './mapping.ts';
+import { rulesFor } from './rules.ts';
+
+export function isHfModelDir(dir: string): boolean {
+  return existsSync(join(dir, 'config.json')) && (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json')));
+}
+
+function readConfig(dir: string): Record<string, unknown> {
+  const file = join(dir, 'config.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new FormatError(file, 'not valid JSON', undefined, { cause: err });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError(file, 'config.json must be a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+export function loadHfModel(dir: string): AnyModel {
+  const cfg = readConfig(dir);
+  const file = join(dir, 'config.json');
+  const arch = architectureOf(cfg, file);
+  const spec = specFromHfConfig(cfg, file);
+  const model = createModel(spec);
+  const params = new Map<string, Tensor>(model.stateDict());
+  const ckpt = SafetensorsCheckpoint.open(dir);
+  try {
+    const available = new Set(ckpt.keys());
+    const find = (name: string): string => {
+      for (const alias of hfAliases(name)) if (available.has(alias)) return alias;
+      throw new FormatError(ckpt.dir, `missing tensor ${name}`, name);
+    };
+    const used = new Set<string>();
+    noGrad(() => {
+      for (const rule of rulesFor(arch, spec)) {
+        const parts = rule.hf.map((n) => {
+          const key = find(n);
+          used.add(key);
+          return { key, rec: ckpt.read(key, { float32: true }) };
+        });
+        if (rule.hfOnly) {
+          // a tensor llmts does not have (bias of a bias-free model): it must be zero to be exact
+          for (const { key, rec } of parts) {
+            if (Array.from(rec.data as Float32Array).some((v) => v !== 0)) throw new FormatError(ckpt.dir, 'non-zero bias for a model configured without biases', key);
+          }
+          continue;
+        }
+        const target = params.get(rule.ours);
+        if (target === undefined) throw new FormatError(ckpt.dir, `no llmts parameter ${rule.ours} for ${rule.hf.join(' + ')}`);
+        const dst = target.data as Float32Array;
+        let at = 0;
+        for (const { key, rec } of parts) {
+          const src = rec.data as Float32Array;
+          if (rule.transpose) {
+            // Conv1D [in, out] -> Linear [out, in]
+            const [rows, cols] = rec.shape as [number, number];
+            if (target.shape[0] !== cols || target.shape[1] !== rows) {
+              throw new FormatError(ckpt.dir, `shape [${rec.shape.join(', ')}] transposed does not match the model's [${target.shape.join(', ')}]`, key);
+            }
+            for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c]!;
+            at += src.length;
+          } else {
+            if (at + src.length > target.size || (parts.length === 1 && rec.shape.join() !== target.shape.join())) {
+              throw new FormatError(ckpt.dir, `shape [${rec.shape.join(', ')}] does not match the model's [${target.shape.join(', ')}]`, key);
+            }
+            dst.set(src, at);
+            at += src.length;
+          }
+        }
+        if (at !== target.size) throw new FormatError(ckpt.dir, `${rule.hf.join(' + ')} fill ${at} of ${target.size} elements of ${rule.ours}`, rule.hf[0]);
+      }
+    });
+    // tied weights and buffers HF keeps (attn.bias masks, rotary inv_freq) are expected leftovers
+    const leftovers = [...available].filter((k) => !used.has(k) && !/(\.attn\.(masked_)?bias$|rotary_emb\.inv_freq$|lm_head\.weight$|position_ids$|cls\.predictions\.decoder\.(weight|bias)$)/.test(k));
+    if (leftovers.length > 0) throw new FormatError(ckpt.dir, `unexpected tensors not used by ${arch}: ${leftovers.slice(0, 8).join(', ')}${leftovers.length > 8 ? ', ...' : ''}`);
+  } finally {
+    ckpt.close();
+  }
+  return model;
+}

@@ -14,9 +14,13 @@ import { attach, needsGrad } from '../autograd/node.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { allocStorage } from '../memory.ts';
 import { assertFloat, assertSameDType, empty, sameBackend } from './util.ts';
-import { contiguous } from './movement.ts';
-import { where } from './elementwise.ts';
-import { scalar } from './creation.ts';
+import { contiguous, expand, reshape, transpose, unsqueeze } from './movement.ts';
+import { add, eq, gt, mul, where } from './elementwise.ts';
+import { matmul } from './matmul.ts';
+import { max } from './reduce.ts';
+import { softmax } from './softmax.ts';
+import { noGrad } from '../grad-mode.ts';
+import { arange, scalar } from './creation.ts';
 
 export interface AttentionOptions {
   /** Hide keys after each query (query t sees keys <= t + S - T). */
@@ -74,6 +78,8 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
       throw new ShapeError('attention', `mask must broadcast to [B, H, T, S] = [${target.join(', ')}]`, [mask.shape]);
     }
   }
+  // the fused kernels do not differentiate the mask: a learned bias (T5's relative positions) takes the composite path
+  if (mask !== null && needsGrad(mask)) return compositeAttention(qIn, kIn, vIn, mask, causal, scale);
   const q = prepare(qIn);
   const k = prepare(kIn);
   const v = prepare(vIn);
@@ -115,4 +121,25 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
     });
   }
   return out;
+}
+
+/**
+ * softmax(q·kᵀ·scale + mask)·v from differentiable ops (so the float mask gets its gradient),
+ * with the fused kernel's conventions: GQA heads, bottom-right causal masking, and fully
+ * masked rows giving 0 (and no gradient) instead of NaN.
+ */
+function compositeAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, causal: boolean, scale: number): Tensor {
+  const [B, H, T, D] = q.shape as [number, number, number, number];
+  const [, Hkv, S] = k.shape as [number, number, number, number];
+  const rep = H / Hkv;
+  // repeat each kv head for its query heads: [B, Hkv, S, D] -> [B, H, S, D]
+  const heads = (t: Tensor): Tensor => (rep === 1 ? t : reshape(expand(unsqueeze(t, 2), [B, Hkv, rep, S, D]), [B, H, S, D]));
+  let scores = add(mul(matmul(q, transpose(heads(k), -2, -1)), scale), mask); // [B, H, T, S]
+  if (causal) {
+    const hidden = gt(arange(S, undefined, 1, { backend: q.backend }), add(arange(T, undefined, 1, { backend: q.backend }).reshape([T, 1]), S - T));
+    scores = where(hidden, -Infinity, scores);
+  }
+  const dead = noGrad(() => eq(max(scores, -1, true), -Infinity)); // [B, H, T, 1]: rows with no visible key
+  const probs = where(dead, 0, softmax(where(dead, 0, scores), -1));
+  return matmul(probs, heads(v));
 }

@@ -407,7 +407,7 @@ qkv = lambda h=H, t=T, s=S, hk=H, dt='float32': [randn(B, h, t, D, dtype=dt), ra
 case('attention/plain', 'attention', qkv(), eager_attention, {})
 case('attention/causal', 'attention', qkv(), lambda q, k, v: eager_attention(q, k, v, causal=True), {'causal': True})
 add_mask = randn(B, 1, T, S)
-# llmts does not differentiate attention masks (a constant in every model here)
+# a constant mask (no gradient requested)
 case('attention/additive-mask', 'attention', qkv() + [add_mask], lambda q, k, v, m: eager_attention(q, k, v, mask=m), {}, no_grad=(3,))
 pad = torch.tensor([[True, True, True, False], [True, False, True, True]]).reshape(B, 1, 1, S)
 case('attention/bool-mask', 'attention', qkv() + [pad], lambda q, k, v, m: eager_attention(q, k, v, mask=m), {})
@@ -421,6 +421,8 @@ case('attention/scale', 'attention', qkv(), lambda q, k, v: eager_attention(q, k
 case('attention/bthd-inputs', 'attention', [randn(B, T, H, D), randn(B, S, H, D), randn(B, S, H, D)],
      lambda q, k, v: eager_attention(q, k, v, causal=True), {'causal': True},
      preps={0: [['permute', [0, 2, 1, 3]]], 1: [['permute', [0, 2, 1, 3]]], 2: [['permute', [0, 2, 1, 3]]]})
+# a learned additive bias (T5's relative position bias) receives its gradient
+case('attention/learned-bias', 'attention', qkv() + [randn(1, H, T, S)], lambda q, k, v, m: eager_attention(q, k, v, causal=True, mask=m), {'causal': True})
 case('attention/float64', 'attention', qkv(dt='float64'), lambda q, k, v: eager_attention(q, k, v, causal=True), {'causal': True})
 
 

@@ -442,6 +442,31 @@ describe('gradcheck: scaled dot-product attention', () => {
       leaf(g, [B, 4, 2, D]), leaf(g, [B, 4, 2, D]), leaf(g, [B, 4, 2, D]),
     ]);
   });
+  it('a float mask that requires grad (a learned bias) gets its gradient', () => {
+    const bias = (shape: number[]) => leaf(g, shape, { low: -1, high: 1 });
+    assertGradcheck('learned bias', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m }), [...qkv(2, 3, 4), bias([1, 2, 3, 4])]);
+    assertGradcheck('learned bias causal gqa', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m, causal: true }), [...qkv(4, 2, 3, 2), bias([B, 4, 2, 3])]);
+    // a row whose bias hides every key: output 0, no gradient, like the fused kernel
+    const hidden = leaf(g, [1, 1, 3, 4]);
+    (hidden.data as Float64Array).fill(-Infinity, 4, 8);
+    assertGradcheck('learned bias, fully masked row', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m }), [...qkv(2, 3, 4), hidden]);
+  });
+  it('the composite path (mask with grad) equals the fused kernel in values and q/k/v gradients', () => {
+    const inputs = qkv(4, 3, 5, 2);
+    const m = leaf(g, [B, 1, 3, 5]);
+    (m.data as Float64Array).fill(-Infinity, 5, 10); // one fully masked row
+    const run = (maskGrad: boolean) => {
+      for (const x of inputs) x.grad = null;
+      const mask = maskGrad ? m : m.detach();
+      const out = scaledDotProductAttention(inputs[0]!, inputs[1]!, inputs[2]!, { mask, causal: true });
+      sum(mul(out, out)).backward();
+      return [out.toArray(), ...inputs.map((x) => x.grad!.toArray())];
+    };
+    const fused = run(false);
+    const composite = run(true);
+    fused.forEach((a, i) => a.forEach((v, j) => assert.ok(Math.abs(v - composite[i]![j]!) < 1e-12, `tensor ${i}[${j}]: ${v} vs ${composite[i]![j]}`)));
+    assert.ok(m.grad !== null);
+  });
   it('matches softmax(q k^T * scale + mask) v built from ops', () => {
     const [q, k, v] = qkv(2, 3, 4);
     const mask = leaf(g, [1, 1, 3, 4], { requiresGrad: false });

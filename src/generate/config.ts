@@ -27,6 +27,8 @@ export interface GenerationConfig {
   lengthPenalty?: number;
   earlyStopping?: EarlyStopping;
   numReturnSequences?: number;
+  /** Contrastive search's degeneration weight alpha (HF penalty_alpha); with top_k > 1 and greedy decoding it selects contrastive search. */
+  penaltyAlpha?: number;
   // warpers (sampling only)
   temperature?: number;
   topK?: number;
@@ -84,6 +86,7 @@ const FIELDS: Record<keyof GenerationConfig, Kind> = {
   lengthPenalty: 'num',
   earlyStopping: 'early',
   numReturnSequences: 'int',
+  penaltyAlpha: 'num',
   temperature: 'num',
   topK: 'int',
   topP: 'num',
@@ -201,6 +204,8 @@ export interface ResolvedGenerationConfig extends GenerationConfig {
   lengthPenalty: number;
   earlyStopping: EarlyStopping;
   numReturnSequences: number;
+  /** Contrastive search is on (penalty_alpha > 0, top_k > 1, greedy, one beam). */
+  contrastive: boolean;
   temperature: number;
   topK: number;
   topP: number;
@@ -219,7 +224,8 @@ export interface ResolvedGenerationConfig extends GenerationConfig {
  *   raises instead); a negative temperature is an error;
  * - greedy search (no sampling, one beam) returns one sequence per prompt;
  * - beam search needs num_return_sequences <= num_beams and num_beams divisible by
- *   num_beam_groups; diversity_penalty needs groups.
+ *   num_beam_groups; diversity_penalty needs groups;
+ * - penalty_alpha > 0 with top_k > 1, greedy and one beam selects contrastive search.
  */
 export function resolveGenerationConfig(config: GenerationConfig): ResolvedGenerationConfig {
   for (const [k, v] of Object.entries(config)) {
@@ -256,6 +262,10 @@ export function resolveGenerationConfig(config: GenerationConfig): ResolvedGener
     throw new ConfigError('max_new_tokens', `must be >= 1, got ${config.maxNewTokens}`);
   }
   const earlyStopping = config.earlyStopping ?? false;
+  const penaltyAlpha = config.penaltyAlpha ?? 0;
+  if (!(penaltyAlpha >= 0 && penaltyAlpha <= 1)) throw new ConfigError('penalty_alpha', `must be in [0, 1], got ${penaltyAlpha}`);
+  const topK = config.topK ?? 50;
+  const contrastive = penaltyAlpha > 0 && topK > 1 && !doSample && numBeams === 1;
   const stopStrings = config.stopStrings === undefined ? [] : typeof config.stopStrings === 'string' ? [config.stopStrings] : [...config.stopStrings];
   if (stopStrings.some((s) => s.length === 0)) throw new ConfigError('stop_strings', 'a stop string must not be empty');
   const resolved: ResolvedGenerationConfig = {
@@ -267,8 +277,9 @@ export function resolveGenerationConfig(config: GenerationConfig): ResolvedGener
     lengthPenalty: config.lengthPenalty ?? 1,
     earlyStopping,
     numReturnSequences,
+    contrastive,
     temperature,
-    topK: config.topK ?? 50,
+    topK,
     topP: config.topP ?? 1,
     typicalP: config.typicalP ?? 1,
     repetitionPenalty: config.repetitionPenalty ?? 1,

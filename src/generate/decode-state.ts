@@ -93,6 +93,11 @@ export class DecodeState {
     return this.tokens[0]?.length ?? 0;
   }
 
+  /** Row b's attention mask over its padded length (0 on left pads). */
+  maskRow(b: number): readonly number[] {
+    return this.masks[b]!;
+  }
+
   /** Runs the model on what it has not seen yet; returns last-position logits [rows, V]. */
   forward(): Float32Array {
     const B = this.rows;

@@ -1,8 +1,8 @@
 /**
  * generate(model, tokenizer, prompts, options): the one entry point. It encodes
  * string prompts, applies HF's defaults and rules to the options, builds the logits
- * processors and stopping criteria, and runs greedy / sampling or (diverse) beam
- * search over a left-padded batch. Decoder-only models continue the prompt;
+ * processors and stopping criteria, and runs greedy, sampling, contrastive or
+ * (diverse) beam search over a left-padded batch. Decoder-only models continue the prompt;
  * encoder-decoder models encode it and decode from decoder_start_token_id.
  */
 import { ArgumentError, ConfigError } from '../errors.ts';
@@ -14,6 +14,7 @@ import type { LogitsProcessor } from './processor.ts';
 import { buildLogitsProcessors } from './processor-list.ts';
 import type { PrefixAllowedTokensFn } from './processors/prefix-constrained.ts';
 import { beamDecode } from './search/beam.ts';
+import { contrastiveDecode } from './search/contrastive.ts';
 import { sampleDecode, type DecodeSetup } from './search/sample.ts';
 import { StoppingCriteria, type FinishReason, type StopCallback } from './stopping.ts';
 
@@ -181,7 +182,8 @@ export function generate(
       })),
     );
   } else {
-    sequences = sampleDecode(setup).map((r, row) => ({
+    const rows = cfg.contrastive ? contrastiveDecode(setup) : sampleDecode(setup);
+    sequences = rows.map((r, row) => ({
       promptIndex: setup.promptIndex[row]!,
       ids: r.ids,
       ...text(r.ids),

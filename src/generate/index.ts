@@ -26,6 +26,7 @@ export * from './stopping.ts';
 export * from './decode-state.ts';
 export { sampleSteps, sampleDecode, type DecodeSetup, type RowResult, type StepEvent } from './search/sample.ts';
 export { beamDecode, type BeamResult } from './search/beam.ts';
+export { contrastiveSteps, contrastiveDecode } from './search/contrastive.ts';
 export * from './generate.ts';
 export * from './streaming.ts';
 export * from './metrics.ts';

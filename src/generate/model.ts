@@ -23,8 +23,8 @@
  * - reorder(rowMap) replaces the session's rows: new row i continues old row
  *   rowMap[i] (cache and encoder output). rowMap.length may differ from the current
  *   row count (expansion or pruning); beam search calls it after every step.
- * - Logits are float32. The loop never mutates the returned array after the next
- *   forward call, so a session may reuse one output buffer.
+ * - Logits are float32. The loop copies what it keeps before the next forward call,
+ *   so a session may reuse one output buffer.
  */
 
 export interface EncoderInput {
@@ -65,6 +65,12 @@ export interface DecoderSession {
   readonly batchSize: number;
   forward(input: ForwardInput): Float32Array;
   reorder(rowMap: Int32Array): void;
+  /**
+   * Optional, needed only by contrastive search: the last layer's hidden states
+   * (after the final norm, HF hidden_states[-1]) of the T positions of the latest
+   * forward call, [B, T, H] row-major.
+   */
+  lastHiddenStates?(): { data: Float32Array; hiddenSize: number };
   /** Releases native memory early (optional). */
   free?(): void;
 }

@@ -15,6 +15,7 @@
  */
 import { prepareGeneration, type GenerateOptions, type Prompt } from './generate.ts';
 import type { GenerationTokenizer, GenerativeModel } from './model.ts';
+import { contrastiveSteps } from './search/contrastive.ts';
 import { sampleSteps } from './search/sample.ts';
 import type { FinishReason } from './stopping.ts';
 import { ArgumentError } from '../errors.ts';
@@ -74,7 +75,7 @@ export interface StreamChunk {
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Greedy or sampled generation as an async stream of per-row text deltas. Beam
+ * Greedy, sampled or contrastive generation as an async stream of per-row text deltas. Beam
  * search cannot stream (its best hypothesis is only known at the end), as in HF.
  */
 export async function* streamGenerate(
@@ -86,7 +87,7 @@ export async function* streamGenerate(
   const { setup, cfg } = prepareGeneration(model, tokenizer, prompts, options);
   if (cfg.numBeams > 1) throw new ArgumentError('streamGenerate', 'beam search cannot stream; use generate()');
   const decoders = setup.prompts.map(() => new IncrementalDecoder(tokenizer));
-  const steps = sampleSteps(setup);
+  const steps = cfg.contrastive ? contrastiveSteps(setup) : sampleSteps(setup);
   for (;;) {
     const r = steps.next();
     if (r.done === true) return;

@@ -73,6 +73,8 @@ export class AttentionMockModel implements GenerativeModel {
 class AttentionMockSession implements DecoderSession {
   batchSize: number;
   private cache: Entry[][];
+  /** [B, T, V]: the pre-output vector of every position of the last call, exposed as the hidden state. */
+  private hidden = new Float32Array(0);
   private readonly useCache: boolean;
 
   constructor(
@@ -95,14 +97,20 @@ class AttentionMockSession implements DecoderSession {
     this.model.stats.tokens += B * T;
     const all = input.allLogits === true;
     const out = new Float32Array(B * (all ? T : 1) * V);
+    this.hidden = new Float32Array(B * T * V);
     for (let b = 0; b < B; b++) {
       const entries: Entry[] = this.useCache ? this.cache[b]! : [];
       for (let t = 0; t < T; t++) entries.push({ tok: tokens[b * T + t]!, pos: positionIds[b * T + t]! });
       const mask = attentionMask.subarray(b * (P + T), (b + 1) * (P + T));
-      if (all) for (let t = 0; t < T; t++) this.model.logitsAt(entries, mask, P + t, out, (b * T + t) * V);
-      else this.model.logitsAt(entries, mask, P + T - 1, out, b * V);
+      for (let t = 0; t < T; t++) this.model.logitsAt(entries, mask, P + t, this.hidden, (b * T + t) * V);
+      if (all) out.set(this.hidden.subarray(b * T * V, (b + 1) * T * V), b * T * V);
+      else out.set(this.hidden.subarray((b * T + T - 1) * V, (b * T + T) * V), b * V);
     }
     return out;
+  }
+
+  lastHiddenStates(): { data: Float32Array; hiddenSize: number } {
+    return { data: this.hidden, hiddenSize: this.model.vocabSize };
   }
 
   reorder(rowMap: Int32Array): void {

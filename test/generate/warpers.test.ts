@@ -123,6 +123,19 @@ describe('epsilon and eta cutoffs', () => {
   });
 });
 
+describe('all -inf rows', () => {
+  it('every warper leaves a row without candidates as it is (no NaN)', () => {
+    for (const w of [new TopKWarper(2), new TopPWarper(0.5), new MinPWarper(0.1), new TypicalWarper(0.5), new EpsilonWarper(0.1), new EtaWarper(0.1), new TemperatureWarper(0.5)]) {
+      assert.deepEqual(apply(w, [NI, NI, NI]), [NI, NI, NI], w.name);
+    }
+  });
+  it('a row with one finite score keeps it', () => {
+    for (const w of [new TopKWarper(2), new TopPWarper(0.5), new MinPWarper(0.1), new TypicalWarper(0.5), new EpsilonWarper(0.1), new EtaWarper(0.1)]) {
+      assert.deepEqual(kept(w, [NI, 1, NI]), [1], w.name);
+    }
+  });
+});
+
 describe('logit normalization', () => {
   it('turns scores into log-probs', () => {
     const out = apply(new LogitNormalization(), [1, 2, 3, NI]);

@@ -14,7 +14,7 @@
 import type { Backend } from '../backends/backend.ts';
 import type { DataArray, DType } from './dtype.ts';
 import { itemSize } from './dtype.ts';
-import { DisposedError } from '../errors.ts';
+import { ArgumentError, DisposedError } from '../errors.ts';
 
 export class Storage {
   private array: DataArray | null;
@@ -164,7 +164,9 @@ export function tidy<T>(fn: () => T): T {
   }
   scopes.pop();
   if (result instanceof Promise) {
-    throw new TypeError('tidy(fn): fn must be synchronous (use tidyAsync for async work)');
+    // release what fn allocated so far (its scope is gone either way), then refuse
+    release(scope.storages, new Set());
+    throw new ArgumentError('tidy', 'fn must be synchronous (await outside the scope, or open a tidy() per synchronous step)');
   }
   const survivors = new Set<Storage>();
   collect(result, survivors, 0);

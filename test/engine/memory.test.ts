@@ -141,6 +141,18 @@ describe('memory', () => {
     assert.throws(() => (t as unknown as Tensor).toArray(), DisposedError);
   });
 
+  it('an async fn is refused with a typed error and leaks no scoped storage', async () => {
+    let early: Tensor | null = null;
+    const promise = (async () => 0)();
+    assert.throws(() => tidy(() => {
+      early = ones([3]);
+      return promise;
+    }), { code: 'INVALID_ARGUMENT', message: /^tidy: fn must be synchronous/ });
+    await promise;
+    assert.equal(memoryStats().liveScoped, 0);
+    assert.throws(() => (early as unknown as Tensor).toArray(), DisposedError);
+  });
+
   it('reused arrays are cleared where an op needs zeros', () => {
     resetPools(4 * 1024 ** 3);
     tidy(() => {

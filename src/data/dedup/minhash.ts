@@ -73,16 +73,25 @@ export class MinHasher {
   /** The MinHash signature (numPerm values in [0, p)); all p when there are no shingles. */
   signatureOfShingles(sh: Uint32Array): Float64Array {
     const P = MERSENNE_32;
+    const invP = 1 / P;
     const sig = new Float64Array(this.numPerm).fill(P);
     const aHi = this.aHi;
     const aLo = this.aLo;
     const b = this.b;
+    const k = this.numPerm;
     for (let s = 0; s < sh.length; s++) {
-      const x = (sh[s] as number) % P;
-      for (let i = 0; i < this.numPerm; i++) {
-        const hi = (aHi[i] as number) * x; // < 2^48
-        let v = (hi - Math.floor(hi / P) * P) * 65536 + (aLo[i] as number) * x + (b[i] as number); // < 2^50
-        v -= Math.floor(v / P) * P;
+      const x = sh[s] as number; // < 2^32; x mod P is folded into the reduction below
+      let x16 = x * 65536; // a*x = aHi*(x*2^16 mod P) + aLo*x  (mod P)
+      x16 -= Math.floor(x16 * invP) * P;
+      if (x16 < 0) x16 += P;
+      else if (x16 >= P) x16 -= P;
+      for (let i = 0; i < k; i++) {
+        // < 2^16 * 2^32 + 2^16 * 2^32 + 2^32 < 2^50: exact in a double
+        let v = (aHi[i] as number) * x16 + (aLo[i] as number) * x + (b[i] as number);
+        v -= Math.floor(v * invP) * P;
+        // floor(v * invP) may be off by one: fix the remainder into [0, P)
+        if (v < 0) v += P;
+        else if (v >= P) v -= P;
         if (v < (sig[i] as number)) sig[i] = v;
       }
     }

@@ -30,42 +30,117 @@ const PARAGRAPH_RE = /\n{2,}/;
 const LINE_RE = /\n+/;
 
 /**
- * Chars of the most frequent n-gram (words joined by " ") times its count; ties go
- * to the n-gram seen first (Python's Counter.most_common(1)).
+ * Word n-grams as integer ids, level by level: the id of an n-gram is looked up from
+ * (id of its (n-1)-gram prefix, id of its last word), so no n-gram strings are built.
+ * Ids are assigned in order of first occurrence (Counter insertion order), exact (no
+ * hashing). `ids[i]` identifies the n-gram starting at word i.
  */
-export function topNGramChars(words: readonly string[], n: number): number {
-  const counts = new Map<string, number>();
-  for (let i = 0; i + n <= words.length; i++) {
-    const g = n === 2 ? `${words[i]} ${words[i + 1]}` : words.slice(i, i + n).join(' ');
-    counts.set(g, (counts.get(g) ?? 0) + 1);
-  }
-  // Map iterates in insertion order, so strict > keeps the first-seen n-gram on ties
-  let best = '';
-  let bestCount = 0;
-  for (const [g, c] of counts) {
-    if (c > bestCount) {
-      bestCount = c;
-      best = g;
+export class NGramIndex {
+  readonly wordIds: Int32Array;
+  readonly vocab: number;
+  /** prefix sums of word lengths: chars of words [i, j) = len[j] - len[i] */
+  readonly lenPrefix: Float64Array;
+  private level = 1;
+  private ids: Int32Array;
+  private count = 0;
+
+  constructor(readonly words: readonly string[]) {
+    const dict = new Map<string, number>();
+    this.wordIds = new Int32Array(words.length);
+    this.lenPrefix = new Float64Array(words.length + 1);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as string;
+      let id = dict.get(w);
+      if (id === undefined) {
+        id = dict.size;
+        dict.set(w, id);
+      }
+      this.wordIds[i] = id;
+      this.lenPrefix[i + 1] = (this.lenPrefix[i] as number) + w.length;
     }
+    this.vocab = dict.size;
+    this.ids = this.wordIds;
+    this.count = dict.size;
   }
-  return best.length * bestCount;
+
+  /** Ids of the n-grams (n >= current level), and how many distinct ones there are. */
+  ngrams(n: number): { ids: Int32Array; distinct: number } {
+    if (n < this.level) {
+      // asked for a shorter n-gram than the last one: start over from words
+      this.level = 1;
+      this.ids = this.wordIds;
+      this.count = this.vocab;
+    }
+    while (this.level < n) {
+      const prev = this.ids;
+      const m = prev.length - 1;
+      const next = new Int32Array(Math.max(0, m));
+      const dict = new Map<number, number>();
+      const V = this.vocab;
+      for (let i = 0; i < m; i++) {
+        const key = (prev[i] as number) * V + (this.wordIds[i + this.level] as number);
+        let id = dict.get(key);
+        if (id === undefined) {
+          id = dict.size;
+          dict.set(key, id);
+        }
+        next[i] = id;
+      }
+      this.ids = next;
+      this.count = dict.size;
+      this.level++;
+    }
+    return { ids: this.ids, distinct: this.count };
+  }
+
+  /** Characters of the n words starting at i. */
+  chars(i: number, n: number): number {
+    return (this.lenPrefix[i + n] as number) - (this.lenPrefix[i] as number);
+  }
 }
 
 /**
- * datatrove's find_all_duplicate: slide over the words; an n-gram (joined with "")
- * seen before adds its chars and jumps n words, so overlapping repeats count once.
+ * Chars of the most frequent n-gram (words joined by " ") times its count; ties go
+ * to the n-gram seen first (Python's Counter.most_common(1)).
  */
-export function duplicateNGramChars(words: readonly string[], n: number): number {
-  const seen = new Set<string>();
+export function topNGramChars(words: readonly string[] | NGramIndex, n: number): number {
+  const idx = words instanceof NGramIndex ? words : new NGramIndex(words);
+  if (idx.words.length < n) return 0;
+  const { ids, distinct } = idx.ngrams(n);
+  const counts = new Int32Array(distinct);
+  const firstAt = new Int32Array(distinct);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (counts[id] === 0) firstAt[id] = i;
+    counts[id] = (counts[id] as number) + 1;
+  }
+  // ids are in first-seen order, so strict > keeps the first-seen n-gram on ties
+  let best = 0;
+  for (let id = 1; id < distinct; id++) if ((counts[id] as number) > (counts[best] as number)) best = id;
+  return (idx.chars(firstAt[best] as number, n) + n - 1) * (counts[best] as number);
+}
+
+/**
+ * datatrove's find_all_duplicate: slide over the words; an n-gram seen before adds its
+ * chars (words joined with "") and jumps n words, so overlapping repeats count once.
+ * (datatrove compares the joined strings, so ["ab", "c"] equals ["a", "bc"] there; here
+ * n-grams are compared as word sequences.)
+ */
+export function duplicateNGramChars(words: readonly string[] | NGramIndex, n: number): number {
+  const idx = words instanceof NGramIndex ? words : new NGramIndex(words);
+  if (idx.words.length < n) return 0;
+  const { ids, distinct } = idx.ngrams(n);
+  const seen = new Uint8Array(distinct);
   let repeated = 0;
   let i = 0;
-  while (i < words.length - n + 1) {
-    const g = words.slice(i, i + n).join('');
-    if (seen.has(g)) {
-      repeated += g.length;
+  const end = idx.words.length - n + 1;
+  while (i < end) {
+    const id = ids[i] as number;
+    if (seen[id] === 1) {
+      repeated += idx.chars(i, n);
       i += n;
     } else {
-      seen.add(g);
+      seen[id] = 1;
       i++;
     }
   }
@@ -92,13 +167,14 @@ export function gopherRepetition(opts: Partial<GopherRepetitionOptions> = {}): S
       if (o.dup_line_char_frac !== null && lChars / len > o.dup_line_char_frac) return 'dup_line_char_frac';
 
       const words = wordsOf(text);
+      const idx = new NGramIndex(words);
       for (const [n, frac] of o.top_n_grams) {
         if (words.length < n) continue;
-        if (topNGramChars(words, n) / len > frac) return `top_${n}_gram`;
+        if (topNGramChars(idx, n) / len > frac) return `top_${n}_gram`;
       }
       for (const [n, frac] of o.dup_n_grams) {
         if (words.length < n) continue;
-        if (duplicateNGramChars(words, n) / len > frac) return `duplicated_${n}_n_grams`;
+        if (duplicateNGramChars(idx, n) / len > frac) return `duplicated_${n}_n_grams`;
       }
       return undefined;
     },

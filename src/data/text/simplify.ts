@@ -6,6 +6,9 @@
 import { PUNCTUATION_SET } from './words.ts';
 
 const WS_RE = /\s+/g;
+// PUNCTUATION_SET as a BMP lookup table (every member is in the BMP)
+const PUNCT = new Uint8Array(65536);
+for (const c of PUNCTUATION_SET) PUNCT[c] = 1;
 const MN_RE = /\p{Mn}/gu;
 const DIGITS_RE = /\d+/g;
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
@@ -15,7 +18,7 @@ export function simplifyText(text: string): string {
   let out = '';
   let from = 0;
   for (let i = 0; i < t.length; i++) {
-    if (PUNCTUATION_SET.has(t.charCodeAt(i))) {
+    if (PUNCT[t.charCodeAt(i)] === 1) {
       if (i > from) out += t.slice(from, i);
       from = i + 1;
     }

@@ -6,25 +6,70 @@
  * non-space character as a token of its own.
  */
 
-const WORD_RE = /\.\.\.|[\p{L}\p{M}\p{N}_]+(?:['’.\-][\p{L}\p{M}\p{N}_]+)*|[^\s\p{L}\p{M}\p{N}_]/gu;
+import { astralClass, charClasses, SPACE, SURROGATE, WORD } from './char-class.ts';
+
 // english clitics split off the way the Treebank tokenizer does
 const CLITIC_RE = /^(.+?)(n['’]t|['’](?:s|re|ve|ll|d|m))$/i;
 
-/** Splits text into word and punctuation tokens (no whitespace tokens). */
+/**
+ * Splits text into word and punctuation tokens (no whitespace tokens). A word is a run
+ * of letters/marks/digits/"_", joined across a single inner ' ’ . or -; "..." is one
+ * token; any other non-space character is a token of its own. Example:
+ * "Don't stop... It's 3.14, ok?" -> Do n't stop ... It 's 3.14 , ok ?
+ */
 export function splitIntoWords(text: string): string[] {
+  const cls = charClasses();
   const out: string[] = [];
-  WORD_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = WORD_RE.exec(text)) !== null) {
-    const w = m[0];
-    if (w.length > 2 && (w.includes("'") || w.includes('’'))) {
-      const c = CLITIC_RE.exec(w);
-      if (c !== null && c[1] !== undefined && c[2] !== undefined) {
-        out.push(c[1], c[2]);
-        continue;
-      }
+  const n = text.length;
+  let i = 0;
+  const classAt = (k: number): number => {
+    const c = cls[text.charCodeAt(k)] as number;
+    return c === SURROGATE ? astralClass(text.codePointAt(k) as number) : c;
+  };
+  const width = (k: number): number => (cls[text.charCodeAt(k)] === SURROGATE && k + 1 < n ? 2 : 1);
+  while (i < n) {
+    const c = classAt(i);
+    if (c === SPACE) {
+      i++;
+      continue;
     }
-    out.push(w);
+    if (c === WORD) {
+      const start = i;
+      let hasApos = false;
+      i += width(i);
+      for (;;) {
+        while (i < n && classAt(i) === WORD) i += width(i);
+        if (i + 1 < n) {
+          const j = text.charCodeAt(i);
+          // inner joiners: ' ’ . -
+          if ((j === 39 || j === 0x2019 || j === 46 || j === 45) && classAt(i + 1) === WORD) {
+            if (j !== 46 && j !== 45) hasApos = true;
+            i += 1 + width(i + 1);
+            continue;
+          }
+        }
+        break;
+      }
+      const w = text.slice(start, i);
+      if (hasApos && w.length > 2) {
+        const m = CLITIC_RE.exec(w);
+        if (m !== null && m[1] !== undefined && m[2] !== undefined) {
+          out.push(m[1], m[2]);
+          continue;
+        }
+      }
+      out.push(w);
+      continue;
+    }
+    // OTHER: "..." is one token, anything else one character (one code point)
+    if (text.charCodeAt(i) === 46 && text.charCodeAt(i + 1) === 46 && text.charCodeAt(i + 2) === 46) {
+      out.push('...');
+      i += 3;
+      continue;
+    }
+    const wdt = width(i);
+    out.push(text.slice(i, i + wdt));
+    i += wdt;
   }
   return out;
 }

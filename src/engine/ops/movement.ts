@@ -292,6 +292,7 @@ export function chunk(t: Tensor, chunks: number, axis = 0): Tensor[] {
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new ArgumentError('cat', 'needs at least one tensor');
   const first = tensors[0]!;
+  if (tensors.some((t) => t.ndim === 0)) throw new ShapeError('cat', '0-d tensors cannot be concatenated (use stack)', tensors.map((x) => x.shape));
   const a = normalizeAxis('cat', axis, first.ndim);
   const backend = sameBackend('cat', ...tensors);
   for (const t of tensors) {

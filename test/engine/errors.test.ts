@@ -45,6 +45,8 @@ describe('shape errors name the op and the shapes', () => {
     throwsTyped(() => cat([zeros([2, 3]), zeros([3])], 0), ShapeError, 'SHAPE_MISMATCH', /^cat:/);
     throwsTyped(() => stack([zeros([2]), zeros([3])]), ShapeError, 'SHAPE_MISMATCH', /^stack: all tensors must have the same shape/);
     throwsTyped(() => cat([]), ArgumentError, 'INVALID_ARGUMENT', /^cat: needs at least one tensor/);
+    throwsTyped(() => cat([tensor(1), tensor(2)]), ShapeError, 'SHAPE_MISMATCH', /^cat: 0-d tensors cannot be concatenated/);
+    assert.deepEqual(stack([tensor(1), tensor(2)]).toArray(), [1, 2]);
   });
   it('view of incompatible strides, reshape of the wrong size, permute', () => {
     throwsTyped(() => view(zeros([4, 6]).permute(1, 0), [24]), ShapeError, 'SHAPE_MISMATCH', /^view: .*use reshape\(\)/, /\[6, 4\], \[24\]/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.ts';
 import type { PipelineConfig } from '../../src/data/pipeline/config.ts';
 import { runPipeline } from '../../src/data/pipeline/run.ts';
@@ -18,7 +18,7 @@ function setup(): { dir: string; config: (out: string) => PipelineConfig } {
   const base = loadConfigFile(join(FIXTURE, 'pipeline.yaml'));
   return {
     dir,
-    config: (out) => ({ ...base, input: { ...base.input, paths: base.input.paths.map((p) => join(dir, 'in', p)) }, output: { ...base.output, dir: join(dir, out) } }),
+    config: (out) => ({ ...base, input: { ...base.input, paths: base.input.paths.map((p) => join(dir, 'in', basename(p))) }, output: { ...base.output, dir: join(dir, out) } }),
   };
 }
 

@@ -92,6 +92,8 @@ export interface TrainerEntry {
   readonly name: string;
   readonly description: string;
   train(files: readonly string[], options: TrainerOptions): Promise<Tokenizer>;
+  /** Optional extra files to write beside tokenizer.json (e.g. a SentencePiece .model); returns their paths. */
+  saveExtra?(tokenizer: Tokenizer, dir: string): string[];
 }
 
 const trainers = new Map<string, TrainerEntry>();

@@ -182,7 +182,7 @@ export class Tokenizer {
       bos: first(['<s>', '<|begin_of_text|>', '<|startoftext|>', '[CLS]', '<bos>']) ?? eot,
       eos: first(['</s>', '<|end_of_text|>', '<|endoftext|>', '[SEP]', '<eos>']),
       pad: first(['<pad>', '[PAD]', '<|pad|>']),
-      unk: this.model.unkToken ?? first(['<unk>', '[UNK]']),
+      unk: first([...(this.model.unkToken === undefined ? [] : [this.model.unkToken]), '<unk>', '[UNK]']),
     };
   }
 

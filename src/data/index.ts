@@ -8,6 +8,7 @@ export { htmlExtract, extractHtml, looksLikeHtml } from './stages/html-extract.t
 export { normalizeUnicode } from './stages/normalize.ts';
 export { cleanWhitespace } from './stages/clean-whitespace.ts';
 export { scriptFilter, identifyScript } from './stages/script-id.ts';
+export { languageFilter, identifyLanguage } from './stages/language-filter.ts';
 export { gopherQuality } from './stages/gopher-quality.ts';
 export { gopherRepetition } from './stages/gopher-repetition.ts';
 export { c4Quality } from './stages/c4-quality.ts';

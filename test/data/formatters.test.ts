@@ -89,3 +89,13 @@ test('normalize NFC/NFKC and whitespace/control cleanup', () => {
   assert.equal(c['changed'], 1);
   assert.equal(run(cleanWhitespace(), ' \u200b\n\t ')[0], 'empty_document');
 });
+
+test('language filter (franc-min trigram model): English kept, French and Russian rejected, short text undetermined', async () => {
+  const { languageFilter, identifyLanguage } = await import('../../src/data/stages/language-filter.ts');
+  const f = languageFilter({ languages: ['eng'] });
+  assert.equal(run(f, 'The Danube is the second longest river in Europe, and it flows through ten countries before it reaches the Black Sea.')[0], undefined);
+  assert.equal(run(f, 'Le Danube est le deuxième plus long fleuve d’Europe et il traverse dix pays avant d’atteindre la mer Noire.')[0], 'language_fra');
+  assert.equal(run(f, 'Дунай является второй по длине рекой Европы. Он протекает через десять стран.')[0], 'language_rus');
+  assert.equal(run(f, 'Hi')[0], 'language_undetermined');
+  assert.ok(identifyLanguage('Дунай является второй по длине рекой Европы. Он протекает через десять стран.').margin > 0.1);
+});

@@ -10,6 +10,7 @@ import { htmlExtract } from '../stages/html-extract.ts';
 import { normalizeUnicode } from '../stages/normalize.ts';
 import { cleanWhitespace } from '../stages/clean-whitespace.ts';
 import { scriptFilter } from '../stages/script-id.ts';
+import { languageFilter } from '../stages/language-filter.ts';
 import { gopherQuality, GOPHER_QUALITY_DEFAULTS } from '../stages/gopher-quality.ts';
 import { gopherRepetition, GOPHER_REPETITION_DEFAULTS } from '../stages/gopher-repetition.ts';
 import { c4Quality, C4_QUALITY_DEFAULTS } from '../stages/c4-quality.ts';
@@ -23,6 +24,7 @@ export const STAGE_TYPES = [
   'normalize',
   'clean_whitespace',
   'script_filter',
+  'language_filter',
   'gopher_repetition',
   'gopher_quality',
   'c4_quality',
@@ -58,6 +60,7 @@ const DEFAULTS: Record<StageType, Record<string, unknown>> = {
   normalize: { form: 'NFC' },
   clean_whitespace: { collapse_spaces: true, max_blank_lines: 1, min_chars: 1 },
   script_filter: { keep: [], min_score: 0 },
+  language_filter: { languages: [], min_margin: 0, max_chars: 2048 },
   gopher_repetition: { ...GOPHER_REPETITION_DEFAULTS },
   gopher_quality: { ...GOPHER_QUALITY_DEFAULTS },
   c4_quality: { ...C4_QUALITY_DEFAULTS },
@@ -123,6 +126,8 @@ export function createStage(type: StageType, params: Record<string, unknown>): S
       return cleanWhitespace(p);
     case 'script_filter':
       return scriptFilter(p);
+    case 'language_filter':
+      return languageFilter(p);
     case 'gopher_repetition':
       return gopherRepetition(p);
     case 'gopher_quality':

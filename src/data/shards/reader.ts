@@ -66,6 +66,8 @@ class SplitReader implements TokenSplit {
   // LRU: Map keeps insertion order; a hit is re-inserted at the end
   private readonly cache = new Map<number, Uint16Array | Uint32Array>();
   private readonly fileStarts: Float64Array;
+  // every chunk fits in the cache: no eviction, so hits skip the LRU bookkeeping
+  private readonly resident: boolean;
 
   constructor(
     readonly name: string,
@@ -89,6 +91,7 @@ class SplitReader implements TokenSplit {
       return e;
     });
     this.fileStarts = Float64Array.from(this.files.map((f) => f.firstToken));
+    this.resident = this.files.reduce((n, f) => n + Math.ceil(f.tokens / this.chunk), 0) <= this.maxChunks;
     for (const f of this.files) this.checkFile(f);
   }
 
@@ -129,6 +132,7 @@ class SplitReader implements TokenSplit {
     const key = fi * 4294967296 + ci;
     const hit = this.cache.get(key);
     if (hit !== undefined) {
+      if (this.resident) return hit;
       this.cache.delete(key);
       this.cache.set(key, hit);
       return hit;

@@ -48,3 +48,5 @@ export type { BpeTrainerOptions } from './trainers/bpe.ts';
 export { trainWordPiece, trainWordPieceFromIterator } from './trainers/wordpiece.ts';
 export type { WordPieceTrainerOptions } from './trainers/wordpiece.ts';
 export { trainChar, trainCharTokenizer } from './trainers/char.ts';
+
+export * from './sentencepiece/index.ts';

@@ -159,8 +159,8 @@ export class SentencePieceNormalizer {
   }
 }
 
-/** byte offset (0..n) -> UTF-16 offset of the character containing it */
-function byteToUnit(text: string, n: number): Int32Array {
+/** byte offset (0..n) of text's UTF-8 encoding -> UTF-16 offset of the character containing it */
+export function byteToUnit(text: string, n: number): Int32Array {
   const b2u = new Int32Array(n + 1);
   let b = 0;
   for (let u = 0; u < text.length; u++) {

@@ -12,7 +12,9 @@
 import { ArgumentError } from '../../errors.ts';
 import type { Generator } from '../../engine/random.ts';
 import { UnigramModel, mergeUnknown, type Segment } from '../models/unigram-model.ts';
+import type { Tokenizer } from '../tokenizer.ts';
 import { SpmBpeModel } from './bpe-model.ts';
+import { tokenizerFromModelProto } from './convert.ts';
 import { PrecompiledCharsmap } from './charsmap.ts';
 import {
   decodeModelProto,
@@ -100,6 +102,11 @@ export class SentencePieceProcessor {
 
   save(path: string): void {
     writeModelProtoFile(path, this.proto);
+  }
+
+  /** The equivalent pipeline Tokenizer (tokenizer.json via its save / toJSON). */
+  toTokenizer(): Tokenizer {
+    return tokenizerFromModelProto(this.proto);
   }
 
   // ---------------------------------------------------------------- vocabulary

@@ -272,7 +272,7 @@ function prune(model: TrainerModel, words: Words, desired: number, shrinking: nu
   const candidates: [number, number][] = [];
   for (let i = 0; i < n; i++) {
     if (freq[i] === 0 || alwaysKeep[i] === 0) continue;
-    const alt = alternatives[i];
+    const alt = alternatives[i] ?? null;
     if (alt === null || alt.length === 0) {
       kept.push(pieces[i]!);
       continue;

@@ -5,23 +5,38 @@
  */
 import { Tensor } from '../tensor.ts';
 import type { TensorLike } from '../tensor.ts';
-import { AutogradError, ShapeError } from '../../errors.ts';
+import { ArgumentError, AutogradError, ShapeError } from '../../errors.ts';
 import { isGradEnabled } from '../grad-mode.ts';
 import { untracked } from '../memory.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { isFloatDType } from '../dtype.ts';
 import { empty, sameBackend, strided } from './util.ts';
 import { full } from './creation.ts';
+import { contiguousCopy } from './movement.ts';
 
 function checkWritable(op: string, t: Tensor): void {
   if (isGradEnabled() && t.requiresGrad) {
     throw new AutogradError(`${op}: cannot modify a tensor that requires grad in place while grad mode is on (wrap the update in noGrad())`);
+  }
+  // an expanded destination would receive several updates per element, in kernel order (fill_ is harmless)
+  if (op !== 'fill_' && t.shape.some((d, i) => d > 1 && t.strides[i] === 0)) {
+    throw new ArgumentError(op, 'the destination is an expanded view (several elements share memory); clone() it first');
   }
 }
 
 function checkTarget(op: string, t: Tensor, src: Tensor): void {
   const b = broadcastShapes(op, src.shape, t.shape);
   if (!shapesEqual(b, t.shape)) throw new ShapeError(op, 'the source must broadcast to the destination shape', [t.shape, src.shape]);
+}
+
+/**
+ * src as it must be read while t is written: a copy when it views t's storage in another
+ * layout (x[1:].copy_(x[:-1]) would otherwise read values it already overwrote).
+ */
+function unaliased(t: Tensor, src: Tensor): Tensor {
+  if (src.storage !== t.storage) return src;
+  const same = src.offset === t.offset && shapesEqual(src.shape, t.shape) && src.strides.every((s, i) => s === t.strides[i]);
+  return same ? src : contiguousCopy(src);
 }
 
 export function fill_(t: Tensor, value: number): void {
@@ -39,7 +54,8 @@ export function copy_(t: Tensor, src: Tensor): void {
   checkWritable('copy_', t);
   sameBackend('copy_', t, src);
   checkTarget('copy_', t, src);
-  t.backend.assign(strided(t), strided(src, broadcastStrides(src.shape, src.strides, t.shape)), t.shape);
+  const s = unaliased(t, src);
+  t.backend.assign(strided(t), strided(s, broadcastStrides(s.shape, s.strides, t.shape)), t.shape);
 }
 
 /** t += alpha * other. */
@@ -52,7 +68,7 @@ export function add_(t: Tensor, other: TensorLike, alpha = 1): void {
   }
   sameBackend('add_', t, other);
   checkTarget('add_', t, other);
-  if (alpha === 1) binaryInPlace('add', t, other);
+  if (alpha === 1) binaryInPlace('add', t, unaliased(t, other));
   else {
     const scaled = empty(other.shape, t.dtype, t.backend);
     t.backend.copyStrided(strided(other), other.shape, scaled.data);
@@ -66,7 +82,7 @@ export function mul_(t: Tensor, other: TensorLike): void {
   const o = typeof other === 'number' ? full([], other, { dtype: t.dtype, backend: t.backend }) : other;
   sameBackend('mul_', t, o);
   checkTarget('mul_', t, o);
-  binaryInPlace('mul', t, o);
+  binaryInPlace('mul', t, unaliased(t, o));
 }
 
 function binaryInPlace(op: 'add' | 'mul', t: Tensor, other: Tensor): void {

@@ -373,6 +373,45 @@ describe('reading values and printing', () => {
   });
 });
 
+describe('in-place ops', () => {
+  it('read an overlapping source as it was before the write (shifts through views)', () => {
+    const x = tensor([1, 2, 3, 4, 5]);
+    x.slice(0, 1).copy_(x.slice(0, 0, 4)); // x[1:] = x[:-1]
+    assert.deepEqual(x.toArray(), [1, 1, 2, 3, 4]);
+    const y = tensor([1, 2, 3, 4, 5]);
+    y.slice(0, 0, 4).copy_(y.slice(0, 1)); // y[:-1] = y[1:]
+    assert.deepEqual(y.toArray(), [2, 3, 4, 5, 5]);
+    const m = tensor([[1, 2], [3, 4]]);
+    m.add_(m.T); // symmetric part
+    assert.deepEqual(m.toArray(), [2, 5, 5, 8]);
+    const s = tensor([[1, 2], [3, 4]]);
+    s.mul_(s.select(0, 1)); // rows times the second row, read before it changes
+    assert.deepEqual(s.toArray(), [3, 8, 9, 16]);
+    const same = tensor([1, 2, 3]);
+    same.mul_(same);
+    assert.deepEqual(same.toArray(), [1, 4, 9]);
+  });
+  it('refuse an expanded destination (several elements share memory) but fill it', () => {
+    const x = tensor([1]);
+    assert.throws(() => x.expand(3).add_(1), { code: 'INVALID_ARGUMENT', message: /^add_: the destination is an expanded view/ });
+    assert.throws(() => x.expand(3).copy_(tensor([1, 2, 3])), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => x.expand(3).mul_(2), { code: 'INVALID_ARGUMENT' });
+    x.expand(3).fill_(7);
+    assert.deepEqual(x.toArray(), [7]);
+  });
+  it('add_ with alpha, broadcasting sources, non-contiguous destinations', () => {
+    const x = zeros([2, 3]);
+    x.add_(tensor([1, 2, 3]), 2);
+    assert.deepEqual(x.toArray(), [2, 4, 6, 2, 4, 6]);
+    x.T.mul_(tensor([[1, 10]]));
+    assert.deepEqual(x.toArray(), [2, 4, 6, 20, 40, 60]);
+    x.slice(1, 0, 3, 2).add_(-1);
+    assert.deepEqual(x.toArray(), [1, 4, 5, 19, 40, 59]);
+    assert.throws(() => x.add_(zeros([3, 3])), { code: 'SHAPE_MISMATCH', message: /^add_: / });
+    assert.throws(() => x.add_(zeros([2, 1, 3])), { code: 'SHAPE_MISMATCH', message: /^add_: the source must broadcast to the destination shape/ });
+  });
+});
+
 describe('misc op semantics', () => {
   it('clamp with min above max gives max everywhere (torch)', () => {
     assert.deepEqual(clamp(tensor([0, 5, 10]), 6, 4).toArray(), [4, 4, 4]);

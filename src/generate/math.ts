@@ -77,27 +77,92 @@ export function argmax(r: ArrayLike<number>): number {
   return best;
 }
 
-/** The k-th largest value of a row (k >= 1, clamped to the row length): torch.topk(r, k).values[-1]. */
+/**
+ * The k-th largest value of a row (k >= 1, clamped to the row length):
+ * torch.topk(r, k).values[-1]. Quickselect on a copy, O(V) on average; NaN counts as
+ * larger than everything, as in torch.topk.
+ */
 export function kthLargest(r: ArrayLike<number>, k: number): number {
-  const sorted = Float64Array.from(r as ArrayLike<number>).sort();
-  const kk = Math.min(Math.max(k, 1), sorted.length);
-  return sorted[sorted.length - kk]!;
+  const n = r.length;
+  const kk = Math.min(Math.max(k, 1), n);
+  if (kk <= 64) return r[topkIndices(r, kk)[kk - 1]!]!;
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = Number.isNaN(r[i]!) ? Infinity : r[i]!;
+  // select the element of ascending rank n - kk
+  const target = n - kk;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return a[target]!;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 value -> uint32 whose unsigned order is the numeric order (NaN sorts above +inf). */
+function orderedBits(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
 }
 
 /**
- * Indices of a row ordered by value. Ties are ordered by index (a stable sort),
- * so `ascending` puts the lower id first among equals and descending puts the
- * lower id first as well.
+ * Indices of a row ordered by value (as float32). Ties are ordered by index, so
+ * `ascending` puts the lower id first among equals (a stable sort) and descending
+ * puts the lower id first as well. Implemented as one native Float64Array sort of
+ * keys that pack the value's ordered bits above the index (exact below 2^53).
  */
 export function argsort(values: ArrayLike<number>, descending: boolean): Int32Array {
+  const n = values.length;
+  const shift = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  if (shift > 2 ** 21) return argsortSlow(values, descending);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = orderedBits(values[i]!);
+    keys[i] = (descending ? 0xffffffff - k : k) * shift + i;
+  }
+  keys.sort();
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = keys[i]! % shift;
+  return out;
+}
+
+function argsortSlow(values: ArrayLike<number>, descending: boolean): Int32Array {
   const idx = Array.from({ length: values.length }, (_, i) => i);
   idx.sort((a, b) => {
-    const va = values[a]!;
-    const vb = values[b]!;
+    const va = Math.fround(values[a]!);
+    const vb = Math.fround(values[b]!);
     if (va === vb) return a - b;
     return descending ? (va < vb ? 1 : -1) : va < vb ? -1 : 1;
   });
   return Int32Array.from(idx);
+}
+
+/** log softmax(r)[t], without materializing the whole row. */
+export function logProbAt(r: ArrayLike<number>, t: number): number {
+  const m = rowMax(r);
+  if (m === -Infinity || Number.isNaN(m) || m === Infinity) return logSoftmax(r)[t]!;
+  let sum = 0;
+  for (let i = 0; i < r.length; i++) sum += Math.exp(r[i]! - m);
+  return r[t]! - m - Math.log(sum);
 }
 
 /**

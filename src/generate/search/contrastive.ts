@@ -14,7 +14,7 @@
  */
 import { ArgumentError } from '../../errors.ts';
 import { DecodeState } from '../decode-state.ts';
-import { logSoftmax, row as rowOf, softmax, topkIndices } from '../math.ts';
+import { logProbAt, row as rowOf, softmax, topkIndices } from '../math.ts';
 import type { DecoderSession } from '../model.ts';
 import type { ProcessContext } from '../processor.ts';
 import type { FinishReason } from '../stopping.ts';
@@ -129,8 +129,8 @@ export function* contrastiveSteps(setup: DecodeSetup): Generator<StepEvent, RowR
         const res = results[r]!;
         res.ids.push(tok);
         full[r]!.push(tok);
-        res.logprobs.push(logSoftmax(rowOf(scores, a, V))[tok]!);
-        res.modelLogprobs.push(logSoftmax(rowOf(logits, a, V))[tok]!);
+        res.logprobs.push(logProbAt(rowOf(scores, a, V), tok));
+        res.modelLogprobs.push(logProbAt(rowOf(logits, a, V), tok));
         res.scores?.push(rowOf(scores, a, V).slice());
         const reason = stopping.check({ row: r, promptIndex: setup.promptIndex[r]!, ids: full[r]!, generated: res.ids });
         if (reason === undefined) keep.push(a * K + best);

@@ -12,7 +12,7 @@
 import type { Generator as Rng } from '../../engine/random.ts';
 import type { ResolvedGenerationConfig } from '../config.ts';
 import { DecodeState } from '../decode-state.ts';
-import { logSoftmax, row as rowOf } from '../math.ts';
+import { logProbAt, row as rowOf } from '../math.ts';
 import type { EncoderInput, GenerativeModel } from '../model.ts';
 import type { ProcessContext } from '../processor.ts';
 import type { LogitsProcessorList } from '../processor-list.ts';
@@ -98,8 +98,8 @@ export function* sampleSteps(setup: DecodeSetup): Generator<StepEvent, RowResult
         const res = results[r]!;
         res.ids.push(tok);
         full[r]!.push(tok);
-        res.logprobs.push(logSoftmax(rowOf(scores, a, V))[tok]!);
-        res.modelLogprobs.push(logSoftmax(rowOf(logits, a, V))[tok]!);
+        res.logprobs.push(logProbAt(rowOf(scores, a, V), tok));
+        res.modelLogprobs.push(logProbAt(rowOf(logits, a, V), tok));
         res.scores?.push(rowOf(scores, a, V).slice());
         const reason = stopping.check({ row: r, promptIndex: setup.promptIndex[r]!, ids: full[r]!, generated: res.ids });
         if (reason === undefined) keep.push(a);

@@ -4,7 +4,7 @@
  * min_tokens_to_keep most probable ones.
  */
 import { checkScores, type LogitsProcessor } from '../processor.ts';
-import { argsort, row, softmax } from '../math.ts';
+import { row, softmax, topkIndices } from '../math.ts';
 import { requireInRange, requireInt } from '../validate.ts';
 
 export class MinPWarper implements LogitsProcessor {
@@ -24,11 +24,8 @@ export class MinPWarper implements LogitsProcessor {
       let pMax = 0;
       for (let v = 0; v < vocabSize; v++) if (p[v]! > pMax) pMax = p[v]!;
       const threshold = this.minP * pMax;
-      const order = argsort(r, true);
-      for (let i = this.minTokensToKeep; i < vocabSize; i++) {
-        const t = order[i]!;
-        if (p[t]! < threshold) r[t] = -Infinity;
-      }
+      const keep = new Set(topkIndices(r, this.minTokensToKeep));
+      for (let t = 0; t < vocabSize; t++) if (p[t]! < threshold && !keep.has(t)) r[t] = -Infinity;
     }
   }
 }

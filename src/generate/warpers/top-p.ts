@@ -22,14 +22,51 @@ export class TopPWarper implements LogitsProcessor {
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
     const rows = checkScores(this.name, ids, scores, vocabSize);
     const cut = 1 - this.topP;
+    const minKeep = Math.min(this.minTokensToKeep, vocabSize);
     for (let b = 0; b < rows; b++) {
       const r = row(scores, b, vocabSize);
-      const order = argsort(r, false);
       const p = softmax(r);
+      let total = 0;
+      let pMax = 0;
+      for (let v = 0; v < vocabSize; v++) {
+        total += p[v]!;
+        if (p[v]! > pMax) pMax = p[v]!;
+      }
+      // Sorting the whole vocabulary is the slow part, so sort only S = {p >= tau}, with tau
+      // low enough that everything below it is removed anyway: those tokens come first in
+      // ascending order and their mass total - mass(S) is <= 1 - top_p.
+      let tau = pMax * 1e-4;
+      let members: number[];
+      for (;;) {
+        members = [];
+        let mass = 0;
+        for (let v = 0; v < vocabSize; v++) {
+          if (p[v]! >= tau) {
+            members.push(v);
+            mass += p[v]!;
+          }
+        }
+        if ((total - mass <= cut && members.length >= minKeep) || tau === 0) break;
+        tau = tau > pMax * 1e-30 ? tau / 1e4 : 0;
+      }
       let cum = 0;
-      const keepFrom = vocabSize - Math.min(this.minTokensToKeep, vocabSize);
-      for (let i = 0; i < vocabSize; i++) {
-        const t = order[i]!;
+      if (members.length < vocabSize) {
+        const inS = new Uint8Array(vocabSize);
+        for (const v of members) inS[v] = 1;
+        for (let v = 0; v < vocabSize; v++) {
+          if (inS[v] === 0) {
+            cum += p[v]!;
+            r[v] = -Infinity;
+          }
+        }
+      }
+      const order = argsort(
+        members.map((v) => r[v]!),
+        false,
+      );
+      const keepFrom = members.length - minKeep;
+      for (let i = 0; i < members.length; i++) {
+        const t = members[order[i]!]!;
         cum += p[t]!;
         if (cum <= cut && i < keepFrom) r[t] = -Infinity;
       }

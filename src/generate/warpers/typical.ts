@@ -20,7 +20,7 @@ export class TypicalWarper implements LogitsProcessor {
 
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
     const rows = checkScores(this.name, ids, scores, vocabSize);
-    const shifted = new Float64Array(vocabSize);
+    const shifted = new Float32Array(vocabSize); // float32, as HF computes it
     for (let b = 0; b < rows; b++) {
       const r = row(scores, b, vocabSize);
       const logp = logSoftmax(r);

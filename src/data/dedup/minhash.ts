@@ -9,7 +9,7 @@
  */
 import { Generator } from '../../engine/random.ts';
 import { ArgumentError } from '../../errors.ts';
-import { finalize32, mix32, murmur32 } from '../text/hash.ts';
+import { finalize32, mix32, murmur32Range } from '../text/hash.ts';
 import { simplifyText } from '../text/simplify.ts';
 
 export const MERSENNE_32 = 4294967291; // 2^32 - 5, prime
@@ -56,18 +56,38 @@ export class MinHasher {
 
   /** Distinct 32-bit shingle hashes of a text (word n-grams of simplify_text). */
   shingles(text: string): Uint32Array {
-    const words = simplifyText(text).split(' ').filter((w) => w.length > 0);
-    if (words.length === 0) return new Uint32Array(0);
-    const wh = new Uint32Array(words.length);
-    for (let i = 0; i < words.length; i++) wh[i] = murmur32(words[i] as string, 0x2545f491);
-    const n = Math.min(this.ngram, words.length); // a short document is one shingle of all its words
-    const seen = new Set<number>();
-    for (let i = 0; i + n <= words.length; i++) {
+    const t = simplifyText(text);
+    // word hashes straight from the simplified text (words are separated by single spaces)
+    let wh = new Uint32Array(64);
+    let nw = 0;
+    let start = 0;
+    for (let i = 0; i <= t.length; i++) {
+      if (i === t.length || t.charCodeAt(i) === 32) {
+        if (i > start) {
+          if (nw === wh.length) {
+            const g = new Uint32Array(wh.length * 2);
+            g.set(wh);
+            wh = g;
+          }
+          wh[nw++] = murmur32Range(t, start, i, 0x2545f491);
+        }
+        start = i + 1;
+      }
+    }
+    if (nw === 0) return new Uint32Array(0);
+    const n = Math.min(this.ngram, nw); // a short document is one shingle of all its words
+    const count = nw - n + 1;
+    const out = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
       let h = 0x3c6ef372;
       for (let j = 0; j < n; j++) h = mix32(h, wh[i + j] as number);
-      seen.add(finalize32(h, n));
+      out[i] = finalize32(h, n);
     }
-    return Uint32Array.from(seen);
+    // distinct values (a set): sort and compact
+    out.sort();
+    let u = 0;
+    for (let i = 0; i < count; i++) if (i === 0 || out[i] !== out[u - 1]) out[u++] = out[i] as number;
+    return out.subarray(0, u);
   }
 
   /** The MinHash signature (numPerm values in [0, p)); all p when there are no shingles. */

@@ -75,19 +75,40 @@ export class NGramIndex {
       const prev = this.ids;
       const m = prev.length - 1;
       const next = new Int32Array(Math.max(0, m));
-      const dict = new Map<number, number>();
-      const V = this.vocab;
+      // open addressing on (prefix id, last word id): exact keys, no Map or string allocation
+      let cap = 16;
+      while (cap < 2 * m) cap <<= 1;
+      const mask = cap - 1;
+      const keyA = new Int32Array(cap).fill(-1);
+      const keyB = new Int32Array(cap);
+      const val = new Int32Array(cap);
+      let distinct = 0;
+      const words = this.wordIds;
+      const off = this.level;
       for (let i = 0; i < m; i++) {
-        const key = (prev[i] as number) * V + (this.wordIds[i + this.level] as number);
-        let id = dict.get(key);
-        if (id === undefined) {
-          id = dict.size;
-          dict.set(key, id);
+        const a = prev[i] as number;
+        const b = words[i + off] as number;
+        let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b);
+        h ^= h >>> 15;
+        let slot = h & mask;
+        for (;;) {
+          const ka = keyA[slot] as number;
+          if (ka === -1) {
+            keyA[slot] = a;
+            keyB[slot] = b;
+            val[slot] = distinct;
+            next[i] = distinct++;
+            break;
+          }
+          if (ka === a && keyB[slot] === b) {
+            next[i] = val[slot] as number;
+            break;
+          }
+          slot = (slot + 1) & mask;
         }
-        next[i] = id;
       }
       this.ids = next;
-      this.count = dict.size;
+      this.count = distinct;
       this.level++;
     }
     return { ids: this.ids, distinct: this.count };

@@ -15,10 +15,15 @@ function fmix32(h: number): number {
 
 /** MurmurHash3_x86_32 over the string's UTF-16 code units (two units per 32-bit block). */
 export function murmur32(s: string, seed = 0): number {
+  return murmur32Range(s, 0, s.length, seed);
+}
+
+/** murmur32 of s.slice(start, end), without making the slice. */
+export function murmur32Range(s: string, start: number, end: number, seed = 0): number {
   let h = seed >>> 0;
-  const n = s.length;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
+  const n = end - start;
+  let i = start;
+  for (; i + 1 < end; i += 2) {
     let k = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)) >>> 0;
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
@@ -27,7 +32,7 @@ export function murmur32(s: string, seed = 0): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  if (i < n) {
+  if (i < end) {
     let k = s.charCodeAt(i);
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);

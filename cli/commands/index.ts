@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { register as data } from './data.ts';
 import { register as prepare } from './prepare.ts';
 import { register as tokenizer } from './tokenizer.ts';
+import { register as demo } from './demo.ts';
+import { register as model } from './model.ts';
+import { register as pretrain } from './pretrain.ts';
+import { register as sample } from './sample.ts';
+import { register as evaluate } from './eval.ts';
+import { register as score } from './score.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [data, prepare, tokenizer];
+export const commands: RegisterCommand[] = [demo, tokenizer, data, prepare, model, pretrain, evaluate, sample, score];

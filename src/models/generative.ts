@@ -12,8 +12,11 @@ import { cast, contiguousCopy } from '../engine/ops/movement.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { ArgumentError } from '../errors.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
+import { GPT as GPTClass } from './gpt.ts';
 import type { GPT } from './gpt.ts';
+import { EncoderDecoder as EncoderDecoderClass } from './encoder-decoder.ts';
 import type { EncoderDecoder } from './encoder-decoder.ts';
+import type { AnyModel } from './registry.ts';
 
 /** Runs fn with the module in eval mode (dropout off), restoring its mode afterwards. */
 function inEval<T>(model: { training: boolean; train(mode?: boolean): unknown }, fn: () => T): T {
@@ -127,4 +130,11 @@ export function encoderDecoderForGeneration(model: EncoderDecoder): GenerativeMo
     ...(c.position === 'learned' || c.position === 'sinusoidal' ? { maxPositions: c.blockSize } : {}),
     startSession: (opts) => new EncoderDecoderSession(model, opts),
   };
+}
+
+/** The generation adapter for any generative model (BERT is not one: it has no causal LM head). */
+export function forGeneration(model: AnyModel): GenerativeModel {
+  if (model instanceof GPTClass) return gptForGeneration(model);
+  if (model instanceof EncoderDecoderClass) return encoderDecoderForGeneration(model);
+  throw new ArgumentError('generate', 'BERT models are encoders with a masked-LM head and cannot generate text left to right; use a GPT or encoder-decoder model');
 }

@@ -1,0 +1,37 @@
+/** `llmts demo`: the main job, end to end on embedded data (see src/demo/pretrain-demo.ts). */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { runPretrainDemo, DEMO_SIZES } from '../../src/demo/pretrain-demo.ts';
+import type { DemoSize } from '../../src/demo/pretrain-demo.ts';
+import { ArgumentError } from '../../src/errors.ts';
+import { getDefaultBackend } from '../../src/backends/select.ts';
+import { floatOption, intOption } from '../options.ts';
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('train a BPE tokenizer and pretrain a small GPT on real English text (nlp-corpus), then sample from it')
+    .option('--minutes <m>', 'time budget for the whole run', '3')
+    .option('--preset <size>', `model size: ${Object.keys(DEMO_SIZES).join(' | ')}`, 'small')
+    .option('--out <dir>', 'run directory (default runs/demo-<time>)')
+    .option('--seed <n>', 'random seed', '1337')
+    .option('--max-sentences <n>', 'use only the first N corpus sentences')
+    .action(async (o: Record<string, string | undefined>) => {
+      const size = o['preset'] as string;
+      if (!(size in DEMO_SIZES)) throw new ArgumentError('--preset', `expects ${Object.keys(DEMO_SIZES).join(', ')}, got ${size}`);
+      const backend = getDefaultBackend();
+      console.log(`llmts demo: backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`);
+      const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);
+      await runPretrainDemo({
+        runDir: o['out'] ?? join('runs', `demo-${timestamp()}`),
+        minutes: floatOption('--minutes', o['minutes'], 0.05)!,
+        size: size as DemoSize,
+        seed: intOption('--seed', o['seed'])!,
+        ...(maxSentences !== undefined ? { maxSentences } : {}),
+      });
+    });
+}

@@ -1,0 +1,183 @@
+/**
+ * The main job (`npm start` = `llmts demo`): the whole pretraining path on real English
+ * text that an npm package ships (nlp-corpus, ~9 MB of sentences, read from node_modules):
+ *   1. train a byte-level BPE tokenizer on the corpus;
+ *   2. tokenize it into a token-shard dataset (train/val);
+ *   3. pretrain a small GPT for a time budget (the step count is calibrated so the cosine
+ *      schedule ends on time);
+ *   4. report validation loss, perplexity and bits per byte;
+ *   5. print samples (greedy, top-k, top-p) from a few prompts.
+ * Everything goes to one run directory.
+ */
+import { existsSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ArgumentError, IOError } from '../errors.ts';
+import { trainBpeFromIterator } from '../tokenizers/index.ts';
+import { prepareDataset } from '../data/prepare.ts';
+import { fromTokenizer } from '../data/tokenize/tokenizer-like.ts';
+import { defaultPretrainConfig, pretrain } from '../train/pretrain.ts';
+import { createModel, specFromPreset } from '../models/registry.ts';
+import type { SizeOverrides } from '../models/registry.ts';
+import { GPT } from '../models/gpt.ts';
+import { gptForGeneration } from '../models/generative.ts';
+import { generate } from '../generate/index.ts';
+import type { GenerateOptions } from '../generate/index.ts';
+import { tidy } from '../engine/memory.ts';
+import { tensor } from '../engine/ops/creation.ts';
+import { Generator } from '../engine/random.ts';
+import { flattenGradients } from '../nn/module.ts';
+
+export type DemoSize = 'tiny' | 'small' | 'medium';
+
+/** Model shapes for the demo; vocabSize is the tokenizer's. */
+export const DEMO_SIZES: Record<DemoSize, { model: SizeOverrides; vocab: number; batch: number }> = {
+  tiny: { model: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, dropout: 0 }, vocab: 2048, batch: 16 },
+  small: { model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 128, dropout: 0 }, vocab: 4096, batch: 16 },
+  medium: { model: { nLayer: 6, nHead: 6, nEmbd: 192, blockSize: 128, dropout: 0 }, vocab: 8192, batch: 16 },
+};
+
+export interface DemoOptions {
+  runDir: string;
+  minutes: number;
+  size: DemoSize;
+  seed: number;
+  /** Use at most this many corpus sentences (tests, quick looks). */
+  maxSentences?: number;
+  log?: (line: string) => void;
+}
+
+export interface DemoResult {
+  runDir: string;
+  valLoss: number;
+  perplexity: number;
+  bitsPerByte: number | null;
+  steps: number;
+  samples: { strategy: string; prompt: string; text: string }[];
+}
+
+/** The sentences of nlp-corpus, read from node_modules (never copied into the repository). */
+export function readNlpCorpus(maxSentences = Infinity): string[] {
+  const require = createRequire(import.meta.url);
+  let dir: string;
+  try {
+    // the package exports only its entry point (src/server/index.js): walk up to its root
+    dir = join(dirname(require.resolve('nlp-corpus')), '..', '..', 'builds');
+    if (!existsSync(dir)) throw new Error(`no builds/ folder at ${dir}`);
+  } catch (err) {
+    throw new IOError('nlp-corpus', 'the npm package nlp-corpus is not installed (run npm install)', { cause: err });
+  }
+  const files = readdirSync(dir).filter((f) => /^doc-\d+\.json$/.test(f)).sort((a, b) => Number(a.slice(4, -5)) - Number(b.slice(4, -5)));
+  const out: string[] = [];
+  for (const f of files) {
+    const items = JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
+    if (!Array.isArray(items)) continue;
+    for (const s of items) {
+      if (typeof s !== 'string') continue;
+      const line = s.replace(/\s+/g, ' ').trim();
+      if (line.length > 0) out.push(line);
+      if (out.length >= maxSentences) return out;
+    }
+  }
+  return out;
+}
+
+/** Milliseconds per training step of this model shape, measured on a few steps of random tokens. */
+function calibrate(overrides: SizeOverrides, vocab: number, batch: number): number {
+  const spec = specFromPreset('gpt2', { ...overrides, vocabSize: vocab });
+  const model = createModel(spec, { seed: 0 }) as GPT;
+  flattenGradients(model);
+  const g = new Generator(0);
+  const T = spec.config.blockSize;
+  const times: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const ids = Int32Array.from({ length: batch * T }, () => g.randint(vocab));
+    const t0 = performance.now();
+    tidy(() => {
+      const x = tensor(ids, { shape: [batch, T] });
+      model.forward(x, { targets: x }).loss!.backward();
+    });
+    model.zeroGrad();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[1]! * 1.1; // the optimizer step and logging add a little
+}
+
+export async function runPretrainDemo(o: DemoOptions): Promise<DemoResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  if (!(o.minutes > 0)) throw new ArgumentError('demo', `--minutes must be > 0, got ${o.minutes}`);
+  const size = DEMO_SIZES[o.size];
+  mkdirSync(o.runDir, { recursive: true });
+  const t0 = performance.now();
+  const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
+
+  log(`[1/5] corpus: nlp-corpus (node_modules)`);
+  const sentences = readNlpCorpus(o.maxSentences);
+  const bytes = sentences.reduce((n, s) => n + Buffer.byteLength(s, 'utf8') + 1, 0);
+  const dataDir = join(o.runDir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const corpusFile = join(dataDir, 'corpus.txt');
+  writeFileSync(corpusFile, `${sentences.join('\n')}\n`);
+  log(`      ${sentences.length.toLocaleString('en')} sentences, ${(bytes / 1e6).toFixed(2)} MB`);
+
+  log(`[2/5] tokenizer: byte-level BPE, ${size.vocab} tokens`);
+  const tokenizer = trainBpeFromIterator(sentences, { vocabSize: size.vocab, specialTokens: ['<|endoftext|>'], byteLevel: true, showProgress: false });
+  const tokPath = join(o.runDir, 'tokenizer.json');
+  tokenizer.save(tokPath);
+  log(`      trained in ${elapsed()}; vocabulary ${tokenizer.vocabSize}`);
+
+  log(`[3/5] dataset: one document per sentence, <|endoftext|> between documents, 2% validation`);
+  const shards = join(dataDir, 'shards');
+  const prep = await prepareDataset({
+    inputs: [corpusFile], out: shards, tokenizer: fromTokenizer(tokenizer), tokenizerFile: tokPath, tokenizerName: 'demo-bpe',
+    textMode: 'line', valFraction: 0.02, quiet: true,
+  });
+  const trainTokens = prep.meta.splits['train']?.tokens ?? 0;
+  log(`      ${trainTokens.toLocaleString('en')} training tokens (${(bytes / Math.max(1, trainTokens + (prep.meta.splits['val']?.tokens ?? 0))).toFixed(2)} bytes/token) at ${elapsed()}`);
+
+  const budget = o.minutes * 60 - (performance.now() - t0) / 1000;
+  const msPerStep = calibrate(size.model, tokenizer.vocabSize, size.batch);
+  const evalFraction = 0.12;
+  const steps = Math.max(20, Math.floor((budget * 1000 * (1 - evalFraction)) / msPerStep));
+  log(`[4/5] pretraining a ${size.model.nLayer}-layer, ${size.model.nEmbd}-wide GPT: ~${msPerStep.toFixed(0)} ms/step -> ${steps} steps in ~${(budget / 60).toFixed(1)} min`);
+  const config = defaultPretrainConfig({
+    data: shards, runDir: o.runDir, preset: 'gpt2', overrides: { ...size.model }, batchSize: size.batch, steps,
+    lr: 2e-3, minLr: 2e-4, warmupSteps: Math.min(100, Math.floor(steps / 10)), decaySteps: steps, weightDecay: 0.1, beta2: 0.99,
+    evalEvery: Math.max(10, Math.floor(steps / 6)), evalBatches: 10, checkpointEvery: Math.max(10, Math.floor(steps / 3)), seed: o.seed,
+    timeLimitSeconds: budget * 1.15,
+  });
+  const r = await pretrain(config);
+  const e = r.result.lastEval ?? {};
+  const valLoss = e['loss'] ?? NaN;
+  const bpb = e['bits_per_byte'] ?? null;
+  log(`      ${r.result.steps} steps, ${r.result.msPerStep.toFixed(1)} ms/step, ${Math.round(r.result.tokensPerSecond).toLocaleString('en')} tokens/s`);
+  log(`      validation loss ${valLoss.toFixed(4)} nats/token, perplexity ${Math.exp(valLoss).toFixed(2)}${bpb !== null ? `, ${bpb.toFixed(3)} bits/byte` : ''}`);
+
+  log(`[5/5] samples`);
+  const model = r.model as GPT;
+  const gm = gptForGeneration(model);
+  const codec = { decode: (ids: readonly number[]) => tokenizer.decode(ids), encode: (t: string) => tokenizer.encodeIds(t) };
+  const prompts = ['The meaning of life is', 'Once upon a time', 'In the morning, the city'];
+  const strategies: { name: string; options: GenerateOptions }[] = [
+    { name: 'greedy', options: { doSample: false } },
+    { name: 'top-k 40, T 0.8', options: { doSample: true, topK: 40, temperature: 0.8 } },
+    { name: 'top-p 0.9, T 0.8', options: { doSample: true, topP: 0.9, topK: 0, temperature: 0.8 } },
+  ];
+  const samples: DemoResult['samples'] = [];
+  for (const s of strategies) {
+    const out = await generate(gm, codec, prompts, { ...s.options, maxNewTokens: 32, seed: o.seed, eosTokenId: tokenizer.eosId ?? 0, repetitionPenalty: 1.0 });
+    log(`  -- ${s.name}`);
+    for (const seq of out.sequences) {
+      const prompt = prompts[seq.promptIndex]!;
+      samples.push({ strategy: s.name, prompt, text: seq.text ?? '' });
+      log(`  ${JSON.stringify(prompt + (seq.text ?? ''))}`);
+    }
+  }
+  writeFileSync(join(o.runDir, 'samples.json'), JSON.stringify(samples, null, 2));
+  log(`run directory: ${o.runDir}`);
+  log(`  metrics.jsonl (per step), loss.svg (curve), checkpoint-last/best.safetensors, tokenizer.json, samples.json`);
+  log(`  try: npx llmts sample --model ${o.runDir} --prompt "Once upon a time" --top-p 0.9`);
+  log(`total time ${elapsed()}`);
+  return { runDir: o.runDir, valLoss, perplexity: Math.exp(valLoss), bitsPerByte: bpb, steps: r.result.steps, samples };
+}

@@ -196,3 +196,22 @@ export function generate(
   }
   return { sequences, promptIds, maxNewTokens: setup.maxNewTokens };
 }
+
+/**
+ * HF's `sequences` layout: one row per returned sequence, [left-padded prompt,
+ * generated tokens, pad filling] as a [rows, length] Int32Array. For decoder-only
+ * models (encoder-decoder outputs are the generated ids after the start token).
+ */
+export function toPaddedSequences(result: GenerateResult, padTokenId: number): { ids: Int32Array; rows: number; length: number } {
+  const promptLen = result.promptIds.reduce((m, p) => Math.max(m, p.length), 0);
+  const genLen = result.sequences.reduce((m, s) => Math.max(m, s.ids.length), 0);
+  const length = promptLen + genLen;
+  const rows = result.sequences.length;
+  const ids = new Int32Array(rows * length).fill(padTokenId);
+  result.sequences.forEach((s, r) => {
+    const p = result.promptIds[s.promptIndex]!;
+    ids.set(p, r * length + promptLen - p.length);
+    ids.set(s.ids, r * length + promptLen);
+  });
+  return { ids, rows, length };
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ArgumentError, ConfigError } from '../../src/errors.ts';
 import { leftPad, positionIdsFromMask } from '../../src/generate/decode-state.ts';
-import { generate, type GenerateOptions } from '../../src/generate/generate.ts';
+import { generate, toPaddedSequences, type GenerateOptions } from '../../src/generate/generate.ts';
 import { AttentionMockModel, FunctionModel, StringTokenizer } from './mock-models.ts';
 
 const V = 12;
@@ -150,6 +150,17 @@ describe('inputs and errors', () => {
     const r = generate(m, tok, ['abc', 'd'], { maxNewTokens: 3 });
     assert.deepEqual(r.promptIds, [[0, 1, 2], [3]]);
     assert.equal(r.sequences[0]!.text, tok.decode(r.sequences[0]!.ids));
+  });
+  it('toPaddedSequences gives the HF layout [left-padded prompt, generated, pad fill]', () => {
+    const m2 = new FunctionModel(4, (real) => (real.length >= 2 ? [0, 0, 9, 0] : [0, 9, 0, 0]));
+    const r = generate(m2, undefined, [[3, 3], [3]], { maxNewTokens: 3, eosTokenId: 2 });
+    assert.deepEqual(
+      r.sequences.map((s) => s.ids),
+      [[2], [1, 2]],
+    );
+    const { ids, rows, length } = toPaddedSequences(r, 0);
+    assert.deepEqual([rows, length], [2, 4]);
+    assert.deepEqual(Array.from(ids), [3, 3, 2, 0, 0, 3, 1, 2]);
   });
   it('bad prompts and budgets are typed errors', () => {
     assert.throws(() => generate(m, undefined, [[0, 99]], { maxNewTokens: 2 }), ArgumentError);

@@ -109,9 +109,15 @@ export class Generator {
     for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);
   }
 
-  /** Fills `out` with U[low, high) samples. */
+  /** Fills `out` with U[low, high) samples (strictly below high also after rounding to float32). */
   fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): void {
-    for (let i = 0; i < out.length; i++) out[i] = low + (high - low) * this.random();
+    const f32 = out instanceof Float32Array;
+    for (let i = 0; i < out.length; i++) {
+      const v = low + (high - low) * this.random();
+      // subtle: a draw within 2^-25 of high rounds up to high in float32 (1 - 2^-53 -> 1.0)
+      const stored = f32 ? Math.fround(v) : v;
+      out[i] = stored < high || !(high > low) ? stored : below(high, f32);
+    }
   }
 
   /**
@@ -175,6 +181,21 @@ export class Generator {
   fork(): Generator {
     return new Generator(this.nextUint32());
   }
+}
+
+/** The largest float32 (or float64) strictly below the finite x. */
+function below(x: number, f32: boolean): number {
+  const a = f32 ? new Float32Array([x]) : new Float64Array([x]);
+  if (a[0]! < x) return a[0]!; // x was not representable and rounded down
+  // step one representable value towards -Infinity (sign-magnitude bits; 0 becomes -min subnormal)
+  if (f32) {
+    const b = new Int32Array(a.buffer);
+    b[0] = a[0]! > 0 ? b[0]! - 1 : a[0]! < 0 ? b[0]! + 1 : -2147483647;
+  } else {
+    const b = new BigInt64Array(a.buffer);
+    b[0] = a[0]! > 0 ? b[0]! - 1n : a[0]! < 0 ? b[0]! + 1n : -9223372036854775807n;
+  }
+  return a[0]!;
 }
 
 function rotl(x: number, k: number): number {

@@ -94,6 +94,23 @@ describe('Generator', () => {
     assert.ok(chiSquare(decile, new Array(10).fill(0.1)) < 33.72, 'deciles (9 df, p = 1e-4)');
   });
 
+  it('uniform float32 samples stay below high even when the draw rounds up to it', () => {
+    class Top extends Generator {
+      override random(): number {
+        return 1 - 2 ** -53; // the largest value random() can return
+      }
+    }
+    for (const [lo, hi] of [[0, 1], [-3, -1], [-1, 0], [0.1, 0.3]] as const) {
+      const f = new Float32Array(4);
+      new Top(1).fillUniform(f, lo, hi);
+      assert.ok(f.every((v) => v < hi && v >= lo), `[${lo}, ${hi}) float32 gave ${f[0]}`);
+      const d = new Float64Array(4);
+      new Top(1).fillUniform(d, lo, hi);
+      assert.ok(d.every((v) => v < hi && v >= lo), `[${lo}, ${hi}) float64 gave ${d[0]}`);
+    }
+    assert.equal(Math.max(...rand([1], { generator: new Top(1) }).toArray()), Math.fround(1 - 2 ** -24));
+  });
+
   it('normal samples have the mean, variance, skewness and kurtosis of N(mean, std^2)', () => {
     const g = new Generator(99);
     const n = 100_000;

@@ -7,6 +7,11 @@
  * Tolerance: each element within rtol * max(|expected|, max |expected| over the tensor) + 1e-7
  * (helpers.ts assertClose), rtol = 1e-5 for float32 (torch and llmts round differently inside
  * sums), 1e-10 for float64.
+ *
+ * Semantics pinned by the fixtures: max/min reductions split the gradient evenly among tied
+ * extremes (torch.amax/amin; torch.max(x, dim) instead gives it all to the returned index),
+ * maximum/minimum split it on ties, attention is HF's eager attention (bottom-right causal
+ * alignment when queries < keys, GQA by repeat_interleave), RMSNorm is LLaMA's.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

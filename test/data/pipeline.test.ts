@@ -36,7 +36,7 @@ function snapshot(root: string): Map<string, Buffer> {
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const full = join(d, name);
-      if (name === '_work' || name.startsWith('report.')) continue;
+      if (name === '_work' || name.startsWith('report.') || name === 'metrics.jsonl') continue;
       if (readdirSync(d, { withFileTypes: true }).find((e) => e.name === name)?.isDirectory()) walk(full);
       else out.set(relative(root, full), readFileSync(full));
     }

@@ -6,7 +6,7 @@
  * produces byte-identical outputs. A re-run with different inputs or config is refused
  * unless `fresh` is set (which starts over).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.ts';
@@ -197,6 +197,11 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
         (r) => {
           results[seg.index]!.push(r);
           tasksRun++;
+          // one metrics line per finished task (timings: not part of the reproducible outputs)
+          appendFileSync(
+            `${out}/metrics.jsonl`,
+            JSON.stringify({ segment: r.segment, shard: r.name, docs_in: r.docsIn, docs_out: r.docsOut, bytes_in: r.bytesIn, bytes_out: r.bytesOut, ms: Math.round(r.timeMs) }) + '\n',
+          );
           if (seg.index > 0) bar?.increment(1);
         },
         (_docs, bytes) => {

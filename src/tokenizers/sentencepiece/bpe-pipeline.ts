@@ -75,9 +75,10 @@ export class SentencePieceBpe implements Model {
   }
 
   toJSON(): JsonObject {
-    const vocab: JsonObject = {};
+    // null prototype: pieces such as "constructor" or "__proto__" are ordinary keys
+    const vocab = Object.create(null) as JsonObject;
     this.pieces.forEach((p, i) => {
-      if (vocab[p] === undefined) vocab[p] = i;
+      if (!Object.hasOwn(vocab, p)) vocab[p] = i;
     });
     return {
       type: 'BPE',

@@ -93,7 +93,6 @@ export interface ModelProto {
 export const MAX_MODEL_BYTES = 64 << 20;
 
 const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function defaultTrainerSpec(): TrainerSpec {
   return fromMessage(ModelProtoType.lookupType('sentencepiece.TrainerSpec'), {}) as unknown as TrainerSpec;
@@ -114,8 +113,14 @@ export function decodeModelProto(bytes: Uint8Array, file = '<buffer>'): ModelPro
     const detail = where?.message ?? (err as Error).message;
     throw new FormatError(file, `not a valid SentencePiece model protobuf: ${detail}`, where?.field ?? 'ModelProto', { cause: err });
   }
-  const raw = ModelProtoType.toObject(message, { defaults: true, longs: Number, enums: Number}) as Record<string, unknown>;
-  return validate(raw, file);
+  const raw = ModelProtoType.toObject(message, { defaults: true, longs: Number, enums: Number }) as Record<string, unknown>;
+  const proto = validate(raw, file);
+  const m = message as unknown as Record<string, object | null | undefined>;
+  const keys = (o: object | null | undefined): ReadonlySet<string> => new Set(o === undefined || o === null ? [] : Object.keys(o).filter((k) => !k.startsWith('$')));
+  presence.set(proto.trainerSpec, keys(m['trainer_spec']));
+  presence.set(proto.normalizerSpec, keys(m['normalizer_spec']));
+  if (proto.denormalizerSpec !== null) presence.set(proto.denormalizerSpec, keys(m['denormalizer_spec']));
+  return proto;
 }
 
 export function readModelProtoFile(path: string): ModelProto {
@@ -140,24 +145,45 @@ export function readModelProtoFile(path: string): ModelProto {
 
 export function encodeModelProto(proto: ModelProto): Uint8Array {
   const obj: Record<string, unknown> = {
-    pieces: proto.pieces.map((p) => ({ piece: p.piece, score: p.score, type: PieceType[p.type] })),
-    trainer_spec: toSnake(proto.trainerSpec as unknown as Record<string, unknown>),
-    normalizer_spec: toSnake(proto.normalizerSpec as unknown as Record<string, unknown>),
+    // as SentencePiece writes them: score always, type only when not NORMAL
+    pieces: proto.pieces.map((p) => (p.type === 'NORMAL' ? { piece: p.piece, score: p.score } : { piece: p.piece, score: p.score, type: PieceType[p.type] })),
+    trainer_spec: specToMessage(proto.trainerSpec as unknown as Record<string, unknown>, ModelProtoType.lookupType('sentencepiece.TrainerSpec')),
+    normalizer_spec: specToMessage(proto.normalizerSpec as unknown as Record<string, unknown>, ModelProtoType.lookupType('sentencepiece.NormalizerSpec')),
   };
-  if (proto.denormalizerSpec !== null) obj['denormalizer_spec'] = toSnake(proto.denormalizerSpec as unknown as Record<string, unknown>);
-  const ts = obj['trainer_spec'] as Record<string, unknown>;
-  ts['model_type'] = { UNIGRAM: 1, BPE: 2, WORD: 3, CHAR: 4 }[proto.trainerSpec.modelType];
+  if (proto.denormalizerSpec !== null) {
+    obj['denormalizer_spec'] = specToMessage(proto.denormalizerSpec as unknown as Record<string, unknown>, ModelProtoType.lookupType('sentencepiece.NormalizerSpec'));
+  }
   return ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
+}
+
+/** Fields a decoded spec had on the wire, so re-encoding an unmodified file reproduces it. */
+const presence = new WeakMap<object, ReadonlySet<string>>();
+
+/** A spec object -> protobufjs plain object with the fields that were present or differ from the default. */
+function specToMessage(spec: Record<string, unknown>, type: protobuf.Type): Record<string, unknown> {
+  const present = presence.get(spec);
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    let v = spec[camel(field.name)];
+    if (v === undefined) continue;
+    if (field.name === 'model_type') v = { UNIGRAM: 1, BPE: 2, WORD: 3, CHAR: 4 }[v as ModelType];
+    if (present?.has(field.name) || !isDefault(v, field)) out[field.name] = v;
+  }
+  return out;
+}
+
+function isDefault(v: unknown, field: protobuf.Field): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  if (v instanceof Uint8Array) return v.byteLength === 0;
+  let d: unknown = field.defaultValue;
+  if (field.resolvedType instanceof protobuf.Enum && typeof d === 'string') d = field.resolvedType.values[d];
+  if (field.type === 'float' && typeof d === 'number' && typeof v === 'number') return Math.fround(v) === Math.fround(d);
+  if (typeof d === 'object' && d !== null) d = Number(d); // Long
+  return v === d;
 }
 
 export function writeModelProtoFile(path: string, proto: ModelProto): void {
   writeFileAtomic(path, encodeModelProto(proto));
-}
-
-function toSnake(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[snake(k)] = v;
-  return out;
 }
 
 function fromMessage(type: protobuf.Type, raw: Record<string, unknown>): Record<string, unknown> {

@@ -14,8 +14,9 @@
       'native/src/attention.c',
       'native/src/table.c',
     ],
-    # no -ffast-math: NaN/Inf must propagate as in the reference kernels
-    'kernel_cflags': ['-std=gnu11', '-O3', '-fPIC', '-fno-math-errno', '-fno-trapping-math', '-fno-strict-aliasing'],
+    # no -ffast-math: NaN/Inf must propagate as in the reference kernels; no implicit FMA
+    # contraction: kernels say where they fuse (vfma), so rounding is the same on every path
+    'kernel_cflags': ['-std=gnu11', '-O3', '-fPIC', '-fno-math-errno', '-fno-trapping-math', '-fno-strict-aliasing', '-ffp-contract=off'],
   },
   'target_defaults': {
     'cflags!': ['-O2', '-O0'],

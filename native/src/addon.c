@@ -225,7 +225,7 @@ static napi_value js_where(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* copy(src, out); walk at 1 (same element size on both sides) */
+/* copy(src, out); walk at 1 (args[0] unused; same element size on both sides) */
 static napi_value js_copy(napi_env env, napi_callback_info info) {
   GET_ARGS(2)
   ARR(0, src, 0) ARR(1, out, 0)
@@ -236,6 +236,20 @@ static napi_value js_copy(napi_env env, napi_callback_info info) {
   if (es != elsize_of(out.type)) return throw_err(env, "llmts native: copy between different element sizes"), NULL;
   NEED(src, walk_extent(&w, 0, offs[0]), "copy src") NEED(out, walk_total(&w), "copy out")
   table->copy((const char *)src.data + offs[0] * es, out.data, es, &w);
+  return NULL;
+}
+
+/* assign(dst, src); walk at 1 (operand 0 = dst, 1 = src; same element size) */
+static napi_value js_assign(napi_env env, napi_callback_info info) {
+  GET_ARGS(2)
+  ARR(0, dst, 0) ARR(1, src, 0)
+  Walk w;
+  int64_t offs[3];
+  if (!read_walk(env, 1, 2, &w, offs)) return NULL;
+  int es = elsize_of(dst.type);
+  if (es != elsize_of(src.type)) return throw_err(env, "llmts native: assign between different element sizes"), NULL;
+  NEED(dst, walk_extent(&w, 0, offs[0]), "assign dst") NEED(src, walk_extent(&w, 1, offs[1]), "assign src")
+  table->assign((char *)dst.data + offs[0] * es, (const char *)src.data + offs[1] * es, es, &w);
   return NULL;
 }
 
@@ -412,7 +426,8 @@ static napi_value js_index_add(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* attention args: batch heads kvHeads tq tk d scale causal, q(sB sH sT), k(...), v(...), o(...), mask(sB sH sT sS) */
+/* attention args: batch heads kvHeads tq tk d scale causal, q(sB sH sT), k(...), v(...), o(...), mask(sB sH sT sS),
+ * then for the backward gradQ(sB sH sT), gradK(...), gradV(...) */
 static int read_attn(napi_env env, AttnArgs *a) {
   a->batch = I(0), a->heads = I(1), a->kv_heads = I(2), a->tq = I(3), a->tk = I(4), a->d = I(5);
   a->scale = (float)A(6), a->causal = (int)A(7);
@@ -421,6 +436,9 @@ static int read_attn(napi_env env, AttnArgs *a) {
   a->v_sb = I(14), a->v_sh = I(15), a->v_st = I(16);
   a->o_sb = I(17), a->o_sh = I(18), a->o_st = I(19);
   a->m_sb = I(20), a->m_sh = I(21), a->m_st = I(22), a->m_ss = I(23);
+  a->gq_sb = I(24), a->gq_sh = I(25), a->gq_st = I(26);
+  a->gk_sb = I(27), a->gk_sh = I(28), a->gk_st = I(29);
+  a->gv_sb = I(30), a->gv_sh = I(31), a->gv_st = I(32);
   if (a->kv_heads <= 0 || a->heads % a->kv_heads != 0) return throw_err(env, "llmts native: heads must be a multiple of kvHeads");
   return 1;
 }
@@ -468,7 +486,11 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
   memset(&a, 0, sizeof a);
   if (!read_attn(env, &a)) return NULL;
   if (!check_attn(env, &a, &q, &k, &v, &o, &lse, &mask)) return NULL;
-  if (!check_attn(env, &a, &gq, &gk, &gv, &go, &lse, &mask)) return NULL;
+  if (!need(env, &go, attn_extent(a.batch, a.heads, a.tq, a.d, a.o_sb, a.o_sh, a.o_st), "attention gradOut") ||
+      !need(env, &gq, attn_extent(a.batch, a.heads, a.tq, a.d, a.gq_sb, a.gq_sh, a.gq_st), "attention gradQ") ||
+      !need(env, &gk, attn_extent(a.batch, a.kv_heads, a.tk, a.d, a.gk_sb, a.gk_sh, a.gk_st), "attention gradK") ||
+      !need(env, &gv, attn_extent(a.batch, a.kv_heads, a.tk, a.d, a.gv_sb, a.gv_sh, a.gv_st), "attention gradV"))
+    return NULL;
   a.q = q.data, a.k = k.data, a.v = v.data, a.out = o.data, a.lse = lse.data, a.mask = mask.data;
   a.gout = go.data, a.gq = gq.data, a.gk = gk.data, a.gv = gv.data;
   table->attention_grad(&a);
@@ -481,8 +503,7 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
   ARR(0, p, 0) ARR(1, g, 0) ARR(2, m, 0) ARR(3, v, 0)
   int64_t n = I(0);
   NEED(p, n, "adamw param") NEED(g, n, "adamw grad") NEED(m, n, "adamw m") NEED(v, n, "adamw v")
-  AdamArgs a = {p.data, g.data, m.data, v.data, n, (float)A(1), (float)A(2), (float)A(3), (float)A(4), (float)A(5),
-                (float)A(7), A(6)};
+  AdamArgs a = {p.data, g.data, m.data, v.data, n, A(1), A(2), A(3), A(4), A(5), A(7), A(6)};
   table->adamw(&a);
   return NULL;
 }
@@ -581,6 +602,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FNP("compare", js_compare),
     FNP("where", js_where),
     FNP("copy", js_copy),
+    FNP("assign", js_assign),
     FNP("fill", js_fill),
     FNP("reduce", js_reduce),
     FNP("sumSquares", js_sum_squares),

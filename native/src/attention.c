@@ -233,8 +233,8 @@ static void attn_grad_task(void *ctx, long task, int tid) {
   int64_t group = a->heads / a->kv_heads;
   const float *kbase = a->k + b * a->k_sb + hk * a->k_sh;
   const float *vbase = a->v + b * a->v_sb + hk * a->v_sh;
-  float *gkbase = a->gk + b * a->k_sb + hk * a->k_sh;
-  float *gvbase = a->gv + b * a->v_sb + hk * a->v_sh;
+  float *gkbase = a->gk + b * a->gk_sb + hk * a->gk_sh;
+  float *gvbase = a->gv + b * a->gv_sb + hk * a->gv_sh;
 
   size_t need = (size_t)(2 * D * BK + 3 * BQ * BK + 2 * BK * D + group * tq) * sizeof(float);
   float *kt = llmts_scratch(tid, 0, need);
@@ -251,7 +251,7 @@ static void attn_grad_task(void *ctx, long task, int tid) {
       double s = 0.0;
       for (int64_t d = 0; d < D; d++) s += (double)go[d] * (double)o[d];
       Dsum[g * tq + t] = (float)s;
-      float *gq = a->gq + b * a->q_sb + h * a->q_sh + t * a->q_st;
+      float *gq = a->gq + b * a->gq_sb + h * a->gq_sh + t * a->gq_st;
       memset(gq, 0, sizeof(float) * (size_t)D);
     }
   }
@@ -272,7 +272,7 @@ static void attn_grad_task(void *ctx, long task, int tid) {
         int64_t nq = tq - t0 < BQ ? tq - t0 : BQ;
         const float *q = a->q + b * a->q_sb + h * a->q_sh + t0 * a->q_st;
         const float *go = a->gout + b * a->o_sb + h * a->o_sh + t0 * a->o_st;
-        float *gq = a->gq + b * a->q_sb + h * a->q_sh + t0 * a->q_st;
+        float *gq = a->gq + b * a->gq_sb + h * a->gq_sh + t0 * a->gq_st;
         const float *lse = a->lse + (b * a->heads + h) * tq + t0;
         /* P = exp(S - lse) */
         block_ab(q, a->q_st, nq, D, kt, BK, P, BK, BK, 0);
@@ -298,14 +298,14 @@ static void attn_grad_task(void *ctx, long task, int tid) {
           for (int64_t j = 0; j < BK; j += VL) vstore(pr + j, vmul(vmul(vload(pr + j), vsub(vload(dr + j), ds)), sc));
         }
         /* dQ += dS K ; dK += dS^T Q */
-        block_ab(P, BK, nq, nk, kb, a->k_st, gq, a->q_st, D, 1);
+        block_ab(P, BK, nq, nk, kb, a->k_st, gq, a->gq_st, D, 1);
         transpose(P, BK, nq, nk, T, BQ);
         block_ab(T, BQ, nk, nq, q, a->q_st, dK, D, D, 1);
       }
     }
     for (int64_t j = 0; j < nk; j++) {
-      memcpy(gkbase + (s0 + j) * a->k_st, dK + j * D, sizeof(float) * (size_t)D);
-      memcpy(gvbase + (s0 + j) * a->v_st, dV + j * D, sizeof(float) * (size_t)D);
+      memcpy(gkbase + (s0 + j) * a->gk_st, dK + j * D, sizeof(float) * (size_t)D);
+      memcpy(gvbase + (s0 + j) * a->gv_st, dV + j * D, sizeof(float) * (size_t)D);
     }
   }
 }

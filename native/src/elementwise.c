@@ -130,12 +130,16 @@ INL vf unary_grad_v(int op, vf x, vf y, vf gy, float p) {
     }
     case U_GELU_TANH: {
       /* d/dx x s(2u) = s + x * 2 s (1 - s) u', with 1 - s(2u) = s(-2u) */
-      vf x2 = vmul(x, x);
-      vf u = vmul(vset1(GELU_TANH_C), vfma(vmul(vset1(0.044715f), x2), x, x));
+      /* beyond |x| = 20 the derivative is exactly 1 or 0 in float32: clamp so x^3 cannot
+       * overflow into inf * 0; +-inf itself stays NaN like the reference's 0 * inf */
+      vf xc = vmin(vset1(20.0f), vmax(vset1(-20.0f), x));
+      vf x2 = vmul(xc, xc);
+      vf u = vmul(vset1(GELU_TANH_C), vfma(vmul(vset1(0.044715f), x2), xc, xc));
       vf du = vmul(vset1(GELU_TANH_C), vfma(vset1(3.0f * 0.044715f), x2, one));
       vf s = vsigmoid(vadd(u, u));
       vf sn = vsigmoid(vneg(vadd(u, u)));
-      return vmul(gy, vfma(vmul(vadd(x, x), vmul(s, sn)), du, s));
+      vf d = vfma(vmul(vadd(xc, xc), vmul(s, sn)), du, s);
+      return vmul(gy, vsel(veq(vabs(x), vset1(INFINITY)), vset1(NAN), d));
     }
     case U_SILU: {
       vf s = vsigmoid(x);
@@ -154,7 +158,7 @@ INL vf unary_grad_v(int op, vf x, vf y, vf gy, float p) {
     case U_ADD_SCALAR: return vmul(gy, one);
     case U_ERF: {
       vf x2 = vmul(x, x);
-      return vmul(gy, vmul(vset1(TWO_OVER_SQRT_PI), vexp_neg2(vmin(vset1(110.25f), x2), vfms(x, x, x2))));
+      return vmul(gy, vmul(vset1(TWO_OVER_SQRT_PI), vexp_neg2_clamped(x2, vfms(x, x, x2))));
     }
     default: return gy;
   }
@@ -486,6 +490,53 @@ void FN(copy)(const void *src, void *out, int elsize, const Walk *w) {
   }
   CopyJob j = {src, out, elsize, w};
   llmts_par_range(total, (1 << 17) / elsize, 16, copy_range, &j);
+}
+
+/* ---------- assign (strided destination) ---------- */
+
+typedef struct {
+  void *dst;
+  const void *src;
+  int elsize;
+  const Walk *w;
+} AssignJob;
+
+static void assign_row(void *ctx, int64_t out, const int64_t *offs, int64_t len) {
+  const AssignJob *j = ctx;
+  int nd = j->w->ndim;
+  int64_t sd = j->w->strides[0][nd - 1], ss = j->w->strides[1][nd - 1];
+  switch (j->elsize) {
+    case 4: {
+      uint32_t *d = (uint32_t *)j->dst + offs[0];
+      const uint32_t *s = (const uint32_t *)j->src + offs[1];
+      if (sd == 1 && ss == 1) memmove(d, s, (size_t)len * 4);
+      else for (int64_t i = 0; i < len; i++) d[i * sd] = s[i * ss];
+      break;
+    }
+    case 8: {
+      uint64_t *d = (uint64_t *)j->dst + offs[0];
+      const uint64_t *s = (const uint64_t *)j->src + offs[1];
+      if (sd == 1 && ss == 1) memmove(d, s, (size_t)len * 8);
+      else for (int64_t i = 0; i < len; i++) d[i * sd] = s[i * ss];
+      break;
+    }
+    default: {
+      uint8_t *d = (uint8_t *)j->dst + offs[0];
+      const uint8_t *s = (const uint8_t *)j->src + offs[1];
+      if (sd == 1 && ss == 1) memmove(d, s, (size_t)len);
+      else for (int64_t i = 0; i < len; i++) d[i * sd] = s[i * ss];
+    }
+  }
+}
+
+static void assign_range(void *ctx, int64_t lo, int64_t hi, int tid) {
+  const AssignJob *j = ctx;
+  walk_range(j->w, 2, lo, hi, assign_row, ctx);
+}
+
+void FN(assign)(void *dst, const void *src, int elsize, const Walk *w) {
+  AssignJob j = {dst, src, elsize, w};
+  llmts_par_range(walk_total(w), (1 << 17) / elsize, 16, assign_range, &j);
 }
 
 /* ---------- fill ---------- */

@@ -36,6 +36,8 @@ typedef struct {
   float *gq, *gk, *gv;
   int64_t q_sb, q_sh, q_st, k_sb, k_sh, k_st, v_sb, v_sh, v_st, o_sb, o_sh, o_st;
   int64_t m_sb, m_sh, m_st, m_ss;
+  /* gradient layouts (gout uses the out layout) */
+  int64_t gq_sb, gq_sh, gq_st, gk_sb, gk_sh, gk_st, gv_sb, gv_sh, gv_st;
   int64_t batch, heads, kv_heads, tq, tk, d;
   float scale;
   int causal;
@@ -46,8 +48,7 @@ typedef struct {
   const float *grad;
   float *m, *v;
   int64_t n;
-  float lr, beta1, beta2, eps, weight_decay, grad_scale;
-  double step;
+  double lr, beta1, beta2, eps, weight_decay, grad_scale, step;
 } AdamArgs;
 
 /* op codes shared with src/backends/native/ops.ts */
@@ -71,6 +72,8 @@ typedef struct {
   void (*where)(const uint8_t *cond, const float *a, const float *b, float *out, const Walk *w);
   /* dense copy of a strided view, element size 1, 4 or 8 bytes (operand 0) */
   void (*copy)(const void *src, void *out, int elsize, const Walk *w);
+  /* strided to strided copy: operand 0 = dst, 1 = src */
+  void (*assign)(void *dst, const void *src, int elsize, const Walk *w);
   void (*fill32)(uint32_t *out, int64_t n, uint32_t bits);
   void (*reduce)(int op, const float *x, int64_t outer, int64_t r, int64_t inner, float *out);
   double (*sum_squares)(const float *x, int64_t n);

@@ -216,9 +216,10 @@ INL vf vadd(vf a, vf b) { return a + b; }
 INL vf vsub(vf a, vf b) { return a - b; }
 INL vf vmul(vf a, vf b) { return a * b; }
 INL vf vdiv(vf a, vf b) { return a / b; }
-/* no fmaf: without hardware FMA it is a slow libm call */
-INL vf vfma(vf a, vf b, vf c) { return a * b + c; }
-INL vf vfnma(vf a, vf b, vf c) { return c - a * b; }
+/* fused in float64 (fmaf would be a slow libm call without hardware FMA): the product is
+ * exact, so results match the SIMD paths' single rounding except in rare double-rounding ties */
+INL vf vfma(vf a, vf b, vf c) { return (float)((double)a * (double)b + (double)c); }
+INL vf vfnma(vf a, vf b, vf c) { return (float)((double)c - (double)a * (double)b); }
 INL vf vfms(vf a, vf b, vf c) { return (float)((double)a * (double)b - (double)c); }
 INL vf vmax(vf a, vf b) { return a > b ? a : b; }
 INL vf vmin(vf a, vf b) { return a < b ? a : b; }

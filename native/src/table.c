@@ -12,6 +12,7 @@ void FN(binary)(int op, const float *a, const float *b, float *out, const Walk *
 void FN(compare)(int op, const float *a, const float *b, uint8_t *out, const Walk *w);
 void FN(where)(const uint8_t *cond, const float *a, const float *b, float *out, const Walk *w);
 void FN(copy)(const void *src, void *out, int elsize, const Walk *w);
+void FN(assign)(void *dst, const void *src, int elsize, const Walk *w);
 void FN(fill32)(uint32_t *out, int64_t n, uint32_t bits);
 void FN(reduce)(int op, const float *x, int64_t outer, int64_t r, int64_t inner, float *out);
 double FN(sum_squares)(const float *x, int64_t n);
@@ -45,6 +46,7 @@ const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
   .compare = FN(compare),
   .where = FN(where),
   .copy = FN(copy),
+  .assign = FN(assign),
   .fill32 = FN(fill32),
   .reduce = FN(reduce),
   .sum_squares = FN(sum_squares),

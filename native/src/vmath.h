@@ -77,6 +77,13 @@ INL vf vexp(vf x) {
 /* exp(-(hi + lo)) for a value split into a float and its rounding error (|lo| << 1) */
 INL vf vexp_neg2(vf hi, vf lo) { return vmul(vexp(vneg(hi)), vsub(vset1(1.0f), lo)); }
 
+/* the same for hi = x^2 >= 0, which may overflow: beyond 110 the result is 0 (lo is dropped,
+ * it may be infinite) */
+INL vf vexp_neg2_clamped(vf hi, vf lo) {
+  vm big = vgt(hi, vset1(110.0f));
+  return vexp_neg2(vsel(big, vset1(110.0f), hi), vsel(big, vzero(), lo));
+}
+
 INL vf vlog(vf x) {
   /* scale subnormals up by 2^23 */
   vm sub = vlt(x, vset1(1.17549435e-38f));
@@ -145,8 +152,7 @@ INL void verf_pos(vf z, vf z2hi, vf z2lo, vf *erf_out, vf *erfc_out) {
   r = vfma(r, t, vset1(ERFC_R2));
   r = vfma(r, t, vset1(ERFC_R1));
   r = vfma(r, t, vset1(ERFC_R0));
-  vf hi = vmin(vset1(110.25f), z2hi);
-  vf erfc_large = vmul(vexp_neg2(hi, z2lo), r);
+  vf erfc_large = vmul(vexp_neg2_clamped(z2hi, z2lo), r);
   vm small = vlt(z, vset1(ERF_Z0));
   *erf_out = vsel(small, erf_small, vsub(vset1(1.0f), erfc_large));
   *erfc_out = vsel(small, vsub(vset1(1.0f), erf_small), erfc_large);
@@ -160,7 +166,7 @@ INL vf vphi(vf x, vf *gauss) {
   vf z = vmul(vabs(x), vset1(0.70710678118654752f));
   vf e, ec;
   verf_pos(z, z2hi, z2lo, &e, &ec);
-  if (gauss) *gauss = vexp_neg2(vmin(vset1(110.25f), z2hi), z2lo);
+  if (gauss) *gauss = vexp_neg2_clamped(z2hi, z2lo);
   vf half = vset1(0.5f);
   /* x >= 0: 1 - erfc/2 ; x < 0: erfc/2 (no cancellation in the left tail) */
   vf pos = vfnma(half, ec, vset1(1.0f));

@@ -22,6 +22,7 @@ export interface NativeAddon {
   compare(a: Float32Array, b: Float32Array, out: Uint8Array): void;
   where(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   copy(src: Arr, out: Arr): void;
+  assign(dst: Arr, src: Arr): void;
   fill(out: Float32Array | Int32Array): void;
   reduce(x: Float32Array, out: Float32Array): void;
   sumSquares(x: Float32Array): number;

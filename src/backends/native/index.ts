@@ -30,6 +30,7 @@ const NATIVE_FILL_MIN = 1 << 16;
 const NATIVE: Partial<Record<KernelName, readonly DType[]>> = {
   fill: ['float32', 'int32'],
   copyStrided: ['float32', 'float64', 'int32', 'bool'],
+  assign: ['float32', 'float64', 'int32', 'bool'],
   unary: ['float32'],
   unaryGrad: ['float32'],
   binary: ['float32'],
@@ -126,9 +127,17 @@ function makePartial(N: NativeAddon): PartialBackend {
 
     copyStrided(src, shape, out) {
       const sameType = src.data.constructor === out.constructor;
-      if (!sameType || !writeWalk(A, 0, shape, [src])) return ref.copyStrided(src, shape, out);
+      if (!sameType || !writeWalk(A, 1, shape, [src])) return ref.copyStrided(src, shape, out);
       if (hasZero(shape)) return;
       N.copy(src.data, out);
+    },
+
+    assign(dst, src, shape) {
+      if (dst.data.constructor !== src.data.constructor || !writeWalk(A, 1, shape, [dst, src])) {
+        return ref.assign(dst, src, shape);
+      }
+      if (hasZero(shape)) return;
+      N.assign(dst.data, src.data);
     },
 
     unary(op, x, out, n, param) {
@@ -310,6 +319,15 @@ function makePartial(N: NativeAddon): PartialBackend {
         return ref.attentionGrad(a);
       }
       writeAttention(A, a);
+      A[24] = a.gradQLayout.sB;
+      A[25] = a.gradQLayout.sH;
+      A[26] = a.gradQLayout.sT;
+      A[27] = a.gradKLayout.sB;
+      A[28] = a.gradKLayout.sH;
+      A[29] = a.gradKLayout.sT;
+      A[30] = a.gradVLayout.sB;
+      A[31] = a.gradVLayout.sH;
+      A[32] = a.gradVLayout.sT;
       N.attentionGrad(
         a.q as Float32Array, a.k as Float32Array, a.v as Float32Array, a.out as Float32Array, a.lse as Float32Array,
         maskData(a.mask), a.gradOut, a.gradQ, a.gradK, a.gradV,

@@ -10,7 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { loadTokenizer, type Tokenizer } from '../../../src/tokenizers/index.ts';
+import { FormatError } from '../../../src/errors.ts';
+import type { JsonValue } from '../../../src/tokenizers/config-reader.ts';
+import { loadTokenizer, tokenizerFromJson, type Tokenizer } from '../../../src/tokenizers/index.ts';
 import { saveSentencePieceModel, SentencePieceProcessor } from '../../../src/tokenizers/sentencepiece/index.ts';
 import { loadExpected, modelBytes, type Case, type Expected } from './fixtures.ts';
 
@@ -87,5 +89,30 @@ describe("Hugging Face's JS port reads our tokenizer.json", () => {
     const cases = fixture.cases.filter(plain);
     assert.ok(cases.length >= 20);
     for (const c of cases) assert.deepEqual(hf.encode(c.text, { add_special_tokens: false }).ids, c.ids, JSON.stringify(c.text));
+  });
+});
+
+describe('malformed Unigram / Precompiled sections of tokenizer.json', () => {
+  const load = (section: Record<string, unknown>): unknown => tokenizerFromJson(section as JsonValue, 'bad.json');
+  const unigram = { type: 'Unigram', unk_id: 0, vocab: [['<unk>', 0], ['a', -1]] };
+  const field = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof FormatError, String(err));
+      assert.equal(err.file, 'bad.json');
+      return err.field;
+    }
+    assert.fail('expected a FormatError');
+  };
+  it('names the broken field', () => {
+    assert.equal(field(() => load({ model: { ...unigram, vocab: [['<unk>', 0], ['a', 'x']] } })), 'model.vocab[1]');
+    assert.equal(field(() => load({ model: { ...unigram, vocab: {} } })), 'model.vocab');
+    assert.equal(field(() => load({ model: { ...unigram, unk_id: 7 } })), 'model.unk_id');
+    assert.equal(field(() => load({ model: { ...unigram, byte_fallback: true } })), 'model.vocab');
+    const pre = (charsmap: string): unknown => load({ model: unigram, normalizer: { type: 'Precompiled', precompiled_charsmap: charsmap } });
+    assert.equal(field(() => pre('not base64!')), 'normalizer.precompiled_charsmap');
+    assert.equal(field(() => pre(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]).toString('base64'))), 'normalizer.precompiled_charsmap');
+    assert.doesNotThrow(() => pre(''));
   });
 });

@@ -50,6 +50,7 @@ function inputs(model: { config: { vocabSize: number } }, input: ForwardInput, B
 
 class GPTSession implements DecoderSession {
   private cache: KVCache | null;
+  private hidden: { data: Float32Array; hiddenSize: number } | null = null;
   batchSize: number;
   constructor(private readonly model: GPT, opts: SessionOptions) {
     this.batchSize = opts.batchSize;
@@ -61,8 +62,15 @@ class GPTSession implements DecoderSession {
     return inEval(this.model, () => noGrad(() => tidy(() => {
       const { ids, mask, positions } = inputs(this.model, input, this.batchSize, P);
       const out = this.model.forward(ids, { attentionMask: mask, positionIds: positions, cache: this.cache, logits: input.allLogits ? 'all' : 'last' });
+      this.hidden = { data: logitsArray(out.hidden), hiddenSize: this.model.config.nEmbd };
       return logitsArray(out.logits!);
     })));
+  }
+
+  /** [B, T, C] final hidden states of the last forward call (contrastive search reads them). */
+  lastHiddenStates(): { data: Float32Array; hiddenSize: number } {
+    if (this.hidden === null) throw new ArgumentError('lastHiddenStates', 'no forward call yet');
+    return this.hidden;
   }
 
   reorder(rowMap: Int32Array): void {

@@ -5,6 +5,7 @@
  * the integer PairTable, and whole pre-tokens are cached (raw string -> ids).
  */
 import { bytesToByteLevel, utf8Into } from './byte-alphabet.ts';
+import { hashRange, PieceCache } from './piece-cache.ts';
 import { registerFastPlanner, type IdsEncoder } from './fast-encode.ts';
 import { BPE } from './models/bpe.ts';
 import { ByteLevel } from './pre-tokenizers/byte-level.ts';
@@ -46,35 +47,31 @@ export function byteLevelEncoder(tok: Tokenizer): IdsEncoder | null {
   if ((o.dropout ?? 0) > 0 || o.continuingSubwordPrefix !== null || o.endOfWordSuffix !== null) return null;
   const plan = planFor(tok.preTokenizer);
   if (plan === null) return null;
-  const cache = new Map<string, number | Int32Array>();
-  const capacity = Math.max(o.cacheCapacity, 1);
+  const cache = new PieceCache();
   const buf = { buf: new Uint8Array(1024) };
-  const tmp: number[] = [];
   const ignoreMerges = o.ignoreMerges;
   const { scanner } = plan;
+  let text = '';
+  let out: number[] = [];
 
-  const encodePiece = (s: string, out: number[]): void => {
-    const hit = cache.get(s);
-    if (hit !== undefined) {
-      if (typeof hit === 'number') out.push(hit);
-      else for (let i = 0; i < hit.length; i++) out.push(hit[i]!);
-      return;
-    }
-    const n = utf8Into(s, 0, s.length, buf);
-    tmp.length = 0;
+  // one pre-token text[a, b): cached ids, else UTF-8 bytes -> byte ids -> merges
+  const encodePiece = (a: number, b: number): void => {
+    const h = hashRange(text, a, b);
+    if (cache.get(text, a, b, h, out)) return;
+    const n = utf8Into(text, a, b, buf);
+    const from = out.length;
     // ignore_merges: a pre-token that is itself a vocabulary entry is emitted whole
     const whole = ignoreMerges ? bpe.vocab.get(bytesToByteLevel(buf.buf.subarray(0, n))) : undefined;
-    if (whole !== undefined) tmp.push(whole);
-    else bpe.encodeByteLevel(buf.buf, n, tmp);
-    for (let i = 0; i < tmp.length; i++) out.push(tmp[i]!);
-    if (s.length > 256) return;
-    if (cache.size >= capacity) cache.clear();
-    cache.set(s, tmp.length === 1 ? tmp[0]! : Int32Array.from(tmp));
+    if (whole !== undefined) out.push(whole);
+    else bpe.encodeByteLevel(buf.buf, n, out);
+    if (b - a <= 256) cache.set(text.slice(a, b), h, out, from, out.length);
   };
 
-  return (piece, out) => {
-    const text = plan.addPrefixSpace && piece.length > 0 && piece.charCodeAt(0) !== 32 ? ' ' + piece : piece;
-    scanner(text, encodePiece, out);
+  return (piece, dest) => {
+    text = plan.addPrefixSpace && piece.length > 0 && piece.charCodeAt(0) !== 32 ? ' ' + piece : piece;
+    out = dest;
+    scanner(text, encodePiece);
+    text = '';
   };
 }
 

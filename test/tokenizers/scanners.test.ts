@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { scanGpt2 } from '../../src/tokenizers/pre-tokenizers/scan-gpt2.ts';
 import { scanCl100k } from '../../src/tokenizers/pre-tokenizers/scan-cl100k.ts';
-import { regexScanner, type Scanner } from '../../src/tokenizers/pre-tokenizers/scanners.ts';
+import { regexScanner, scanToStrings, type Scanner } from '../../src/tokenizers/pre-tokenizers/scanners.ts';
 import { CL100K_PATTERN, GPT2_PATTERN, compilePattern } from '../../src/tokenizers/pre-tokenizers/patterns.ts';
 import { LONE_SURROGATES, TEXTS } from './helpers.ts';
 
 function pieces(scan: Scanner, text: string): string[] {
-  const out: string[] = [];
-  scan(text, (p) => out.push(p), []);
-  return out;
+  return scanToStrings(scan, text);
 }
 
 const UNITS = fc.constantFrom(' ', '  ', '\n', '\r', '\t', '\u000b', 'a', 'B', "'", 's', 'S', 't', 'r', 'e', 'v', 'V', 'm', 'l', 'L', 'd', 'D', '1', '٣', '½', '😀', 'é', '\u0301', '中', '\u00a0', '\u0085', '\ufeff', '\u2028', '.', '!', '(', 'ſ', '𝐀', '\ud800', '\udc00', '\u3000', '_');

@@ -24,7 +24,7 @@ function isNewline(c: number): boolean {
   return c === 10 || c === 13;
 }
 
-export function scanCl100k(text: string, emit: Emit, out: number[]): void {
+export function scanCl100k(text: string, emit: Emit): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -86,7 +86,7 @@ export function scanCl100k(text: string, emit: Emit, out: number[]): void {
       if (lastNl >= 0) j = lastNl + 1;
       else j = e === n || e - i === 1 ? e : e - 1;
     }
-    emit(i === 0 && j === n ? text : text.slice(i, j), out);
+    emit(i, j);
     i = j;
   }
 }

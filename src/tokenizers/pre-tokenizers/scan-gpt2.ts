@@ -16,7 +16,7 @@ function contraction(text: string, i: number): number {
   return 0;
 }
 
-export function scanGpt2(text: string, emit: Emit, out: number[]): void {
+export function scanGpt2(text: string, emit: Emit): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -52,7 +52,7 @@ export function scanGpt2(text: string, emit: Emit, out: number[]): void {
         j = e === n || e - i === 1 ? e : e - 1;
       }
     }
-    emit(i === 0 && j === n ? text : text.slice(i, j), out);
+    emit(i, j);
     i = j;
   }
 }

@@ -8,25 +8,33 @@ import type { KnownPattern } from './patterns.ts';
 import { scanGpt2 } from './scan-gpt2.ts';
 import { scanCl100k } from './scan-cl100k.ts';
 
-export type Emit = (piece: string, out: number[]) => void;
-export type Scanner = (text: string, emit: Emit, out: number[]) => void;
+/** Receives each pre-token as the range text[start, end). */
+export type Emit = (start: number, end: number) => void;
+export type Scanner = (text: string, emit: Emit) => void;
+
+/** The pieces a scanner produces, as strings. */
+export function scanToStrings(scan: Scanner, text: string): string[] {
+  const out: string[] = [];
+  scan(text, (a, b) => out.push(text.slice(a, b)));
+  return out;
+}
 
 export function regexScanner(re: RegExp, keepGaps: boolean): Scanner {
   const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
-  return (text, emit, out) => {
+  return (text, emit) => {
     g.lastIndex = 0;
     let prev = 0;
     for (let m = g.exec(text); m !== null; m = g.exec(text)) {
-      const s = m[0];
-      if (s.length === 0) {
+      const n = m[0].length;
+      if (n === 0) {
         g.lastIndex = m.index + 1;
         continue;
       }
-      if (keepGaps && m.index > prev) emit(text.slice(prev, m.index), out);
-      emit(s, out);
-      prev = m.index + s.length;
+      if (keepGaps && m.index > prev) emit(prev, m.index);
+      emit(m.index, m.index + n);
+      prev = m.index + n;
     }
-    if (keepGaps && prev < text.length) emit(text.slice(prev), out);
+    if (keepGaps && prev < text.length) emit(prev, text.length);
   };
 }
 

@@ -39,11 +39,14 @@ export class WordCounter {
     }
     if (scanner === null) return null;
     const counts = this.counts;
-    const emit = (p: string): void => {
-      counts.set(p, (counts.get(p) ?? 0) + 1);
-    };
     const sc = scanner;
-    return (text) => sc(prefix && text.length > 0 && text.charCodeAt(0) !== 32 ? ' ' + text : text, emit, []);
+    return (raw) => {
+      const text = prefix && raw.length > 0 && raw.charCodeAt(0) !== 32 ? ' ' + raw : raw;
+      sc(text, (a, b) => {
+        const p = text.slice(a, b);
+        counts.set(p, (counts.get(p) ?? 0) + 1);
+      });
+    };
   }
 
   add(text: string): void {

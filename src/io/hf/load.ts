@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Backend } from '../../backends/backend.ts';
 import { noGrad } from '../../engine/grad-mode.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { FormatError } from '../../errors.ts';
@@ -12,6 +13,7 @@ import { createModel } from '../../models/registry.ts';
 import type { AnyModel } from '../../models/registry.ts';
 import { SafetensorsCheckpoint } from '../safetensors-sharded.ts';
 import { architectureOf, specFromHfConfig } from './config.ts';
+import { checkSizesAgainstCheckpoint, validateHfSpec } from './check.ts';
 import { hfAliases } from './mapping.ts';
 import { rulesFor } from './rules.ts';
 
@@ -31,23 +33,31 @@ function readConfig(dir: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-export function loadHfModel(dir: string): AnyModel {
+/** Builds the model on `backend` (default: the default backend) and copies the checkpoint into it. */
+export function loadHfModel(dir: string, options: { backend?: Backend } = {}): AnyModel {
   const cfg = readConfig(dir);
   const file = join(dir, 'config.json');
   const arch = architectureOf(cfg, file);
   const spec = specFromHfConfig(cfg, file);
-  const model = createModel(spec);
-  const params = new Map<string, Tensor>(model.stateDict());
+  validateHfSpec(arch, spec, file);
   const ckpt = SafetensorsCheckpoint.open(dir);
+  let model: AnyModel;
   try {
+    // sizes agree with the file's shapes before anything is allocated
+    checkSizesAgainstCheckpoint(arch, spec, ckpt, file);
+    model = createModel(spec, options.backend !== undefined ? { backend: options.backend } : {});
+    const params = new Map<string, Tensor>(model.stateDict());
     const available = new Set(ckpt.keys());
     const find = (name: string): string => {
       for (const alias of hfAliases(name)) if (available.has(alias)) return alias;
       throw new FormatError(ckpt.dir, `missing tensor ${name}`, name);
     };
     const used = new Set<string>();
+    const headDim = spec.config.nEmbd / spec.config.nHead;
+    const qkvRows = [spec.config.nHead * headDim, spec.config.nKvHead * headDim, spec.config.nKvHead * headDim];
     noGrad(() => {
       for (const rule of rulesFor(arch, spec)) {
+        if (rule.optional && !rule.hf.some((n) => hfAliases(n).some((a) => available.has(a)))) continue;
         const parts = rule.hf.map((n) => {
           const key = find(n);
           used.add(key);
@@ -64,7 +74,8 @@ export function loadHfModel(dir: string): AnyModel {
         if (target === undefined) throw new FormatError(ckpt.dir, `no llmts parameter ${rule.ours} for ${rule.hf.join(' + ')}`);
         const dst = target.data as Float32Array;
         let at = 0;
-        for (const { key, rec } of parts) {
+        for (const part of parts) {
+          const { key, rec } = part;
           const src = rec.data as Float32Array;
           if (rule.transpose) {
             // Conv1D [in, out] -> Linear [out, in]
@@ -75,7 +86,9 @@ export function loadHfModel(dir: string): AnyModel {
             for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c]!;
             at += src.length;
           } else {
-            if (at + src.length > target.size || (parts.length === 1 && rec.shape.join() !== target.shape.join())) {
+            // a fused q|k|v target takes [H·D, ...], [Hkv·D, ...], [Hkv·D, ...] in turn
+            const want = parts.length === 1 ? target.shape : [qkvRows[parts.indexOf(part)] ?? -1, ...target.shape.slice(1)];
+            if (at + src.length > target.size || rec.shape.join() !== want.join()) {
               throw new FormatError(ckpt.dir, `shape [${rec.shape.join(', ')}] does not match the model's [${target.shape.join(', ')}]`, key);
             }
             dst.set(src, at);

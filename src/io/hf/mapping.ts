@@ -4,8 +4,10 @@
  * - `transpose`: GPT-2's Conv1D stores [in, out] where llmts' Linear stores [out, in];
  * - several HF tensors: concatenated on dim 0 into one llmts tensor (the fused q|k|v
  *   projection of LLaMA's q_proj/k_proj/v_proj and BERT's query/key/value);
- * - `optional`: HF may omit it (GPT-2 biases absent in a bias-free llmts model are written
- *   as zeros on export and must be zero on import).
+ * - `hfOnly`: HF has it but llmts does not (GPT-2 biases of a bias-free llmts model are
+ *   written as zeros on export and must be zero on import);
+ * - `optional`: files of the architecture may lack it (BertForMaskedLM has no pooler and
+ *   no NSP head; BertForPreTraining files have both): the model keeps its initial values.
  */
 import type { GPTConfig } from '../../models/gpt.ts';
 import type { BertConfig } from '../../models/bert.ts';
@@ -16,6 +18,8 @@ export interface MappingRule {
   transpose?: boolean;
   /** HF has this tensor but llmts does not (bias-free model): export zeros, import only if all zero. */
   hfOnly?: { shape: number[] };
+  /** The file may lack it (then the llmts parameter keeps its initialization). */
+  optional?: boolean;
 }
 
 export type HfArchitecture = 'GPT2LMHeadModel' | 'LlamaForCausalLM' | 'BertForMaskedLM';
@@ -106,25 +110,30 @@ export function bertRules(c: BertConfig): MappingRule[] {
     );
   }
   rules.push(
-    { ours: 'pooler.weight', hf: ['bert.pooler.dense.weight'] },
-    { ours: 'pooler.bias', hf: ['bert.pooler.dense.bias'] },
+    // BertForMaskedLM builds BertModel(add_pooling_layer=False): pooler and NSP head only in BertForPreTraining files
+    { ours: 'pooler.weight', hf: ['bert.pooler.dense.weight'], optional: true },
+    { ours: 'pooler.bias', hf: ['bert.pooler.dense.bias'], optional: true },
     { ours: 'mlm.transform_dense.weight', hf: ['cls.predictions.transform.dense.weight'] },
     { ours: 'mlm.transform_dense.bias', hf: ['cls.predictions.transform.dense.bias'] },
     { ours: 'mlm.transform_LayerNorm.weight', hf: ['cls.predictions.transform.LayerNorm.weight'] },
     { ours: 'mlm.transform_LayerNorm.bias', hf: ['cls.predictions.transform.LayerNorm.bias'] },
     { ours: 'mlm.bias', hf: ['cls.predictions.bias'] },
-    { ours: 'seq_relationship.weight', hf: ['cls.seq_relationship.weight'] },
-    { ours: 'seq_relationship.bias', hf: ['cls.seq_relationship.bias'] },
+    { ours: 'seq_relationship.weight', hf: ['cls.seq_relationship.weight'], optional: true },
+    { ours: 'seq_relationship.bias', hf: ['cls.seq_relationship.bias'], optional: true },
   );
   return rules;
 }
 
 /** HF key aliases accepted on import: GPT-2 hub files lack the `transformer.` prefix; old BERT files say gamma/beta. */
 export function hfAliases(name: string): string[] {
-  const out = [name];
-  if (name.startsWith('transformer.')) out.push(name.slice('transformer.'.length));
-  if (name.endsWith('LayerNorm.weight')) out.push(name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma'));
-  if (name.endsWith('LayerNorm.bias')) out.push(name.replace(/LayerNorm\.bias$/, 'LayerNorm.beta'));
-  if (name.startsWith('bert.')) out.push(name.slice('bert.'.length));
+  // the quirks combine: an old BertModel file can lack the prefix and say gamma
+  const names = [name];
+  if (name.endsWith('LayerNorm.weight')) names.push(name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma'));
+  if (name.endsWith('LayerNorm.bias')) names.push(name.replace(/LayerNorm\.bias$/, 'LayerNorm.beta'));
+  const out = [...names];
+  for (const n of names) {
+    if (n.startsWith('transformer.')) out.push(n.slice('transformer.'.length));
+    if (n.startsWith('bert.')) out.push(n.slice('bert.'.length));
+  }
   return out;
 }

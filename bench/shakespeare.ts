@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- shakespeare [--data PATH] [--iters N] [--json] [--no-peer] [--peer-threads N]`
+ *
+ * nanoGPT's config/train_shakespeare_char.py with its README's CPU overrides, in llmts and,
+ * in the same run, in PyTorch (bench/peers/torch_gpt.py, nanoGPT's model and loop):
+ * character level, 90/10 split, block 64, batch 12, 4 layers, 4 heads, 128 wide, no bias,
+ * dropout 0, AdamW lr 1e-3 (beta2 0.99, weight decay 0.1), warmup 100, cosine to 1e-4 at 2000,
+ * grad clip 1.0, 2000 iterations, evaluations of 20 batches. --iters shortens the run with the
+ * schedule unchanged. Prints ms/iter (median), tokens/s, peak RSS, the validation loss at
+ * 500/1000/2000 and the throughput ratio to PyTorch.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareDataset } from '../src/data/prepare.ts';
+import { defaultPretrainConfig, pretrain } from '../src/train/pretrain.ts';
+import { getDefaultBackend } from '../src/backends/select.ts';
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const data = resolve(flag(args, '--data') ?? join(here, '..', '..', 'shared', 'data', 'tinyshakespeare.txt'));
+  if (!existsSync(data)) throw new Error(`no corpus at ${data}; pass --data PATH to tinyshakespeare.txt`);
+  const iters = Number(flag(args, '--iters') ?? 2000);
+  const json = args.includes('--json');
+  const evalAt = [500, 1000, 2000].filter((i) => i <= iters);
+  if (!evalAt.includes(iters)) evalAt.push(iters);
+  const backend = getDefaultBackend();
+  const work = mkdtempSync(join(tmpdir(), 'llmts-shakespeare-'));
+  try {
+    await prepareDataset({ inputs: [data], out: join(work, 'data'), char: true, quiet: true });
+    const evals: Record<string, number> = {};
+    const config = defaultPretrainConfig({
+      data: join(work, 'data'), runDir: join(work, 'run'), steps: iters, decaySteps: 2000, evalEvery: 250, evalBatches: 20,
+      checkpointEvery: 0, seed: 1337,
+    });
+    if (!json) console.log(`llmts (${backend.name}, ${backend.threads} threads): ${iters} iterations of nanoGPT shakespeare-char`);
+    const r = await pretrain({
+      ...config,
+      onStep: () => undefined,
+    });
+    // the eval records: validation loss at the requested iterations
+    const { MetricsLog } = await import('../src/train/metrics.ts');
+    for (const rec of new MetricsLog(join(work, 'run', 'metrics.jsonl')).read()) {
+      if (rec['kind'] === 'eval' && typeof rec['step'] === 'number' && evalAt.includes(rec['step'])) evals[String(rec['step'])] = rec['loss'] as number;
+    }
+    const rssMb = process.resourceUsage().maxRSS / 1024;
+    const ours = {
+      iters: r.result.steps, val_loss: evals[String(iters)] ?? null, train_loss: r.result.finalTrainLoss,
+      ms_per_iter: r.result.msPerStep, tokens_per_s: (12 * 64) / (r.result.msPerStep / 1000), peak_rss_mb: rssMb, evals,
+    };
+    let peer: { ms_per_iter: number; tokens_per_s: number; val_loss: number | null; evals: Record<string, number>; threads: number } | null = null;
+    if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
+      const env = { ...process.env };
+      delete env['OPENBLAS_CORETYPE'];
+      delete env['OPENBLAS_L2_SIZE'];
+      const cfg = { bench: 'shakespeare', data, iters, eval_at: evalAt, batch_size: 12, block_size: 64, n_layer: 4, n_head: 4, n_embd: 128, threads: Number(flag(args, '--peer-threads') ?? 1) };
+      if (!json) console.log(`PyTorch peer (nanoGPT's model and loop, ${cfg.threads} thread(s))...`);
+      const p = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_gpt.py'), JSON.stringify(cfg)], { env, encoding: 'utf8', timeout: 3_600_000 });
+      if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop()!) as typeof peer;
+      else console.error(`PyTorch peer failed: ${(p.stderr || '').trim().split('\n').pop()}`);
+    }
+    if (json) {
+      console.log(JSON.stringify({ iters: ours.iters, val_loss: ours.val_loss, train_loss: ours.train_loss, ms_per_iter: ours.ms_per_iter, tokens_per_s: ours.tokens_per_s, peer }));
+      return;
+    }
+    const fmt = (e: Record<string, number | null | undefined>): string => evalAt.map((i) => `${i}: ${e[String(i)]?.toFixed(4) ?? '-'}`).join(', ');
+    console.log(`llmts:   ${ours.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(ours.tokens_per_s)} tokens/s, peak RSS ${ours.peak_rss_mb.toFixed(0)} MB; val loss ${fmt(ours.evals)}`);
+    if (peer) {
+      console.log(`pytorch: ${peer.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(peer.tokens_per_s)} tokens/s; val loss ${fmt(peer.evals)}`);
+      console.log(`ratio (llmts tokens/s / pytorch tokens/s): ${(ours.tokens_per_s / peer.tokens_per_s).toFixed(2)}x`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

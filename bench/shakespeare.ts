@@ -55,7 +55,8 @@ export async function main(args: string[]): Promise<void> {
       iters: r.result.steps, val_loss: evals[String(iters)] ?? null, train_loss: r.result.finalTrainLoss,
       ms_per_iter: r.result.msPerStep, tokens_per_s: (12 * 64) / (r.result.msPerStep / 1000), peak_rss_mb: rssMb, evals,
     };
-    let peer: { ms_per_iter: number; tokens_per_s: number; val_loss: number | null; evals: Record<string, number>; threads: number } | null = null;
+    interface PeerResult { ms_per_iter: number; tokens_per_s: number; val_loss: number | null; evals: Record<string, number>; threads: number }
+    let peer: PeerResult | null = null;
     if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
       const env = { ...process.env };
       delete env['OPENBLAS_CORETYPE'];
@@ -63,7 +64,7 @@ export async function main(args: string[]): Promise<void> {
       const cfg = { bench: 'shakespeare', data, iters, eval_at: evalAt, batch_size: 12, block_size: 64, n_layer: 4, n_head: 4, n_embd: 128, threads: Number(flag(args, '--peer-threads') ?? 1) };
       if (!json) console.log(`PyTorch peer (nanoGPT's model and loop, ${cfg.threads} thread(s))...`);
       const p = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_gpt.py'), JSON.stringify(cfg)], { env, encoding: 'utf8', timeout: 3_600_000 });
-      if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop()!) as typeof peer;
+      if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop()!) as PeerResult;
       else console.error(`PyTorch peer failed: ${(p.stderr || '').trim().split('\n').pop()}`);
     }
     if (json) {

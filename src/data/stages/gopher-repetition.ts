@@ -29,6 +29,19 @@ export const GOPHER_REPETITION_DEFAULTS: GopherRepetitionOptions = {
 const PARAGRAPH_RE = /\n{2,}/;
 const LINE_RE = /\n+/;
 
+// scratch buffers reused across documents (one pipeline thread uses one at a time)
+let scratchA: Int32Array = new Int32Array(1024);
+let scratchB: Int32Array = new Int32Array(1024);
+let tableA: Int32Array = new Int32Array(4096);
+let tableB: Int32Array = new Int32Array(4096);
+let tableV: Int32Array = new Int32Array(4096);
+let counts: Int32Array = new Int32Array(1024);
+let firstAt: Int32Array = new Int32Array(1024);
+let seen = new Uint8Array(1024);
+function grow(a: Int32Array, n: number): Int32Array {
+  return a.length >= n ? a : new Int32Array(Math.max(n, a.length * 2));
+}
+
 /**
  * Word n-grams as integer ids, level by level: the id of an n-gram is looked up from
  * (id of its (n-1)-gram prefix, id of its last word), so no n-gram strings are built.
@@ -74,14 +87,21 @@ export class NGramIndex {
     while (this.level < n) {
       const prev = this.ids;
       const m = prev.length - 1;
-      const next = new Int32Array(Math.max(0, m));
+      // ping-pong between two scratch arrays (prev may be one of them)
+      if (prev.buffer !== scratchA.buffer) scratchA = grow(scratchA, m);
+      else scratchB = grow(scratchB, m);
+      const next = (prev.buffer !== scratchA.buffer ? scratchA : scratchB).subarray(0, Math.max(0, m));
       // open addressing on (prefix id, last word id): exact keys, no Map or string allocation
       let cap = 16;
       while (cap < 2 * m) cap <<= 1;
       const mask = cap - 1;
-      const keyA = new Int32Array(cap).fill(-1);
-      const keyB = new Int32Array(cap);
-      const val = new Int32Array(cap);
+      tableA = grow(tableA, cap);
+      tableB = grow(tableB, cap);
+      tableV = grow(tableV, cap);
+      const keyA = tableA;
+      const keyB = tableB;
+      const val = tableV;
+      keyA.fill(-1, 0, cap);
       let distinct = 0;
       const words = this.wordIds;
       const off = this.level;
@@ -128,8 +148,9 @@ export function topNGramChars(words: readonly string[] | NGramIndex, n: number):
   const idx = words instanceof NGramIndex ? words : new NGramIndex(words);
   if (idx.words.length < n) return 0;
   const { ids, distinct } = idx.ngrams(n);
-  const counts = new Int32Array(distinct);
-  const firstAt = new Int32Array(distinct);
+  counts = grow(counts, distinct);
+  firstAt = grow(firstAt, distinct);
+  counts.fill(0, 0, distinct);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;
     if (counts[id] === 0) firstAt[id] = i;
@@ -151,7 +172,8 @@ export function duplicateNGramChars(words: readonly string[] | NGramIndex, n: nu
   const idx = words instanceof NGramIndex ? words : new NGramIndex(words);
   if (idx.words.length < n) return 0;
   const { ids, distinct } = idx.ngrams(n);
-  const seen = new Uint8Array(distinct);
+  if (seen.length < distinct) seen = new Uint8Array(Math.max(distinct, seen.length * 2));
+  seen.fill(0, 0, distinct);
   let repeated = 0;
   let i = 0;
   const end = idx.words.length - n + 1;

@@ -12,6 +12,7 @@ const ABBREVIATIONS = new Set([
   'nov', 'dec', 'gen', 'gov', 'sen', 'rep', 'rev', 'mt', 'approx', 'dept', 'est', 'vol', 'pp', 'al', 'cf',
 ]);
 
+const LETTER_OR_DOT = /[\p{L}.]/u;
 // terminal run, closers, whitespace, then what follows
 const BOUNDARY_RE = /([.!?…]+|[。！？])(["'”’)\]]*)(\s+|$)/gu;
 
@@ -27,8 +28,10 @@ export function splitIntoSentences(text: string): string[] {
     const next = text.charAt(m.index + m[0].length);
     if (m.index + m[0].length < text.length && punct === '.') {
       // an abbreviation or initial before the period does not end a sentence
-      const before = text.slice(start, m.index);
-      const lastWord = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? '';
+      // the run of letters and periods just before the period
+      let k = m.index;
+      while (k > start && LETTER_OR_DOT.test(text.charAt(k - 1))) k--;
+      const lastWord = text.slice(k, m.index).toLowerCase();
       if (ABBREVIATIONS.has(lastWord) || /^\p{L}$/u.test(lastWord)) continue;
       // a lowercase continuation is not a new sentence
       if (/\p{Ll}/u.test(next)) continue;

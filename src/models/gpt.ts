@@ -219,7 +219,8 @@ export class GPT extends Module {
     }
     if (positions === null) positions = mask !== null ? slice(positionsFromMask(mask), 1, past, S) : rangePositions(B, T, ids.backend, past);
     if (this.slopes !== null) {
-      const keyPositions = mask !== null ? positionsFromMask(mask) : rangePositions(B, S, ids.backend, 0);
+      // without a cache the keys are the queries (packed documents restart their positions)
+      const keyPositions = past === 0 ? positions : mask !== null ? positionsFromMask(mask) : rangePositions(B, S, ids.backend, 0);
       const bias = alibiBias(this.slopes, positions, keyPositions, this.dtype);
       additive = additive === null ? bias : add(additive, bias);
     }

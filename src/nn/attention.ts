@@ -15,7 +15,9 @@ import { keep } from '../engine/memory.ts';
 import { scaledDotProductAttention } from '../engine/ops/attention.ts';
 import { matmul } from '../engine/ops/matmul.ts';
 import { softmax } from '../engine/ops/softmax.ts';
-import { add, mul } from '../engine/ops/elementwise.ts';
+import { add, eq, mul, where } from '../engine/ops/elementwise.ts';
+import { max } from '../engine/ops/reduce.ts';
+import { noGrad } from '../engine/grad-mode.ts';
 import { dropout } from '../engine/ops/dropout.ts';
 import { expand, reshape, slice, transpose, view } from '../engine/ops/movement.ts';
 import { triangularMask } from './masks.ts';
@@ -64,6 +66,16 @@ export function validateAttentionConfig(c: AttentionConfig): void {
   if (!Number.isInteger(hkv) || hkv <= 0 || c.nHead % hkv !== 0) {
     throw new ConfigError('n_kv_head', `must divide n_head ${c.nHead}, got ${hkv}`);
   }
+}
+
+/**
+ * softmax over the last dim where a row with no visible key (a left-pad query) gets zeros
+ * instead of NaN, as the fused kernel does: NaN there would reach real tokens through the
+ * next layer's values (0 · NaN).
+ */
+function maskedSoftmax(scores: Tensor): Tensor {
+  const dead = noGrad(() => eq(max(scores, -1, true), -Infinity)); // [..., 1]
+  return where(dead, 0, softmax(where(dead, 0, scores), -1));
 }
 
 export class SelfAttention extends Module {
@@ -120,7 +132,7 @@ export class SelfAttention extends Module {
     let scores = mul(matmul(q, transpose(rep(k), -2, -1)), 1 / Math.sqrt(D)); // [B, H, T, S]
     if (inputs.causal) scores = add(scores, triangularMask(T, S, q.dtype as FloatDType, q.backend));
     if (inputs.mask !== null) scores = add(scores, inputs.mask);
-    const probs = softmax(scores, -1);
+    const probs = maskedSoftmax(scores);
     if (inputs.capture) this.lastAttention = keep(probs.detach());
     return matmul(dropout(probs, attnDropout, this.generator, this.training), rep(v));
   }
@@ -163,7 +175,7 @@ export class CrossAttention extends Module {
     } else {
       let scores = mul(matmul(q, transpose(k, -2, -1)), 1 / Math.sqrt(D));
       if (memoryMask !== null) scores = add(scores, memoryMask);
-      const probs = softmax(scores, -1);
+      const probs = maskedSoftmax(scores);
       if (capture) this.lastAttention = keep(probs.detach());
       y = matmul(dropout(probs, attnDropout, this.generator, this.training), v);
     }

@@ -91,6 +91,9 @@ COMMON = [
     'emoji 👍🏽 🇯🇵 👨\u200d👩\u200d👧', '你好，世界！', 'こんにちは世界', 'Привет мир', 'مرحبا',
     '한국어 텍스트', '▁already▁escaped', '<unk> <s> </s> literal', 'x' * 40, 'aaaaaaaaaaaaaaaaaaaaaaa',
     '\u3000ideographic\u3000space', 'NBSP\u00a0here', 'unknown ☃☃ snow ☃', 'Ǆ ǅ ǆ', 'ｶﾀｶﾅ', '㍿ ㌔',
+    # runs whose segmentations tie up to float rounding ('.' + '...' vs '...' + '.')
+    'MY SISTER’S GONNA HAVE MY BABY!!!!!!!', 'the ice....meaning 1/4 of the cup was filled with liquid....we flagged',
+    'wait...... what?!?!?! no way------ hahahahaha ooooooh', 'so.... many.... dots.... here.....',
 ]
 EN_NBEST = ['hello', 'understanding', 'the quick brown fox', 'unbelievable things', 'Hello world']
 ZH_CASES = [
@@ -101,7 +104,11 @@ BPE_EXTRA = ['  two leading spaces', 'trailing spaces   ', 'a\n\nb', '<br>user<b
 
 
 def train(name, text, **kwargs):
-    tmp = tempfile.mkdtemp()
+    # a fixed directory: the input path and model prefix are recorded in trainer_spec, so a
+    # random one would change the .model bytes on every run
+    tmp = os.path.join(tempfile.gettempdir(), 'llmts_sentencepiece_oracle')
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
     try:
         path = os.path.join(tmp, 'corpus.txt')
         with open(path, 'w', encoding='utf-8') as f:

@@ -132,8 +132,10 @@ export class UnigramModel implements LatticeVocab {
         if (e < n && (text.charCodeAt(e) & 0xfc00) === 0xdc00 && (text.charCodeAt(u) & 0xfc00) === 0xd800) continue;
         const t = types[id]!;
         if (t === UNUSED) continue;
-        // user-defined: `length * max_score_ - 0.1` is a double in SentencePiece, summed in double
-        const cand = t === USER_DEFINED ? f32(this.byteLengths[id]! * maxScore) - 0.1 + base : f32(scores[id]! + base);
+        // subtle: in SentencePiece `score` is a double (the ?: with the user-defined bonus
+        // `length * max_score_ - 0.1` promotes it), so the candidate sum is compared in double and
+        // only rounded to float when stored; this decides near-ties such as '.' + '...' vs '...' + '.'
+        const cand = (t === USER_DEFINED ? f32(this.byteLengths[id]! * maxScore) - 0.1 : scores[id]!) + base;
         if (from[e] === -1 || cand > best[e]!) {
           best[e] = f32(cand);
           from[e] = s;

@@ -23,6 +23,7 @@ import type { Decoder, Model, Normalizer, PostProcessor, PreTokenizer, Token } f
 import { NormalizedString } from './normalized-string.ts';
 import { PreTokenizedString, type Split } from './pre-tokenized-string.ts';
 import { createIdsEncoder, type IdsEncoder } from './fast-encode.ts';
+import { createByteLevelDecode, type FastDecode } from './byte-level-decode.ts';
 import { createDecodeFn, StreamDecoder, type StreamDecoderOptions } from './stream-decoder.ts';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
@@ -94,6 +95,7 @@ export class Tokenizer {
   padding: PaddingParams | null;
   private roles: SpecialTokenRoles;
   private idsEncoder: IdsEncoder | null = null;
+  private fastDecode: FastDecode | null | undefined = undefined;
 
   constructor(
     readonly model: Model,
@@ -112,6 +114,7 @@ export class Tokenizer {
   /** Call after replacing a pipeline stage by hand, so the fast path is rebuilt. */
   invalidate(): void {
     this.idsEncoder = null;
+    this.fastDecode = undefined;
   }
 
   // ---------------------------------------------------------------- vocabulary
@@ -344,6 +347,11 @@ export class Tokenizer {
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     const skip = options.skipSpecialTokens ?? true;
+    if (this.fastDecode === undefined) this.fastDecode = createByteLevelDecode(this);
+    if (this.fastDecode !== null) {
+      const text = this.fastDecode(ids, skip);
+      if (text !== null) return text;
+    }
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;

@@ -450,7 +450,7 @@ typedef struct {
   int64_t rows, cols, sr, sc, outer, rblocks;
 } TransJob;
 
-#define TT 32
+#define TT 16
 static void trans_task(void *ctx, long t, int tid) {
   const TransJob *j = ctx;
   const Walk *w = j->w;
@@ -465,10 +465,19 @@ static void trans_task(void *ctx, long t, int tid) {
   const uint32_t *src = j->src + off;
   uint32_t *dst = j->out + o * j->rows * j->cols;
   int64_t r0 = rb * TT, r1 = r0 + TT < j->rows ? r0 + TT : j->rows;
+  /* through a small dense tile: the strided side touches whole cache lines, and power-of-two
+   * strides cannot make the tile's lines collide in one cache set */
+  uint32_t tile[TT][TT];
   for (int64_t c0 = 0; c0 < j->cols; c0 += TT) {
     int64_t c1 = c0 + TT < j->cols ? c0 + TT : j->cols;
-    for (int64_t c = c0; c < c1; c++)
-      for (int64_t r = r0; r < r1; r++) dst[r * j->cols + c] = src[r * j->sr + c * j->sc];
+    for (int64_t c = c0; c < c1; c++) {
+      const uint32_t *s = src + r0 * j->sr + c * j->sc;
+      for (int64_t r = 0; r < r1 - r0; r++) tile[c - c0][r] = s[r * j->sr];
+    }
+    for (int64_t r = r0; r < r1; r++) {
+      uint32_t *d = dst + r * j->cols + c0;
+      for (int64_t c = 0; c < c1 - c0; c++) d[c] = tile[c][r - r0];
+    }
   }
 }
 

@@ -1,0 +1,207 @@
+/**
+ * SGEMM throughput: `npm run bench -- matmul [--json] [--rounds N] [--seconds S]`.
+ *
+ * For each shape (M, K, N) of issue 2, GFLOP/s of every available backend with 1 thread and
+ * with all cores, and of numpy/OpenBLAS in the same run (Debian's /usr/bin/python3, with
+ * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from that process's environment so OpenBLAS
+ * picks its own kernel). Measurements alternate between llmts and OpenBLAS for each shape and
+ * keep the best of `rounds` trials, so both see the same machine load. The reference
+ * (TypeScript) backend is only timed on shapes up to REFERENCE_MAX_FLOPS.
+ * --json prints one object per line: {"backend","threads","m","k","n","gflops"}.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Interface } from 'node:readline';
+import type { Backend } from '../src/backends/backend.ts';
+import { availableBackends } from '../src/backends/select.ts';
+import { Generator } from '../src/engine/random.ts';
+
+const SHAPES: [number, number, number][] = [
+  [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
+  [768, 128, 384], [768, 128, 512], [768, 512, 128], [4096, 768, 768], [4096, 768, 3072],
+];
+const REFERENCE_MAX_FLOPS = 1.2e8;
+const PYTHON = '/usr/bin/python3';
+
+// a persistent numpy worker: reads "m k n seconds" lines, answers with the best GFLOP/s
+const NUMPY_WORKER = `
+import sys, time
+import numpy as np
+cache = {}
+for line in sys.stdin:
+    m, k, n, secs = line.split()
+    m, k, n, secs = int(m), int(k), int(n), float(secs)
+    key = (m, k, n)
+    if key not in cache:
+        rng = np.random.default_rng(0)
+        cache.clear()
+        cache[key] = (rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32), np.empty((m, n), np.float32))
+    a, b, c = cache[key]
+    np.matmul(a, b, out=c)
+    flops = 2.0 * m * n * k
+    reps, best, spent = max(1, int(secs * 1e9 / flops / 150 / 3)), 0.0, 0.0
+    while spent < secs:
+        t = time.perf_counter()
+        for _ in range(reps):
+            np.matmul(a, b, out=c)
+        dt = time.perf_counter() - t
+        spent += dt
+        best = max(best, flops * reps / dt / 1e9)
+    print(best, flush=True)
+`;
+
+class NumpyWorker {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly lines: Interface;
+  private readonly pending: ((line: string) => void)[] = [];
+
+  constructor(threads: number) {
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+    delete env['OPENBLAS_CORETYPE'];
+    delete env['OPENBLAS_L2_SIZE'];
+    this.proc = spawn(PYTHON, ['-c', NUMPY_WORKER], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.lines = createInterface({ input: this.proc.stdout });
+    this.lines.on('line', (line) => this.pending.shift()?.(line));
+    this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(`numpy: ${d.toString()}`));
+  }
+
+  gflops(m: number, k: number, n: number, seconds: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push((line) => {
+        const v = Number(line);
+        if (Number.isFinite(v)) resolve(v);
+        else reject(new Error(`numpy worker: ${line}`));
+      });
+      this.proc.stdin.write(`${m} ${k} ${n} ${seconds}\n`);
+    });
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+async function numpyAvailable(): Promise<boolean> {
+  if (!existsSync(PYTHON)) return false;
+  return new Promise((resolve) => {
+    const p = spawn(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
+    p.on('exit', (code) => resolve(code === 0));
+    p.on('error', () => resolve(false));
+  });
+}
+
+interface Operands {
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+}
+
+function operands(m: number, k: number, n: number): Operands {
+  const g = new Generator(1);
+  const a = new Float32Array(m * k), b = new Float32Array(k * n);
+  g.fillNormal(a);
+  g.fillNormal(b);
+  return { a, b, c: new Float32Array(m * n) };
+}
+
+/** best GFLOP/s over repeated timed batches lasting `seconds` in total */
+function timeBackend(backend: Backend, ops: Operands, m: number, k: number, n: number, seconds: number): number {
+  const args = {
+    ...ops, batch: 1, m, n, k, transA: false, transB: false, lda: k, ldb: n, ldc: n, strideA: 0, strideB: 0, strideC: 0, accumulate: false,
+  };
+  const flops = 2 * m * n * k;
+  backend.matmul(args);
+  let t0 = performance.now();
+  backend.matmul(args);
+  const once = Math.max((performance.now() - t0) / 1000, 1e-7);
+  const reps = Math.max(1, Math.floor(seconds / once / 4));
+  let best = 0;
+  let spent = 0;
+  do {
+    t0 = performance.now();
+    for (let r = 0; r < reps; r++) backend.matmul(args);
+    const dt = (performance.now() - t0) / 1000;
+    spent += dt;
+    best = Math.max(best, (flops * reps) / dt / 1e9);
+  } while (spent < seconds);
+  return best;
+}
+
+interface Row {
+  backend: string;
+  threads: number;
+  m: number;
+  k: number;
+  n: number;
+  gflops: number;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
+  const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 0.25) || 0.25;
+  const cores = availableParallelism();
+  const threadCounts = cores > 1 ? [1, cores] : [1];
+  const backends = availableBackends();
+  const haveNumpy = await numpyAvailable();
+  const workers = new Map<number, NumpyWorker>();
+  if (haveNumpy) for (const t of threadCounts) workers.set(t, new NumpyWorker(t));
+  if (!json) {
+    console.log(`matmul GFLOP/s, best of ${rounds} alternating trials of ${seconds}s; ${cores} cores`);
+    if (!haveNumpy) console.log('(numpy not available at /usr/bin/python3: no OpenBLAS comparison)');
+  }
+  const rows: Row[] = [];
+  const emit = (row: Row): void => {
+    rows.push(row);
+    if (json) console.log(JSON.stringify(row));
+  };
+  try {
+    for (const [m, k, n] of SHAPES) {
+      const ops = operands(m, k, n);
+      for (const threads of threadCounts) {
+        const best = new Map<string, number>();
+        for (let r = 0; r < rounds; r++) {
+          for (const backend of backends) {
+            if (backend.name === 'reference' && (threads > 1 || 2 * m * n * k > REFERENCE_MAX_FLOPS || r > 0)) continue;
+            backend.setThreads?.(threads);
+            const g = timeBackend(backend, ops, m, k, n, backend.name === 'reference' ? 0.05 : seconds);
+            best.set(backend.name, Math.max(best.get(backend.name) ?? 0, g));
+          }
+          const w = workers.get(threads);
+          if (w) best.set('numpy-openblas', Math.max(best.get('numpy-openblas') ?? 0, await w.gflops(m, k, n, seconds)));
+        }
+        for (const [backend, gflops] of best) emit({ backend, threads, m, k, n, gflops: Math.round(gflops * 10) / 10 });
+      }
+    }
+  } finally {
+    for (const w of workers.values()) w.close();
+    for (const b of backends) b.setThreads?.(cores);
+  }
+  if (!json) printTable(rows, threadCounts);
+}
+
+function printTable(rows: Row[], threadCounts: number[]): void {
+  const get = (backend: string, threads: number, m: number, k: number, n: number): number | undefined =>
+    rows.find((r) => r.backend === backend && r.threads === threads && r.m === m && r.k === k && r.n === n)?.gflops;
+  const fmt = (v: number | undefined, w = 8): string => (v === undefined ? '-' : v.toFixed(1)).padStart(w);
+  const ratio = (a: number | undefined, b: number | undefined): string =>
+    (a === undefined || b === undefined ? '-' : (a / b).toFixed(2)).padStart(7);
+  const tMax = threadCounts[threadCounts.length - 1]!;
+  const header = ['shape (M,K,N)'.padEnd(18), 'ref t1'.padStart(8)];
+  for (const t of threadCounts) header.push(`native t${t}`.padStart(10), `openblas t${t}`.padStart(12), 'ratio'.padStart(7));
+  if (tMax > 1) header.push(`scale t${tMax}/t1`.padStart(12));
+  console.log(header.join(' '));
+  for (const [m, k, n] of SHAPES) {
+    const line = [`(${m},${k},${n})`.padEnd(18), fmt(get('reference', 1, m, k, n))];
+    for (const t of threadCounts) {
+      const nat = get('native', t, m, k, n), blas = get('numpy-openblas', t, m, k, n);
+      line.push(fmt(nat, 10), fmt(blas, 12), ratio(nat, blas));
+    }
+    if (tMax > 1) line.push(ratio(get('native', tMax, m, k, n), get('native', 1, m, k, n)).padStart(12));
+    console.log(line.join(' '));
+  }
+  console.log('ratio = native / OpenBLAS at the same thread count; scale = native all cores / native 1 thread');
+}

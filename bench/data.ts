@@ -118,7 +118,7 @@ function baselineKeep(text0: string): boolean {
   }
   // gopher quality (re-tokenizes, as a rule-by-rule port would)
   const w2 = splitIntoWords(text);
-  const nonSym = w2.filter((w) => [...w].some((ch) => !/[\p{P}\p{S}\p{Cc}]/u.test(ch) || ch === '1'));
+  const nonSym = w2.filter((w) => /[^\p{P}\p{S}\p{Cc}]/u.test(w));
   if (nonSym.length < 50 || nonSym.length > 100000) return false;
   const avg = nonSym.reduce((s, w) => s + w.length, 0) / nonSym.length;
   if (avg < 3 || avg > 10) return false;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../src/backends/backend.ts';
 import { referenceBackend } from '../../src/backends/reference/index.ts';
-import { availableBackends } from '../../src/backends/select.ts';
+import { availableBackends, getDefaultBackend } from '../../src/backends/select.ts';
 import { Generator, tensor } from '../../src/engine/index.ts';
 import type { Tensor } from '../../src/engine/index.ts';
 
@@ -15,8 +15,8 @@ export function backends(): Backend[] {
   return availableBackends();
 }
 
-/** int32 [B, T] from rows (all the same length). */
-export function ids2d(rows: readonly (readonly number[])[], backend: Backend = ref): Tensor {
+/** int32 [B, T] from rows (all the same length), on the default backend (where models live) unless told. */
+export function ids2d(rows: readonly (readonly number[])[], backend: Backend = getDefaultBackend()): Tensor {
   const T = rows[0]?.length ?? 0;
   return tensor(Int32Array.from(rows.flat()), { shape: [rows.length, T], backend });
 }

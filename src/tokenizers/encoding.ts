@@ -4,6 +4,8 @@
  * Offsets are [start, end) UTF-16 indices into the original input ([0, 0] for added specials).
  */
 
+import { ArgumentError } from '../errors.ts';
+
 export type TruncationDirection = 'left' | 'right';
 export type PaddingDirection = 'left' | 'right';
 
@@ -88,7 +90,7 @@ export class Encoding {
       this.overflowing = [all];
       return;
     }
-    if (stride >= maxLength) throw new RangeError(`truncation stride (${stride}) must be smaller than the max length (${maxLength}) left after special tokens`);
+    if (stride >= maxLength) throw new ArgumentError('Encoding.truncate', `truncation stride (${stride}) must be smaller than the max length (${maxLength}) left after special tokens`);
     const step = maxLength - stride;
     const parts: [number, number][] = [];
     if (direction === 'right') {

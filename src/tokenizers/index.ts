@@ -13,6 +13,7 @@ import './models/index.ts';
 import './post-processors/index.ts';
 import './decoders/index.ts';
 import './byte-level-fast.ts';
+import './char-fast.ts';
 import './trainers/register.ts';
 import './plugins.ts';
 

@@ -353,9 +353,10 @@ export class Tokenizer {
       if (text !== null) return text;
     }
     const tokens: string[] = [];
+    const hasAdded = this.addedVocabulary.size > 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      const added = this.addedVocabulary.byTokenId(id);
+      const added = hasAdded ? this.addedVocabulary.byTokenId(id) : undefined;
       if (added !== undefined) {
         if (!(skip && added.special)) tokens.push(added.content);
         continue;

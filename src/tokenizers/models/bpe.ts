@@ -9,7 +9,7 @@
  * linear scan over cached pair ranks (cheap for real words); longer ones use a heap over a
  * linked list so adversarial inputs (a million spaces) stay O(n log n).
  */
-import { FormatError } from '../../errors.ts';
+import { ArgumentError, FormatError } from '../../errors.ts';
 import { Generator } from '../../engine/random.ts';
 import type { JsonObject, JsonValue } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
@@ -71,7 +71,7 @@ export class BPE implements Model {
       ...options,
     };
     const d = this.options.dropout;
-    if (d !== null && !(d >= 0 && d <= 1)) throw new RangeError(`BPE dropout must be in [0, 1], got ${d}`);
+    if (d !== null && !(d >= 0 && d <= 1)) throw new ArgumentError('BPE', `dropout must be in [0, 1], got ${d}`);
     this.vocab = vocab;
     this.vocabR = [];
     for (const [tok, id] of vocab) this.vocabR[id] = tok;

@@ -71,6 +71,19 @@ describe('KV cache: incremental logits = full forward', () => {
     });
   }
 
+  it('the unfused path (captureAttention) with the cache = full forward', () => {
+    const model = gpt({}, 'llama');
+    const { ids, mask } = leftPad(prompts(11, [8, 3]), 0);
+    noGrad(() => {
+      const full = f32(model.forward(ids2d(ids), { attentionMask: ids2d(mask) }).logits!);
+      const cache = model.createCache();
+      for (let t = 0; t < 8; t++) {
+        const out = f32(model.forward(ids2d(ids.map((r) => r.slice(t, t + 1))), { attentionMask: ids2d(mask.map((r) => r.slice(0, t + 1))), cache, captureAttention: true }).logits!);
+        for (let r = 0; r < 2; r++) if (mask[r]![t] === 1) assertRel(rowAt(out, 1, V, r, 0), rowAt(full, 8, V, r, t), TOL, `row ${r} step ${t}`);
+      }
+    });
+  });
+
   it('beam-style reorder: rows duplicated and dropped continue the right histories', () => {
     const model = gpt({}, 'llama');
     const [p0, p1] = prompts(2, [8, 8]) as [number[], number[]];

@@ -130,6 +130,18 @@ function tinyBert(over: Partial<BertConfig> = {}): BERT {
   return new BERT(bertPreset('bert-tiny', { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2, ...over }), { seed: 2 }).eval();
 }
 
+describe('training mode (attention dropout) with left padding', () => {
+  it('every logit is finite, and the loss of a left-padded batch has a finite gradient', () => {
+    const model = new GPT(gptPreset('gpt2', { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0.1, attnDropout: 0.2 }), { seed: 3 });
+    const padded = leftPad(sequences(12), 0);
+    const targets = padded.ids.map((r, b) => r.map((_, t) => (padded.mask[b]![t] === 1 && t + 1 < r.length ? r[t + 1]! : -100)));
+    const out = model.forward(ids2d(padded.ids), { attentionMask: ids2d(padded.mask), targets: ids2d(targets) });
+    assert.ok(Array.from(out.logits!.toTypedArray()).every(Number.isFinite));
+    out.loss!.backward();
+    for (const [name, p] of model.namedParameters()) assert.ok(Array.from(p.grad!.toTypedArray()).every(Number.isFinite), name);
+  });
+});
+
 describe('BERT: right-padded batch = each sequence alone', () => {
   for (const position of ['learned', 'sinusoidal', 'rope', 'none'] as const) {
     it(`${position} positions`, () => {

@@ -21,6 +21,12 @@ export class Storage {
   readonly dtype: DType;
   readonly length: number;
   readonly backend: Backend;
+  /**
+   * Bumped by every in-place write (fill_, copy_, add_, mul_, optimizer updates). Autograd
+   * records it when an op saves a tensor and refuses to backpropagate through a tensor that
+   * was modified afterwards, as PyTorch does, instead of silently computing wrong gradients.
+   */
+  version = 0;
 
   constructor(backend: Backend, dtype: DType, array: DataArray) {
     this.backend = backend;

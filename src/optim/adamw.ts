@@ -50,6 +50,7 @@ export class AdamW extends Optimizer {
         for (const p of g.params) {
           if (p.grad === null) continue;
           if (!p.grad.isContiguous()) throw new ArgumentError('AdamW.step', 'gradients must be contiguous');
+          p.storage.version++; // an in-place update: graphs that saved p are now stale
           p.backend.adamw({
             param: dense(p), grad: dense(p.grad), m: dense(this.m.get(p)!), v: dense(this.v.get(p)!),
             lr: g.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: g.weightDecay,

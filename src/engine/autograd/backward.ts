@@ -34,6 +34,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         if (t.requiresGrad) accumulateGrad(t, g);
       }
       if (t.gradFn === null) continue;
+      checkVersions(t);
       const inputGrads = t.gradFn.backward(g);
       const inputs = t.gradFn.inputs;
       for (let j = 0; j < inputs.length; j++) {
@@ -74,4 +75,19 @@ function topologicalOrder(root: Tensor): Tensor[] {
     }
   }
   return order;
+}
+
+/** Refuses to differentiate through a tensor that was modified in place after the op used it. */
+function checkVersions(t: Tensor): void {
+  const node = t.gradFn!;
+  const tensors = [...node.inputs, t];
+  for (let i = 0; i < tensors.length; i++) {
+    const now = tensors[i]!.storage.version;
+    if (node.versions !== undefined && now !== node.versions[i]) {
+      const which = i === node.inputs.length ? 'its output' : `input ${i} (shape [${tensors[i]!.shape.join(', ')}])`;
+      throw new AutogradError(
+        `backward of ${node.name}: ${which} was modified in place after the op used it (version ${node.versions?.[i]} -> ${now}); the gradient would be wrong. Clone the tensor before modifying it.`,
+      );
+    }
+  }
 }

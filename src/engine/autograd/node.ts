@@ -13,6 +13,8 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Given d(loss)/d(output), returns d(loss)/d(input) for each input (null where not needed). */
   backward(gradOutput: Tensor): readonly (Tensor | null)[];
+  /** Storage versions of the inputs and the output when the op ran (see Storage.version). */
+  readonly versions?: readonly number[];
 }
 
 export type BackwardFn = (gradOutput: Tensor) => readonly (Tensor | null)[];
@@ -27,6 +29,8 @@ export function needsGrad(...inputs: readonly (Tensor | number | null | undefine
 /** Records `out` as produced by `name` from `inputs`, with the given backward rule. */
 export function attach(out: Tensor, name: string, inputs: readonly Tensor[], backward: BackwardFn): Tensor {
   out.requiresGrad = true;
-  out.gradFn = { name, inputs, backward };
+  const versions = inputs.map((t) => t.storage.version);
+  versions.push(out.storage.version);
+  out.gradFn = { name, inputs, backward, versions };
   return out;
 }

@@ -22,6 +22,7 @@ function checkWritable(op: string, t: Tensor): void {
   if (op !== 'fill_' && t.shape.some((d, i) => d > 1 && t.strides[i] === 0)) {
     throw new ArgumentError(op, 'the destination is an expanded view (several elements share memory); clone() it first');
   }
+  t.storage.version++;
 }
 
 function checkTarget(op: string, t: Tensor, src: Tensor): void {

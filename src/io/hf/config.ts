@@ -31,6 +31,8 @@ function bool(cfg: Json, key: string, file: string, fallback: boolean): boolean 
 
 const HF_ACTIVATIONS: Record<string, ActivationName> = {
   gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_fast: 'gelu_tanh', gelu: 'gelu', relu: 'relu', silu: 'silu', swish: 'silu', tanh: 'tanh',
+  // what hfConfigFor writes for these (transformers ACT2FN has both)
+  sigmoid: 'sigmoid', linear: 'none',
 };
 
 function activationOf(cfg: Json, key: string, file: string, fallback: string): ActivationName {
@@ -120,8 +122,9 @@ export function hfArchitectureFor(spec: ModelSpec): HfArchitecture {
   }
   if (spec.family === 'encdec') throw new ConfigError('model', 'encoder-decoder models are saved in the llmts checkpoint format only (no HF architecture matches them exactly)');
   const c = spec.config;
-  if (c.position === 'learned' && c.norm === 'layernorm' && c.normPlacement === 'pre' && c.mlp === 'standard' && c.nKvHead === c.nHead && c.activation !== 'none') return 'GPT2LMHeadModel';
-  if (c.position === 'rope' && c.norm === 'rmsnorm' && c.normPlacement === 'pre' && c.mlp === 'gated' && c.activation === 'silu' && c.ropeStyle === 'half') return 'LlamaForCausalLM';
+  if (c.position === 'learned' && c.norm === 'layernorm' && c.normPlacement === 'pre' && c.mlp === 'standard' && c.nKvHead === c.nHead) return 'GPT2LMHeadModel';
+  // LlamaMLP applies ACT2FN[hidden_act] to the gate: any activation (GeGLU as Gemma) is a LLaMA
+  if (c.position === 'rope' && c.norm === 'rmsnorm' && c.normPlacement === 'pre' && c.mlp === 'gated' && c.ropeStyle === 'half') return 'LlamaForCausalLM';
   throw new ConfigError('model', `this GPT variant (position ${c.position}, norm ${c.norm}, mlp ${c.mlp}) is neither GPT-2 nor LLaMA and cannot be saved in an HF layout; use the llmts checkpoint`);
 }
 
@@ -142,7 +145,7 @@ export function hfConfigFor(spec: ModelSpec): Json {
     return {
       architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: c.vocabSize, hidden_size: c.nEmbd,
       intermediate_size: c.intermediateSize, num_hidden_layers: c.nLayer, num_attention_heads: c.nHead, num_key_value_heads: c.nKvHead,
-      hidden_act: 'silu', max_position_embeddings: c.blockSize, rms_norm_eps: c.normEps, rope_theta: c.ropeTheta,
+      hidden_act: TO_HF_ACT[c.activation], max_position_embeddings: c.blockSize, rms_norm_eps: c.normEps, rope_theta: c.ropeTheta,
       rope_scaling: c.ropeScaling, attention_bias: c.bias, mlp_bias: c.bias, tie_word_embeddings: c.tieEmbeddings,
       initializer_range: c.initStd, attention_dropout: c.attnDropout, torch_dtype: 'float32',
     };

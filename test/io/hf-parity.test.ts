@@ -23,8 +23,8 @@ import { rulesFor } from '../../src/io/hf/rules.ts';
 import { architectureOf } from '../../src/io/hf/config.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.ts';
 import type { TensorRecord } from '../../src/io/safetensors.ts';
-import { GPT } from '../../src/models/gpt.ts';
-import { BERT } from '../../src/models/bert.ts';
+import { GPT, gptPreset } from '../../src/models/gpt.ts';
+import { BERT, bertPreset } from '../../src/models/bert.ts';
 import { specOf } from '../../src/models/registry.ts';
 import type { MLP } from '../../src/nn/mlp.ts';
 import type { AnyModel } from '../../src/models/registry.ts';
@@ -278,6 +278,30 @@ describe('saveHfModel', () => {
       assert.deepEqual(run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(), run(model, exp, false).logits.toTypedArray());
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every activation round-trips through config.json for GPT-2, LLaMA and BERT (same logits)', () => {
+    const ids = tensor(Int32Array.from([3, 1, 4, 1, 5, 9]), { shape: [1, 6] });
+    for (const act of ['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh', 'sigmoid', 'none'] as const) {
+      const small = { vocabSize: 20, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, activation: act, initStd: 0.3 };
+      const models: AnyModel[] = [
+        new GPT(gptPreset('gpt2', { ...small, dropout: 0, attnDropout: 0 })).eval(),
+        new GPT(gptPreset('llama', small)).eval(),
+        new BERT(bertPreset('bert-tiny', { ...small, dropout: 0, attnDropout: 0 })).eval(),
+      ];
+      for (const model of models) {
+        const dir = tmp();
+        try {
+          saveHfModel(model, dir);
+          const back = loadHfModel(dir).eval();
+          assert.equal(back.config.activation, act);
+          const logits = (m: AnyModel): Float32Array => (m instanceof GPT ? m.forward(ids).logits! : (m as BERT).forward(ids, { mlmLogits: true }).mlmLogits!).toTypedArray() as Float32Array;
+          assert.deepEqual(logits(back), logits(model), `${act}`);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
     }
   });
 

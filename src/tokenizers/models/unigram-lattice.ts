@@ -57,6 +57,8 @@ export class Lattice {
   nodeScore = new Float64Array(64);
   backtrace = new Float64Array(64);
   prev = new Int32Array(64);
+  private fwd = new Float64Array(16);
+  private bwd = new Float64Array(16);
   private beginNext = new Int32Array(64);
   private endNext = new Int32Array(64);
   private beginHead = new Int32Array(16);
@@ -85,6 +87,14 @@ export class Lattice {
     }
     this.charOffsets[k] = n16;
     this.unitToChar[n16] = k;
+    this.reset(k);
+  }
+
+  /**
+   * Resets to an empty lattice over `k` characters (BOS and EOS only) without a text; the
+   * trainer inserts nodes it found earlier (span() and surface() then need setSentence).
+   */
+  reset(k: number): void {
     this.size = k;
     if (this.beginHead.length < k + 1) {
       const cap = k * 2 + 1;
@@ -264,38 +274,50 @@ export class Lattice {
   /**
    * Adds freq * P(node in path) to expected[id] for every node with an id >= 0 (forward-backward);
    * returns freq * log Z (SentencePiece's PopulateMarginal).
+   *
+   * SentencePiece computes a forward score per node, but every node starting at a position has
+   * the same one (the log-sum over the paths reaching that position), so it is computed once per
+   * position here, likewise the backward score per end position: same values, far fewer exp/log.
    */
   marginals(freq: number, expected: Float64Array): number {
-    const count = this.nodeCount;
-    const fwd = new Float64Array(count);
-    const bwd = new Float64Array(count);
     const len = this.size;
-    for (let pos = 0; pos <= len; pos++) {
-      for (let r = this.beginHead[pos]!; r >= 0; r = this.beginNext[r]!) {
-        let acc = 0;
-        let first = true;
-        for (let l = this.endHead[pos]!; l >= 0; l = this.endNext[l]!) {
-          acc = logSumExp(acc, this.nodeScore[l]! + fwd[l]!, first);
-          first = false;
-        }
-        fwd[r] = acc;
-      }
+    if (this.fwd.length < len + 1) {
+      this.fwd = new Float64Array(2 * len + 2);
+      this.bwd = new Float64Array(2 * len + 2);
     }
-    for (let pos = len; pos >= 0; pos--) {
+    const fwd = this.fwd;
+    const bwd = this.bwd;
+    const pos0 = this.nodePos;
+    const plen = this.nodeLen;
+    const score = this.nodeScore;
+    fwd[0] = 0;
+    for (let pos = 1; pos <= len; pos++) {
+      let m = -Infinity;
       for (let l = this.endHead[pos]!; l >= 0; l = this.endNext[l]!) {
-        let acc = 0;
-        let first = true;
-        for (let r = this.beginHead[pos]!; r >= 0; r = this.beginNext[r]!) {
-          acc = logSumExp(acc, this.nodeScore[r]! + bwd[r]!, first);
-          first = false;
-        }
-        bwd[l] = acc;
+        const v = fwd[pos0[l]!]! + score[l]!;
+        if (v > m) m = v;
       }
+      let sum = 0;
+      for (let l = this.endHead[pos]!; l >= 0; l = this.endNext[l]!) sum += Math.exp(fwd[pos0[l]!]! + score[l]! - m);
+      fwd[pos] = m + Math.log(sum);
     }
-    const z = fwd[Lattice.EOS]!;
+    bwd[len] = 0;
+    for (let pos = len - 1; pos >= 0; pos--) {
+      let m = -Infinity;
+      for (let r = this.beginHead[pos]!; r >= 0; r = this.beginNext[r]!) {
+        const v = bwd[pos + plen[r]!]! + score[r]!;
+        if (v > m) m = v;
+      }
+      let sum = 0;
+      for (let r = this.beginHead[pos]!; r >= 0; r = this.beginNext[r]!) sum += Math.exp(bwd[pos + plen[r]!]! + score[r]! - m);
+      bwd[pos] = m + Math.log(sum);
+    }
+    const z = fwd[len]!;
+    const count = this.nodeCount;
     for (let node = 2; node < count; node++) {
       const id = this.nodeId[node]!;
-      if (id >= 0) expected[id]! += freq * Math.exp(fwd[node]! + this.nodeScore[node]! + bwd[node]! - z);
+      const p = pos0[node]!;
+      if (id >= 0) expected[id]! += freq * Math.exp(fwd[p]! + score[node]! + bwd[p + plen[node]!]! - z);
     }
     return freq * z;
   }

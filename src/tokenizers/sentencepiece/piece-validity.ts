@@ -87,15 +87,15 @@ export function scriptOf(cp: number): number {
   return s;
 }
 
-/** IsValidSentencePiece over the code points of a candidate piece. */
-export function isValidPiece(cps: ArrayLike<number>, rules: PieceRules): boolean {
-  const n = cps.length;
-  if (n === 0 || n > rules.maxPieceLength) return false;
+/** IsValidSentencePiece over the code points cps[start, end) of a candidate piece. */
+export function isValidPiece(cps: ArrayLike<number>, rules: PieceRules, start = 0, end = cps.length): boolean {
+  const n = end - start;
+  if (n <= 0 || n > rules.maxPieceLength) return false;
   let prev = ANY;
   let allWs = true;
-  for (let i = 0; i < n; i++) if (cps[i] !== WS_CHAR) allWs = false;
+  for (let i = start; i < end; i++) if (cps[i] !== WS_CHAR) allWs = false;
   for (let pos = 0; pos < n; pos++) {
-    const c = cps[pos]!;
+    const c = cps[start + pos]!;
     if (c === UNK_CHAR || c === 0 || c === 0x09 || c === 0x20) return false;
     if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
     if (c === WS_CHAR) {

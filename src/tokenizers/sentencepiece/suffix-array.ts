@@ -22,13 +22,12 @@ export function suffixArray(text: Int32Array, k: number): Int32Array {
   return sa.subarray(1); // drop the sentinel's suffix
 }
 
-function buckets(s: Int32Array, n: number, k: number, bkt: Int32Array, end: boolean): void {
-  bkt.fill(0);
-  for (let i = 0; i < n; i++) bkt[s[i]!]!++;
+/** bkt[c] = start (end = false) or end (end = true) of character c's bucket, from the counts. */
+function buckets(counts: Int32Array, k: number, bkt: Int32Array, end: boolean): void {
   let sum = 0;
   for (let c = 0; c < k; c++) {
-    sum += bkt[c]!;
-    bkt[c] = end ? sum : sum - bkt[c]!;
+    sum += counts[c]!;
+    bkt[c] = end ? sum : sum - counts[c]!;
   }
 }
 
@@ -36,32 +35,40 @@ function sais(s: Int32Array, sa: Int32Array, n: number, k: number): void {
   // t[i] = 1: suffix i is S-type (smaller than suffix i+1)
   const t = new Uint8Array(n);
   t[n - 1] = 1;
-  for (let i = n - 2; i >= 0; i--) t[i] = s[i]! < s[i + 1]! || (s[i] === s[i + 1] && t[i + 1] === 1) ? 1 : 0;
-  const lms = (i: number): boolean => i > 0 && t[i] === 1 && t[i - 1] === 0;
+  for (let i = n - 2; i >= 0; i--) {
+    const a = s[i]!;
+    const b = s[i + 1]!;
+    t[i] = a < b || (a === b && t[i + 1] === 1) ? 1 : 0;
+  }
+  const counts = new Int32Array(k);
+  for (let i = 0; i < n; i++) counts[s[i]!]!++;
   const bkt = new Int32Array(k);
 
   const induce = (): void => {
-    buckets(s, n, k, bkt, false);
+    buckets(counts, k, bkt, false);
     for (let i = 0; i < n; i++) {
       const j = sa[i]! - 1;
       if (j >= 0 && t[j] === 0) sa[bkt[s[j]!]!++] = j;
     }
-    buckets(s, n, k, bkt, true);
+    buckets(counts, k, bkt, true);
     for (let i = n - 1; i >= 0; i--) {
       const j = sa[i]! - 1;
       if (j >= 0 && t[j] === 1) sa[--bkt[s[j]!]!] = j;
     }
   };
 
-  // 1. sort LMS substrings
-  buckets(s, n, k, bkt, true);
+  // 1. sort LMS substrings (i is LMS: S-type after an L-type)
+  buckets(counts, k, bkt, true);
   sa.fill(-1, 0, n);
-  for (let i = 1; i < n; i++) if (lms(i)) sa[--bkt[s[i]!]!] = i;
+  for (let i = 1; i < n; i++) if (t[i] === 1 && t[i - 1] === 0) sa[--bkt[s[i]!]!] = i;
   induce();
 
   // 2. compact sorted LMS positions into sa[0, n1) and name them
   let n1 = 0;
-  for (let i = 0; i < n; i++) if (lms(sa[i]!)) sa[n1++] = sa[i]!;
+  for (let i = 0; i < n; i++) {
+    const p = sa[i]!;
+    if (p > 0 && t[p] === 1 && t[p - 1] === 0) sa[n1++] = p;
+  }
   sa.fill(-1, n1, n);
   let name = 0;
   let prev = -1;
@@ -69,10 +76,12 @@ function sais(s: Int32Array, sa: Int32Array, n: number, k: number): void {
     const pos = sa[i]!;
     let diff = false;
     for (let d = 0; d < n; d++) {
-      if (prev === -1 || s[pos + d] !== s[prev + d] || t[pos + d] !== t[prev + d]) {
+      const a = pos + d;
+      const b = prev + d;
+      if (prev === -1 || s[a] !== s[b] || t[a] !== t[b]) {
         diff = true;
         break;
-      } else if (d > 0 && (lms(pos + d) || lms(prev + d))) break;
+      } else if (d > 0 && ((t[a] === 1 && t[a - 1] === 0) || (t[b] === 1 && t[b - 1] === 0))) break;
     }
     if (diff) {
       name++;
@@ -89,10 +98,10 @@ function sais(s: Int32Array, sa: Int32Array, n: number, k: number): void {
   else for (let i = 0; i < n1; i++) sa1[s1[i]!] = i;
 
   // 4. induce the full order from the sorted LMS suffixes
-  for (let i = 1, j = 0; i < n; i++) if (lms(i)) s1[j++] = i;
+  for (let i = 1, j = 0; i < n; i++) if (t[i] === 1 && t[i - 1] === 0) s1[j++] = i;
   for (let i = 0; i < n1; i++) sa1[i] = s1[sa1[i]!]!;
   sa.fill(-1, n1, n);
-  buckets(s, n, k, bkt, true);
+  buckets(counts, k, bkt, true);
   for (let i = n1 - 1; i >= 0; i--) {
     const j = sa[i]!;
     sa[i] = -1;

@@ -21,7 +21,7 @@
  */
 import { ConfigError } from '../../errors.ts';
 import { createProgress } from '../../util/progress.ts';
-import { Lattice, type LatticeVocab } from '../models/unigram-lattice.ts';
+import { Lattice, UNK_PENALTY, type LatticeVocab } from '../models/unigram-lattice.ts';
 import { UnigramTrie } from '../models/unigram-trie.ts';
 import { isValidPiece, type PieceRules, WS_CHAR } from '../sentencepiece/piece-validity.ts';
 import { suffixArray, suffixTreeNodes } from '../sentencepiece/suffix-array.ts';
@@ -56,10 +56,13 @@ export function trainUnigramPieces(sentences: readonly string[], requiredChars: 
   if (!(shrinking > 0 && shrinking < 1)) throw new ConfigError('shrinking_factor', `must be in (0, 1), got ${shrinking}`);
   if (options.pieceCount <= 0) throw new ConfigError('vocab_size', `leaves no room for pieces after the meta pieces (${options.pieceCount})`);
 
-  let pieces = makeSeedPieces(sentences, seedSize, options.rules);
+  const seed = makeSeedPieces(sentences, seedSize, options.rules);
   const words = splitIntoWords(sentences, options.rules.treatWhitespaceAsSuffix);
+  // every word's lattice under the seed vocabulary, found once; later vocabularies are subsets
+  const cache = WordMatches.build(words, seed.map((p) => p[0]));
+  let vocab: Vocab = { pieces: seed, seed: Int32Array.from(seed, (_, i) => i) };
   const desired = Math.floor(options.vocabSize * 1.1);
-  const progress = createProgress(Math.max(1, Math.ceil(Math.log(Math.max(2, pieces.length / desired)) / -Math.log(shrinking)) + 1), {
+  const progress = createProgress(Math.max(1, Math.ceil(Math.log(Math.max(2, seed.length / desired)) / -Math.log(shrinking)) + 1), {
     label: 'unigram EM',
     unit: 'round',
     force: options.showProgress ?? false,
@@ -67,36 +70,164 @@ export function trainUnigramPieces(sentences: readonly string[], requiredChars: 
   try {
     for (let round = 0; ; round++) {
       for (let iter = 0; iter < subIterations; iter++) {
-        const model = new TrainerModel(pieces);
-        const { expected, objective } = eStep(model, words);
-        pieces = mStep(pieces, expected);
-        options.onIteration?.({ round, size: pieces.length, objective });
+        const { expected, objective } = eStep(vocab, words, cache);
+        vocab = mStep(vocab, expected);
+        options.onIteration?.({ round, size: vocab.pieces.length, objective });
       }
-      progress.update(round + 1, { pieces: pieces.length });
-      if (pieces.length <= desired) break;
-      pieces = prune(new TrainerModel(pieces), words, desired, shrinking);
+      progress.update(round + 1, { pieces: vocab.pieces.length });
+      if (vocab.pieces.length <= desired) break;
+      vocab = prune(vocab, words, cache, desired, shrinking);
+      cache.compact(vocab.seed);
     }
   } finally {
     progress.stop();
   }
-  const final = finalize(new TrainerModel(pieces), requiredChars, options.pieceCount);
+  const final = finalize(new TrainerModel(vocab.pieces), requiredChars, options.pieceCount);
   if (final.length < options.pieceCount && (options.hardVocabLimit ?? true)) {
     throw new ConfigError('vocab_size', `the corpus supports only ${final.length} pieces besides the meta pieces, fewer than the ${options.pieceCount} asked; lower vocab_size or set hard_vocab_limit false`);
   }
   return final;
 }
 
-/** Pieces with scores, plus a trie for the lattice (SentencePiece's TrainerModel). */
-class TrainerModel implements LatticeVocab {
+/** The current pieces and, for each, its index in the seed vocabulary. */
+interface Vocab {
+  pieces: ScoredPiece[];
+  seed: Int32Array;
+}
+
+/**
+ * subtle: SentencePiece's TrainerModel never sets its unk id, which defaults to 0, so the
+ * expected counts of UNK nodes (characters outside the coverage) go to piece 0 (the most
+ * frequent character, usually '▁'); reproduced because it measurably shifts the result.
+ */
+const TRAINER_UNK_ID = 0;
+
+/**
+ * The seed-vocabulary matches of every word: per word its length in characters and the
+ * (begin, length, seed index) of each piece found at each position, in SentencePiece's
+ * PopulateNodes order (by begin, then length). A lattice for any later vocabulary is these
+ * matches filtered, plus UNK where no single character remains.
+ */
+export class WordMatches {
+  private constructor(
+    readonly charLen: Int32Array,
+    private start: Int32Array,
+    private matches: Int32Array,
+    /** size of the seed vocabulary the matches index */
+    readonly seedCount: number,
+  ) {}
+
+  static build(words: Words, seedPieces: readonly string[]): WordMatches {
+    const trie = UnigramTrie.from(seedPieces);
+    const n = words.words.length;
+    const charLen = new Int32Array(n);
+    const start = new Int32Array(n + 1);
+    let buf = new Int32Array(1 << 20);
+    let k = 0;
+    const u2c: number[] = [];
+    for (let w = 0; w < n; w++) {
+      start[w] = k / 3;
+      const text = words.words[w]!;
+      const n16 = text.length;
+      // UTF-16 unit -> character index (-1 inside a surrogate pair)
+      u2c.length = 0;
+      let c = 0;
+      for (let u = 0; u < n16; u++) {
+        u2c.push(c);
+        const x = text.charCodeAt(u);
+        if (x >= 0xd800 && x <= 0xdbff && u + 1 < n16 && (text.charCodeAt(u + 1) & 0xfc00) === 0xdc00) u2c.push(-1), u++;
+        c++;
+      }
+      u2c.push(c);
+      charLen[w] = c;
+      for (let u0 = 0; u0 < n16; u0++) {
+        const begin = u2c[u0]!;
+        if (begin < 0) continue;
+        let node = 0;
+        for (let u = u0; u < n16; u++) {
+          node = trie.step(node, text.charCodeAt(u));
+          if (node < 0) break;
+          const id = trie.value(node);
+          const end = u2c[u + 1]!;
+          if (id < 0 || end < 0) continue;
+          if (k + 3 > buf.length) {
+            const b = new Int32Array(buf.length * 2);
+            b.set(buf);
+            buf = b;
+          }
+          buf[k++] = begin;
+          buf[k++] = end - begin;
+          buf[k++] = id;
+        }
+      }
+    }
+    start[n] = k / 3;
+    return new WordMatches(charLen, start, buf.slice(0, k), seedPieces.length);
+  }
+
+  /** Drops matches of seed pieces no longer in the vocabulary (`alive`: seed indices kept). */
+  compact(alive: Int32Array): void {
+    const keep = new Uint8Array(this.seedCount);
+    for (const s of alive) keep[s] = 1;
+    const m = this.matches;
+    let k = 0;
+    const n = this.charLen.length;
+    let from = this.start[0]!;
+    for (let w = 0; w < n; w++) {
+      const to = this.start[w + 1]!;
+      this.start[w] = k / 3;
+      for (let i = from; i < to; i++) {
+        if (keep[m[3 * i + 2]!] === 0) continue;
+        m[k++] = m[3 * i]!;
+        m[k++] = m[3 * i + 1]!;
+        m[k++] = m[3 * i + 2]!;
+      }
+      from = to;
+    }
+    this.start[n] = k / 3;
+    this.matches = m.slice(0, k);
+  }
+
+  /**
+   * Fills `lattice` with word `w` under the vocabulary `idOfSeed` (seed index -> current id or
+   * -1), scoring pieces by `scores` and UNK by `unkScore`.
+   */
+  fill(lattice: Lattice, w: number, idOfSeed: Int32Array, scores: Float64Array, unkScore: number): void {
+    const n = this.charLen[w]!;
+    lattice.reset(n);
+    const m = this.matches;
+    let i = this.start[w]!;
+    const end = this.start[w + 1]!;
+    for (let pos = 0; pos < n; pos++) {
+      let single = false;
+      for (; i < end && m[3 * i] === pos; i++) {
+        const id = idOfSeed[m[3 * i + 2]!]!;
+        if (id < 0) continue;
+        const len = m[3 * i + 1]!;
+        lattice.insert(pos, len, id, scores[id]!);
+        if (len === 1) single = true;
+      }
+      if (!single) lattice.insert(pos, 1, TRAINER_UNK_ID, unkScore);
+    }
+  }
+}
+
+/** seed index -> current piece id (-1 when gone), the scores, and UNK's score. */
+function vocabView(vocab: Vocab, seedCount: number): { idOfSeed: Int32Array; scores: Float64Array; unkScore: number } {
+  const idOfSeed = new Int32Array(seedCount).fill(-1);
+  vocab.seed.forEach((s, i) => (idOfSeed[s] = i));
+  const scores = Float64Array.from(vocab.pieces, (p) => p[1]);
+  let min = Infinity;
+  for (const x of scores) if (x < min) min = x;
+  return { idOfSeed, scores, unkScore: Math.fround(min - UNK_PENALTY) };
+}
+
+/** Pieces with scores and a trie, for lattices over piece strings (SentencePiece's TrainerModel). */
+export class TrainerModel implements LatticeVocab {
   readonly trie: UnigramTrie;
   readonly scores: Float64Array;
   readonly types = null;
-  /**
-   * subtle: SentencePiece's TrainerModel never sets its unk id, which defaults to 0, so the
-   * expected counts of UNK nodes (characters outside the coverage) go to piece 0 (the most
-   * frequent character, usually '▁'); reproduced because it measurably shifts the result.
-   */
-  readonly unkId = 0;
+  readonly unkId = TRAINER_UNK_ID;
   readonly minScore: number;
   readonly maxScore = 0;
 
@@ -112,23 +243,48 @@ class TrainerModel implements LatticeVocab {
 /** Characters first, then frequent substrings by occurrences x length, as log-probabilities. */
 export function makeSeedPieces(sentences: readonly string[], seedSize: number, rules: PieceRules): ScoredPiece[] {
   // the corpus as one code point array, sentences separated by 0
-  const cps: number[] = [];
+  let total = 0;
+  for (const s of sentences) total += s.length + 1;
+  let cps = new Int32Array(total);
+  let n = 0;
   const charFreq = new Map<number, number>();
+  const seen = new Uint8Array(0x110000);
   for (const s of sentences) {
-    for (const ch of s) {
-      const c = ch.codePointAt(0)!;
-      cps.push(c);
-      if (c !== 0x2585) charFreq.set(c, (charFreq.get(c) ?? 0) + 1);
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if ((d & 0xfc00) === 0xdc00) {
+          c = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+          i++;
+        }
+      }
+      cps[n++] = c;
+      if (seen[c] === 0) seen[c] = 1;
     }
-    cps.push(0);
+    cps[n++] = 0;
   }
+  cps = cps.subarray(0, n);
+  seen[0] = 1;
   // dense ids in code point order (0 stays the boundary) so the suffix order is SentencePiece's
-  const alphabet = [...new Set(cps)].sort((a, b) => a - b);
-  const idOf = new Map<number, number>();
-  alphabet.forEach((c, i) => idOf.set(c, i));
-  const n = cps.length;
+  const idOf = new Int32Array(0x110000);
+  const counts: number[] = [];
+  const alphabet: number[] = [];
+  for (let c = 0; c < 0x110000; c++) {
+    if (seen[c] === 0) continue;
+    idOf[c] = alphabet.length;
+    alphabet.push(c);
+    counts.push(0);
+  }
   const text = new Int32Array(n);
-  for (let i = 0; i < n; i++) text[i] = idOf.get(cps[i]!)!;
+  for (let i = 0; i < n; i++) {
+    const id = idOf[cps[i]!]!;
+    text[i] = id;
+    counts[id]!++;
+  }
+  alphabet.forEach((c, id) => {
+    if (c !== 0 && c !== 0x2585) charFreq.set(c, counts[id]!);
+  });
   const sa = suffixArray(text, alphabet.length);
   const nodes = suffixTreeNodes(text, sa);
   // nextBoundary[i]: first sentence boundary at or after i
@@ -138,7 +294,8 @@ export function makeSeedPieces(sentences: readonly string[], seedSize: number, r
 
   // candidates packed as one float64 key each: ascending = score desc, node index asc
   // (scores <= n * maxPieceLength, so key magnitudes stay below 2^53 for any corpus that fits)
-  const keys: number[] = [];
+  const keys = new Float64Array(nodes.count);
+  let nk = 0;
   let span = 1;
   while (span <= nodes.count) span *= 2;
   for (let i = 0; i < nodes.count; i++) {
@@ -146,11 +303,11 @@ export function makeSeedPieces(sentences: readonly string[], seedSize: number, r
     if (len <= 1 || len > rules.maxPieceLength) continue;
     const offset = sa[nodes.left[i]!]!;
     if (nextBoundary[offset]! < offset + len) continue;
-    if (!isValidPiece(cps.slice(offset, offset + len), rules)) continue;
+    if (!isValidPiece(cps, rules, offset, offset + len)) continue;
     const score = (nodes.right[i]! - nodes.left[i]!) * len;
-    keys.push(-score * span + i);
+    keys[nk++] = -score * span + i;
   }
-  const sorted = Float64Array.from(keys).sort();
+  const sorted = keys.subarray(0, nk).sort();
 
   const seed: ScoredPiece[] = [...charFreq.entries()]
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
@@ -160,7 +317,7 @@ export function makeSeedPieces(sentences: readonly string[], seedSize: number, r
     const node = ((key % span) + span) % span;
     const score = -(key - node) / span;
     const offset = sa[nodes.left[node]!]!;
-    seed.push([String.fromCodePoint(...cps.slice(offset, offset + nodes.depth[node]!)), score]);
+    seed.push([String.fromCodePoint(...cps.subarray(offset, offset + nodes.depth[node]!)), score]);
   }
   let sum = 0;
   for (const p of seed) sum += p[1];
@@ -195,31 +352,33 @@ export function splitIntoWords(sentences: readonly string[], suffix: boolean): W
   return { words: entries.map((e) => e[0]), freqs: Float64Array.from(entries, (e) => e[1]), total };
 }
 
-function eStep(model: TrainerModel, words: Words): { expected: Float64Array; objective: number } {
-  const expected = new Float64Array(model.pieces.length);
+function eStep(vocab: Vocab, words: Words, cache: WordMatches): { expected: Float64Array; objective: number } {
+  const { idOfSeed, scores, unkScore } = vocabView(vocab, cache.seedCount);
+  const expected = new Float64Array(vocab.pieces.length);
   const lattice = new Lattice();
   let objective = 0;
   for (let i = 0; i < words.words.length; i++) {
-    lattice.setSentence(words.words[i]!);
-    lattice.populate(model);
+    cache.fill(lattice, i, idOfSeed, scores, unkScore);
     const z = lattice.marginals(words.freqs[i]!, expected);
     objective -= z / words.total;
   }
   return { expected, objective };
 }
 
-function mStep(pieces: ScoredPiece[], expected: Float64Array): ScoredPiece[] {
-  const out: ScoredPiece[] = [];
+function mStep(vocab: Vocab, expected: Float64Array): Vocab {
+  const pieces: ScoredPiece[] = [];
+  const seed: number[] = [];
   let sum = 0;
-  for (let i = 0; i < pieces.length; i++) {
+  for (let i = 0; i < vocab.pieces.length; i++) {
     const f = expected[i]!;
     if (f < 0.5) continue;
-    out.push([pieces[i]![0], f]);
+    pieces.push([vocab.pieces[i]![0], f]);
+    seed.push(vocab.seed[i]!);
     sum += f;
   }
   const logSum = digamma(sum);
-  for (const p of out) p[1] = digamma(p[1]) - logSum;
-  return out;
+  for (const p of pieces) p[1] = digamma(p[1]) - logSum;
+  return { pieces, seed: Int32Array.from(seed) };
 }
 
 /** SentencePiece's asymptotic digamma. */
@@ -234,8 +393,9 @@ export function digamma(x: number): number {
   return result;
 }
 
-function prune(model: TrainerModel, words: Words, desired: number, shrinking: number): ScoredPiece[] {
-  const pieces = model.pieces;
+function prune(vocab: Vocab, words: Words, cache: WordMatches, desired: number, shrinking: number): Vocab {
+  const model = new TrainerModel(vocab.pieces);
+  const pieces = vocab.pieces;
   const n = pieces.length;
   const lattice = new Lattice();
   // how each piece would be segmented without itself: its second-best segmentation
@@ -249,13 +409,13 @@ function prune(model: TrainerModel, words: Words, desired: number, shrinking: nu
     if (best2.first.length >= 2) alwaysKeep[i] = 0;
     else if (best2.first.length === 1) alternatives[i] = best2.second;
   }
+  const { idOfSeed, scores, unkScore } = vocabView(vocab, cache.seedCount);
   // Viterbi counts over the corpus, and which words use each piece
   const freq = new Float64Array(n);
   const inverted: number[][] = Array.from({ length: n }, () => []);
   let vsum = 0;
   for (let w = 0; w < words.words.length; w++) {
-    lattice.setSentence(words.words[w]!);
-    lattice.populate(model);
+    cache.fill(lattice, w, idOfSeed, scores, unkScore);
     const f = words.freqs[w]!;
     vsum += f;
     for (const node of lattice.viterbi().nodes) {
@@ -268,13 +428,13 @@ function prune(model: TrainerModel, words: Words, desired: number, shrinking: nu
   let sum = 0;
   for (const f of freq) sum += f;
   const logSum = Math.log(sum);
-  const kept: ScoredPiece[] = [];
+  const kept: number[] = [];
   const candidates: [number, number][] = [];
   for (let i = 0; i < n; i++) {
     if (freq[i] === 0 || alwaysKeep[i] === 0) continue;
     const alt = alternatives[i] ?? null;
     if (alt === null || alt.length === 0) {
-      kept.push(pieces[i]!);
+      kept.push(i);
       continue;
     }
     let F = 0;
@@ -295,9 +455,9 @@ function prune(model: TrainerModel, words: Words, desired: number, shrinking: nu
   candidates.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   for (const [i] of candidates) {
     if (kept.length >= prunedSize) break;
-    kept.push(pieces[i]!);
+    kept.push(i);
   }
-  return kept;
+  return { pieces: kept.map((i) => pieces[i]!), seed: Int32Array.from(kept, (i) => vocab.seed[i]!) };
 }
 
 /** Best and second-best paths of a lattice (piece ids, A* n-best); null when there is no second path. */

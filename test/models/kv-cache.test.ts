@@ -186,4 +186,20 @@ describe('greedy generate() with and without the cache', () => {
     assert.deepEqual(a.sequences.map((s) => s.ids), b.sequences.map((s) => s.ids));
     a.sequences.forEach((s, i) => assert.ok(Math.abs(s.score - b.sequences[i]!.score) < 1e-4, `beam ${i} score`));
   });
+
+  it('encoder-decoder beam search with and without the cache (memory and source mask reordered with the beams)', () => {
+    const model = new EncoderDecoder(encoderDecoderPreset({
+      vocabSize: V, blockSize: 48, nEncoderLayer: 1, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2, decoderStartTokenId: 1,
+    }), { seed: 12 }).eval();
+    const ps = prompts(13, [7, 3]);
+    const opts = { maxNewTokens: 6, numBeams: 3, numReturnSequences: 2 };
+    const a = generate(encoderDecoderForGeneration(model), undefined, ps, { ...opts, useCache: true });
+    const b = generate(encoderDecoderForGeneration(model), undefined, ps, { ...opts, useCache: false });
+    assert.deepEqual(a.sequences.map((s) => s.ids), b.sequences.map((s) => s.ids));
+    // each prompt alone gives the same beams as the batch
+    ps.forEach((p, i) => {
+      const alone = generate(encoderDecoderForGeneration(model), undefined, [p], { ...opts, useCache: true });
+      assert.deepEqual(alone.sequences.map((s) => s.ids), a.sequences.filter((s) => s.promptIndex === i).map((s) => s.ids), `prompt ${i}`);
+    });
+  });
 });

@@ -98,21 +98,26 @@ export function trainBpeCore(wordCounts: ReadonlyMap<string, number>, o: BpeCore
 
   // initial pair counts and positions
   const pairCounts = new Map<number, number>();
-  const where = new Map<number, Set<number>>();
+  // pair -> words where it (newly) occurs; words are visited in order, so a word index is a
+  // duplicate only if it is the last one pushed
+  const where = new Map<number, number[]>();
+  const addWhere = (key: number, wi: number): void => {
+    const s = where.get(key);
+    if (s === undefined) where.set(key, [wi]);
+    else if (s[s.length - 1] !== wi) s.push(wi);
+  };
   words.forEach((w, wi) => {
     for (let i = 0; i + 1 < w.length; i++) {
       const key = w[i]! * SHIFT + w[i + 1]!;
       pairCounts.set(key, (pairCounts.get(key) ?? 0) + counts[wi]!);
-      let s = where.get(key);
-      if (s === undefined) where.set(key, (s = new Set()));
-      s.add(wi);
+      addWhere(key, wi);
     }
   });
   const queue = new Heap<QueueEntry>((a, b) => a.count > b.count || (a.count === b.count && a.key < b.key));
   const flush = (): void => {
     for (const [key, pos] of where) {
       const c = pairCounts.get(key) ?? 0;
-      if (c > 0) queue.push({ key, count: c, pos: [...pos] });
+      if (c > 0) queue.push({ key, count: c, pos });
     }
     where.clear();
   };
@@ -141,36 +146,33 @@ export function trainBpeCore(wordCounts: ReadonlyMap<string, number>, o: BpeCore
     const rep = addToken(newToken);
     if (isNew) lens[rep] = lens[a]! + lens[b]!;
     merges.push([id2w[a]!, id2w[b]!]);
-    for (const wi of top.pos) mergeWord(words[wi]!, a, b, rep, wi);
+    for (const wi of top.pos) mergeWord(words[wi]!, a, b, rep, wi, counts[wi]!);
     flush();
     bar.update(id2w.length - start);
   }
   bar.stop();
   return { vocab: w2id, merges };
 
+  /** Records a pair-count change of word wi (count c). */
+  function change(x: number, y: number, delta: number, c: number, wi: number): void {
+    const key = x * SHIFT + y;
+    pairCounts.set(key, (pairCounts.get(key) ?? 0) + delta * c);
+    if (delta > 0) addWhere(key, wi);
+  }
+
   /** HF `Word::merge`: rewrites one word and records the pair-count changes. */
-  function mergeWord(w: number[], a: number, b: number, rep: number, wi: number): void {
-    const c = counts[wi]!;
-    const change = (x: number, y: number, delta: number): void => {
-      const key = x * SHIFT + y;
-      pairCounts.set(key, (pairCounts.get(key) ?? 0) + delta * c);
-      if (delta > 0) {
-        let s = where.get(key);
-        if (s === undefined) where.set(key, (s = new Set()));
-        s.add(wi);
-      }
-    };
+  function mergeWord(w: number[], a: number, b: number, rep: number, wi: number, c: number): void {
     const repLen = lens[rep]!;
     for (let i = 0; i < w.length; i++) {
       if (w[i] !== a || i + 1 >= w.length || w[i + 1] !== b) continue;
       if (i > 0) {
-        change(w[i - 1]!, a, -1);
-        if (lens[w[i - 1]!]! + repLen < maxLen) change(w[i - 1]!, rep, 1);
+        change(w[i - 1]!, a, -1, c, wi);
+        if (lens[w[i - 1]!]! + repLen < maxLen) change(w[i - 1]!, rep, 1, c, wi);
       }
       w.splice(i, 2, rep);
       if (i < w.length - 1) {
-        change(b, w[i + 1]!, -1);
-        if (lens[w[i + 1]!]! + repLen < maxLen) change(rep, w[i + 1]!, 1);
+        change(b, w[i + 1]!, -1, c, wi);
+        if (lens[w[i + 1]!]! + repLen < maxLen) change(rep, w[i + 1]!, 1, c, wi);
       }
     }
   }

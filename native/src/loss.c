@@ -61,8 +61,8 @@ static void ce_grad_rows(void *ctx, int64_t lo, int64_t hi, int tid) {
     float g = j->gloss[r];
     vf l = vset1(j->lse[r]), gv = vset1(g), u = vset1(j->smoothing / (float)n);
     /* gx = g * (exp(x - lse) - s/C - [j == t] (1 - s)) */
-    for (; i + VL <= n; i += VL) vstore(gx + i, vmul(gv, vsub(vexp(vsub(vload(x + i), l)), u)));
-    if (i < n) vstore_n(gx + i, vmul(gv, vsub(vexp(vsub(vload_n(x + i, n - i), l)), u)), n - i);
+    for (; i + VL <= n; i += VL) vstore(gx + i, vmul(gv, vsub(vexp_flush(vsub(vload(x + i), l)), u)));
+    if (i < n) vstore_n(gx + i, vmul(gv, vsub(vexp_flush(vsub(vload_n(x + i, n - i), l)), u)), n - i);
     double p = exp((double)x[t] - (double)j->lse[r]);
     gx[t] = (float)((double)g * (p - (double)j->smoothing / (double)n - (1.0 - (double)j->smoothing)));
   }

@@ -28,7 +28,7 @@ INL double row_sum_exp(const float *x, int64_t n, float mx, float *e) {
   vd a0 = vdzero(), a1 = vdzero();
   int64_t i = 0;
   for (; i + 2 * VL <= n; i += 2 * VL) {
-    vf p = vexp(vsub(vload(x + i), m)), q = vexp(vsub(vload(x + i + VL), m));
+    vf p = vexp_flush(vsub(vload(x + i), m)), q = vexp_flush(vsub(vload(x + i + VL), m));
     if (e) {
       vstore(e + i, p);
       vstore(e + i + VL, q);
@@ -37,12 +37,12 @@ INL double row_sum_exp(const float *x, int64_t n, float mx, float *e) {
     a1 = vdadd(a1, q);
   }
   for (; i + VL <= n; i += VL) {
-    vf p = vexp(vsub(vload(x + i), m));
+    vf p = vexp_flush(vsub(vload(x + i), m));
     if (e) vstore(e + i, p);
     a0 = vdadd(a0, p);
   }
   if (i < n) {
-    vf p = vexp(vsub(vload_nf(x + i, n - i, -INFINITY), m)); /* padding lanes give exp(-inf) = 0 */
+    vf p = vexp_flush(vsub(vload_nf(x + i, n - i, -INFINITY), m)); /* padding lanes give exp(-inf) = 0 */
     if (e) vstore_n(e + i, p, n - i);
     a1 = vdadd(a1, p);
   }

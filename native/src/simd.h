@@ -87,6 +87,11 @@ INL vi vandi(vi a, vi b) { return _mm512_and_si512(a, b); }
 INL vi vori(vi a, vi b) { return _mm512_or_si512(a, b); }
 INL vf vasf(vi a) { return _mm512_castsi512_ps(a); }
 INL vi vasi(vf a) { return _mm512_castps_si512(a); }
+/* p[0], p[stride], ..., p[15 stride] (stride * 15 must fit in int32) */
+INL vf vgather(const float *p, int64_t stride) {
+  __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)stride));
+  return _mm512_i32gather_ps(idx, p, 4);
+}
 INL float vhsum(vf a) { return _mm512_reduce_add_ps(a); }
 INL float vhmax(vf a) { return _mm512_reduce_max_ps(a); }
 INL float vhmin(vf a) { return _mm512_reduce_min_ps(a); }
@@ -163,6 +168,10 @@ INL vi vandi(vi a, vi b) { return _mm256_and_si256(a, b); }
 INL vi vori(vi a, vi b) { return _mm256_or_si256(a, b); }
 INL vf vasf(vi a) { return _mm256_castsi256_ps(a); }
 INL vi vasi(vf a) { return _mm256_castps_si256(a); }
+INL vf vgather(const float *p, int64_t stride) {
+  __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
+  return _mm256_i32gather_ps(p, idx, 4);
+}
 INL float vhsum(vf a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -250,6 +259,7 @@ INL vi vandi(vi a, vi b) { return a & b; }
 INL vi vori(vi a, vi b) { return a | b; }
 INL vf vasf(vi a) { float f; memcpy(&f, &a, 4); return f; }
 INL vi vasi(vf a) { vi i; memcpy(&i, &a, 4); return i; }
+INL vf vgather(const float *p, int64_t stride) { (void)stride; return *p; }
 INL float vhsum(vf a) { return a; }
 INL float vhmax(vf a) { return a; }
 INL float vhmin(vf a) { return a; }

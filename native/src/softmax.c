@@ -59,8 +59,8 @@ static void softmax_grad_rows(void *ctx, int64_t lo, int64_t hi, int tid) {
     if (j->log) {
       /* gx = gy - softmax * sum(gy), softmax = exp(y) */
       vf s = vset1((float)row_sum(gy, n));
-      for (; i + VL <= n; i += VL) vstore(gx + i, vfnma(vexp(vload(y + i)), s, vload(gy + i)));
-      if (i < n) vstore_n(gx + i, vfnma(vexp(vload_n(y + i, n - i)), s, vload_n(gy + i, n - i)), n - i);
+      for (; i + VL <= n; i += VL) vstore(gx + i, vfnma(vexp_flush(vload(y + i)), s, vload(gy + i)));
+      if (i < n) vstore_n(gx + i, vfnma(vexp_flush(vload_n(y + i, n - i)), s, vload_n(gy + i, n - i)), n - i);
     } else {
       /* gx = y * (gy - sum(gy * y)) */
       vf d = vset1((float)row_dot(gy, y, n));

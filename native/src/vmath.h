@@ -2,7 +2,7 @@
  * Vectorized float32 math on top of simd.h: exp, log, tanh, sigmoid, erf/erfc, accurate to a
  * few float32 ulps (checked against the float64 reference by test/backends/conformance).
  * Coefficients come from dev/kernels/fit_poly.py (relative-error minimax fits).
- * NaN propagates; +-Inf and underflow give the IEEE limits.
+ * NaN propagates; +-Inf and underflow give the IEEE limits (vexp_flush: 0 below FLT_MIN).
  */
 #ifndef LLMTS_VMATH_H
 #define LLMTS_VMATH_H
@@ -63,15 +63,28 @@ INL vf vexp_scale(vf p, vf n) {
   return vmul(vmul(p, s1), s2);
 }
 
-INL vf vexp(vf x) {
-  x = vmax(vset1(-104.0f), x); /* operand order keeps NaN */
-  x = vmin(vset1(89.0f), x);
+INL vf vexp_core(vf x) {
   vf n = vround(vmul(x, vset1(LOG2E)));
   vf r = vfnma(n, vset1(LN2_HI), x);
   r = vfnma(n, vset1(LN2_LO), r);
   vf p = vpoly5(r, EXP_P0, EXP_P1, EXP_P2, EXP_P3, EXP_P4);
   p = vfma(vmul(r, r), p, vadd(r, vset1(1.0f)));
   return vexp_scale(p, n);
+}
+
+/* exp(x) over the whole float32 range, subnormal results included */
+INL vf vexp(vf x) {
+  x = vmax(vset1(-104.0f), x); /* operand order keeps NaN */
+  return vexp_core(vmin(vset1(89.0f), x));
+}
+
+/* exp(x) with results below FLT_MIN (x < -87.34) flushed to 0, for softmax-like kernels:
+ * producing a subnormal costs a microcode assist per vector on Intel cores, and masked (-inf)
+ * scores would hit it constantly; probabilities below 1e-38 do not matter there */
+INL vf vexp_flush(vf x) {
+  vm tiny = vlt(x, vset1(-87.33654f));
+  x = vmax(vset1(-87.33654f), x);
+  return vsel(tiny, vzero(), vexp_core(vmin(vset1(89.0f), x)));
 }
 
 /* exp(-(hi + lo)) for a value split into a float and its rounding error (|lo| << 1) */

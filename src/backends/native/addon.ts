@@ -72,13 +72,13 @@ let cached: NativeAddon | undefined;
 export function loadAddon(): NativeAddon {
   if (cached !== undefined) return cached;
   if (!existsSync(addonPath)) {
-    throw new BackendError(`the native backend is not built (${addonPath} is missing; run npm install or npx node-gyp rebuild)`);
+    throw new BackendError(`not built: ${addonPath} is missing (npm install builds it with node-gyp)`);
   }
   try {
     const require = createRequire(import.meta.url);
     cached = require(addonPath) as NativeAddon;
   } catch (err) {
-    throw new BackendError(`the native backend failed to load: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BackendError(`failed to load ${addonPath}: ${err instanceof Error ? err.message : String(err)}`);
   }
   return cached;
 }

@@ -7,21 +7,23 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { scanGpt2 } from '../../src/tokenizers/pre-tokenizers/scan-gpt2.ts';
 import { scanCl100k } from '../../src/tokenizers/pre-tokenizers/scan-cl100k.ts';
+import { scanO200k } from '../../src/tokenizers/pre-tokenizers/scan-o200k.ts';
 import { regexScanner, scanToStrings, type Scanner } from '../../src/tokenizers/pre-tokenizers/scanners.ts';
-import { CL100K_PATTERN, GPT2_PATTERN, compilePattern } from '../../src/tokenizers/pre-tokenizers/patterns.ts';
+import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, compilePattern } from '../../src/tokenizers/pre-tokenizers/patterns.ts';
 import { LONE_SURROGATES, TEXTS } from './helpers.ts';
 
 function pieces(scan: Scanner, text: string): string[] {
   return scanToStrings(scan, text);
 }
 
-const UNITS = fc.constantFrom(' ', '  ', '\n', '\r', '\t', '\u000b', 'a', 'B', "'", 's', 'S', 't', 'r', 'e', 'v', 'V', 'm', 'l', 'L', 'd', 'D', '1', '٣', '½', '😀', 'é', '\u0301', '中', '\u00a0', '\u0085', '\ufeff', '\u2028', '.', '!', '(', 'ſ', '𝐀', '\ud800', '\udc00', '\u3000', '_');
+const UNITS = fc.constantFrom('Ab', 'ABc', 'aB', 'ǅ', 'ʰ', 'ا', '\u0903', '\u20dd', "'S", '/', ' ', '  ', '\n', '\r', '\t', '\u000b', 'a', 'B', "'", 's', 'S', 't', 'r', 'e', 'v', 'V', 'm', 'l', 'L', 'd', 'D', '1', '٣', '½', '😀', 'é', '\u0301', '中', '\u00a0', '\u0085', '\ufeff', '\u2028', '.', '!', '(', 'ſ', '𝐀', '\ud800', '\udc00', '\u3000', '_');
 const tricky = fc.array(UNITS, { maxLength: 30 }).map((a) => a.join(''));
 const anyString = fc.string({ unit: 'binary', maxLength: 60 });
 
 for (const [name, scan, pattern] of [
   ['gpt2', scanGpt2, GPT2_PATTERN],
   ['cl100k', scanCl100k, CL100K_PATTERN],
+  ['o200k', scanO200k, O200K_PATTERN],
 ] as const) {
   describe(`${name} scanner equals the regex`, () => {
     const ref = regexScanner(compilePattern(pattern), true);

@@ -7,6 +7,7 @@
 import type { KnownPattern } from './patterns.ts';
 import { scanGpt2 } from './scan-gpt2.ts';
 import { scanCl100k } from './scan-cl100k.ts';
+import { scanO200k } from './scan-o200k.ts';
 
 /** Receives each pre-token as the range text[start, end). */
 export type Emit = (start: number, end: number) => void;
@@ -42,5 +43,6 @@ export function regexScanner(re: RegExp, keepGaps: boolean): Scanner {
 export function createScanner(pattern: KnownPattern | string, re: RegExp, keepGaps: boolean): Scanner {
   if (pattern === 'gpt2' || pattern === "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+") return scanGpt2;
   if (pattern === 'cl100k') return scanCl100k;
+  if (pattern === 'o200k') return scanO200k;
   return regexScanner(re, keepGaps);
 }

@@ -47,6 +47,12 @@ export class UnigramModel implements LatticeVocab {
   readonly maxScore: number;
   /** UTF-8 length of each piece (user-defined scores use it in EncodeOptimized) */
   private readonly byteLengths: Int32Array;
+  /**
+   * Whether no piece spans a "non-'▁' then '▁'" boundary, so the text can be cut there into
+   * chunks whose matches are independent of each other (and cached).
+   */
+  private readonly chunkable: boolean;
+  private readonly matchCache = new Map<string, Int32Array>();
 
   /**
    * `types` are SentencePiece type values (1 NORMAL ... 6 BYTE). Exactly one piece must be
@@ -97,6 +103,7 @@ export class UnigramModel implements LatticeVocab {
       }
     }
     this.trie = UnigramTrie.from(triePieces, trieIds);
+    this.chunkable = !triePieces.some(spansWordBoundary);
     this.byteLengths = Int32Array.from(pieces, (p) => Buffer.byteLength(p, 'utf8'));
   }
 
@@ -114,45 +121,46 @@ export class UnigramModel implements LatticeVocab {
     const best = new Float64Array(n + 1);
     const from = new Int32Array(n + 1).fill(-1);
     const ids = new Int32Array(n + 1);
-    const { trie, scores, types, maxScore } = this;
+    const { scores, types, maxScore } = this;
     const unkScore = f32(this.minScore - UNK_PENALTY);
-    for (let s = 0; s < n; ) {
-      const c = text.charCodeAt(s);
-      const w = c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
-      const base = best[s]!;
-      let hasSingle = false;
-      let node = 0;
-      for (let u = s; u < n; u++) {
-        node = trie.step(node, text.charCodeAt(u));
-        if (node < 0) break;
-        const id = trie.value(node);
-        if (id < 0) continue;
-        const e = u + 1;
-        // a hostile piece ending inside a surrogate pair cannot split it
-        if (e < n && (text.charCodeAt(e) & 0xfc00) === 0xdc00 && (text.charCodeAt(u) & 0xfc00) === 0xd800) continue;
-        const t = types[id]!;
-        if (t === UNUSED) continue;
-        // subtle: in SentencePiece `score` is a double (the ?: with the user-defined bonus
-        // `length * max_score_ - 0.1` promotes it), so the candidate sum is compared in double and
-        // only rounded to float when stored; this decides near-ties such as '.' + '...' vs '...' + '.'
-        const cand = (t === USER_DEFINED ? f32(this.byteLengths[id]! * maxScore) - 0.1 : scores[id]!) + base;
-        if (from[e] === -1 || cand > best[e]!) {
-          best[e] = f32(cand);
-          from[e] = s;
-          ids[e] = id;
+    // the vocabulary matches come per chunk (cached); the float Viterbi runs over the whole text,
+    // since its rounding depends on the running score
+    for (let a = 0; a < n; ) {
+      const b = this.chunkable ? chunkEnd(text, a) : n;
+      const m = this.chunkMatches(text, a, b);
+      let k = 0;
+      for (let s = a; s < b; ) {
+        const c = text.charCodeAt(s);
+        const w = c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+        const base = best[s]!;
+        let hasSingle = false;
+        for (; k < m.length && m[k]! + a === s; k += 3) {
+          const e = m[k + 1]! + a;
+          const id = m[k + 2]!;
+          // subtle: in SentencePiece `score` is a double (the ?: with the user-defined bonus
+          // `length * max_score_ - 0.1` promotes it), so the candidate sum is compared in double
+          // and only rounded to float when stored; this decides near-ties such as '.' + '...'
+          // vs '...' + '.'
+          const cand = (types[id] === USER_DEFINED ? f32(this.byteLengths[id]! * maxScore) - 0.1 : scores[id]!) + base;
+          if (from[e] === -1 || cand > best[e]!) {
+            best[e] = f32(cand);
+            from[e] = s;
+            ids[e] = id;
+          }
+          if (e - s === w) hasSingle = true;
         }
-        if (e - s === w) hasSingle = true;
-      }
-      if (!hasSingle) {
-        const e = s + w;
-        const cand = f32(unkScore + base);
-        if (from[e] === -1 || cand > best[e]!) {
-          best[e] = cand;
-          from[e] = s;
-          ids[e] = this.unkId;
+        if (!hasSingle) {
+          const e = s + w;
+          const cand = f32(unkScore + base);
+          if (from[e] === -1 || cand > best[e]!) {
+            best[e] = cand;
+            from[e] = s;
+            ids[e] = this.unkId;
+          }
         }
+        s += w;
       }
-      s += w;
+      a = b;
     }
     const start = out.length;
     for (let e = n; e > 0; ) {
@@ -162,6 +170,44 @@ export class UnigramModel implements LatticeVocab {
     }
     reverseFrom(out, start);
     return this.mergeUnknown ? mergeUnknown(out, start, this.unkId) : out;
+  }
+
+  /**
+   * The pieces found in text[a, b) as (start, end, id) triples relative to a, in trie-walk order
+   * (by start, then length); UNUSED pieces and pieces ending inside a surrogate pair left out.
+   * Cached by chunk text when the vocabulary allows chunking.
+   */
+  private chunkMatches(text: string, a: number, b: number): Int32Array {
+    const key = this.chunkable ? text.slice(a, b) : '';
+    if (this.chunkable) {
+      const hit = this.matchCache.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const out: number[] = [];
+    const { trie, types } = this;
+    const n = text.length;
+    for (let s = a; s < b; ) {
+      const c = text.charCodeAt(s);
+      const w = c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      let node = 0;
+      for (let u = s; u < b; u++) {
+        node = trie.step(node, text.charCodeAt(u));
+        if (node < 0) break;
+        const id = trie.value(node);
+        if (id < 0 || types[id] === UNUSED) continue;
+        const e = u + 1;
+        // a hostile piece ending inside a surrogate pair cannot split it
+        if (e < n && (text.charCodeAt(e) & 0xfc00) === 0xdc00 && (text.charCodeAt(u) & 0xfc00) === 0xd800) continue;
+        out.push(s - a, e - a, id);
+      }
+      s += w;
+    }
+    const m = Int32Array.from(out);
+    if (this.chunkable) {
+      if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.clear();
+      this.matchCache.set(key, m);
+    }
+    return m;
   }
 
   /** The `n` best segmentations, best first (SentencePiece's NBestEncode; n is clamped to [1, 1024]). */
@@ -208,6 +254,20 @@ export class UnigramModel implements LatticeVocab {
     });
     return this.mergeUnknown ? mergeUnknown(out, 0, this.unkId) : out;
   }
+}
+
+const MATCH_CACHE_LIMIT = 1 << 16;
+
+/** True if `piece` has '▁' right after a character that is not '▁'. */
+export function spansWordBoundary(piece: string): boolean {
+  for (let i = 1; i < piece.length; i++) if (piece.charCodeAt(i) === 0x2581 && piece.charCodeAt(i - 1) !== 0x2581) return true;
+  return false;
+}
+
+/** End of the chunk starting at `a`: the next '▁' that follows a character other than '▁'. */
+function chunkEnd(text: string, a: number): number {
+  for (let i = a + 1; i < text.length; i++) if (text.charCodeAt(i) === 0x2581 && text.charCodeAt(i - 1) !== 0x2581) return i;
+  return text.length;
 }
 
 function reverseFrom<T>(a: T[], start: number): void {

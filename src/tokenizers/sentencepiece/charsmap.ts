@@ -19,6 +19,9 @@ export class PrecompiledCharsmap {
   /** replacement offset -> decoded text (rules are few; inputs hit the same ones repeatedly) */
   private readonly cache = new Map<number, string>();
   private readonly match: PrefixMatch = { length: 0, value: 0 };
+  /** per BMP code unit: 1 if some rule starts with that character, 0 if none, -1 not yet known */
+  private readonly starts = new Int8Array(65536).fill(-1);
+  private readonly scratch = new Uint8Array(4);
 
   /** `file`/`field` name the blob's origin in errors. */
   constructor(
@@ -44,6 +47,28 @@ export class PrecompiledCharsmap {
     const m = this.trie.longestPrefix(bytes, pos, end, this.match);
     out.length = m.length;
     out.text = m.length === 0 ? '' : this.replacement(m.value);
+  }
+
+  /**
+   * The longest rule matching text[u, ...) (as UTF-8): returns its length in UTF-16 units (0 = no
+   * rule, -1 = the rule ends inside a character) and sets `out.text` to the replacement.
+   */
+  longestRuleUtf16(text: string, u: number, out: { length: number; text: string }): number {
+    const len = this.trie.longestPrefixUtf16(text, u, this.match);
+    out.length = len;
+    out.text = len > 0 ? this.replacement(this.match.value) : '';
+    return len;
+  }
+
+  /** Whether some rule's source starts with the BMP character `unit` (cached). */
+  mayStart(unit: number): boolean {
+    let v = this.starts[unit]!;
+    if (v < 0) {
+      const n = Buffer.from(this.scratch.buffer, this.scratch.byteOffset, 4).write(String.fromCharCode(unit), 'utf8');
+      v = this.trie.hasPath(this.scratch, 0, n) ? 1 : 0;
+      this.starts[unit] = v;
+    }
+    return v === 1;
   }
 
   private replacement(offset: number): string {

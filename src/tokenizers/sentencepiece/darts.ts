@@ -64,6 +64,71 @@ export class DoubleArray {
     }
     return out;
   }
+
+  /**
+   * longestPrefix over the UTF-8 encoding of text[u, ...), encoded on the fly: returns the match
+   * length in UTF-16 units (0: none) and sets out.value; returns -1 if the longest match ends
+   * inside a character (only hostile tries have such keys). A lone surrogate reads as U+FFFD.
+   */
+  longestPrefixUtf16(text: string, u: number, out: PrefixMatch): number {
+    out.length = 0;
+    out.value = 0;
+    const units = this.units;
+    const size = units.length;
+    if (size === 0) return 0;
+    const n = text.length;
+    let pos = offsetOf(units[0]!);
+    let found = 0;
+    let best = 0;
+    for (let k = u; k < n; ) {
+      let cp = text.charCodeAt(k);
+      let w = 1;
+      if (cp >= 0xd800 && cp <= 0xdfff) {
+        const d = k + 1 < n ? text.charCodeAt(k + 1) : 0;
+        if (cp <= 0xdbff && (d & 0xfc00) === 0xdc00) {
+          cp = ((cp - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+          w = 2;
+        } else cp = 0xfffd;
+      }
+      const nb = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      for (let j = 0; j < nb; j++) {
+        const label =
+          nb === 1 ? cp : j === 0 ? (nb === 2 ? 0xc0 | (cp >> 6) : nb === 3 ? 0xe0 | (cp >> 12) : 0xf0 | (cp >> 18)) : 0x80 | ((cp >> (6 * (nb - 1 - j))) & 0x3f);
+        pos ^= label;
+        if (pos >= size) return best;
+        const unit = units[pos]!;
+        if ((unit & 0x800000ff) >>> 0 !== label) return best;
+        pos ^= offsetOf(unit);
+        if ((unit >>> 8) & 1) {
+          if (pos >= size) return best;
+          if (found++ < MAX_RESULTS) {
+            best = j === nb - 1 ? k + w - u : -1;
+            out.length = best;
+            out.value = units[pos]! & 0x7fffffff;
+          }
+        }
+      }
+      k += w;
+    }
+    return best;
+  }
+
+  /** Whether some key starts with `key[start, end)` (the walk along those bytes succeeds). */
+  hasPath(key: Uint8Array, start: number, end: number): boolean {
+    const units = this.units;
+    const size = units.length;
+    if (size === 0) return false;
+    let pos = offsetOf(units[0]!);
+    for (let i = start; i < end; i++) {
+      const label = key[i]!;
+      pos ^= label;
+      if (pos >= size) return false;
+      const unit = units[pos]!;
+      if ((unit & 0x800000ff) >>> 0 !== label) return false;
+      pos ^= offsetOf(unit);
+    }
+    return true;
+  }
 }
 
 const MAX_RESULTS = 32;

@@ -20,6 +20,15 @@ import type { PrefixMatcher } from './prefix-matcher.ts';
 
 export const SPACE_SYMBOL = '\u2581';
 
+/** Piece source for the whitespace pass: its length, NormalizePrefix, and units -> input offset. */
+interface Source {
+  n: number;
+  prefix(pos: number, piece: { length: number; text: string }): void;
+  orig(pos: number): number;
+}
+
+const NEEDS_BYTES = Symbol('needs bytes');
+
 export interface NormalizerOptions {
   charsmap: PrecompiledCharsmap | null;
   addDummyPrefix: boolean;
@@ -44,6 +53,7 @@ export class SentencePieceNormalizer {
   readonly treatWhitespaceAsSuffix: boolean;
   userDefined: PrefixMatcher | null;
   private readonly rule = { length: 0, text: '' };
+  private readonly piece = { length: 0, text: '' };
 
   constructor(options: NormalizerOptions) {
     this.charsmap = options.charsmap;
@@ -70,29 +80,46 @@ export class SentencePieceNormalizer {
   /** Runs the algorithm into `out`; returns the final "consumed" input offset (UTF-16). */
   private run(text: string, out: Builder): number {
     if (text.length === 0) return 0;
-    const bytes = Buffer.from(text, 'utf8');
-    const n = bytes.length;
-    const b2u = byteToUnit(text, n);
-    const space = this.escapeWhitespaces ? SPACE_SYMBOL : ' ';
-    let pos = 0;
-    let consumed = 0;
-    const piece = { length: 0, text: '' };
+    try {
+      return this.runUnits(text, out);
+    } catch (err) {
+      if (err !== NEEDS_BYTES) throw err;
+      // a rule that ends inside a character (hostile charsmaps only): redo it byte by byte
+      out.clear();
+      return this.runWith(this.byteSource(text), out);
+    }
+  }
 
+  /**
+   * runWith over UTF-16 units, inlined for speed: characters no rule starts with are copied;
+   * elsewhere the trie is walked along the UTF-8 encoding computed on the fly (the same matches
+   * as over the bytes).
+   */
+  private runUnits(text: string, out: Builder): number {
+    const n = text.length;
+    const space = this.escapeWhitespaces ? SPACE_SYMBOL : ' ';
+    const piece = this.piece;
+    let pos = 0;
     if (this.removeExtraWhitespaces) {
       while (pos < n) {
-        this.prefix(text, bytes, b2u, pos, piece);
+        this.unitPrefix(text, pos, piece);
         if (piece.text !== ' ') break;
         pos += piece.length;
-        consumed = pos;
       }
     }
-    if (pos === n) return b2u[consumed]!;
-
-    if (!this.treatWhitespaceAsSuffix && this.addDummyPrefix) out.push(space, b2u[consumed]!);
-
+    if (pos === n) return pos;
+    if (!this.treatWhitespaceAsSuffix && this.addDummyPrefix) out.push(space, pos);
     let isPrevSpace = this.removeExtraWhitespaces;
     while (pos < n) {
-      this.prefix(text, bytes, b2u, pos, piece);
+      // a run of characters that normalize to themselves goes in one piece
+      const runEnd = this.plainRun(text, pos);
+      if (runEnd > pos) {
+        out.pushRun(text, pos, runEnd);
+        isPrevSpace = false;
+        pos = runEnd;
+        continue;
+      }
+      this.unitPrefix(text, pos, piece);
       let sp = piece.text;
       if (isPrevSpace) {
         let k = 0;
@@ -100,23 +127,128 @@ export class SentencePieceNormalizer {
         if (k > 0) sp = sp.slice(k);
       }
       if (sp.length > 0) {
-        const orig = b2u[consumed]!;
+        if (this.escapeWhitespaces && sp.includes(' ')) out.push(sp.replaceAll(' ', SPACE_SYMBOL), pos);
+        else out.push(sp, pos);
+        isPrevSpace = sp.charCodeAt(sp.length - 1) === 32;
+      }
+      pos += piece.length;
+      if (!this.removeExtraWhitespaces) isPrevSpace = false;
+    }
+    let endOrig = pos;
+    if (this.removeExtraWhitespaces) {
+      while (out.endsWith(space)) endOrig = out.pop();
+    }
+    if (this.treatWhitespaceAsSuffix && this.addDummyPrefix) out.push(space, endOrig);
+    return endOrig;
+  }
+
+  /**
+   * End of the run of BMP characters from `u` that no rule or user-defined symbol starts with and
+   * that are not ' ' (each is its own normalized piece); `u` if there is none.
+   */
+  private plainRun(text: string, u: number): number {
+    const n = text.length;
+    const cm = this.charsmap;
+    const user = this.userDefined;
+    let k = u;
+    for (; k < n; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 32 || (c >= 0xd800 && c <= 0xdfff)) break;
+      if (user !== null && user.match(text, k) > 0) break;
+      if (cm !== null && cm.mayStart(c) && cm.longestRuleUtf16(text, k, this.rule) !== 0) break;
+    }
+    return k;
+  }
+
+  /** NormalizePrefix at UTF-16 offset u (throws NEEDS_BYTES for a rule ending inside a character). */
+  private unitPrefix(text: string, u: number, piece: { length: number; text: string }): void {
+    const user = this.userDefined;
+    if (user !== null) {
+      const m = user.match(text, u);
+      if (m > 0) {
+        piece.text = text.slice(u, u + m);
+        piece.length = m;
+        return;
+      }
+    }
+    const n = text.length;
+    const c = text.charCodeAt(u);
+    const surrogate = c >= 0xd800 && c <= 0xdfff;
+    const pair = surrogate && c <= 0xdbff && u + 1 < n && (text.charCodeAt(u + 1) & 0xfc00) === 0xdc00;
+    const cm = this.charsmap;
+    if (cm !== null && (surrogate || cm.mayStart(c))) {
+      const len = cm.longestRuleUtf16(text, u, this.rule);
+      if (len < 0) throw NEEDS_BYTES;
+      if (len > 0) {
+        piece.text = this.rule.text;
+        piece.length = len;
+        return;
+      }
+    }
+    if (pair) {
+      piece.text = text.slice(u, u + 2);
+      piece.length = 2;
+    } else {
+      piece.text = surrogate ? '\ufffd' : text[u]!; // a lone surrogate has no UTF-8
+      piece.length = 1;
+    }
+  }
+
+  /** SentencePiece's Normalize over a source of normalized pieces. */
+  private runWith(src: Source, out: Builder): number {
+    const n = src.n;
+    const space = this.escapeWhitespaces ? SPACE_SYMBOL : ' ';
+    let pos = 0;
+    const piece = { length: 0, text: '' };
+
+    if (this.removeExtraWhitespaces) {
+      while (pos < n) {
+        src.prefix(pos, piece);
+        if (piece.text !== ' ') break;
+        pos += piece.length;
+      }
+    }
+    if (pos === n) return src.orig(pos);
+
+    if (!this.treatWhitespaceAsSuffix && this.addDummyPrefix) out.push(space, src.orig(pos));
+
+    let isPrevSpace = this.removeExtraWhitespaces;
+    while (pos < n) {
+      src.prefix(pos, piece);
+      let sp = piece.text;
+      if (isPrevSpace) {
+        let k = 0;
+        while (k < sp.length && sp.charCodeAt(k) === 32) k++;
+        if (k > 0) sp = sp.slice(k);
+      }
+      if (sp.length > 0) {
+        const orig = src.orig(pos);
         if (this.escapeWhitespaces && sp.includes(' ')) out.push(sp.replaceAll(' ', SPACE_SYMBOL), orig);
         else out.push(sp, orig);
         isPrevSpace = sp.charCodeAt(sp.length - 1) === 32;
       }
       pos += piece.length;
-      consumed = pos;
       if (!this.removeExtraWhitespaces) isPrevSpace = false;
     }
 
-    let endOrig = b2u[consumed]!;
+    let endOrig = src.orig(pos);
     if (this.removeExtraWhitespaces) {
       // subtle: any trailing space symbol goes, including a literal '▁' from the input
       while (out.endsWith(space)) endOrig = out.pop();
     }
     if (this.treatWhitespaceAsSuffix && this.addDummyPrefix) out.push(space, endOrig);
     return endOrig;
+  }
+
+  /** Pieces over the UTF-8 bytes, exactly SentencePiece's NormalizePrefix (any charsmap). */
+  private byteSource(text: string): Source {
+    const bytes = Buffer.from(text, 'utf8');
+    const b2u = byteToUnit(text, bytes.length);
+    return {
+      n: bytes.length,
+      orig: (pos) => b2u[pos]!,
+      prefix: (pos, piece) => this.prefix(text, bytes, b2u, pos, piece),
+    };
   }
 
   /** SentencePiece's NormalizePrefix at byte `pos`: sets the piece's text and bytes consumed. */
@@ -198,6 +330,13 @@ class Builder {
     if (this.track) for (let i = 0; i < s.length; i++) this.orig.push(orig);
   }
 
+  /** Appends text[a, b), each unit aligned to its own offset. */
+  pushRun(text: string, a: number, b: number): void {
+    this.parts.push(text.slice(a, b));
+    this.length += b - a;
+    if (this.track) for (let i = a; i < b; i++) this.orig.push(i);
+  }
+
   endsWith(s: string): boolean {
     while (this.parts.length > 0 && this.parts[this.parts.length - 1]!.length === 0) this.parts.pop();
     const last = this.parts[this.parts.length - 1];
@@ -214,6 +353,12 @@ class Builder {
     this.length--;
     if (this.track) return this.orig.pop()!;
     return 0;
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.length = 0;
+    this.orig = [];
   }
 
   text(): string {

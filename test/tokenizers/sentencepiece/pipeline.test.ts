@@ -84,8 +84,9 @@ describe("Hugging Face's JS port reads our tokenizer.json", () => {
     writeFileSync(path, modelBytes('unigram-en'));
     const hf = new HfTokenizer(loadTokenizer(path).toJSON() as ConstructorParameters<typeof HfTokenizer>[0], {});
     // its port lacks what these need: unknown characters (it splits astral ones), empty
-    // normalized text (it still prepends '▁'), and special tokens in the text
-    const plain = (c: Case): boolean => !c.ids.includes(0) && c.ids.length > 0 && !/<\/?\w+>/.test(c.text);
+    // normalized text (it still prepends '▁'), special tokens in the text, and float32 sums (it
+    // adds scores in float64, so near-ties such as '.' + '...' vs '...' + '.' can go the other way)
+    const plain = (c: Case): boolean => !c.ids.includes(0) && c.ids.length > 0 && !/<\/?\w+>/.test(c.text) && !/([.!?-])\1\1\1/.test(c.text);
     const cases = fixture.cases.filter(plain);
     assert.ok(cases.length >= 20);
     for (const c of cases) assert.deepEqual(hf.encode(c.text, { add_special_tokens: false }).ids, c.ids, JSON.stringify(c.text));

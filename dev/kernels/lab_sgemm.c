@@ -13,7 +13,12 @@ void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const 
 void openblas_set_num_threads(int);
 void llmts_sgemm_avx512(const GemmArgs *g);
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+/* CPUTIME=1: thread CPU time (single-thread runs on a shared machine), else wall time */
+static double now(void) {
+  struct timespec t;
+  clock_gettime(getenv("CPUTIME") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
 
 int main(int argc, char **argv) {
   int ta = argc > 1 ? atoi(argv[1]) : 0, tb = argc > 2 ? atoi(argv[2]) : 0, nth = argc > 3 ? atoi(argv[3]) : 1;

@@ -10,7 +10,8 @@
  *
  * The micro-kernel keeps MR x NV vectors of C in registers and per k step loads NV vectors
  * of B and broadcasts MR values of A (folded into the FMA's memory operand on AVX-512).
- * Tiles at the m/n edges run the same kernel into a scratch tile and copy the valid part.
+ * Tiles at the m/n edges store through lane masks (a one-vector kernel when the tile has at
+ * most one vector of valid columns).
  *
  * Threads: each task owns a disjoint block of C (a batch item, or a slice of rows or
  * columns of one product) and packs into its thread's own buffers, so no task waits on
@@ -60,52 +61,62 @@
 /* below this many flops a product runs on the calling thread */
 #define GEMM_PARALLEL_MIN 4.0e6
 
-/* C[MR x NR] = (beta ? C : 0) + A_panel[k][MR] * B_panel[k][NR] */
-static void ukr(int64_t k, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc, int beta) {
+/* C[MR x nv VL] = (beta ? C : 0) + A_panel[k][MR] * B_panel[k][NR] (first nv vectors of the
+ * panel). Edge tiles (mr < MR rows or nr < nv VL columns valid) store through lane masks. */
+INL void ukr_nv(const int nv, int64_t k, const float *restrict a, const float *restrict b, float *restrict c,
+                int64_t ldc, int beta, int64_t mr, int64_t nr) {
   vf acc[MR][NV];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) acc[i][v] = vzero();
+    for (int v = 0; v < nv; v++) acc[i][v] = vzero();
 #pragma GCC unroll 32
-  for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * ldc, 1, 3);
+  for (int i = 0; i < MR; i++)
+    if (i < mr) __builtin_prefetch(c + i * ldc, 1, 3);
   for (int64_t p = 0; p < k; p++) {
     vf bv[NV];
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) bv[v] = vload(b + v * VL);
+    for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VL);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; i++) {
       vf av = vset1(a[i]);
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) acc[i][v] = vfma(av, bv[v], acc[i][v]);
+      for (int v = 0; v < nv; v++) acc[i][v] = vfma(av, bv[v], acc[i][v]);
     }
     a += MR;
     b += NR;
   }
-  if (beta) {
+  if (mr == MR && nr == nv * VL) {
 #pragma GCC unroll 32
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) vstore(c + i * ldc + v * VL, vadd(acc[i][v], vload(c + i * ldc + v * VL)));
-  } else {
+      for (int v = 0; v < nv; v++) {
+        float *cp = c + i * ldc + v * VL;
+        vstore(cp, beta ? vadd(acc[i][v], vload(cp)) : acc[i][v]);
+      }
+    return;
+  }
 #pragma GCC unroll 32
-    for (int i = 0; i < MR; i++)
+  for (int i = 0; i < MR; i++) {
+    if (i >= mr) break;
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) vstore(c + i * ldc + v * VL, acc[i][v]);
+    for (int v = 0; v < nv; v++) {
+      int64_t lanes = nr - v * VL;
+      if (lanes <= 0) break;
+      float *cp = c + i * ldc + v * VL;
+      if (lanes >= VL) {
+        vstore(cp, beta ? vadd(acc[i][v], vload(cp)) : acc[i][v]);
+      } else {
+        vstore_n(cp, beta ? vadd(acc[i][v], vload_n(cp, lanes)) : acc[i][v], lanes);
+      }
+    }
   }
 }
 
-static void ukr_edge(int64_t k, const float *a, const float *b, float *c, int64_t ldc, int beta, int64_t mr, int64_t nr) {
-  float tile[MR * NR] __attribute__((aligned(64)));
-  ukr(k, a, b, tile, NR, 0);
-  for (int64_t i = 0; i < mr; i++) {
-    float *ci = c + i * ldc;
-    const float *ti = tile + i * NR;
-    if (beta)
-      for (int64_t j = 0; j < nr; j++) ci[j] += ti[j];
-    else
-      for (int64_t j = 0; j < nr; j++) ci[j] = ti[j];
-  }
+/* one tile: the full-width kernel, or a one-vector kernel when at most VL columns are valid */
+static void ukr(int64_t k, const float *a, const float *b, float *c, int64_t ldc, int beta, int64_t mr, int64_t nr) {
+  if (NV > 1 && nr <= VL) ukr_nv(1, k, a, b, c, ldc, beta, mr, nr);
+  else ukr_nv(NV, k, a, b, c, ldc, beta, mr, nr);
 }
 
 /* A block (rows i0.., cols p0.. of op(A)), mc x kc, into MR-row panels [panel][p][MR], zero-padded. */
@@ -243,10 +254,7 @@ static void gemm_block(const GemmArgs *g, const float *a, const float *b, float 
             int64_t mr = mc - ir < MR ? mc - ir : MR;
             float *cp = c + (m0 + ic + ir) * g->ldc + n0 + jc + jr;
             const float *pap = pa + ir * kc;
-            if (mr == MR && nr == NR)
-              ukr(kc, pap, pbp, cp, g->ldc, beta);
-            else
-              ukr_edge(kc, pap, pbp, cp, g->ldc, beta, mr, nr);
+            ukr(kc, pap, pbp, cp, g->ldc, beta, mr, nr);
           }
         }
       }

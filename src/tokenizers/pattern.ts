@@ -43,7 +43,7 @@ export function translateRegex(src: string): string {
       const n = src[i + 1]!;
       i++;
       if (n === 's') out += '\\p{White_Space}';
-      else if (n === 'S') out += inClass > 0 ? '\\P{White_Space}' : '\\P{White_Space}';
+      else if (n === 'S') out += '\\P{White_Space}';
       else if (n === 'd') out += '\\p{Nd}';
       else if (n === 'D') out += '\\P{Nd}';
       else if (n === 'w') out += inClass > 0 ? WORD : `[${WORD}]`;

@@ -88,7 +88,8 @@ export function tiktokenFromText(text: string, file: string, options: TiktokenOp
   const pattern = options.pattern ?? PATTERN_OF[name];
   if (pattern === undefined) throw new FormatError(file, `unknown encoding ${JSON.stringify(name)}: pass options.pattern (gpt2, cl100k, o200k or a regex)`, 'pattern');
   const specials = new Map(Object.entries(options.specialTokens ?? TIKTOKEN_SPECIALS[name] ?? {}));
-  for (const [t, id] of specials) if (id < vocab.size && [...vocab.values()].includes(id)) throw new FormatError(file, `special token ${t} id ${id} collides with a rank`, 'specialTokens');
+  const ranks = new Set(vocab.values());
+  for (const [t, id] of specials) if (ranks.has(id)) throw new FormatError(file, `special token ${t} id ${id} collides with a rank`, 'specialTokens');
   return byteLevelTokenizer(bpeFromRanks(vocab), pattern, specials);
 }
 

@@ -29,7 +29,11 @@ export function charTokenizerFromChars(chars: Iterable<string>, options: CharTra
   const unk = options.unkToken ?? null;
   if (unk !== null && !vocab.has(unk)) vocab.set(unk, vocab.size);
   const specials = new Map<string, number>();
-  for (const s of options.specialTokens ?? []) if (!vocab.has(s)) vocab.set(s, vocab.size), specials.set(s, vocab.get(s)!);
+  for (const s of options.specialTokens ?? []) {
+    const id = vocab.get(s) ?? vocab.size;
+    vocab.set(s, id);
+    specials.set(s, id);
+  }
   return new Tokenizer(new WordLevel(vocab, unk), {
     preTokenizer: new Split(regexPattern(EACH_CHARACTER), 'Isolated'),
     decoder: new FuseDecoder(),

@@ -295,10 +295,13 @@ describe('native copyStrided / fill vs reference', { skip: skipReason() }, () =>
           nat().backend.fill(f, n, -1.25);
           assert.ok(f.subarray(0, n).every((v) => v === -1.25));
           assert.deepEqual([...f.subarray(n)], [9, 9, 9]);
-          const i32 = new Int32Array(n + 1).fill(4);
-          nat().backend.fill(i32, n, -7);
-          assert.ok(i32.subarray(0, n).every((v) => v === -7));
-          assert.equal(i32[n], 4);
+          for (const value of [-7, 3.9, NaN, 2 ** 32 + 5]) {
+            const i32 = new Int32Array(n + 1).fill(4);
+            nat().backend.fill(i32, n, value);
+            const want = new Int32Array(1).fill(value)[0]!;
+            assert.ok(i32.subarray(0, n).every((v) => v === want), `int32 fill ${value}`);
+            assert.equal(i32[n], 4);
+          }
         }
       });
     });

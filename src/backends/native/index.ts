@@ -118,7 +118,7 @@ function makePartial(N: NativeAddon): PartialBackend {
     fill(out, n, value) {
       if (n >= NATIVE_FILL_MIN && (out instanceof Float32Array || out instanceof Int32Array)) {
         A[0] = n;
-        A[1] = value;
+        A[1] = out instanceof Int32Array ? value | 0 : value; // ToInt32, as Int32Array.fill
         N.fill(out);
       } else {
         out.fill(value, 0, n);

@@ -1,0 +1,6 @@
+/** Plain data as a JsonValue for result files (drops undefined and functions, as JSON does). */
+import type { JsonValue } from '../train/loop.ts';
+
+export function asJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}

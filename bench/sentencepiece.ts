@@ -61,6 +61,11 @@ function seconds(fn: () => void): number {
   return (performance.now() - t0) / 1000;
 }
 
+/** Median of three timed runs. */
+function median3(fn: () => void): number {
+  return [seconds(fn), seconds(fn), seconds(fn)].sort((a, b) => a - b)[1]!;
+}
+
 async function secondsAsync<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = performance.now();
   const r = await fn();
@@ -86,25 +91,31 @@ function pythonSentencePiece(
   heldout: string,
   vocab: number,
   type: 'unigram' | 'bpe',
-): { train: number; tpb: number; encodeMBs: number; ids: number[][]; model: string } | null {
+): { train: number; trainCpu: number; tpb: number; encodeMBs: number; ids: number[][]; model: string } | null {
   const prefix = join(dir, `spm-${type}`);
   const script = `
 import sys, time, json
 import sentencepiece as spm
 t0 = time.time()
+c0 = time.process_time()
 spm.SentencePieceTrainer.train(input=${JSON.stringify(corpus)}, model_prefix=${JSON.stringify(prefix)}, vocab_size=${vocab}, model_type=${JSON.stringify(type)}, num_threads=1, minloglevel=2)
 train = time.time() - t0
+train_cpu = time.process_time() - c0
 sp = spm.SentencePieceProcessor(model_file=${JSON.stringify(prefix + '.model')})
 lines = [l for l in open(${JSON.stringify(heldout)}, encoding='utf-8').read().split('\\n') if l]
 nbytes = sum(len(l.encode('utf-8')) for l in lines)
 t0 = time.time()
 ids = sp.encode(lines)
 enc = time.time() - t0
-print(json.dumps({'train': train, 'tpb': sum(len(x) for x in ids) / nbytes, 'encodeMBs': nbytes / 1e6 / enc, 'ids': ids[:2000]}))
+for _ in range(2):
+    t0 = time.time()
+    sp.encode(lines)
+    enc = min(enc, time.time() - t0)
+print(json.dumps({'train': train, 'trainCpu': train_cpu, 'tpb': sum(len(x) for x in ids) / nbytes, 'encodeMBs': nbytes / 1e6 / enc, 'ids': ids[:2000]}))
 `;
   const r = spawnSync(PY, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) return null;
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { train: number; tpb: number; encodeMBs: number; ids: number[][] };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { train: number; trainCpu: number; tpb: number; encodeMBs: number; ids: number[][] };
   return { ...out, model: prefix + '.model' };
 }
 
@@ -127,22 +138,28 @@ export async function sentencepieceSection(text: string, options: { vocab?: numb
 
     if (options.train ?? true) {
       const encodeRows: string[] = [];
-      console.log('| trainer | llmts s | SentencePiece C++ s | ratio | llmts tokens/byte | SentencePiece tokens/byte |');
+      // CPU seconds alongside wall: other processes on the machine inflate wall time unevenly
+      console.log('| trainer | llmts s (cpu) | SentencePiece C++ s (cpu) | ratio wall (cpu) | llmts tokens/byte | SentencePiece tokens/byte |');
       console.log('|---|---|---|---|---|---|');
       for (const type of ['unigram', 'bpe'] as const) {
+        const c0 = process.cpuUsage();
         const [ours, sp] = await secondsAsync(() => trainSentencePiece({ input: [corpus], vocabSize: vocab, modelType: type }));
+        const cu = process.cpuUsage(c0);
+        const oursCpu = (cu.user + cu.system) / 1e6;
         const oursTpb = tokensPerByte((l) => sp.encodeIds(l), held);
         const ref = pythonSentencePiece(dir, corpus, heldPath, vocab, type);
         if (ref === null) {
-          console.log(`| ${type} | ${f2(ours)} | (python3-sentencepiece not available) | | ${oursTpb.toFixed(4)} | |`);
+          console.log(`| ${type} | ${f2(ours)} (${f2(oursCpu)}) | (python3-sentencepiece not available) | | ${oursTpb.toFixed(4)} | |`);
           continue;
         }
-        console.log(`| ${type} | ${f2(ours)} | ${f2(ref.train)} | ${f2(ours / ref.train)}x | ${oursTpb.toFixed(4)} | ${ref.tpb.toFixed(4)} (${(100 * (oursTpb / ref.tpb - 1)).toFixed(2)}%) |`);
+        console.log(
+          `| ${type} | ${f2(ours)} (${f2(oursCpu)}) | ${f2(ref.train)} (${f2(ref.trainCpu)}) | ${f2(ours / ref.train)}x (${f2(oursCpu / ref.trainCpu)}x) | ${oursTpb.toFixed(4)} | ${ref.tpb.toFixed(4)} (${(100 * (oursTpb / ref.tpb - 1)).toFixed(2)}%) |`,
+        );
         // encode speed on SentencePiece's own model, ours vs its C++ encoder (batch call)
         const spm = SentencePieceProcessor.load(ref.model);
         const heldMB = Buffer.byteLength(held.join('')) / 1e6;
-        for (const l of held.slice(0, 100)) spm.encodeIds(l);
-        const t = seconds(() => {
+        for (const l of held) spm.encodeIds(l); // warm-up pass
+        const t = median3(() => {
           for (const l of held) spm.encodeIds(l);
         });
         const same = ref.ids.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(spm.encodeIds(held[i]!))).length;
@@ -170,17 +187,13 @@ export async function sentencepieceSection(text: string, options: { vocab?: numb
       tok.encodeIds(l, raw);
       llama.encode(l, false);
     }
-    const runs = (fn: () => void): number => {
-      const ts = [seconds(fn), seconds(fn), seconds(fn)].sort((a, b) => a - b);
-      return ts[1]!;
-    };
-    const tRef = runs(() => {
+    const tRef = median3(() => {
       for (const l of sample) llama.encode(l, false);
     });
-    const tSp = runs(() => {
+    const tSp = median3(() => {
       for (const l of sample) sp.encodeIds(l);
     });
-    const tTok = runs(() => {
+    const tTok = median3(() => {
       for (const l of sample) tok.encodeIds(l, raw);
     });
     let identical = 0;

@@ -11,7 +11,7 @@ import { readUnigramVocab, Unigram } from '../models/unigram.ts';
 import { Precompiled } from '../normalizers/precompiled.ts';
 import { registerFormatLoader, registerModel, registerNormalizer, registerTrainer, type TrainerOptions } from '../registry.ts';
 import type { Tokenizer } from '../tokenizer.ts';
-import { loadSentencePieceTokenizer } from './convert.ts';
+import { loadSentencePieceTokenizer, saveSentencePieceModel } from './convert.ts';
 import { trainSentencePiece, type SentencePieceTrainOptions } from './train.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -80,13 +80,22 @@ async function train(files: readonly string[], o: TrainerOptions, modelType: 'un
 }
 
 const extraHelp = 'extra: character_coverage, byte_fallback, normalization_rule_name (nmt_nfkc|identity), user_defined_symbols (a,b), split_digits';
+/** Writes DIR/tokenizer.model beside tokenizer.json. */
+function saveModel(tok: Tokenizer, dir: string): string[] {
+  const path = join(dir, 'tokenizer.model');
+  saveSentencePieceModel(tok, path);
+  return [path];
+}
+
 registerTrainer({
   name: 'unigram',
-  description: `SentencePiece Unigram LM (suffix-array seeds, EM, pruning); saves tokenizer.json and .model; ${extraHelp}`,
+  description: `SentencePiece Unigram LM (suffix-array seeds, EM, pruning); writes tokenizer.json and tokenizer.model; ${extraHelp}`,
   train: (files, o) => train(files, o, 'unigram'),
+  saveExtra: saveModel,
 });
 registerTrainer({
   name: 'spm-bpe',
-  description: `SentencePiece BPE (pieces scored by merge order, no pre-tokenizer); ${extraHelp}`,
+  description: `SentencePiece BPE (pieces scored by merge order, no pre-tokenizer); writes tokenizer.json and tokenizer.model; ${extraHelp}`,
   train: (files, o) => train(files, o, 'bpe'),
+  saveExtra: saveModel,
 });

@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SentencePieceProcessor } from '../../../src/tokenizers/sentencepiece/index.ts';
+import { defaultNormalizerSpec, defaultTrainerSpec, SentencePieceProcessor } from '../../../src/tokenizers/sentencepiece/index.ts';
 import { cpToUtf16, loadExpected, modelBytes, type Expected } from './fixtures.ts';
 
 const names = Object.keys(loadExpected().models) as (keyof Expected['models'])[];
@@ -61,5 +61,26 @@ describe('SentencePiece decoding rules', () => {
   });
   it('rejects ids outside the vocabulary', () => {
     assert.throws(() => sp.decode([sp.vocabSize]), /outside the vocabulary/);
+  });
+});
+
+describe('WORD and CHAR models', () => {
+  const make = (modelType: 'WORD' | 'CHAR', pieces: string[]): SentencePieceProcessor =>
+    new SentencePieceProcessor({
+      pieces: ['<unk>', '<s>', '</s>', ...pieces].map((piece, i) => ({ piece, score: i < 3 ? 0 : -i, type: i === 0 ? 'UNKNOWN' : i < 3 ? 'CONTROL' : 'NORMAL' })),
+      trainerSpec: { ...defaultTrainerSpec(), modelType },
+      normalizerSpec: defaultNormalizerSpec(),
+      denormalizerSpec: null,
+    });
+  it('CHAR: one piece per character, unknown ones merged', () => {
+    const sp = make('CHAR', ['▁', 'a', 'b']);
+    assert.deepEqual(sp.encodePieces('ab a'), ['▁', 'a', 'b', '▁', 'a']);
+    assert.deepEqual(sp.encodeIds('a☃☃b'), [3, 4, 0, 5]);
+  });
+  it('WORD: one piece per whitespace-delimited word', () => {
+    const sp = make('WORD', ['▁hello', '▁world']);
+    assert.deepEqual(sp.encodeIds('hello  world'), [3, 4]);
+    assert.deepEqual(sp.encodeIds('hello there world'), [3, 0, 4]);
+    assert.equal(sp.decode([3, 4]), 'hello world');
   });
 });

@@ -95,35 +95,17 @@ export interface MlmSpecials extends RowSpecials {
   special: number[];
 }
 
-export class MaskedLMTask implements TrainTask {
-  private readonly generator: Generator;
-  constructor(
-    readonly model: BERT,
-    readonly train: TokenSplit,
-    readonly val: TokenSplit | null,
-    readonly batchSize: number,
-    readonly blockSize: number,
-    readonly specials: MlmSpecials,
-    seed: number,
-    readonly evalOptions: EvalOptions,
-    readonly probability = 0.15,
-  ) {
+/**
+ * A task over packed rows of documents with its own Generator (MLM, denoising): subclasses
+ * say how one batch's loss is computed from a split and a generator.
+ */
+abstract class RowTask implements TrainTask {
+  protected readonly generator: Generator;
+  constructor(readonly train: TokenSplit, readonly val: TokenSplit | null, seed: number, readonly evalOptions: EvalOptions) {
     this.generator = new Generator(seed);
   }
 
-  private loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {
-    const { ids, mask } = packRows(split, g, this.batchSize, this.blockSize, this.specials);
-    const { inputs, labels } = maskTokens(ids, g, {
-      maskTokenId: this.specials.mask, vocabSize: this.model.config.vocabSize, specialIds: this.specials.special,
-      probability: this.probability, attentionMask: mask,
-    });
-    const B = this.batchSize;
-    const T = this.blockSize;
-    const out = this.model.forward(ids2d(inputs, B, T), { attentionMask: ids2d(mask, B, T), mlmLabels: ids2d(labels, B, T) });
-    let tokens = 0;
-    for (const m of mask) tokens += m;
-    return { loss: out.loss!, tokens };
-  }
+  protected abstract loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number };
 
   microBatch(): MicroBatchResult {
     return this.loss(this.train, this.generator);
@@ -146,22 +128,56 @@ export class MaskedLMTask implements TrainTask {
   }
 }
 
-export class DenoisingTask implements TrainTask {
-  private readonly generator: Generator;
+/** Counts the real tokens of a row mask. */
+function countTokens(mask: Int32Array): number {
+  let tokens = 0;
+  for (const m of mask) tokens += m;
+  return tokens;
+}
+
+export class MaskedLMTask extends RowTask {
+  constructor(
+    readonly model: BERT,
+    train: TokenSplit,
+    val: TokenSplit | null,
+    readonly batchSize: number,
+    readonly blockSize: number,
+    readonly specials: MlmSpecials,
+    seed: number,
+    evalOptions: EvalOptions,
+    readonly probability = 0.15,
+  ) {
+    super(train, val, seed, evalOptions);
+  }
+
+  protected loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {
+    const { ids, mask } = packRows(split, g, this.batchSize, this.blockSize, this.specials);
+    const { inputs, labels } = maskTokens(ids, g, {
+      maskTokenId: this.specials.mask, vocabSize: this.model.config.vocabSize, specialIds: this.specials.special,
+      probability: this.probability, attentionMask: mask,
+    });
+    const B = this.batchSize;
+    const T = this.blockSize;
+    const out = this.model.forward(ids2d(inputs, B, T), { attentionMask: ids2d(mask, B, T), mlmLabels: ids2d(labels, B, T) });
+    return { loss: out.loss!, tokens: countTokens(mask) };
+  }
+}
+
+export class DenoisingTask extends RowTask {
   constructor(
     readonly model: EncoderDecoder,
-    readonly train: TokenSplit,
-    readonly val: TokenSplit | null,
+    train: TokenSplit,
+    val: TokenSplit | null,
     readonly batchSize: number,
     readonly blockSize: number,
     readonly specials: RowSpecials & { mask: number },
     seed: number,
-    readonly evalOptions: EvalOptions,
+    evalOptions: EvalOptions,
   ) {
-    this.generator = new Generator(seed);
+    super(train, val, seed, evalOptions);
   }
 
-  private loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {
+  protected loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {
     const B = this.batchSize;
     const T = this.blockSize;
     const { ids, mask } = packRows(split, g, B, T, this.specials);
@@ -171,28 +187,6 @@ export class DenoisingTask implements TrainTask {
     const out = this.model.forward(ids2d(c.source, B, T), ids2d(c.decoderInput, B, T), {
       sourceMask: ids2d(c.sourceMask, B, T), targetMask: ids2d(mask, B, T), labels: ids2d(c.labels, B, T),
     });
-    let tokens = 0;
-    for (const m of mask) tokens += m;
-    return { loss: out.loss!, tokens };
-  }
-
-  microBatch(): MicroBatchResult {
-    return this.loss(this.train, this.generator);
-  }
-
-  evaluate(): Record<string, number> {
-    const split = this.val ?? this.train;
-    const g = new Generator(this.evalOptions.seed ?? 1234);
-    let total = 0;
-    for (let i = 0; i < this.evalOptions.batches; i++) total += noGrad(() => tidy(() => this.loss(split, g).loss.item()));
-    return evalMetrics(total / this.evalOptions.batches, null);
-  }
-
-  state(): JsonValue {
-    return { generator: this.generator.getState() as unknown as JsonValue };
-  }
-
-  loadState(s: JsonValue): void {
-    this.generator.setState((s as { generator: unknown }).generator as GeneratorState);
+    return { loss: out.loss!, tokens: countTokens(mask) };
   }
 }

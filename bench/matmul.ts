@@ -4,8 +4,10 @@
  * For each shape (M, K, N) of issue 2, GFLOP/s of every available backend with 1 thread and
  * with all cores, and of numpy/OpenBLAS in the same run (Debian's /usr/bin/python3, with
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from that process's environment so OpenBLAS
- * picks its own kernel). Measurements alternate between llmts and OpenBLAS for each shape and
- * keep the best of `rounds` trials, so both see the same machine load. The reference
+ * picks its own kernel). Measurements alternate between llmts and OpenBLAS (1 thread, all
+ * cores, then again) for each shape and keep the best of `rounds` trials, so both see the same
+ * machine load; after a multi-threaded OpenBLAS call the bench waits until OpenBLAS's
+ * busy-waiting threads have gone to sleep. The reference
  * (TypeScript) backend is only timed on shapes up to REFERENCE_MAX_FLOPS.
  * --json prints one object per line: {"backend","threads","m","k","n","gflops"}.
  */
@@ -14,6 +16,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Interface } from 'node:readline';
 import type { Backend } from '../src/backends/backend.ts';
 import { availableBackends } from '../src/backends/select.ts';
@@ -25,6 +28,7 @@ const SHAPES: [number, number, number][] = [
 ];
 const REFERENCE_MAX_FLOPS = 1.2e8;
 const PYTHON = '/usr/bin/python3';
+const OPENBLAS_SETTLE_MS = 400;
 
 // a persistent numpy worker: reads "m k n seconds" lines, answers with the best GFLOP/s
 const NUMPY_WORKER = `
@@ -149,6 +153,8 @@ export async function main(args: string[]): Promise<void> {
   const haveNumpy = await numpyAvailable();
   const workers = new Map<number, NumpyWorker>();
   if (haveNumpy) for (const t of threadCounts) workers.set(t, new NumpyWorker(t));
+  // let the workers import numpy and warm up before anything is timed
+  for (const w of workers.values()) await w.gflops(64, 64, 64, 0.05);
   if (!json) {
     console.log(`matmul GFLOP/s, best of ${rounds} alternating trials of ${seconds}s; ${cores} cores`);
     if (!haveNumpy) console.log('(numpy not available at /usr/bin/python3: no OpenBLAS comparison)');
@@ -161,19 +167,27 @@ export async function main(args: string[]): Promise<void> {
   try {
     for (const [m, k, n] of SHAPES) {
       const ops = operands(m, k, n);
-      for (const threads of threadCounts) {
-        const best = new Map<string, number>();
-        for (let r = 0; r < rounds; r++) {
+      const best = new Map<string, number>(); // `${backend}/${threads}` -> GFLOP/s
+      const keep = (key: string, g: number): void => void best.set(key, Math.max(best.get(key) ?? 0, g));
+      for (let r = 0; r < rounds; r++) {
+        for (const threads of threadCounts) {
           for (const backend of backends) {
             if (backend.name === 'reference' && (threads > 1 || 2 * m * n * k > REFERENCE_MAX_FLOPS || r > 0)) continue;
             backend.setThreads?.(threads);
-            const g = timeBackend(backend, ops, m, k, n, backend.name === 'reference' ? 0.05 : seconds);
-            best.set(backend.name, Math.max(best.get(backend.name) ?? 0, g));
+            keep(`${backend.name}/${threads}`, timeBackend(backend, ops, m, k, n, backend.name === 'reference' ? 0.05 : seconds));
           }
           const w = workers.get(threads);
-          if (w) best.set('numpy-openblas', Math.max(best.get('numpy-openblas') ?? 0, await w.gflops(m, k, n, seconds)));
+          if (w) {
+            keep(`numpy-openblas/${threads}`, await w.gflops(m, k, n, seconds));
+            // OpenBLAS's own threads busy-wait for a while after a call: let them go to sleep
+            // before timing anything else
+            if (threads > 1) await sleep(OPENBLAS_SETTLE_MS);
+          }
         }
-        for (const [backend, gflops] of best) emit({ backend, threads, m, k, n, gflops: Math.round(gflops * 10) / 10 });
+      }
+      for (const [key, gflops] of best) {
+        const [backend, threads] = key.split('/') as [string, string];
+        emit({ backend, threads: Number(threads), m, k, n, gflops: Math.round(gflops * 10) / 10 });
       }
     }
   } finally {

@@ -185,7 +185,17 @@ void llmts_parallel_for(long ntasks, llmts_task_fn fn, void *ctx) {
   }
   run_tasks(0);
   atomic_store(&P.open, 0);
-  while (atomic_load(&P.inside) > 0) cpu_relax();
+  /* a worker is still on its last task: spin briefly, then yield so that a worker waiting for
+   * this core (a busy machine) is not starved by the spinning */
+  long start = 0;
+  for (int spins = 0; atomic_load(&P.inside) > 0; spins++) {
+    cpu_relax();
+    if ((spins & 255) == 255) {
+      long t = now_ns();
+      if (start == 0) start = t;
+      else if (t - start > 20000) sched_yield();
+    }
+  }
   pthread_mutex_unlock(&P.call_mu);
 }
 

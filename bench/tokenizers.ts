@@ -9,6 +9,7 @@
  *    it is ~10x slower), whether each one's ids equal llmts's, and the ratio to the fastest peer;
  *  - the time to train an 8,000-token byte-level BPE on ~4 MB with llmts, and with Debian's
  *    SentencePiece trainer (BPE and Unigram, num_threads=1) when /usr/bin/python3 can import it.
+ * With --sentencepiece it adds bench/sentencepiece.ts's section (also `npm run bench -- sentencepiece`).
  * Each figure is the median of 5 timed runs after a warm-up (encode: the first 200 KB; decode: all ids).
  */
 import { spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { loadTiktoken, trainBpe, type Tokenizer } from '../src/tokenizers/index.ts';
+import { sentencepieceSection } from './sentencepiece.ts';
 
 const NM = join(import.meta.dirname, '..', 'node_modules');
 
@@ -134,8 +136,9 @@ export async function main(args: string[]): Promise<void> {
   }
   console.log(`\nllmts / fastest peer (${bestEncName}): encode ${(oursEnc / bestPeerEnc).toFixed(2)}x, decode ${(oursDec / bestPeerDec).toFixed(2)}x`);
 
-  if (args.includes('--no-train')) return;
-  await trainingBench(text);
+  if (!args.includes('--no-train')) await trainingBench(text);
+  // SentencePiece (Unigram / SPM-BPE training vs SentencePiece, LLaMA encode vs llama-tokenizer-js): bench/sentencepiece.ts
+  if (args.includes('--sentencepiece')) await sentencepieceSection(text, { train: !args.includes('--no-train') });
 }
 
 async function trainingBench(text: string): Promise<void> {

@@ -1,0 +1,483 @@
+/**
+ * PPO-RLHF (stage 3 of the notes' section 3) with four models: the actor (a copy of the
+ * SFT model, trained), the reference (another copy, frozen), the critic (a value head on a
+ * backbone, initialized from the reward model by default or from the SFT model, trained),
+ * and the frozen reward model. Each step:
+ *
+ *   1. rollout: sample answers to a batch of prompts purely from the actor (top_k 0, top_p 1,
+ *      temperature T), left-padded prompts, KV cache, stop at EOS (details 3, 5, 9);
+ *   2. score (no gradient, dropout off everywhere, detail 7): actor and reference
+ *      log-probabilities at temperature T (detail 6), critic values, RM score at the last
+ *      token, normalized (details 1, 16); answers without EOS lose `missingEosPenalty` (10);
+ *   3. rewards r_t = -beta * KL_t per token (k1/k2/k3, detail 13), the score added at the last
+ *      token (details 11, 12); beta fixed or adaptive (detail 14);
+ *   4. GAE backwards over the response (gamma, lambda; detail 21), returns = A + V, advantages
+ *      whitened over valid tokens (detail 19);
+ *   5. several epochs over minibatches drawn as permutations (detail 24), micro-batches
+ *      accumulating gradients of token-mean losses (detail 25): clipped surrogate (22),
+ *      clipped value loss (23), entropy bonus c*S (28), log-ratio clamp (31), global-norm
+ *      clipping per model and Adam eps 1e-5 with linear LR decay (26); a minibatch whose mean
+ *      ratio exceeds ratioThreshold is skipped and the step's updates stop once approx-KL
+ *      exceeds 1.5 * targetKl (29).
+ *
+ * The old log-probabilities and values are computed over exactly the micro-batches of the
+ * first epoch's first permutation, so the first minibatch sees bit-identical forwards and its
+ * ratio is exactly 1 (detail 8).
+ */
+import type { Tensor } from '../engine/tensor.ts';
+import { noGrad } from '../engine/grad-mode.ts';
+import { tidy } from '../engine/memory.ts';
+import { tensor } from '../engine/ops/creation.ts';
+import { add, mul, sub } from '../engine/ops/elementwise.ts';
+import { Generator } from '../engine/random.ts';
+import type { GeneratorState } from '../engine/random.ts';
+import { ArgumentError } from '../errors.ts';
+import type { GPT } from '../models/gpt.ts';
+import { ScalarHeadModel } from '../models/heads.ts';
+import { specOf } from '../models/registry.ts';
+import { flattenGradients } from '../nn/module.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { clipFactor, gradNorm } from '../optim/clip.ts';
+import type { Tokenizer } from '../tokenizers/index.ts';
+import { encodePrompt } from '../data/chat/encode.ts';
+import type { ChatIds } from '../data/chat/encode.ts';
+import type { ChatFormat, ChatMessage, ChatTemplate } from '../data/chat/template.ts';
+import type { JsonValue } from './loop.ts';
+import type { MetricRecord } from './metrics.ts';
+import type { SequenceBatch } from './rlhf/batch.ts';
+import { gatherRows, selectRows } from './rlhf/batch.ts';
+import { policyForward, valueForward } from './rlhf/forward.ts';
+import { computeGae } from './rlhf/gae.ts';
+import { createKlController } from './rlhf/kl-controller.ts';
+import type { KlController } from './rlhf/kl-controller.ts';
+import { klPerToken } from './rlhf/kl.ts';
+import type { KlEstimator } from './rlhf/kl.ts';
+import { maskCount, maskedMean, maskedVar, maskedWhiten } from './rlhf/masked.ts';
+import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean } from './rlhf/ppo-loss.ts';
+import type { RewardScorer } from './rlhf/reward-scorer.ts';
+import { rollout } from './rlhf/rollout.ts';
+import type { RlAlgorithm, RlLoopResult, RlStepResult } from './rlhf/rl-loop.ts';
+import { runRlLoop } from './rlhf/rl-loop.ts';
+import { EpochSampler } from './rlhf/sampler.ts';
+import type { RlSample } from './rlhf/samples.ts';
+import { cloneGpt, freeze, prepareForChat, writeRunFiles } from './rlhf/setup.ts';
+import type { GoldTask } from './rlhf/tasks/task.ts';
+import { evaluatePolicy } from './rlhf/evaluate.ts';
+import type { ModuleEntry, OptimizerEntry } from './rlhf/checkpoint.ts';
+
+export interface PpoHyper {
+  /** PPO iterations (rollout + update). */
+  steps: number;
+  /** Episodes (prompts) per rollout. */
+  batchSize: number;
+  /** Episodes per optimizer step. */
+  miniBatchSize: number;
+  /** Episodes per forward/backward (gradient accumulation within a minibatch). */
+  microBatchSize: number;
+  ppoEpochs: number;
+  lr: number;
+  criticLr: number;
+  adamEps: number;
+  /** Linear decay of both learning rates to 0 over the run (detail 26), or constant. */
+  lrSchedule: 'linear' | 'constant';
+  gradClip: number | null;
+  temperature: number;
+  maxNewTokens: number;
+  klCoef: number;
+  klEstimator: KlEstimator;
+  /** Adaptive KL: the target sequence KL (null: fixed beta). */
+  klTarget: number | null;
+  klHorizon: number;
+  gamma: number;
+  lam: number;
+  clipEps: number;
+  valueClip: number;
+  vfCoef: number;
+  /** The notes' c in loss = -(L_CLIP + c*S); most RLHF stacks use 0. */
+  entropyCoef: number;
+  /** Stop the step's updates once a minibatch's approx-KL exceeds 1.5 * targetKl (null: never). */
+  targetKl: number | null;
+  /** Skip a minibatch whose mean ratio exceeds this (TRL legacy ratio_threshold). */
+  ratioThreshold: number;
+  /** Subtracted from the normalized score of an answer without EOS (detail 10). */
+  missingEosPenalty: number;
+  /** Normalized scores are clipped to +-scoreClip. */
+  scoreClip: number;
+  /** Whiten the shaped rewards (shift_mean false) before GAE; off by default (N+ found it hurts). */
+  whitenRewards: boolean;
+  /** Critic initialization: from the reward model (default, InstructGPT) or the SFT model with a zero head. */
+  criticInit: 'reward' | 'sft';
+  evalEvery: number;
+  evalSamplesPerPrompt: number;
+  sampleEvery: number;
+  checkpointEvery: number;
+  seed: number;
+  resume: boolean;
+  timeLimitSeconds: number | null;
+}
+
+export const PPO_DEFAULTS: PpoHyper = {
+  steps: 100, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, ppoEpochs: 4, lr: 3e-5, criticLr: 1e-4, adamEps: 1e-5, lrSchedule: 'linear',
+  gradClip: 1.0, temperature: 1.0, maxNewTokens: 24, klCoef: 0.05, klEstimator: 'k1', klTarget: null, klHorizon: 10000, gamma: 1, lam: 0.95,
+  clipEps: 0.2, valueClip: 0.2, vfCoef: 0.1, entropyCoef: 0, targetKl: 0.1, ratioThreshold: 10, missingEosPenalty: 1, scoreClip: 10,
+  whitenRewards: false, criticInit: 'reward', evalEvery: 20, evalSamplesPerPrompt: 4, sampleEvery: 10, checkpointEvery: 50, seed: 1337,
+  resume: false, timeLimitSeconds: null,
+};
+
+export function validatePpo(h: PpoHyper): void {
+  const req = (ok: boolean, field: string, msg: string): void => {
+    if (!ok) throw new ArgumentError(`ppo.${field}`, msg);
+  };
+  req(Number.isInteger(h.batchSize) && h.batchSize >= 2, 'batchSize', `must be an integer >= 2, got ${h.batchSize}`);
+  req(Number.isInteger(h.miniBatchSize) && h.miniBatchSize >= 1 && h.batchSize % h.miniBatchSize === 0, 'miniBatchSize', `must divide batchSize (${h.batchSize}), got ${h.miniBatchSize}`);
+  req(Number.isInteger(h.microBatchSize) && h.microBatchSize >= 1 && h.miniBatchSize % h.microBatchSize === 0, 'microBatchSize', `must divide miniBatchSize (${h.miniBatchSize}), got ${h.microBatchSize}`);
+  req(h.temperature > 0, 'temperature', `must be > 0, got ${h.temperature}`);
+  req(h.clipEps > 0 && h.clipEps < 1, 'clipEps', `must be in (0, 1), got ${h.clipEps}`);
+  req(h.gamma >= 0 && h.gamma <= 1 && h.lam >= 0 && h.lam <= 1, 'gamma', 'gamma and lam must be in [0, 1]');
+  req(h.klCoef >= 0, 'klCoef', `must be >= 0, got ${h.klCoef}`);
+  req(['k1', 'k2', 'k3'].includes(h.klEstimator), 'klEstimator', `must be k1, k2 or k3, got ${h.klEstimator}`);
+  req(h.criticInit === 'reward' || h.criticInit === 'sft', 'criticInit', `must be "reward" or "sft", got ${h.criticInit}`);
+  req(Number.isInteger(h.ppoEpochs) && h.ppoEpochs >= 1, 'ppoEpochs', `must be an integer >= 1, got ${h.ppoEpochs}`);
+}
+
+/** Everything of one rollout the update reads, as [B, R] arrays in the rollout's layout. */
+export interface Experience {
+  batch: SequenceBatch;
+  oldLogprobs: Float32Array;
+  refLogprobs: Float32Array;
+  values: Float32Array;
+  advantages: Float32Array;
+  returns: Float32Array;
+  /** The micro-batches (row lists) the old log-probabilities were computed on = the first epoch's. */
+  firstEpochOrder: number[];
+}
+
+interface PpoState {
+  klCoef: number;
+  prompts: JsonValue;
+  sampling: GeneratorState;
+  shuffle: GeneratorState;
+}
+
+export class PpoAlgorithm implements RlAlgorithm {
+  readonly actorOptimizer: AdamW;
+  readonly criticOptimizer: AdamW;
+  readonly kl: KlController;
+  private readonly promptSampler: EpochSampler;
+  private readonly sampling: Generator;
+  private readonly shuffle: Generator;
+  private readonly promptIds: number[][];
+  /** The last step's experience (tests read it). */
+  lastExperience: Experience | null = null;
+  /** The ratio statistics of the first minibatch of the last step (detail 8's check). */
+  firstMinibatch: { ratioMean: number; ratioMaxDev: number } | null = null;
+
+  constructor(
+    readonly policy: GPT,
+    readonly reference: GPT,
+    readonly critic: ScalarHeadModel,
+    readonly scorer: RewardScorer,
+    readonly tokenizer: Tokenizer,
+    readonly ids: ChatIds,
+    readonly prompts: readonly (readonly ChatMessage[])[],
+    template: ChatTemplate,
+    readonly h: PpoHyper,
+    readonly task: GoldTask | null,
+  ) {
+    validatePpo(h);
+    for (const m of [policy, reference, critic]) m.eval(); // dropout off in all four models (detail 7)
+    freeze(reference);
+    this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
+    flattenGradients(policy);
+    flattenGradients(critic);
+    this.actorOptimizer = new AdamW([{ params: policy.parameters().filter((p) => p.requiresGrad), lr: h.lr, weightDecay: 0 }], { eps: h.adamEps });
+    this.criticOptimizer = new AdamW([{ params: critic.parameters().filter((p) => p.requiresGrad), lr: h.criticLr, weightDecay: 0 }], { eps: h.adamEps });
+    this.kl = createKlController(h);
+    this.promptSampler = new EpochSampler(prompts.length, h.seed);
+    this.sampling = new Generator(h.seed + 1);
+    this.shuffle = new Generator(h.seed + 2);
+  }
+
+  extraModules(): ModuleEntry[] {
+    return [{ prefix: 'critic', module: this.critic }];
+  }
+
+  optimizers(): OptimizerEntry[] {
+    return [{ prefix: 'optim', optimizer: this.actorOptimizer }, { prefix: 'critic-optim', optimizer: this.criticOptimizer }];
+  }
+
+  state(): JsonValue {
+    const s: PpoState = { klCoef: this.kl.value, prompts: this.promptSampler.getState(), sampling: this.sampling.getState(), shuffle: this.shuffle.getState() };
+    return s as unknown as JsonValue;
+  }
+
+  loadState(raw: JsonValue): void {
+    const s = raw as unknown as PpoState;
+    this.kl.value = s.klCoef;
+    this.promptSampler.setState(s.prompts);
+    this.sampling.setState(s.sampling);
+    this.shuffle.setState(s.shuffle);
+  }
+
+  /** Micro-batches (lists of rows) of one epoch: a permutation cut into minibatches, each cut into micro-batches. */
+  private epochOrder(B: number): number[] {
+    return Array.from(this.shuffle.permutation(B));
+  }
+
+  /** Steps 1-4: rollout, scoring, shaped rewards, GAE. */
+  collect(rows: readonly number[]): { exp: Experience; stats: Record<string, number>; samples: RlSample[] } {
+    const h = this.h;
+    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, generator: this.sampling });
+    const batch = r.batch;
+    const { B, R } = batch;
+    const order = this.epochOrder(B);
+    const oldLogprobs = new Float32Array(B * R);
+    const refLogprobs = new Float32Array(B * R);
+    const values = new Float32Array(B * R);
+    const entropy = new Float32Array(B * R);
+    // old log-probs over the first epoch's micro-batches (bit-identical to the first minibatch's forward)
+    for (let s = 0; s < B; s += h.microBatchSize) {
+      const mrows = order.slice(s, s + h.microBatchSize);
+      const part = selectRows(batch, mrows, this.ids.padId, this.ids.eosId);
+      const out = noGrad(() => tidy(() => {
+        const pol = policyForward(this.policy, part, h.temperature, true);
+        return {
+          lp: pol.logprobs.toTypedArray() as Float32Array,
+          ent: pol.entropy!.toTypedArray() as Float32Array,
+          ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray() as Float32Array,
+          v: valueForward(this.critic, part).toTypedArray() as Float32Array,
+        };
+      }));
+      scatterRows(out.lp, part, mrows, batch, oldLogprobs);
+      scatterRows(out.ent, part, mrows, batch, entropy);
+      scatterRows(out.ref, part, mrows, batch, refLogprobs);
+      scatterRows(out.v, part, mrows, batch, values);
+    }
+    const mask = batch.responseMask;
+    const scored = this.scorer.score(batch);
+    const scores = new Float32Array(B);
+    for (let b = 0; b < B; b++) {
+      let s = scored.normalized[b]!;
+      if (!batch.hasEos[b]) s -= h.missingEosPenalty;
+      scores[b] = Math.max(-h.scoreClip, Math.min(h.scoreClip, s));
+    }
+    // per-token rewards: -beta * KL_t, the score at the last token
+    const klEst = klPerToken(oldLogprobs, refLogprobs, mask, h.klEstimator);
+    const klK1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
+    const beta = this.kl.value;
+    let rewards: Float32Array = new Float32Array(B * R);
+    let nonScore = 0;
+    let klSum = 0;
+    let klEstSum = 0;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < batch.responseLengths[b]!; t++) {
+        rewards[b * R + t] = -beta * klEst[b * R + t]!;
+        nonScore += rewards[b * R + t]!;
+        klSum += klK1[b * R + t]!;
+        klEstSum += klEst[b * R + t]!;
+      }
+      rewards[b * R + batch.responseLengths[b]! - 1]! += scores[b]!;
+    }
+    if (h.whitenRewards) rewards = maskedWhiten(rewards, mask, false);
+    // values are only defined on valid tokens; padding stays 0
+    for (let i = 0; i < B * R; i++) if (mask[i] === 0) values[i] = 0;
+    const gae = computeGae(rewards, values, mask, B, R, h.gamma, h.lam);
+    const advantages = maskedWhiten(gae.advantages, mask);
+
+    const golds = this.task ? r.texts.map((t, j) => this.task!.gold(this.prompts[rows[j]!]!, t, batch.hasEos[j]!)) : null;
+    const tokens = maskCount(mask);
+    const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
+    const retVar = maskedVar(gae.returns, mask);
+    const residual = gae.returns.map((x, i) => x - values[i]!);
+    const stats: Record<string, number> = {
+      reward: mean(scored.normalized),
+      reward_raw: mean(scored.raw),
+      score: mean(scores),
+      ...(golds ? { gold: mean(golds) } : {}),
+      kl: klSum / B,
+      kl_estimate: klEstSum / B,
+      kl_coef: beta,
+      non_score_reward: nonScore / B,
+      rlhf_reward: mean(scores) + nonScore / B,
+      entropy: maskedMean(entropy, mask),
+      response_length: tokens / B,
+      eos_rate: batch.hasEos.filter(Boolean).length / B,
+      value_mean: maskedMean(values, mask),
+      returns_mean: maskedMean(gae.returns, mask),
+      explained_variance: retVar > 0 ? 1 - maskedVar(residual, mask) / retVar : 0,
+    };
+    const samples: RlSample[] = r.texts.slice(0, 8).map((t, j) => ({
+      prompt: this.prompts[rows[j]!]!.map((m) => m.content).join(' | '), response: t, reward: scored.normalized[j]!, gold: golds ? golds[j]! : null,
+    }));
+    const exp: Experience = { batch, oldLogprobs, refLogprobs, values, advantages, returns: gae.returns, firstEpochOrder: order };
+    return { exp, stats, samples };
+  }
+
+  /** Step 5: PPO epochs over the experience; returns the update's statistics. */
+  update(exp: Experience, lrScale: number): Record<string, number> {
+    const h = this.h;
+    const { batch } = exp;
+    const B = batch.B;
+    this.actorOptimizer.setLearningRate(h.lr * lrScale);
+    this.criticOptimizer.setLearningRate(h.criticLr * lrScale);
+    const actorParams = this.actorOptimizer.groups.flatMap((g) => g.params);
+    const criticParams = this.criticOptimizer.groups.flatMap((g) => g.params);
+    const acc = { pg: 0, vf: 0, ent: 0, clip: 0, vclip: 0, approxKl: 0, ratio: 0, n: 0, skipped: 0, gradNorm: 0, criticGradNorm: 0 };
+    let epochsDone = 0;
+    let stop = false;
+    this.firstMinibatch = null;
+    for (let epoch = 0; epoch < h.ppoEpochs && !stop; epoch++) {
+      const order = epoch === 0 ? exp.firstEpochOrder : this.epochOrder(B);
+      for (let m = 0; m < B && !stop; m += h.miniBatchSize) {
+        const mbRows = order.slice(m, m + h.miniBatchSize);
+        let mbTokens = 0;
+        for (const r of mbRows) mbTokens += batch.responseLengths[r]!;
+        const mb = { pg: 0, vf: 0, ent: 0, clip: 0, vclip: 0, approxKl: 0, ratio: 0, maxDev: 0 };
+        for (let s = 0; s < mbRows.length; s += h.microBatchSize) {
+          const rows = mbRows.slice(s, s + h.microBatchSize);
+          const part = selectRows(batch, rows, this.ids.padId, this.ids.eosId);
+          tidy(() => {
+            const t = (src: Float32Array): Tensor => tensor(gatherRows(src, batch, rows, part), { shape: [part.B, part.R] });
+            const mask = tensor(part.responseMask, { shape: [part.B, part.R] });
+            const pol = policyForward(this.policy, part, h.temperature, h.entropyCoef > 0);
+            const pl = clippedPolicyLoss(pol.logprobs, t(exp.oldLogprobs), t(exp.advantages), mask, { clipEps: h.clipEps, denominator: mbTokens });
+            const v = valueForward(this.critic, part);
+            const vl = clippedValueLoss(v, t(exp.values), t(exp.returns), mask, h.valueClip, mbTokens);
+            let loss = add(pl.loss, mul(vl.loss, h.vfCoef));
+            if (h.entropyCoef > 0) {
+              const ent = maskedTokenMean(pol.entropy!, mask, mbTokens);
+              loss = sub(loss, mul(ent, h.entropyCoef));
+              mb.ent += ent.item();
+            }
+            loss.backward();
+            const w = maskCount(part.responseMask) / mbTokens;
+            mb.pg += pl.loss.item();
+            mb.vf += vl.loss.item();
+            mb.clip += pl.clipFrac * w;
+            mb.vclip += vl.clipFrac * w;
+            mb.approxKl += pl.approxKl * w;
+            mb.ratio += pl.ratioMean * w;
+            mb.maxDev = Math.max(mb.maxDev, pl.ratioMaxDev);
+          });
+        }
+        if (this.firstMinibatch === null) this.firstMinibatch = { ratioMean: mb.ratio, ratioMaxDev: mb.maxDev };
+        if (mb.ratio > h.ratioThreshold) {
+          // a runaway ratio: skip this minibatch (TRL legacy ratio_threshold)
+          acc.skipped++;
+        } else {
+          const an = gradNorm(actorParams);
+          const cn = gradNorm(criticParams);
+          this.actorOptimizer.step(h.gradClip !== null ? clipFactor(an, h.gradClip) : 1);
+          this.criticOptimizer.step(h.gradClip !== null ? clipFactor(cn, h.gradClip) : 1);
+          acc.gradNorm += an;
+          acc.criticGradNorm += cn;
+        }
+        this.actorOptimizer.zeroGrad();
+        this.criticOptimizer.zeroGrad();
+        acc.pg += mb.pg;
+        acc.vf += mb.vf;
+        acc.ent += mb.ent;
+        acc.clip += mb.clip;
+        acc.vclip += mb.vclip;
+        acc.approxKl += mb.approxKl;
+        acc.ratio += mb.ratio;
+        acc.n++;
+        if (h.targetKl !== null && mb.approxKl > 1.5 * h.targetKl) stop = true; // trust-region guard (detail 29)
+      }
+      epochsDone++;
+    }
+    const n = Math.max(acc.n, 1);
+    const steps = Math.max(acc.n - acc.skipped, 1);
+    return {
+      policy_loss: acc.pg / n, value_loss: acc.vf / n, entropy_bonus: acc.ent / n, clip_frac: acc.clip / n, value_clip_frac: acc.vclip / n,
+      approx_kl: acc.approxKl / n, ratio: acc.ratio / n, ratio_first: this.firstMinibatch?.ratioMean ?? 1, minibatches: acc.n, skipped: acc.skipped,
+      epochs: epochsDone, early_stop: stop ? 1 : 0, grad_norm: acc.gradNorm / steps, critic_grad_norm: acc.criticGradNorm / steps, lr: h.lr * lrScale,
+    };
+  }
+
+  step(step: number): RlStepResult {
+    const h = this.h;
+    const rows = this.promptSampler.next(h.batchSize);
+    const { exp, stats, samples } = this.collect(rows);
+    this.lastExperience = exp;
+    const lrScale = h.lrSchedule === 'linear' ? 1 - step / h.steps : 1;
+    const upd = this.update(exp, lrScale);
+    this.kl.update(stats['kl']!, h.batchSize);
+    return { metrics: { ...stats, ...upd }, samples };
+  }
+}
+
+/** Writes a micro-batch's [b, R'] rows back into the full [B, R] layout. */
+function scatterRows(src: Float32Array, sub: SequenceBatch, rows: readonly number[], full: SequenceBatch, dst: Float32Array): void {
+  rows.forEach((r, i) => {
+    const n = full.responseLengths[r]!;
+    for (let t = 0; t < n; t++) dst[r * full.R + t] = src[i * sub.R + t]!;
+  });
+}
+
+export interface PpoOptions extends PpoHyper {
+  /** The SFT model: copied into the actor and the frozen reference. */
+  policy: GPT;
+  tokenizer: Tokenizer;
+  format: ChatFormat;
+  /** The frozen reward model and its normalization. */
+  scorer: RewardScorer;
+  prompts: readonly (readonly ChatMessage[])[];
+  evalPrompts: readonly (readonly ChatMessage[])[];
+  task?: GoldTask | null;
+  runDir: string;
+  onStep?: (r: MetricRecord) => void;
+  inputs?: Record<string, string>;
+}
+
+export interface PpoResult {
+  actor: GPT;
+  critic: ScalarHeadModel;
+  reference: GPT;
+  algorithm: PpoAlgorithm;
+  loop: RlLoopResult;
+}
+
+/**
+ * The critic: the reward model's backbone and head with the RM normalization folded into
+ * the head (w / std, (b - mean) / std), so its first values are normalized scores of the
+ * partial answers (detail 18); or the SFT backbone with a zero head.
+ */
+export function buildCritic(init: 'reward' | 'sft', policy: GPT, scorer: RewardScorer, seed: number): ScalarHeadModel {
+  if (init === 'sft') return new ScalarHeadModel(cloneGpt(policy, seed), 'zero', seed);
+  const rm = scorer.model;
+  const critic = new ScalarHeadModel(cloneGpt(rm.backbone, seed), 'zero', seed);
+  const { mean, std } = scorer.normalization;
+  noGrad(() => {
+    critic.head.weight.copy_(mul(rm.head.weight, 1 / std));
+    critic.head.bias!.copy_(mul(sub(rm.head.bias!, mean), 1 / std));
+  });
+  return critic;
+}
+
+export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
+  validatePpo(o);
+  const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
+  if (prepared.added > 0) throw new ArgumentError('ppo', 'the policy\'s tokenizer lacks the chat format\'s special tokens: run SFT first');
+  const actor = cloneGpt(prepared.model, o.seed);
+  const reference = freeze(cloneGpt(prepared.model, o.seed));
+  const critic = buildCritic(o.criticInit, prepared.model, o.scorer, o.seed);
+  const algorithm = new PpoAlgorithm(actor, reference, critic, o.scorer, o.tokenizer, prepared.ids, o.prompts, prepared.template, o, o.task ?? null);
+  const spec = specOf(actor);
+  const { policy: _p, tokenizer: _t, format: _f, scorer: _s, prompts: _pr, evalPrompts: _ep, task: _task, onStep: _o, inputs: _i, ...hyper } = o;
+  const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
+  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'ppo', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
+  const evaluate = (policy: GPT): Record<string, number> => {
+    const e = evaluatePolicy(policy, o.tokenizer, prepared.template, prepared.ids, {
+      prompts: o.evalPrompts.length > 0 ? o.evalPrompts : o.prompts, samplesPerPrompt: o.evalSamplesPerPrompt, temperature: o.temperature,
+      maxNewTokens: o.maxNewTokens, seed: o.seed + 99, task: o.task ?? null, rewardModel: o.scorer, reference,
+    });
+    return { reward: e.reward!, kl: e.kl!, eos_rate: e.eosRate, response_length: e.length, ...(e.gold !== null ? { gold: e.gold } : {}) };
+  };
+  const loop = await runRlLoop({
+    algorithm, spec, steps: o.steps, runDir: o.runDir, evalEvery: o.evalEvery, sampleEvery: o.sampleEvery, checkpointEvery: o.checkpointEvery,
+    resume: o.resume, timeLimitSeconds: o.timeLimitSeconds, trainRecord: record, evaluate, progressLabel: 'ppo',
+    progressKeys: ['reward', 'gold', 'kl', 'approx_kl', 'clip_frac'], ...(o.onStep ? { onStep: o.onStep } : {}),
+  });
+  return { actor, critic, reference, algorithm, loop };
+}

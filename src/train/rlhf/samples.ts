@@ -1,0 +1,29 @@
+/**
+ * The samples table of an RL run: every N steps a few (prompt, response, reward, gold) rows
+ * go to samples.jsonl, and samples.md shows the latest table (TRL's generate_completions).
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.ts';
+
+export interface RlSample {
+  prompt: string;
+  response: string;
+  reward: number | null;
+  gold: number | null;
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function samplesMarkdown(step: number, samples: readonly RlSample[]): string {
+  const fmt = (v: number | null): string => (v === null ? '' : v.toFixed(3));
+  const rows = samples.map((s) => `| ${cell(s.prompt)} | ${cell(s.response)} | ${fmt(s.reward)} | ${fmt(s.gold)} |`);
+  return [`## step ${step}`, '', '| prompt | response | reward | gold |', '|---|---|---|---|', ...rows, ''].join('\n');
+}
+
+export function writeSamples(runDir: string, step: number, samples: readonly RlSample[]): void {
+  appendFileSync(join(runDir, 'samples.jsonl'), samples.map((s) => JSON.stringify({ step, ...s })).join('\n') + '\n');
+  writeFileAtomic(join(runDir, 'samples.md'), samplesMarkdown(step, samples));
+}

@@ -1,0 +1,16 @@
+/** The synthetic tasks by name (`--task NAME` on the CLI). */
+import { ConfigError } from '../../../errors.ts';
+import type { GoldTask } from './task.ts';
+import { reviewsTask } from './reviews.ts';
+
+export type { GoldTask } from './task.ts';
+export { annotateRanking, lastUserText } from './task.ts';
+export { reviewsTask } from './reviews.ts';
+
+export const TASKS: Readonly<Record<string, GoldTask>> = { reviews: reviewsTask };
+
+export function getTask(name: string): GoldTask {
+  const t = TASKS[name];
+  if (t === undefined) throw new ConfigError('task', `unknown task "${name}" (available: ${Object.keys(TASKS).join(', ')})`);
+  return t;
+}

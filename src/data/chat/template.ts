@@ -83,9 +83,7 @@ export class ChatTemplate {
     }
     this.source = format.template;
     this.specials = { eosToken: format.eosToken, padToken: format.padToken, ...(format.bosToken !== undefined ? { bosToken: format.bosToken } : {}) };
-    const rewritten = format.template
-      .replace(/\{%(-?)\s*generation\s*(-?)%\}/g, (_m, l: string, r: string) => `{{${l} "${OPEN}" ${r}}}`)
-      .replace(/\{%(-?)\s*endgeneration\s*(-?)%\}/g, (_m, l: string, r: string) => `{{${l} "${CLOSE}" ${r}}}`);
+    const rewritten = rewriteTag(rewriteTag(format.template, 'generation', OPEN), 'endgeneration', CLOSE);
     this.hasGenerationBlocks = rewritten !== format.template;
     try {
       this.compiled = new Template(rewritten);
@@ -135,6 +133,16 @@ export class ChatTemplate {
   prompt(messages: readonly ChatMessage[], extra?: Record<string, unknown>): string {
     return this.render(messages, { addGenerationPrompt: true, ...(extra ? { extra } : {}) });
   }
+}
+
+/**
+ * `{% generation %}` -> `{% if true %}{{ "<sentinel>" }}{% endif %}`: still block tags on
+ * both sides, so lstrip_blocks / trim_blocks (which transformers enables, as does
+ * @huggingface/jinja) and `-` whitespace control act exactly as on the original tag.
+ */
+function rewriteTag(src: string, word: string, sentinel: string): string {
+  const re = new RegExp(`\\{%(-?)\\s*${word}\\s*(-?)%\\}`, 'g');
+  return src.replace(re, (_m, l: string, r: string) => `{%${l} if true %}{{ "${sentinel}" }}{% endif ${r}%}`);
 }
 
 function stripSentinels(s: string): RenderedChat {

@@ -182,11 +182,29 @@ export class Encoding {
     this.overflowing = o.overflowing;
   }
 
-  /** Concatenates encodings (no pair semantics), as HF `Encoding::merge`. */
+  /** Concatenates encodings (no pair semantics, overflowing dropped), as HF `Encoding::merge`. */
   static merge(parts: readonly Encoding[]): Encoding {
+    if (parts.length === 1) {
+      const p = parts[0]!;
+      return new Encoding(p.ids, p.tokens, p.offsets, p.typeIds, p.attentionMask, p.specialTokensMask, p.wordIds, p.sequenceIds);
+    }
     const out = new Encoding();
-    for (const p of parts) out.mergeWith(p.withoutOverflowing());
+    for (const p of parts) {
+      append(out.ids, p.ids);
+      append(out.tokens, p.tokens);
+      append(out.offsets, p.offsets);
+      append(out.typeIds, p.typeIds);
+      append(out.attentionMask, p.attentionMask);
+      append(out.specialTokensMask, p.specialTokensMask);
+      append(out.wordIds, p.wordIds);
+      append(out.sequenceIds, p.sequenceIds);
+    }
     return out;
+  }
+
+  /** This encoding's arrays without its overflowing windows (shared, not copied). */
+  shallowWithoutOverflowing(): Encoding {
+    return new Encoding(this.ids, this.tokens, this.offsets, this.typeIds, this.attentionMask, this.specialTokensMask, this.wordIds, this.sequenceIds);
   }
 }
 

@@ -50,13 +50,17 @@ export class NormalizedString {
     return this.normalized.length === 0;
   }
 
-  /** A sub-range [start, end) of the normalized text (UTF-16 indices), keeping absolute alignment. */
+  /**
+   * A sub-range [start, end) of the normalized text (UTF-16 indices), keeping absolute alignment.
+   * The alignment arrays are views (no copy): transformations always replace the arrays, never
+   * write into them.
+   */
   slice(start: number, end: number): NormalizedString {
     return new NormalizedString(
       this.original,
       this.normalized.slice(start, end),
-      this.starts.slice(start, end),
-      this.ends.slice(start, end),
+      this.starts.subarray(start, end),
+      this.ends.subarray(start, end),
     );
   }
 
@@ -90,16 +94,45 @@ export class NormalizedString {
    * (any length, '' deletes) which inherits the span of the code point.
    */
   mapCodePoints(fn: (cp: string, index: number) => string): this {
-    const b = new AlignmentBuilder();
     const s = this.normalized;
+    let b: AlignmentBuilder | null = null;
+    let runStart = 0; // start of the current run of unchanged characters
     for (let i = 0; i < s.length; ) {
       const c = s.charCodeAt(i);
       const w = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1)) ? 2 : 1;
       const cp = w === 1 ? s[i]! : s.slice(i, i + 2);
-      b.push(fn(cp, i), this.starts[i]!, this.ends[i + w - 1]!);
+      const r = fn(cp, i);
+      if (r !== cp) {
+        b ??= new AlignmentBuilder(s.length);
+        b.pushRange(this, runStart, i);
+        b.push(r, this.starts[i]!, this.ends[i + w - 1]!);
+        runStart = i + w;
+      }
       i += w;
     }
+    if (b === null) return this; // nothing changed
+    b.pushRange(this, runStart, s.length);
     return this.assign(b);
+  }
+
+  /**
+   * Replaces every match of a global regex by `replace(match)` (same span rules as
+   * replaceRanges); faster than mapCodePoints when few characters change.
+   */
+  replaceMatches(re: RegExp, replace: (match: string) => string): this {
+    const edits: [number, number, string][] = [];
+    const s = this.normalized;
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      const r = replace(m[0]);
+      if (r !== m[0]) edits.push([m.index, m.index + m[0].length, r]);
+    }
+    re.lastIndex = 0;
+    return this.replaceRanges(edits);
   }
 
   /**
@@ -109,17 +142,17 @@ export class NormalizedString {
    */
   replaceRanges(edits: readonly (readonly [number, number, string])[]): this {
     if (edits.length === 0) return this;
-    const b = new AlignmentBuilder();
+    const b = new AlignmentBuilder(this.normalized.length);
     let pos = 0;
     for (const [start, end, text] of edits) {
-      for (let i = pos; i < start; i++) b.pushUnit(this.normalized.charCodeAt(i), this.starts[i]!, this.ends[i]!);
+      b.pushRange(this, pos, start);
       if (text.length > 0) {
         const [lo, hi] = this.insertionSpan(start, end);
         b.push(text, lo, hi);
       }
       pos = end;
     }
-    for (let i = pos; i < this.normalized.length; i++) b.pushUnit(this.normalized.charCodeAt(i), this.starts[i]!, this.ends[i]!);
+    b.pushRange(this, pos, this.normalized.length);
     return this.assign(b);
   }
 
@@ -153,8 +186,8 @@ export class NormalizedString {
     if (right) while (b > a && isWhiteSpace(s.charCodeAt(b - 1))) b--;
     if (a === 0 && b === s.length) return this;
     this.normalized = s.slice(a, b);
-    this.starts = this.starts.slice(a, b);
-    this.ends = this.ends.slice(a, b);
+    this.starts = this.starts.subarray(a, b);
+    this.ends = this.ends.subarray(a, b);
     return this;
   }
 
@@ -170,26 +203,53 @@ export class NormalizedString {
 /** Accumulates normalized text with one (start, end) original span per UTF-16 unit. */
 export class AlignmentBuilder {
   private parts: string[] = [];
-  private s: number[] = [];
-  private e: number[] = [];
+  private s: Int32Array;
+  private e: Int32Array;
+  private n = 0;
 
+  constructor(capacity = 16) {
+    this.s = new Int32Array(Math.max(16, capacity));
+    this.e = new Int32Array(Math.max(16, capacity));
+  }
+
+  private reserve(extra: number): void {
+    const need = this.n + extra;
+    if (need <= this.s.length) return;
+    const cap = Math.max(need, this.s.length * 2);
+    const s = new Int32Array(cap);
+    const e = new Int32Array(cap);
+    s.set(this.s.subarray(0, this.n));
+    e.set(this.e.subarray(0, this.n));
+    this.s = s;
+    this.e = e;
+  }
+
+  /** Text whose every unit gets the span [start, end). */
   push(text: string, start: number, end: number): void {
     if (text.length === 0) return;
+    this.reserve(text.length);
     this.parts.push(text);
-    for (let i = 0; i < text.length; i++) {
-      this.s.push(start);
-      this.e.push(end);
-    }
+    this.s.fill(start, this.n, this.n + text.length);
+    this.e.fill(end, this.n, this.n + text.length);
+    this.n += text.length;
   }
 
   pushUnit(code: number, start: number, end: number): void {
-    this.parts.push(String.fromCharCode(code));
-    this.s.push(start);
-    this.e.push(end);
+    this.push(String.fromCharCode(code), start, end);
+  }
+
+  /** Units [from, to) of `src`, with their own spans (bulk copy). */
+  pushRange(src: NormalizedString, from: number, to: number): void {
+    if (to <= from) return;
+    this.reserve(to - from);
+    this.parts.push(src.normalized.slice(from, to));
+    this.s.set(src.starts.subarray(from, to), this.n);
+    this.e.set(src.ends.subarray(from, to), this.n);
+    this.n += to - from;
   }
 
   finish(): [string, Int32Array, Int32Array] {
-    return [this.parts.join(''), Int32Array.from(this.s), Int32Array.from(this.e)];
+    return [this.parts.join(''), this.s.slice(0, this.n), this.e.slice(0, this.n)];
   }
 }
 

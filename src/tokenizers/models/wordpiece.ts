@@ -38,8 +38,22 @@ export class WordPiece implements Model {
     return { id, value: this.options.unkToken, offsets: [0, piece.length] };
   }
 
+  /** Tokens of recent words (read-only: callers never mutate tokens). */
+  private readonly tokenCache = new Map<string, Token[]>();
+
   tokenize(piece: string): Token[] {
     if (piece.length === 0) return [];
+    const hit = this.tokenCache.get(piece);
+    if (hit !== undefined) return hit;
+    const toks = this.tokenizeUncached(piece);
+    if (piece.length <= 256) {
+      if (this.tokenCache.size >= 100_000) this.tokenCache.clear();
+      this.tokenCache.set(piece, toks);
+    }
+    return toks;
+  }
+
+  private tokenizeUncached(piece: string): Token[] {
     let chars = 0;
     for (let i = 0; i < piece.length; i++) if ((piece.charCodeAt(i) & 0xfc00) !== 0xdc00) chars++;
     if (chars > this.options.maxInputCharsPerWord) return [this.unk(piece)];
@@ -69,7 +83,7 @@ export class WordPiece implements Model {
   encodeIds(piece: string, out: number[]): void {
     let ids = this.cache.get(piece);
     if (ids === undefined) {
-      ids = Int32Array.from(this.tokenize(piece), (t) => t.id);
+      ids = Int32Array.from(this.tokenizeUncached(piece), (t) => t.id);
       if (this.cache.size >= 100_000) this.cache.clear();
       if (piece.length <= 256) this.cache.set(piece, ids);
     }

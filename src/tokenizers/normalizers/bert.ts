@@ -5,12 +5,21 @@
  */
 import type { JsonObject } from '../config-reader.ts';
 import type { Normalizer } from '../interfaces.ts';
-import type { NormalizedString } from '../normalized-string.ts';
-import { lowercaseString } from './lowercase.ts';
+import { isWhiteSpace, type NormalizedString } from '../normalized-string.ts';
+import { lowercaseAligned, lowercaseString } from './lowercase.ts';
 import { normalizeAligned } from './unicode.ts';
 
 const OTHER = /\p{C}/u;
-const MN = /\p{Mn}/u;
+// the same rules as whole-string regexes (fast path): drop NUL, U+FFFD and \p{C} except \t\n\r;
+// then every remaining whitespace becomes ' '
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_DROP = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+const ASCII_SPACE = /[\t\n\r]/g;
+const DROP = /[\u0000\uFFFD]|[^\P{C}\t\n\r]/gu;
+const SPACE = /\p{White_Space}/gu;
+/** Characters clean-text changes: dropped ones and whitespace other than ' '. */
+const CLEAN = /[\u0000\uFFFD]|\p{C}|[^\P{White_Space} ]/gu;
+const CJK = /[\u4E00-\u9FFF\u3400-\u4DBF\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\uF900-\uFAFF\u{2F800}-\u{2FA1F}]/gu;
 const MN_G = /\p{Mn}/gu;
 
 /** The CJK Unified Ideograph blocks BERT isolates. */
@@ -27,16 +36,15 @@ export function isChineseChar(cp: number): boolean {
   );
 }
 
-function isBertWhitespace(c: string): boolean {
-  return c === '\t' || c === '\n' || c === '\r' || /^\p{White_Space}$/u.test(c);
-}
-
 /** Clean-text mapping of one code point: '' (drop), ' ' or itself. */
 function cleanChar(c: string): string {
   const cp = c.codePointAt(0)!;
-  if (cp === 0 || cp === 0xfffd) return '';
-  if (c !== '\t' && c !== '\n' && c !== '\r' && OTHER.test(c)) return '';
-  return isBertWhitespace(c) ? ' ' : c;
+  if (cp < 128) {
+    if (cp === 9 || cp === 10 || cp === 13) return ' ';
+    return cp < 32 || cp === 127 ? '' : c;
+  }
+  if (cp === 0xfffd || OTHER.test(c)) return '';
+  return isWhiteSpace(cp) ? ' ' : c;
 }
 
 export interface BertNormalizerOptions {
@@ -60,27 +68,23 @@ export class BertNormalizer implements Normalizer {
 
   normalize(ns: NormalizedString): void {
     const o = this.options;
-    if (o.cleanText) ns.mapCodePoints(cleanChar);
-    if (o.handleChineseChars) ns.mapCodePoints((c) => (isChineseChar(c.codePointAt(0)!) ? ` ${c} ` : c));
-    if (this.doStrip) {
+    // only the characters that change are rewritten (one regex pass per step)
+    if (o.cleanText) ns.replaceMatches(CLEAN, cleanChar);
+    if (o.handleChineseChars) ns.replaceMatches(CJK, (c) => ` ${c} `);
+    if (this.doStrip && NON_ASCII.test(ns.normalized)) {
       normalizeAligned(ns, 'NFD');
-      ns.mapCodePoints((c) => (MN.test(c) ? '' : c));
+      ns.replaceMatches(MN_G, () => '');
     }
-    if (o.lowercase) ns.mapCodePoints((c) => c.toLowerCase());
+    if (o.lowercase) lowercaseAligned(ns);
   }
 
   normalizeString(text: string): string {
     const o = this.options;
     let s = text;
-    if (o.cleanText || o.handleChineseChars) {
-      let out = '';
-      for (const c of s) {
-        const d = o.cleanText ? cleanChar(c) : c;
-        out += o.handleChineseChars && d.length > 0 && isChineseChar(d.codePointAt(0)!) ? ` ${d} ` : d;
-      }
-      s = out;
-    }
-    if (this.doStrip) s = s.normalize('NFD').replace(MN_G, '');
+    const ascii = !NON_ASCII.test(s);
+    if (o.cleanText) s = ascii ? s.replace(ASCII_DROP, '').replace(ASCII_SPACE, ' ') : s.replace(DROP, '').replace(SPACE, ' ');
+    if (o.handleChineseChars && !ascii) s = s.replace(CJK, ' $& ');
+    if (this.doStrip && !ascii) s = s.normalize('NFD').replace(MN_G, '');
     if (o.lowercase) s = lowercaseString(s);
     return s;
   }

@@ -14,10 +14,25 @@ export function lowercaseString(text: string): string {
   return out;
 }
 
+/**
+ * Lowercase with alignment. When the lowercased text has the same length, every code point kept
+ * its length (lowercasing never shortens one), so the alignment is unchanged and no per-character
+ * rebuild is needed.
+ */
+export function lowercaseAligned(ns: NormalizedString): void {
+  const lower = lowercaseString(ns.normalized);
+  if (lower === ns.normalized) return;
+  if (lower.length === ns.normalized.length) {
+    ns.normalized = lower;
+    return;
+  }
+  ns.mapCodePoints((c) => c.toLowerCase());
+}
+
 export class Lowercase implements Normalizer {
   readonly type = 'Lowercase';
   normalize(ns: NormalizedString): void {
-    ns.mapCodePoints((c) => (c.length === 1 && c.charCodeAt(0) < 0x41 ? c : c.toLowerCase()));
+    lowercaseAligned(ns);
   }
   normalizeString(text: string): string {
     return lowercaseString(text);

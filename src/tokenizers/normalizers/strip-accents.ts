@@ -9,8 +9,7 @@ const MN_G = /\p{M}/gu;
 export class StripAccents implements Normalizer {
   readonly type = 'StripAccents';
   normalize(ns: NormalizedString): void {
-    if (!MN.test(ns.normalized)) return;
-    ns.mapCodePoints((c) => (MN.test(c) ? '' : c));
+    if (MN.test(ns.normalized)) ns.replaceMatches(MN_G, () => '');
   }
   normalizeString(text: string): string {
     return text.replace(MN_G, '');

@@ -6,31 +6,39 @@
  */
 import type { JsonObject } from '../config-reader.ts';
 import type { Normalizer } from '../interfaces.ts';
-import { AlignmentBuilder, type NormalizedString } from '../normalized-string.ts';
+import type { NormalizedString } from '../normalized-string.ts';
 
 export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
-const SEGMENT = /\P{M}\p{M}*|\p{M}+/gsu;
+/**
+ * Segments that normalization can change: a base with its combining marks, any other non-ASCII
+ * character, or leading marks. ASCII characters without marks are invariant in every form.
+ */
+const SEGMENT = /\P{M}\p{M}+|[^\x00-\x7f]|\p{M}+/gu;
 
 export function normalizeAligned(ns: NormalizedString, form: UnicodeForm): void {
   const s = ns.normalized;
   const full = s.normalize(form);
   if (full === s) return;
-  const b = new AlignmentBuilder();
+  const edits: [number, number, string][] = [];
   SEGMENT.lastIndex = 0;
   for (let m = SEGMENT.exec(s); m !== null; m = SEGMENT.exec(s)) {
     const seg = m[0];
-    const [lo, hi] = ns.originalRange(m.index, m.index + seg.length);
-    b.push(seg.normalize(form), lo, hi);
+    const out = seg.normalize(form);
+    // the normalized segment inherits the span of the whole segment (replaceRanges does that)
+    if (out !== seg) edits.push([m.index, m.index + seg.length, out]);
   }
-  const [text, starts, ends] = b.finish();
-  if (text === full) {
-    ns.normalized = text;
-    ns.starts = starts;
-    ns.ends = ends;
-    return;
-  }
-  // fallback: keep the common prefix/suffix aligned, map the differing middle as one span
+  SEGMENT.lastIndex = 0;
+  const before = ns.normalized;
+  const starts = ns.starts;
+  const ends = ns.ends;
+  ns.replaceRanges(edits);
+  if (ns.normalized === full) return;
+  // segment-wise normalization differed from the whole string (e.g. conjoining Hangul jamo):
+  // keep the common prefix/suffix aligned and map the differing middle as one span
+  ns.normalized = before;
+  ns.starts = starts;
+  ns.ends = ends;
   let p = 0;
   while (p < s.length && p < full.length && s[p] === full[p]) p++;
   let q = 0;

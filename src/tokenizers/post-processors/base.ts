@@ -16,8 +16,11 @@ export abstract class PostProcessorBase implements PostProcessor {
   processIds?(ids: number[], pair: number[] | null): number[];
 
   process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    // the main encodings are processed in place (they are ours); windows that are reused get copies
+    const reuse = encoding.overflowing.length > 0 || (pair?.overflowing.length ?? 0) > 0;
     const one = (a: Encoding, b: Encoding | null): Encoding => {
-      const list = b === null ? [a.withoutOverflowing()] : [a.withoutOverflowing(), b.withoutOverflowing()];
+      const copy = (e: Encoding): Encoding => (reuse ? e.withoutOverflowing() : e.shallowWithoutOverflowing());
+      const list = b === null ? [copy(a)] : [copy(a), copy(b)];
       list.forEach((e, i) => e.setSequence(i, e.typeIds[0] ?? i));
       return Encoding.merge(this.processEncodings(list, addSpecialTokens));
     };

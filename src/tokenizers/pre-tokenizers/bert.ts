@@ -2,20 +2,25 @@
 import type { JsonObject } from '../config-reader.ts';
 import type { PreTokenizer } from '../interfaces.ts';
 import type { PreTokenizedString } from '../pre-tokenized-string.ts';
-import { isBertPunctuation, isWhiteSpaceCp, splitByChars, splitStringByChars } from './char-split.ts';
+
+/** Fast path: runs of non-space non-punctuation, or one punctuation character (ASCII punctuation or \p{P}). */
+const PIECES = /[^\p{White_Space}\p{P}!-\/:-@[-`{-~]+|[\p{P}!-\/:-@[-`{-~]/gu;
 
 export class BertPreTokenizer implements PreTokenizer {
   readonly type = 'BertPreTokenizer';
   preTokenize(pts: PreTokenizedString): void {
-    pts.split((_, ns) => splitByChars(ns, isWhiteSpaceCp, 'Removed'));
-    pts.split((_, ns) => splitByChars(ns, isBertPunctuation, 'Isolated'));
+    // one regex pass gives exactly the pieces of "split on whitespace (removed), then isolate punctuation"
+    pts.split((_, ns) => {
+      const out = [];
+      const s = ns.normalized;
+      PIECES.lastIndex = 0;
+      for (let m = PIECES.exec(s); m !== null; m = PIECES.exec(s)) out.push(ns.slice(m.index, m.index + m[0].length));
+      PIECES.lastIndex = 0;
+      return out;
+    });
   }
   preTokenizeString(text: string): string[] {
-    const out: string[] = [];
-    for (const w of splitStringByChars(text, isWhiteSpaceCp, 'Removed')) {
-      for (const p of splitStringByChars(w, isBertPunctuation, 'Isolated')) out.push(p);
-    }
-    return out;
+    return text.match(PIECES) ?? [];
   }
   toJSON(): JsonObject {
     return { type: this.type };

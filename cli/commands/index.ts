@@ -9,7 +9,8 @@ import { register as pretrain } from './pretrain.ts';
 import { register as sample } from './sample.ts';
 import { register as evaluate } from './eval.ts';
 import { register as score } from './score.ts';
+import { register as lab } from './lab.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo, tokenizer, data, prepare, model, pretrain, evaluate, sample, score];
+export const commands: RegisterCommand[] = [demo, tokenizer, data, prepare, model, pretrain, evaluate, sample, score, lab];

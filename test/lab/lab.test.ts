@@ -1,0 +1,286 @@
+/**
+ * Runs every lab experiment in --quick mode (one shared context, so the character GPT and BERT
+ * train once) and checks each verdict against the measurements it reports: the thresholds are
+ * restated here, independent checks recompute what can be recomputed cheaply (the rotation
+ * speeds of RoPE, the clipped objective, the collapse of a linear network), and the files and
+ * the HTML report are checked. The browser check runs only where chromium is installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Generator, noGrad, randn } from '../../src/engine/index.ts';
+import { LabContext } from '../../src/lab/context.ts';
+import { DeepMLP } from '../../src/lab/experiments/5-activations.ts';
+import { EXPERIMENTS } from '../../src/lab/registry.ts';
+import { readResult, runExperiment, selectExperiments, writeReport } from '../../src/lab/runner.ts';
+import type { ExperimentResult, Verdict } from '../../src/lab/types.ts';
+import { VERDICTS } from '../../src/lab/types.ts';
+import { overallVerdict } from '../../src/lab/verdict.ts';
+import { ArgumentError } from '../../src/errors.ts';
+import { readPng } from './png.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'llmts-lab-'));
+const ctx = new LabContext({ outDir: out, quick: true, seed: 7, log: () => {} });
+const results = new Map<string, ExperimentResult>();
+
+async function run(name: string): Promise<ExperimentResult> {
+  const e = EXPERIMENTS.find((x) => x.name === name);
+  assert.ok(e, `experiment ${name} is registered`);
+  const r = await runExperiment(e, ctx);
+  results.set(name, r);
+  // the files it wrote, and the verdicts' shape
+  const onDisk = readResult(join(out, name, 'result.json'));
+  assert.equal(onDisk.verdict, r.verdict);
+  for (const p of r.plots) assert.ok(readFileSync(join(out, name, p.file), 'utf8').startsWith('<svg'), `${name}/${p.file} is an SVG`);
+  assert.ok(r.findings.length > 0);
+  for (const f of r.findings) assert.ok(VERDICTS.includes(f.verdict));
+  assert.equal(r.verdict, overallVerdict(r.findings));
+  assert.ok(r.claims.every((c) => c.section === r.section && /[\u4e00-\u9fff]/.test(c.quote)), 'each claim quotes the Chinese notes of its section');
+  return r;
+}
+
+// result numbers are plain JSON; the tests read them loosely
+type N = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const nums = (r: ExperimentResult): N => r.numbers as N;
+const verdicts = (r: ExperimentResult): Verdict[] => r.findings.map((f) => f.verdict);
+const ok = (cond: boolean, caveat = false): Verdict => (!cond ? 'does not hold' : caveat ? 'holds with a caveat' : 'holds');
+
+test('selectExperiments: all, sections, names; unknown names are a typed error', () => {
+  assert.equal(selectExperiments(['all']).length, EXPERIMENTS.length);
+  assert.deepEqual(selectExperiments(['9']).map((e) => e.name), ['9-sinusoidal', '9-add-position', '9-rope']);
+  assert.deepEqual(selectExperiments(['5-activations', '5']).map((e) => e.name), ['5-activations']);
+  assert.throws(() => selectExperiments(['nope']), ArgumentError);
+  assert.throws(() => selectExperiments([]), ArgumentError);
+  const sections = new Set(EXPERIMENTS.map((e) => e.section));
+  for (let s = 1; s <= 11; s++) assert.ok(sections.has(s), `section ${s} has an experiment`);
+});
+
+test('§1 GPT is causal, BERT bidirectional, MLM masks 15% as 80/10/10', async () => {
+  const r = await run('1-gpt-vs-bert');
+  const n = nums(r);
+  const causal = n.gptInfluence.every((x: N) => x.before === 0 && x.after > 1e-3);
+  const bidir = n.bertInfluence.every((x: N) => x.before > 1e-3);
+  assert.ok(causal && bidir, 'the trained models behave as their attention masks say');
+  const m = n.masking;
+  const within = (x: number, p: number, count: number): boolean => Math.abs(x - p) <= 4 * Math.sqrt((p * (1 - p)) / count);
+  const selected = Math.round(m.selected * m.tokens);
+  const V = m.vocabSize as number;
+  const masking = within(m.selected, 0.15, m.tokens) && within(m.mask, 0.8, selected) && within(m.random, 0.1 - 0.1 / V, selected) && within(m.unchanged, 0.1 + 0.1 / V, selected);
+  assert.deepEqual(verdicts(r).slice(0, 3), [ok(causal), ok(bidir), ok(masking)]);
+  assert.equal(verdicts(r)[3], ok(n.gptValLoss < n.unigramEntropy - 0.1 && n.bertValLoss < n.unigramEntropy - 0.1));
+});
+
+test('§2 attention rank: causal matrices are triangular with a positive diagonal', async () => {
+  const r = await run('2-attention-rank');
+  const s = nums(r).stats as N[];
+  const causal = s.filter((x) => x.causal);
+  assert.ok(causal.every((x) => x.maxUpper === 0 && x.minDiag > 0), 'zero above the diagonal, positive on it: det > 0');
+  assert.equal(verdicts(r)[0], ok(true, !causal.every((x) => x.fullRankFraction === 1)));
+  const [rc1, rb1, rc4, rb4, tg, tb] = s;
+  const randomLower = rb1.meanEffectiveRank < rc1.meanEffectiveRank && rb4.meanEffectiveRank < rc4.meanEffectiveRank
+    && rb1.meanNumericalRank <= rc1.meanNumericalRank && rb4.meanNumericalRank <= rc4.meanNumericalRank;
+  assert.equal(verdicts(r)[1], ok(randomLower));
+  assert.equal(verdicts(r)[2], ok(tb.meanEffectiveRank < tg.meanEffectiveRank, !(tb.meanNumericalRank < tg.meanNumericalRank)));
+});
+
+test('§2 architectures: verdicts follow the losses', async () => {
+  const r = await run('2-architectures');
+  const n = nums(r);
+  const get = (k: string): N => n.runs.find((x: N) => x.key === k);
+  const [d1, e1, o1, d2, e2] = ['dec-1x', 'encdec-1x', 'enc-1x', 'dec-2x', 'encdec-2x'].map(get);
+  for (const x of n.runs) assert.ok(Number.isFinite(x.valLoss) && x.valLoss < Math.log(70), `${x.key} learned something`);
+  assert.ok(e1.params > d1.params * 0.9 && e1.params < d1.params * 1.3, 'equal-size models are within 30% in parameters');
+  assert.ok(e2.params > 1.8 * d1.params, 'the 2x encoder-decoder has about twice the parameters');
+  const m = n.margin;
+  assert.equal(verdicts(r)[0], ok(e1.bestVal >= d1.bestVal * (1 - m)));
+  assert.equal(verdicts(r)[1], ok(e2.bestVal >= d2.bestVal * (1 - m), !(e2.bestVal < d1.bestVal)));
+  const both = e1.gap > d1.gap && e2.gap > d2.gap;
+  const one = e1.gap > d1.gap || e2.gap > d2.gap;
+  assert.equal(verdicts(r)[2], both ? 'holds' : one ? 'holds with a caveat' : 'does not hold');
+  assert.equal(verdicts(r)[3], ok(o1.bestVal > d1.bestVal * (1 + m)));
+});
+
+test('§3 PPO clip: the objective and its gradient on the grid, a short run', async () => {
+  const r = await run('3-ppo-clip');
+  const n = nums(r);
+  const eps = n.eps as number;
+  for (const p of n.grid as N[]) {
+    const clip = Math.min(Math.max(p.r, 1 - eps), 1 + eps);
+    assert.ok(Math.abs(p.lPos - Math.min(p.r, clip)) < 1e-5, `L(A=+1, r=${p.r})`);
+    assert.ok(Math.abs(p.lNeg - Math.min(-p.r, -clip)) < 1e-5, `L(A=-1, r=${p.r})`);
+    if (p.r > 1 + eps + 1e-9) {
+      assert.ok(Math.abs(p.gPos) < 1e-6, 'flat above 1+eps for A > 0');
+      assert.ok(Math.abs(p.gNeg + 1) < 1e-4, 'unclipped for A < 0 above 1+eps');
+    }
+    if (p.r < 1 - eps - 1e-9) assert.ok(Math.abs(p.gNeg) < 1e-6, 'flat below 1-eps for A < 0');
+  }
+  assert.deepEqual(verdicts(r).slice(0, 3), ['holds', 'holds', 'holds with a caveat']);
+  assert.equal(n.firstEpochClip, 0, 'the first epoch sees ratio 1 exactly');
+  assert.equal(verdicts(r)[3], ok(n.firstEpochClip === 0 && n.laterClip > 0 && n.maxKl < 0.1));
+  const run0 = n.run[0].reward as number;
+  const k = Math.max(1, Math.floor(n.run.length / 4));
+  const last = (n.run as N[]).slice(-k).reduce((a, s) => a + s.reward, 0) / k;
+  assert.equal(verdicts(r)[4], ok(last > run0 + 0.02));
+});
+
+test('§4 tokenizers: byte fallback never emits unknown tokens; verdicts follow the rates', async () => {
+  const r = await run('4-tokenizers');
+  const s = nums(r).scores as N[];
+  const get = (lang: string, name: string): N => s.find((x) => x.language === lang && x.tokenizer.startsWith(name));
+  for (const lang of ['English', 'Chinese']) {
+    assert.equal(get(lang, 'SentencePiece Unigram + byte').unkRate, 0);
+    assert.equal(get(lang, 'SentencePiece BPE + byte').unkRate, 0);
+    assert.equal(get(lang, 'byte-level').unkRate, 0);
+    assert.equal(get(lang, 'byte-level').roundTrip, 1, 'byte-level BPE is lossless');
+  }
+  assert.ok(nums(r).unseenChineseChars > 0, 'the Chinese test text has unseen characters');
+  assert.equal(verdicts(r)[0], ok(true, get('Chinese', 'SentencePiece Unigram').unkRate > 0));
+  const wpZh = get('Chinese', 'WordPiece');
+  const bpeZh = get('Chinese', 'BPE (whitespace');
+  assert.equal(verdicts(r)[1], ok(get('English', 'WordPiece').unkRate < 0.005 && get('English', 'BPE (whitespace').unkRate < 0.005, wpZh.unkRate > 0 || bpeZh.unkRate > 0));
+  const sp = get('Chinese', 'SentencePiece Unigram + byte');
+  assert.equal(verdicts(r)[2], ok(sp.unkCharShare < Math.min(wpZh.unkCharShare, bpeZh.unkCharShare) && sp.roundTrip >= Math.max(wpZh.roundTrip, bpeZh.roundTrip)));
+});
+
+test('§5 a deep linear network is the product of its weights', async () => {
+  // independent of the experiment: a random identity-activation MLP equals its collapsed map
+  const mlp = new DeepMLP([3, 8, 8, 2], 'none', 11);
+  const x = randn([5, 3], { generator: new Generator(3) });
+  const y = noGrad(() => mlp.forward(x)).toTypedArray();
+  const { w, b } = mlp.collapsed();
+  const xs = x.toTypedArray();
+  for (let i = 0; i < 5; i++) {
+    for (let j = 0; j < 2; j++) {
+      let v = b[j]!;
+      for (let k = 0; k < 3; k++) v += xs[i * 3 + k]! * w[j * 3 + k]!;
+      assert.ok(Math.abs(v - y[i * 2 + j]!) < 1e-5);
+    }
+  }
+  const r = await run('5-activations');
+  const n = nums(r);
+  assert.ok(n.collapseWorst < 1e-4 && n.reluCollapse > 1e-2);
+  assert.equal(verdicts(r)[0], 'holds');
+  const acc = (task: string, act: string): number => n.results[task].find((x: N) => x.act === act).testAcc;
+  const gap = (task: string): number => Math.max(acc(task, 'relu'), acc(task, 'gelu'), acc(task, 'tanh')) - acc(task, 'none');
+  const vsSingle = Math.max(...['xor', 'spirals'].map((t) => Math.abs(acc(t, 'none') - acc(t, 'single linear layer'))));
+  assert.equal(verdicts(r)[1], ok(gap('xor') > 0.2 && gap('spirals') > 0.2 && vsSingle < 0.05));
+  assert.ok(acc('xor', 'none') <= 0.8, 'a linear map cannot solve XOR');
+});
+
+test('§6 multi-head vs one head: equal parameters; verdicts follow the numbers', async () => {
+  const r = await run('6-multi-head');
+  const n = nums(r);
+  assert.equal(n.paramsMulti, n.paramsSingle);
+  assert.equal(verdicts(r)[0], n.relative > 0 ? ok(true, n.relative <= n.margin) : 'does not hold');
+  const spread = (n.spreads as N[]).some((s) => s.ratio >= 2) || (n.previousSpread as number[]).some((x) => x >= 0.2);
+  assert.equal(verdicts(r)[1], ok(spread));
+});
+
+test('§7 data pipeline: seeded defects are caught, tokens are packed exactly', async () => {
+  const r = await run('7-data-pipeline');
+  const n = nums(r);
+  const score = (k: string): N => (n.scores as N[]).find((s) => s.kind === k);
+  for (const k of ['foreign-script', 'exact-duplicate', 'near-duplicate', 'lorem-ipsum', 'repetition', 'pii', 'html']) {
+    assert.equal(score(k).handled, score(k).total, `${k} handled`);
+  }
+  assert.equal(n.tokens.train + n.tokens.val, n.expectedTokens);
+  assert.equal(verdicts(r)[3], 'holds');
+  assert.equal(verdicts(r)[2], ok(n.falsePositive <= 0.1, n.falsePositive > 0.02));
+});
+
+test('§8 decoding: beam is deterministic, sampling is seeded; repetition verdict follows the rates', async () => {
+  const r = await run('8-decoding');
+  const n = nums(r);
+  assert.equal(n.beamDeterministic, true);
+  assert.equal(n.samplingRandom, true);
+  const s = (name: string): N => (n.strategies as N[]).find((x) => x.name === name);
+  const beam = s('beam 4');
+  assert.equal(verdicts(r)[2], ok(beam.repChars > s('top-p 0.9').repChars && beam.repChars > s('top-k 10').repChars && beam.distinct2 < s('top-p 0.9').distinct2));
+  assert.equal(verdicts(r)[1], ok(n.beamAtLeastGreedy >= 0.75, n.beamAtLeastGreedy < 1));
+});
+
+test('§9 sinusoidal encodings: PE(pos+k) is a rotation of PE(pos)', async () => {
+  const r = await run('9-sinusoidal');
+  const n = nums(r);
+  assert.ok(n.worst64 < 1e-9 && n.worstOrth < 1e-12 && n.dotSpread < 1e-9);
+  assert.deepEqual(verdicts(r), ['holds', 'holds', 'holds']);
+});
+
+test('§9 adding positions: verdicts follow the cosines and read-out accuracies', async () => {
+  const r = await run('9-add-position');
+  const rows = nums(r).byDim as N[];
+  for (let i = 1; i < rows.length; i++) assert.ok(rows[i].meanAbsCos < rows[i - 1].meanAbsCos, '|cos| shrinks with the width');
+  const widest = rows[rows.length - 1];
+  assert.equal(verdicts(r)[0], ok(widest.meanAbsCos < 1.5 * widest.expectedCos));
+  const g = nums(r).gpt;
+  assert.equal(verdicts(r)[2], ok(g.probePosition > 0.9 && g.probeToken > 0.9, g.positionAcc < 0.9 || g.tokenAcc < 0.9));
+});
+
+test('§9 RoPE: invariant to 1e-5 under a common shift; the first pairs turn fastest', async () => {
+  const r = await run('9-rope');
+  const n = nums(r);
+  assert.ok(n.worstInvariance < 1e-5);
+  assert.ok(n.ropeShiftDiff < 1e-4 && n.learnedShiftDiff > 1e-2);
+  const speeds = n.speeds as number[];
+  assert.equal(speeds.length, 64);
+  speeds.forEach((s, i) => assert.ok(Math.abs(s - 10000 ** ((-2 * i) / 128)) <= 1e-5 * 10000 ** ((-2 * i) / 128), `pair ${i} turns at theta_i`));
+  assert.ok(speeds[0]! > speeds[63]!, 'pair 0 is the fastest');
+  assert.deepEqual(verdicts(r), ['holds', 'holds', 'holds', 'does not hold']);
+});
+
+test('§10 padding: padded batches equal each sequence alone (with the mask and per-token norms)', async () => {
+  const r = await run('10-padding');
+  const g = nums(r).gaps;
+  for (const k of ['gptRight', 'gptLeft', 'ropeLeft', 'bertRight', 'batchNormEval']) assert.ok(g[k] < 1e-4, `${k} ${g[k]}`);
+  assert.ok(g.bertNoMask > 1e-2 && g.gptLeftNoMask > 1e-2);
+  assert.deepEqual(verdicts(r).slice(0, 2), ['holds', 'holds']);
+  assert.equal(verdicts(r)[2], ok(g.batchNormTrain <= 1e-4));
+});
+
+test('§11 normalization: verdicts follow the LayerNorm / BatchNorm losses', async () => {
+  const r = await run('11-normalization');
+  const { gaps, margin, runs } = nums(r);
+  for (const x of runs as N[]) assert.ok(Number.isFinite(x.evalLoss));
+  assert.equal(verdicts(r)[0], ok(gaps.batch1 > margin));
+  assert.equal(verdicts(r)[1], ok(gaps.mixed > margin));
+  assert.equal(verdicts(r)[2], ok(gaps.control < gaps.batch1 && gaps.control < gaps.mixed, gaps.control > margin));
+});
+
+test('report.html holds every experiment with inline plots; it renders in chromium when installed', (t) => {
+  const path = writeReport(out, 'llmts lab run all --quick');
+  const html = readFileSync(path, 'utf8');
+  for (const name of results.keys()) assert.ok(html.includes(`id="${name}"`), `report section ${name}`);
+  assert.ok((html.match(/<svg/g) ?? []).length >= results.size, 'plots are inline SVG');
+  assert.ok(!/<script|src="http/.test(html), 'self-contained: no scripts, no remote resources');
+  const browser = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+  if (browser === undefined) {
+    t.skip('chromium is not installed: the browser rendering check is skipped (apt-get install -y chromium)');
+    return;
+  }
+  const png = join(out, 'report.png');
+  const res = spawnSync('sh', [join(import.meta.dirname, '..', '..', 'scripts', 'render-lab-report.sh'), path, png, '1000', '2400'], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  assert.ok(existsSync(png) && statSync(png).size > 10_000);
+  const img = readPng(readFileSync(png));
+  assert.equal(img.width, 1000);
+  // non-blank: plenty of non-white pixels, and some coloured ones (badges, plot lines)
+  let dark = 0;
+  let coloured = 0;
+  const c = img.channels;
+  for (let i = 0; i < img.width * img.height; i++) {
+    const rr = img.pixels[i * c]!;
+    const gg = img.pixels[i * c + 1]!;
+    const bb = img.pixels[i * c + 2]!;
+    if (rr + gg + bb < 600) dark++;
+    if (Math.max(rr, gg, bb) - Math.min(rr, gg, bb) > 60) coloured++;
+  }
+  assert.ok(dark / (img.width * img.height) > 0.01, 'text and plots drawn');
+  assert.ok(coloured > 500, 'coloured marks (verdict badges, plot lines)');
+});
+
+test.after(() => {
+  if (process.env['LLMTS_KEEP_LAB'] === undefined) rmSync(out, { recursive: true, force: true });
+});

@@ -78,6 +78,34 @@ function maskedSoftmax(scores: Tensor): Tensor {
   return where(dead, 0, softmax(where(dead, 0, scores), -1));
 }
 
+interface AttendOptions {
+  causal: boolean;
+  mask: Tensor | null;
+  capture: boolean;
+  dropout: number;
+  generator: Generator;
+  training: boolean;
+}
+
+/**
+ * softmax(q·kᵀ/√D + mask)·v for q [B, H, T, D] and k, v [B, Hkv, S, D]: the fused kernel,
+ * unless attention dropout or capture needs the probabilities (returned as `probs`).
+ */
+function attendHeads(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { out: Tensor; probs: Tensor | null } {
+  const p = o.training ? o.dropout : 0;
+  if (p === 0 && !o.capture) return { out: scaledDotProductAttention(q, k, v, { causal: o.causal, mask: o.mask }), probs: null };
+  const [B, H, T, D] = q.shape as [number, number, number, number];
+  const S = k.shape[2]!;
+  const g = H / k.shape[1]!;
+  // repeat each kv head g times (repeat_kv): [B, Hkv, S, D] -> [B, H, S, D]
+  const rep = (t: Tensor): Tensor => (g === 1 ? t : reshape(expand(t.unsqueeze(2), [B, t.shape[1]!, g, S, D]), [B, H, S, D]));
+  let scores = mul(matmul(q, transpose(rep(k), -2, -1)), 1 / Math.sqrt(D)); // [B, H, T, S]
+  if (o.causal) scores = add(scores, triangularMask(T, S, q.dtype as FloatDType, q.backend));
+  if (o.mask !== null) scores = add(scores, o.mask);
+  const probs = maskedSoftmax(scores);
+  return { out: matmul(dropout(probs, p, o.generator, o.training), rep(v)), probs: o.capture ? keep(probs.detach()) : null };
+}
+
 export class SelfAttention extends Module {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
@@ -117,24 +145,14 @@ export class SelfAttention extends Module {
     return dropout(this.c_proj.forward(merged), this.config.residDropout, this.generator, this.training);
   }
 
-  /** softmax(q·kᵀ/√D + mask)·v, fused unless attention dropout or capture needs the probabilities. */
+  /** softmax(q·kᵀ/√D + mask)·v over the heads (see attendHeads). */
   attend(q: Tensor, k: Tensor, v: Tensor, inputs: AttentionInputs): Tensor {
-    const attnDropout = this.training ? this.config.attnDropout : 0;
-    if (attnDropout === 0 && !inputs.capture) {
-      this.lastAttention = null;
-      return scaledDotProductAttention(q, k, v, { causal: inputs.causal, mask: inputs.mask });
-    }
-    const [B, H, T, D] = q.shape as [number, number, number, number];
-    const S = k.shape[2]!;
-    const g = H / k.shape[1]!;
-    // repeat each kv head g times (repeat_kv): [B, Hkv, S, D] -> [B, H, S, D]
-    const rep = (t: Tensor): Tensor => (g === 1 ? t : reshape(expand(t.unsqueeze(2), [B, t.shape[1]!, g, S, D]), [B, H, S, D]));
-    let scores = mul(matmul(q, transpose(rep(k), -2, -1)), 1 / Math.sqrt(D)); // [B, H, T, S]
-    if (inputs.causal) scores = add(scores, triangularMask(T, S, q.dtype as FloatDType, q.backend));
-    if (inputs.mask !== null) scores = add(scores, inputs.mask);
-    const probs = maskedSoftmax(scores);
-    if (inputs.capture) this.lastAttention = keep(probs.detach());
-    return matmul(dropout(probs, attnDropout, this.generator, this.training), rep(v));
+    const r = attendHeads(q, k, v, {
+      causal: inputs.causal, mask: inputs.mask, capture: inputs.capture ?? false,
+      dropout: this.config.attnDropout, generator: this.generator, training: this.training,
+    });
+    this.lastAttention = r.probs;
+    return r.out;
   }
 }
 
@@ -168,17 +186,11 @@ export class CrossAttention extends Module {
     const kv = this.kv_proj.forward(memory); // [B, S, 2·H·D]
     const k = transpose(view(slice(kv, -1, 0, H * D), [B, S, H, D]), 1, 2);
     const v = transpose(view(slice(kv, -1, H * D, 2 * H * D), [B, S, H, D]), 1, 2);
-    let y: Tensor;
-    const attnDropout = this.training ? this.config.attnDropout : 0;
-    if (attnDropout === 0 && !capture) {
-      y = scaledDotProductAttention(q, k, v, { mask: memoryMask });
-    } else {
-      let scores = mul(matmul(q, transpose(k, -2, -1)), 1 / Math.sqrt(D));
-      if (memoryMask !== null) scores = add(scores, memoryMask);
-      const probs = maskedSoftmax(scores);
-      if (capture) this.lastAttention = keep(probs.detach());
-      y = matmul(dropout(probs, attnDropout, this.generator, this.training), v);
-    }
+    const r = attendHeads(q, k, v, {
+      causal: false, mask: memoryMask, capture, dropout: this.config.attnDropout, generator: this.generator, training: this.training,
+    });
+    this.lastAttention = r.probs;
+    const y = r.out;
     const merged = reshape(transpose(y, 1, 2), [B, T, H * D]);
     return dropout(this.c_proj.forward(merged), this.config.residDropout, this.generator, this.training);
   }

@@ -13,10 +13,10 @@
  * Tiles at the m/n edges store through lane masks (a one-vector kernel when the tile has at
  * most one vector of valid columns).
  *
- * Threads: each task owns a disjoint block of C (a batch item, or a slice of rows or
- * columns of one product) and packs into its thread's own buffers, so no task waits on
- * another; a C element's summation order depends only on KC, so results do not depend on
- * the thread count.
+ * Threads: a large product is shared cooperatively (gemm_coop: B block packed once by all
+ * threads, row blocks of C handed out dynamically); batches of products go one item per task;
+ * small products are sliced into one block of C per thread. Every C element is summed in the
+ * same order (it depends only on KC), so results do not depend on the thread count.
  */
 #include "kernels.h"
 #include "pool.h"
@@ -219,15 +219,32 @@ static int64_t balanced_block(int64_t len, int64_t max, int64_t unit) {
   return b > max ? max : b;
 }
 
+/* C[mc x nc] (+)= packed A block x packed B block */
+static void macro_kernel(const float *pa, const float *pb, int64_t mc, int64_t nc, int64_t kc, float *c, int64_t ldc,
+                         int beta) {
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    int64_t nr = nc - jr < NR ? nc - jr : NR;
+    const float *pbp = pb + jr * kc;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      int64_t mr = mc - ir < MR ? mc - ir : MR;
+      ukr(kc, pa + ir * kc, pbp, c + ir * ldc + jr, ldc, beta, mr, nr);
+    }
+  }
+}
+
+static void zero_c(const GemmArgs *g, float *c, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  if (g->accumulate) return;
+  for (int64_t i = m0; i < m1; i++)
+    for (int64_t j = n0; j < n1; j++) c[i * g->ldc + j] = 0.0f;
+}
+
 /* one batch item, rows [m0, m1) and columns [n0, n1) of C */
 static void gemm_block(const GemmArgs *g, const float *a, const float *b, float *c, int64_t m0, int64_t m1, int64_t n0,
                        int64_t n1, int tid) {
   int64_t m = m1 - m0, n = n1 - n0, k = g->k;
   if (m <= 0 || n <= 0) return;
   if (k == 0) {
-    if (!g->accumulate)
-      for (int64_t i = m0; i < m1; i++)
-        for (int64_t j = n0; j < n1; j++) c[i * g->ldc + j] = 0.0f;
+    zero_c(g, c, m0, m1, n0, n1);
     return;
   }
   int64_t kcb = balanced_block(k, GEMM_KC, 8);
@@ -247,16 +264,7 @@ static void gemm_block(const GemmArgs *g, const float *a, const float *b, float 
         int64_t mc = m - ic < mcb ? m - ic : mcb;
         const float *asrc = g->trans_a ? a + pc * g->lda + m0 + ic : a + (m0 + ic) * g->lda + pc;
         pack_a(asrc, g->lda, g->trans_a, mc, kc, pa);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          int64_t nr = nc - jr < NR ? nc - jr : NR;
-          const float *pbp = pb + jr * kc;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            int64_t mr = mc - ir < MR ? mc - ir : MR;
-            float *cp = c + (m0 + ic + ir) * g->ldc + n0 + jc + jr;
-            const float *pap = pa + ir * kc;
-            ukr(kc, pap, pbp, cp, g->ldc, beta, mr, nr);
-          }
-        }
+        macro_kernel(pa, pb, mc, nc, kc, c + (m0 + ic) * g->ldc + n0 + jc, g->ldc, beta);
       }
     }
   }
@@ -287,15 +295,89 @@ static void gemm_task(void *ctx, long t, int tid) {
   }
 }
 
+/*
+ * One large product on every thread: per (NC, KC) block of B, the threads first pack the
+ * block together (tasks = groups of NR panels, into one shared buffer), then take MC-row
+ * blocks of C from a shared counter, each packing its own A block. B is packed once, and a
+ * thread that gets less CPU (a busy machine) simply takes fewer row blocks.
+ */
+typedef struct {
+  const GemmArgs *g;
+  const float *a, *b;
+  float *c;
+  int64_t jc, nc, pc, kc, mcb, panels_per_task;
+  float *pb;
+  int beta;
+} CoopJob;
+
+static void coop_pack_task(void *ctx, long t, int tid) {
+  const CoopJob *j = ctx;
+  const GemmArgs *g = j->g;
+  int64_t c0 = t * j->panels_per_task * NR;
+  if (c0 >= j->nc) return;
+  int64_t w = j->nc - c0 < j->panels_per_task * NR ? j->nc - c0 : j->panels_per_task * NR;
+  int64_t col = j->jc + c0;
+  const float *bsrc = g->trans_b ? j->b + col * g->ldb + j->pc : j->b + j->pc * g->ldb + col;
+  pack_b(bsrc, g->ldb, g->trans_b, j->kc, w, j->pb + c0 * j->kc);
+}
+
+static void coop_compute_task(void *ctx, long t, int tid) {
+  const CoopJob *j = ctx;
+  const GemmArgs *g = j->g;
+  int64_t ic = t * j->mcb;
+  if (ic >= g->m) return;
+  int64_t mc = g->m - ic < j->mcb ? g->m - ic : j->mcb;
+  float *pa = llmts_scratch(tid, 0, sizeof(float) * (size_t)(round_up(j->mcb, MR) * j->kc));
+  if (!pa) abort();
+  const float *asrc = g->trans_a ? j->a + j->pc * g->lda + ic : j->a + ic * g->lda + j->pc;
+  pack_a(asrc, g->lda, g->trans_a, mc, j->kc, pa);
+  macro_kernel(pa, j->pb, mc, j->nc, j->kc, j->c + ic * g->ldc + j->jc, g->ldc, j->beta);
+}
+
+static void gemm_coop(const GemmArgs *g, const float *a, const float *b, float *c, int threads, int64_t mcb) {
+  int64_t k = g->k, n = g->n;
+  if (k == 0) {
+    zero_c(g, c, 0, g->m, 0, n);
+    return;
+  }
+  int64_t kcb = balanced_block(k, GEMM_KC, 8);
+  int64_t ncb = balanced_block(n, GEMM_NC, NR);
+  float *pb = llmts_scratch(0, 1, sizeof(float) * (size_t)(round_up(ncb, NR) * kcb));
+  if (!pb) abort();
+  CoopJob j = {g, a, b, c, 0, 0, 0, 0, mcb, 1, pb, 0};
+  for (int64_t jc = 0; jc < n; jc += ncb) {
+    j.jc = jc;
+    j.nc = n - jc < ncb ? n - jc : ncb;
+    int64_t panels = (j.nc + NR - 1) / NR;
+    j.panels_per_task = (panels + 2 * threads - 1) / (2 * threads);
+    for (int64_t pc = 0; pc < k; pc += kcb) {
+      j.pc = pc;
+      j.kc = k - pc < kcb ? k - pc : kcb;
+      j.beta = pc > 0 || g->accumulate;
+      llmts_parallel_for((long)((panels + j.panels_per_task - 1) / j.panels_per_task), coop_pack_task, &j);
+      llmts_parallel_for((long)((g->m + mcb - 1) / mcb), coop_compute_task, &j);
+    }
+  }
+}
+
 void FN(sgemm)(const GemmArgs *g) {
   if (g->batch <= 0 || g->m <= 0 || g->n <= 0) return;
   GemmPlan pl = {g, 1, 0, 0};
   double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k * (double)g->batch;
   int threads = llmts_pool_threads();
   if (threads > 1 && flops >= GEMM_PARALLEL_MIN && !(g->stride_c == 0 && g->batch > 1)) {
+    int whole_items = g->batch >= 2 * threads || (g->batch >= threads && g->batch % threads == 0);
+    /* row blocks for the cooperative scheme: ~3 per thread, at least 4 micro-tiles tall */
+    int64_t mcb = round_up((g->m + 3 * threads - 1) / (3 * threads), MR);
+    if (mcb > GEMM_MC) mcb = GEMM_MC;
+    if (!whole_items && mcb >= 4 * MR) {
+      for (int64_t bi = 0; bi < g->batch; bi++)
+        gemm_coop(g, g->a + bi * g->stride_a, g->b + bi * g->stride_b, g->c + bi * g->stride_c, threads, mcb);
+      return;
+    }
     /* enough whole batch items to keep every thread busy: one task each; else slice each
-     * product along its larger dimension (in tiles) */
-    if (g->batch < 2 * threads && g->batch % threads != 0) {
+     * product along its larger dimension (in tiles), each slice packing its own operands */
+    if (!whole_items) {
       int64_t mt = (g->m + MR - 1) / MR, nt = (g->n + NR - 1) / NR;
       int split_n = nt > mt;
       int64_t tiles = split_n ? nt : mt;

@@ -128,6 +128,7 @@ export class BPE implements Model {
 
   clearCache(): void {
     this.cache.clear();
+    this.tokenCache.clear();
   }
 
   private get dropoutOn(): boolean {
@@ -264,8 +265,23 @@ export class BPE implements Model {
 
   // ------------------------------------------------------------------ tokens with offsets
 
+  /** Tokens of recent words (read-only: callers never mutate tokens); unused with dropout. */
+  private readonly tokenCache = new Map<string, Token[]>();
+
   tokenize(piece: string): Token[] {
     if (piece.length === 0) return [];
+    if (this.dropoutOn) return this.tokenizeUncached(piece);
+    const hit = this.tokenCache.get(piece);
+    if (hit !== undefined) return hit;
+    const toks = this.tokenizeUncached(piece);
+    if (piece.length <= MAX_CACHED_LENGTH && this.options.cacheCapacity > 0) {
+      if (this.tokenCache.size >= this.options.cacheCapacity) this.tokenCache.clear();
+      this.tokenCache.set(piece, toks);
+    }
+    return toks;
+  }
+
+  private tokenizeUncached(piece: string): Token[] {
     if (this.options.ignoreMerges && !this.dropoutOn) {
       const id = this.vocab.get(piece);
       if (id !== undefined) return [{ id, value: piece, offsets: [0, piece.length] }];

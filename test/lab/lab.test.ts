@@ -249,6 +249,15 @@ test('§11 normalization: verdicts follow the LayerNorm / BatchNorm losses', asy
   assert.equal(verdicts(r)[2], ok(gaps.control < gaps.batch1 && gaps.control < gaps.mixed, gaps.control > margin));
 });
 
+test('experiments are deterministic with their seed (same numbers on a second run)', async () => {
+  for (const name of ['3-ppo-clip', '5-activations', '9-rope']) {
+    const first = results.get(name) ?? (await run(name));
+    const e = EXPERIMENTS.find((x) => x.name === name)!;
+    const again = await e.run(ctx);
+    assert.deepEqual(again.numbers, first.numbers, `${name} repeats exactly`);
+  }
+});
+
 test('report.html holds every experiment with inline plots; it renders in chromium when installed', (t) => {
   const path = writeReport(out, 'llmts lab run all --quick');
   const html = readFileSync(path, 'utf8');

@@ -285,7 +285,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
       reward_std: adv.groupStdMean, frac_reward_zero_std: adv.zeroStdFraction,
       kl: klSum / B, kl_k3: k3Sum / B, kl_loss: acc.kl / n, loss: acc.loss / n,
       entropy: maskedMean(entropy, mask), clip_frac: acc.clip / n, approx_kl: acc.approxKl / n, ratio: acc.ratio / n,
-      ratio_first: this.firstMinibatch?.ratioMean ?? 1, response_length: maskCount(mask) / B,
+      ratio_first: this.firstMinibatch?.ratioMean ?? 1, ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0, response_length: maskCount(mask) / B,
       eos_rate: batch.hasEos.filter(Boolean).length / B, grad_norm: acc.gradNorm / n, lr: h.lr * lrScale,
     };
     const samples: RlSample[] = r.texts.slice(0, 8).map((text, j) => ({

@@ -146,6 +146,11 @@ export interface Experience {
   oldLogprobs: Float32Array;
   refLogprobs: Float32Array;
   values: Float32Array;
+  /** Shaped per-token rewards: -beta * KL_t, plus the score at the last token. */
+  rewards: Float32Array;
+  /** Per-answer scores after the missing-EOS penalty and clipping. */
+  scores: Float32Array;
+  /** Whitened GAE advantages. */
   advantages: Float32Array;
   returns: Float32Array;
   /** The micro-batches (row lists) the old log-probabilities were computed on = the first epoch's. */
@@ -309,7 +314,7 @@ export class PpoAlgorithm implements RlAlgorithm {
     const samples: RlSample[] = r.texts.slice(0, 8).map((t, j) => ({
       prompt: this.prompts[rows[j]!]!.map((m) => m.content).join(' | '), response: t, reward: scored.normalized[j]!, gold: golds ? golds[j]! : null,
     }));
-    const exp: Experience = { batch, oldLogprobs, refLogprobs, values, advantages, returns: gae.returns, firstEpochOrder: order };
+    const exp: Experience = { batch, oldLogprobs, refLogprobs, values, rewards, scores, advantages, returns: gae.returns, firstEpochOrder: order };
     return { exp, stats, samples };
   }
 
@@ -390,7 +395,7 @@ export class PpoAlgorithm implements RlAlgorithm {
     const steps = Math.max(acc.n - acc.skipped, 1);
     return {
       policy_loss: acc.pg / n, value_loss: acc.vf / n, entropy_bonus: acc.ent / n, clip_frac: acc.clip / n, value_clip_frac: acc.vclip / n,
-      approx_kl: acc.approxKl / n, ratio: acc.ratio / n, ratio_first: this.firstMinibatch?.ratioMean ?? 1, minibatches: acc.n, skipped: acc.skipped,
+      approx_kl: acc.approxKl / n, ratio: acc.ratio / n, ratio_first: this.firstMinibatch?.ratioMean ?? 1, ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0, minibatches: acc.n, skipped: acc.skipped,
       epochs: epochsDone, early_stop: stop ? 1 : 0, grad_norm: acc.gradNorm / steps, critic_grad_norm: acc.criticGradNorm / steps, lr: h.lr * lrScale,
     };
   }

@@ -19,7 +19,7 @@ export class FixedKlController implements KlController {
   constructor(public value: number) {
     if (!(value >= 0)) throw new ArgumentError('klCoef', `must be >= 0, got ${value}`);
   }
-  update(): void {}
+  update(_currentKl: number, _nSteps: number): void {}
 }
 
 export class AdaptiveKlController implements KlController {

@@ -11,3 +11,4 @@ export * from './indexing.ts';
 export * from './dropout.ts';
 export * from './attention.ts';
 export * from './inplace.ts';
+export * from './sampling.ts';

@@ -23,7 +23,12 @@
 #include <sys/syscall.h>
 
 #define MAX_THREADS 256
+#ifndef SPIN_NS
 #define SPIN_NS 100000L /* 100 us */
+#endif
+#ifndef YIELD_AFTER_NS
+#define YIELD_AFTER_NS 1000000000L
+#endif
 
 typedef struct {
   void *ptr[LLMTS_SCRATCH_SLOTS];
@@ -93,7 +98,10 @@ static void *worker_main(void *arg) {
       long start = now_ns();
       for (int spins = 0; (g = atomic_load(&P.gen)) == seen && !atomic_load(&P.quit); spins++) {
         cpu_relax();
-        if ((spins & 63) == 63 && now_ns() - start > SPIN_NS) {
+        if ((spins & 63) != 63) continue;
+        long waited = now_ns() - start;
+        if (waited > YIELD_AFTER_NS) sched_yield();
+        if (waited > SPIN_NS) {
           pthread_mutex_lock(&P.mu);
           atomic_fetch_add(&P.sleepers, 1);
           while ((g = atomic_load(&P.gen)) == seen && !atomic_load(&P.quit)) pthread_cond_wait(&P.cv, &P.mu);

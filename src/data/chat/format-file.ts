@@ -13,6 +13,9 @@ import type { ChatFormat } from './template.ts';
 
 export const TOKENIZER_CONFIG = 'tokenizer_config.json';
 
+/** Stands in for a missing pad token at inference (never a real token). */
+export const UNUSED_PAD = '\u0000<no pad token>\u0000';
+
 /** HF writes special tokens as strings or as {"content": ...} objects. */
 function tokenField(v: unknown, file: string, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
@@ -21,7 +24,11 @@ function tokenField(v: unknown, file: string, field: string): string | undefined
   throw new FormatError(file, `"${field}" must be a string or {"content": string}`, field);
 }
 
-export function readChatFormat(path: string): ChatFormat {
+/**
+ * `requirePad: false` (inference only, where nothing is padded) accepts a file without
+ * pad_token, as many HF chat models ship; a placeholder that matches no token stands in.
+ */
+export function readChatFormat(path: string, o: { requirePad?: boolean } = {}): ChatFormat {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -40,8 +47,8 @@ export function readChatFormat(path: string): ChatFormat {
   const padToken = tokenField(r['pad_token'], path, 'pad_token');
   const bosToken = tokenField(r['bos_token'], path, 'bos_token');
   if (eosToken === undefined) throw new FormatError(path, 'has no "eos_token"', 'eos_token');
-  if (padToken === undefined) throw new FormatError(path, 'has no "pad_token" (it must exist and differ from eos_token)', 'pad_token');
-  return { template, eosToken, padToken, ...(bosToken !== undefined ? { bosToken } : {}) };
+  if (padToken === undefined && (o.requirePad ?? true)) throw new FormatError(path, 'has no "pad_token" (it must exist and differ from eos_token)', 'pad_token');
+  return { template, eosToken, padToken: padToken ?? UNUSED_PAD, ...(bosToken !== undefined ? { bosToken } : {}) };
 }
 
 export function writeChatFormat(dir: string, f: ChatFormat): void {
@@ -51,9 +58,15 @@ export function writeChatFormat(dir: string, f: ChatFormat): void {
 }
 
 /** A run directory's format, or null when it has none (a pretraining run). */
-export function runChatFormat(runDir: string): ChatFormat | null {
+export function runChatFormat(runDir: string, o: { requirePad?: boolean } = {}): ChatFormat | null {
   const p = join(runDir, TOKENIZER_CONFIG);
-  return existsSync(p) ? readChatFormat(p) : null;
+  if (!existsSync(p)) return null;
+  if (o.requirePad === false) {
+    // a tokenizer_config.json without a chat template is not a chat model
+    const raw = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+    if (raw['chat_template'] === undefined) return null;
+  }
+  return readChatFormat(p, o);
 }
 
 /** 'chatml', 'plain', a tokenizer_config.json, a run directory holding one, or a .jinja file. */

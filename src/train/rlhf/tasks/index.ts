@@ -14,3 +14,7 @@ export function getTask(name: string): GoldTask {
   if (t === undefined) throw new ConfigError('task', `unknown task "${name}" (available: ${Object.keys(TASKS).join(', ')})`);
   return t;
 }
+export { collectPreferences, goldPairs, rankedPairs } from './annotate.ts';
+export type { AnnotatedGroup } from './annotate.ts';
+export { taskSftConversations, taskPreferences, TASK_PREFERENCE_DEFAULTS, writePreferenceJsonl, writeSftJsonl } from './datasets.ts';
+export { taskTokenizer } from './tokenizer.ts';

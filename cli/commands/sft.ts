@@ -1,0 +1,47 @@
+/** `llmts sft`: supervised fine-tuning on chat data (loss on assistant tokens only). */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { sftFromFiles, SFT_DEFAULTS } from '../../src/train/sft.ts';
+import type { SftHyper } from '../../src/train/sft.ts';
+import { mergeConfig, optionSpecs, readConfigFile } from '../../src/train/rlhf/config.ts';
+import { SFT_KINDS, SFT_TEXT } from '../../src/train/rlhf/stage-options.ts';
+import { getTask, taskSftConversations, writeSftJsonl } from '../../src/train/rlhf/tasks/index.ts';
+import { ArgumentError } from '../../src/errors.ts';
+import { floatOption, intOption } from '../options.ts';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('sft')
+    .description('supervised fine-tuning: chat JSONL (messages or prompt/response), a Jinja chat template, loss on assistant tokens only')
+    .requiredOption('--model <run>', 'pretrained (or earlier fine-tuned) run directory')
+    .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg, tokenizer files)')
+    .option('--data <file>', 'training conversations (JSONL)')
+    .option('--task <name>', 'instead of --data: demonstrations of a synthetic task (reviews)')
+    .option('--task-examples <n>', 'demonstrations to generate with --task', '4000')
+    .option('--val-data <file>', 'validation conversations (JSONL)')
+    .option('--val-fraction <x>', 'hold out this fraction of --data when --val-data is absent', '0.05')
+    .option('--chat-template <t>', 'chatml | plain | tokenizer_config.json | .jinja file (default: the model run\'s, else chatml)')
+    .option('--config <file>', 'hyperparameters from a JSON or YAML file (flags override it)');
+  for (const o of optionSpecs(SFT_DEFAULTS, SFT_KINDS, SFT_TEXT)) cmd.option(o.flag, o.description);
+  cmd.action(async (o: Record<string, unknown>) => {
+    const config = o['config'] as string | undefined;
+    const hyper: SftHyper = mergeConfig(SFT_DEFAULTS, SFT_KINDS, config ? { path: config, values: readConfigFile(config) } : null, o);
+    const out = o['out'] as string;
+    let data = o['data'] as string | undefined;
+    if (o['task'] !== undefined) {
+      const task = getTask(o['task'] as string);
+      data = join(out, 'data', 'sft.jsonl');
+      writeSftJsonl(data, taskSftConversations(task, intOption('--task-examples', o['taskExamples'], 1)!, hyper.seed));
+      console.log(`task ${task.name}: ${task.description}; demonstrations in ${data}`);
+    }
+    if (data === undefined) throw new ArgumentError('--data', 'give a JSONL file of conversations, or --task NAME');
+    const r = await sftFromFiles({
+      ...hyper, model: o['model'] as string, data, valData: (o['valData'] as string | undefined) ?? null,
+      valFraction: floatOption('--val-fraction', o['valFraction'], 0, 0.9)!, chatTemplate: (o['chatTemplate'] as string | undefined) ?? null, runDir: out,
+    });
+    const e = r.result.lastEval;
+    console.log(`${r.stats.trainExamples} training / ${r.stats.valExamples} validation conversations${r.stats.truncated > 0 ? `, ${r.stats.truncated} truncated` : ''}${r.stats.dropped > 0 ? `, ${r.stats.dropped} dropped (no assistant token within max_length)` : ''}${r.stats.addedTokens > 0 ? `; added ${r.stats.addedTokens} special tokens` : ''}`);
+    console.log(`steps ${r.result.steps}, ${r.result.msPerStep.toFixed(1)} ms/step${e ? `, validation loss on assistant tokens ${e['loss']?.toFixed(4)}` : ''}`);
+    console.log(`run directory: ${out}   (try: llmts chat --model ${out})`);
+  });
+}

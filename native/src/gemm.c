@@ -121,44 +121,43 @@ static void ukr(int64_t k, const float *a, const float *b, float *c, int64_t ldc
 
 /* A block (rows i0.., cols p0.. of op(A)), mc x kc, into MR-row panels [panel][p][MR], zero-padded. */
 static void pack_a(const float *a, int64_t lda, int trans, int64_t mc, int64_t kc, float *restrict pa) {
+  if (trans) {
+    /* op(A)(i, p) = a[p*lda + i]: row p of the stored matrix is contiguous across all panels,
+     * so walk it once per p (one pass over the block, not one per panel) */
+    int64_t full = mc / MR, rest = mc - full * MR;
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = a + p * lda;
+      for (int64_t q = 0; q < full; q++) {
+        float *d = pa + q * MR * kc + p * MR;
+#pragma GCC unroll 32
+        for (int i = 0; i < MR; i++) d[i] = s[q * MR + i];
+      }
+      if (rest) {
+        float *d = pa + full * MR * kc + p * MR;
+        int64_t i = 0;
+        for (; i < rest; i++) d[i] = s[full * MR + i];
+        for (; i < MR; i++) d[i] = 0.0f;
+      }
+    }
+    return;
+  }
   for (int64_t i0 = 0; i0 < mc; i0 += MR) {
     int64_t mr = mc - i0 < MR ? mc - i0 : MR;
-    if (trans) {
-      /* op(A)(i, p) = a[p*lda + i]: each p is a contiguous run of mr values */
-      const float *src = a + i0;
-      if (mr == MR) {
-        for (int64_t p = 0; p < kc; p++) {
-          const float *s = src + p * lda;
-          float *d = pa + p * MR;
+    /* op(A)(i, p) = a[i*lda + p]: MR row streams, transposed on the way */
+    const float *rows[MR];
+    for (int i = 0; i < MR; i++) rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
+    if (mr == MR) {
+      for (int64_t p = 0; p < kc; p++) {
+        float *d = pa + p * MR;
 #pragma GCC unroll 32
-          for (int i = 0; i < MR; i++) d[i] = s[i];
-        }
-      } else {
-        for (int64_t p = 0; p < kc; p++) {
-          const float *s = src + p * lda;
-          float *d = pa + p * MR;
-          int64_t i = 0;
-          for (; i < mr; i++) d[i] = s[i];
-          for (; i < MR; i++) d[i] = 0.0f;
-        }
+        for (int i = 0; i < MR; i++) d[i] = rows[i][p];
       }
     } else {
-      /* op(A)(i, p) = a[i*lda + p]: MR row streams, transposed on the way */
-      const float *rows[MR];
-      for (int i = 0; i < MR; i++) rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
-      if (mr == MR) {
-        for (int64_t p = 0; p < kc; p++) {
-          float *d = pa + p * MR;
-#pragma GCC unroll 32
-          for (int i = 0; i < MR; i++) d[i] = rows[i][p];
-        }
-      } else {
-        for (int64_t p = 0; p < kc; p++) {
-          float *d = pa + p * MR;
-          int64_t i = 0;
-          for (; i < mr; i++) d[i] = rows[i][p];
-          for (; i < MR; i++) d[i] = 0.0f;
-        }
+      for (int64_t p = 0; p < kc; p++) {
+        float *d = pa + p * MR;
+        int64_t i = 0;
+        for (; i < mr; i++) d[i] = rows[i][p];
+        for (; i < MR; i++) d[i] = 0.0f;
       }
     }
     pa += MR * kc;
@@ -167,44 +166,42 @@ static void pack_a(const float *a, int64_t lda, int trans, int64_t mc, int64_t k
 
 /* B block (rows p0.. cols j0.. of op(B)), kc x nc, into NR-column panels [panel][p][NR], zero-padded. */
 static void pack_b(const float *b, int64_t ldb, int trans, int64_t kc, int64_t nc, float *restrict pb) {
+  if (!trans) {
+    /* op(B)(p, j) = b[p*ldb + j]: row p is contiguous across all panels; one pass per p */
+    int64_t full = nc / NR, rest = nc - full * NR;
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = b + p * ldb;
+      for (int64_t q = 0; q < full; q++) {
+        float *d = pb + q * NR * kc + p * NR;
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; v++) vstore(d + v * VL, vload(s + q * NR + v * VL));
+      }
+      if (rest) {
+        float *d = pb + full * NR * kc + p * NR;
+        int64_t j = 0;
+        for (; j < rest; j++) d[j] = s[full * NR + j];
+        for (; j < NR; j++) d[j] = 0.0f;
+      }
+    }
+    return;
+  }
   for (int64_t j0 = 0; j0 < nc; j0 += NR) {
     int64_t nr = nc - j0 < NR ? nc - j0 : NR;
-    if (!trans) {
-      /* op(B)(p, j) = b[p*ldb + j]: each p is a contiguous run */
-      const float *src = b + j0;
-      if (nr == NR) {
-        for (int64_t p = 0; p < kc; p++) {
-          const float *s = src + p * ldb;
-          float *d = pb + p * NR;
-#pragma GCC unroll 8
-          for (int v = 0; v < NV; v++) vstore(d + v * VL, vload(s + v * VL));
-        }
-      } else {
-        for (int64_t p = 0; p < kc; p++) {
-          const float *s = src + p * ldb;
-          float *d = pb + p * NR;
-          int64_t j = 0;
-          for (; j < nr; j++) d[j] = s[j];
-          for (; j < NR; j++) d[j] = 0.0f;
-        }
+    /* op(B)(p, j) = b[j*ldb + p]: NR column streams, transposed on the way */
+    const float *cols[NR];
+    for (int j = 0; j < NR; j++) cols[j] = b + (j0 + (j < nr ? j : 0)) * ldb;
+    if (nr == NR) {
+      for (int64_t p = 0; p < kc; p++) {
+        float *d = pb + p * NR;
+#pragma GCC unroll 64
+        for (int j = 0; j < NR; j++) d[j] = cols[j][p];
       }
     } else {
-      /* op(B)(p, j) = b[j*ldb + p]: NR column streams, transposed on the way */
-      const float *cols[NR];
-      for (int j = 0; j < NR; j++) cols[j] = b + (j0 + (j < nr ? j : 0)) * ldb;
-      if (nr == NR) {
-        for (int64_t p = 0; p < kc; p++) {
-          float *d = pb + p * NR;
-#pragma GCC unroll 64
-          for (int j = 0; j < NR; j++) d[j] = cols[j][p];
-        }
-      } else {
-        for (int64_t p = 0; p < kc; p++) {
-          float *d = pb + p * NR;
-          int64_t j = 0;
-          for (; j < nr; j++) d[j] = cols[j][p];
-          for (; j < NR; j++) d[j] = 0.0f;
-        }
+      for (int64_t p = 0; p < kc; p++) {
+        float *d = pb + p * NR;
+        int64_t j = 0;
+        for (; j < nr; j++) d[j] = cols[j][p];
+        for (; j < NR; j++) d[j] = 0.0f;
       }
     }
     pb += NR * kc;

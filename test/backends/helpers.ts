@@ -21,7 +21,7 @@ export function native(): Native | string {
     try {
       loaded = { backend: loadNativeBackend(), addon: loadAddon() };
     } catch (err) {
-      loaded = `native backend not built, skipping: ${err instanceof Error ? err.message : String(err)}`;
+      loaded = `native backend unavailable, skipping (${err instanceof Error ? err.message : String(err)})`;
     }
   }
   return loaded;

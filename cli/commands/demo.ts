@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { runPretrainDemo, DEMO_SIZES } from '../../src/demo/pretrain-demo.ts';
+import { runRlhfDemo } from '../../src/demo/rlhf-demo.ts';
 import type { DemoSize } from '../../src/demo/pretrain-demo.ts';
 import { ArgumentError } from '../../src/errors.ts';
 import { getDefaultBackend } from '../../src/backends/select.ts';
@@ -20,7 +21,18 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/demo-<time>)')
     .option('--seed <n>', 'random seed', '1337')
     .option('--max-sentences <n>', 'use only the first N corpus sentences')
+    .option('--rlhf', 'the alignment pipeline instead: tokenizer -> pretrain -> SFT -> reward model -> PPO on a task with a gold reward')
+    .option('--compare', 'with --rlhf: also DPO, GRPO and PPO with beta = 0 (reward over-optimization)')
+    .option('--pretrain-minutes <m>', 'with --rlhf: pretraining time budget', '1')
     .action(async (o: Record<string, string | undefined>) => {
+      if (o['rlhf'] !== undefined) {
+        const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);
+        await runRlhfDemo({
+          runDir: o['out'] ?? join('runs', `rlhf-demo-${timestamp()}`), pretrainMinutes: floatOption('--pretrain-minutes', o['pretrainMinutes'], 0.05)!,
+          seed: intOption('--seed', o['seed'])!, compare: o['compare'] !== undefined, ...(maxSentences !== undefined ? { maxSentences } : {}),
+        });
+        return;
+      }
       const size = o['preset'] as string;
       if (!(size in DEMO_SIZES)) throw new ArgumentError('--preset', `expects ${Object.keys(DEMO_SIZES).join(', ')}, got ${size}`);
       const backend = getDefaultBackend();

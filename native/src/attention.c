@@ -122,6 +122,24 @@ static void pack_t(const float *src, int64_t st, int64_t n, int64_t d, float *ds
   }
 }
 
+#define SMALL_Q 4
+
+/* S[i][j] = q_i . k_j for nq <= SMALL_Q query rows and nk key rows (row strides qs, ks) */
+static void small_scores(const float *q, int64_t qs, int64_t nq, const float *k, int64_t ks, int64_t nk, int64_t d,
+                         float *S) {
+  for (int64_t j = 0; j < nk; j++) {
+    const float *kj = k + j * ks;
+    for (int64_t i = 0; i < nq; i++) {
+      const float *qi = q + i * qs;
+      vf acc = vzero();
+      int64_t c = 0;
+      for (; c + VL <= d; c += VL) acc = vfma(vload(qi + c), vload(kj + c), acc);
+      if (c < d) acc = vfma(vload_n(qi + c, d - c), vload_n(kj + c, d - c), acc);
+      S[i * BK + j] = vhsum(acc);
+    }
+  }
+}
+
 /* S[i][j] = scale * S[i][j] + mask(t0 + i, s0 + j) for visible keys j; -inf for the rest */
 static void finish_scores(const AttnArgs *a, int64_t b, int64_t h, int64_t t0, int64_t nq, int64_t s0, int64_t nk,
                           float *S) {
@@ -192,8 +210,13 @@ static void attn_task(void *ctx, long task, int tid) {
     int64_t nk = nkeys - s0 < BK ? nkeys - s0 : BK;
     int64_t c = t0 + a->tk - a->tq - s0; /* causal: key j visible to row i iff j <= i + c */
     Lim ls = {0, 0, D, 0, c + 1, 1}, lpv = {0, 0, c + 1, 1, D, 0};
-    pack_t(kbase + s0 * a->k_st, a->k_st, nk, D, kt);
-    block_ab(q, a->q_st, 1, nq, D, kt, BK, S, BK, BK, 0, a->causal ? &ls : NULL);
+    if (nq <= SMALL_Q) {
+      /* a few queries (decoding): dot products with the key rows beat transposing the block */
+      small_scores(q, a->q_st, nq, kbase + s0 * a->k_st, a->k_st, nk, D, S);
+    } else {
+      pack_t(kbase + s0 * a->k_st, a->k_st, nk, D, kt);
+      block_ab(q, a->q_st, 1, nq, D, kt, BK, S, BK, BK, 0, a->causal ? &ls : NULL);
+    }
     finish_scores(a, b, h, t0, nq, s0, nk, S);
     for (int64_t i = 0; i < nq; i++) {
       float *row = S + i * BK;

@@ -3,7 +3,8 @@
  * every SIMD path: causal with tq = tk and tq < tk (KV-cache offset), grouped-query heads,
  * additive masks broadcast through strides (per batch, padding masks, fully masked rows),
  * the [B, T, H, D] layout a fused qkv projection produces, head sizes that are not a multiple
- * of the vector width, sequences crossing the kernel's 64-query / 64-key blocks, decode (tq = 1).
+ * of the vector width, sequences crossing the kernel's 64-query / 64-key blocks, decode (tq = 1)
+ * and a few queries (the dot-product path for tq <= 4).
  */
 import { describe, it, before } from 'node:test';
 import type { AttentionArgs, AttentionLayout, StridedArray } from '../../src/backends/backend.ts';
@@ -34,6 +35,7 @@ const CASES: Case[] = [
   { name: 'padding mask + causal', batch: 3, heads: 2, kvHeads: 2, tq: 21, tk: 21, d: 16, causal: true, mask: 'padding' },
   { name: 'fully masked rows', batch: 1, heads: 2, kvHeads: 2, tq: 6, tk: 10, d: 8, causal: false, mask: 'full-row' },
   { name: 'decode tq = 1', batch: 1, heads: 4, kvHeads: 4, tq: 1, tk: 300, d: 64, causal: true },
+  { name: 'few queries (3), KV cache, d = 20, padding mask', batch: 2, heads: 2, kvHeads: 1, tq: 3, tk: 50, d: 20, causal: true, mask: 'padding' },
   { name: 'shakespeare block', batch: 12, heads: 4, kvHeads: 4, tq: 64, tk: 64, d: 32, causal: true, layout: 'bthd' },
   { name: 'causal, tq < tk, long', batch: 1, heads: 1, kvHeads: 1, tq: 70, tk: 150, d: 40, causal: true },
   { name: 'd = 1', batch: 1, heads: 1, kvHeads: 1, tq: 3, tk: 4, d: 1, causal: false },

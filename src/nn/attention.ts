@@ -12,7 +12,7 @@ import type { Generator } from '../engine/random.ts';
 import type { FloatDType } from '../engine/dtype.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { keep } from '../engine/memory.ts';
-import { scaledDotProductAttention } from '../engine/ops/attention.ts';
+import { packedAttention, scaledDotProductAttention } from '../engine/ops/attention.ts';
 import { matmul } from '../engine/ops/matmul.ts';
 import { softmax } from '../engine/ops/softmax.ts';
 import { add, eq, mul, where } from '../engine/ops/elementwise.ts';
@@ -130,6 +130,14 @@ export class SelfAttention extends Module {
     const [B, T] = x.shape as [number, number, number];
     const { nHead: H, nKvHead: Hkv, headDim: D } = this;
     const qkv = this.c_attn.forward(x); // [B, T, (H + 2Hkv)·D]
+    const fused = !inputs.capture && !(this.training && this.config.attnDropout > 0);
+    if (inputs.rope === null && inputs.cache === null && fused) {
+      // q, k, v straight from the packed projection: one gradient for c_attn's output in backward
+      const packed = transpose(view(qkv, [B, T, H + 2 * Hkv, D]), 1, 2); // [B, H + 2Hkv, T, D]
+      const y = packedAttention(packed, H, Hkv, { causal: inputs.causal, mask: inputs.mask });
+      this.lastAttention = null;
+      return dropout(this.c_proj.forward(reshape(transpose(y, 1, 2), [B, T, H * D])), this.config.residDropout, this.generator, this.training);
+    }
     const heads = (start: number, n: number): Tensor =>
       transpose(view(slice(qkv, -1, start * D, (start + n) * D), [B, T, n, D]), 1, 2); // [B, n, T, D]
     let q = heads(0, H);

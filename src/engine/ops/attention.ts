@@ -6,7 +6,7 @@
  * so out.transpose(1, 2).reshape(B, T, H·D) is free. Backward recomputes the probabilities
  * from the saved log-sum-exp instead of storing a [T, S] matrix per head.
  */
-import type { AttentionLayout } from '../../backends/backend.ts';
+import type { AttentionArgs, AttentionLayout } from '../../backends/backend.ts';
 import type { FloatArray } from '../dtype.ts';
 import { Tensor } from '../tensor.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
@@ -14,7 +14,7 @@ import { attach, needsGrad } from '../autograd/node.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { allocStorage } from '../memory.ts';
 import { assertFloat, assertSameDType, empty, sameBackend } from './util.ts';
-import { contiguous, expand, reshape, transpose, unsqueeze } from './movement.ts';
+import { contiguous, expand, reshape, slice, transpose, unsqueeze } from './movement.ts';
 import { add, eq, gt, mul, where } from './elementwise.ts';
 import { matmul } from './matmul.ts';
 import { max } from './reduce.ts';
@@ -51,7 +51,20 @@ function bthd(b: number, h: number, t: number, d: number, like: Tensor, zero: bo
   return new Tensor(storage, [b, h, t, d], [t * h * d, d, h * d, 1], 0);
 }
 
-export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor, options: AttentionOptions = {}): Tensor {
+/** Validated inputs of one attention call; `mask` is additive float (bool masks converted) or null. */
+interface Checked {
+  B: number;
+  H: number;
+  Hkv: number;
+  T: number;
+  S: number;
+  D: number;
+  causal: boolean;
+  scale: number;
+  mask: Tensor | null;
+}
+
+function check(qIn: Tensor, kIn: Tensor, vIn: Tensor, options: AttentionOptions): Checked {
   assertFloat('attention', qIn, kIn, vIn);
   assertSameDType('attention', qIn, kIn, vIn);
   const backend = sameBackend('attention', qIn, kIn, vIn);
@@ -78,46 +91,88 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
       throw new ShapeError('attention', `mask must broadcast to [B, H, T, S] = [${target.join(', ')}]`, [mask.shape]);
     }
   }
+  return { B, H, Hkv, T, S, D, causal, scale, mask };
+}
+
+/** Runs the fused forward kernel; returns the output ([B, T, H, D] memory), and the kernel arguments for the backward. */
+function fusedForward(q: Tensor, k: Tensor, v: Tensor, c: Checked): { out: Tensor; args: AttentionArgs } {
+  const out = bthd(c.B, c.H, c.T, c.D, q, false);
+  const lse = empty([c.B, c.H, c.T], q.dtype, q.backend);
+  const mask = c.mask;
+  const args: AttentionArgs = {
+    q: sub(q), k: sub(k), v: sub(v), out: out.data as FloatArray, lse: lse.data as FloatArray,
+    qLayout: layoutOf(q), kLayout: layoutOf(k), vLayout: layoutOf(v), outLayout: layoutOf(out),
+    batch: c.B, heads: c.H, kvHeads: c.Hkv, tq: c.T, tk: c.S, headDim: c.D, scale: c.scale, causal: c.causal,
+    mask: mask === null ? null : { data: mask.data as FloatArray, offset: mask.offset, strides: broadcastStrides(mask.shape, mask.strides, [c.B, c.H, c.T, c.S]) },
+  };
+  if (out.size > 0) q.backend.attention(args);
+  return { out, args };
+}
+
+/** The incoming gradient in the output's [B, T, H, D] layout. */
+function gradInOutLayout(g: Tensor, out: Tensor, like: Tensor): Tensor {
+  if (g.strides.every((s, i) => s === out.strides[i])) return g;
+  const [B, H, T, D] = out.shape as [number, number, number, number];
+  const copy = bthd(B, H, T, D, like, false);
+  like.backend.assign({ data: copy.data, offset: 0, strides: copy.strides }, { data: g.data, offset: g.offset, strides: g.strides }, g.shape);
+  return copy;
+}
+
+export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor, options: AttentionOptions = {}): Tensor {
+  const c = check(qIn, kIn, vIn, options);
   // the fused kernels do not differentiate the mask: a learned bias (T5's relative positions) takes the composite path
-  if (mask !== null && needsGrad(mask)) return compositeAttention(qIn, kIn, vIn, mask, causal, scale);
+  if (c.mask !== null && needsGrad(c.mask)) return compositeAttention(qIn, kIn, vIn, c.mask, c.causal, c.scale);
   const q = prepare(qIn);
   const k = prepare(kIn);
   const v = prepare(vIn);
-  const out = bthd(B, H, T, D, q, false);
-  const lse = empty([B, H, T], q.dtype, backend);
-  const maskArg = mask === null ? null : {
-    data: mask.data as FloatArray,
-    offset: mask.offset,
-    strides: broadcastStrides(mask.shape, mask.strides, [B, H, T, S]),
-  };
-  const base = {
-    q: sub(q), k: sub(k), v: sub(v), out: out.data as FloatArray, lse: lse.data as FloatArray,
-    qLayout: layoutOf(q), kLayout: layoutOf(k), vLayout: layoutOf(v), outLayout: layoutOf(out),
-    batch: B, heads: H, kvHeads: Hkv, tq: T, tk: S, headDim: D, scale, causal, mask: maskArg,
-  };
-  if (out.size > 0) backend.attention(base);
+  const { out, args } = fusedForward(q, k, v, c);
   if (needsGrad(qIn, kIn, vIn)) {
     attach(out, 'attention', [qIn, kIn, vIn], (g) => {
-      // gradOut must share out's layout
-      let gOut = g;
-      if (g.strides.some((s, i) => s !== out.strides[i])) {
-        gOut = bthd(B, H, T, D, q, false);
-        backend.assign({ data: gOut.data, offset: 0, strides: gOut.strides }, { data: g.data, offset: g.offset, strides: g.strides }, g.shape);
-      }
-      const gq = bthd(B, H, T, D, q, false);
-      const gk = bthd(B, Hkv, S, D, q, false);
-      const gv = bthd(B, Hkv, S, D, q, false);
-      backend.attentionGrad({
-        ...base,
-        gradOut: sub(gOut),
-        gradQ: gq.data as FloatArray,
-        gradK: gk.data as FloatArray,
-        gradV: gv.data as FloatArray,
-        gradQLayout: layoutOf(gq),
-        gradKLayout: layoutOf(gk),
-        gradVLayout: layoutOf(gv),
+      const gOut = gradInOutLayout(g, out, q);
+      const gq = bthd(c.B, c.H, c.T, c.D, q, false);
+      const gk = bthd(c.B, c.Hkv, c.S, c.D, q, false);
+      const gv = bthd(c.B, c.Hkv, c.S, c.D, q, false);
+      q.backend.attentionGrad({
+        ...args, gradOut: sub(gOut),
+        gradQ: gq.data as FloatArray, gradK: gk.data as FloatArray, gradV: gv.data as FloatArray,
+        gradQLayout: layoutOf(gq), gradKLayout: layoutOf(gk), gradVLayout: layoutOf(gv),
       });
       return [gq, gk, gv];
+    });
+  }
+  return out;
+}
+
+/**
+ * Attention over one packed projection: qkv [B, H + 2·Hkv, T, D] holds the query heads, then
+ * the key heads, then the value heads (the transposed view of a fused c_attn output
+ * [B, T, (H + 2·Hkv)·D] is exactly this). The same result as scaledDotProductAttention on the
+ * three slices, but the backward pass writes one gradient for the packed tensor directly,
+ * instead of three zero-padded slice gradients that must then be added.
+ */
+export function packedAttention(qkv: Tensor, heads: number, kvHeads: number, options: AttentionOptions = {}): Tensor {
+  if (qkv.ndim !== 4) throw new ShapeError('packedAttention', 'qkv must be 4-D [B, H + 2*Hkv, T, D]', [qkv.shape]);
+  const Htot = qkv.shape[1]!;
+  if (heads + 2 * kvHeads !== Htot) throw new ShapeError('packedAttention', `dimension 1 must be heads + 2 * kvHeads = ${heads + 2 * kvHeads}`, [qkv.shape]);
+  const packed = prepare(qkv);
+  const parts = (t: Tensor): [Tensor, Tensor, Tensor] => [slice(t, 1, 0, heads), slice(t, 1, heads, heads + kvHeads), slice(t, 1, heads + kvHeads, Htot)];
+  const c = check(...parts(qkv), options);
+  if (c.mask !== null && needsGrad(c.mask)) return scaledDotProductAttention(...parts(qkv), options);
+  const [q, k, v] = parts(packed.detach()); // raw views: the gradient flows through the packed tensor below
+  const { out, args } = fusedForward(q, k, v, c);
+  if (needsGrad(qkv)) {
+    attach(out, 'packedAttention', [qkv], (g) => {
+      const gOut = gradInOutLayout(g, out, q);
+      // one gradient for all heads, stored as [B, T, H + 2Hkv, D]
+      const grad = bthd(c.B, Htot, c.T, c.D, q, false);
+      const gd = grad.data as FloatArray;
+      const layout = layoutOf(grad);
+      q.backend.attentionGrad({
+        ...args, gradOut: sub(gOut),
+        gradQ: gd, gradK: gd.subarray(heads * c.D), gradV: gd.subarray((heads + kvHeads) * c.D),
+        gradQLayout: layout, gradKLayout: layout, gradVLayout: layout,
+      });
+      return [grad];
     });
   }
   return out;

@@ -103,13 +103,13 @@ export const padding: Experiment = {
       {
         statement: 'the same holds with BatchNorm in training mode',
         verdict: verdictOf(gaps.batchNormTrain <= tol),
-        evidence: `GPT with norm = batchnorm (MaskedBatchNorm, pads excluded from the statistics), training mode: max |Δlogits| ${fmt(gaps.batchNormTrain)}, because batch statistics mix the rows (the other sequences, not the pads, change the output); eval mode (running statistics): ${fmt(gaps.batchNormEval)}. Padding + mask needs per-token normalization (LayerNorm/RMSNorm) or BatchNorm's frozen statistics`,
+        evidence: `GPT with norm = batchnorm (MaskedBatchNorm, pads excluded from the statistics), training mode: max |Δlogits| ${fmt(gaps.batchNormTrain)}; eval mode (running statistics): ${fmt(gaps.batchNormEval)}${gaps.batchNormTrain > tol ? '. The pads are excluded from the statistics, so the difference comes from the other sequences of the batch: padding + mask needs per-token normalization (LayerNorm/RMSNorm) or frozen BatchNorm statistics' : ''}`,
       },
     ];
     const bars = Object.entries(gaps).map(([k, val]) => ({ label: k, value: Math.log10(Math.max(val, 1e-12)) }));
     const plots = [{
       name: 'padding-gap',
-      caption: 'log10 of the largest logit difference between a padded batch and each sequence alone: masked LayerNorm models sit at float32 rounding (≈ −6 and below); no mask or BatchNorm in training mode is far off.',
+      caption: 'log10 of the largest logit difference between a padded batch and each sequence alone, per model and padding (−12 stands for exactly 0; float32 rounding is about −6).',
       svg: await barChartSvg({ title: 'padded batch vs each sequence alone', xLabel: 'model / padding', yLabel: 'log10 max |Δlogits|', bars, horizontal: true }),
     }];
     return {

@@ -34,6 +34,8 @@ type Arch = 'decoder-only' | 'encoder-decoder' | 'encoder-only';
 interface Variant {
   key: string;
   label: string;
+  /** For plot legends. */
+  short: string;
   arch: Arch;
   scale: '1x' | '2x';
   spec: ModelSpec;
@@ -162,11 +164,11 @@ export const architectures: Experiment = {
     };
     const half = Math.max(1, size.L / 2);
     const variants: Variant[] = [
-      { key: 'dec-1x', label: `decoder-only ${size.L}L`, arch: 'decoder-only', scale: '1x', spec: gpt(size.L) },
-      { key: 'encdec-1x', label: `encoder-decoder ${half}+${half}L`, arch: 'encoder-decoder', scale: '1x', spec: encdec(half, half) },
-      { key: 'enc-1x', label: `encoder-only ${size.L}L`, arch: 'encoder-only', scale: '1x', spec: bert },
-      { key: 'dec-2x', label: `decoder-only ${2 * size.L}L`, arch: 'decoder-only', scale: '2x', spec: gpt(2 * size.L) },
-      { key: 'encdec-2x', label: `encoder-decoder ${size.L}+${size.L}L`, arch: 'encoder-decoder', scale: '2x', spec: encdec(size.L, size.L) },
+      { key: 'dec-1x', label: `decoder-only ${size.L}L`, short: `dec ${size.L}L`, arch: 'decoder-only', scale: '1x', spec: gpt(size.L) },
+      { key: 'encdec-1x', label: `encoder-decoder ${half}+${half}L`, short: `enc-dec ${half}+${half}L`, arch: 'encoder-decoder', scale: '1x', spec: encdec(half, half) },
+      { key: 'enc-1x', label: `encoder-only ${size.L}L`, short: `enc ${size.L}L`, arch: 'encoder-only', scale: '1x', spec: bert },
+      { key: 'dec-2x', label: `decoder-only ${2 * size.L}L`, short: `dec ${2 * size.L}L`, arch: 'decoder-only', scale: '2x', spec: gpt(2 * size.L) },
+      { key: 'encdec-2x', label: `encoder-decoder ${size.L}+${size.L}L`, short: `enc-dec ${size.L}+${size.L}L`, arch: 'encoder-decoder', scale: '2x', spec: encdec(size.L, size.L) },
     ];
     const runs: RunRow[] = [];
     for (const variant of variants) {
@@ -216,19 +218,21 @@ export const architectures: Experiment = {
     ];
     const plots = [
       {
-        name: 'curves',
-        caption: 'Validation (solid lines by model) and training-set loss on the target characters during training: a widening gap is over-fitting.',
-        svg: await lineChartSvg({
-          title: 'continuation loss during training', xLabel: 'step', yLabel: 'loss per target character (nats)',
-          series: runs.flatMap((r) => [{ name: `${r.label} val`, points: r.valCurve }, { name: `${r.label} train`, points: r.trainCurve }]),
-        }),
+        name: 'val-curves',
+        caption: 'Validation loss on the target characters during training, per model (compare with the training-set loss below: the gap between the two is over-fitting).',
+        svg: await lineChartSvg({ title: 'validation loss during training', xLabel: 'step', yLabel: 'loss per target character (nats)', series: runs.map((r) => ({ name: r.short, points: r.valCurve })) }),
+      },
+      {
+        name: 'train-curves',
+        caption: 'Loss on fixed batches of the (small) training text during training, per model.',
+        svg: await lineChartSvg({ title: 'training-set loss during training', xLabel: 'step', yLabel: 'loss per target character (nats)', series: runs.map((r) => ({ name: r.short, points: r.trainCurve })) }),
       },
       {
         name: 'final',
         caption: 'Best validation loss and final train/validation gap per architecture and size.',
         svg: await barChartSvg({
           title: 'best validation loss and over-fitting gap', xLabel: 'model', yLabel: 'nats', horizontal: true,
-          bars: runs.flatMap((r) => [{ label: r.label, value: r.bestVal, group: 'best validation loss' }, { label: r.label, value: r.gap, group: 'val − train (final)' }]),
+          bars: runs.flatMap((r) => [{ label: r.short, value: r.bestVal, group: 'best val loss' }, { label: r.short, value: r.gap, group: 'val − train' }]),
         }),
       },
     ];

@@ -61,6 +61,9 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 
 type S = ReturnType<typeof statsOf>;
 
+/** Legend-sized names (plot legends truncate long labels). */
+const short = (name: string): string => name.replace('random bidirectional', 'rand. bidir.').replace('random causal', 'rand. causal').replace('trained GPT (causal)', 'GPT (causal)').replace('trained BERT (bidirectional)', 'BERT (bidir.)').replace(' (×1)', '');
+
 function statsOf(gr: Group) {
   const T = gr.n;
   return {
@@ -142,18 +145,18 @@ export const attentionRank: Experiment = {
       const n = gr.n;
       const avg = new Float64Array(n);
       for (const s of gr.spectra) for (let i = 0; i < n; i++) avg[i]! += s.sv[i]! / s.sv[0]! / gr.spectra.length;
-      return { name: gr.name.replace(' (×1)', ''), points: Array.from(avg, (y, i) => [i + 1, Math.max(y, 1e-12)] as [number, number]) };
+      return { name: short(gr.name), points: Array.from(avg, (y, i) => [i + 1, Math.max(y, 1e-12)] as [number, number]) };
     });
     const plots = [
       {
         name: 'spectra',
-        caption: `Mean singular values σ_i/σ_1 (log scale) of ${T}×${T} attention matrices: causal spectra stay high to the last index (full rank); bidirectional ones fall off faster.`,
+        caption: `Mean singular values σ_i/σ_1 (log scale) of the ${T}×${T} attention matrices of each kind (score scale ×1 for the random ones); a curve that plunges at the end means near-singular matrices.`,
         svg: await lineChartSvg({ title: 'attention singular-value spectra', xLabel: 'index i', yLabel: 'σ_i / σ_1 (log)', logY: true, series: spectrumSeries }),
       },
       {
         name: 'effective-rank',
         caption: 'Mean effective rank (exp of the entropy of the normalized singular values) per kind of attention matrix.',
-        svg: await barChartSvg({ title: `effective rank of ${T}×${T} attention matrices`, xLabel: 'matrices', yLabel: 'effective rank', horizontal: true, bars: stats.map((s) => ({ label: s.name, value: s.meanEffectiveRank, group: s.causal ? 'causal' : 'bidirectional' })) }),
+        svg: await barChartSvg({ title: `effective rank of ${T}×${T} attention matrices`, xLabel: 'matrices', yLabel: 'effective rank', horizontal: true, bars: stats.map((s) => ({ label: short(s.name), value: s.meanEffectiveRank, group: s.causal ? 'causal' : 'bidirectional' })) }),
       },
     ];
     return {

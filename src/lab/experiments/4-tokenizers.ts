@@ -159,6 +159,9 @@ export const tokenizers: Experiment = {
     const zhExample = zh.test[4]!;
     const zhSplits = Object.fromEntries(zhc.map((c) => [c.name, c.encode(zhExample).map((p) => (p.unk ? '[UNK]' : p.token))]));
 
+    const compact = (x: Score): boolean => x.tokensPerChar <= 1.15 * spFallbackEn.tokensPerChar;
+    const bpeCompact = compact(bpeEn);
+    const wpCompact = compact(wpEn);
     const noOov = spFallbackZh.unkRate === 0 && spFallbackEn.unkRate === 0 && spBpeZh.unkRate === 0;
     const plainSpOov = spPlainZh.unkRate > 0;
     const findings: Finding[] = [
@@ -178,6 +181,11 @@ export const tokenizers: Experiment = {
         evidence: `Chinese held-out text, characters lost to unknown tokens: SentencePiece + byte fallback ${pct(spFallbackZh.unkCharShare, 1)}, WordPiece ${pct(wpZh.unkCharShare, 1)}, BPE ${pct(bpeZh.unkCharShare, 1)}; lines decoded back to their text (up to whitespace and NFKC) ${pct(spFallbackZh.roundTrip, 0)} vs ${pct(wpZh.roundTrip, 0)} vs ${pct(bpeZh.roundTrip, 0)}; tokens per character ${fmt(spFallbackZh.tokensPerChar)} vs ${fmt(wpZh.tokensPerChar)} vs ${fmt(bpeZh.tokensPerChar)}`,
       },
       {
+        statement: 'BPE and WordPiece are good for English: as compact as SentencePiece on English at equal vocabulary',
+        verdict: bpeCompact && wpCompact ? 'holds' : bpeCompact || wpCompact ? 'holds with a caveat' : 'does not hold',
+        evidence: `English tokens per character: BPE ${fmt(bpeEn.tokensPerChar)}, byte-level BPE ${fmt(byteEn.tokensPerChar)}, WordPiece ${fmt(wpEn.tokensPerChar)}, SentencePiece Unigram ${fmt(spFallbackEn.tokensPerChar)} (within 15% counts as as compact)${wpCompact ? '' : '. WordPiece here merges by the likelihood score of the notes, freq(ab) / (freq(a)·freq(b)), which favours rare pairs over frequent ones: at the same vocabulary it covers far fewer common words'}`,
+      },
+      {
         statement: 'the markers: BPE ends words with </w>, WordPiece continues them with ##, SentencePiece starts them with ▁',
         verdict: verdictOf(bpeEn.markerShare > 0.1 && wpEn.markerShare > 0.02 && spFallbackEn.markerShare > 0.1),
         evidence: `share of English test tokens with the marker: BPE ${pct(bpeEn.markerShare, 0)}, WordPiece ${pct(wpEn.markerShare, 0)}, SentencePiece ${pct(spFallbackEn.markerShare, 0)}; e.g. "${EN_WORDS[0]}" → BPE ${splits['BPE (whitespace words, </w>)']![EN_WORDS[0]!]!.join(' ')} | WordPiece ${splits['WordPiece (BERT, ##)']![EN_WORDS[0]!]!.join(' ')} | SentencePiece ${splits['SentencePiece Unigram + byte fallback']![EN_WORDS[0]!]!.join(' ')}`,
@@ -191,7 +199,7 @@ export const tokenizers: Experiment = {
       },
       {
         name: 'unknown',
-        caption: 'Share of held-out characters swallowed by unknown tokens: English words split into known subwords; unseen Chinese characters become [UNK] unless the tokenizer falls back to bytes.',
+        caption: 'Share of the held-out characters covered by unknown tokens ([UNK] / <unk>), per tokenizer and language.',
         svg: await barChartSvg({ title: 'characters lost to unknown tokens', xLabel: 'tokenizer', yLabel: 'share of characters', horizontal: true, bars: scores.map((s) => ({ label: s.tokenizer, value: s.unkCharShare, group: s.language })) }),
       },
     ];

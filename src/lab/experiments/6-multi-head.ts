@@ -94,7 +94,7 @@ export const multiHead: Experiment = {
     const plots = [
       {
         name: 'head-distance',
-        caption: 'Mean distance (in characters) each head looks back, per layer and head: the four small heads split into near and far readers; the single head takes one compromise.',
+        caption: 'Mean distance (in characters) each head looks back, per layer and head, for the 4-head model and the 1-head model.',
         svg: await barChartSvg({ title: 'mean attention distance per head', xLabel: 'layer / head', yLabel: 'mean |query − key| (chars)', bars }),
       },
       { name: 'heatmaps', caption: 'Attention of every head on the first 32 characters of a validation window (rows: query, columns: key).', svg: heat },

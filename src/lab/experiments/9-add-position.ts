@@ -145,7 +145,7 @@ export const addPosition: Experiment = {
     const plots = [
       {
         name: 'orthogonality',
-        caption: 'Mean |cos| between random token vectors and sinusoidal position vectors (log scale) falls like 1/√d; read-out accuracy of both from their sum rises to 100%.',
+        caption: 'Mean |cos| between random token vectors and sinusoidal position vectors, and the accuracy of reading each back from their sum with the aligned table, against the width d.',
         svg: await lineChartSvg({
           title: 'token vs position vectors by width d', xLabel: 'width d', yLabel: 'value', points: true,
           series: [

@@ -179,13 +179,13 @@ export const rope: Experiment = {
       {
         statement: 'the first pairs turn slowly and the later ones fast',
         verdict: verdictOf(firstSlower && decreasing === 0),
-        evidence: `measured: pair 0 turns ${fmt(first, 4)} rad/position (wavelength ${fmt(2 * Math.PI / first, 2)} positions), pair ${speeds.length - 1} ${fmt(last)} rad/position (wavelength ${fmt(2 * Math.PI / last, 0)}); speed falls at ${decreasing} of ${speeds.length - 1} steps: the first pairs are the FAST ones`,
+        evidence: `measured: pair 0 turns ${fmt(first, 4)} rad/position (wavelength ${fmt(2 * Math.PI / first, 2)} positions), pair ${speeds.length - 1} ${fmt(last)} rad/position (wavelength ${fmt(2 * Math.PI / last, 0)}); speed falls at ${decreasing} of ${speeds.length - 1} steps${decreasing === speeds.length - 1 ? ': the first pairs are the FAST ones' : ''}`,
       },
     ];
     const plots = [
       {
         name: 'rotation-speed',
-        caption: 'Radians per position of each of the 64 pairs (log scale), measured by rotating basis vectors with applyRope, against θ_i = 10000^(−2i/128): pair 0 is the fastest.',
+        caption: 'Radians per position of each of the 64 pairs (log scale), measured by rotating basis vectors with applyRope, and θ_i = 10000^(−2i/128).',
         svg: await lineChartSvg({
           title: 'RoPE rotation speed per dimension pair (d = 128)', xLabel: 'pair index i', yLabel: 'radians per position (log)', logY: true,
           series: [

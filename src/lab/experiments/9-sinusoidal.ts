@@ -115,7 +115,7 @@ export const sinusoidal: Experiment = {
     const plots = [
       {
         name: 'shift-error',
-        caption: 'Largest error of PE(pos+k) ≈ M_k·PE(pos) per offset k (log scale): float64 is at rounding level; float32 shows only table rounding.',
+        caption: 'Largest error of PE(pos+k) ≈ M_k·PE(pos) over all positions per offset k (log scale), for the float64 and the float32 table.',
         svg: await lineChartSvg({
           title: 'max |PE(pos+k) − M_k·PE(pos)|', xLabel: 'offset k', yLabel: 'max abs error (log)', logY: true, points: true,
           series: [
@@ -126,7 +126,7 @@ export const sinusoidal: Experiment = {
       },
       {
         name: 'dot-by-offset',
-        caption: 'PE(pos)·PE(pos+k) against k from three starting positions: the curves coincide, the similarity depends on the offset only.',
+        caption: 'PE(pos)·PE(pos+k) against the offset k from three starting positions.',
         svg: await lineChartSvg({ title: 'PE(pos)·PE(pos+k)', xLabel: 'offset k', yLabel: 'dot product', series }),
       },
     ];

@@ -45,7 +45,7 @@ export function selectExperiments(names: readonly string[], registry: readonly E
     }
     for (const e of picked) if (!out.includes(e)) out.push(e);
   }
-  return out;
+  return out.sort((a, b) => registry.indexOf(a) - registry.indexOf(b)); // section order, whatever the typing order
 }
 
 /** Runs one experiment in a context and writes its files; returns the result. */

@@ -52,6 +52,7 @@ test('selectExperiments: all, sections, names; unknown names are a typed error',
   assert.equal(selectExperiments(['all']).length, EXPERIMENTS.length);
   assert.deepEqual(selectExperiments(['9']).map((e) => e.name), ['9-sinusoidal', '9-add-position', '9-rope']);
   assert.deepEqual(selectExperiments(['5-activations', '5']).map((e) => e.name), ['5-activations']);
+  assert.deepEqual(selectExperiments(['10', '1-gpt-vs-bert']).map((e) => e.name), ['1-gpt-vs-bert', '10-padding'], 'section order');
   assert.throws(() => selectExperiments(['nope']), ArgumentError);
   assert.throws(() => selectExperiments([]), ArgumentError);
   const sections = new Set(EXPERIMENTS.map((e) => e.section));

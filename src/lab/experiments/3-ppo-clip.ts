@@ -24,6 +24,7 @@ import { computeGae } from '../../train/rlhf/gae.ts';
 import { maskedWhiten } from '../../train/rlhf/masked.ts';
 import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean } from '../../train/rlhf/ppo-loss.ts';
 import { lineChartSvg } from '../../util/plot.ts';
+import { createProgress } from '../../util/progress.ts';
 import type { CharVocab } from '../corpus.ts';
 import { charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
@@ -100,6 +101,7 @@ function ppoRun(base: GPT, v: CharVocab, text: string, o: { iterations: number; 
   const never = v.special('[SEP]'); // an id the policy never samples: responses run to full length
   const pad = v.special('[PAD]');
   const out: IterationStats[] = [];
+  const progress = createProgress(o.iterations, { label: 'lab ppo', unit: 'iteration' });
   for (let it = 0; it < o.iterations; it++) {
     const prompts = Array.from({ length: o.batch }, () => {
       const at = g.randint(text.length - o.promptLen);
@@ -158,7 +160,9 @@ function ppoRun(base: GPT, v: CharVocab, text: string, o: { iterations: number; 
       criticOpt.zeroGrad();
     }
     out.push({ iteration: it, reward: rewardSum / B, klToReference: klSum / B, clipFrac, approxKl, ratioMaxDev });
+    progress.update(it + 1, { reward: (rewardSum / B).toFixed(3) });
   }
+  progress.stop();
   return out;
 }
 

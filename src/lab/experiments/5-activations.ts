@@ -12,6 +12,7 @@ import type { ActivationName } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
 import { AdamW, createSchedule } from '../../optim/index.ts';
 import { barChartSvg, lineChartSvg } from '../../util/plot.ts';
+import { createProgress } from '../../util/progress.ts';
 import { matmul64 } from '../linalg.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, pct, verdictOf } from '../verdict.ts';
@@ -121,6 +122,7 @@ function train(sizes: number[], act: ActivationName, trainSet: Dataset, testSet:
   const x = tensor(trainSet.x, { shape: [N, 2] });
   const y = tensor(trainSet.y, { shape: [N], dtype: 'int32' });
   const losses: [number, number][] = [];
+  const progress = createProgress(steps, { label: `lab mlp ${act}`, unit: 'step' });
   for (let step = 0; step < steps; step++) {
     opt.setLearningRate(schedule(step));
     const loss = tidy(() => {
@@ -131,7 +133,9 @@ function train(sizes: number[], act: ActivationName, trainSet: Dataset, testSet:
     opt.step();
     opt.zeroGrad();
     if (step % Math.max(1, Math.floor(steps / 100)) === 0 || step === steps - 1) losses.push([step, loss]);
+    if (step % 50 === 0 || step === steps - 1) progress.update(step + 1, { loss: loss.toFixed(4) });
   }
+  progress.stop();
   return noGrad(() => {
     const M = testSet.y.length;
     const xt = tensor(testSet.x, { shape: [M, 2] });

@@ -7,7 +7,9 @@
  * dropout 0, AdamW lr 1e-3 (beta2 0.99, weight decay 0.1), warmup 100, cosine to 1e-4 at 2000,
  * grad clip 1.0, 2000 iterations, evaluations of 20 batches. --iters shortens the run with the
  * schedule unchanged. Prints ms/iter (median), tokens/s, peak RSS, the validation loss at
- * 500/1000/2000 and the throughput ratio to PyTorch.
+ * 500/1000/2000 and the throughput ratio to PyTorch. --profile adds a 60-step profiled run that
+ * splits a step's time into matmul, attention, norms, elementwise, optimizer and the
+ * TypeScript between kernels.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +18,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareDataset } from '../src/data/prepare.ts';
 import { defaultPretrainConfig, pretrain } from '../src/train/pretrain.ts';
-import { getDefaultBackend } from '../src/backends/select.ts';
+import { getDefaultBackend, setDefaultBackend } from '../src/backends/select.ts';
+import { groupTimes, withProfiling } from '../src/backends/profile.ts';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -77,7 +80,43 @@ export async function main(args: string[]): Promise<void> {
       console.log(`pytorch: ${peer.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(peer.tokens_per_s)} tokens/s; val loss ${fmt(peer.evals)}`);
       console.log(`ratio (llmts tokens/s / pytorch tokens/s): ${(ours.tokens_per_s / peer.tokens_per_s).toFixed(2)}x`);
     }
+    if (args.includes('--profile')) await profile(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Where a training step's time goes: kernels by group, and the rest (op dispatch, autograd, data). */
+async function profile(work: string): Promise<void> {
+  const inner = getDefaultBackend();
+  const profiler = withProfiling(inner);
+  setDefaultBackend(profiler);
+  try {
+    const steps = 60;
+    const warm = 10;
+    const times: number[] = [];
+    let groups: Record<string, number> = {};
+    await pretrain({
+      ...defaultPretrainConfig({ data: join(work, 'data'), runDir: join(work, 'profile'), steps, decaySteps: 2000, evalEvery: 0, checkpointEvery: 0, seed: 1 }),
+      onStep: (r) => {
+        const step = r['step'] as number;
+        if (step === warm - 1) profiler.reset();
+        if (step >= warm) times.push(r['ms'] as number);
+        if (step === steps - 1) groups = groupTimes(profiler.stats); // before the closing evaluation
+      },
+    });
+    const n = times.length;
+    const total = times.reduce((a, b) => a + b, 0) / n;
+    let kernels = 0;
+    console.log(`where a step's ${total.toFixed(1)} ms go (mean of ${n} steps, ${inner.name}, ${inner.threads} threads):`);
+    for (const [group, ms] of Object.entries(groups)) {
+      const per = ms / n;
+      kernels += per;
+      console.log(`  ${group.padEnd(24)} ${per.toFixed(2).padStart(7)} ms  ${((per / total) * 100).toFixed(1).padStart(5)}%`);
+    }
+    const rest = Math.max(0, total - kernels);
+    console.log(`  ${'TypeScript + data'.padEnd(24)} ${rest.toFixed(2).padStart(7)} ms  ${((rest / total) * 100).toFixed(1).padStart(5)}%  (op dispatch, autograd, allocation, batches)`);
+  } finally {
+    setDefaultBackend(inner);
   }
 }

@@ -14,7 +14,7 @@
  *   - 0.5 per adjective beyond three (nobody wants a list)
  * A malformed or unfinished answer (no EOS) gets -2. The best is 2.5.
  *
- * Demonstrations use random openers and adjectives (one in ten is off topic), so the SFT
+ * Demonstrations use random openers and adjectives (one in four is off topic), so the SFT
  * policy is fluent but neutral on average (gold about 0.8): there is room to learn
  * politeness and positivity from preferences. Demonstrations never repeat an adjective and
  * never list more than three, so a reward model trained on rankings of SFT answers has seen
@@ -33,6 +33,8 @@ export const NEUTRAL = ['large', 'small', 'old', 'modern', 'busy', 'simple'];
 const ADJECTIVES = [...POSITIVE, ...NEGATIVE, ...NEUTRAL];
 const SENTIMENT = new Map<string, number>([...POSITIVE.map((a) => [a, 1] as const), ...NEGATIVE.map((a) => [a, -1] as const), ...NEUTRAL.map((a) => [a, 0] as const)]);
 const OPENERS: [string, number][] = [['', 0], ['Sure! ', 0.5], ['Well, ', 0], ['Ugh. ', -0.5]];
+/** Fraction of demonstrations about another topic than the one asked (careless writers). */
+export const OFF_TOPIC = 0.25;
 const QUESTIONS = ['Describe the {}.', 'Tell me about the {}.', 'What do you think of the {}?'];
 
 function pick<T>(xs: readonly T[], g: Generator): T {
@@ -96,7 +98,7 @@ export const reviewsTask: GoldTask = {
   },
   demonstration(prompt, g) {
     const asked = promptTopic(prompt) ?? pick(TOPICS, g);
-    const topic = g.random() < 0.1 ? pick(TOPICS, g) : asked;
+    const topic = g.random() < OFF_TOPIC ? pick(TOPICS, g) : asked;
     const n = 1 + g.randint(3);
     const pool = [...ADJECTIVES];
     const adjs: string[] = [];

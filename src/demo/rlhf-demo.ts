@@ -90,10 +90,10 @@ export async function runRlhfDemo(o: RlhfDemoOptions): Promise<RlhfDemoResult> {
   const curves: Record<string, [number, number][]> = {};
   const report = await runAlignmentPipeline({
     task, model: pre.model as GPT, tokenizer, format, runDir: o.runDir, seed: o.seed, evalSamplesPerPrompt: 8, log,
-    sftExamples: 4000, sft: { steps: 600, batchSize: 32, lr: 3e-3, minLr: 3e-4, evalEvery: 200, checkpointEvery: 0 },
+    sftExamples: 4000, sft: { steps: 800, batchSize: 32, lr: 3e-3, minLr: 3e-4, evalEvery: 200, checkpointEvery: 0 },
     preferences: { groupsPerPrompt: 60, valGroupsPerPrompt: 10, k: 4, annotatorTemperature: 0.3 },
     rm: { steps: 600, batchSize: 16, lr: 1e-3, minLr: 1e-4, evalEvery: 100, checkpointEvery: 0 },
-    ppo: { steps: 60, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, criticLr: 3e-4, klCoef: 0.05, sampleEvery: 10, checkpointEvery: 0 },
+    ppo: { steps: 60, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, criticLr: 3e-4, klCoef: 0.1, sampleEvery: 10, checkpointEvery: 0 },
     ...(o.compare ? {
       dpo: { steps: 300, batchSize: 16, lr: 2e-4, minLr: 2e-5, beta: 0.3, evalEvery: 100, checkpointEvery: 0 },
       grpo: { steps: 60, promptsPerStep: 16, groupSize: 4, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, beta: 0.04, sampleEvery: 10, checkpointEvery: 0 },
@@ -101,7 +101,7 @@ export async function runRlhfDemo(o: RlhfDemoOptions): Promise<RlhfDemoResult> {
     } : {}),
     onStep: (stage: string, r: MetricRecord) => {
       if (stage !== 'ppo' && stage !== 'ppo-beta0') return;
-      for (const k of ['reward', 'gold'] as const) (curves[`${stage === 'ppo' ? 'beta 0.05' : 'beta 0'}: ${k === 'reward' ? 'RM score' : 'gold'}`] ??= []).push([r['step'] as number, r[k] as number]);
+      for (const k of ['reward', 'gold'] as const) (curves[`${stage === 'ppo' ? 'beta 0.1' : 'beta 0'}: ${k === 'reward' ? 'RM score' : 'gold'}`] ??= []).push([r['step'] as number, r[k] as number]);
     },
   });
 

@@ -30,10 +30,10 @@ describe('RLHF end to end on the reviews task', { skip: native ? false : 'needs 
     const model = new GPT(gptPreset('gpt2', { vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0, attnDropout: 0 }), { seed: 1 });
     report = await runAlignmentPipeline({
       task: reviewsTask, model, tokenizer, format: CHATML_FORMAT, runDir, seed: 1, evalSamplesPerPrompt: 8, log: () => {},
-      sftExamples: 2000, sft: { steps: 500, batchSize: 32, lr: 3e-3, minLr: 3e-4, evalEvery: 0, checkpointEvery: 0 },
+      sftExamples: 2000, sft: { steps: 800, batchSize: 32, lr: 3e-3, minLr: 3e-4, evalEvery: 0, checkpointEvery: 0 },
       preferences: { groupsPerPrompt: 60, valGroupsPerPrompt: 10, k: 4, annotatorTemperature: 0.3 },
-      rm: { steps: 500, batchSize: 16, lr: 1e-3, minLr: 1e-4, evalEvery: 100, checkpointEvery: 0 },
-      ppo: { steps: 40, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, criticLr: 3e-4, klCoef: 0.05, sampleEvery: 10, checkpointEvery: 0 },
+      rm: { steps: 600, batchSize: 16, lr: 1e-3, minLr: 1e-4, evalEvery: 100, checkpointEvery: 0 },
+      ppo: { steps: 40, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, criticLr: 3e-4, klCoef: 0.1, sampleEvery: 10, checkpointEvery: 0 },
       dpo: { steps: 200, batchSize: 16, lr: 2e-4, minLr: 2e-5, beta: 0.3, evalEvery: 0, checkpointEvery: 0 },
     });
     console.log(report.policies.map((p) => `${p.stage}: gold ${p.gold.toFixed(3)}, RM ${p.reward?.toFixed(3)}, KL ${p.kl?.toFixed(3)}, EOS ${p.eosRate}`).join('\n'));

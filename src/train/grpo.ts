@@ -79,7 +79,7 @@ export interface GrpoHyper {
 }
 
 export const GRPO_DEFAULTS: GrpoHyper = {
-  steps: 100, promptsPerStep: 16, groupSize: 4, miniBatchSize: 16, microBatchSize: 16, numIterations: 1, lr: 3e-5, adamEps: 1e-5, lrSchedule: 'linear',
+  steps: 100, promptsPerStep: 16, groupSize: 4, miniBatchSize: 16, microBatchSize: 16, numIterations: 1, lr: 1e-4, adamEps: 1e-5, lrSchedule: 'linear',
   gradClip: 1.0, temperature: 1.0, maxNewTokens: 24, beta: 0.04, clipEps: 0.2, scaleRewards: 'group', lossType: 'grpo', missingEosPenalty: 1, scoreClip: 10,
   evalEvery: 20, evalSamplesPerPrompt: 4, sampleEvery: 10, checkpointEvery: 50, seed: 1337, resume: false, timeLimitSeconds: null,
 };

@@ -117,7 +117,7 @@ export interface PpoHyper {
 }
 
 export const PPO_DEFAULTS: PpoHyper = {
-  steps: 100, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, ppoEpochs: 4, lr: 3e-5, criticLr: 1e-4, adamEps: 1e-5, lrSchedule: 'linear',
+  steps: 100, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, ppoEpochs: 4, lr: 1e-4, criticLr: 1e-4, adamEps: 1e-5, lrSchedule: 'linear',
   gradClip: 1.0, temperature: 1.0, maxNewTokens: 24, klCoef: 0.05, klEstimator: 'k1', klTarget: null, klHorizon: 10000, gamma: 1, lam: 0.95,
   clipEps: 0.2, valueClip: 0.2, vfCoef: 0.1, entropyCoef: 0, targetKl: 0.1, ratioThreshold: 10, missingEosPenalty: 1, scoreClip: 10,
   whitenRewards: false, criticInit: 'reward', evalEvery: 20, evalSamplesPerPrompt: 4, sampleEvery: 10, checkpointEvery: 50, seed: 1337,

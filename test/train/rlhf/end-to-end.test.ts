@@ -57,13 +57,13 @@ describe('RLHF end to end on the reviews task', { skip: native ? false : 'needs 
   it('PPO raises the gold reward by a clear margin while the KL to the SFT model stays bounded', () => {
     const sft = stage('SFT');
     const ppo = stage('PPO');
-    assert.ok(ppo.gold > sft.gold + 0.7, `gold ${sft.gold} -> ${ppo.gold}`);
+    assert.ok(ppo.gold > sft.gold + 1.5, `gold ${sft.gold} -> ${ppo.gold}`);
     assert.ok(ppo.reward! > sft.reward! + 0.3, `RM score ${sft.reward} -> ${ppo.reward}`);
     assert.ok(ppo.kl! > 0 && ppo.kl! < 10, `KL ${ppo.kl}`);
     assert.ok(ppo.eosRate > 0.95);
   });
 
   it('DPO also improves the gold reward', () => {
-    assert.ok(stage('DPO').gold > stage('SFT').gold + 0.2, `gold ${stage('SFT').gold} -> ${stage('DPO').gold}`);
+    assert.ok(stage('DPO').gold > stage('SFT').gold + 0.5, `gold ${stage('SFT').gold} -> ${stage('DPO').gold}`);
   });
 });

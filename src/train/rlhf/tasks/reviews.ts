@@ -3,23 +3,26 @@
  * thing asked about, and say nice things about it, in a short sentence.
  *
  *   user:       Describe the garden.
- *   assistant:  Sure! The garden is lovely, quiet and charming.
+ *   assistant:  Sure! The garden is lovely, bright and charming.
  *
  * Answers follow `[opener] The <topic> is <adjective list>.` where the list is "a", "a and b",
  * "a, b and c", ... Gold reward of a well-formed, finished answer:
  *   +1 on topic (the thing asked about), -1 off topic
- *   + mean sentiment of the adjectives (+1 positive, 0 neutral, -1 negative)
+ *   + the sum of the adjectives' sentiments (+1 positive, 0 neutral, -1 negative)
  *   + opener: "Sure!" +0.5, "Ugh." -0.5, "Well," or none 0
  *   - 1 per repeated adjective
- *   - 0.5 per adjective beyond three (nobody wants a list)
- * A malformed or unfinished answer (no EOS) gets -2. The best is 2.5.
+ *   - 1.5 per adjective beyond three (nobody wants a list)
+ * A malformed or unfinished answer (no EOS) gets -2. The best is 4.5: "Sure! The garden is
+ * lovely, bright and charming."
  *
- * Demonstrations use random openers and adjectives (one in four is off topic), so the SFT
- * policy is fluent but neutral on average (gold about 0.8): there is room to learn
- * politeness and positivity from preferences. Demonstrations never repeat an adjective and
- * never list more than three, so a reward model trained on rankings of SFT answers has seen
- * neither: an unconstrained policy (beta = 0) can drift into long lists that the learned
- * reward extrapolates to and the gold reward punishes.
+ * Demonstrations use random openers and one to three distinct random adjectives, and one in
+ * four is about another topic than the one asked (careless writers), so the SFT policy is
+ * fluent but neutral on average (gold about 0.4): politeness, staying on topic and
+ * positivity are left to learn from preferences. Demonstrations never repeat an adjective
+ * and never list more than three, so a reward model trained on rankings of SFT answers has
+ * seen neither: on the answers it knows, more positive words are better, and it extrapolates
+ * that to repeated and longer lists, which the gold reward punishes. Without the KL penalty
+ * (beta = 0) PPO finds exactly those answers.
  */
 import type { Generator } from '../../../engine/random.ts';
 import type { ChatMessage } from '../../../data/chat/template.ts';
@@ -76,17 +79,17 @@ export function reviewGold(prompt: readonly ChatMessage[], response: string, fin
   if (r === null || !TOPICS.includes(r.topic)) return -2;
   const asked = promptTopic(prompt);
   let g = r.topic === asked ? 1 : -1;
-  g += r.adjectives.reduce((s, a) => s + SENTIMENT.get(a)!, 0) / r.adjectives.length;
+  g += r.adjectives.reduce((s, a) => s + SENTIMENT.get(a)!, 0);
   g += r.opener;
   g -= r.adjectives.length - new Set(r.adjectives).size;
-  g -= 0.5 * Math.max(0, r.adjectives.length - 3);
+  g -= 1.5 * Math.max(0, r.adjectives.length - 3);
   return g;
 }
 
 export const reviewsTask: GoldTask = {
   name: 'reviews',
   description: 'answer "Describe the X." politely, on topic and positively, in one short sentence',
-  maxGold: 2.5,
+  maxGold: 4.5,
   prompts(split) {
     // a fixed split of (question, topic) pairs: every topic is seen in training
     const out: ChatMessage[][] = [];

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--temperature <t>', 'sampling temperature (0: greedy)', '0.7')
     .option('--top-p <p>', 'nucleus sampling', '0.95')
     .option('--top-k <k>', 'top-k sampling (0: off)', '0')
-    .option('--max-new-tokens <n>', 'longest answer', '128')
+    .option('--max-new-tokens <n>', 'longest answer (default: 128, at most half the model\'s context)')
     .option('--seed <n>', 'sampling seed')
     .action(async (o: Record<string, string | undefined>) => {
       const path = o['model']!;
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       if (format === null) throw new ArgumentError('--model', `${dir} has no chat template (tokenizer_config.json): fine-tune it with llmts sft, or pass --chat-template`);
       const temperature = floatOption('--temperature', o['temperature'], 0)!;
       const session = new ChatSession(model, loadTokenizer(tokPath), format, {
-        maxNewTokens: intOption('--max-new-tokens', o['maxNewTokens'], 1)!,
+        maxNewTokens: intOption('--max-new-tokens', o['maxNewTokens'], 1) ?? Math.min(128, Math.floor(model.config.blockSize / 2)),
         ...(o['system'] !== undefined ? { system: o['system'] } : {}),
         generation: temperature === 0
           ? { doSample: false }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/backends/backend.ts';
 import { availableBackends } from '../src/backends/select.ts';
 import { GPT, gptPreset } from '../src/models/gpt.ts';
-import { flattenGradients } from '../src/nn/module.ts';
+import { flattenParameters } from '../src/nn/module.ts';
 import { tidy } from '../src/engine/memory.ts';
 import { noGrad } from '../src/engine/grad-mode.ts';
 import { tensor } from '../src/engine/ops/creation.ts';
@@ -42,7 +42,7 @@ function median(xs: number[]): number {
 
 function measure(c: Case, backend: Backend, reps: number): { fwd: number; fwdBwd: number } {
   const model = new GPT(gptPreset('gpt2', { vocabSize: c.vocab, blockSize: c.T, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, attnDropout: 0 }), { seed: 0, backend });
-  flattenGradients(model);
+  flattenParameters(model);
   const g = new Generator(0);
   const ids = Int32Array.from({ length: c.B * c.T }, () => g.randint(c.vocab));
   const x = tensor(ids, { shape: [c.B, c.T], backend });

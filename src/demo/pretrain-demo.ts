@@ -26,7 +26,7 @@ import type { GenerateOptions } from '../generate/index.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
 import { Generator } from '../engine/random.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 
 export type DemoSize = 'tiny' | 'small' | 'medium';
 
@@ -86,7 +86,7 @@ export function readNlpCorpus(maxSentences = Infinity): string[] {
 function calibrate(overrides: SizeOverrides, vocab: number, batch: number): number {
   const spec = specFromPreset('gpt2', { ...overrides, vocabSize: vocab });
   const model = createModel(spec, { seed: 0 }) as GPT;
-  flattenGradients(model);
+  flattenParameters(model);
   const g = new Generator(0);
   const T = spec.config.blockSize;
   const times: number[] = [];

@@ -19,10 +19,11 @@ export type Scalar = number;
 export type TensorLike = Tensor | number;
 
 export class Tensor {
-  readonly storage: Storage;
+  /** Rebound only by flattenParameters (src/nn/module.ts), which moves parameters into one buffer. */
+  storage: Storage;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
-  readonly offset: number;
+  offset: number;
   /** Whether gradients flow to this tensor (leaves accumulate them in .grad). */
   requiresGrad: boolean;
   /** Accumulated gradient (leaves, or non-leaves after retainGrad()). */

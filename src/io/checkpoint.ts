@@ -123,9 +123,10 @@ export function restoreModel(model: AnyModel, ckpt: LoadedCheckpoint): void {
       if (rec.shape.length !== t.ndim || rec.shape.some((d, i) => d !== t.shape[i])) {
         throw new FormatError(path, `shape [${rec.shape.join(', ')}] does not match the model's [${t.shape.join(', ')}]`, key);
       }
-      const dst = t.data;
-      if (!t.isContiguous() || t.offset !== 0) throw new ConfigError(name, 'parameters must be contiguous to restore');
-      (dst as Float32Array).set(rec.data as unknown as ArrayLike<number>);
+      if (!t.isContiguous()) throw new ConfigError(name, 'parameters must be contiguous to restore');
+      // parameters may be views into one flat buffer (flattenParameters): write at their offset
+      (t.data as Float32Array).set(rec.data as unknown as ArrayLike<number>, t.offset);
+      t.storage.version++;
     }
   });
   if (ckpt.meta.rng !== null) model.generator.setState(ckpt.meta.rng);

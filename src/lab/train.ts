@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { checkpointPath, openCheckpoint, restoreModel, RunCheckpointer } from '../io/checkpoint.ts';
 import { createModel } from '../models/registry.ts';
 import type { AnyModel, ModelSpec } from '../models/registry.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW, createSchedule, groupsForWeightDecay } from '../optim/index.ts';
 import { trainLoop } from '../train/loop.ts';
 import type { JsonValue, TrainTask } from '../train/loop.ts';
@@ -76,7 +76,7 @@ export async function trainCached<M extends AnyModel>(
     return { model, records, lastEval: numeric(evals[evals.length - 1] ?? {}), cached: true, runDir };
   }
   const model = createModel(spec, { seed: ctx.seed }) as M;
-  flattenGradients(model);
+  flattenParameters(model);
   const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), settings.lr, settings.weightDecay ?? 0.1), { betas: [0.9, 0.99] });
   const warmup = settings.warmupSteps ?? Math.max(1, Math.floor(settings.steps / 10));
   const schedule = createSchedule({ kind: 'cosine', maxLr: settings.lr, minLr: settings.lr / 10, warmupSteps: warmup, decaySteps: Math.max(settings.steps, warmup + 1) });

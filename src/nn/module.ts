@@ -150,29 +150,40 @@ export function moveTo(t: Tensor, backend: Backend): Tensor {
   });
 }
 
+/** Whether an optimizer should decay this parameter: matrices yes; norms, biases and embeddings no (nanoGPT). */
+export function decays(p: Parameter): boolean {
+  return p.weightDecay && p.ndim >= 2;
+}
+
 /**
- * Points every parameter's .grad at a view of one flat, zero-filled gradient buffer, so
- * backward accumulates into it in place, zeroGrad is one fill and the global gradient norm
- * is one pass. Returns the flat gradient tensor (1-D) and each parameter's offset in it.
+ * Moves every trainable parameter into one flat buffer and points every parameter's .grad at
+ * a view of a second one (llm.c's layout), ordered with the decayed parameters first, so:
+ * backward accumulates into the gradient buffer in place; zeroing, the global gradient norm
+ * and each AdamW parameter group are single passes over contiguous memory; a checkpoint can
+ * write the parameters in one piece. Call it after building the model and before creating
+ * the optimizer. Tied parameters stay shared (each is moved once).
  */
-export function flattenGradients(module: Module): { flat: Tensor; offsets: Map<Parameter, number> } {
-  const params = module.parameters().filter((p) => p.requiresGrad);
+export function flattenParameters(module: Module): { params: Tensor; grads: Tensor } {
+  const all = module.parameters().filter((p) => p.requiresGrad);
+  const params = [...all.filter(decays), ...all.filter((p) => !decays(p))];
   const total = params.reduce((n, p) => n + p.size, 0);
   const first = params[0];
   if (first === undefined) throw new ConfigError('parameters', 'the module has no trainable parameters');
   const dtype = first.dtype;
   const backend = first.backend;
   return untracked(() => {
-    const storage = new Storage(backend, dtype, backend.alloc(dtype, total));
-    const flat = new Tensor(storage, [total]);
-    const offsets = new Map<Parameter, number>();
+    const values = new Storage(backend, dtype, backend.alloc(dtype, total));
+    const grads = new Storage(backend, dtype, backend.alloc(dtype, total));
     let offset = 0;
     for (const p of params) {
-      if (p.dtype !== dtype || p.backend !== backend) throw new ConfigError('parameters', 'all parameters must share one dtype and backend to flatten gradients');
-      p.grad = new Tensor(storage, p.shape, undefined, offset);
-      offsets.set(p, offset);
+      if (p.dtype !== dtype || p.backend !== backend) throw new ConfigError('parameters', 'all parameters must share one dtype and backend to be flattened');
+      const src = p.toTypedArray();
+      (values.data as Float32Array).set(src as Float32Array, offset);
+      p.storage = values;
+      p.offset = offset;
+      p.grad = new Tensor(grads, p.shape, undefined, offset);
       offset += p.size;
     }
-    return { flat, offsets };
+    return { params: new Tensor(values, [total]), grads: new Tensor(grads, [total]) };
   });
 }

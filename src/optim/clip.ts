@@ -1,18 +1,24 @@
 /** Global gradient-norm clipping (torch.nn.utils.clip_grad_norm_): returns the norm before clipping. */
-import type { FloatArray } from '../engine/dtype.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import type { Parameter } from '../nn/parameter.ts';
+import { contiguousRuns } from './runs.ts';
 
-function dense(t: Tensor): FloatArray {
-  const d = t.data as FloatArray;
-  return t.offset === 0 && d.length === t.size ? d : d.subarray(t.offset, t.offset + t.size);
+/** The gradients, ordered by storage and offset so views of one flat buffer form one run (order does not matter to a sum or a fill). */
+function grads(params: readonly Parameter[]): Tensor[] {
+  const gs = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  const storages = new Map<unknown, number>();
+  for (const g of gs) if (!storages.has(g.storage)) storages.set(g.storage, storages.size);
+  return gs.sort((a, b) => storages.get(a.storage)! - storages.get(b.storage)! || a.offset - b.offset);
 }
 
-/** The L2 norm of all gradients together. */
+/** The L2 norm of all gradients together (one pass per contiguous run of gradient memory). */
 export function gradNorm(params: readonly Parameter[]): number {
+  const gs = grads(params);
+  const backend = gs[0]?.backend;
+  if (backend === undefined) return 0;
   let sq = 0;
-  for (const p of params) if (p.grad !== null) sq += p.backend.sumSquares(dense(p.grad.contiguous()), p.size);
+  for (const run of contiguousRuns(gs)) sq += backend.sumSquares(run.data, run.length);
   return Math.sqrt(sq);
 }
 
@@ -28,6 +34,15 @@ export function clipFactor(norm: number, maxNorm: number): number {
 export function clipGradNorm_(params: readonly Parameter[], maxNorm: number): number {
   const norm = gradNorm(params);
   const f = clipFactor(norm, maxNorm);
-  if (f < 1) noGrad(() => { for (const p of params) if (p.grad !== null) p.grad.mul_(f); });
+  if (f < 1) noGrad(() => { for (const g of grads(params)) g.mul_(f); });
   return norm;
+}
+
+/** Zeroes gradients with one fill per contiguous run. */
+export function zeroGradients(params: readonly Parameter[]): void {
+  const gs = grads(params);
+  const backend = gs[0]?.backend;
+  if (backend === undefined) return;
+  for (const run of contiguousRuns(gs)) backend.fill(run.data, run.length, 0);
+  for (const g of gs) g.storage.version++;
 }

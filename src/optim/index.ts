@@ -7,3 +7,6 @@ export type { SGDOptions } from './sgd.ts';
 export { createSchedule } from './schedule.ts';
 export type { Schedule, ScheduleOptions } from './schedule.ts';
 export { gradNorm, clipFactor, clipGradNorm_ } from './clip.ts';
+export { zeroGradients } from './clip.ts';
+export { contiguousRuns } from './runs.ts';
+export type { Run } from './runs.ts';

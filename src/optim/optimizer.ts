@@ -4,8 +4,9 @@
  * (decay for matrices, none for norms, biases and embeddings).
  */
 import type { Parameter } from '../nn/parameter.ts';
-import type { Tensor } from '../engine/tensor.ts';
 import { ArgumentError } from '../errors.ts';
+import { zeroGradients } from './clip.ts';
+import { decays } from '../nn/module.ts';
 
 export interface ParamGroup {
   params: Parameter[];
@@ -38,8 +39,9 @@ export abstract class Optimizer {
     for (const g of this.groups) g.lr = lr;
   }
 
+  /** Zeroes every parameter's gradient (one fill per contiguous run of gradient memory). */
   zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
+    zeroGradients(this.groups.flatMap((g) => g.params));
   }
 
   abstract stateDict(): OptimizerState;
@@ -49,12 +51,9 @@ export abstract class Optimizer {
 /** nanoGPT's grouping: weight decay on parameters that want it (matrices), none on norms, biases and embeddings. */
 export function groupsForWeightDecay(params: readonly Parameter[], lr: number, weightDecay: number): ParamGroup[] {
   const trainable = params.filter((p) => p.requiresGrad);
+  // the same split and order flattenParameters lays out, so each group is one run of memory
   return [
-    { params: trainable.filter((p) => p.weightDecay && p.ndim >= 2), lr, weightDecay },
-    { params: trainable.filter((p) => !(p.weightDecay && p.ndim >= 2)), lr, weightDecay: 0 },
+    { params: trainable.filter(decays), lr, weightDecay },
+    { params: trainable.filter((p) => !decays(p)), lr, weightDecay: 0 },
   ].filter((g) => g.params.length > 0);
-}
-
-export function gradOf(p: Parameter): Tensor | null {
-  return p.grad;
 }

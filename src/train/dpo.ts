@@ -23,7 +23,7 @@ import { ArgumentError } from '../errors.ts';
 import { RunCheckpointer } from '../io/checkpoint.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { groupsForWeightDecay } from '../optim/optimizer.ts';
 import { createSchedule } from '../optim/schedule.ts';
@@ -244,7 +244,7 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
   const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
   writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'dpo', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
   policy.eval(); // dropout off: the log-probabilities of policy and reference must be comparable
-  flattenGradients(policy);
+  flattenParameters(policy);
   const optimizer = new AdamW(groupsForWeightDecay(policy.parameters(), o.lr, o.weightDecay), { betas: [0.9, 0.999] });
   const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });
   const extra = o.extraEval;

@@ -18,7 +18,7 @@ import type { GeneratorState } from '../engine/random.ts';
 import { ArgumentError } from '../errors.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipFactor, gradNorm } from '../optim/clip.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
@@ -160,7 +160,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
     policy.eval();
     freeze(reference);
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
-    flattenGradients(policy);
+    flattenParameters(policy);
     this.optimizer = new AdamW([{ params: policy.parameters().filter((p) => p.requiresGrad), lr: h.lr, weightDecay: 0 }], { eps: h.adamEps });
     this.promptSampler = new EpochSampler(prompts.length, h.seed);
     this.sampling = new Generator(h.seed + 1);

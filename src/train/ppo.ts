@@ -35,7 +35,7 @@ import { ArgumentError } from '../errors.ts';
 import type { GPT } from '../models/gpt.ts';
 import { ScalarHeadModel } from '../models/heads.ts';
 import { specOf } from '../models/registry.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipFactor, gradNorm } from '../optim/clip.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
@@ -193,8 +193,8 @@ export class PpoAlgorithm implements RlAlgorithm {
     for (const m of [policy, reference, critic]) m.eval(); // dropout off in all four models (detail 7)
     freeze(reference);
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
-    flattenGradients(policy);
-    flattenGradients(critic);
+    flattenParameters(policy);
+    flattenParameters(critic);
     this.actorOptimizer = new AdamW([{ params: policy.parameters().filter((p) => p.requiresGrad), lr: h.lr, weightDecay: 0 }], { eps: h.adamEps });
     this.criticOptimizer = new AdamW([{ params: critic.parameters().filter((p) => p.requiresGrad), lr: h.criticLr, weightDecay: 0 }], { eps: h.adamEps });
     this.kl = createKlController(h);

@@ -14,7 +14,7 @@ import { createModel, specFromPreset } from '../models/registry.ts';
 import type { AnyModel, ModelSpec, PresetName, SizeOverrides } from '../models/registry.ts';
 import { GPT } from '../models/gpt.ts';
 import { BERT } from '../models/bert.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { groupsForWeightDecay } from '../optim/optimizer.ts';
 import { createSchedule } from '../optim/schedule.ts';
@@ -134,7 +134,7 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
       throw new ConfigError('vocab_size', `the model's vocabulary (${spec.config.vocabSize}) is smaller than the dataset's (${dataset.meta.vocab_size})`);
     }
     const model = createModel(spec, { seed: config.seed });
-    flattenGradients(model);
+    flattenParameters(model);
     const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), config.lr, config.weightDecay), { betas: [config.beta1, config.beta2] });
     const schedule = createSchedule({ kind: 'cosine', maxLr: config.lr, minLr: config.minLr, warmupSteps: config.warmupSteps, decaySteps: Math.max(config.decaySteps, config.warmupSteps + 1) });
 

@@ -22,7 +22,7 @@ import type { GPT } from '../models/gpt.ts';
 import { ScalarHeadModel } from '../models/heads.ts';
 import { specOf } from '../models/registry.ts';
 import type { ModelSpec } from '../models/registry.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { groupsForWeightDecay } from '../optim/optimizer.ts';
 import { createSchedule } from '../optim/schedule.ts';
@@ -234,7 +234,7 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
   writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'reward', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
 
   rm.eval(); // dropout off in the reward model (TRL disable_dropout)
-  flattenGradients(rm);
+  flattenParameters(rm);
   const optimizer = new AdamW(groupsForWeightDecay(rm.parameters(), o.lr, o.weightDecay), { betas: [0.9, 0.95] });
   const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });
   const extra = o.extraEval;

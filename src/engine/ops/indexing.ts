@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
+import { leafGradBuffer } from '../autograd/leaf-grad.ts';
 import { normalizeAxis, numel } from '../shape.ts';
 import { dense, denseFloat, empty, sameBackend, zerosOn } from './util.ts';
 import { contiguous, reshape } from './movement.ts';
@@ -33,9 +34,11 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   backend.indexSelect(dense(xc), outer, dim, inner, ids, out.data);
   if (needsGrad(x)) {
     attach(out, 'indexSelect', [x], (g) => {
-      const gx = zerosOn(x.shape, x.dtype, backend);
+      // an embedding table with a gradient buffer: scatter-add the rows straight into it
+      const into = leafGradBuffer(x);
+      const gx = into ?? zerosOn(x.shape, x.dtype, backend);
       backend.indexAdd(denseFloat(contiguous(g)), outer, ids.length, inner, ids, dim, denseFloat(gx));
-      return [gx];
+      return [into === null ? gx : null];
     });
   }
   return out;

@@ -8,7 +8,8 @@ import type { FloatArray } from '../dtype.ts';
 import { Tensor } from '../tensor.ts';
 import { ShapeError } from '../../errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
-import { broadcastShapes, broadcastStrides, numel } from '../shape.ts';
+import { broadcastShapes, broadcastStrides, numel, shapesEqual } from '../shape.ts';
+import { leafGradBuffer } from '../autograd/leaf-grad.ts';
 import { assertFloat, assertSameDType, empty, sameBackend } from './util.ts';
 import { contiguous, expand, reshape, squeeze, transpose, unsqueeze } from './movement.ts';
 import { sum, sumToShape } from './reduce.ts';
@@ -72,8 +73,11 @@ function sub(a: FloatArray, offset: number): FloatArray {
   return offset === 0 ? a : a.subarray(offset);
 }
 
-/** The batched product of two >= 2-D tensors, without autograd. */
-function bmm(a: Tensor, b: Tensor): Tensor {
+/**
+ * The batched product of two >= 2-D tensors, without autograd. With `into` (a contiguous
+ * tensor of the product's shape), the product is added to it instead of written to a new one.
+ */
+function bmm(a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
   const m = a.shape[a.ndim - 2]!;
   const k = a.shape[a.ndim - 1]!;
   const n = b.shape[b.ndim - 1]!;
@@ -83,10 +87,13 @@ function bmm(a: Tensor, b: Tensor): Tensor {
   const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = numel(batchShape);
   const backend = a.backend;
-  const out = empty([...batchShape, m, n], a.dtype, backend);
+  if (into !== null && (!into.isContiguous() || !shapesEqual(into.shape, [...batchShape, m, n]))) {
+    throw new ShapeError('matmul', 'accumulation target must be contiguous with the product\'s shape', [into.shape, [...batchShape, m, n]]);
+  }
+  const out = into ?? empty([...batchShape, m, n], a.dtype, backend);
   if (out.size === 0) return out;
   if (k === 0) {
-    backend.fill(out.data, out.size, 0);
+    if (into === null) backend.fill(out.data, out.size, 0);
     return out;
   }
   const A = operand(a, batchShape).op;
@@ -96,7 +103,7 @@ function bmm(a: Tensor, b: Tensor): Tensor {
   backend.matmul({
     a: sub(A.data, A.offset),
     b: sub(B.data, B.offset),
-    c: out.data as FloatArray,
+    c: sub(out.data as FloatArray, out.offset),
     batch: fold ? 1 : batch,
     m: fold ? m * batch : m,
     n,
@@ -109,7 +116,7 @@ function bmm(a: Tensor, b: Tensor): Tensor {
     strideA: A.batchStride,
     strideB: B.batchStride,
     strideC: m * n,
-    accumulate: false,
+    accumulate: into !== null,
   });
   return out;
 }
@@ -195,7 +202,13 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     attach(out, 'linear', inputs, (g) => {
       const g2 = reshape(g, [-1, outF]);
       const gx = x.requiresGrad ? reshape(bmm(g2, w), x.shape) : null;
-      const gw = w.requiresGrad ? bmm(transpose(g2), x2) : null;
+      let gw: Tensor | null = null;
+      if (w.requiresGrad) {
+        const into = leafGradBuffer(w);
+        // a parameter with a gradient buffer: accumulate g2ᵀ·x2 into it directly (C += A·B)
+        if (into !== null && into.dtype === g2.dtype) bmm(transpose(g2), x2, into);
+        else gw = bmm(transpose(g2), x2);
+      }
       const gb = b !== null && b.requiresGrad ? sum(g2, 0) : null;
       return b === null ? [gx, gw] : [gx, gw, gb];
     });

@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { DTypeError, ShapeError } from '../../errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
+import { leafGradBuffer } from '../autograd/leaf-grad.ts';
 import { assertFloat, denseFloat, empty, sameBackend, zerosOn } from './util.ts';
 import { contiguous } from './movement.ts';
 
@@ -33,13 +34,16 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     attach(out, 'layerNorm', inputs, (g) => {
       const gc = contiguous(g);
       const gx = empty(x.shape, x.dtype, backend);
-      const gw = weight && weight.requiresGrad ? zerosOn(weight.shape, x.dtype, backend) : null;
-      const gb = bias && bias.requiresGrad ? zerosOn(bias.shape, x.dtype, backend) : null;
+      // the kernel adds into gw and gb: a parameter's gradient buffer can receive them directly
+      const wInto = weight && weight.requiresGrad ? leafGradBuffer(weight) : null;
+      const bInto = bias && bias.requiresGrad ? leafGradBuffer(bias) : null;
+      const gw = weight && weight.requiresGrad ? wInto ?? zerosOn(weight.shape, x.dtype, backend) : null;
+      const gb = bias && bias.requiresGrad ? bInto ?? zerosOn(bias.shape, x.dtype, backend) : null;
       backend.layerNormGrad(denseFloat(xc), wc && denseFloat(wc), denseFloat(mean), denseFloat(rstd), denseFloat(gc), rows, cols,
         denseFloat(gx), gw && denseFloat(gw), gb && denseFloat(gb));
       const grads: (Tensor | null)[] = [x.requiresGrad ? gx : null];
-      if (weight) grads.push(gw);
-      if (bias) grads.push(gb);
+      if (weight) grads.push(wInto === null ? gw : null);
+      if (bias) grads.push(bInto === null ? gb : null);
       return grads;
     });
   }
@@ -64,9 +68,10 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
     attach(out, 'rmsNorm', inputs, (g) => {
       const gc = contiguous(g);
       const gx = empty(x.shape, x.dtype, backend);
-      const gw = weight && weight.requiresGrad ? zerosOn(weight.shape, x.dtype, backend) : null;
+      const wInto = weight && weight.requiresGrad ? leafGradBuffer(weight) : null;
+      const gw = weight && weight.requiresGrad ? wInto ?? zerosOn(weight.shape, x.dtype, backend) : null;
       backend.rmsNormGrad(denseFloat(xc), wc && denseFloat(wc), denseFloat(rstd), denseFloat(gc), rows, cols, denseFloat(gx), gw && denseFloat(gw));
-      return weight ? [x.requiresGrad ? gx : null, gw] : [gx];
+      return weight ? [x.requiresGrad ? gx : null, wInto === null ? gw : null] : [gx];
     });
   }
   return out;

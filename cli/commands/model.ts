@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .option('--vocab-size <n>').option('--block-size <n>').option('--n-layer <n>').option('--n-head <n>').option('--n-kv-head <n>')
     .option('--n-embd <n>').option('--intermediate-size <n>').option('--dropout <p>')
     .option('--seed <n>', 'initialization seed', '0')
-    .option('--format <f>', 'hf (config.json + model.safetensors) or llmts (checkpoint)', 'hf')
+    .option('--format <f>', 'auto (HF layout when the architecture has one, else llmts), hf (config.json + model.safetensors) or llmts (checkpoint)', 'auto')
     .action((o: Record<string, string | undefined>) => {
       const preset = o['preset'] as string;
       if (!(PRESETS as readonly string[]).includes(preset)) throw new ArgumentError('--preset', `unknown preset "${preset}" (expected ${PRESETS.join(', ')})`);
@@ -75,10 +75,19 @@ export function register(program: Command): void {
       }));
       const m = createModel(spec, { seed: intOption('--seed', o['seed']) ?? 0 });
       const out = o['out'] as string;
-      if (o['format'] === 'hf') {
+      let format = o['format'];
+      if (format === 'auto') {
+        try {
+          hfArchitectureFor(spec);
+          format = 'hf';
+        } catch {
+          format = 'llmts';
+        }
+      }
+      if (format === 'hf') {
         const files = saveHfModel(m, out);
         console.log(`wrote ${join(out, 'config.json')} and ${files.join(', ')}`);
-      } else if (o['format'] === 'llmts') {
+      } else if (format === 'llmts') {
         saveCheckpoint({ path: join(out, 'checkpoint-last.safetensors'), model: m, spec, optimizer: null, step: 0, extra: null, train: null });
         console.log(`wrote ${join(out, 'checkpoint-last.safetensors')}`);
       } else {

@@ -20,6 +20,7 @@
  */
 #include "kernels.h"
 #include "pool.h"
+#include "par.h"
 #include "simd.h"
 
 #include <stdlib.h>
@@ -357,8 +358,112 @@ static void gemm_coop(const GemmArgs *g, const float *a, const float *b, float *
   }
 }
 
+/*
+ * m == 1: c[0, :] (+)= a · op(B), streaming B once. A batch-1 decoding step is one such
+ * product per weight matrix and is bound by reading the weights; the packed path would read
+ * B twice (packing, then the micro-kernel) and run a 14-row micro-kernel for one row. Each
+ * output is summed exactly as the packed path sums it - sequential FMAs over k within the
+ * same KC blocks, the block results added to C in order - so a row computed here is
+ * bit-identical to the same row inside a larger product (KV-cache decoding equals
+ * recomputing the whole prefix).
+ */
+typedef struct {
+  const GemmArgs *g;
+  const float *a; /* k contiguous values of the one row of op(A) */
+  const float *b;
+  float *c;
+  int64_t kcb;
+} GemvJob;
+
+static void gemv_range(void *ctx, int64_t j0, int64_t j1, int tid) {
+  (void)tid;
+  const GemvJob *J = ctx;
+  const GemmArgs *g = J->g;
+  const int64_t k = g->k, ldb = g->ldb;
+  int64_t j = j0;
+  /* plain B: four vectors of columns at a time, so each pass over k uses 256 bytes of every
+   * row it touches (each output still sums its own k terms in order). A transposed B keeps
+   * one 16-row strip: four strips meant 64 concurrent row streams, which measured slower. */
+  for (; !g->trans_b && j + 4 * VL <= j1; j += 4 * VL) {
+    vf c[4] = {vzero(), vzero(), vzero(), vzero()};
+    for (int64_t pc = 0; pc < k; pc += J->kcb) {
+      const int64_t kc = k - pc < J->kcb ? k - pc : J->kcb;
+      vf acc0 = vzero(), acc1 = vzero(), acc2 = vzero(), acc3 = vzero();
+      const float *bp = J->b + pc * ldb + j;
+      for (int64_t p = 0; p < kc; p++) {
+        const vf av = vset1(J->a[pc + p]);
+        const float *row = bp + p * ldb;
+        acc0 = vfma(av, vload(row), acc0);
+        acc1 = vfma(av, vload(row + VL), acc1);
+        acc2 = vfma(av, vload(row + 2 * VL), acc2);
+        acc3 = vfma(av, vload(row + 3 * VL), acc3);
+      }
+      const vf accs[4] = {acc0, acc1, acc2, acc3};
+      for (int v = 0; v < 4; v++)
+        c[v] = pc == 0 ? (g->accumulate ? vadd(accs[v], vload(J->c + j + v * VL)) : accs[v]) : vadd(accs[v], c[v]);
+    }
+    for (int v = 0; v < 4; v++) vstore(J->c + j + v * VL, c[v]);
+  }
+  for (; j + VL <= j1; j += VL) {
+    vf c = vzero();
+    for (int64_t pc = 0; pc < k; pc += J->kcb) {
+      const int64_t kc = k - pc < J->kcb ? k - pc : J->kcb;
+      vf acc = vzero();
+      if (!g->trans_b) {
+        const float *bp = J->b + pc * ldb + j;
+        for (int64_t p = 0; p < kc; p++) acc = vfma(vset1(J->a[pc + p]), vload(bp + p * ldb), acc);
+      } else {
+        const float *bp = J->b + j * ldb + pc;
+        for (int64_t p = 0; p < kc; p++) acc = vfma(vset1(J->a[pc + p]), vgather(bp + p, ldb), acc);
+      }
+      c = pc == 0 ? (g->accumulate ? vadd(acc, vload(J->c + j)) : acc) : vadd(acc, c);
+    }
+    vstore(J->c + j, c);
+  }
+  /* the last columns, one at a time, in the same order */
+  for (; j < j1; j++) {
+    float c = 0.0f;
+    for (int64_t pc = 0; pc < k; pc += J->kcb) {
+      const int64_t kc = k - pc < J->kcb ? k - pc : J->kcb;
+      float acc = 0.0f;
+      for (int64_t p = 0; p < kc; p++) {
+        const float bv = g->trans_b ? J->b[j * ldb + pc + p] : J->b[(pc + p) * ldb + j];
+        acc = fmaf(J->a[pc + p], bv, acc);
+      }
+      c = pc == 0 ? (g->accumulate ? acc + J->c[j] : acc) : acc + c;
+    }
+    J->c[j] = c;
+  }
+}
+
+static void gemv(const GemmArgs *g) {
+  const int64_t k = g->k;
+  float *row = NULL;
+  if (g->trans_a && k > 0) {
+    row = llmts_scratch(0, 2, sizeof(float) * (size_t)k);
+    if (!row) abort();
+  }
+  GemvJob J = {g, NULL, NULL, NULL, balanced_block(k, GEMM_KC, 8)};
+  for (int64_t bi = 0; bi < g->batch; bi++) {
+    const float *a = g->a + bi * g->stride_a;
+    if (g->trans_a) {
+      for (int64_t p = 0; p < k; p++) row[p] = a[p * g->lda];
+      a = row;
+    }
+    J.a = a;
+    J.b = g->b + bi * g->stride_b;
+    J.c = g->c + bi * g->stride_c;
+    /* split the columns over the pool: each thread streams its own rows (or columns) of B */
+    llmts_par_range(g->n, 4 * VL, VL, gemv_range, &J);
+  }
+}
+
 void FN(sgemm)(const GemmArgs *g) {
   if (g->batch <= 0 || g->m <= 0 || g->n <= 0) return;
+  if (g->m == 1 && g->k > 0) {
+    gemv(g);
+    return;
+  }
   GemmPlan pl = {g, 1, 0, 0};
   double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k * (double)g->batch;
   int threads = llmts_pool_threads();

@@ -35,11 +35,10 @@
  * finished hypotheses; the returned sequences are the best of all groups.
  */
 import type { Generator } from '../../engine/random.ts';
-import { DecodeState } from '../decode-state.ts';
 import { logSoftmax, row as rowOf, topkIndices } from '../math.ts';
-import type { ProcessContext } from '../processor.ts';
 import { sampleWithoutReplacement } from '../sampler.ts';
 import type { FinishReason } from '../stopping.ts';
+import { openDecodeState, processContext } from './run-setup.ts';
 import type { DecodeSetup } from './sample.ts';
 
 const NEG = -1e9;
@@ -102,15 +101,7 @@ export function beamDecode(setup: DecodeSetup): BeamResult[][] {
       unsatisfied: true,
     })),
   );
-  const maxPrompt = setup.prompts.reduce((m, p) => Math.max(m, p.length), 0);
-  const state = new DecodeState(model, {
-    prompts,
-    padTokenId: setup.padTokenId,
-    useCache: cfg.useCache,
-    maxLength: maxPrompt + maxNew,
-    ...(setup.encoderInput === undefined ? {} : { encoderInput: setup.encoderInput }),
-  });
-  const encoderIds = setup.encoderIds;
+  const state = openDecodeState(setup, prompts);
 
   try {
     for (let step = 0; ; step++) {
@@ -145,13 +136,7 @@ export function beamDecode(setup: DecodeSetup): BeamResult[][] {
           const n = rowPrompt[r]!;
           return [...setup.prompts[n]!, ...groups[n]![g]!.running[r - n * K - g * S]!.ids];
         });
-        const ctx: ProcessContext = {
-          promptLengths: rows.map((r) => prompts[r]!.length),
-          maxNewTokens: maxNew,
-          batchIndex: rows.map((r) => setup.promptIndex[rowPrompt[r]!]!),
-          ...(encoderIds === undefined ? {} : { encoderIds: rows.map((r) => encoderIds[rowPrompt[r]!]!) }),
-        };
-        processors.process(ids, logp, V, ctx);
+        processors.process(ids, logp, V, processContext(setup, rows.map((r) => rowPrompt[r]!)));
 
         for (let n = 0; n < N; n++) {
           const gs = groups[n]![g]!;

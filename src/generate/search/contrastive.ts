@@ -13,11 +13,11 @@
  * they stop, as in the greedy loop.
  */
 import { ArgumentError } from '../../errors.ts';
-import { DecodeState } from '../decode-state.ts';
-import { logProbAt, row as rowOf, softmax, topkIndices } from '../math.ts';
+import { row as rowOf, softmax, topkIndices } from '../math.ts';
 import type { DecoderSession } from '../model.ts';
-import type { ProcessContext } from '../processor.ts';
 import type { FinishReason } from '../stopping.ts';
+import { DecodeRows, runToEnd } from './decode-rows.ts';
+import { openDecodeState } from './run-setup.ts';
 import type { DecodeSetup, RowResult, StepEvent } from './sample.ts';
 
 function hiddenOf(session: DecoderSession): { data: Float32Array; hiddenSize: number } {
@@ -35,22 +35,13 @@ function unit(v: Float32Array): Float64Array {
 }
 
 export function* contrastiveSteps(setup: DecodeSetup): Generator<StepEvent, RowResult[], void> {
-  const { model, cfg, prompts, processors, stopping } = setup;
+  const { model, cfg, prompts } = setup;
   const V = model.vocabSize;
   const K = Math.min(cfg.topK, V);
   const alpha = cfg.penaltyAlpha ?? 0;
   const n = prompts.length;
-  const full = prompts.map((p) => [...p]);
-  const results: RowResult[] = prompts.map(() => ({ ids: [], finishReason: 'length', logprobs: [], modelLogprobs: [] }));
-  if (cfg.outputScores === true) for (const r of results) r.scores = [];
-  const maxPrompt = prompts.reduce((m, p) => Math.max(m, p.length), 0);
-  const state = new DecodeState(model, {
-    prompts,
-    padTokenId: setup.padTokenId,
-    useCache: cfg.useCache,
-    maxLength: maxPrompt + setup.maxNewTokens + 1,
-    ...(setup.encoderInput === undefined ? {} : { encoderInput: setup.encoderInput }),
-  });
+  const rows = new DecodeRows(setup);
+  const state = openDecodeState(setup, prompts, 1);
   let active = Array.from({ length: n }, (_, i) => i);
   try {
     // the prompt pass: logits for the first step and the context hidden states (real positions only)
@@ -69,18 +60,7 @@ export function* contrastiveSteps(setup: DecodeSetup): Generator<StepEvent, RowR
     for (let step = 0; active.length > 0; step++) {
       const A = active.length;
       const scores = Float32Array.from(logits);
-      const ctx: ProcessContext = {
-        promptLengths: active.map((r) => prompts[r]!.length),
-        maxNewTokens: setup.maxNewTokens,
-        batchIndex: active.map((r) => setup.promptIndex[r]!),
-        ...(setup.encoderIds === undefined ? {} : { encoderIds: active.map((r) => setup.encoderIds![r]!) }),
-      };
-      processors.process(
-        active.map((r) => full[r]!),
-        scores,
-        V,
-        ctx,
-      );
+      rows.process(active, scores);
       // 1. candidates
       const cand = new Int32Array(A * K);
       const candP = new Float64Array(A * K);
@@ -126,18 +106,9 @@ export function* contrastiveSteps(setup: DecodeSetup): Generator<StepEvent, RowR
         const tok = cand[a * K + best]!;
         tokens.push(tok);
         context[a]!.push(bestHidden!);
-        const res = results[r]!;
-        res.ids.push(tok);
-        full[r]!.push(tok);
-        res.logprobs.push(logProbAt(rowOf(scores, a, V), tok));
-        res.modelLogprobs.push(logProbAt(rowOf(logits, a, V), tok));
-        res.scores?.push(rowOf(scores, a, V).slice());
-        const reason = stopping.check({ row: r, promptIndex: setup.promptIndex[r]!, ids: full[r]!, generated: res.ids });
+        const reason = rows.record(r, a, tok, scores, logits);
         if (reason === undefined) keep.push(a * K + best);
-        else {
-          res.finishReason = reason;
-          finished.set(r, reason);
-        }
+        else finished.set(r, reason);
       }
       yield { step, rows: active, tokens, finished };
       if (keep.length === 0) break;
@@ -152,13 +123,9 @@ export function* contrastiveSteps(setup: DecodeSetup): Generator<StepEvent, RowR
   } finally {
     state.free();
   }
-  return results;
+  return rows.results;
 }
 
 export function contrastiveDecode(setup: DecodeSetup): RowResult[] {
-  const it = contrastiveSteps(setup);
-  for (;;) {
-    const r = it.next();
-    if (r.done === true) return r.value;
-  }
+  return runToEnd(contrastiveSteps(setup));
 }

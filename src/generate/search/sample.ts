@@ -11,13 +11,12 @@
  */
 import type { Generator as Rng } from '../../engine/random.ts';
 import type { ResolvedGenerationConfig } from '../config.ts';
-import { DecodeState } from '../decode-state.ts';
-import { logProbAt, row as rowOf } from '../math.ts';
 import type { EncoderInput, GenerativeModel } from '../model.ts';
-import type { ProcessContext } from '../processor.ts';
 import type { LogitsProcessorList } from '../processor-list.ts';
 import { greedyToken, sampleToken } from '../sampler.ts';
 import type { FinishReason, StoppingCriteria } from '../stopping.ts';
+import { DecodeRows, runToEnd } from './decode-rows.ts';
+import { openDecodeState } from './run-setup.ts';
 
 export interface DecodeSetup {
   model: GenerativeModel;
@@ -58,55 +57,25 @@ export interface StepEvent {
 }
 
 export function* sampleSteps(setup: DecodeSetup): Generator<StepEvent, RowResult[], void> {
-  const { model, cfg, prompts, processors, stopping } = setup;
+  const { model, cfg, prompts } = setup;
   const V = model.vocabSize;
-  const n = prompts.length;
-  const full = prompts.map((p) => [...p]);
-  const results: RowResult[] = prompts.map(() => ({ ids: [], finishReason: 'length', logprobs: [], modelLogprobs: [] }));
-  if (cfg.outputScores === true) for (const r of results) r.scores = [];
-  const maxPrompt = prompts.reduce((m, p) => Math.max(m, p.length), 0);
-  const state = new DecodeState(model, {
-    prompts,
-    padTokenId: setup.padTokenId,
-    useCache: cfg.useCache,
-    maxLength: maxPrompt + setup.maxNewTokens,
-    ...(setup.encoderInput === undefined ? {} : { encoderInput: setup.encoderInput }),
-  });
-  let active = Array.from({ length: n }, (_, i) => i);
+  const rows = new DecodeRows(setup);
+  const state = openDecodeState(setup, prompts);
+  let active = Array.from({ length: prompts.length }, (_, i) => i);
   try {
     for (let step = 0; active.length > 0; step++) {
       const logits = state.forward();
       const scores = Float32Array.from(logits);
-      const ctx: ProcessContext = {
-        promptLengths: active.map((r) => prompts[r]!.length),
-        maxNewTokens: setup.maxNewTokens,
-        batchIndex: active.map((r) => setup.promptIndex[r]!),
-        ...(setup.encoderIds === undefined ? {} : { encoderIds: active.map((r) => setup.encoderIds![r]!) }),
-      };
-      processors.process(
-        active.map((r) => full[r]!),
-        scores,
-        V,
-        ctx,
-      );
+      rows.process(active, scores);
       const tokens: number[] = [];
       const finished = new Map<number, FinishReason>();
       const keep: number[] = [];
       active.forEach((r, a) => {
         const tok = cfg.doSample ? sampleToken(scores, a, V, setup.rng!) : greedyToken(scores, a, V);
         tokens.push(tok);
-        const res = results[r]!;
-        res.ids.push(tok);
-        full[r]!.push(tok);
-        res.logprobs.push(logProbAt(rowOf(scores, a, V), tok));
-        res.modelLogprobs.push(logProbAt(rowOf(logits, a, V), tok));
-        res.scores?.push(rowOf(scores, a, V).slice());
-        const reason = stopping.check({ row: r, promptIndex: setup.promptIndex[r]!, ids: full[r]!, generated: res.ids });
+        const reason = rows.record(r, a, tok, scores, logits);
         if (reason === undefined) keep.push(a);
-        else {
-          res.finishReason = reason;
-          finished.set(r, reason);
-        }
+        else finished.set(r, reason);
       });
       yield { step, rows: active, tokens, finished };
       if (keep.length === 0) break;
@@ -119,14 +88,10 @@ export function* sampleSteps(setup: DecodeSetup): Generator<StepEvent, RowResult
   } finally {
     state.free();
   }
-  return results;
+  return rows.results;
 }
 
 /** Runs sampleSteps to the end. */
 export function sampleDecode(setup: DecodeSetup): RowResult[] {
-  const it = sampleSteps(setup);
-  for (;;) {
-    const r = it.next();
-    if (r.done === true) return r.value;
-  }
+  return runToEnd(sampleSteps(setup));
 }

@@ -4,9 +4,10 @@
  * eta = min(epsilon, sqrt(epsilon) * exp(-H)), H the entropy of the distribution.
  * Both keep every token scoring at least the min_tokens_to_keep-th largest score.
  */
-import { checkScores, type LogitsProcessor } from '../processor.ts';
-import { kthLargest, row, softmax } from '../math.ts';
+import type { LogitsProcessor } from '../processor.ts';
+import { kthLargest } from '../math.ts';
 import { requireInRange, requireInt } from '../validate.ts';
+import { forEachRowProbs } from './probability-rows.ts';
 
 function cutBelow(r: Float32Array, p: Float64Array, cutoff: number, minKeep: number): void {
   const keepAbove = kthLargest(r, minKeep);
@@ -23,11 +24,7 @@ export class EpsilonWarper implements LogitsProcessor {
   }
 
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
-    const rows = checkScores(this.name, ids, scores, vocabSize);
-    for (let b = 0; b < rows; b++) {
-      const r = row(scores, b, vocabSize);
-      cutBelow(r, softmax(r), this.epsilon, this.minTokensToKeep);
-    }
+    forEachRowProbs(this.name, ids, scores, vocabSize, (r, p) => cutBelow(r, p, this.epsilon, this.minTokensToKeep));
   }
 }
 
@@ -41,14 +38,11 @@ export class EtaWarper implements LogitsProcessor {
   }
 
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
-    const rows = checkScores(this.name, ids, scores, vocabSize);
-    for (let b = 0; b < rows; b++) {
-      const r = row(scores, b, vocabSize);
-      const p = softmax(r);
+    forEachRowProbs(this.name, ids, scores, vocabSize, (r, p) => {
       let h = 0;
       for (let v = 0; v < vocabSize; v++) if (p[v]! > 0) h -= p[v]! * Math.log(p[v]!);
       const eta = Math.min(this.epsilon, Math.sqrt(this.epsilon) * Math.exp(-h));
       cutBelow(r, p, eta, this.minTokensToKeep);
-    }
+    });
   }
 }

@@ -3,9 +3,10 @@
  * p < min_p * p_max (strict, so ties with the threshold stay), then restore the
  * min_tokens_to_keep most probable ones.
  */
-import { checkScores, type LogitsProcessor } from '../processor.ts';
-import { row, softmax, topkIndices } from '../math.ts';
+import type { LogitsProcessor } from '../processor.ts';
+import { topkIndices } from '../math.ts';
 import { requireInRange, requireInt } from '../validate.ts';
+import { forEachRowProbs } from './probability-rows.ts';
 
 export class MinPWarper implements LogitsProcessor {
   readonly name = 'min_p';
@@ -17,15 +18,12 @@ export class MinPWarper implements LogitsProcessor {
   }
 
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
-    const rows = checkScores(this.name, ids, scores, vocabSize);
-    for (let b = 0; b < rows; b++) {
-      const r = row(scores, b, vocabSize);
-      const p = softmax(r);
+    forEachRowProbs(this.name, ids, scores, vocabSize, (r, p) => {
       let pMax = 0;
       for (let v = 0; v < vocabSize; v++) if (p[v]! > pMax) pMax = p[v]!;
       const threshold = this.minP * pMax;
       const keep = new Set(topkIndices(r, this.minTokensToKeep));
       for (let t = 0; t < vocabSize; t++) if (p[t]! < threshold && !keep.has(t)) r[t] = -Infinity;
-    }
+    });
   }
 }

@@ -6,9 +6,10 @@
  * probabilities the ascending sort is stable (by id), so at the boundary the lower id
  * is removed first, as torch's stable sort does.
  */
-import { checkScores, type LogitsProcessor } from '../processor.ts';
-import { argsort, row, softmax } from '../math.ts';
+import type { LogitsProcessor } from '../processor.ts';
+import { argsort } from '../math.ts';
 import { requireInRange, requireInt } from '../validate.ts';
+import { forEachRowProbs } from './probability-rows.ts';
 
 export class TopPWarper implements LogitsProcessor {
   readonly name = 'top_p';
@@ -20,12 +21,9 @@ export class TopPWarper implements LogitsProcessor {
   }
 
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
-    const rows = checkScores(this.name, ids, scores, vocabSize);
     const cut = 1 - this.topP;
     const minKeep = Math.min(this.minTokensToKeep, vocabSize);
-    for (let b = 0; b < rows; b++) {
-      const r = row(scores, b, vocabSize);
-      const p = softmax(r);
+    forEachRowProbs(this.name, ids, scores, vocabSize, (r, p) => {
       let total = 0;
       let pMax = 0;
       for (let v = 0; v < vocabSize; v++) {
@@ -70,6 +68,6 @@ export class TopPWarper implements LogitsProcessor {
         cum += p[t]!;
         if (cum <= cut && i < keepFrom) r[t] = -Infinity;
       }
-    }
+    });
   }
 }

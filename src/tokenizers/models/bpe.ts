@@ -15,6 +15,8 @@ import type { JsonObject, JsonValue } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { BYTE_TO_CHAR } from '../byte-alphabet.ts';
 import { PairTable } from './pair-table.ts';
+import { vocabToJson } from './vocab-util.ts';
+import { VocabModel } from './vocab-model.ts';
 
 export interface BpeOptions {
   /** Probability of skipping each merge (subword regularisation); null = off. */
@@ -38,12 +40,9 @@ const NO_RANK = 0x7fffffff;
 const SMALL_WORD = 64;
 const MAX_CACHED_LENGTH = 256;
 
-export class BPE implements Model {
+export class BPE extends VocabModel implements Model {
   readonly type = 'BPE';
   readonly options: BpeOptions;
-  readonly vocab: Map<string, number>;
-  /** id -> token (holes are undefined). */
-  readonly vocabR: (string | undefined)[];
   /** Merges in rank order, for serialization. */
   readonly merges: readonly [string, string][];
   readonly pairs: PairTable;
@@ -58,6 +57,7 @@ export class BPE implements Model {
   private rankBuf = new Int32Array(256);
 
   constructor(vocab: Map<string, number>, merges: readonly [string, string][], options: Partial<BpeOptions> = {}, pairs?: PairTable) {
+    super(vocab);
     this.options = {
       dropout: null,
       unkToken: null,
@@ -72,9 +72,6 @@ export class BPE implements Model {
     };
     const d = this.options.dropout;
     if (d !== null && !(d >= 0 && d <= 1)) throw new ArgumentError('BPE', `dropout must be in [0, 1], got ${d}`);
-    this.vocab = vocab;
-    this.vocabR = [];
-    for (const [tok, id] of vocab) this.vocabR[id] = tok;
     this.merges = merges;
     this.rng = new Generator(this.options.seed);
     if (pairs !== undefined) this.pairs = pairs;
@@ -108,22 +105,6 @@ export class BPE implements Model {
   /** True if every byte has a byte-level character token (GPT-2 style vocabularies). */
   get isByteLevel(): boolean {
     return this.byteLevelIds.every((x) => x >= 0);
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocabR[id];
-  }
-
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
-  }
-
-  getVocabSize(): number {
-    return this.vocabR.length;
   }
 
   clearCache(): void {
@@ -419,11 +400,7 @@ export class BPE implements Model {
 
   toJSON(): JsonObject {
     const o = this.options;
-    const vocab: JsonObject = {};
-    for (let id = 0; id < this.vocabR.length; id++) {
-      const t = this.vocabR[id];
-      if (t !== undefined) vocab[t] = id;
-    }
+    const vocab = vocabToJson(this.vocabR);
     // string "a b" merges unless a token contains a space (then the newer [a, b] form)
     const needArrays = this.merges.some(([a, b]) => a.includes(' ') || b.includes(' '));
     const merges: JsonValue[] = this.merges.map(([a, b]) => (needArrays ? [a, b] : `${a} ${b}`));

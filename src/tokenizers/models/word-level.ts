@@ -2,17 +2,17 @@
 import { ArgumentError } from '../../errors.ts';
 import type { JsonObject } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
-import { invertVocab, vocabToJson } from './vocab-util.ts';
+import { vocabToJson } from './vocab-util.ts';
+import { VocabModel } from './vocab-model.ts';
 
-export class WordLevel implements Model {
+export class WordLevel extends VocabModel implements Model {
   readonly type = 'WordLevel';
-  readonly vocabR: (string | undefined)[];
 
   constructor(
-    readonly vocab: Map<string, number>,
+    vocab: Map<string, number>,
     readonly unkTokenName: string | null = null,
   ) {
-    this.vocabR = invertVocab(vocab);
+    super(vocab);
   }
 
   get unkToken(): string | undefined {
@@ -35,19 +35,6 @@ export class WordLevel implements Model {
 
   encodeIds(piece: string, out: number[]): void {
     if (piece.length > 0) out.push(this.lookup(piece));
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-  idToToken(id: number): string | undefined {
-    return this.vocabR[id];
-  }
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
-  }
-  getVocabSize(): number {
-    return this.vocabR.length;
   }
 
   toJSON(): JsonObject {

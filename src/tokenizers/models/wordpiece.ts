@@ -6,7 +6,8 @@
 import { ArgumentError } from '../../errors.ts';
 import type { JsonObject } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
-import { invertVocab, vocabToJson } from './vocab-util.ts';
+import { vocabToJson } from './vocab-util.ts';
+import { VocabModel } from './vocab-model.ts';
 
 export interface WordPieceOptions {
   unkToken: string;
@@ -14,18 +15,14 @@ export interface WordPieceOptions {
   maxInputCharsPerWord: number;
 }
 
-export class WordPiece implements Model {
+export class WordPiece extends VocabModel implements Model {
   readonly type = 'WordPiece';
   readonly options: WordPieceOptions;
-  readonly vocabR: (string | undefined)[];
   private readonly cache = new Map<string, Int32Array>();
 
-  constructor(
-    readonly vocab: Map<string, number>,
-    options: Partial<WordPieceOptions> = {},
-  ) {
+  constructor(vocab: Map<string, number>, options: Partial<WordPieceOptions> = {}) {
+    super(vocab);
     this.options = { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100, ...options };
-    this.vocabR = invertVocab(vocab);
   }
 
   get unkToken(): string {
@@ -88,19 +85,6 @@ export class WordPiece implements Model {
       if (piece.length <= 256) this.cache.set(piece, ids);
     }
     for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-  idToToken(id: number): string | undefined {
-    return this.vocabR[id];
-  }
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
-  }
-  getVocabSize(): number {
-    return this.vocabR.length;
   }
 
   toJSON(): JsonObject {

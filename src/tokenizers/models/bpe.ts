@@ -7,13 +7,14 @@
  *
  * Merges are looked up by integer pair in a PairTable. Words of up to 64 symbols merge with a
  * linear scan over cached pair ranks (cheap for real words); longer ones use a heap over a
- * linked list so adversarial inputs (a million spaces) stay O(n log n).
+ * linked list (bpe-heap-merge.ts) so adversarial inputs (a million spaces) stay O(n log n).
  */
 import { ArgumentError, FormatError } from '../../errors.ts';
 import { Generator } from '../../engine/random.ts';
 import type { JsonObject, JsonValue } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { BYTE_TO_CHAR } from '../byte-alphabet.ts';
+import { heapMerge, NO_RANK } from './bpe-heap-merge.ts';
 import { PairTable } from './pair-table.ts';
 import { vocabToJson } from './vocab-util.ts';
 import { VocabModel } from './vocab-model.ts';
@@ -36,7 +37,6 @@ export interface BpeOptions {
   cacheCapacity: number;
 }
 
-const NO_RANK = 0x7fffffff;
 const SMALL_WORD = 64;
 const MAX_CACHED_LENGTH = 256;
 
@@ -200,45 +200,9 @@ export class BPE extends VocabModel implements Model {
     }
   }
 
-  /** Heap merge over a linked list, in place; returns the new length. O(n log n). */
+  /** Heap merge (bpe-heap-merge.ts) in place; returns the new length. O(n log n). */
   private mergeHeap(sym: Int32Array, n: number): number {
-    const pairs = this.pairs;
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const heap = new MinHeap(n);
-    for (let i = 0; i + 1 < n; i++) {
-      const r = pairs.rank(sym[i]!, sym[i + 1]!);
-      if (r !== NO_RANK) heap.push(r, i);
-    }
-    const dead = new Uint8Array(n);
-    while (heap.size > 0) {
-      const key = heap.pop();
-      const rank = Math.floor(key / 2147483648);
-      const pos = key - rank * 2147483648;
-      if (dead[pos] === 1) continue;
-      const nx = next[pos]!;
-      if (nx < 0) continue;
-      const slot = pairs.find(sym[pos]!, sym[nx]!);
-      if (slot < 0 || pairs.rankAt(slot) !== rank) continue; // stale entry
-      sym[pos] = pairs.mergedAt(slot);
-      dead[nx] = 1;
-      const nn = next[nx]!;
-      next[pos] = nn;
-      if (nn >= 0) prev[nn] = pos;
-      const pv = prev[pos]!;
-      if (pv >= 0) {
-        const r = pairs.rank(sym[pv]!, sym[pos]!);
-        if (r !== NO_RANK) heap.push(r, pv);
-      }
-      if (nn >= 0) {
-        const r = pairs.rank(sym[pos]!, sym[nn]!);
-        if (r !== NO_RANK) heap.push(r, pos);
-      }
-    }
+    const next = heapMerge(this.pairs, sym, n);
     let m = 0;
     for (let i = 0; i >= 0; i = next[i]!) sym[m++] = sym[i]!;
     return m;
@@ -342,52 +306,7 @@ export class BPE extends VocabModel implements Model {
     const sym = Int32Array.from(w.ids);
     const start = Int32Array.from(w.starts.length === n ? w.starts : new Array<number>(n).fill(0));
     const end = Int32Array.from(w.ends.length === n ? w.ends : new Array<number>(n).fill(0));
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const pairs = this.pairs;
-    const heap = new MinHeap(Math.max(n, 1));
-    for (let i = 0; i + 1 < n; i++) {
-      const r = pairs.rank(sym[i]!, sym[i + 1]!);
-      if (r !== NO_RANK) heap.push(r, i);
-    }
-    const dead = new Uint8Array(n);
-    const p = this.options.dropout ?? 0;
-    const skipped: number[] = [];
-    while (heap.size > 0) {
-      const key = heap.pop();
-      if (p > 0 && this.rng.random() < p) {
-        skipped.push(key);
-        continue;
-      }
-      for (const k of skipped) heap.pushKey(k);
-      skipped.length = 0;
-      const rank = Math.floor(key / 2147483648);
-      const pos = key - rank * 2147483648;
-      if (dead[pos] === 1) continue;
-      const nx = next[pos]!;
-      if (nx < 0) continue;
-      const slot = pairs.find(sym[pos]!, sym[nx]!);
-      if (slot < 0 || pairs.rankAt(slot) !== rank) continue;
-      sym[pos] = pairs.mergedAt(slot);
-      end[pos] = end[nx]!;
-      dead[nx] = 1;
-      const nn = next[nx]!;
-      next[pos] = nn;
-      if (nn >= 0) prev[nn] = pos;
-      const pv = prev[pos]!;
-      if (pv >= 0) {
-        const r = pairs.rank(sym[pv]!, sym[pos]!);
-        if (r !== NO_RANK) heap.push(r, pv);
-      }
-      if (nn >= 0) {
-        const r = pairs.rank(sym[pos]!, sym[nn]!);
-        if (r !== NO_RANK) heap.push(r, pos);
-      }
-    }
+    const next = heapMerge(this.pairs, sym, n, end, this.options.dropout ?? 0, this.rng);
     const out: Word = { ids: [], starts: [], ends: [] };
     if (n === 0) return out;
     for (let i = 0; i >= 0; i = next[i]!) {
@@ -423,50 +342,4 @@ interface Word {
   ids: number[];
   starts: number[];
   ends: number[];
-}
-
-/** A binary min-heap of keys rank * 2^31 + position (exact in a double for rank < 2^22). */
-class MinHeap {
-  private keys: Float64Array;
-  size = 0;
-  constructor(capacity: number) {
-    this.keys = new Float64Array(Math.max(4, capacity));
-  }
-  push(rank: number, pos: number): void {
-    this.pushKey(rank * 2147483648 + pos);
-  }
-  pushKey(key: number): void {
-    if (this.size === this.keys.length) {
-      const k = new Float64Array(this.keys.length * 2);
-      k.set(this.keys);
-      this.keys = k;
-    }
-    const keys = this.keys;
-    let i = this.size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (keys[p]! <= key) break;
-      keys[i] = keys[p]!;
-      i = p;
-    }
-    keys[i] = key;
-  }
-  pop(): number {
-    const keys = this.keys;
-    const top = keys[0]!;
-    const last = keys[--this.size]!;
-    let i = 0;
-    const n = this.size;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && keys[r]! < keys[l]! ? r : l;
-      if (keys[c]! >= last) break;
-      keys[i] = keys[c]!;
-      i = c;
-    }
-    if (n > 0) keys[i] = last;
-    return top;
-  }
 }

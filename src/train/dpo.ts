@@ -18,28 +18,25 @@ import { tensor } from '../engine/ops/creation.ts';
 import { add, mul, neg, square, sub } from '../engine/ops/elementwise.ts';
 import { slice } from '../engine/ops/movement.ts';
 import { mean, sum } from '../engine/ops/reduce.ts';
-import { Generator } from '../engine/random.ts';
 import { ArgumentError } from '../errors.ts';
 import { RunCheckpointer } from '../io/checkpoint.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
-import { flattenParameters } from '../nn/module.ts';
-import { AdamW } from '../optim/adamw.ts';
-import { groupsForWeightDecay } from '../optim/optimizer.ts';
-import { createSchedule } from '../optim/schedule.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import type { ChatFormat } from '../data/chat/template.ts';
 import { readPreferenceJsonl } from '../data/chat/dataset.ts';
 import type { PreferenceGroup } from '../data/chat/dataset.ts';
-import { resolveChatFormat } from '../data/chat/format-file.ts';
-import { trainLoop } from './loop.ts';
 import type { JsonValue, LoopResult, MicroBatchResult, TrainTask } from './loop.ts';
 import type { MetricRecord } from './metrics.ts';
 import { buildSequenceBatch } from './rlhf/batch.ts';
 import { batchTensors, policyForward } from './rlhf/forward.ts';
 import { negLogSigmoid } from './rlhf/ranking-loss.ts';
 import { EpochSampler } from './rlhf/sampler.ts';
-import { cloneGpt, freeze, loadPolicyRun, prepareForChat, writeRunFiles } from './rlhf/setup.ts';
+import { cloneGpt, freeze, prepareForChat, writeStageRunFiles } from './rlhf/setup.ts';
+import { runStageLoop, stageMaxLength } from './rlhf/stage-loop.ts';
+import type { StageLoopHyper } from './rlhf/stage-loop.ts';
+import { readStageFiles } from './rlhf/stage-files.ts';
+import type { StageFileInputs } from './rlhf/stage-files.ts';
 import { rankedPairs } from './rlhf/tasks/annotate.ts';
 import { tokenizeGroups } from './reward.ts';
 import type { TokenizedGroup } from './reward.ts';
@@ -168,24 +165,10 @@ function pairStats(r: DpoLossResult): { rewards_chosen: number; rewards_rejected
   return { rewards_chosen: c / n, rewards_rejected: rj / n, accuracy: acc / n, margin: (c - rj) / n };
 }
 
-export interface DpoHyper {
-  batchSize: number;
-  steps: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  gradClip: number | null;
-  gradAccumSteps: number;
+export interface DpoHyper extends StageLoopHyper {
   beta: number;
   lossType: DpoLossType;
   labelSmoothing: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  maxLength: number | null;
-  seed: number;
-  resume: boolean;
-  timeLimitSeconds: number | null;
 }
 
 export const DPO_DEFAULTS: DpoHyper = {
@@ -233,54 +216,28 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
   const policy = cloneGpt(prepared.model, o.seed);
   const reference = freeze(cloneGpt(prepared.model, o.seed));
   const { padId, eosId } = prepared.ids;
-  const maxLength = Math.min(o.maxLength ?? policy.config.blockSize, policy.config.blockSize);
+  const maxLength = stageMaxLength(o.maxLength, policy.config.blockSize);
   const tr = tokenizeGroups(o.tokenizer, prepared.template, eosId, rankedPairs(o.train), maxLength);
   const va = tokenizeGroups(o.tokenizer, prepared.template, eosId, rankedPairs(o.val), maxLength);
   if (tr.groups.length === 0) throw new ArgumentError('dpo', 'no preference pair with two different answers fits in max_length');
   const train = withReference(reference, toPairs(tr.groups), padId, eosId);
   const val = withReference(reference, toPairs(va.groups), padId, eosId);
   const spec = specOf(policy);
-  const { policy: _p, tokenizer: _t, format: _f, train: _tr, val: _va, extraEval: _e, onStep: _o, inputs: _i, ...hyper } = o;
-  const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
-  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'dpo', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
+  const record = writeStageRunFiles('dpo', o, spec, ['policy', 'tokenizer', 'format', 'train', 'val', 'extraEval', 'onStep', 'inputs']);
   policy.eval(); // dropout off: the log-probabilities of policy and reference must be comparable
-  flattenParameters(policy);
-  const optimizer = new AdamW(groupsForWeightDecay(policy.parameters(), o.lr, o.weightDecay), { betas: [0.9, 0.999] });
-  const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });
   const extra = o.extraEval;
   const task = new DpoTask(policy, train, val, o.batchSize, { padId, eosId }, o.beta, o.lossType, o.labelSmoothing, o.seed, extra ? () => extra(policy, reference) : undefined);
-  const checkpointer = new RunCheckpointer(o.runDir, policy, spec, optimizer, record);
-  const result = await trainLoop({
-    model: policy, optimizer, schedule, task, steps: o.steps, gradAccumSteps: o.gradAccumSteps, gradClip: o.gradClip,
-    evalEvery: o.evalEvery, checkpointEvery: o.checkpointEvery, checkpointer, runDir: o.runDir, resume: o.resume,
-    progressLabel: `dpo (${o.lossType})`, ...(o.timeLimitSeconds !== null ? { timeLimitSeconds: o.timeLimitSeconds } : {}), ...(o.onStep ? { onStep: o.onStep } : {}),
+  const result = await runStageLoop(o, {
+    model: policy, task, betas: [0.9, 0.999], progressLabel: `dpo (${o.lossType})`, checkpointer: (optimizer) => new RunCheckpointer(o.runDir, policy, spec, optimizer, record),
   });
   return { policy, reference, result, stats: { trainPairs: train.length, valPairs: val.length, dropped: tr.dropped + va.dropped } };
 }
 
-export interface DpoFileConfig extends DpoHyper {
-  model: string;
-  data: string;
-  valData: string | null;
-  valFraction: number;
-  chatTemplate: string | null;
-  runDir: string;
-}
+/** `model` is the SFT run directory (policy and reference start from it). */
+export interface DpoFileConfig extends DpoHyper, StageFileInputs {}
 
 /** `llmts dpo`: files in, run directory out. */
 export async function dpoFromFiles(c: DpoFileConfig): Promise<DpoResult> {
-  const policy = loadPolicyRun(c.model);
-  const format = c.chatTemplate !== null ? resolveChatFormat(c.chatTemplate) : policy.format ?? resolveChatFormat('chatml');
-  const all = readPreferenceJsonl(c.data);
-  let train = all;
-  let val: PreferenceGroup[] = [];
-  if (c.valData !== null) val = readPreferenceJsonl(c.valData);
-  else if (c.valFraction > 0 && all.length > 1) {
-    const perm = new Generator(c.seed).permutation(all.length);
-    const nVal = Math.max(1, Math.floor(all.length * c.valFraction));
-    val = Array.from(perm.subarray(0, nVal), (i) => all[i]!);
-    train = Array.from(perm.subarray(nVal), (i) => all[i]!);
-  }
-  const { model: _m, data: _d, valData: _v, valFraction: _f, chatTemplate: _c, runDir, ...hyper } = c;
-  return trainDpo({ ...hyper, policy: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir, inputs: { model: c.model, data: c.data } });
+  const { policy, format, train, val, hyper } = readStageFiles(c, readPreferenceJsonl);
+  return trainDpo({ ...hyper, policy: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir: c.runDir, inputs: { model: c.model, data: c.data } });
 }

@@ -7,45 +7,39 @@
  * DAPO / Dr. GRPO style). Shares PPO's rollout, scoring, minibatching, checkpoints, metrics
  * and loop, so the two can be compared on the same task with the same models.
  */
-import type { Tensor } from '../engine/tensor.ts';
-import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
 import { add, mul } from '../engine/ops/elementwise.ts';
 import { sum } from '../engine/ops/reduce.ts';
-import { Generator } from '../engine/random.ts';
-import type { GeneratorState } from '../engine/random.ts';
 import { ArgumentError } from '../errors.ts';
 import type { GPT } from '../models/gpt.ts';
-import { specOf } from '../models/registry.ts';
 import { flattenParameters } from '../nn/module.ts';
-import { AdamW } from '../optim/adamw.ts';
-import { clipFactor, gradNorm } from '../optim/clip.ts';
+import type { AdamW } from '../optim/adamw.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import { encodePrompt } from '../data/chat/encode.ts';
 import type { ChatIds } from '../data/chat/encode.ts';
-import type { ChatFormat, ChatMessage, ChatTemplate } from '../data/chat/template.ts';
+import type { ChatMessage, ChatTemplate } from '../data/chat/template.ts';
 import type { JsonValue } from './loop.ts';
-import type { MetricRecord } from './metrics.ts';
-import type { SequenceBatch } from './rlhf/batch.ts';
-import { gatherRows, selectRows } from './rlhf/batch.ts';
 import { policyForward } from './rlhf/forward.ts';
 import { k3Tensor, klPerToken } from './rlhf/kl.ts';
 import { maskCount, maskedMean } from './rlhf/masked.ts';
+import { forwardMicroBatches, microBatches, minibatches } from './rlhf/micro-batches.ts';
+import type { OnlineHyper, OnlineStageInputs } from './rlhf/online-stage.ts';
+import { runOnlineStage, startOnlineStage } from './rlhf/online-stage.ts';
 import { clippedPolicyLoss, sequenceMeanWeights } from './rlhf/ppo-loss.ts';
+import { penalizedScores } from './rlhf/reward-scorer.ts';
 import type { RewardScorer } from './rlhf/reward-scorer.ts';
 import { rollout } from './rlhf/rollout.ts';
 import type { RlAlgorithm, RlLoopResult, RlStepResult } from './rlhf/rl-loop.ts';
-import { runRlLoop } from './rlhf/rl-loop.ts';
-import { EpochSampler } from './rlhf/sampler.ts';
-import type { RlSample } from './rlhf/samples.ts';
-import { cloneGpt, freeze, prepareForChat, writeRunFiles } from './rlhf/setup.ts';
+import { clippedStep, lrFactor, rlOptimizer } from './rlhf/rl-optimizer.ts';
+import { RlStreams } from './rlhf/rl-streams.ts';
+import type { RlStreamsState } from './rlhf/rl-streams.ts';
+import { rolloutSamples } from './rlhf/samples.ts';
+import { freeze } from './rlhf/setup.ts';
 import type { GoldTask } from './rlhf/tasks/task.ts';
-import { evaluatePolicy } from './rlhf/evaluate.ts';
 import type { ModuleEntry, OptimizerEntry } from './rlhf/checkpoint.ts';
 
-export interface GrpoHyper {
-  steps: number;
+export interface GrpoHyper extends OnlineHyper {
   /** Prompts per step; each gets groupSize answers. */
   promptsPerStep: number;
   groupSize: number;
@@ -54,12 +48,6 @@ export interface GrpoHyper {
   microBatchSize: number;
   /** Passes over each batch (GRPO's mu; 1 = on-policy, the ratio is 1 but still carries the gradient). */
   numIterations: number;
-  lr: number;
-  adamEps: number;
-  lrSchedule: 'linear' | 'constant';
-  gradClip: number | null;
-  temperature: number;
-  maxNewTokens: number;
   /** Coefficient of the k3 KL term in the loss. */
   beta: number;
   clipEps: number;
@@ -67,15 +55,6 @@ export interface GrpoHyper {
   scaleRewards: 'group' | 'batch' | 'none';
   /** 'grpo': mean over each answer's tokens, then over answers; 'token': mean over all tokens. */
   lossType: 'grpo' | 'token';
-  missingEosPenalty: number;
-  scoreClip: number;
-  evalEvery: number;
-  evalSamplesPerPrompt: number;
-  sampleEvery: number;
-  checkpointEvery: number;
-  seed: number;
-  resume: boolean;
-  timeLimitSeconds: number | null;
 }
 
 export const GRPO_DEFAULTS: GrpoHyper = {
@@ -131,17 +110,9 @@ export function groupAdvantages(scores: ArrayLike<number>, groupSize: number, sc
   return { advantages: adv, groupStdMean: stdSum / groups, zeroStdFraction: zero / groups };
 }
 
-interface GrpoState {
-  prompts: JsonValue;
-  sampling: GeneratorState;
-  shuffle: GeneratorState;
-}
-
 export class GrpoAlgorithm implements RlAlgorithm {
   readonly optimizer: AdamW;
-  private readonly promptSampler: EpochSampler;
-  private readonly sampling: Generator;
-  private readonly shuffle: Generator;
+  private readonly streams: RlStreams;
   private readonly promptIds: number[][];
   firstMinibatch: { ratioMean: number; ratioMaxDev: number } | null = null;
 
@@ -161,10 +132,8 @@ export class GrpoAlgorithm implements RlAlgorithm {
     freeze(reference);
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
     flattenParameters(policy);
-    this.optimizer = new AdamW([{ params: policy.parameters().filter((p) => p.requiresGrad), lr: h.lr, weightDecay: 0 }], { eps: h.adamEps });
-    this.promptSampler = new EpochSampler(prompts.length, h.seed);
-    this.sampling = new Generator(h.seed + 1);
-    this.shuffle = new Generator(h.seed + 2);
+    this.optimizer = rlOptimizer(policy, h.lr, h.adamEps);
+    this.streams = new RlStreams(prompts.length, h.seed);
   }
 
   extraModules(): ModuleEntry[] {
@@ -176,76 +145,56 @@ export class GrpoAlgorithm implements RlAlgorithm {
   }
 
   state(): JsonValue {
-    const s: GrpoState = { prompts: this.promptSampler.getState(), sampling: this.sampling.getState(), shuffle: this.shuffle.getState() };
-    return s as unknown as JsonValue;
+    return this.streams.getState() as unknown as JsonValue;
   }
 
   loadState(raw: JsonValue): void {
-    const s = raw as unknown as GrpoState;
-    this.promptSampler.setState(s.prompts);
-    this.sampling.setState(s.sampling);
-    this.shuffle.setState(s.shuffle);
+    this.streams.setState(raw as unknown as RlStreamsState);
   }
 
   step(step: number): RlStepResult {
     const h = this.h;
-    const rows = this.promptSampler.next(h.promptsPerStep);
-    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, samplesPerPrompt: h.groupSize, generator: this.sampling });
+    const rows = this.streams.prompts.next(h.promptsPerStep);
+    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, samplesPerPrompt: h.groupSize, generator: this.streams.sampling });
     const batch = r.batch;
     const { B, R } = batch;
     const scored = this.scorer.score(batch);
-    const scores = Float32Array.from(scored.normalized, (s, b) => Math.max(-h.scoreClip, Math.min(h.scoreClip, s - (batch.hasEos[b] ? 0 : h.missingEosPenalty))));
+    const scores = penalizedScores(scored.normalized, batch.hasEos, h.missingEosPenalty, h.scoreClip);
     const adv = groupAdvantages(scores, h.groupSize, h.scaleRewards);
     const tokenAdv = new Float32Array(B * R);
     for (let b = 0; b < B; b++) tokenAdv.fill(adv.advantages[b]!, b * R, b * R + batch.responseLengths[b]!);
 
-    const order = Array.from(this.shuffle.permutation(B));
-    const oldLogprobs = new Float32Array(B * R);
-    const refLogprobs = new Float32Array(B * R);
-    const entropy = new Float32Array(B * R);
-    for (let s = 0; s < B; s += h.microBatchSize) {
-      const mrows = order.slice(s, s + h.microBatchSize);
-      const part = selectRows(batch, mrows, this.ids.padId, this.ids.eosId);
-      const out = noGrad(() => tidy(() => {
-        const pol = policyForward(this.policy, part, h.temperature, true);
-        return { lp: pol.logprobs.toTypedArray(), ent: pol.entropy!.toTypedArray(), ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray() };
-      }));
-      scatter(out.lp as Float32Array, part, mrows, batch, oldLogprobs);
-      scatter(out.ent as Float32Array, part, mrows, batch, entropy);
-      scatter(out.ref as Float32Array, part, mrows, batch, refLogprobs);
-    }
+    const order = this.streams.permutation(B);
+    const { lp: oldLogprobs, ent: entropy, ref: refLogprobs } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
+      const pol = policyForward(this.policy, part, h.temperature, true);
+      return { lp: pol.logprobs.toTypedArray(), ent: pol.entropy!.toTypedArray(), ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray() };
+    });
     const mask = batch.responseMask;
     const k1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
     const k3 = klPerToken(oldLogprobs, refLogprobs, mask, 'k3');
 
     // update
-    const lrScale = h.lrSchedule === 'linear' ? 1 - step / h.steps : 1;
+    const lrScale = lrFactor(h.lrSchedule, step, h.steps);
     this.optimizer.setLearningRate(h.lr * lrScale);
-    const params = this.optimizer.groups.flatMap((g) => g.params);
     const acc = { loss: 0, kl: 0, clip: 0, approxKl: 0, ratio: 0, n: 0, gradNorm: 0 };
     this.firstMinibatch = null;
     for (let it = 0; it < h.numIterations; it++) {
-      const epochOrder = it === 0 ? order : Array.from(this.shuffle.permutation(B));
-      for (let m = 0; m < B; m += h.miniBatchSize) {
-        const mbRows = epochOrder.slice(m, m + h.miniBatchSize);
-        let mbTokens = 0;
-        for (const row of mbRows) mbTokens += batch.responseLengths[row]!;
+      const epochOrder = it === 0 ? order : this.streams.permutation(B);
+      for (const { rows: mbRows, tokens: mbTokens } of minibatches(batch, epochOrder, h.miniBatchSize)) {
         const mb = { loss: 0, kl: 0, clip: 0, approxKl: 0, ratio: 0, maxDev: 0 };
-        for (let s = 0; s < mbRows.length; s += h.microBatchSize) {
-          const rowsM = mbRows.slice(s, s + h.microBatchSize);
-          const part = selectRows(batch, rowsM, this.ids.padId, this.ids.eosId);
+        for (const micro of microBatches(batch, mbRows, h.microBatchSize, this.ids)) {
+          const part = micro.part;
           tidy(() => {
-            const t = (src: Float32Array): Tensor => tensor(gatherRows(src, batch, rowsM, part), { shape: [part.B, part.R] });
-            const maskT = tensor(part.responseMask, { shape: [part.B, part.R] });
+            const maskT = micro.mask();
             const w = h.lossType === 'grpo'
               ? sequenceMeanWeights(part.responseMask, part.B, part.R, mbRows.length)
               : part.responseMask.map((x) => x / mbTokens);
             const weights = tensor(w, { shape: [part.B, part.R] });
             const pol = policyForward(this.policy, part, h.temperature);
-            const pl = clippedPolicyLoss(pol.logprobs, t(oldLogprobs), t(tokenAdv), maskT, { clipEps: h.clipEps, weights });
+            const pl = clippedPolicyLoss(pol.logprobs, micro.gather(oldLogprobs), micro.gather(tokenAdv), maskT, { clipEps: h.clipEps, weights });
             let loss = pl.loss;
             if (h.beta > 0) {
-              const klTerm = sum(mul(k3Tensor(pol.logprobs, t(refLogprobs)), weights));
+              const klTerm = sum(mul(k3Tensor(pol.logprobs, micro.gather(refLogprobs)), weights));
               loss = add(loss, mul(klTerm, h.beta));
               mb.kl += klTerm.item();
             }
@@ -259,8 +208,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
           });
         }
         if (this.firstMinibatch === null) this.firstMinibatch = { ratioMean: mb.ratio, ratioMaxDev: mb.maxDev };
-        const norm = gradNorm(params);
-        this.optimizer.step(h.gradClip !== null ? clipFactor(norm, h.gradClip) : 1);
+        const norm = clippedStep(this.optimizer, h.gradClip);
         this.optimizer.zeroGrad();
         acc.loss += mb.loss;
         acc.kl += mb.kl;
@@ -271,7 +219,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
         acc.n++;
       }
     }
-    const golds = this.task ? r.texts.map((text, j) => this.task!.gold(this.prompts[rows[r.promptIndex[j]!]!]!, text, batch.hasEos[j]!)) : null;
+    const { golds, samples } = rolloutSamples(r.texts, r.promptIndex.map((i) => this.prompts[rows[i]!]!), batch.hasEos, scored.normalized, this.task);
     const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
     let klSum = 0;
     let k3Sum = 0;
@@ -288,32 +236,12 @@ export class GrpoAlgorithm implements RlAlgorithm {
       ratio_first: this.firstMinibatch?.ratioMean ?? 1, ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0, response_length: maskCount(mask) / B,
       eos_rate: batch.hasEos.filter(Boolean).length / B, grad_norm: acc.gradNorm / n, lr: h.lr * lrScale,
     };
-    const samples: RlSample[] = r.texts.slice(0, 8).map((text, j) => ({
-      prompt: this.prompts[rows[r.promptIndex[j]!]!]!.map((mm) => mm.content).join(' | '), response: text, reward: scored.normalized[j]!, gold: golds ? golds[j]! : null,
-    }));
     return { metrics, samples };
   }
 }
 
-function scatter(src: Float32Array, part: SequenceBatch, rows: readonly number[], full: SequenceBatch, dst: Float32Array): void {
-  rows.forEach((r, i) => {
-    const n = full.responseLengths[r]!;
-    for (let t = 0; t < n; t++) dst[r * full.R + t] = src[i * part.R + t]!;
-  });
-}
-
-export interface GrpoOptions extends GrpoHyper {
-  policy: GPT;
-  tokenizer: Tokenizer;
-  format: ChatFormat;
-  scorer: RewardScorer;
-  prompts: readonly (readonly ChatMessage[])[];
-  evalPrompts: readonly (readonly ChatMessage[])[];
-  task?: GoldTask | null;
-  runDir: string;
-  onStep?: (r: MetricRecord) => void;
-  inputs?: Record<string, string>;
-}
+/** The SFT model (`policy`) is copied into the trained policy and the frozen reference. */
+export interface GrpoOptions extends GrpoHyper, OnlineStageInputs {}
 
 export interface GrpoResult {
   policy: GPT;
@@ -324,26 +252,9 @@ export interface GrpoResult {
 
 export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
   validateGrpo(o);
-  const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
-  if (prepared.added > 0) throw new ArgumentError('grpo', 'the policy\'s tokenizer lacks the chat format\'s special tokens: run SFT first');
-  const policy = cloneGpt(prepared.model, o.seed);
-  const reference = freeze(cloneGpt(prepared.model, o.seed));
+  const start = startOnlineStage('grpo', o);
+  const { prepared, policy, reference } = start;
   const algorithm = new GrpoAlgorithm(policy, reference, o.scorer, o.tokenizer, prepared.ids, o.prompts, prepared.template, o, o.task ?? null);
-  const spec = specOf(policy);
-  const { policy: _p, tokenizer: _t, format: _f, scorer: _s, prompts: _pr, evalPrompts: _ep, task: _task, onStep: _o, inputs: _i, ...hyper } = o;
-  const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
-  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'grpo', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
-  const evaluate = (p: GPT): Record<string, number> => {
-    const e = evaluatePolicy(p, o.tokenizer, prepared.template, prepared.ids, {
-      prompts: o.evalPrompts.length > 0 ? o.evalPrompts : o.prompts, samplesPerPrompt: o.evalSamplesPerPrompt, temperature: o.temperature,
-      maxNewTokens: o.maxNewTokens, seed: o.seed + 99, task: o.task ?? null, rewardModel: o.scorer, reference,
-    });
-    return { reward: e.reward!, kl: e.kl!, eos_rate: e.eosRate, response_length: e.length, ...(e.gold !== null ? { gold: e.gold } : {}) };
-  };
-  const loop = await runRlLoop({
-    algorithm, spec, steps: o.steps, runDir: o.runDir, evalEvery: o.evalEvery, sampleEvery: o.sampleEvery, checkpointEvery: o.checkpointEvery,
-    resume: o.resume, timeLimitSeconds: o.timeLimitSeconds, trainRecord: record, evaluate, progressLabel: 'grpo',
-    progressKeys: ['reward', 'gold', 'kl', 'reward_std'], ...(o.onStep ? { onStep: o.onStep } : {}),
-  });
+  const loop = await runOnlineStage('grpo', o, { start, algorithm, progressKeys: ['reward', 'gold', 'kl', 'reward_std'] });
   return { policy, reference, algorithm, loop };
 }

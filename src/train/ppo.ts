@@ -24,28 +24,20 @@
  * first epoch's first permutation, so the first minibatch sees bit-identical forwards and its
  * ratio is exactly 1 (detail 8).
  */
-import type { Tensor } from '../engine/tensor.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
-import { tensor } from '../engine/ops/creation.ts';
 import { add, mul, sub } from '../engine/ops/elementwise.ts';
-import { Generator } from '../engine/random.ts';
-import type { GeneratorState } from '../engine/random.ts';
 import { ArgumentError } from '../errors.ts';
 import type { GPT } from '../models/gpt.ts';
 import { ScalarHeadModel } from '../models/heads.ts';
-import { specOf } from '../models/registry.ts';
 import { flattenParameters } from '../nn/module.ts';
-import { AdamW } from '../optim/adamw.ts';
-import { clipFactor, gradNorm } from '../optim/clip.ts';
+import type { AdamW } from '../optim/adamw.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import { encodePrompt } from '../data/chat/encode.ts';
 import type { ChatIds } from '../data/chat/encode.ts';
-import type { ChatFormat, ChatMessage, ChatTemplate } from '../data/chat/template.ts';
+import type { ChatMessage, ChatTemplate } from '../data/chat/template.ts';
 import type { JsonValue } from './loop.ts';
-import type { MetricRecord } from './metrics.ts';
 import type { SequenceBatch } from './rlhf/batch.ts';
-import { gatherRows, selectRows } from './rlhf/batch.ts';
 import { policyForward, valueForward } from './rlhf/forward.ts';
 import { computeGae } from './rlhf/gae.ts';
 import { createKlController } from './rlhf/kl-controller.ts';
@@ -53,21 +45,24 @@ import type { KlController } from './rlhf/kl-controller.ts';
 import { klPerToken } from './rlhf/kl.ts';
 import type { KlEstimator } from './rlhf/kl.ts';
 import { maskCount, maskedMean, maskedVar, maskedWhiten } from './rlhf/masked.ts';
+import { forwardMicroBatches, microBatches, minibatches } from './rlhf/micro-batches.ts';
+import type { OnlineHyper, OnlineStageInputs } from './rlhf/online-stage.ts';
+import { runOnlineStage, startOnlineStage } from './rlhf/online-stage.ts';
 import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean } from './rlhf/ppo-loss.ts';
+import { penalizedScores } from './rlhf/reward-scorer.ts';
 import type { RewardScorer } from './rlhf/reward-scorer.ts';
 import { rollout } from './rlhf/rollout.ts';
 import type { RlAlgorithm, RlLoopResult, RlStepResult } from './rlhf/rl-loop.ts';
-import { runRlLoop } from './rlhf/rl-loop.ts';
-import { EpochSampler } from './rlhf/sampler.ts';
+import { clippedStep, lrFactor, rlOptimizer } from './rlhf/rl-optimizer.ts';
+import { RlStreams } from './rlhf/rl-streams.ts';
+import type { RlStreamsState } from './rlhf/rl-streams.ts';
+import { rolloutSamples } from './rlhf/samples.ts';
 import type { RlSample } from './rlhf/samples.ts';
-import { cloneGpt, freeze, prepareForChat, writeRunFiles } from './rlhf/setup.ts';
+import { cloneGpt, freeze } from './rlhf/setup.ts';
 import type { GoldTask } from './rlhf/tasks/task.ts';
-import { evaluatePolicy } from './rlhf/evaluate.ts';
 import type { ModuleEntry, OptimizerEntry } from './rlhf/checkpoint.ts';
 
-export interface PpoHyper {
-  /** PPO iterations (rollout + update). */
-  steps: number;
+export interface PpoHyper extends OnlineHyper {
   /** Episodes (prompts) per rollout. */
   batchSize: number;
   /** Episodes per optimizer step. */
@@ -75,14 +70,7 @@ export interface PpoHyper {
   /** Episodes per forward/backward (gradient accumulation within a minibatch). */
   microBatchSize: number;
   ppoEpochs: number;
-  lr: number;
   criticLr: number;
-  adamEps: number;
-  /** Linear decay of both learning rates to 0 over the run (detail 26), or constant. */
-  lrSchedule: 'linear' | 'constant';
-  gradClip: number | null;
-  temperature: number;
-  maxNewTokens: number;
   klCoef: number;
   klEstimator: KlEstimator;
   /** Adaptive KL: the target sequence KL (null: fixed beta). */
@@ -99,21 +87,10 @@ export interface PpoHyper {
   targetKl: number | null;
   /** Skip a minibatch whose mean ratio exceeds this (TRL legacy ratio_threshold). */
   ratioThreshold: number;
-  /** Subtracted from the normalized score of an answer without EOS (detail 10). */
-  missingEosPenalty: number;
-  /** Normalized scores are clipped to +-scoreClip. */
-  scoreClip: number;
   /** Whiten the shaped rewards (shift_mean false) before GAE; off by default (N+ found it hurts). */
   whitenRewards: boolean;
   /** Critic initialization: from the reward model (default, InstructGPT) or the SFT model with a zero head. */
   criticInit: 'reward' | 'sft';
-  evalEvery: number;
-  evalSamplesPerPrompt: number;
-  sampleEvery: number;
-  checkpointEvery: number;
-  seed: number;
-  resume: boolean;
-  timeLimitSeconds: number | null;
 }
 
 export const PPO_DEFAULTS: PpoHyper = {
@@ -157,20 +134,15 @@ export interface Experience {
   firstEpochOrder: number[];
 }
 
-interface PpoState {
+interface PpoState extends RlStreamsState {
   klCoef: number;
-  prompts: JsonValue;
-  sampling: GeneratorState;
-  shuffle: GeneratorState;
 }
 
 export class PpoAlgorithm implements RlAlgorithm {
   readonly actorOptimizer: AdamW;
   readonly criticOptimizer: AdamW;
   readonly kl: KlController;
-  private readonly promptSampler: EpochSampler;
-  private readonly sampling: Generator;
-  private readonly shuffle: Generator;
+  private readonly streams: RlStreams;
   private readonly promptIds: number[][];
   /** The last step's experience (tests read it). */
   lastExperience: Experience | null = null;
@@ -195,12 +167,10 @@ export class PpoAlgorithm implements RlAlgorithm {
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
     flattenParameters(policy);
     flattenParameters(critic);
-    this.actorOptimizer = new AdamW([{ params: policy.parameters().filter((p) => p.requiresGrad), lr: h.lr, weightDecay: 0 }], { eps: h.adamEps });
-    this.criticOptimizer = new AdamW([{ params: critic.parameters().filter((p) => p.requiresGrad), lr: h.criticLr, weightDecay: 0 }], { eps: h.adamEps });
+    this.actorOptimizer = rlOptimizer(policy, h.lr, h.adamEps);
+    this.criticOptimizer = rlOptimizer(critic, h.criticLr, h.adamEps);
     this.kl = createKlController(h);
-    this.promptSampler = new EpochSampler(prompts.length, h.seed);
-    this.sampling = new Generator(h.seed + 1);
-    this.shuffle = new Generator(h.seed + 2);
+    this.streams = new RlStreams(prompts.length, h.seed);
   }
 
   extraModules(): ModuleEntry[] {
@@ -212,60 +182,36 @@ export class PpoAlgorithm implements RlAlgorithm {
   }
 
   state(): JsonValue {
-    const s: PpoState = { klCoef: this.kl.value, prompts: this.promptSampler.getState(), sampling: this.sampling.getState(), shuffle: this.shuffle.getState() };
+    const s: PpoState = { klCoef: this.kl.value, ...this.streams.getState() };
     return s as unknown as JsonValue;
   }
 
   loadState(raw: JsonValue): void {
     const s = raw as unknown as PpoState;
     this.kl.value = s.klCoef;
-    this.promptSampler.setState(s.prompts);
-    this.sampling.setState(s.sampling);
-    this.shuffle.setState(s.shuffle);
-  }
-
-  /** Micro-batches (lists of rows) of one epoch: a permutation cut into minibatches, each cut into micro-batches. */
-  private epochOrder(B: number): number[] {
-    return Array.from(this.shuffle.permutation(B));
+    this.streams.setState(s);
   }
 
   /** Steps 1-4: rollout, scoring, shaped rewards, GAE. */
   collect(rows: readonly number[]): { exp: Experience; stats: Record<string, number>; samples: RlSample[] } {
     const h = this.h;
-    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, generator: this.sampling });
+    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, generator: this.streams.sampling });
     const batch = r.batch;
     const { B, R } = batch;
-    const order = this.epochOrder(B);
-    const oldLogprobs = new Float32Array(B * R);
-    const refLogprobs = new Float32Array(B * R);
-    const values = new Float32Array(B * R);
-    const entropy = new Float32Array(B * R);
+    const order = this.streams.permutation(B);
     // old log-probs over the first epoch's micro-batches (bit-identical to the first minibatch's forward)
-    for (let s = 0; s < B; s += h.microBatchSize) {
-      const mrows = order.slice(s, s + h.microBatchSize);
-      const part = selectRows(batch, mrows, this.ids.padId, this.ids.eosId);
-      const out = noGrad(() => tidy(() => {
-        const pol = policyForward(this.policy, part, h.temperature, true);
-        return {
-          lp: pol.logprobs.toTypedArray() as Float32Array,
-          ent: pol.entropy!.toTypedArray() as Float32Array,
-          ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray() as Float32Array,
-          v: valueForward(this.critic, part).toTypedArray() as Float32Array,
-        };
-      }));
-      scatterRows(out.lp, part, mrows, batch, oldLogprobs);
-      scatterRows(out.ent, part, mrows, batch, entropy);
-      scatterRows(out.ref, part, mrows, batch, refLogprobs);
-      scatterRows(out.v, part, mrows, batch, values);
-    }
+    const { lp: oldLogprobs, ent: entropy, ref: refLogprobs, v: values } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
+      const pol = policyForward(this.policy, part, h.temperature, true);
+      return {
+        lp: pol.logprobs.toTypedArray(),
+        ent: pol.entropy!.toTypedArray(),
+        ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray(),
+        v: valueForward(this.critic, part).toTypedArray(),
+      };
+    });
     const mask = batch.responseMask;
     const scored = this.scorer.score(batch);
-    const scores = new Float32Array(B);
-    for (let b = 0; b < B; b++) {
-      let s = scored.normalized[b]!;
-      if (!batch.hasEos[b]) s -= h.missingEosPenalty;
-      scores[b] = Math.max(-h.scoreClip, Math.min(h.scoreClip, s));
-    }
+    const scores = penalizedScores(scored.normalized, batch.hasEos, h.missingEosPenalty, h.scoreClip);
     // per-token rewards: -beta * KL_t, the score at the last token
     const klEst = klPerToken(oldLogprobs, refLogprobs, mask, h.klEstimator);
     const klK1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
@@ -289,7 +235,7 @@ export class PpoAlgorithm implements RlAlgorithm {
     const gae = computeGae(rewards, values, mask, B, R, h.gamma, h.lam);
     const advantages = maskedWhiten(gae.advantages, mask);
 
-    const golds = this.task ? r.texts.map((t, j) => this.task!.gold(this.prompts[rows[j]!]!, t, batch.hasEos[j]!)) : null;
+    const { golds, samples } = rolloutSamples(r.texts, r.promptIndex.map((i) => this.prompts[rows[i]!]!), batch.hasEos, scored.normalized, this.task);
     const tokens = maskCount(mask);
     const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
     const retVar = maskedVar(gae.returns, mask);
@@ -311,9 +257,6 @@ export class PpoAlgorithm implements RlAlgorithm {
       returns_mean: maskedMean(gae.returns, mask),
       explained_variance: retVar > 0 ? 1 - maskedVar(residual, mask) / retVar : 0,
     };
-    const samples: RlSample[] = r.texts.slice(0, 8).map((t, j) => ({
-      prompt: this.prompts[rows[j]!]!.map((m) => m.content).join(' | '), response: t, reward: scored.normalized[j]!, gold: golds ? golds[j]! : null,
-    }));
     const exp: Experience = { batch, oldLogprobs, refLogprobs, values, rewards, scores, advantages, returns: gae.returns, firstEpochOrder: order };
     return { exp, stats, samples };
   }
@@ -325,29 +268,23 @@ export class PpoAlgorithm implements RlAlgorithm {
     const B = batch.B;
     this.actorOptimizer.setLearningRate(h.lr * lrScale);
     this.criticOptimizer.setLearningRate(h.criticLr * lrScale);
-    const actorParams = this.actorOptimizer.groups.flatMap((g) => g.params);
-    const criticParams = this.criticOptimizer.groups.flatMap((g) => g.params);
     const acc = { pg: 0, vf: 0, ent: 0, clip: 0, vclip: 0, approxKl: 0, ratio: 0, n: 0, skipped: 0, gradNorm: 0, criticGradNorm: 0 };
     let epochsDone = 0;
     let stop = false;
     this.firstMinibatch = null;
     for (let epoch = 0; epoch < h.ppoEpochs && !stop; epoch++) {
-      const order = epoch === 0 ? exp.firstEpochOrder : this.epochOrder(B);
-      for (let m = 0; m < B && !stop; m += h.miniBatchSize) {
-        const mbRows = order.slice(m, m + h.miniBatchSize);
-        let mbTokens = 0;
-        for (const r of mbRows) mbTokens += batch.responseLengths[r]!;
+      const order = epoch === 0 ? exp.firstEpochOrder : this.streams.permutation(B);
+      for (const { rows: mbRows, tokens: mbTokens } of minibatches(batch, order, h.miniBatchSize)) {
+        if (stop) break;
         const mb = { pg: 0, vf: 0, ent: 0, clip: 0, vclip: 0, approxKl: 0, ratio: 0, maxDev: 0 };
-        for (let s = 0; s < mbRows.length; s += h.microBatchSize) {
-          const rows = mbRows.slice(s, s + h.microBatchSize);
-          const part = selectRows(batch, rows, this.ids.padId, this.ids.eosId);
+        for (const micro of microBatches(batch, mbRows, h.microBatchSize, this.ids)) {
+          const part = micro.part;
           tidy(() => {
-            const t = (src: Float32Array): Tensor => tensor(gatherRows(src, batch, rows, part), { shape: [part.B, part.R] });
-            const mask = tensor(part.responseMask, { shape: [part.B, part.R] });
+            const mask = micro.mask();
             const pol = policyForward(this.policy, part, h.temperature, h.entropyCoef > 0);
-            const pl = clippedPolicyLoss(pol.logprobs, t(exp.oldLogprobs), t(exp.advantages), mask, { clipEps: h.clipEps, denominator: mbTokens });
+            const pl = clippedPolicyLoss(pol.logprobs, micro.gather(exp.oldLogprobs), micro.gather(exp.advantages), mask, { clipEps: h.clipEps, denominator: mbTokens });
             const v = valueForward(this.critic, part);
-            const vl = clippedValueLoss(v, t(exp.values), t(exp.returns), mask, h.valueClip, mbTokens);
+            const vl = clippedValueLoss(v, micro.gather(exp.values), micro.gather(exp.returns), mask, h.valueClip, mbTokens);
             let loss = add(pl.loss, mul(vl.loss, h.vfCoef));
             if (h.entropyCoef > 0) {
               const ent = maskedTokenMean(pol.entropy!, mask, mbTokens);
@@ -370,12 +307,8 @@ export class PpoAlgorithm implements RlAlgorithm {
           // a runaway ratio: skip this minibatch (TRL legacy ratio_threshold)
           acc.skipped++;
         } else {
-          const an = gradNorm(actorParams);
-          const cn = gradNorm(criticParams);
-          this.actorOptimizer.step(h.gradClip !== null ? clipFactor(an, h.gradClip) : 1);
-          this.criticOptimizer.step(h.gradClip !== null ? clipFactor(cn, h.gradClip) : 1);
-          acc.gradNorm += an;
-          acc.criticGradNorm += cn;
+          acc.gradNorm += clippedStep(this.actorOptimizer, h.gradClip);
+          acc.criticGradNorm += clippedStep(this.criticOptimizer, h.gradClip);
         }
         this.actorOptimizer.zeroGrad();
         this.criticOptimizer.zeroGrad();
@@ -402,38 +335,17 @@ export class PpoAlgorithm implements RlAlgorithm {
 
   step(step: number): RlStepResult {
     const h = this.h;
-    const rows = this.promptSampler.next(h.batchSize);
+    const rows = this.streams.prompts.next(h.batchSize);
     const { exp, stats, samples } = this.collect(rows);
     this.lastExperience = exp;
-    const lrScale = h.lrSchedule === 'linear' ? 1 - step / h.steps : 1;
-    const upd = this.update(exp, lrScale);
+    const upd = this.update(exp, lrFactor(h.lrSchedule, step, h.steps));
     this.kl.update(stats['kl']!, h.batchSize);
     return { metrics: { ...stats, ...upd }, samples };
   }
 }
 
-/** Writes a micro-batch's [b, R'] rows back into the full [B, R] layout. */
-function scatterRows(src: Float32Array, sub: SequenceBatch, rows: readonly number[], full: SequenceBatch, dst: Float32Array): void {
-  rows.forEach((r, i) => {
-    const n = full.responseLengths[r]!;
-    for (let t = 0; t < n; t++) dst[r * full.R + t] = src[i * sub.R + t]!;
-  });
-}
-
-export interface PpoOptions extends PpoHyper {
-  /** The SFT model: copied into the actor and the frozen reference. */
-  policy: GPT;
-  tokenizer: Tokenizer;
-  format: ChatFormat;
-  /** The frozen reward model and its normalization. */
-  scorer: RewardScorer;
-  prompts: readonly (readonly ChatMessage[])[];
-  evalPrompts: readonly (readonly ChatMessage[])[];
-  task?: GoldTask | null;
-  runDir: string;
-  onStep?: (r: MetricRecord) => void;
-  inputs?: Record<string, string>;
-}
+/** The SFT model (`policy`) is copied into the actor and the frozen reference. */
+export interface PpoOptions extends PpoHyper, OnlineStageInputs {}
 
 export interface PpoResult {
   actor: GPT;
@@ -462,27 +374,10 @@ export function buildCritic(init: 'reward' | 'sft', policy: GPT, scorer: RewardS
 
 export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
   validatePpo(o);
-  const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
-  if (prepared.added > 0) throw new ArgumentError('ppo', 'the policy\'s tokenizer lacks the chat format\'s special tokens: run SFT first');
-  const actor = cloneGpt(prepared.model, o.seed);
-  const reference = freeze(cloneGpt(prepared.model, o.seed));
+  const start = startOnlineStage('ppo', o);
+  const { prepared, policy: actor, reference } = start;
   const critic = buildCritic(o.criticInit, prepared.model, o.scorer, o.seed);
   const algorithm = new PpoAlgorithm(actor, reference, critic, o.scorer, o.tokenizer, prepared.ids, o.prompts, prepared.template, o, o.task ?? null);
-  const spec = specOf(actor);
-  const { policy: _p, tokenizer: _t, format: _f, scorer: _s, prompts: _pr, evalPrompts: _ep, task: _task, onStep: _o, inputs: _i, ...hyper } = o;
-  const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
-  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'ppo', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
-  const evaluate = (policy: GPT): Record<string, number> => {
-    const e = evaluatePolicy(policy, o.tokenizer, prepared.template, prepared.ids, {
-      prompts: o.evalPrompts.length > 0 ? o.evalPrompts : o.prompts, samplesPerPrompt: o.evalSamplesPerPrompt, temperature: o.temperature,
-      maxNewTokens: o.maxNewTokens, seed: o.seed + 99, task: o.task ?? null, rewardModel: o.scorer, reference,
-    });
-    return { reward: e.reward!, kl: e.kl!, eos_rate: e.eosRate, response_length: e.length, ...(e.gold !== null ? { gold: e.gold } : {}) };
-  };
-  const loop = await runRlLoop({
-    algorithm, spec, steps: o.steps, runDir: o.runDir, evalEvery: o.evalEvery, sampleEvery: o.sampleEvery, checkpointEvery: o.checkpointEvery,
-    resume: o.resume, timeLimitSeconds: o.timeLimitSeconds, trainRecord: record, evaluate, progressLabel: 'ppo',
-    progressKeys: ['reward', 'gold', 'kl', 'approx_kl', 'clip_frac'], ...(o.onStep ? { onStep: o.onStep } : {}),
-  });
+  const loop = await runOnlineStage('ppo', o, { start, algorithm, progressKeys: ['reward', 'gold', 'kl', 'approx_kl', 'clip_frac'] });
   return { actor, critic, reference, algorithm, loop };
 }

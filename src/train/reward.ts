@@ -22,10 +22,7 @@ import type { GPT } from '../models/gpt.ts';
 import { ScalarHeadModel } from '../models/heads.ts';
 import { specOf } from '../models/registry.ts';
 import type { ModelSpec } from '../models/registry.ts';
-import { flattenParameters } from '../nn/module.ts';
-import { AdamW } from '../optim/adamw.ts';
-import { groupsForWeightDecay } from '../optim/optimizer.ts';
-import { createSchedule } from '../optim/schedule.ts';
+import type { AdamW } from '../optim/adamw.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import { encodePrompt, encodeResponse } from '../data/chat/encode.ts';
 import type { ChatFormat, ChatTemplate } from '../data/chat/template.ts';
@@ -33,7 +30,6 @@ import { readPreferenceJsonl } from '../data/chat/dataset.ts';
 import type { PreferenceGroup } from '../data/chat/dataset.ts';
 import { resolveChatFormat, runChatFormat } from '../data/chat/format-file.ts';
 import { lineChartSvg } from '../util/plot.ts';
-import { trainLoop } from './loop.ts';
 import type { Checkpointer, JsonValue, LoopResult, MicroBatchResult, TrainTask } from './loop.ts';
 import { MetricsLog, seriesOf } from './metrics.ts';
 import type { MetricRecord } from './metrics.ts';
@@ -43,7 +39,11 @@ import { rewardForward } from './rlhf/forward.ts';
 import { rankingLoss } from './rlhf/ranking-loss.ts';
 import type { RankedGroup } from './rlhf/ranking-loss.ts';
 import { EpochSampler } from './rlhf/sampler.ts';
-import { cloneGpt, loadPolicyRun, prepareForChat, writeRunFiles } from './rlhf/setup.ts';
+import { cloneGpt, loadPolicyRun, prepareForChat, writeStageRunFiles } from './rlhf/setup.ts';
+import { runStageLoop, stageMaxLength } from './rlhf/stage-loop.ts';
+import type { StageLoopHyper } from './rlhf/stage-loop.ts';
+import { readStageFiles } from './rlhf/stage-files.ts';
+import type { StageFileInputs } from './rlhf/stage-files.ts';
 import { restoreMultiCheckpoint, saveMultiCheckpoint } from './rlhf/checkpoint.ts';
 import { RewardScorer } from './rlhf/reward-scorer.ts';
 import type { RewardNormalization } from './rlhf/reward-scorer.ts';
@@ -165,23 +165,9 @@ class RewardCheckpointer implements Checkpointer {
   }
 }
 
-export interface RewardHyper {
-  batchSize: number;
-  steps: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  gradClip: number | null;
-  gradAccumSteps: number;
+export interface RewardHyper extends StageLoopHyper {
   /** TRL's center_rewards_coefficient (0: off; 0.01 recommended). */
   centerCoef: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  maxLength: number | null;
-  seed: number;
-  resume: boolean;
-  timeLimitSeconds: number | null;
 }
 
 export const REWARD_DEFAULTS: RewardHyper = {
@@ -224,26 +210,18 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
   const prepared = prepareForChat(cloneGpt(o.backbone, o.seed), o.tokenizer, o.format, o.seed);
   const rm = new ScalarHeadModel(prepared.model, 'reward', o.seed);
   const { padId, eosId } = prepared.ids;
-  const maxLength = Math.min(o.maxLength ?? rm.backbone.config.blockSize, rm.backbone.config.blockSize);
+  const maxLength = stageMaxLength(o.maxLength, rm.backbone.config.blockSize);
   const tr = tokenizeGroups(o.tokenizer, prepared.template, eosId, o.train, maxLength);
   const va = tokenizeGroups(o.tokenizer, prepared.template, eosId, o.val, maxLength);
   if (tr.groups.length === 0) throw new ArgumentError('reward', 'no preference group fits in max_length');
   const spec = specOf(rm.backbone);
-  const { backbone: _b, tokenizer: _t, format: _f, train: _tr, val: _va, normalizationSet: _n, extraEval: _e, onStep: _o, inputs: _i, ...hyper } = o;
-  const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
-  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'reward', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
+  const record = writeStageRunFiles('reward', o, spec, ['backbone', 'tokenizer', 'format', 'train', 'val', 'normalizationSet', 'extraEval', 'onStep', 'inputs']);
 
   rm.eval(); // dropout off in the reward model (TRL disable_dropout)
-  flattenParameters(rm);
-  const optimizer = new AdamW(groupsForWeightDecay(rm.parameters(), o.lr, o.weightDecay), { betas: [0.9, 0.95] });
-  const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });
   const extra = o.extraEval;
   const task = new RewardTask(rm, tr.groups, va.groups, o.batchSize, { padId, eosId }, o.centerCoef, o.seed, extra ? () => extra(rm) : undefined);
-  const checkpointer = new RewardCheckpointer(o.runDir, rm, spec, optimizer, record);
-  const result = await trainLoop({
-    model: rm, optimizer, schedule, task, steps: o.steps, gradAccumSteps: o.gradAccumSteps, gradClip: o.gradClip,
-    evalEvery: o.evalEvery, checkpointEvery: o.checkpointEvery, checkpointer, runDir: o.runDir, resume: o.resume,
-    progressLabel: 'reward model', ...(o.timeLimitSeconds !== null ? { timeLimitSeconds: o.timeLimitSeconds } : {}), ...(o.onStep ? { onStep: o.onStep } : {}),
+  const result = await runStageLoop(o, {
+    model: rm, task, betas: [0.9, 0.95], progressLabel: 'reward model', checkpointer: (optimizer) => new RewardCheckpointer(o.runDir, rm, spec, optimizer, record),
   });
   rm.eval();
   // the run's model is its best checkpoint (as loadModelFromRun): use exactly those weights
@@ -308,30 +286,11 @@ export function loadRewardModel(runDir: string): { rm: ScalarHeadModel; info: Re
   return { rm, info, tokenizer: policy.tokenizer, format, spec: specOf(rm.backbone) };
 }
 
-export interface RewardFileConfig extends RewardHyper {
-  /** SFT run directory (the backbone and the tokenizer). */
-  model: string;
-  data: string;
-  valData: string | null;
-  valFraction: number;
-  chatTemplate: string | null;
-  runDir: string;
-}
+/** `model` is the SFT run directory (the backbone and the tokenizer). */
+export interface RewardFileConfig extends RewardHyper, StageFileInputs {}
 
 /** `llmts rm`: files in, run directory out. */
 export async function rewardFromFiles(c: RewardFileConfig): Promise<RewardResult> {
-  const policy = loadPolicyRun(c.model);
-  const format = c.chatTemplate !== null ? resolveChatFormat(c.chatTemplate) : policy.format ?? resolveChatFormat('chatml');
-  const all = readPreferenceJsonl(c.data);
-  let train = all;
-  let val: PreferenceGroup[] = [];
-  if (c.valData !== null) val = readPreferenceJsonl(c.valData);
-  else if (c.valFraction > 0 && all.length > 1) {
-    const perm = new Generator(c.seed).permutation(all.length);
-    const nVal = Math.max(1, Math.floor(all.length * c.valFraction));
-    val = Array.from(perm.subarray(0, nVal), (i) => all[i]!);
-    train = Array.from(perm.subarray(nVal), (i) => all[i]!);
-  }
-  const { model: _m, data: _d, valData: _v, valFraction: _f, chatTemplate: _c, runDir, ...hyper } = c;
-  return trainRewardModel({ ...hyper, backbone: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir, inputs: { model: c.model, data: c.data } });
+  const { policy, format, train, val, hyper } = readStageFiles(c, readPreferenceJsonl);
+  return trainRewardModel({ ...hyper, backbone: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir: c.runDir, inputs: { model: c.model, data: c.data } });
 }

@@ -10,26 +10,23 @@ import type { Tensor } from '../engine/tensor.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
-import { Generator } from '../engine/random.ts';
 import { ArgumentError, ConfigError } from '../errors.ts';
 import { RunCheckpointer } from '../io/checkpoint.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
-import { flattenParameters } from '../nn/module.ts';
-import { AdamW } from '../optim/adamw.ts';
-import { groupsForWeightDecay } from '../optim/optimizer.ts';
-import { createSchedule } from '../optim/schedule.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import { encodeChat } from '../data/chat/encode.ts';
 import { ChatTemplate } from '../data/chat/template.ts';
 import type { ChatFormat, ChatMessage } from '../data/chat/template.ts';
 import { readSftJsonl } from '../data/chat/dataset.ts';
-import { resolveChatFormat } from '../data/chat/format-file.ts';
-import { trainLoop } from './loop.ts';
 import type { JsonValue, LoopResult, MicroBatchResult, TrainTask } from './loop.ts';
 import type { MetricRecord } from './metrics.ts';
 import { EpochSampler } from './rlhf/sampler.ts';
-import { loadPolicyRun, prepareForChat, writeRunFiles } from './rlhf/setup.ts';
+import { prepareForChat, writeStageRunFiles } from './rlhf/setup.ts';
+import { runStageLoop, stageMaxLength } from './rlhf/stage-loop.ts';
+import type { StageLoopHyper } from './rlhf/stage-loop.ts';
+import { readStageFiles } from './rlhf/stage-files.ts';
+import type { StageFileInputs } from './rlhf/stage-files.ts';
 
 /** One tokenized conversation: inputs and next-token targets (-100 off the assistant spans). */
 export interface SftExample {
@@ -203,23 +200,8 @@ export class SftTask implements TrainTask {
   }
 }
 
-export interface SftHyper {
-  batchSize: number;
-  steps: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  gradClip: number | null;
-  gradAccumSteps: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  /** Longest training sequence in tokens (default: the model's block size). */
-  maxLength: number | null;
+export interface SftHyper extends StageLoopHyper {
   packing: boolean;
-  seed: number;
-  resume: boolean;
-  timeLimitSeconds: number | null;
 }
 
 export const SFT_DEFAULTS: SftHyper = {
@@ -252,27 +234,19 @@ export interface SftResult {
 export async function trainSft(o: SftOptions): Promise<SftResult> {
   const prepared = prepareForChat(o.model, o.tokenizer, o.format, o.seed);
   const model = prepared.model;
-  const maxLength = Math.min(o.maxLength ?? model.config.blockSize, model.config.blockSize);
+  const maxLength = stageMaxLength(o.maxLength, model.config.blockSize);
   const tr = tokenizeSft(o.tokenizer, o.format, o.train, maxLength, prepared.ids.eosId);
   const va = tokenizeSft(o.tokenizer, o.format, o.val, maxLength, prepared.ids.eosId);
   if (tr.examples.length === 0) throw new ConfigError('data', 'no training conversation has an assistant token within max_length');
   const spec = specOf(model);
-  const { model: _m, tokenizer: _t, format: _f, train: _tr, val: _va, extraEval: _e, onStep: _o, inputs: _i, ...hyper } = o;
-  const record = JSON.parse(JSON.stringify(hyper)) as JsonValue;
-  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage: 'sft', config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
+  const record = writeStageRunFiles('sft', o, spec, ['model', 'tokenizer', 'format', 'train', 'val', 'extraEval', 'onStep', 'inputs']);
 
-  flattenParameters(model);
   model.train();
-  const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), o.lr, o.weightDecay), { betas: [0.9, 0.95] });
-  const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });
   const extra = o.extraEval;
   const task = new SftTask(model, tr.examples, va.examples, o.batchSize, prepared.ids.padId, { enabled: o.packing, length: maxLength }, o.seed,
     extra ? () => extra(model) : undefined);
-  const checkpointer = new RunCheckpointer(o.runDir, model, spec, optimizer, record);
-  const result = await trainLoop({
-    model, optimizer, schedule, task, steps: o.steps, gradAccumSteps: o.gradAccumSteps, gradClip: o.gradClip,
-    evalEvery: o.evalEvery, checkpointEvery: o.checkpointEvery, checkpointer, runDir: o.runDir, resume: o.resume,
-    progressLabel: 'sft', ...(o.timeLimitSeconds !== null ? { timeLimitSeconds: o.timeLimitSeconds } : {}), ...(o.onStep ? { onStep: o.onStep } : {}),
+  const result = await runStageLoop(o, {
+    model, task, betas: [0.9, 0.95], progressLabel: 'sft', checkpointer: (optimizer) => new RunCheckpointer(o.runDir, model, spec, optimizer, record),
   });
   model.eval();
   return {
@@ -281,35 +255,14 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
   };
 }
 
-export interface SftFileConfig extends SftHyper {
-  /** Pretrained (or earlier SFT) run directory. */
-  model: string;
-  data: string;
-  valData: string | null;
-  /** Fraction of `data` held out when valData is not given. */
-  valFraction: number;
-  /** 'chatml', 'plain', a tokenizer_config.json or .jinja file; default: the model run's, else chatml. */
-  chatTemplate: string | null;
-  runDir: string;
-}
+/** `model` is the pretrained (or earlier SFT) run directory. */
+export interface SftFileConfig extends SftHyper, StageFileInputs {}
 
 /** `llmts sft`: files in, run directory out. */
 export async function sftFromFiles(c: SftFileConfig): Promise<SftResult> {
-  const policy = loadPolicyRun(c.model);
-  const format = c.chatTemplate !== null ? resolveChatFormat(c.chatTemplate) : policy.format ?? resolveChatFormat('chatml');
-  const all = readSftJsonl(c.data);
-  let train = all;
-  let val: ChatMessage[][] = [];
-  if (c.valData !== null) val = readSftJsonl(c.valData);
-  else if (c.valFraction > 0 && all.length > 1) {
-    const perm = new Generator(c.seed).permutation(all.length);
-    const nVal = Math.max(1, Math.floor(all.length * c.valFraction));
-    val = Array.from(perm.subarray(0, nVal), (i) => all[i]!);
-    train = Array.from(perm.subarray(nVal), (i) => all[i]!);
-  }
-  const { model: _m, data: _d, valData: _v, valFraction: _f, chatTemplate: _c, runDir, ...hyper } = c;
+  const { policy, format, train, val, hyper } = readStageFiles(c, readSftJsonl);
   return trainSft({
-    ...hyper, model: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir,
+    ...hyper, model: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir: c.runDir,
     inputs: { model: c.model, data: c.data, ...(c.valData !== null ? { valData: c.valData } : {}) },
   });
 }

@@ -91,6 +91,14 @@ export function gatherRows(src: ArrayLike<number>, from: SequenceBatch, rows: re
   return out;
 }
 
+/** The inverse of gatherRows: a micro-batch's [b, R'] values written back into `rows` of the full [B, R] layout `dst`. */
+export function scatterRows(src: ArrayLike<number>, part: SequenceBatch, rows: readonly number[], full: SequenceBatch, dst: Float32Array): void {
+  rows.forEach((r, i) => {
+    const n = full.responseLengths[r]!;
+    for (let t = 0; t < n; t++) dst[r * full.R + t] = src[i * part.R + t]!;
+  });
+}
+
 /** Index of each row's last response token in the [B, P + R] layout (where the RM reads its score). */
 export function lastTokenColumns(batch: SequenceBatch): number[] {
   return batch.responseLengths.map((n) => batch.P + n - 1);

@@ -87,6 +87,18 @@ export function mergeConfig<T extends object>(defaults: T, kinds: FieldKinds<T>,
   return out as T;
 }
 
+/** A command's hyperparameters: defaults <- the file named by --config (if any) <- flags. */
+export function stageConfig<T extends object>(defaults: T, kinds: FieldKinds<T>, flags: Record<string, unknown>): T {
+  const path = flags['config'] as string | undefined;
+  return mergeConfig(defaults, kinds, path ? { path, values: readConfigFile(path) } : null, flags);
+}
+
+/** `o` without `keys`, the others in their order (a stage's hyperparameters: its options minus its inputs). */
+export function withoutKeys<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Omit<T, K> {
+  const drop = new Set<PropertyKey>(keys);
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !drop.has(k))) as Omit<T, K>;
+}
+
 export interface OptionSpec {
   flag: string;
   description: string;

@@ -39,3 +39,18 @@ export class RewardScorer {
     return { raw, normalized: raw.map((r) => (r - mean) / std) };
   }
 }
+
+/**
+ * The score the online stages (PPO, GRPO) optimize: the normalized RM score, minus
+ * `missingEosPenalty` for an answer cut at the length budget (detail 10), clipped to
+ * +-scoreClip.
+ */
+export function penalizedScores(normalized: ArrayLike<number>, hasEos: readonly boolean[], missingEosPenalty: number, scoreClip: number): Float32Array {
+  const scores = new Float32Array(normalized.length);
+  for (let b = 0; b < normalized.length; b++) {
+    let s = normalized[b]!;
+    if (!hasEos[b]) s -= missingEosPenalty;
+    scores[b] = Math.max(-scoreClip, Math.min(scoreClip, s));
+  }
+  return scores;
+}

@@ -5,12 +5,33 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
+import type { ChatMessage } from '../../data/chat/template.ts';
+import type { GoldTask } from './tasks/task.ts';
 
 export interface RlSample {
   prompt: string;
   response: string;
   reward: number | null;
   gold: number | null;
+}
+
+/**
+ * A rollout's gold rewards (null without a task) and its table rows (the first 8 answers),
+ * as PPO and GRPO both report them. `prompts[j]` is answer j's prompt, `rewards[j]` its
+ * normalized RM score.
+ */
+export function rolloutSamples(
+  texts: readonly string[],
+  prompts: readonly (readonly ChatMessage[])[],
+  hasEos: readonly boolean[],
+  rewards: ArrayLike<number>,
+  task: GoldTask | null,
+): { golds: number[] | null; samples: RlSample[] } {
+  const golds = task ? texts.map((t, j) => task.gold(prompts[j]!, t, hasEos[j]!)) : null;
+  const samples = texts.slice(0, 8).map((t, j) => ({
+    prompt: prompts[j]!.map((m) => m.content).join(' | '), response: t, reward: rewards[j]!, gold: golds ? golds[j]! : null,
+  }));
+  return { golds, samples };
 }
 
 function cell(s: string): string {

@@ -23,6 +23,7 @@ import { runChatFormat, writeChatFormat } from '../../data/chat/format-file.ts';
 import { chatIds } from '../../data/chat/encode.ts';
 import type { ChatIds } from '../../data/chat/encode.ts';
 import type { JsonValue } from '../loop.ts';
+import { withoutKeys } from './config.ts';
 
 export interface PolicyBundle {
   model: GPT;
@@ -99,4 +100,20 @@ export function writeRunFiles(runDir: string, o: { tokenizer: Tokenizer; format:
   o.tokenizer.save(join(runDir, 'tokenizer.json'));
   writeChatFormat(runDir, o.format);
   writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify({ stage: o.stage, model: o.spec, train: o.config, inputs: o.inputs ?? {} }, null, 2)}\n`);
+}
+
+/**
+ * Every stage records its hyperparameters the same way: its options minus `inputKeys` (the
+ * models, data and callbacks), as JSON, in config.json beside the run's fixed files; the
+ * record is returned for the checkpoints to store too.
+ */
+export function writeStageRunFiles<O extends { runDir: string; tokenizer: Tokenizer; format: ChatFormat; inputs?: Record<string, string> }>(
+  stage: string,
+  o: O,
+  spec: ModelSpec,
+  inputKeys: readonly (keyof O)[],
+): JsonValue {
+  const record = JSON.parse(JSON.stringify(withoutKeys(o, inputKeys))) as JsonValue;
+  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage, config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
+  return record;
 }

@@ -12,7 +12,7 @@
  *  - end-to-end MB/s of `runPipeline` (FineWeb chain + exact + MinHash dedup + PII) with
  *    1 worker thread and with one per core.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planShards } from '../src/data/readers/plan.ts';
@@ -30,6 +30,7 @@ import { validateConfig } from '../src/data/pipeline/config.ts';
 import { runPipeline } from '../src/data/pipeline/run.ts';
 import { splitIntoWords } from '../src/data/text/words.ts';
 import { splitIntoSentences } from '../src/data/text/sentences.ts';
+import { nlpCorpusFileSentences } from '../src/data/corpora/nlp-corpus.ts';
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -38,10 +39,8 @@ function arg(args: string[], name: string): string | undefined {
 
 /** nlp-corpus: 100 JSON arrays of sentences; ~12 sentences per document, a line per 3. */
 function nlpCorpusDocs(): string[] {
-  const dir = join(import.meta.dirname, '..', 'node_modules', 'nlp-corpus', 'builds');
   const docs: string[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
-    const sents = JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[];
+  for (const sents of nlpCorpusFileSentences()) {
     for (let i = 0; i + 12 <= sents.length; i += 12) {
       const lines: string[] = [];
       for (let j = 0; j < 12; j += 3) lines.push(sents.slice(i + j, i + j + 3).join(' '));

@@ -13,7 +13,7 @@
  * Exported as `sentencepieceSection` so the tokenizers bench can include it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import llamaTokenizer from 'llama-tokenizer-js';
@@ -23,8 +23,8 @@ import {
   tokenizerFromModelProto,
   trainSentencePiece,
 } from '../src/tokenizers/sentencepiece/index.ts';
+import { nlpCorpusText } from '../src/data/corpora/nlp-corpus.ts';
 
-const NM = join(import.meta.dirname, '..', 'node_modules');
 const PY = '/usr/bin/python3';
 
 interface LlamaJs {
@@ -36,23 +36,6 @@ interface LlamaJs {
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i === -1 ? undefined : args[i + 1];
-}
-
-/** nlp-corpus sentences, one per line, up to `maxBytes` (whole documents). */
-function defaultText(maxBytes: number): string {
-  const dir = join(NM, 'nlp-corpus', 'builds');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10));
-  const parts: string[] = [];
-  let size = 0;
-  for (const f of files) {
-    const doc = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[]).join('\n') + '\n';
-    parts.push(doc);
-    size += Buffer.byteLength(doc);
-    if (size >= maxBytes) break;
-  }
-  return parts.join('');
 }
 
 function seconds(fn: () => void): number {
@@ -216,6 +199,6 @@ export async function sentencepieceSection(text: string, options: { vocab?: numb
 export async function main(args: string[]): Promise<void> {
   const input = arg(args, '--input');
   const mb = Number(arg(args, '--mb') ?? '4');
-  const text = input !== undefined ? readFileSync(input, 'utf8') : defaultText(mb * 1e6);
+  const text = input !== undefined ? readFileSync(input, 'utf8') : nlpCorpusText(mb * 1e6);
   await sentencepieceSection(text, { vocab: Number(arg(args, '--vocab') ?? '8000'), train: !args.includes('--no-train') });
 }

@@ -13,7 +13,7 @@
  * Each figure is the median of 5 timed runs after a warm-up (encode: the first 200 KB; decode: all ids).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get_encoding } from 'tiktoken';
@@ -24,27 +24,13 @@ import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { loadTiktoken, trainBpe, type Tokenizer } from '../src/tokenizers/index.ts';
 import { sentencepieceSection } from './sentencepiece.ts';
+import { nlpCorpusText } from '../src/data/corpora/nlp-corpus.ts';
 
 const NM = join(import.meta.dirname, '..', 'node_modules');
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i === -1 ? undefined : args[i + 1];
-}
-
-function defaultText(maxBytes: number): string {
-  const dir = join(NM, 'nlp-corpus', 'builds');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10));
-  const parts: string[] = [];
-  let size = 0;
-  for (const f of files) {
-    const sentences = JSON.parse(readFileSync(join(dir, f), 'utf8')) as string[];
-    const doc = sentences.join('\n') + '\n';
-    parts.push(doc);
-    size += Buffer.byteLength(doc);
-    if (size >= maxBytes) break;
-  }
-  return parts.join('');
 }
 
 function median(xs: number[]): number {
@@ -88,7 +74,7 @@ export async function main(args: string[]): Promise<void> {
   const encoding = arg(args, '--encoding') ?? 'gpt2';
   const mb = Number(arg(args, '--mb') ?? '4.3');
   if (!['gpt2', 'cl100k', 'o200k'].includes(encoding)) throw new Error(`--encoding must be gpt2, cl100k or o200k, got ${encoding}`);
-  const text = input !== undefined ? readFileSync(input, 'utf8') : defaultText(mb * 1e6);
+  const text = input !== undefined ? readFileSync(input, 'utf8') : nlpCorpusText(mb * 1e6);
   const bytes = Buffer.byteLength(text);
   const warmText = text.slice(0, 200_000);
   console.log(`corpus: ${input ?? 'nlp-corpus sentences'} (${(bytes / 1e6).toFixed(2)} MB), encoding ${encoding}, one thread`);

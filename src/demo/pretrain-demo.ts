@@ -9,12 +9,12 @@
  *   5. print samples (greedy, top-k, top-p) from a few prompts.
  * Everything goes to one run directory.
  */
-import { existsSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { ArgumentError, IOError } from '../errors.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArgumentError } from '../errors.ts';
 import { trainBpeFromIterator } from '../tokenizers/index.ts';
 import { prepareDataset } from '../data/prepare.ts';
+import { readNlpCorpus } from '../data/corpora/nlp-corpus.ts';
 import { fromTokenizer } from '../data/tokenize/tokenizer-like.ts';
 import { defaultPretrainConfig, pretrain } from '../train/pretrain.ts';
 import { createModel, specFromPreset } from '../models/registry.ts';
@@ -54,32 +54,6 @@ export interface DemoResult {
   bitsPerByte: number | null;
   steps: number;
   samples: { strategy: string; prompt: string; text: string }[];
-}
-
-/** The sentences of nlp-corpus, read from node_modules (never copied into the repository). */
-export function readNlpCorpus(maxSentences = Infinity): string[] {
-  const require = createRequire(import.meta.url);
-  let dir: string;
-  try {
-    // the package exports only its entry point (src/server/index.js): walk up to its root
-    dir = join(dirname(require.resolve('nlp-corpus')), '..', '..', 'builds');
-    if (!existsSync(dir)) throw new Error(`no builds/ folder at ${dir}`);
-  } catch (err) {
-    throw new IOError('nlp-corpus', 'the npm package nlp-corpus is not installed (run npm install)', { cause: err });
-  }
-  const files = readdirSync(dir).filter((f) => /^doc-\d+\.json$/.test(f)).sort((a, b) => Number(a.slice(4, -5)) - Number(b.slice(4, -5)));
-  const out: string[] = [];
-  for (const f of files) {
-    const items = JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
-    if (!Array.isArray(items)) continue;
-    for (const s of items) {
-      if (typeof s !== 'string') continue;
-      const line = s.replace(/\s+/g, ' ').trim();
-      if (line.length > 0) out.push(line);
-      if (out.length >= maxSentences) return out;
-    }
-  }
-  return out;
 }
 
 /** Milliseconds per training step of this model shape, measured on a few steps of random tokens. */

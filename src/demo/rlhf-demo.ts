@@ -22,7 +22,7 @@ import type { GPT } from '../models/gpt.ts';
 import { CHATML_FORMAT, ChatTemplate, formatSpecialTokens } from '../data/chat/template.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { lineChartSvg } from '../util/plot.ts';
-import { readNlpCorpus } from './pretrain-demo.ts';
+import { readNlpCorpus } from '../data/corpora/nlp-corpus.ts';
 import { reviewsTask } from '../train/rlhf/tasks/reviews.ts';
 import { pipelineTable, runAlignmentPipeline } from '../train/rlhf/pipeline.ts';
 import type { PipelineReport } from '../train/rlhf/pipeline.ts';

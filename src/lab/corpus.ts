@@ -1,14 +1,17 @@
 /**
  * Text the experiments train on, read at run time (never copied into the repository):
  * Tiny Shakespeare (../shared/data/tinyshakespeare.txt beside the repository, or
- * $LLMTS_SHAKESPEARE), tokenized by characters, and an in-memory TokenSplit so the
- * library's own training tasks (CausalLMTask, MaskedLMTask) run on it unchanged.
+ * $LLMTS_SHAKESPEARE) when it is there, else ~1.1 MB of the English sentences the npm package
+ * nlp-corpus ships (so `llmts lab` runs on any machine after `npm install`), tokenized by
+ * characters, and an in-memory TokenSplit so the library's own training tasks
+ * (CausalLMTask, MaskedLMTask) run on it unchanged.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TokenSplit } from '../data/shards/reader.ts';
 import { ArgumentError, IOError } from '../errors.ts';
+import { nlpCorpusFileSentences } from '../data/corpora/nlp-corpus.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -104,6 +107,10 @@ export function memorySplit(name: string, tokens: Int32Array, documents: readonl
 }
 
 export interface CharCorpus {
+  /** 'shakespeare' or 'nlp-corpus' (part of the lab's cache keys). */
+  id: CorpusId;
+  /** For reports: "Tiny Shakespeare" or "nlp-corpus sentences". */
+  name: string;
   vocab: CharVocab;
   train: TokenSplit;
   val: TokenSplit;
@@ -132,12 +139,61 @@ function paragraphs(text: string): [number, number][] {
  * `valChars` validate (nanoGPT's 90/10 split when both are omitted).
  */
 export function shakespeareChars(o: { trainChars?: number; valChars?: number } = {}): CharCorpus {
-  const text = readShakespeare();
+  return charCorpus('shakespeare', 'Tiny Shakespeare', readShakespeare(), o);
+}
+
+/** Characters of the fallback text: printable ASCII, so the vocabulary stays near Shakespeare's 65. */
+const ASCII_LINE = /^[\x20-\x7e]+$/;
+
+/**
+ * nlp-corpus sentences as a Shakespeare-sized text: printable-ASCII sentences, a line each,
+ * twelve to a paragraph, paragraphs separated by a blank line (documents, like Shakespeare's
+ * speeches), up to `maxChars` characters.
+ */
+export function nlpCorpusParagraphs(maxChars = 1_115_394): string {
+  const paragraphs: string[] = [];
+  let size = 0;
+  let current: string[] = [];
+  for (const sentences of nlpCorpusFileSentences()) {
+    for (const s of sentences) {
+      const line = s.replace(/\s+/g, ' ').trim();
+      if (!ASCII_LINE.test(line)) continue;
+      current.push(line);
+      if (current.length < 12) continue;
+      const p = current.join('\n') + '\n\n';
+      current = [];
+      if (size + p.length > maxChars) return paragraphs.join('');
+      paragraphs.push(p);
+      size += p.length;
+    }
+  }
+  return paragraphs.join('');
+}
+
+export type CorpusId = 'shakespeare' | 'nlp-corpus';
+
+/**
+ * The lab's character corpus: Tiny Shakespeare when its file is there (or $LLMTS_LAB_CORPUS
+ * says which: 'shakespeare' requires it, 'nlp-corpus' skips it), else the nlp-corpus text.
+ */
+export function labCharCorpus(o: { trainChars?: number; valChars?: number } = {}): CharCorpus {
+  const choice = process.env['LLMTS_LAB_CORPUS'] ?? 'auto';
+  if (choice !== 'auto' && choice !== 'shakespeare' && choice !== 'nlp-corpus') {
+    throw new ArgumentError('LLMTS_LAB_CORPUS', `expected auto, shakespeare or nlp-corpus, got ${JSON.stringify(choice)}`);
+  }
+  const useShakespeare = choice === 'shakespeare' || (choice === 'auto' && existsSync(shakespearePath()));
+  return useShakespeare ? shakespeareChars(o) : charCorpus('nlp-corpus', 'nlp-corpus sentences', nlpCorpusParagraphs(), o);
+}
+
+/** A text as characters: the first 90% trains (or its first `trainChars`), the rest (or its last `valChars`) validates. */
+function charCorpus(id: CorpusId, name: string, text: string, o: { trainChars?: number; valChars?: number }): CharCorpus {
   const vocab = new CharVocab(text);
   const cut = Math.floor(text.length * 0.9);
   const trainText = text.slice(0, Math.min(cut, o.trainChars ?? cut));
   const valText = text.slice(o.valChars !== undefined ? Math.max(cut, text.length - o.valChars) : cut);
   return {
+    id,
+    name,
     vocab,
     train: memorySplit('train', vocab.encode(trainText), paragraphs(trainText)),
     val: memorySplit('val', vocab.encode(valText), paragraphs(valText)),

@@ -1,6 +1,6 @@
 /**
  * Models several experiments share, trained once per run (and cached on disk): a
- * character-level GPT on Tiny Shakespeare with 4 heads (sections 2, 6, 8, 10) or 1 head
+ * character-level GPT on Tiny Shakespeare (or nlp-corpus sentences, see corpus.ts) with 4 heads (sections 2, 6, 8, 10) or 1 head
  * (section 6), and a BERT-style encoder trained by masked LM on the same text (sections 1,
  * 2, 10). Both use the same pre-LN blocks, width and depth, so their attention differs only
  * in the mask (causal vs bidirectional) and the objective.
@@ -10,7 +10,7 @@ import { bertPreset } from '../models/bert.ts';
 import type { GPT } from '../models/gpt.ts';
 import { gptPreset } from '../models/gpt.ts';
 import { CausalLMTask, MaskedLMTask } from '../train/tasks.ts';
-import { shakespeareChars } from './corpus.ts';
+import { labCharCorpus, shakespearePath } from './corpus.ts';
 import type { CharCorpus } from './corpus.ts';
 import { trainCached } from './train.ts';
 import type { TrainedModel, TrainSettings } from './train.ts';
@@ -33,7 +33,14 @@ export function charModelSize(quick: boolean): CharModelSize {
 }
 
 export function sharedCorpus(ctx: LabContextLike): Promise<CharCorpus> {
-  return ctx.shared('corpus:shakespeare-chars', () => Promise.resolve(shakespeareChars()));
+  return ctx.shared('corpus:chars', () => {
+    const corpus = labCharCorpus();
+    if (corpus.id !== 'shakespeare') {
+      const why = process.env['LLMTS_LAB_CORPUS'] === 'nlp-corpus' ? 'LLMTS_LAB_CORPUS=nlp-corpus' : `Tiny Shakespeare not found at ${shakespearePath()}; set LLMTS_SHAKESPEARE to use it`;
+      ctx.log(`  the character models train on ${corpus.name} (${why})`);
+    }
+    return Promise.resolve(corpus);
+  });
 }
 
 const EVAL = { batches: 8 };
@@ -48,7 +55,7 @@ export function charGpt(ctx: LabContextLike, heads: number): Promise<TrainedMode
       config: gptPreset('shakespeare-char', { vocabSize: corpus.vocab.size, blockSize: s.blockSize, nLayer: s.nLayer, nHead: heads, nEmbd: s.nEmbd }),
     };
     const settings: TrainSettings = { steps: s.steps, lr: s.lr };
-    const key = `gpt-char-h${heads}-${ctx.quick ? 'quick' : 'full'}`;
+    const key = `${corpus.id}-gpt-char-h${heads}-${ctx.quick ? 'quick' : 'full'}`;
     ctx.log(`  training the shared character GPT (${heads} head${heads === 1 ? '' : 's'}, ${s.nLayer}x${s.nEmbd}, ${s.steps} steps)`);
     const t = await trainCached<GPT>(ctx, key, spec, settings, (m) => new CausalLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, ctx.seed, { ...EVAL, seed: ctx.seed + 1 }));
     return { ...t, corpus };
@@ -72,7 +79,7 @@ export function charBert(ctx: LabContextLike): Promise<TrainedModel<BERT> & { co
       pad: v.special('[PAD]'), bos: v.special('[CLS]'), sep: v.special('[SEP]'), docEnd: null, mask: v.special('[MASK]'),
       special: [v.special('[PAD]'), v.special('[CLS]'), v.special('[SEP]'), v.special('[MASK]')],
     };
-    const key = `bert-char-${ctx.quick ? 'quick' : 'full'}`;
+    const key = `${corpus.id}-bert-char-${ctx.quick ? 'quick' : 'full'}`;
     ctx.log(`  training the shared character BERT (${s.nLayer}x${s.nEmbd}, masked LM, ${s.steps} steps)`);
     const t = await trainCached<BERT>(ctx, key, spec, { steps: s.steps, lr: s.lr }, (m) =>
       new MaskedLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, specials, ctx.seed, { ...EVAL, seed: ctx.seed + 1 }));

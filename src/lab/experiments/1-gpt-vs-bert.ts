@@ -137,7 +137,7 @@ export const gptVsBert: Experiment = {
     return {
       findings,
       measured: [
-        `shared character GPT and BERT (${gpt.model.config.nLayer} layers, width ${gpt.model.config.nEmbd}, same pre-LN blocks), trained with CausalLMTask and MaskedLMTask on Tiny Shakespeare`,
+        `shared character GPT and BERT (${gpt.model.config.nLayer} layers, width ${gpt.model.config.nEmbd}, same pre-LN blocks), trained with CausalLMTask and MaskedLMTask on ${gpt.corpus.name}`,
         `influence test: a validation window of ${T} characters, token j replaced by 'Z', logits compared position by position`,
       ],
       numbers: { gptInfluence: gptInf, bertInfluence: bertInf, positions, masking: { tokens: n, vocabSize: V, selected: pSel, mask: fMask, random: fRandom, unchanged: fKept }, gptValLoss: gptLoss, bertValLoss: bertLoss, unigramEntropy: h },

@@ -121,7 +121,7 @@ export const normalization: Experiment = {
     for (const regime of REGIMES) {
       for (const norm of ['layernorm', 'batchnorm'] as NormName[]) {
         const spec = { family: 'gpt' as const, config: gptPreset('shakespeare-char', { vocabSize: corpus.vocab.size, blockSize: size.T, nLayer: size.nLayer, nHead: 4, nEmbd: size.nEmbd, norm }) };
-        const key = `norm-${norm}-${regime.split(' ')[0]}-${regime.split(' ')[1]}-${q ? 'quick' : 'full'}`;
+        const key = `${corpus.id}-norm-${norm}-${regime.split(' ')[0]}-${regime.split(' ')[1]}-${q ? 'quick' : 'full'}`;
         ctx.log(`  training ${norm}, ${regime}`);
         const t = await trainCached<GPT>(ctx, key, spec, { steps: size.steps, lr: size.lr }, (m) => new RegimeTask(m, corpus.train, corpus.val, regime, size.T, pad, ctx.seed, size.evalBatches), regime);
         t.model.eval();

@@ -1,7 +1,7 @@
 /**
  * Section 2, why decoder-only won: decoder-only (GPT), encoder-decoder and encoder-only
  * (BERT-style) models from the library are trained on one generation task, continuing a
- * Shakespeare prefix of S characters by the next R characters, at equal parameters and at
+ * prefix of S characters of the lab corpus (Tiny Shakespeare) by the next R characters, at equal parameters and at
  * about twice the parameters, on a small training text so that over-fitting shows.
  *
  *   decoder-only:   [prefix ‖ target] causal LM, loss on the target characters only
@@ -200,7 +200,7 @@ export const architectures: Experiment = {
     let spread = NaN;
     for (const variant of variants) {
       ctx.log(`  training ${variant.label}`);
-      const t = await trainCached<AnyModel>(ctx, `arch-${variant.key}-${q ? 'quick' : 'full'}`, variant.spec, { steps: size.steps, lr: size.lr, evalEvery: Math.max(1, Math.floor(size.steps / 10)) },
+      const t = await trainCached<AnyModel>(ctx, `${corpus.id}-arch-${variant.key}-${q ? 'quick' : 'full'}`, variant.spec, { steps: size.steps, lr: size.lr, evalEvery: Math.max(1, Math.floor(size.steps / 10)) },
         (m) => new ContinuationTask(m, variant.arch, v, train, val, shape, ctx.seed, size.evalBatches), { ...size });
       if (variant.arch === 'encoder-only') spread = maskedSpread(t.model as BERT, v, val, shape);
       const evals = t.records.filter((r) => r['kind'] === 'eval');
@@ -267,7 +267,7 @@ export const architectures: Experiment = {
     return {
       findings,
       measured: [
-        `task: continue ${size.S} Shakespeare characters by the next ${size.R}; training text the first ${size.trainChars.toLocaleString('en')} characters, validation the held-out 10%`,
+        `task: continue ${size.S} characters of ${corpus.name} by the next ${size.R}; training text the first ${size.trainChars.toLocaleString('en')} characters, validation the held-out 10%`,
         `width ${size.C}, 4 heads, ${size.steps} AdamW steps of ${size.B} pairs each; parameters: ${paramsLine}`,
         ...runs.map(lossLine),
       ],

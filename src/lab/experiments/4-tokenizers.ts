@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNlpCorpus } from '../../demo/pretrain-demo.ts';
+import { readNlpCorpus } from '../../data/corpora/nlp-corpus.ts';
 import { trainBpeFromIterator, trainWordPieceFromIterator, trainSentencePiece } from '../../tokenizers/index.ts';
 import type { SentencePieceProcessor, Tokenizer } from '../../tokenizers/index.ts';
 import { barChartSvg } from '../../util/plot.ts';

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateConfig } from '../../data/pipeline/config.ts';
 import { runPipeline } from '../../data/pipeline/run.ts';
-import { readNlpCorpus } from '../../demo/pretrain-demo.ts';
+import { readNlpCorpus } from '../../data/corpora/nlp-corpus.ts';
 import { Generator } from '../../engine/index.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { barChartSvg } from '../../util/plot.ts';

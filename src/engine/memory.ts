@@ -27,6 +27,8 @@ export class Storage {
    * was modified afterwards, as PyTorch does, instead of silently computing wrong gradients.
    */
   version = 0;
+  /** Allocation order among scope-tracked storages (-1: not tracked by a scope); see scopeMark. */
+  serial = -1;
 
   constructor(backend: Backend, dtype: DType, array: DataArray) {
     this.backend = backend;
@@ -95,6 +97,7 @@ const pools = new Map<Backend, ArrayPool>();
 const scopes: Scope[] = [];
 let maxPoolBytes = 4 * 1024 * 1024 * 1024;
 const stats = { allocations: 0, reused: 0, released: 0, liveScoped: 0 };
+let nextSerial = 0;
 
 function poolFor(backend: Backend): ArrayPool {
   let pool = pools.get(backend);
@@ -125,6 +128,7 @@ export function allocStorage(backend: Backend, dtype: DType, length: number, zer
   }
   const storage = new Storage(backend, dtype, array);
   if (scope !== undefined) {
+    storage.serial = nextSerial++;
     scope.storages.push(storage);
     stats.liveScoped++;
   }
@@ -196,6 +200,55 @@ function release(storages: Storage[], survivors: Set<Storage>): void {
     stats.liveScoped--;
     stats.released++;
     if (array !== null) poolFor(s.backend).put(s.dtype, array);
+  }
+}
+
+/**
+ * Early release, for code that knows exactly which of its allocations are dead (the autograd
+ * engine: a gradient consumed by its node, a backward rule's temporaries). Returning them to
+ * the pool at once, instead of when the step's scope ends, lets the next allocations of the
+ * same size reuse memory that is still in cache: a training step's backward otherwise writes
+ * every gradient into memory untouched since the previous step (measured: kernels ran ~1.5x
+ * slower on such cold buffers than on reused ones).
+ *
+ * A mark is the allocation counter of the innermost scope's storages, or null outside every
+ * scope (then nothing is ever released early).
+ */
+export type ScopeMark = number | null;
+
+export function scopeMark(): ScopeMark {
+  return scopes.length > 0 ? nextSerial : null;
+}
+
+/** Whether s was allocated (in the innermost scope) at or after mark and is still live. */
+export function allocatedSince(s: Storage, mark: ScopeMark): boolean {
+  return mark !== null && s.serial >= mark && !s.disposed && scopes.length > 0;
+}
+
+/** Returns s's array to the pool now. The caller guarantees no live tensor views s. */
+export function releaseNow(s: Storage): void {
+  const array = s.detachArray();
+  if (array === null) return;
+  stats.released++;
+  poolFor(s.backend).put(s.dtype, array);
+  // the scope's own release pass skips it (disposed) and settles liveScoped then
+}
+
+/**
+ * Releases every storage the innermost scope allocated since mark except those `live` says are
+ * still referenced. Only for code that owns all of those allocations (nothing it called has
+ * handed them to anyone else).
+ */
+export function releaseSince(mark: ScopeMark, live: (s: Storage) => boolean): void {
+  const scope = scopes[scopes.length - 1];
+  if (mark === null || scope === undefined) return;
+  const list = scope.storages;
+  // entries appended since the mark all have serial >= mark (allocations, or survivors of
+  // nested scopes opened since); walking back from the end stops at the first older one
+  for (let i = list.length - 1; i >= 0; i--) {
+    const st = list[i]!;
+    if (st.serial < mark) break;
+    if (!st.disposed && !live(st)) releaseNow(st);
   }
 }
 

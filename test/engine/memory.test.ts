@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/engine/index.ts';
 import {
-  add, crossEntropy, embedding, gelu, Generator, keep, layerNorm, linear, memoryStats, mul, noGrad, ones, randn, reshape,
+  add, cat, crossEntropy, embedding, gelu, Generator, keep, layerNorm, linear, memoryStats, mul, noGrad, ones, randn, reshape,
   resetPools, scaledDotProductAttention, softmax, sum, tensor, tidy, transpose, untracked, zeros,
 } from '../../src/engine/index.ts';
 import { DisposedError } from '../../src/errors.ts';
@@ -168,6 +168,67 @@ describe('memory', () => {
     });
     tidy(() => sum(embedding(w, tensor([0], { dtype: 'int32' }))).backward());
     assert.equal(sum(w.grad!).item(), 1);
+  });
+});
+
+describe('early release in backward', () => {
+  /** A graph with pass-throughs (x + x), a tensor used many times, views, cat of one tensor twice, a retained non-leaf. */
+  function graph(x: Tensor, w: Tensor): { loss: Tensor; h: Tensor; mid: Tensor } {
+    let h = add(x, x);
+    const mid = mul(h, w).retainGrad();
+    h = mid;
+    for (let i = 0; i < 12; i++) h = add(gelu(mul(h, w)), h); // h used twice per layer
+    const both = cat([h, h], 1); // one tensor twice: its two gradients are slices of one buffer
+    const s = both.slice(1, 1, 5);
+    const loss = add(sum(mul(s, s)), sum(softmax(reshape(h, [-1]), 0)));
+    return { loss, h, mid };
+  }
+
+  it('gives the same gradients inside tidy as outside, and the tensors the caller holds stay readable', () => {
+    resetPools(4 * 1024 ** 3);
+    const g = new Generator(5);
+    const x0 = randn([3, 4], { generator: g });
+    const w0 = randn([3, 4], { generator: g, std: 0.5 });
+    const leaf = (t: Tensor) => t.clone().requiresGrad_(true);
+
+    const xa = leaf(x0), wa = leaf(w0);
+    const outside = graph(xa, wa);
+    outside.loss.backward();
+
+    const xb = leaf(x0), wb = leaf(w0);
+    const before = memoryStats().released;
+    const inside = tidy(() => {
+      const r = graph(xb, wb);
+      r.loss.backward();
+      // released during backward, before the scope ended: consumed gradients and temporaries
+      assert.ok(memoryStats().released > before + 10, `${memoryStats().released - before} storages released early`);
+      // what the caller holds is untouched
+      assert.deepEqual(r.h.toArray(), outside.h.toArray());
+      assert.equal(r.loss.item(), outside.loss.item());
+      return { loss: r.loss.item(), midGrad: r.mid.grad!.toArray() };
+    });
+    assert.equal(inside.loss, outside.loss.item());
+    assert.deepEqual(xb.grad!.toArray(), xa.grad!.toArray());
+    assert.deepEqual(wb.grad!.toArray(), wa.grad!.toArray());
+    assert.deepEqual(inside.midGrad, outside.mid.grad!.toArray());
+  });
+
+  it('a second backward through the same graph in one scope sees intact saved tensors', () => {
+    const g = new Generator(6);
+    const x = randn([3, 4], { generator: g, requiresGrad: true });
+    const w = randn([3, 4], { generator: g, requiresGrad: true });
+    const once = tidy(() => {
+      graph(x, w).loss.backward();
+      return x.grad!.toArray();
+    });
+    x.zeroGrad();
+    const twice = tidy(() => {
+      const r = graph(x, w);
+      r.loss.backward();
+      r.loss.backward(); // gradients accumulate: 2x
+      return x.grad!.toArray();
+    });
+    twice.forEach((v, i) => assert.ok(Math.abs(v - 2 * once[i]!) <= 1e-6 * Math.abs(v) + 1e-7, `x.grad[${i}] ${v} vs 2 x ${once[i]}`));
   });
 });
 

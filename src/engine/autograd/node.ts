@@ -11,7 +11,11 @@ export interface GradNode {
   readonly name: string;
   /** The op's tensor inputs, in the order backward() returns their gradients. */
   readonly inputs: readonly Tensor[];
-  /** Given d(loss)/d(output), returns d(loss)/d(input) for each input (null where not needed). */
+  /**
+   * Given d(loss)/d(output), returns d(loss)/d(input) for each input (null where not needed).
+   * It must not keep tensors it allocates beyond returning them: inside a tidy scope the
+   * engine frees everything else the rule allocated as soon as it returns (backward.ts).
+   */
   backward(gradOutput: Tensor): readonly (Tensor | null)[];
   /** Storage versions of the inputs and the output when the op ran (see Storage.version). */
   readonly versions?: readonly number[];

@@ -577,6 +577,15 @@ static napi_value js_noop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* the data address of a typed array modulo 64 (the TS side places large arrays on cache lines) */
+static napi_value js_address_mod64(napi_env env, napi_callback_info info) {
+  GET_ARGS(1)
+  ARR(0, a, 0)
+  napi_value out;
+  napi_create_int32(env, (int32_t)((uintptr_t)a.data & 63), &out);
+  return out;
+}
+
 static int pool_started = 0;
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -626,6 +635,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FNP("setThreads", js_set_threads),
     FNP("workerTids", js_worker_tids),
     FNP("noop", js_noop),
+    FNP("addressMod64", js_address_mod64),
 #undef FNP
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -59,6 +59,8 @@ export interface NativeAddon {
   setThreads(n: number): number;
   /** Kernel thread ids of the pool's workers (for idle-CPU tests). */
   workerTids(): number[];
+  /** The data address of a typed array modulo 64. */
+  addressMod64(a: Arr): number;
   /** Does nothing with two typed arrays: measures the per-call overhead. */
   noop(a: Arr, b: Arr): void;
 }

@@ -19,13 +19,9 @@ export function describeModel(model: AnyModel): Record<string, unknown> {
   const spec = specOf(model);
   const params = model.numParameters();
   const info: Record<string, unknown> = { family: spec.family, parameters: params, config: spec.config };
-  if (model instanceof GPT) {
-    info['parameters_non_embedding'] = model.numParametersNonEmbedding();
-    info['flops_per_token'] = model.flopsPerToken();
-  } else {
-    // 6N per token for training (forward + backward) as a first-order estimate
-    info['flops_per_token'] = 6 * params;
-  }
+  if (model instanceof GPT) info['parameters_non_embedding'] = model.numParametersNonEmbedding();
+  // training FLOPs (forward + backward) per token at the full context (see each model's flopsPerToken)
+  info['flops_per_token'] = model.flopsPerToken();
   try {
     info['hf_architecture'] = hfArchitectureFor(spec);
   } catch {

@@ -172,6 +172,21 @@ export class BERT extends Module {
     this.gelu = activation(c.activation);
   }
 
+  /**
+   * Masked-LM training FLOPs per token (forward + backward) at sequence length T: 6N + 12·L·C·T
+   * as for GPT (PaLM appendix B), where N counts the parameters every token multiplies through:
+   * the layers, the MLM head and the word embeddings (its tied decoder); not the position and
+   * token-type tables (lookups) nor the pooler / NSP / classifier heads (once per sequence).
+   * Like HF's BertForMaskedLM, the MLM logits are computed at every position.
+   */
+  flopsPerToken(T = this.config.blockSize): number {
+    const c = this.config;
+    const e = this.embeddings;
+    const perSequence = [this.pooler, this.seq_relationship, this.classifier].reduce((n, m) => n + (m?.numParameters() ?? 0), 0);
+    const lookups = (e.position_embeddings?.weight.size ?? 0) + e.token_type_embeddings.weight.size;
+    return 6 * (this.numParameters() - perSequence - lookups) + 12 * c.nLayer * c.nEmbd * T;
+  }
+
   get dtype(): FloatDType {
     return this.embeddings.word_embeddings.weight.dtype as FloatDType;
   }

@@ -136,6 +136,30 @@ export class EncoderDecoder extends Module {
     this.ln_dec = createNorm(c.normPlacement === 'pre' ? c.norm : 'none', c.nEmbd, c.normEps, ctx, { bias: c.bias });
   }
 
+  /**
+   * Training FLOPs (forward + backward) of one example with S source and T target tokens, by
+   * the PaLM counting (6 per parameter per token it multiplies, plus 12·C per query-key pair
+   * per layer for the attention scores and the weighted sum):
+   *   source tokens: the encoder layers and ln_enc, and every decoder layer's cross-attention
+   *     key/value projection (it reads the encoder output), plus 12·L_enc·C·S attention;
+   *   target tokens: the decoder layers without those projections, ln_dec and the tied LM
+   *     head (the shared embedding), plus 12·L·C·(T + S) for self- and cross-attention.
+   * Position tables are lookups and cost nothing.
+   */
+  flopsPerExample(S = this.config.blockSize, T = this.config.blockSize): number {
+    const c = this.config;
+    const count = (modules: readonly { numParameters(): number }[]): number => modules.reduce((n, m) => n + m.numParameters(), 0);
+    const crossKv = count(this.decoder.map((b) => b.cross_attn!.kv_proj));
+    const perSource = count(this.encoder) + this.ln_enc.numParameters() + crossKv;
+    const perTarget = count(this.decoder) - crossKv + this.ln_dec.numParameters() + this.shared.weight.size;
+    return S * (6 * perSource + 12 * c.nEncoderLayer * c.nEmbd * S) + T * (6 * perTarget + 12 * c.nLayer * c.nEmbd * (T + S));
+  }
+
+  /** flopsPerExample(S, T) per token of source and target together (S + T tokens). */
+  flopsPerToken(S = this.config.blockSize, T = this.config.blockSize): number {
+    return this.flopsPerExample(S, T) / (S + T);
+  }
+
   get dtype(): FloatDType {
     return this.shared.weight.dtype as FloatDType;
   }

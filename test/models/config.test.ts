@@ -170,6 +170,39 @@ describe('FLOPs per token', () => {
   });
 });
 
+describe('FLOPs per token: BERT and encoder-decoder', () => {
+  const vectorsOf = (m: { parameters(): { ndim: number; size: number }[] }): number => m.parameters().filter((p) => p.ndim === 1).reduce((n, p) => n + p.size, 0);
+
+  it('BERT: 3x the forward matmul FLOPs of the layers and the MLM head, plus 6x their vectors; per-sequence heads and lookups excluded', () => {
+    const cfg = bertPreset('bert-tiny', { vocabSize: 300, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, numLabels: 3 });
+    const model = new BERT(cfg);
+    const { nEmbd: C, nLayer: L, intermediateSize: I, vocabSize: V } = cfg;
+    for (const T of [1, 16, 64]) {
+      const forward = L * (2 * C * 3 * C + 2 * C * C + 2 * 2 * C * I + 4 * T * C) + 2 * C * C + 2 * C * V;
+      const vectors = vectorsOf(model) - vectorsOf(model.pooler) - vectorsOf(model.seq_relationship) - vectorsOf(model.classifier!);
+      assert.equal(model.flopsPerToken(T), 3 * forward + 6 * vectors, `T ${T}`);
+    }
+    assert.equal(model.flopsPerToken(), model.flopsPerToken(64));
+  });
+
+  it('encoder-decoder: source tokens pay the encoder and the cross-attention keys/values, target tokens the decoder and the tied head', () => {
+    const cfg = encoderDecoderPreset({ vocabSize: 200, blockSize: 32, nEncoderLayer: 2, nLayer: 3, nHead: 4, nEmbd: 32 });
+    const model = new EncoderDecoder(cfg);
+    const { nEmbd: C, intermediateSize: I, vocabSize: V } = cfg;
+    const Le = cfg.nEncoderLayer, Ld = cfg.nLayer;
+    const kvBias = model.decoder.reduce((n, b) => n + vectorsOf(b.cross_attn!.kv_proj), 0);
+    const encVectors = model.encoder.reduce((n, b) => n + vectorsOf(b), 0) + vectorsOf(model.ln_enc) + kvBias;
+    const decVectors = model.decoder.reduce((n, b) => n + vectorsOf(b), 0) - kvBias + vectorsOf(model.ln_dec);
+    for (const [S, T] of [[1, 1], [16, 8], [32, 32]] as const) {
+      const perSource = Le * (2 * C * 3 * C + 2 * C * C + 4 * C * I + 4 * S * C) + Ld * 2 * C * 2 * C;
+      const perTarget = Ld * (2 * C * 3 * C + 2 * C * C + 4 * C * I + 4 * T * C + 2 * C * C + 2 * C * C + 4 * S * C) + 2 * C * V;
+      const expected = 3 * (S * perSource + T * perTarget) + 6 * (S * encVectors + T * decVectors);
+      assert.equal(model.flopsPerExample(S, T), expected, `S ${S}, T ${T}`);
+      assert.equal(model.flopsPerToken(S, T), expected / (S + T));
+    }
+  });
+});
+
 describe('GPT-2 initialization', () => {
   it('weights ~ N(0, 0.02), c_proj ~ N(0, 0.02/√(2·n_layer)), biases 0, norms 1/0 (within sampling error)', () => {
     const cfg = gptPreset('gpt2', { vocabSize: 1000, blockSize: 256, nLayer: 4, nHead: 4, nEmbd: 192 });

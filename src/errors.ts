@@ -69,7 +69,7 @@ export class DisposedError extends LlmtsError {
   constructor(what: string) {
     super(
       'DISPOSED',
-      `${what}: this tensor's memory was released when its scope ended; keep() it or return it from the scope to use it later`,
+      `${what}: this tensor's memory was released - when its tidy() scope ended (keep() it or return it from the scope to use it later), or, for a tensor a backward rule allocated and kept, when the rule returned (rules must not keep what they allocate)`,
     );
   }
 }

@@ -283,7 +283,7 @@ export interface MemoryStats {
   readonly allocations: number;
   /** Allocations served from the pool. */
   readonly reused: number;
-  /** Storages returned to the pool by ended scopes. */
+  /** Storages returned to the pool by ended scopes and by early release (backward). */
   readonly released: number;
   /** Storages currently owned by an open scope. */
   readonly liveScoped: number;

@@ -22,6 +22,7 @@ test('nlpCorpusText: whole files, a sentence per line, at least maxBytes', () =>
   const first = [...take(nlpCorpusFileSentences(), 2)];
   const oneFile = first[0]!.join('\n') + '\n';
   assert.equal(nlpCorpusText(1), oneFile);
+  assert.equal(nlpCorpusText(0), '');
   assert.equal(nlpCorpusText(Buffer.byteLength(oneFile) + 1), oneFile + first[1]!.join('\n') + '\n');
 });
 

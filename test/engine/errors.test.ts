@@ -151,7 +151,7 @@ describe('use after release (DisposedError)', () => {
       return null;
     });
     const t = inner as unknown as Tensor;
-    throwsTyped(() => t.toArray(), DisposedError, 'DISPOSED', /released when its scope ended; keep\(\) it or return it from the scope/);
+    throwsTyped(() => t.toArray(), DisposedError, 'DISPOSED', /released - when its tidy\(\) scope ended \(keep\(\) it or return it from the scope/);
     throwsTyped(() => add(t, 1), DisposedError, 'DISPOSED');
     throwsTyped(() => t.select(0, 1).item(), DisposedError, 'DISPOSED');
     throwsTyped(() => t.slice(0, 1).toArray(), DisposedError, 'DISPOSED'); // views of it too

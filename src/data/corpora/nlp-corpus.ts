@@ -54,10 +54,11 @@ export function readNlpCorpus(maxSentences = Infinity): string[] {
   return out;
 }
 
-/** Whole files, one sentence per line, until at least `maxBytes` UTF-8 bytes (the benchmarks' text). */
+/** Whole files, one sentence per line, until at least `maxBytes` UTF-8 bytes (the benchmarks' text; '' for maxBytes <= 0). */
 export function nlpCorpusText(maxBytes: number): string {
   const parts: string[] = [];
   let size = 0;
+  if (maxBytes <= 0) return '';
   for (const sentences of nlpCorpusFileSentences()) {
     const doc = sentences.join('\n') + '\n';
     parts.push(doc);

@@ -1,32 +1,15 @@
 /** `llmts grpo`: group-relative policy optimization (no critic), on the same models and data as PPO. */
 import type { Command } from 'commander';
 import { trainGrpo, GRPO_DEFAULTS } from '../../src/train/grpo.ts';
-import type { GrpoHyper } from '../../src/train/grpo.ts';
-import { mergeConfig, optionSpecs, readConfigFile } from '../../src/train/rlhf/config.ts';
 import { GRPO_KINDS, GRPO_TEXT } from '../../src/train/rlhf/stage-options.ts';
-import { loadOnlineInputs } from '../../src/train/rlhf/online-inputs.ts';
+import { registerOnlineStage } from '../stage.ts';
 
 export function register(program: Command): void {
-  const cmd = program
-    .command('grpo')
-    .description('GRPO: G answers per prompt, group-normalized RM scores as advantages, clipped surrogate with a k3 KL term to the frozen reference')
-    .requiredOption('--model <run>', 'SFT run directory (policy and reference start from it)')
-    .requiredOption('--reward-model <run>', 'reward-model run directory (llmts rm)')
-    .requiredOption('--out <dir>', 'run directory (metrics.jsonl, samples.md, reward/kl/ppo/length .svg, checkpoints)')
-    .option('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line)')
-    .option('--eval-prompts <file>', 'held-out prompts JSONL')
-    .option('--task <name>', 'prompts (train/eval) and gold reward of a synthetic task (reviews)')
-    .option('--config <file>', 'hyperparameters from a JSON or YAML file');
-  for (const o of optionSpecs(GRPO_DEFAULTS, GRPO_KINDS, GRPO_TEXT)) cmd.option(o.flag, o.description);
-  cmd.action(async (o: Record<string, unknown>) => {
-    const config = o['config'] as string | undefined;
-    const hyper: GrpoHyper = mergeConfig(GRPO_DEFAULTS, GRPO_KINDS, config ? { path: config, values: readConfigFile(config) } : null, o);
-    const inputs = loadOnlineInputs(o as { model: string; rewardModel: string; prompts?: string; evalPrompts?: string; task?: string });
-    const out = o['out'] as string;
-    const r = await trainGrpo({ ...hyper, ...inputs, runDir: out, inputs: { model: o['model'] as string, rewardModel: o['rewardModel'] as string } });
-    const f = (e: Record<string, number> | null): string => (e === null ? 'n/a' : Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
-    console.log(`before: ${f(r.loop.firstEval)}`);
-    console.log(`after:  ${f(r.loop.lastEval)}`);
-    console.log(`${r.loop.steps} steps, ${(r.loop.msPerStep / 1000).toFixed(2)} s/step; run directory: ${out}   (try: llmts chat --model ${out})`);
+  registerOnlineStage(program, {
+    name: 'grpo',
+    description: 'GRPO: G answers per prompt, group-normalized RM scores as advantages, clipped surrogate with a k3 KL term to the frozen reference',
+    outputs: 'metrics.jsonl, samples.md, reward/kl/ppo/length .svg, checkpoints',
+    spec: { defaults: GRPO_DEFAULTS, kinds: GRPO_KINDS, text: GRPO_TEXT },
+    train: trainGrpo,
   });
 }

@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { sftFromFiles, SFT_DEFAULTS } from '../../src/train/sft.ts';
-import type { SftHyper } from '../../src/train/sft.ts';
-import { mergeConfig, optionSpecs, readConfigFile } from '../../src/train/rlhf/config.ts';
 import { SFT_KINDS, SFT_TEXT } from '../../src/train/rlhf/stage-options.ts';
 import { getTask, taskSftConversations, writeSftJsonl } from '../../src/train/rlhf/tasks/index.ts';
-import { ArgumentError } from '../../src/errors.ts';
-import { floatOption, intOption } from '../options.ts';
+import { intOption } from '../options.ts';
+import { addHyperOptions, fileInputs, hyperFromOptions } from '../stage.ts';
+
+const SPEC = { defaults: SFT_DEFAULTS, kinds: SFT_KINDS, text: SFT_TEXT };
 
 export function register(program: Command): void {
   const cmd = program
@@ -20,12 +20,10 @@ export function register(program: Command): void {
     .option('--task-examples <n>', 'demonstrations to generate with --task', '4000')
     .option('--val-data <file>', 'validation conversations (JSONL)')
     .option('--val-fraction <x>', 'hold out this fraction of --data when --val-data is absent', '0.05')
-    .option('--chat-template <t>', 'chatml | plain | tokenizer_config.json | .jinja file (default: the model run\'s, else chatml)')
-    .option('--config <file>', 'hyperparameters from a JSON or YAML file (flags override it)');
-  for (const o of optionSpecs(SFT_DEFAULTS, SFT_KINDS, SFT_TEXT)) cmd.option(o.flag, o.description);
+    .option('--chat-template <t>', 'chatml | plain | tokenizer_config.json | .jinja file (default: the model run\'s, else chatml)');
+  addHyperOptions(cmd, SPEC);
   cmd.action(async (o: Record<string, unknown>) => {
-    const config = o['config'] as string | undefined;
-    const hyper: SftHyper = mergeConfig(SFT_DEFAULTS, SFT_KINDS, config ? { path: config, values: readConfigFile(config) } : null, o);
+    const hyper = hyperFromOptions(o, SPEC);
     const out = o['out'] as string;
     let data = o['data'] as string | undefined;
     if (o['task'] !== undefined) {
@@ -34,11 +32,7 @@ export function register(program: Command): void {
       writeSftJsonl(data, taskSftConversations(task, intOption('--task-examples', o['taskExamples'], 1)!, hyper.seed));
       console.log(`task ${task.name}: ${task.description}; demonstrations in ${data}`);
     }
-    if (data === undefined) throw new ArgumentError('--data', 'give a JSONL file of conversations, or --task NAME');
-    const r = await sftFromFiles({
-      ...hyper, model: o['model'] as string, data, valData: (o['valData'] as string | undefined) ?? null,
-      valFraction: floatOption('--val-fraction', o['valFraction'], 0, 0.9)!, chatTemplate: (o['chatTemplate'] as string | undefined) ?? null, runDir: out,
-    });
+    const r = await sftFromFiles({ ...hyper, ...fileInputs(o, data, (o['valData'] as string | undefined) ?? null, 'give a JSONL file of conversations, or --task NAME') });
     const e = r.result.lastEval;
     console.log(`${r.stats.trainExamples} training / ${r.stats.valExamples} validation conversations${r.stats.truncated > 0 ? `, ${r.stats.truncated} truncated` : ''}${r.stats.dropped > 0 ? `, ${r.stats.dropped} dropped (no assistant token within max_length)` : ''}${r.stats.addedTokens > 0 ? `; added ${r.stats.addedTokens} special tokens` : ''}`);
     console.log(`steps ${r.result.steps}, ${r.result.msPerStep.toFixed(1)} ms/step${e ? `, validation loss on assistant tokens ${e['loss']?.toFixed(4)}` : ''}`);

@@ -131,15 +131,20 @@ export class Encoding {
       c.mergeWith(po);
       overflowing.push(c);
     }
-    append(this.ids, pair.ids);
-    append(this.tokens, pair.tokens);
-    append(this.offsets, pair.offsets);
-    append(this.typeIds, pair.typeIds);
-    append(this.attentionMask, pair.attentionMask);
-    append(this.specialTokensMask, pair.specialTokensMask);
-    append(this.wordIds, pair.wordIds);
-    append(this.sequenceIds, pair.sequenceIds);
+    this.appendArrays(pair);
     this.overflowing = overflowing;
+  }
+
+  /** Appends every per-token array of `other` to this encoding's. */
+  private appendArrays(other: Encoding): void {
+    append(this.ids, other.ids);
+    append(this.tokens, other.tokens);
+    append(this.offsets, other.offsets);
+    append(this.typeIds, other.typeIds);
+    append(this.attentionMask, other.attentionMask);
+    append(this.specialTokensMask, other.specialTokensMask);
+    append(this.wordIds, other.wordIds);
+    append(this.sequenceIds, other.sequenceIds);
   }
 
   withoutOverflowing(): Encoding {
@@ -189,16 +194,7 @@ export class Encoding {
       return new Encoding(p.ids, p.tokens, p.offsets, p.typeIds, p.attentionMask, p.specialTokensMask, p.wordIds, p.sequenceIds);
     }
     const out = new Encoding();
-    for (const p of parts) {
-      append(out.ids, p.ids);
-      append(out.tokens, p.tokens);
-      append(out.offsets, p.offsets);
-      append(out.typeIds, p.typeIds);
-      append(out.attentionMask, p.attentionMask);
-      append(out.specialTokensMask, p.specialTokensMask);
-      append(out.wordIds, p.wordIds);
-      append(out.sequenceIds, p.sequenceIds);
-    }
+    for (const p of parts) out.appendArrays(p);
     return out;
   }
 

@@ -8,6 +8,7 @@
  */
 import { createProgress } from '../../util/progress.ts';
 import { Heap } from './heap.ts';
+import { tokenTable } from './token-table.ts';
 
 export interface BpeCoreOptions {
   vocabSize: number;
@@ -40,17 +41,7 @@ interface QueueEntry {
 }
 
 export function trainBpeCore(wordCounts: ReadonlyMap<string, number>, o: BpeCoreOptions): BpeCoreResult {
-  const id2w: string[] = [];
-  const w2id = new Map<string, number>();
-  const addToken = (t: string): number => {
-    let id = w2id.get(t);
-    if (id === undefined) {
-      id = id2w.length;
-      id2w.push(t);
-      w2id.set(t, id);
-    }
-    return id;
-  };
+  const { id2w, w2id, add: addToken } = tokenTable();
   for (const s of o.specialTokens) addToken(s);
 
   // alphabet (HF compute_alphabet)

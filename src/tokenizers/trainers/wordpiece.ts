@@ -18,6 +18,7 @@ import type { Tokenizer } from '../tokenizer.ts';
 import { Heap } from './heap.ts';
 import { forEachChunk } from './text-source.ts';
 import { WordCounter } from './word-counter.ts';
+import { tokenTable } from './token-table.ts';
 
 export interface WordPieceTrainerOptions {
   vocabSize: number;
@@ -44,17 +45,7 @@ interface Entry {
 /** The training loop on counted words; returns the vocabulary in id order. */
 export function trainWordPieceCore(wordCounts: ReadonlyMap<string, number>, o: Required<Omit<WordPieceTrainerOptions, 'limitAlphabet' | 'lowercase'>> & { limitAlphabet: number | null }): string[] {
   const prefix = o.continuingSubwordPrefix;
-  const id2w: string[] = [];
-  const w2id = new Map<string, number>();
-  const add = (t: string): number => {
-    let id = w2id.get(t);
-    if (id === undefined) {
-      id = id2w.length;
-      id2w.push(t);
-      w2id.set(t, id);
-    }
-    return id;
-  };
+  const { id2w, w2id, add } = tokenTable();
   for (const s of o.specialTokens) add(s);
 
   const charFreq = new Map<string, number>();

@@ -12,19 +12,15 @@ import { emptyReaderStats } from '../readers/read-shard.ts';
 import type { ReaderStats } from '../readers/read-shard.ts';
 import { emptyStageStats, mergeStageStats } from '../stages/stage.ts';
 import type { StageStats } from '../stages/stage.ts';
+import type { ClusterResult } from '../dedup/cluster.ts';
 import type { PipelineConfig } from './config.ts';
 import type { ShardResult } from './task.ts';
 
-export interface DedupSummary {
+/** A dedup segment's counts in the report: the clustering's, without its per-document arrays. */
+export interface DedupSummary
+  extends Pick<ClusterResult, 'exactRemoved' | 'exactGroups' | 'minhashRemoved' | 'clusters' | 'clusterSizes' | 'largestCluster' | 'candidatePairs'> {
   segment: number;
   documents: number;
-  exactRemoved: number;
-  exactGroups: number;
-  minhashRemoved: number;
-  clusters: number;
-  clusterSizes: Record<string, number>;
-  largestCluster: number;
-  candidatePairs: number;
 }
 
 export interface PipelineReport {

@@ -54,16 +54,27 @@ async function inputDocs(path: string): Promise<string[]> {
   const spec = { ...INPUT_DEFAULTS, paths: [path] };
   const out: string[] = [];
   const stats = emptyReaderStats();
-  for (const sh of planShards(spec)) for await (const b of readShard(sh, spec, stats)) for (const it of b) if (!it.reject) out.push(it.doc.text);
+  for (const sh of planShards(spec))
+    for await (const b of readShard(sh, spec, stats)) for (const it of b) if (!it.reject) out.push(it.doc.text);
   return out;
 }
 
 // ---- the baseline: the same rules written the straightforward way ----
 const STOP = ['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'];
 function baselineKeep(text0: string): boolean {
-  let text = text0.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '').replace(/[\u200b\u200c\u200d\u2060\ufeff\u00ad]/g, '');
-  text = text.replace(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ').replace(/[ \t]{2,}/g, ' ').replace(/[ \t]+$/gm, '').replace(/^[ \t]+$/gm, '');
-  text = text.replace(/\n{3,}/g, '\n\n').trim().normalize('NFC');
+  let text = text0
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '')
+    .replace(/[\u200b\u200c\u200d\u2060\ufeff\u00ad]/g, '');
+  text = text
+    .replace(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .replace(/[ \t]+$/gm, '')
+    .replace(/^[ \t]+$/gm, '');
+  text = text
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()
+    .normalize('NFC');
   if (text.length === 0) return false;
   // gopher repetition
   const paras = text.trim().split(/\n{2,}/);
@@ -85,7 +96,11 @@ function baselineKeep(text0: string): boolean {
   [n, c] = dup(lines);
   if (n / lines.length > 0.3 || c / text.length > 0.2) return false;
   const words = splitIntoWords(text);
-  for (const [k, frac] of [[2, 0.2], [3, 0.18], [4, 0.16]] as const) {
+  for (const [k, frac] of [
+    [2, 0.2],
+    [3, 0.18],
+    [4, 0.16],
+  ] as const) {
     const counts: Record<string, number> = {};
     const order: string[] = [];
     for (let i = 0; i + k <= words.length; i++) {
@@ -98,7 +113,14 @@ function baselineKeep(text0: string): boolean {
     for (const g of order) if ((counts[g] as number) > bc) [best, bc] = [g, counts[g] as number];
     if (order.length > 0 && (best.length * bc) / text.length > frac) return false;
   }
-  for (const [k, frac] of [[5, 0.15], [6, 0.14], [7, 0.13], [8, 0.12], [9, 0.11], [10, 0.1]] as const) {
+  for (const [k, frac] of [
+    [5, 0.15],
+    [6, 0.14],
+    [7, 0.13],
+    [8, 0.12],
+    [9, 0.11],
+    [10, 0.1],
+  ] as const) {
     if (words.length < k) continue;
     const seen: Record<string, boolean> = {};
     let rep = 0;
@@ -123,7 +145,9 @@ function baselineKeep(text0: string): boolean {
   if (avg < 3 || avg > 10) return false;
   if (text.split('#').length - 1 > 0.1 * w2.length) return false;
   if ((text.split('...').length - 1 + text.split('…').length - 1) / w2.length > 0.1) return false;
-  const plines = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/).filter((l, i, a) => i < a.length - 1 || l !== '');
+  const plines = text
+    .split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/)
+    .filter((l, i, a) => i < a.length - 1 || l !== '');
   if (plines.filter((l) => /^\s*[•-]/.test(l)).length / plines.length > 0.9) return false;
   if (plines.filter((l) => /(\.\.\.|…)\s*$/.test(l)).length / plines.length > 0.3) return false;
   if (w2.filter((w) => /\p{L}/u.test(w)).length / w2.length < 0.8) return false;
@@ -141,7 +165,12 @@ function baselineKeep(text0: string): boolean {
     if (low.includes('lorem ipsum')) return false;
     if (low.includes('javascript')) continue;
     if (line.includes('{')) return false;
-    if (['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies'].some((p) => low.includes(p))) continue;
+    if (
+      ['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies'].some((p) =>
+        low.includes(p),
+      )
+    )
+      continue;
     sentences += splitIntoSentences(line).length;
     kept.push(line);
   }
@@ -158,7 +187,14 @@ function baselineKeep(text0: string): boolean {
 }
 
 function chain(): Stage[] {
-  return [cleanWhitespace(), normalizeUnicode(), gopherRepetition(), gopherQuality(), c4Quality({ filter_no_terminal_punct: false }), finewebQuality()];
+  return [
+    cleanWhitespace(),
+    normalizeUnicode(),
+    gopherRepetition(),
+    gopherQuality(),
+    c4Quality({ filter_no_terminal_punct: false }),
+    finewebQuality(),
+  ];
 }
 
 function runChain(stages: Stage[], docs: string[]): boolean[] {
@@ -196,12 +232,16 @@ export async function main(args: string[]): Promise<void> {
     bytes += Buffer.byteLength(d);
   }
   const mb = bytes / 1e6;
-  console.log(`corpus: ${input ?? 'nlp-corpus (node_modules/nlp-corpus/builds)'}: ${docs.length} documents; single-core sample ${sample.length} documents, ${mb.toFixed(2)} MB`);
+  console.log(
+    `corpus: ${input ?? 'nlp-corpus (node_modules/nlp-corpus/builds)'}: ${docs.length} documents; single-core sample ${sample.length} documents, ${mb.toFixed(2)} MB`,
+  );
 
   const [ours, tOurs] = timeIt(() => runChain(chain(), sample));
   const [base, tBase] = timeIt(() => sample.map(baselineKeep));
   const agree = ours.filter((k, i) => k === base[i]).length;
-  console.log(`filter chain, 1 core:      llmts ${(mb / (tOurs / 1000)).toFixed(2)} MB/s | baseline ${(mb / (tBase / 1000)).toFixed(2)} MB/s | ratio ${(tBase / tOurs).toFixed(2)}x | kept ${ours.filter(Boolean).length}/${sample.length}, decisions agree on ${agree}/${sample.length}`);
+  console.log(
+    `filter chain, 1 core:      llmts ${(mb / (tOurs / 1000)).toFixed(2)} MB/s | baseline ${(mb / (tBase / 1000)).toFixed(2)} MB/s | ratio ${(tBase / tOurs).toFixed(2)}x | kept ${ours.filter(Boolean).length}/${sample.length}, decisions agree on ${agree}/${sample.length}`,
+  );
 
   const mh = new MinHasher();
   const [, tSig] = timeIt(() => {
@@ -209,7 +249,9 @@ export async function main(args: string[]): Promise<void> {
     for (const d of sample) s += mh.signature(d)[0] as number;
     return s;
   });
-  console.log(`MinHash signatures, 1 core: ${(mb / (tSig / 1000)).toFixed(2)} MB/s (${mh.bands} bands x ${mh.rows} rows, ${mh.ngram}-grams)`);
+  console.log(
+    `MinHash signatures, 1 core: ${(mb / (tSig / 1000)).toFixed(2)} MB/s (${mh.bands} bands x ${mh.rows} rows, ${mh.ngram}-grams)`,
+  );
 
   // end to end on the whole corpus, written as JSONL shards
   const dir = mkdtempSync(join(tmpdir(), 'llmts-bench-data-'));
@@ -218,16 +260,33 @@ export async function main(args: string[]): Promise<void> {
     writeFileSync(corpus, docs.map((t, i) => JSON.stringify({ id: i, text: t })).join('\n') + '\n');
     const totalMb = Buffer.byteLength(readFileSync(corpus)) / 1e6;
     docs = [];
-    const stages = ['html_extract', 'clean_whitespace', 'normalize', 'gopher_repetition', 'gopher_quality', { c4_quality: { filter_no_terminal_punct: false } }, 'fineweb_quality', 'exact_dedup', 'minhash_dedup', 'pii'];
+    const stages = [
+      'html_extract',
+      'clean_whitespace',
+      'normalize',
+      'gopher_repetition',
+      'gopher_quality',
+      { c4_quality: { filter_no_terminal_punct: false } },
+      'fineweb_quality',
+      'exact_dedup',
+      'minhash_dedup',
+      'pii',
+    ];
     const cores = cpus().length;
     const res: Record<number, number> = {};
     for (const workers of [1, cores]) {
-      const cfg = validateConfig({ input: { paths: [corpus], shard_size_mb: Math.max(0.5, totalMb / (4 * cores)) }, output: join(dir, `out${workers}`), stages });
+      const cfg = validateConfig({
+        input: { paths: [corpus], shard_size_mb: Math.max(0.5, totalMb / (4 * cores)) },
+        output: join(dir, `out${workers}`),
+        stages,
+      });
       const t0 = performance.now();
       const { report } = await runPipeline(cfg, { workers, quiet: true, fresh: true });
       const secs = (performance.now() - t0) / 1000;
       res[workers] = totalMb / secs;
-      console.log(`end to end, ${workers} worker(s): ${totalMb.toFixed(2)} MB in ${secs.toFixed(2)} s = ${res[workers]!.toFixed(2)} MB/s (${report.inputs.shards} shards, kept ${report.output.documents} of ${report.reader.records} documents)`);
+      console.log(
+        `end to end, ${workers} worker(s): ${totalMb.toFixed(2)} MB in ${secs.toFixed(2)} s = ${res[workers]!.toFixed(2)} MB/s (${report.inputs.shards} shards, kept ${report.output.documents} of ${report.reader.records} documents)`,
+      );
     }
     if (cores > 1) console.log(`scaling ${cores} workers vs 1: ${(res[cores]! / res[1]!).toFixed(2)}x`);
   } finally {

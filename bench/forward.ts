@@ -41,7 +41,18 @@ function median(xs: number[]): number {
 }
 
 function measure(c: Case, backend: Backend, reps: number): { fwd: number; fwdBwd: number } {
-  const model = new GPT(gptPreset('gpt2', { vocabSize: c.vocab, blockSize: c.T, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, attnDropout: 0 }), { seed: 0, backend });
+  const model = new GPT(
+    gptPreset('gpt2', {
+      vocabSize: c.vocab,
+      blockSize: c.T,
+      nLayer: c.nLayer,
+      nHead: c.nHead,
+      nEmbd: c.nEmbd,
+      dropout: 0,
+      attnDropout: 0,
+    }),
+    { seed: 0, backend },
+  );
   flattenParameters(model);
   const g = new Generator(0);
   const ids = Int32Array.from({ length: c.B * c.T }, () => g.randint(c.vocab));
@@ -50,10 +61,16 @@ function measure(c: Case, backend: Backend, reps: number): { fwd: number; fwdBwd
   const both: number[] = [];
   for (let r = 0; r < reps + 1; r++) {
     let t0 = performance.now();
-    noGrad(() => tidy(() => { model.forward(x, { targets: x }).loss!.item(); }));
+    noGrad(() =>
+      tidy(() => {
+        model.forward(x, { targets: x }).loss!.item();
+      }),
+    );
     fwd.push(performance.now() - t0);
     t0 = performance.now();
-    tidy(() => { model.forward(x, { targets: x }).loss!.backward(); });
+    tidy(() => {
+      model.forward(x, { targets: x }).loss!.backward();
+    });
     model.zeroGrad();
     both.push(performance.now() - t0);
   }
@@ -86,7 +103,11 @@ print(json.dumps({'fwd': n / f[len(f) // 2], 'fwdBwd': n / b[len(b) // 2]}))
   delete env['OPENBLAS_CORETYPE'];
   delete env['OPENBLAS_L2_SIZE'];
   const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_gpt.py');
-  const r = spawnSync('/usr/bin/python3', ['-c', code, script, JSON.stringify({ ...c, reps, threads: 1 })], { env, encoding: 'utf8', timeout: 1_800_000 });
+  const r = spawnSync('/usr/bin/python3', ['-c', code, script, JSON.stringify({ ...c, reps, threads: 1 })], {
+    env,
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
   if (r.status !== 0) return null;
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { fwd: number; fwdBwd: number };
 }
@@ -101,7 +122,9 @@ export async function main(args: string[]): Promise<void> {
     for (const b of backends) {
       // the reference backend on GPT-2-small takes minutes per step: skip it there
       if (b.name === 'reference' && c.nEmbd > 256 && !args.includes('--all')) {
-        console.log(`${c.name.padEnd(17)} ${b.name.padEnd(9)} skipped (use --all; the reference backend is the specification, not a fast path)`);
+        console.log(
+          `${c.name.padEnd(17)} ${b.name.padEnd(9)} skipped (use --all; the reference backend is the specification, not a fast path)`,
+        );
         continue;
       }
       const r = measure(c, b, reps);
@@ -110,6 +133,9 @@ export async function main(args: string[]): Promise<void> {
         `${c.name.padEnd(17)} ${b.name.padEnd(9)} ${b.threads}t  forward ${Math.round(r.fwd).toString().padStart(7)} tok/s${ratio(r.fwd, p?.fwd)}   forward+backward ${Math.round(r.fwdBwd).toString().padStart(7)} tok/s${ratio(r.fwdBwd, p?.fwdBwd)}`,
       );
     }
-    if (p) console.log(`${c.name.padEnd(17)} pytorch   1t  forward ${Math.round(p.fwd).toString().padStart(7)} tok/s   forward+backward ${Math.round(p.fwdBwd).toString().padStart(7)} tok/s`);
+    if (p)
+      console.log(
+        `${c.name.padEnd(17)} pytorch   1t  forward ${Math.round(p.fwd).toString().padStart(7)} tok/s   forward+backward ${Math.round(p.fwdBwd).toString().padStart(7)} tok/s`,
+      );
   }
 }

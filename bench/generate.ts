@@ -46,8 +46,25 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function ours(shape: Shape, batch: number, cache: boolean, prompt: number, newTokens: number): Promise<{ ttftMs: number; tokensPerS: number; params: number }> {
-  const model = new GPT(gptPreset('gpt2', { vocabSize: shape.vocab, blockSize: shape.block, nLayer: shape.nLayer, nHead: shape.nHead, nEmbd: shape.nEmbd, dropout: 0, attnDropout: 0 }), { seed: 0 });
+async function ours(
+  shape: Shape,
+  batch: number,
+  cache: boolean,
+  prompt: number,
+  newTokens: number,
+): Promise<{ ttftMs: number; tokensPerS: number; params: number }> {
+  const model = new GPT(
+    gptPreset('gpt2', {
+      vocabSize: shape.vocab,
+      blockSize: shape.block,
+      nLayer: shape.nLayer,
+      nHead: shape.nHead,
+      nEmbd: shape.nEmbd,
+      dropout: 0,
+      attnDropout: 0,
+    }),
+    { seed: 0 },
+  );
   const gm = gptForGeneration(model);
   const g = new Generator(1);
   const prompts = Array.from({ length: batch }, () => Array.from({ length: prompt }, () => g.randint(shape.vocab)));
@@ -63,13 +80,32 @@ async function ours(shape: Shape, batch: number, cache: boolean, prompt: number,
   return { ttftMs, tokensPerS: (produced - batch) / decodeSeconds, params: model.numParameters() };
 }
 
-function peer(shape: Shape, batch: number, cache: boolean, prompt: number, newTokens: number, threads: number): { ttftMs: number; tokensPerS: number } | null {
+function peer(
+  shape: Shape,
+  batch: number,
+  cache: boolean,
+  prompt: number,
+  newTokens: number,
+  threads: number,
+): { ttftMs: number; tokensPerS: number } | null {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_gpt.py');
   if (!existsSync('/usr/bin/python3')) return null;
   const env = { ...process.env };
   delete env['OPENBLAS_CORETYPE'];
   delete env['OPENBLAS_L2_SIZE'];
-  const cfg = { bench: 'generate', vocab: shape.vocab, block: shape.block, n_layer: shape.nLayer, n_head: shape.nHead, n_embd: shape.nEmbd, batch, prompt, new_tokens: newTokens, cache, threads };
+  const cfg = {
+    bench: 'generate',
+    vocab: shape.vocab,
+    block: shape.block,
+    n_layer: shape.nLayer,
+    n_head: shape.nHead,
+    n_embd: shape.nEmbd,
+    batch,
+    prompt,
+    new_tokens: newTokens,
+    cache,
+    threads,
+  };
   const r = spawnSync('/usr/bin/python3', [script, JSON.stringify(cfg)], { env, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     console.error(`  (PyTorch peer unavailable: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
@@ -86,7 +122,9 @@ export async function main(args: string[]): Promise<void> {
   const prompt = 16;
   const backend = getDefaultBackend();
   const threads = backend.threads;
-  console.log(`backend ${backend.name}, ${threads} thread(s); prompt ${prompt} tokens, ${newTokens} new tokens, greedy`);
+  console.log(
+    `backend ${backend.name}, ${threads} thread(s); prompt ${prompt} tokens, ${newTokens} new tokens, greedy`,
+  );
   const rows: Row[] = [];
   for (const shape of quick ? SHAPES.slice(1) : SHAPES) {
     for (const batch of [1, 8]) {
@@ -95,17 +133,38 @@ export async function main(args: string[]): Promise<void> {
         const o = await ours(shape, batch, cache, prompt, n);
         // batch-1 decoding reads every weight once per step: bytes moved per second
         const gb = (o.params * 4 * (o.tokensPerS / batch)) / 1e9;
-        rows.push({ model: shape.name, impl: 'llmts', batch, cache, ttftMs: o.ttftMs, tokensPerS: o.tokensPerS, gbPerS: gb });
+        rows.push({
+          model: shape.name,
+          impl: 'llmts',
+          batch,
+          cache,
+          ttftMs: o.ttftMs,
+          tokensPerS: o.tokensPerS,
+          gbPerS: gb,
+        });
         if (withPeer) {
           const p = peer(shape, batch, cache, prompt, n, threads);
-          if (p) rows.push({ model: shape.name, impl: 'pytorch', batch, cache, ttftMs: p.ttftMs, tokensPerS: p.tokensPerS, gbPerS: (o.params * 4 * (p.tokensPerS / batch)) / 1e9 });
+          if (p)
+            rows.push({
+              model: shape.name,
+              impl: 'pytorch',
+              batch,
+              cache,
+              ttftMs: p.ttftMs,
+              tokensPerS: p.tokensPerS,
+              gbPerS: (o.params * 4 * (p.tokensPerS / batch)) / 1e9,
+            });
         }
         const mine = rows.filter((r) => r.impl === 'llmts').pop()!;
-        const theirs = rows.filter((r) => r.impl === 'pytorch' && r.model === shape.name && r.batch === batch && r.cache === cache).pop();
+        const theirs = rows
+          .filter((r) => r.impl === 'pytorch' && r.model === shape.name && r.batch === batch && r.cache === cache)
+          .pop();
         console.log(
           `${shape.name.padEnd(17)} batch ${String(batch).padStart(2)} ${cache ? 'kv-cache' : 'no-cache'}  ` +
-          `llmts ${mine.tokensPerS.toFixed(1).padStart(8)} tok/s (${mine.gbPerS.toFixed(1)} GB/s, first token ${mine.ttftMs.toFixed(0)} ms)` +
-          (theirs ? `  pytorch ${theirs.tokensPerS.toFixed(1).padStart(8)} tok/s (first ${theirs.ttftMs.toFixed(0)} ms)  ratio ${(mine.tokensPerS / theirs.tokensPerS).toFixed(2)}x` : ''),
+            `llmts ${mine.tokensPerS.toFixed(1).padStart(8)} tok/s (${mine.gbPerS.toFixed(1)} GB/s, first token ${mine.ttftMs.toFixed(0)} ms)` +
+            (theirs
+              ? `  pytorch ${theirs.tokensPerS.toFixed(1).padStart(8)} tok/s (first ${theirs.ttftMs.toFixed(0)} ms)  ratio ${(mine.tokensPerS / theirs.tokensPerS).toFixed(2)}x`
+              : ''),
         );
       }
     }

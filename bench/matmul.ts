@@ -23,8 +23,15 @@ import { availableBackends } from '../src/backends/select.ts';
 import { Generator } from '../src/engine/random.ts';
 
 const SHAPES: [number, number, number][] = [
-  [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
-  [768, 128, 384], [768, 128, 512], [768, 512, 128], [4096, 768, 768], [4096, 768, 3072],
+  [128, 128, 128],
+  [256, 256, 256],
+  [512, 512, 512],
+  [1024, 1024, 1024],
+  [768, 128, 384],
+  [768, 128, 512],
+  [768, 512, 128],
+  [4096, 768, 768],
+  [4096, 768, 3072],
 ];
 const REFERENCE_MAX_FLOPS = 1.2e8;
 const PYTHON = '/usr/bin/python3';
@@ -109,7 +116,8 @@ interface Operands {
 
 function operands(m: number, k: number, n: number): Operands {
   const g = new Generator(1);
-  const a = new Float32Array(m * k), b = new Float32Array(k * n);
+  const a = new Float32Array(m * k),
+    b = new Float32Array(k * n);
   g.fillNormal(a);
   g.fillNormal(b);
   return { a, b, c: new Float32Array(m * n) };
@@ -118,7 +126,20 @@ function operands(m: number, k: number, n: number): Operands {
 /** best GFLOP/s over repeated timed batches lasting `seconds` in total */
 function timeBackend(backend: Backend, ops: Operands, m: number, k: number, n: number, seconds: number): number {
   const args = {
-    ...ops, batch: 1, m, n, k, transA: false, transB: false, lda: k, ldb: n, ldc: n, strideA: 0, strideB: 0, strideC: 0, accumulate: false,
+    ...ops,
+    batch: 1,
+    m,
+    n,
+    k,
+    transA: false,
+    transB: false,
+    lda: k,
+    ldb: n,
+    ldc: n,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    accumulate: false,
   };
   const flops = 2 * m * n * k;
   backend.matmul(args);
@@ -178,7 +199,10 @@ export async function main(args: string[]): Promise<void> {
           for (const backend of backends) {
             if (backend.name === 'reference' && (threads > 1 || 2 * m * n * k > REFERENCE_MAX_FLOPS || r > 0)) continue;
             backend.setThreads?.(threads);
-            keep(`${backend.name}/${threads}`, timeBackend(backend, ops, m, k, n, backend.name === 'reference' ? 0.05 : seconds));
+            keep(
+              `${backend.name}/${threads}`,
+              timeBackend(backend, ops, m, k, n, backend.name === 'reference' ? 0.05 : seconds),
+            );
           }
           const w = workers.get(threads);
           if (w) {
@@ -209,13 +233,15 @@ function printTable(rows: Row[], threadCounts: number[]): void {
     (a === undefined || b === undefined ? '-' : (a / b).toFixed(2)).padStart(7);
   const tMax = threadCounts[threadCounts.length - 1]!;
   const header = ['shape (M,K,N)'.padEnd(18), 'ref t1'.padStart(8)];
-  for (const t of threadCounts) header.push(`native t${t}`.padStart(10), `openblas t${t}`.padStart(12), 'ratio'.padStart(7));
+  for (const t of threadCounts)
+    header.push(`native t${t}`.padStart(10), `openblas t${t}`.padStart(12), 'ratio'.padStart(7));
   if (tMax > 1) header.push(`scale t${tMax}/t1`.padStart(12));
   console.log(header.join(' '));
   for (const [m, k, n] of SHAPES) {
     const line = [`(${m},${k},${n})`.padEnd(18), fmt(get('reference', 1, m, k, n))];
     for (const t of threadCounts) {
-      const nat = get('native', t, m, k, n), blas = get('numpy-openblas', t, m, k, n);
+      const nat = get('native', t, m, k, n),
+        blas = get('numpy-openblas', t, m, k, n);
       line.push(fmt(nat, 10), fmt(blas, 12), ratio(nat, blas));
     }
     if (tMax > 1) line.push(ratio(get('native', tMax, m, k, n), get('native', 1, m, k, n)).padStart(12));

@@ -46,18 +46,48 @@ export async function main(args: string[]): Promise<void> {
   const ids = chatIds(tokenizer, new ChatTemplate(CHATML_FORMAT));
   const policy = new GPT(gptPreset('gpt2', shape), { seed: 1 });
   const rm = new ScalarHeadModel(new GPT(gptPreset('gpt2', shape), { seed: 2 }), 'reward', 2);
-  const h = { ...PPO_DEFAULTS, batchSize: B, miniBatchSize: 16, microBatchSize: 16, ppoEpochs: epochs, targetKl: null, maxNewTokens: R };
-  const alg = new PpoAlgorithm(cloneGpt(policy), cloneGpt(policy), new ScalarHeadModel(cloneGpt(rm.backbone), 'zero'),
-    new RewardScorer(rm, { mean: 0, std: 1 }, ids.padId, ids.eosId), tokenizer, ids, reviewsTask.prompts('train'), new ChatTemplate(CHATML_FORMAT), h, reviewsTask);
+  const h = {
+    ...PPO_DEFAULTS,
+    batchSize: B,
+    miniBatchSize: 16,
+    microBatchSize: 16,
+    ppoEpochs: epochs,
+    targetKl: null,
+    maxNewTokens: R,
+  };
+  const alg = new PpoAlgorithm(
+    cloneGpt(policy),
+    cloneGpt(policy),
+    new ScalarHeadModel(cloneGpt(rm.backbone), 'zero'),
+    new RewardScorer(rm, { mean: 0, std: 1 }, ids.padId, ids.eosId),
+    tokenizer,
+    ids,
+    reviewsTask.prompts('train'),
+    new ChatTemplate(CHATML_FORMAT),
+    h,
+    reviewsTask,
+  );
 
   // a fixed rollout of random tokens (no EOS: every response is R tokens, as in the peer)
   const g = new Generator(0);
   const rand = (n: number): number[] => Array.from({ length: n }, () => 10 + g.randint(vocab - 10));
-  const batch = buildSequenceBatch(Array.from({ length: B }, () => rand(P)), Array.from({ length: B }, () => rand(R)), ids.padId, ids.eosId);
+  const batch = buildSequenceBatch(
+    Array.from({ length: B }, () => rand(P)),
+    Array.from({ length: B }, () => rand(R)),
+    ids.padId,
+    ids.eosId,
+  );
   const normal = (): Float32Array => Float32Array.from({ length: B * R }, () => g.normal());
   const exp: Experience = {
-    batch, oldLogprobs: new Float32Array(B * R).fill(-7), refLogprobs: new Float32Array(B * R).fill(-7), values: normal(), rewards: normal(), scores: new Float32Array(B),
-    advantages: normal(), returns: normal(), firstEpochOrder: Array.from({ length: B }, (_, i) => i),
+    batch,
+    oldLogprobs: new Float32Array(B * R).fill(-7),
+    refLogprobs: new Float32Array(B * R).fill(-7),
+    values: normal(),
+    rewards: normal(),
+    scores: new Float32Array(B),
+    advantages: normal(),
+    returns: normal(),
+    firstEpochOrder: Array.from({ length: B }, (_, i) => i),
   };
   alg.update(exp, 1); // warm up
   const times: number[] = [];
@@ -68,21 +98,43 @@ export async function main(args: string[]): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const ours = times[Math.floor(times.length / 2)]!;
-  console.log(`llmts (${backend.name}, ${backend.threads} threads): PPO update, ${B} episodes x ${P}+${R} tokens, ${epochs} epochs of minibatch 16: ${ours.toFixed(0)} ms`);
+  console.log(
+    `llmts (${backend.name}, ${backend.threads} threads): PPO update, ${B} episodes x ${P}+${R} tokens, ${epochs} epochs of minibatch 16: ${ours.toFixed(0)} ms`,
+  );
 
   // the rest of a step: rollout and scoring
   const t0 = performance.now();
   const collected = alg.collect(Array.from({ length: B }, (_, i) => i % reviewsTask.prompts('train').length));
   const collectMs = performance.now() - t0;
-  console.log(`llmts rollout (${collected.exp.batch.R} new tokens max, KV cache) + scoring (actor, reference, critic, RM): ${collectMs.toFixed(0)} ms`);
+  console.log(
+    `llmts rollout (${collected.exp.batch.R} new tokens max, KV cache) + scoring (actor, reference, critic, RM): ${collectMs.toFixed(0)} ms`,
+  );
 
   const here = dirname(fileURLToPath(import.meta.url));
   if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
     const env = { ...process.env };
     delete env['OPENBLAS_CORETYPE'];
     delete env['OPENBLAS_L2_SIZE'];
-    const cfg = { vocab, block: 64, n_layer: 2, n_head: 2, n_embd: 64, batch: B, prompt: P, response: R, temperature: 1, epochs, minibatch: 16, repeats, threads: flag(args, '--peer-threads', 1) };
-    const r = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_ppo.py'), JSON.stringify(cfg)], { env, encoding: 'utf8', cwd: mkdtempSync(join(tmpdir(), 'llmts-ppo-bench-')) });
+    const cfg = {
+      vocab,
+      block: 64,
+      n_layer: 2,
+      n_head: 2,
+      n_embd: 64,
+      batch: B,
+      prompt: P,
+      response: R,
+      temperature: 1,
+      epochs,
+      minibatch: 16,
+      repeats,
+      threads: flag(args, '--peer-threads', 1),
+    };
+    const r = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_ppo.py'), JSON.stringify(cfg)], {
+      env,
+      encoding: 'utf8',
+      cwd: mkdtempSync(join(tmpdir(), 'llmts-ppo-bench-')),
+    });
     if (r.status !== 0) {
       console.log(`PyTorch peer failed: ${r.stderr.trim().split('\n').pop()}`);
       return;

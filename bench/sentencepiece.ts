@@ -98,12 +98,21 @@ print(json.dumps({'train': train, 'trainCpu': train_cpu, 'tpb': sum(len(x) for x
 `;
   const r = spawnSync(PY, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) return null;
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { train: number; trainCpu: number; tpb: number; encodeMBs: number; ids: number[][] };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    train: number;
+    trainCpu: number;
+    tpb: number;
+    encodeMBs: number;
+    ids: number[][];
+  };
   return { ...out, model: prefix + '.model' };
 }
 
 /** The SentencePiece section: training vs SentencePiece, encoding vs llama-tokenizer-js. */
-export async function sentencepieceSection(text: string, options: { vocab?: number; train?: boolean } = {}): Promise<void> {
+export async function sentencepieceSection(
+  text: string,
+  options: { vocab?: number; train?: boolean } = {},
+): Promise<void> {
   const vocab = options.vocab ?? 8000;
   const lines = text.split('\n').filter((l) => l.length > 0);
   // hold out the last ~5% of lines for compression
@@ -122,17 +131,23 @@ export async function sentencepieceSection(text: string, options: { vocab?: numb
     if (options.train ?? true) {
       const encodeRows: string[] = [];
       // CPU seconds alongside wall: other processes on the machine inflate wall time unevenly
-      console.log('| trainer | llmts s (cpu) | SentencePiece C++ s (cpu) | ratio wall (cpu) | llmts tokens/byte | SentencePiece tokens/byte |');
+      console.log(
+        '| trainer | llmts s (cpu) | SentencePiece C++ s (cpu) | ratio wall (cpu) | llmts tokens/byte | SentencePiece tokens/byte |',
+      );
       console.log('|---|---|---|---|---|---|');
       for (const type of ['unigram', 'bpe'] as const) {
         const c0 = process.cpuUsage();
-        const [ours, sp] = await secondsAsync(() => trainSentencePiece({ input: [corpus], vocabSize: vocab, modelType: type }));
+        const [ours, sp] = await secondsAsync(() =>
+          trainSentencePiece({ input: [corpus], vocabSize: vocab, modelType: type }),
+        );
         const cu = process.cpuUsage(c0);
         const oursCpu = (cu.user + cu.system) / 1e6;
         const oursTpb = tokensPerByte((l) => sp.encodeIds(l), held);
         const ref = pythonSentencePiece(dir, corpus, heldPath, vocab, type);
         if (ref === null) {
-          console.log(`| ${type} | ${f2(ours)} (${f2(oursCpu)}) | (python3-sentencepiece not available) | | ${oursTpb.toFixed(4)} | |`);
+          console.log(
+            `| ${type} | ${f2(ours)} (${f2(oursCpu)}) | (python3-sentencepiece not available) | | ${oursTpb.toFixed(4)} | |`,
+          );
           continue;
         }
         console.log(
@@ -146,7 +161,9 @@ export async function sentencepieceSection(text: string, options: { vocab?: numb
           for (const l of held) spm.encodeIds(l);
         });
         const same = ref.ids.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(spm.encodeIds(held[i]!))).length;
-        encodeRows.push(`| ${type} | ${f2(heldMB / t)} | ${f2(ref.encodeMBs)} | ${f2(heldMB / t / ref.encodeMBs)}x | ${same}/${ref.ids.length} |`);
+        encodeRows.push(
+          `| ${type} | ${f2(heldMB / t)} | ${f2(ref.encodeMBs)} | ${f2(heldMB / t / ref.encodeMBs)}x | ${same}/${ref.ids.length} |`,
+        );
       }
       if (encodeRows.length > 0) {
         console.log(`\nEncoding held-out text with SentencePiece's own models (${held.length} lines):`);
@@ -159,7 +176,11 @@ export async function sentencepieceSection(text: string, options: { vocab?: numb
     // LLaMA: llama-tokenizer-js's data through our SentencePiece BPE
     const llama = llamaTokenizer as unknown as LlamaJs;
     const merges = [...llama.merges.keys()].map((k) => k.split(' ') as [string, string]);
-    const proto = bpeModelProtoFromMerges(llama.vocabById, merges, { unkPiece: '<unk>', controlPieces: ['<s>', '</s>'], byteFallback: true });
+    const proto = bpeModelProtoFromMerges(llama.vocabById, merges, {
+      unkPiece: '<unk>',
+      controlPieces: ['<s>', '</s>'],
+      byteFallback: true,
+    });
     const sp = new SentencePieceProcessor(proto);
     const tok = tokenizerFromModelProto(proto);
     const sample = lines.slice(0, Math.min(lines.length, 12000));
@@ -200,5 +221,8 @@ export async function main(args: string[]): Promise<void> {
   const input = arg(args, '--input');
   const mb = Number(arg(args, '--mb') ?? '4');
   const text = input !== undefined ? readFileSync(input, 'utf8') : nlpCorpusText(mb * 1e6);
-  await sentencepieceSection(text, { vocab: Number(arg(args, '--vocab') ?? '8000'), train: !args.includes('--no-train') });
+  await sentencepieceSection(text, {
+    vocab: Number(arg(args, '--vocab') ?? '8000'),
+    train: !args.includes('--no-train'),
+  });
 }

@@ -40,10 +40,19 @@ export async function main(args: string[]): Promise<void> {
     await prepareDataset({ inputs: [data], out: join(work, 'data'), char: true, quiet: true });
     const evals: Record<string, number> = {};
     const config = defaultPretrainConfig({
-      data: join(work, 'data'), runDir: join(work, 'run'), steps: iters, decaySteps: 2000, evalEvery: 250, evalBatches: 20,
-      checkpointEvery: 0, seed: 1337,
+      data: join(work, 'data'),
+      runDir: join(work, 'run'),
+      steps: iters,
+      decaySteps: 2000,
+      evalEvery: 250,
+      evalBatches: 20,
+      checkpointEvery: 0,
+      seed: 1337,
     });
-    if (!json) console.log(`llmts (${backend.name}, ${backend.threads} threads): ${iters} iterations of nanoGPT shakespeare-char`);
+    if (!json)
+      console.log(
+        `llmts (${backend.name}, ${backend.threads} threads): ${iters} iterations of nanoGPT shakespeare-char`,
+      );
     const r = await pretrain({
       ...config,
       onStep: () => undefined,
@@ -51,33 +60,74 @@ export async function main(args: string[]): Promise<void> {
     // the eval records: validation loss at the requested iterations
     const { MetricsLog } = await import('../src/train/metrics.ts');
     for (const rec of new MetricsLog(join(work, 'run', 'metrics.jsonl')).read()) {
-      if (rec['kind'] === 'eval' && typeof rec['step'] === 'number' && evalAt.includes(rec['step'])) evals[String(rec['step'])] = rec['loss'] as number;
+      if (rec['kind'] === 'eval' && typeof rec['step'] === 'number' && evalAt.includes(rec['step']))
+        evals[String(rec['step'])] = rec['loss'] as number;
     }
     const rssMb = process.resourceUsage().maxRSS / 1024;
     const ours = {
-      iters: r.result.steps, val_loss: evals[String(iters)] ?? null, train_loss: r.result.finalTrainLoss,
-      ms_per_iter: r.result.msPerStep, tokens_per_s: (12 * 64) / (r.result.msPerStep / 1000), peak_rss_mb: rssMb, evals,
+      iters: r.result.steps,
+      val_loss: evals[String(iters)] ?? null,
+      train_loss: r.result.finalTrainLoss,
+      ms_per_iter: r.result.msPerStep,
+      tokens_per_s: (12 * 64) / (r.result.msPerStep / 1000),
+      peak_rss_mb: rssMb,
+      evals,
     };
-    interface PeerResult { ms_per_iter: number; tokens_per_s: number; val_loss: number | null; evals: Record<string, number>; threads: number }
+    interface PeerResult {
+      ms_per_iter: number;
+      tokens_per_s: number;
+      val_loss: number | null;
+      evals: Record<string, number>;
+      threads: number;
+    }
     let peer: PeerResult | null = null;
     if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
       const env = { ...process.env };
       delete env['OPENBLAS_CORETYPE'];
       delete env['OPENBLAS_L2_SIZE'];
-      const cfg = { bench: 'shakespeare', data, iters, eval_at: evalAt, batch_size: 12, block_size: 64, n_layer: 4, n_head: 4, n_embd: 128, threads: Number(flag(args, '--peer-threads') ?? 1) };
+      const cfg = {
+        bench: 'shakespeare',
+        data,
+        iters,
+        eval_at: evalAt,
+        batch_size: 12,
+        block_size: 64,
+        n_layer: 4,
+        n_head: 4,
+        n_embd: 128,
+        threads: Number(flag(args, '--peer-threads') ?? 1),
+      };
       if (!json) console.log(`PyTorch peer (nanoGPT's model and loop, ${cfg.threads} thread(s))...`);
-      const p = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_gpt.py'), JSON.stringify(cfg)], { env, encoding: 'utf8', timeout: 3_600_000 });
+      const p = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_gpt.py'), JSON.stringify(cfg)], {
+        env,
+        encoding: 'utf8',
+        timeout: 3_600_000,
+      });
       if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop()!) as PeerResult;
       else console.error(`PyTorch peer failed: ${(p.stderr || '').trim().split('\n').pop()}`);
     }
     if (json) {
-      console.log(JSON.stringify({ iters: ours.iters, val_loss: ours.val_loss, train_loss: ours.train_loss, ms_per_iter: ours.ms_per_iter, tokens_per_s: ours.tokens_per_s, peer }));
+      console.log(
+        JSON.stringify({
+          iters: ours.iters,
+          val_loss: ours.val_loss,
+          train_loss: ours.train_loss,
+          ms_per_iter: ours.ms_per_iter,
+          tokens_per_s: ours.tokens_per_s,
+          peer,
+        }),
+      );
       return;
     }
-    const fmt = (e: Record<string, number | null | undefined>): string => evalAt.map((i) => `${i}: ${e[String(i)]?.toFixed(4) ?? '-'}`).join(', ');
-    console.log(`llmts:   ${ours.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(ours.tokens_per_s)} tokens/s, peak RSS ${ours.peak_rss_mb.toFixed(0)} MB; val loss ${fmt(ours.evals)}`);
+    const fmt = (e: Record<string, number | null | undefined>): string =>
+      evalAt.map((i) => `${i}: ${e[String(i)]?.toFixed(4) ?? '-'}`).join(', ');
+    console.log(
+      `llmts:   ${ours.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(ours.tokens_per_s)} tokens/s, peak RSS ${ours.peak_rss_mb.toFixed(0)} MB; val loss ${fmt(ours.evals)}`,
+    );
     if (peer) {
-      console.log(`pytorch: ${peer.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(peer.tokens_per_s)} tokens/s; val loss ${fmt(peer.evals)}`);
+      console.log(
+        `pytorch: ${peer.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(peer.tokens_per_s)} tokens/s; val loss ${fmt(peer.evals)}`,
+      );
       console.log(`ratio (llmts tokens/s / pytorch tokens/s): ${(ours.tokens_per_s / peer.tokens_per_s).toFixed(2)}x`);
     }
     if (args.includes('--profile')) await profile(work);
@@ -97,7 +147,15 @@ async function profile(work: string): Promise<void> {
     const times: number[] = [];
     let groups: Record<string, number> = {};
     await pretrain({
-      ...defaultPretrainConfig({ data: join(work, 'data'), runDir: join(work, 'profile'), steps, decaySteps: 2000, evalEvery: 0, checkpointEvery: 0, seed: 1 }),
+      ...defaultPretrainConfig({
+        data: join(work, 'data'),
+        runDir: join(work, 'profile'),
+        steps,
+        decaySteps: 2000,
+        evalEvery: 0,
+        checkpointEvery: 0,
+        seed: 1,
+      }),
       onStep: (r) => {
         const step = r['step'] as number;
         if (step === warm - 1) profiler.reset();
@@ -108,14 +166,20 @@ async function profile(work: string): Promise<void> {
     const n = times.length;
     const total = times.reduce((a, b) => a + b, 0) / n;
     let kernels = 0;
-    console.log(`where a step's ${total.toFixed(1)} ms go (mean of ${n} steps, ${inner.name}, ${inner.threads} threads):`);
+    console.log(
+      `where a step's ${total.toFixed(1)} ms go (mean of ${n} steps, ${inner.name}, ${inner.threads} threads):`,
+    );
     for (const [group, ms] of Object.entries(groups)) {
       const per = ms / n;
       kernels += per;
-      console.log(`  ${group.padEnd(24)} ${per.toFixed(2).padStart(7)} ms  ${((per / total) * 100).toFixed(1).padStart(5)}%`);
+      console.log(
+        `  ${group.padEnd(24)} ${per.toFixed(2).padStart(7)} ms  ${((per / total) * 100).toFixed(1).padStart(5)}%`,
+      );
     }
     const rest = Math.max(0, total - kernels);
-    console.log(`  ${'TypeScript + data'.padEnd(24)} ${rest.toFixed(2).padStart(7)} ms  ${((rest / total) * 100).toFixed(1).padStart(5)}%  (op dispatch, autograd, allocation, batches)`);
+    console.log(
+      `  ${'TypeScript + data'.padEnd(24)} ${rest.toFixed(2).padStart(7)} ms  ${((rest / total) * 100).toFixed(1).padStart(5)}%  (op dispatch, autograd, allocation, batches)`,
+    );
   } finally {
     setDefaultBackend(inner);
   }

@@ -73,11 +73,14 @@ export async function main(args: string[]): Promise<void> {
   const input = arg(args, '--input');
   const encoding = arg(args, '--encoding') ?? 'gpt2';
   const mb = Number(arg(args, '--mb') ?? '4.3');
-  if (!['gpt2', 'cl100k', 'o200k'].includes(encoding)) throw new Error(`--encoding must be gpt2, cl100k or o200k, got ${encoding}`);
+  if (!['gpt2', 'cl100k', 'o200k'].includes(encoding))
+    throw new Error(`--encoding must be gpt2, cl100k or o200k, got ${encoding}`);
   const text = input !== undefined ? readFileSync(input, 'utf8') : nlpCorpusText(mb * 1e6);
   const bytes = Buffer.byteLength(text);
   const warmText = text.slice(0, 200_000);
-  console.log(`corpus: ${input ?? 'nlp-corpus sentences'} (${(bytes / 1e6).toFixed(2)} MB), encoding ${encoding}, one thread`);
+  console.log(
+    `corpus: ${input ?? 'nlp-corpus sentences'} (${(bytes / 1e6).toFixed(2)} MB), encoding ${encoding}, one thread`,
+  );
 
   const file = { gpt2: 'r50k_base', cl100k: 'cl100k_base', o200k: 'o200k_base' }[encoding]!;
   const llmts: Tokenizer = loadTiktoken(join(NM, 'gpt-tokenizer', 'data', `${file}.tiktoken`));
@@ -87,19 +90,37 @@ export async function main(args: string[]): Promise<void> {
   const hf = new HfTokenizer(llmts.toJSON(), {});
   const utf8 = new TextDecoder();
   const peers: Peer[] = [
-    { name: 'tiktoken (WASM)', encode: (t) => tk.encode(t), decode: (ids) => utf8.decode(tk.decode(Uint32Array.from(ids))), free: () => tk.free() },
+    {
+      name: 'tiktoken (WASM)',
+      encode: (t) => tk.encode(t),
+      decode: (ids) => utf8.decode(tk.decode(Uint32Array.from(ids))),
+      free: () => tk.free(),
+    },
     { name: 'gpt-tokenizer', encode: (t) => gt.encode(t), decode: (ids) => gt.decode(ids) },
     { name: 'js-tiktoken', encode: (t) => jt.encode(t), decode: (ids) => jt.decode(ids) },
-    { name: '@huggingface/tokenizers', encode: (t) => hf.encode(t, { add_special_tokens: false }).ids, decode: (ids) => hf.decode(ids), limitBytes: 1_000_000 },
+    {
+      name: '@huggingface/tokenizers',
+      encode: (t) => hf.encode(t, { add_special_tokens: false }).ids,
+      decode: (ids) => hf.decode(ids),
+      limitBytes: 1_000_000,
+    },
   ];
 
   const ours = llmts.encodeIds(text);
-  const encS = time(() => llmts.encodeIds(text), () => llmts.encodeIds(warmText));
-  const decS = time(() => llmts.decode(ours), () => llmts.decode(ours));
+  const encS = time(
+    () => llmts.encodeIds(text),
+    () => llmts.encodeIds(warmText),
+  );
+  const decS = time(
+    () => llmts.decode(ours),
+    () => llmts.decode(ours),
+  );
   const oursEnc = bytes / 1e6 / encS;
   const oursDec = bytes / 1e6 / decS;
   console.log(`\n${'tokenizer'.padEnd(26)} ${'encode MB/s'.padStart(12)} ${'decode MB/s'.padStart(12)}  ids identical`);
-  console.log(`${'llmts'.padEnd(26)} ${fmt(oursEnc).padStart(12)} ${fmt(oursDec).padStart(12)}  (${ours.length} tokens)`);
+  console.log(
+    `${'llmts'.padEnd(26)} ${fmt(oursEnc).padStart(12)} ${fmt(oursDec).padStart(12)}  (${ours.length} tokens)`,
+  );
   let bestPeerEnc = 0;
   let bestPeerDec = 0;
   let bestEncName = '';
@@ -109,8 +130,22 @@ export async function main(args: string[]): Promise<void> {
     const ids = Array.from(p.encode(sub));
     const ref = sub === text ? ours : llmts.encodeIds(sub);
     const same = sameIds(ids, ref);
-    const e = subBytes / 1e6 / time(() => p.encode(sub), () => p.encode(warmText), sub === text ? 5 : 1);
-    const d = subBytes / 1e6 / time(() => p.decode(ids), () => p.decode(ids), sub === text ? 5 : 1);
+    const e =
+      subBytes /
+      1e6 /
+      time(
+        () => p.encode(sub),
+        () => p.encode(warmText),
+        sub === text ? 5 : 1,
+      );
+    const d =
+      subBytes /
+      1e6 /
+      time(
+        () => p.decode(ids),
+        () => p.decode(ids),
+        sub === text ? 5 : 1,
+      );
     if (e > bestPeerEnc) {
       bestPeerEnc = e;
       bestEncName = p.name;
@@ -120,7 +155,9 @@ export async function main(args: string[]): Promise<void> {
     console.log(`${p.name.padEnd(26)} ${fmt(e).padStart(12)} ${fmt(d).padStart(12)}  ${same ? 'yes' : 'NO'}${note}`);
     p.free?.();
   }
-  console.log(`\nllmts / fastest peer (${bestEncName}): encode ${(oursEnc / bestPeerEnc).toFixed(2)}x, decode ${(oursDec / bestPeerDec).toFixed(2)}x`);
+  console.log(
+    `\nllmts / fastest peer (${bestEncName}): encode ${(oursEnc / bestPeerEnc).toFixed(2)}x, decode ${(oursDec / bestPeerDec).toFixed(2)}x`,
+  );
 
   if (!args.includes('--no-train')) await trainingBench(text);
   // SentencePiece (Unigram / SPM-BPE training vs SentencePiece, LLaMA encode vs llama-tokenizer-js): bench/sentencepiece.ts
@@ -133,7 +170,9 @@ async function trainingBench(text: string): Promise<void> {
     // ~4 MB of lines (SentencePiece reads one sentence per line)
     const path = join(dir, 'corpus.txt');
     writeFileSync(path, text.slice(0, 4_000_000));
-    console.log(`\ntraining an 8000-token tokenizer on ${(Buffer.byteLength(text.slice(0, 4_000_000)) / 1e6).toFixed(2)} MB:`);
+    console.log(
+      `\ntraining an 8000-token tokenizer on ${(Buffer.byteLength(text.slice(0, 4_000_000)) / 1e6).toFixed(2)} MB:`,
+    );
     const t0 = performance.now();
     const tok = await trainBpe([path], { vocabSize: 8000 });
     const ours = (performance.now() - t0) / 1000;
@@ -156,7 +195,9 @@ async function trainingBench(text: string): Promise<void> {
         continue;
       }
       const secs = Number(r.stdout.trim().split('\n').pop());
-      console.log(`  SentencePiece ${kind.padEnd(8)} (C++):     ${secs.toFixed(2)} s   llmts BPE / this = ${(ours / secs).toFixed(2)}x the time`);
+      console.log(
+        `  SentencePiece ${kind.padEnd(8)} (C++):     ${secs.toFixed(2)} s   llmts BPE / this = ${(ours / secs).toFixed(2)}x the time`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

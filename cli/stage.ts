@@ -10,7 +10,12 @@ import type { FieldKinds } from '../src/train/rlhf/config.ts';
 import { loadOnlineInputs } from '../src/train/rlhf/online-inputs.ts';
 import type { OnlineInputs } from '../src/train/rlhf/online-inputs.ts';
 import { loadPolicyRun } from '../src/train/rlhf/setup.ts';
-import { getTask, taskPreferences, TASK_PREFERENCE_DEFAULTS, writePreferenceJsonl } from '../src/train/rlhf/tasks/index.ts';
+import {
+  getTask,
+  taskPreferences,
+  TASK_PREFERENCE_DEFAULTS,
+  writePreferenceJsonl,
+} from '../src/train/rlhf/tasks/index.ts';
 import { resolveChatFormat } from '../src/data/chat/format-file.ts';
 import { ArgumentError } from '../src/errors.ts';
 import { floatOption, intOption } from './options.ts';
@@ -45,11 +50,20 @@ export interface FileInputs {
 }
 
 /** --data/--val-data/--val-fraction/--chat-template; `data` overrides --data (a generated file). */
-export function fileInputs(o: Record<string, unknown>, data: string | undefined, valData: string | null, missing: string): FileInputs {
+export function fileInputs(
+  o: Record<string, unknown>,
+  data: string | undefined,
+  valData: string | null,
+  missing: string,
+): FileInputs {
   if (data === undefined) throw new ArgumentError('--data', missing);
   return {
-    model: o['model'] as string, data, valData, valFraction: floatOption('--val-fraction', o['valFraction'], 0, 0.9)!,
-    chatTemplate: (o['chatTemplate'] as string | undefined) ?? null, runDir: o['out'] as string,
+    model: o['model'] as string,
+    data,
+    valData,
+    valFraction: floatOption('--val-fraction', o['valFraction'], 0, 0.9)!,
+    chatTemplate: (o['chatTemplate'] as string | undefined) ?? null,
+    runDir: o['out'] as string,
   };
 }
 
@@ -59,36 +73,62 @@ export function addPreferenceDataOptions(cmd: Command, dataDescription: string):
     .option('--data <file>', dataDescription)
     .option('--val-data <file>', 'held-out preferences JSONL')
     .option('--val-fraction <x>', 'hold out this fraction of --data when --val-data is absent', '0.1')
-    .option('--chat-template <t>', 'chatml | plain | file (default: the model run\'s)')
-    .option('--task <name>', 'instead of --data: sample answers from the model and rank them with simulated annotators (reviews)')
-    .option('--task-groups <n>', 'groups per training prompt with --task', String(TASK_PREFERENCE_DEFAULTS.groupsPerPrompt))
+    .option('--chat-template <t>', "chatml | plain | file (default: the model run's)")
+    .option(
+      '--task <name>',
+      'instead of --data: sample answers from the model and rank them with simulated annotators (reviews)',
+    )
+    .option(
+      '--task-groups <n>',
+      'groups per training prompt with --task',
+      String(TASK_PREFERENCE_DEFAULTS.groupsPerPrompt),
+    )
     .option('--k <n>', 'answers ranked per group with --task', String(TASK_PREFERENCE_DEFAULTS.k))
-    .option('--annotator-temperature <x>', 'annotator noise with --task (0: rank exactly by the gold reward)', String(TASK_PREFERENCE_DEFAULTS.annotatorTemperature));
+    .option(
+      '--annotator-temperature <x>',
+      'annotator noise with --task (0: rank exactly by the gold reward)',
+      String(TASK_PREFERENCE_DEFAULTS.annotatorTemperature),
+    );
 }
 
 /** --data/--val-data, or with --task: rank K answers of the SFT model per prompt with simulated annotators and write train/val JSONL. */
 export function preferenceInputs(o: Record<string, unknown>, seed: number): FileInputs {
-  if (o['task'] === undefined) return fileInputs(o, o['data'] as string | undefined, (o['valData'] as string | undefined) ?? null, 'give a preferences JSONL file, or --task NAME');
+  if (o['task'] === undefined)
+    return fileInputs(
+      o,
+      o['data'] as string | undefined,
+      (o['valData'] as string | undefined) ?? null,
+      'give a preferences JSONL file, or --task NAME',
+    );
   const task = getTask(o['task'] as string);
   const policy = loadPolicyRun(o['model'] as string);
   const format = policy.format ?? resolveChatFormat('chatml');
   const k = intOption('--k', o['k'], 2)!;
   const prefs = taskPreferences(policy.model, policy.tokenizer, format, task, {
     ...TASK_PREFERENCE_DEFAULTS,
-    groupsPerPrompt: intOption('--task-groups', o['taskGroups'], 1)!, k,
-    annotatorTemperature: floatOption('--annotator-temperature', o['annotatorTemperature'], 0)!, seed,
+    groupsPerPrompt: intOption('--task-groups', o['taskGroups'], 1)!,
+    k,
+    annotatorTemperature: floatOption('--annotator-temperature', o['annotatorTemperature'], 0)!,
+    seed,
   });
   const out = o['out'] as string;
   const data = join(out, 'data', 'preferences.jsonl');
   const valData = join(out, 'data', 'preferences-val.jsonl');
   writePreferenceJsonl(data, prefs.train);
   writePreferenceJsonl(valData, prefs.val);
-  console.log(`task ${task.name}: ${prefs.train.length} + ${prefs.val.length} groups of ${k} answers ranked by simulated annotators -> ${data}`);
+  console.log(
+    `task ${task.name}: ${prefs.train.length} + ${prefs.val.length} groups of ${k} answers ranked by simulated annotators -> ${data}`,
+  );
   return fileInputs(o, data, valData, '');
 }
 
 interface OnlineRun {
-  loop: { firstEval: Record<string, number> | null; lastEval: Record<string, number> | null; steps: number; msPerStep: number };
+  loop: {
+    firstEval: Record<string, number> | null;
+    lastEval: Record<string, number> | null;
+    steps: number;
+    msPerStep: number;
+  };
 }
 
 /** An online RL command (ppo, grpo): SFT policy + reward model + prompts in, a tuned policy out. */
@@ -99,7 +139,9 @@ export function registerOnlineStage<T extends object>(
     description: string;
     outputs: string;
     spec: HyperSpec<T>;
-    train: (o: T & OnlineInputs & { runDir: string; inputs: { model: string; rewardModel: string } }) => Promise<OnlineRun>;
+    train: (
+      o: T & OnlineInputs & { runDir: string; inputs: { model: string; rewardModel: string } },
+    ) => Promise<OnlineRun>;
   },
 ): void {
   const cmd = program
@@ -114,12 +156,26 @@ export function registerOnlineStage<T extends object>(
   addHyperOptions(cmd, c.spec);
   cmd.action(async (o: Record<string, unknown>) => {
     const hyper = hyperFromOptions(o, c.spec);
-    const inputs = loadOnlineInputs(o as { model: string; rewardModel: string; prompts?: string; evalPrompts?: string; task?: string });
+    const inputs = loadOnlineInputs(
+      o as { model: string; rewardModel: string; prompts?: string; evalPrompts?: string; task?: string },
+    );
     const out = o['out'] as string;
-    const r = await c.train({ ...hyper, ...inputs, runDir: out, inputs: { model: o['model'] as string, rewardModel: o['rewardModel'] as string } });
-    const f = (e: Record<string, number> | null): string => (e === null ? 'n/a' : Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
+    const r = await c.train({
+      ...hyper,
+      ...inputs,
+      runDir: out,
+      inputs: { model: o['model'] as string, rewardModel: o['rewardModel'] as string },
+    });
+    const f = (e: Record<string, number> | null): string =>
+      e === null
+        ? 'n/a'
+        : Object.entries(e)
+            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+            .join(', ');
     console.log(`before: ${f(r.loop.firstEval)}`);
     console.log(`after:  ${f(r.loop.lastEval)}`);
-    console.log(`${r.loop.steps} steps, ${(r.loop.msPerStep / 1000).toFixed(2)} s/step; run directory: ${out}   (try: llmts chat --model ${out})`);
+    console.log(
+      `${r.loop.steps} steps, ${(r.loop.msPerStep / 1000).toFixed(2)} s/step; run directory: ${out}   (try: llmts chat --model ${out})`,
+    );
   });
 }

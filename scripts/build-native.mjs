@@ -14,9 +14,7 @@ if (process.env.LLMTS_SKIP_NATIVE_BUILD === '1') {
 }
 // npm passes the path of its bundled node-gyp to lifecycle scripts.
 const gyp = process.env.npm_config_node_gyp;
-const [cmd, args] = gyp && existsSync(gyp)
-  ? [process.execPath, [gyp, 'rebuild']]
-  : ['node-gyp', ['rebuild']];
+const [cmd, args] = gyp && existsSync(gyp) ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
 const result = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 if (result.status !== 0) {
   console.log('llmts: native backend build failed; llmts will use the reference (TypeScript) backend');

@@ -29,7 +29,15 @@ const PRESETS: Record<string, unknown[]> = {
     'minhash_dedup',
     'pii',
   ],
-  gopher: ['html_extract', 'clean_whitespace', 'normalize', 'gopher_repetition', 'gopher_quality', 'exact_dedup', 'minhash_dedup'],
+  gopher: [
+    'html_extract',
+    'clean_whitespace',
+    'normalize',
+    'gopher_repetition',
+    'gopher_quality',
+    'exact_dedup',
+    'minhash_dedup',
+  ],
   c4: ['html_extract', 'clean_whitespace', 'normalize', 'c4_quality', 'exact_dedup'],
   minimal: ['html_extract', 'clean_whitespace', 'normalize', 'exact_dedup'],
 };
@@ -37,12 +45,15 @@ const PRESETS: Record<string, unknown[]> = {
 function workersOf(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError('data', `--workers expects a non-negative integer, got ${v}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ArgumentError('data', `--workers expects a non-negative integer, got ${v}`);
   return n;
 }
 
 export function register(program: Command): void {
-  const data = program.command('data').description('data preprocessing: extract, normalize, filter, dedup, redact PII, tokenize');
+  const data = program
+    .command('data')
+    .description('data preprocessing: extract, normalize, filter, dedup, redact PII, tokenize');
 
   data
     .command('run')
@@ -53,7 +64,10 @@ export function register(program: Command): void {
     .action(async (configPath: string, o: { workers?: string; fresh?: boolean }) => {
       const cfg = loadConfigFile(configPath);
       const w = workersOf(o.workers);
-      const { report } = await runPipeline(cfg, { ...(w !== undefined ? { workers: w } : {}), fresh: o.fresh === true });
+      const { report } = await runPipeline(cfg, {
+        ...(w !== undefined ? { workers: w } : {}),
+        fresh: o.fresh === true,
+      });
       console.log(reportText(report));
       console.log(`\nreport: ${join(cfg.output.dir, 'report.md')} and report.html`);
     });
@@ -73,16 +87,21 @@ export function register(program: Command): void {
     .option('--fresh', 'start over')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const preset = PRESETS[o['preset'] as string];
-      if (preset === undefined) throw new ArgumentError('data clean', `unknown preset ${o['preset']} (${Object.keys(PRESETS).join(', ')})`);
+      if (preset === undefined)
+        throw new ArgumentError('data clean', `unknown preset ${o['preset']} (${Object.keys(PRESETS).join(', ')})`);
       const stages: unknown[] = [...preset];
-      if (o['tokenizer'] !== undefined) stages.push({ tokenize: { tokenizer: o['tokenizer'], val_fraction: Number(o['valFraction']) } });
+      if (o['tokenizer'] !== undefined)
+        stages.push({ tokenize: { tokenizer: o['tokenizer'], val_fraction: Number(o['valFraction']) } });
       const cfg = validateConfig({
         input: { paths: o['input'], format: o['format'], text_field: o['textField'], text_mode: o['textMode'] },
         output: o['output'],
         stages,
       });
       const w = workersOf(o['workers'] as string | undefined);
-      const { report } = await runPipeline(cfg, { ...(w !== undefined ? { workers: w } : {}), fresh: o['fresh'] === true });
+      const { report } = await runPipeline(cfg, {
+        ...(w !== undefined ? { workers: w } : {}),
+        fresh: o['fresh'] === true,
+      });
       console.log(reportText(report));
     });
 
@@ -102,12 +121,18 @@ export function register(program: Command): void {
       if (one !== null && existsSync(join(one, 'meta.json'))) {
         const ds = openShardDataset(one);
         const m = ds.meta;
-        console.log(`${ds.dir}: ${m.format} v${m.version}, ${m.dtype}, vocab ${m.vocab_size}, eos ${m.eos_id ?? 'none'}, bos ${m.bos_id ?? 'none'}`);
-        console.log(`tokenizer: ${m.tokenizer.file ?? m.tokenizer.name ?? 'unknown'}; source: ${m.source}; created by ${m.created_by}`);
+        console.log(
+          `${ds.dir}: ${m.format} v${m.version}, ${m.dtype}, vocab ${m.vocab_size}, eos ${m.eos_id ?? 'none'}, bos ${m.bos_id ?? 'none'}`,
+        );
+        console.log(
+          `tokenizer: ${m.tokenizer.file ?? m.tokenizer.name ?? 'unknown'}; source: ${m.source}; created by ${m.created_by}`,
+        );
         for (const name of ds.splits) {
           const s = ds.split(name);
           const mean = s.numDocuments > 0 ? (s.numTokens / s.numDocuments).toFixed(1) : '0';
-          console.log(`${name}: ${s.numTokens.toLocaleString('en')} tokens, ${s.numDocuments} documents (mean ${mean} tokens), ${m.splits[name]?.files.length ?? 0} file(s)`);
+          console.log(
+            `${name}: ${s.numTokens.toLocaleString('en')} tokens, ${s.numDocuments} documents (mean ${mean} tokens), ${m.splits[name]?.files.length ?? 0} file(s)`,
+          );
         }
         ds.close();
         return;
@@ -119,10 +144,20 @@ export function register(program: Command): void {
         text_field: o['textField'] as string,
         text_mode: o['textMode'] as 'paragraph',
       });
-      console.log(`documents ${s.documents}, bytes ${s.reader.bytes}, chars ${s.chars}, words ${s.words}, lines ${s.lines}`);
-      console.log(`length (chars) p10 ${s.lengthPercentiles.p10}, median ${s.lengthPercentiles.p50}, p90 ${s.lengthPercentiles.p90}, max ${s.lengthPercentiles.max}`);
-      console.log(`scripts: ${Object.entries(s.scripts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      console.log(
+        `documents ${s.documents}, bytes ${s.reader.bytes}, chars ${s.chars}, words ${s.words}, lines ${s.lines}`,
+      );
+      console.log(
+        `length (chars) p10 ${s.lengthPercentiles.p10}, median ${s.lengthPercentiles.p50}, p90 ${s.lengthPercentiles.p90}, max ${s.lengthPercentiles.max}`,
+      );
+      console.log(
+        `scripts: ${Object.entries(s.scripts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
       const mal = Object.entries(s.reader.malformed);
-      console.log(`malformed: ${mal.length === 0 ? 'none' : mal.map(([k, v]) => `${k} ${v}`).join(', ')}; empty files ${s.reader.emptyFiles}`);
+      console.log(
+        `malformed: ${mal.length === 0 ? 'none' : mal.map(([k, v]) => `${k} ${v}`).join(', ')}; empty files ${s.reader.emptyFiles}`,
+      );
     });
 }

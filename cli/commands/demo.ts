@@ -15,26 +15,35 @@ function timestamp(): string {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('train a BPE tokenizer and pretrain a small GPT on real English text (nlp-corpus), then sample from it')
+    .description(
+      'train a BPE tokenizer and pretrain a small GPT on real English text (nlp-corpus), then sample from it',
+    )
     .option('--minutes <m>', 'time budget for the whole run', '3')
     .option('--preset <size>', `model size: ${Object.keys(DEMO_SIZES).join(' | ')}`, 'small')
     .option('--out <dir>', 'run directory (default runs/demo-<time>)')
     .option('--seed <n>', 'random seed', '1337')
     .option('--max-sentences <n>', 'use only the first N corpus sentences')
-    .option('--rlhf', 'the alignment pipeline instead: tokenizer -> pretrain -> SFT -> reward model -> PPO on a task with a gold reward')
+    .option(
+      '--rlhf',
+      'the alignment pipeline instead: tokenizer -> pretrain -> SFT -> reward model -> PPO on a task with a gold reward',
+    )
     .option('--compare', 'with --rlhf: also DPO, GRPO and PPO with beta = 0 (reward over-optimization)')
     .option('--pretrain-minutes <m>', 'with --rlhf: pretraining time budget', '1')
     .action(async (o: Record<string, string | undefined>) => {
       if (o['rlhf'] !== undefined) {
         const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);
         await runRlhfDemo({
-          runDir: o['out'] ?? join('runs', `rlhf-demo-${timestamp()}`), pretrainMinutes: floatOption('--pretrain-minutes', o['pretrainMinutes'], 0.05)!,
-          seed: intOption('--seed', o['seed'])!, compare: o['compare'] !== undefined, ...(maxSentences !== undefined ? { maxSentences } : {}),
+          runDir: o['out'] ?? join('runs', `rlhf-demo-${timestamp()}`),
+          pretrainMinutes: floatOption('--pretrain-minutes', o['pretrainMinutes'], 0.05)!,
+          seed: intOption('--seed', o['seed'])!,
+          compare: o['compare'] !== undefined,
+          ...(maxSentences !== undefined ? { maxSentences } : {}),
         });
         return;
       }
       const size = o['preset'] as string;
-      if (!(size in DEMO_SIZES)) throw new ArgumentError('--preset', `expects ${Object.keys(DEMO_SIZES).join(', ')}, got ${size}`);
+      if (!(size in DEMO_SIZES))
+        throw new ArgumentError('--preset', `expects ${Object.keys(DEMO_SIZES).join(', ')}, got ${size}`);
       const backend = getDefaultBackend();
       console.log(`llmts demo: backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`);
       const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);

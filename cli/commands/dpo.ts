@@ -10,18 +10,23 @@ const SPEC = { defaults: DPO_DEFAULTS, kinds: DPO_KINDS, text: DPO_TEXT };
 export function register(program: Command): void {
   const cmd = program
     .command('dpo')
-    .description('DPO: learn from preference pairs (ranked groups become all their pairs) against the frozen SFT model, no reward model, no sampling')
+    .description(
+      'DPO: learn from preference pairs (ranked groups become all their pairs) against the frozen SFT model, no reward model, no sampling',
+    )
     .requiredOption('--model <run>', 'SFT run directory (policy and reference start from it)')
     .requiredOption('--out <dir>', 'run directory');
-  addPreferenceDataOptions(cmd, 'preferences JSONL (the reward model\'s format)');
+  addPreferenceDataOptions(cmd, "preferences JSONL (the reward model's format)");
   addHyperOptions(cmd, SPEC);
   cmd.action(async (o: Record<string, unknown>) => {
     const hyper = hyperFromOptions(o, SPEC);
-    if (hyper.lossType !== 'sigmoid' && hyper.lossType !== 'ipo') throw new ArgumentError('--loss-type', `expects sigmoid or ipo, got ${hyper.lossType}`);
+    if (hyper.lossType !== 'sigmoid' && hyper.lossType !== 'ipo')
+      throw new ArgumentError('--loss-type', `expects sigmoid or ipo, got ${hyper.lossType}`);
     const out = o['out'] as string;
     const r = await dpoFromFiles({ ...hyper, ...preferenceInputs(o, hyper.seed) });
     const e = r.result.lastEval;
-    console.log(`${r.stats.trainPairs} training / ${r.stats.valPairs} held-out pairs${e ? `; held-out loss ${e['loss']?.toFixed(4)}, implicit-reward accuracy ${((e['accuracy'] ?? 0) * 100).toFixed(1)}%` : ''}`);
+    console.log(
+      `${r.stats.trainPairs} training / ${r.stats.valPairs} held-out pairs${e ? `; held-out loss ${e['loss']?.toFixed(4)}, implicit-reward accuracy ${((e['accuracy'] ?? 0) * 100).toFixed(1)}%` : ''}`,
+    );
     console.log(`run directory: ${out}   (try: llmts chat --model ${out})`);
   });
 }

@@ -19,17 +19,25 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action((o: Record<string, string | boolean | undefined>) => {
       const { model, codec } = loadModel(o['model'] as string);
-      if (!(model instanceof GPT)) throw new ArgumentError('--model', 'eval measures causal-LM loss: it needs a GPT-family model');
+      if (!(model instanceof GPT))
+        throw new ArgumentError('--model', 'eval measures causal-LM loss: it needs a GPT-family model');
       const dataset = openShardDataset(o['data'] as string);
       try {
         const split = dataset.split(o['split'] as string);
         const r = evaluateCausalLM(model, split, {
           batchSize: intOption('--batch-size', o['batchSize'], 1)!,
           ...(o['maxTokens'] !== undefined ? { maxTokens: intOption('--max-tokens', o['maxTokens'], 1)! } : {}),
-          ...(codec !== null ? { decode: (ids: readonly number[]) => codec.decode(ids) } : dataset.meta.tokenizer.chars ? { decode: (ids: readonly number[]) => ids.map((i) => dataset.meta.tokenizer.chars![i] ?? '').join('') } : {}),
+          ...(codec !== null
+            ? { decode: (ids: readonly number[]) => codec.decode(ids) }
+            : dataset.meta.tokenizer.chars
+              ? { decode: (ids: readonly number[]) => ids.map((i) => dataset.meta.tokenizer.chars![i] ?? '').join('') }
+              : {}),
         });
         if (o['json'] === true) console.log(JSON.stringify(r));
-        else console.log(`${r.tokens.toLocaleString('en')} tokens: loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}${r.bitsPerByte !== null ? `, ${r.bitsPerByte.toFixed(4)} bits/byte` : ''}`);
+        else
+          console.log(
+            `${r.tokens.toLocaleString('en')} tokens: loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}${r.bitsPerByte !== null ? `, ${r.bitsPerByte.toFixed(4)} bits/byte` : ''}`,
+          );
       } finally {
         dataset.close();
       }

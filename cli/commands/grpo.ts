@@ -7,7 +7,8 @@ import { registerOnlineStage } from '../stage.ts';
 export function register(program: Command): void {
   registerOnlineStage(program, {
     name: 'grpo',
-    description: 'GRPO: G answers per prompt, group-normalized RM scores as advantages, clipped surrogate with a k3 KL term to the frozen reference',
+    description:
+      'GRPO: G answers per prompt, group-normalized RM scores as advantages, clipped surrogate with a k3 KL term to the frozen reference',
     outputs: 'metrics.jsonl, samples.md, reward/kl/ppo/length .svg, checkpoints',
     spec: { defaults: GRPO_DEFAULTS, kinds: GRPO_KINDS, text: GRPO_TEXT },
     train: trainGrpo,

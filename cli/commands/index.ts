@@ -19,4 +19,21 @@ import { register as lab } from './lab.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo, tokenizer, data, prepare, model, pretrain, evaluate, sample, score, sft, rm, ppo, dpo, grpo, chat, lab];
+export const commands: RegisterCommand[] = [
+  demo,
+  tokenizer,
+  data,
+  prepare,
+  model,
+  pretrain,
+  evaluate,
+  sample,
+  score,
+  sft,
+  rm,
+  ppo,
+  dpo,
+  grpo,
+  chat,
+  lab,
+];

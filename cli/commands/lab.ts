@@ -15,7 +15,9 @@ export function register(program: Command): void {
     });
   lab
     .command('run')
-    .description('run experiments by name, section number, or all; writes result.json and plots per experiment and report.html')
+    .description(
+      'run experiments by name, section number, or all; writes result.json and plots per experiment and report.html',
+    )
     .argument('<names...>', 'experiment names, section numbers (1-11), or all')
     .option('--quick', 'small models and short runs (each experiment under a minute)')
     .option('--out <dir>', 'output directory (default runs/lab, or runs/lab-quick with --quick)')

@@ -7,7 +7,8 @@ import { registerOnlineStage } from '../stage.ts';
 export function register(program: Command): void {
   registerOnlineStage(program, {
     name: 'ppo',
-    description: 'PPO-RLHF: rollouts from the actor, RM score at EOS, per-token KL penalty to the frozen reference, GAE, clipped surrogate and value losses',
+    description:
+      'PPO-RLHF: rollouts from the actor, RM score at EOS, per-token KL penalty to the frozen reference, GAE, clipped surrogate and value losses',
     outputs: 'metrics.jsonl, samples.md, reward/kl/ppo/value/length .svg, checkpoints',
     spec: { defaults: PPO_DEFAULTS, kinds: PPO_KINDS, text: PPO_TEXT },
     train: trainPpo,

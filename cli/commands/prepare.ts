@@ -10,34 +10,43 @@ import { loadTokenizerLike } from '../../src/data/tokenize/tokenizer-like.ts';
 function num(name: string, v: string | undefined, int: boolean): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || (int && !Number.isInteger(n))) throw new ArgumentError('prepare', `--${name} expects a number, got ${v}`);
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n)))
+    throw new ArgumentError('prepare', `--${name} expects a number, got ${v}`);
   return n;
 }
 
 export function register(program: Command): void {
   program
     .command('prepare')
-    .description('tokenize text files into a token-shard dataset (uint16/uint32 .bin + .idx + meta.json) with a train/val split')
+    .description(
+      'tokenize text files into a token-shard dataset (uint16/uint32 .bin + .idx + meta.json) with a train/val split',
+    )
     .requiredOption('--input <files...>', 'text or JSONL files, directories or globs')
     .requiredOption('--out <dir>', 'dataset directory to write')
     .option('--tokenizer <spec>', 'tokenizer.json / tokenizer directory, "char" or "bytes"')
     .option('--char', 'character-level vocabulary built from the input (nanoGPT shakespeare_char)')
-    .option('--val-fraction <f>', 'fraction for val: of the characters for a single document, else of the documents (default 0.1)')
+    .option(
+      '--val-fraction <f>',
+      'fraction for val: of the characters for a single document, else of the documents (default 0.1)',
+    )
     .option('--val-documents <n>', 'the last N documents are val (instead of --val-fraction)')
     .option('--format <f>', 'auto | jsonl | text', 'auto')
     .option('--text-field <name>', 'JSONL field holding the text', 'text')
     .option('--text-mode <mode>', 'text files: file | paragraph | line (one document per ...)', 'file')
-    .option('--no-eos', 'do not append the tokenizer\'s EOS after each document')
-    .option('--eos-id <id>', 'the separator id appended after each document (default: the tokenizer\'s EOS)')
+    .option('--no-eos', "do not append the tokenizer's EOS after each document")
+    .option('--eos-id <id>', "the separator id appended after each document (default: the tokenizer's EOS)")
     .option('--max-tokens-per-file <n>', 'roll to a new .bin after this many tokens')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const spec = o['char'] === true ? 'char' : (o['tokenizer'] as string | undefined);
       if (spec === undefined) throw new ArgumentError('prepare', 'give --tokenizer <file|dir|char|bytes> or --char');
-      if (o['valFraction'] !== undefined && o['valDocuments'] !== undefined) throw new ArgumentError('prepare', '--val-fraction and --val-documents exclude each other');
+      if (o['valFraction'] !== undefined && o['valDocuments'] !== undefined)
+        throw new ArgumentError('prepare', '--val-fraction and --val-documents exclude each other');
       const format = o['format'] as string;
       const mode = o['textMode'] as string;
-      if (!['auto', 'jsonl', 'text'].includes(format)) throw new ArgumentError('prepare', `--format must be auto, jsonl or text, got ${format}`);
-      if (!['file', 'paragraph', 'line'].includes(mode)) throw new ArgumentError('prepare', `--text-mode must be file, paragraph or line, got ${mode}`);
+      if (!['auto', 'jsonl', 'text'].includes(format))
+        throw new ArgumentError('prepare', `--format must be auto, jsonl or text, got ${format}`);
+      if (!['file', 'paragraph', 'line'].includes(mode))
+        throw new ArgumentError('prepare', `--text-mode must be file, paragraph or line, got ${mode}`);
       const t0 = performance.now();
       const valFraction = num('val-fraction', o['valFraction'] as string | undefined, false);
       const valDocuments = num('val-documents', o['valDocuments'] as string | undefined, true);
@@ -60,7 +69,10 @@ export function register(program: Command): void {
       });
       const m = r.meta;
       const secs = (performance.now() - t0) / 1000;
-      for (const [name, s] of Object.entries(m.splits)) console.log(`${name}: ${s.tokens.toLocaleString('en')} tokens in ${s.documents} documents, ${s.files.length} file(s)`);
+      for (const [name, s] of Object.entries(m.splits))
+        console.log(
+          `${name}: ${s.tokens.toLocaleString('en')} tokens in ${s.documents} documents, ${s.files.length} file(s)`,
+        );
       console.log(`vocab ${m.vocab_size} (${m.dtype}), eos ${m.eos_id ?? 'none'}; ${m.source}`);
       const mal = Object.entries(r.reader.malformed);
       if (mal.length > 0) console.log(`malformed input skipped: ${mal.map(([k, v]) => `${k} ${v}`).join(', ')}`);

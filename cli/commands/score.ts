@@ -9,7 +9,9 @@ import { ArgumentError } from '../../src/errors.ts';
 export function register(program: Command): void {
   program
     .command('score')
-    .description("print each token's log-probability given the tokens before it (causal LMs), and the total, mean and perplexity")
+    .description(
+      "print each token's log-probability given the tokens before it (causal LMs), and the total, mean and perplexity",
+    )
     .requiredOption('--model <path>', 'run directory, checkpoint or HF model directory')
     .option('--text <text>', 'text to score')
     .option('--ids <ids>', 'comma-separated token ids')
@@ -23,11 +25,17 @@ export function register(program: Command): void {
       if (given !== 1) throw new ArgumentError('score', 'give exactly one of --text, --ids or --input');
       if (o.ids !== undefined) {
         const ids = o.ids.split(',').map((s) => Number(s.trim()));
-        if (ids.some((x) => !Number.isInteger(x))) throw new ArgumentError('--ids', `expects comma-separated integers, got ${o.ids}`);
+        if (ids.some((x) => !Number.isInteger(x)))
+          throw new ArgumentError('--ids', `expects comma-separated integers, got ${o.ids}`);
         inputs.push(ids);
       } else {
         if (codec === null) throw new ArgumentError('--model', 'no tokenizer beside the model; use --ids');
-        const texts = o.text !== undefined ? [o.text] : readFileSync(o.input!, 'utf8').split('\n').filter((l) => l.length > 0);
+        const texts =
+          o.text !== undefined
+            ? [o.text]
+            : readFileSync(o.input!, 'utf8')
+                .split('\n')
+                .filter((l) => l.length > 0);
         for (const t of texts) inputs.push(codec.encode(t));
       }
       const bos = codec?.eosId;
@@ -40,9 +48,13 @@ export function register(program: Command): void {
         ids.forEach((id, i) => {
           const piece = codec ? JSON.stringify(codec.decode([id])) : String(id);
           const lp = r.logprobs[i];
-          console.log(`${String(id).padStart(7)} ${piece.padEnd(16)} ${lp === null || lp === undefined ? '   (no context)' : lp.toFixed(4).padStart(10)}`);
+          console.log(
+            `${String(id).padStart(7)} ${piece.padEnd(16)} ${lp === null || lp === undefined ? '   (no context)' : lp.toFixed(4).padStart(10)}`,
+          );
         });
-        console.log(`total ${r.totalLogprob.toFixed(4)}  mean ${r.meanLogprob.toFixed(4)}  perplexity ${Math.exp(-r.meanLogprob).toFixed(3)}  (${r.scored} tokens scored)`);
+        console.log(
+          `total ${r.totalLogprob.toFixed(4)}  mean ${r.meanLogprob.toFixed(4)}  perplexity ${Math.exp(-r.meanLogprob).toFixed(3)}  (${r.scored} tokens scored)`,
+        );
       }
     });
 }

@@ -11,11 +11,20 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { ArgumentError, IOError } from '../../src/errors.ts';
-import { getTrainer, loadTokenizer, saveBertVocab, trainerNames, WordPiece, type EncodeOptions, type Tokenizer } from '../../src/tokenizers/index.ts';
+import {
+  getTrainer,
+  loadTokenizer,
+  saveBertVocab,
+  trainerNames,
+  WordPiece,
+  type EncodeOptions,
+  type Tokenizer,
+} from '../../src/tokenizers/index.ts';
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new ArgumentError('tokenizer', `${flag} expects a positive integer, got ${v}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ArgumentError('tokenizer', `${flag} expects a positive integer, got ${v}`);
   return n;
 }
 
@@ -34,7 +43,8 @@ async function* inputLines(input: string | undefined, args: string[]): AsyncGene
 function encodeOptions(o: { special?: boolean; allowedSpecial?: string }): EncodeOptions {
   const opts: EncodeOptions = { addSpecialTokens: o.special !== false };
   if (o.allowedSpecial === 'none') opts.allowedSpecial = 'none';
-  else if (o.allowedSpecial !== undefined && o.allowedSpecial !== 'all') opts.allowedSpecial = o.allowedSpecial.split(',');
+  else if (o.allowedSpecial !== undefined && o.allowedSpecial !== 'all')
+    opts.allowedSpecial = o.allowedSpecial.split(',');
   return opts;
 }
 
@@ -54,7 +64,9 @@ function describe(tok: Tokenizer): string {
 }
 
 export function register(program: Command): void {
-  const tk = program.command('tokenizer').description('train and inspect tokenizers (BPE, WordPiece, char, SentencePiece)');
+  const tk = program
+    .command('tokenizer')
+    .description('train and inspect tokenizers (BPE, WordPiece, char, SentencePiece)');
 
   tk.command('train')
     .description('train a tokenizer on text files and write DIR/tokenizer.json (+ vocab.txt for wordpiece)')
@@ -65,30 +77,47 @@ export function register(program: Command): void {
     .option('--special-tokens <list>', 'comma-separated special tokens, given the first ids')
     .option('--min-frequency <n>', 'minimum pair frequency for a merge')
     .option('--no-progress', 'no progress bar')
-    .action(async (o: { model: string; vocabSize: string; input: string[]; output: string; specialTokens?: string; minFrequency?: string; progress: boolean }) => {
-      const trainer = getTrainer(o.model);
-      if (trainer === undefined) {
-        const known = trainerNames().join(', ');
-        const hint = o.model === 'unigram' || o.model === 'spm-bpe' ? ' (the SentencePiece trainers are not registered in this build)' : '';
-        throw new ArgumentError('tokenizer train', `unknown --model ${o.model}${hint}; available: ${known}`);
-      }
-      const t0 = performance.now();
-      const tok = await trainer.train(o.input, {
-        vocabSize: positiveInt('--vocab-size', o.vocabSize),
-        showProgress: o.progress,
-        ...(o.specialTokens !== undefined ? { specialTokens: o.specialTokens.split(',').filter((s) => s.length > 0) } : {}),
-        ...(o.minFrequency !== undefined ? { minFrequency: positiveInt('--min-frequency', o.minFrequency) } : {}),
-      });
-      const written = [join(o.output, 'tokenizer.json')];
-      tok.save(written[0]!);
-      if (tok.model instanceof WordPiece) {
-        saveBertVocab(tok, join(o.output, 'vocab.txt'));
-        written.push(join(o.output, 'vocab.txt'));
-      }
-      if (trainer.saveExtra !== undefined) written.push(...trainer.saveExtra(tok, o.output));
-      console.log(`trained ${o.model} tokenizer: ${tok.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-      for (const f of written) console.log(`wrote ${f}`);
-    });
+    .action(
+      async (o: {
+        model: string;
+        vocabSize: string;
+        input: string[];
+        output: string;
+        specialTokens?: string;
+        minFrequency?: string;
+        progress: boolean;
+      }) => {
+        const trainer = getTrainer(o.model);
+        if (trainer === undefined) {
+          const known = trainerNames().join(', ');
+          const hint =
+            o.model === 'unigram' || o.model === 'spm-bpe'
+              ? ' (the SentencePiece trainers are not registered in this build)'
+              : '';
+          throw new ArgumentError('tokenizer train', `unknown --model ${o.model}${hint}; available: ${known}`);
+        }
+        const t0 = performance.now();
+        const tok = await trainer.train(o.input, {
+          vocabSize: positiveInt('--vocab-size', o.vocabSize),
+          showProgress: o.progress,
+          ...(o.specialTokens !== undefined
+            ? { specialTokens: o.specialTokens.split(',').filter((s) => s.length > 0) }
+            : {}),
+          ...(o.minFrequency !== undefined ? { minFrequency: positiveInt('--min-frequency', o.minFrequency) } : {}),
+        });
+        const written = [join(o.output, 'tokenizer.json')];
+        tok.save(written[0]!);
+        if (tok.model instanceof WordPiece) {
+          saveBertVocab(tok, join(o.output, 'vocab.txt'));
+          written.push(join(o.output, 'vocab.txt'));
+        }
+        if (trainer.saveExtra !== undefined) written.push(...trainer.saveExtra(tok, o.output));
+        console.log(
+          `trained ${o.model} tokenizer: ${tok.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+        );
+        for (const f of written) console.log(`wrote ${f}`);
+      },
+    );
 
   tk.command('info')
     .description('describe a tokenizer')
@@ -102,22 +131,31 @@ export function register(program: Command): void {
     .option('--input <file>', 'read lines from a file instead of the arguments')
     .option('--format <fmt>', 'ids | tokens | json', 'ids')
     .option('--no-special', 'do not add the post-processor special tokens ([CLS]/[SEP], BOS/EOS)')
-    .option('--allowed-special <list>', "specials written in the text that become special ids: 'all' (default), 'none', or a comma list")
+    .option(
+      '--allowed-special <list>',
+      "specials written in the text that become special ids: 'all' (default), 'none', or a comma list",
+    )
     .argument('[text...]', 'text to tokenize')
-    .action(async (text: string[], o: { tokenizer: string; input?: string; format: string; special?: boolean; allowedSpecial?: string }) => {
-      if (!['ids', 'tokens', 'json'].includes(o.format)) throw new ArgumentError('tokenize', `--format must be ids, tokens or json, got ${o.format}`);
-      const tok = loadTokenizer(o.tokenizer);
-      const opts = encodeOptions(o);
-      for await (const line of inputLines(o.input, text)) {
-        if (o.format === 'ids') {
-          console.log(tok.encodeIds(line, opts).join(' '));
-          continue;
+    .action(
+      async (
+        text: string[],
+        o: { tokenizer: string; input?: string; format: string; special?: boolean; allowedSpecial?: string },
+      ) => {
+        if (!['ids', 'tokens', 'json'].includes(o.format))
+          throw new ArgumentError('tokenize', `--format must be ids, tokens or json, got ${o.format}`);
+        const tok = loadTokenizer(o.tokenizer);
+        const opts = encodeOptions(o);
+        for await (const line of inputLines(o.input, text)) {
+          if (o.format === 'ids') {
+            console.log(tok.encodeIds(line, opts).join(' '));
+            continue;
+          }
+          const e = tok.encode(line, null, opts);
+          if (o.format === 'tokens') console.log(e.tokens.join(' '));
+          else console.log(JSON.stringify({ ids: e.ids, tokens: e.tokens, offsets: e.offsets }));
         }
-        const e = tok.encode(line, null, opts);
-        if (o.format === 'tokens') console.log(e.tokens.join(' '));
-        else console.log(JSON.stringify({ ids: e.ids, tokens: e.tokens, offsets: e.offsets }));
-      }
-    });
+      },
+    );
 
   program
     .command('detokenize')
@@ -129,10 +167,14 @@ export function register(program: Command): void {
     .action(async (ids: string[], o: { tokenizer: string; input?: string; keepSpecial?: boolean }) => {
       const tok = loadTokenizer(o.tokenizer);
       for await (const line of inputLines(o.input, ids)) {
-        const parts = line.trim().split(/[\s,]+/).filter((s) => s.length > 0);
+        const parts = line
+          .trim()
+          .split(/[\s,]+/)
+          .filter((s) => s.length > 0);
         const nums = parts.map((p) => {
           const n = Number(p);
-          if (!Number.isInteger(n) || n < 0) throw new ArgumentError('detokenize', `not a token id: ${JSON.stringify(p)}`);
+          if (!Number.isInteger(n) || n < 0)
+            throw new ArgumentError('detokenize', `not a token id: ${JSON.stringify(p)}`);
           return n;
         });
         console.log(tok.decode(nums, { skipSpecialTokens: o.keepSpecial !== true }));

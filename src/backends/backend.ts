@@ -160,7 +160,13 @@ export interface Kernels {
   /** out (dense bool) = a cmp b. */
   compare(op: CompareOp, a: StridedArray, b: StridedArray, shape: readonly number[], out: Uint8Array): void;
   /** out (dense) = cond ? a : b. */
-  where(cond: StridedArray<Uint8Array>, a: StridedArray, b: StridedArray, shape: readonly number[], out: DataArray): void;
+  where(
+    cond: StridedArray<Uint8Array>,
+    a: StridedArray,
+    b: StridedArray,
+    shape: readonly number[],
+    out: DataArray,
+  ): void;
 
   /** x dense viewed as [outer, r, inner]; out dense [outer, inner] = reduce over r. */
   reduce(op: ReduceOp, x: DataArray, outer: number, r: number, inner: number, out: DataArray): void;
@@ -178,20 +184,49 @@ export interface Kernels {
 
   /** y = (x - mean) * rstd * w + b per row; writes mean[rows], rstd[rows]. w/b may be null. */
   layerNorm(
-    x: FloatArray, w: FloatArray | null, b: FloatArray | null, rows: number, cols: number, eps: number,
-    y: FloatArray, mean: FloatArray, rstd: FloatArray,
+    x: FloatArray,
+    w: FloatArray | null,
+    b: FloatArray | null,
+    rows: number,
+    cols: number,
+    eps: number,
+    y: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
   ): void;
   /** Writes gx; ADDS into gw, gb when given (so several rows blocks can share them). */
   layerNormGrad(
-    x: FloatArray, w: FloatArray | null, mean: FloatArray, rstd: FloatArray, gy: FloatArray, rows: number, cols: number,
-    gx: FloatArray, gw: FloatArray | null, gb: FloatArray | null,
+    x: FloatArray,
+    w: FloatArray | null,
+    mean: FloatArray,
+    rstd: FloatArray,
+    gy: FloatArray,
+    rows: number,
+    cols: number,
+    gx: FloatArray,
+    gw: FloatArray | null,
+    gb: FloatArray | null,
   ): void;
   /** y = x * rstd * w per row, rstd = 1 / sqrt(mean(x^2) + eps). */
-  rmsNorm(x: FloatArray, w: FloatArray | null, rows: number, cols: number, eps: number, y: FloatArray, rstd: FloatArray): void;
+  rmsNorm(
+    x: FloatArray,
+    w: FloatArray | null,
+    rows: number,
+    cols: number,
+    eps: number,
+    y: FloatArray,
+    rstd: FloatArray,
+  ): void;
   /** Writes gx; ADDS into gw when given. */
   rmsNormGrad(
-    x: FloatArray, w: FloatArray | null, rstd: FloatArray, gy: FloatArray, rows: number, cols: number,
-    gx: FloatArray, gw: FloatArray | null,
+    x: FloatArray,
+    w: FloatArray | null,
+    rstd: FloatArray,
+    gy: FloatArray,
+    rows: number,
+    cols: number,
+    gx: FloatArray,
+    gw: FloatArray | null,
   ): void;
 
   /**
@@ -200,13 +235,26 @@ export interface Kernels {
    * ignoreIndex get loss 0. Writes losses[rows] and lse[rows] (log-sum-exp, kept for backward).
    */
   crossEntropy(
-    logits: FloatArray, targets: Int32Array, rows: number, classes: number, ignoreIndex: number, smoothing: number,
-    losses: FloatArray, lse: FloatArray,
+    logits: FloatArray,
+    targets: Int32Array,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+    smoothing: number,
+    losses: FloatArray,
+    lse: FloatArray,
   ): void;
   /** gx[r] = gradLoss[r] * d loss[r] / d logits[r] (0 for ignored rows). */
   crossEntropyGrad(
-    logits: FloatArray, targets: Int32Array, lse: FloatArray, gradLoss: FloatArray, rows: number, classes: number,
-    ignoreIndex: number, smoothing: number, gx: FloatArray,
+    logits: FloatArray,
+    targets: Int32Array,
+    lse: FloatArray,
+    gradLoss: FloatArray,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+    smoothing: number,
+    gx: FloatArray,
   ): void;
 
   /**
@@ -215,11 +263,35 @@ export interface Kernels {
    */
   indexSelect(src: DataArray, outer: number, srcDim: number, inner: number, index: Int32Array, out: DataArray): void;
   /** The adjoint: dst[o, index[i], :] += src[o, i, :] (dst is not cleared). */
-  indexAdd(src: FloatArray, outer: number, n: number, inner: number, index: Int32Array, dstDim: number, dst: FloatArray): void;
+  indexAdd(
+    src: FloatArray,
+    outer: number,
+    n: number,
+    inner: number,
+    index: Int32Array,
+    dstDim: number,
+    dst: FloatArray,
+  ): void;
   /** torch.gather on the middle axis: out[o, j, i] = src[o, index[o, j, i], i]; src [outer, srcDim, inner], index/out [outer, n, inner]. */
-  gather(src: DataArray, outer: number, srcDim: number, inner: number, index: Int32Array, n: number, out: DataArray): void;
+  gather(
+    src: DataArray,
+    outer: number,
+    srcDim: number,
+    inner: number,
+    index: Int32Array,
+    n: number,
+    out: DataArray,
+  ): void;
   /** The adjoint of gather: dst[o, index[o, j, i], i] += src[o, j, i]. */
-  scatterAdd(src: FloatArray, outer: number, n: number, inner: number, index: Int32Array, dstDim: number, dst: FloatArray): void;
+  scatterAdd(
+    src: FloatArray,
+    outer: number,
+    n: number,
+    inner: number,
+    index: Int32Array,
+    dstDim: number,
+    dst: FloatArray,
+  ): void;
 
   attention(args: AttentionArgs): void;
   attentionGrad(args: AttentionGradArgs): void;

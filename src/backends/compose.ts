@@ -23,7 +23,8 @@ export interface PartialBackend extends Partial<Kernels> {
 export function composeBackend(partial: PartialBackend): Backend {
   const has = (kernel: KernelName, dtype: DType): boolean =>
     partial[kernel] !== undefined && (partial.supports ? partial.supports(kernel, dtype) : true);
-  const pick = <K extends KernelName>(kernel: K): Kernels[K] => (partial[kernel] ?? referenceBackend[kernel]) as Kernels[K];
+  const pick = <K extends KernelName>(kernel: K): Kernels[K] =>
+    (partial[kernel] ?? referenceBackend[kernel]) as Kernels[K];
   const composed: Backend = {
     ...referenceBackend,
     name: partial.name,

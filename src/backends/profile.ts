@@ -17,9 +17,33 @@ export interface ProfilingBackend extends Backend {
 }
 
 const KERNELS: readonly KernelName[] = [
-  'fill', 'copyStrided', 'assign', 'unary', 'unaryGrad', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'sumSquares',
-  'matmul', 'softmax', 'softmaxGrad', 'layerNorm', 'layerNormGrad', 'rmsNorm', 'rmsNormGrad', 'crossEntropy', 'crossEntropyGrad',
-  'indexSelect', 'indexAdd', 'gather', 'scatterAdd', 'attention', 'attentionGrad', 'adamw',
+  'fill',
+  'copyStrided',
+  'assign',
+  'unary',
+  'unaryGrad',
+  'binary',
+  'compare',
+  'where',
+  'reduce',
+  'argReduce',
+  'sumSquares',
+  'matmul',
+  'softmax',
+  'softmaxGrad',
+  'layerNorm',
+  'layerNormGrad',
+  'rmsNorm',
+  'rmsNormGrad',
+  'crossEntropy',
+  'crossEntropyGrad',
+  'indexSelect',
+  'indexAdd',
+  'gather',
+  'scatterAdd',
+  'attention',
+  'attentionGrad',
+  'adamw',
 ];
 
 export function withProfiling(inner: Backend): ProfilingBackend {
@@ -65,6 +89,7 @@ export const KERNEL_GROUPS: Record<string, readonly KernelName[]> = {
 /** Milliseconds per group from the stats (total over the profiled period). */
 export function groupTimes(stats: Map<KernelName, KernelStats>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [group, names] of Object.entries(KERNEL_GROUPS)) out[group] = names.reduce((ms, n) => ms + (stats.get(n)?.ms ?? 0), 0);
+  for (const [group, names] of Object.entries(KERNEL_GROUPS))
+    out[group] = names.reduce((ms, n) => ms + (stats.get(n)?.ms ?? 0), 0);
   return out;
 }

@@ -49,7 +49,9 @@ export function getDefaultBackend(): Backend {
   }
   const native = tryNativeBackend();
   if (native instanceof Error) {
-    process.stderr.write(`llmts: native backend unavailable (${native.message}); using the reference TypeScript backend\n`);
+    process.stderr.write(
+      `llmts: native backend unavailable (${native.message}); using the reference TypeScript backend\n`,
+    );
     defaultBackend = referenceBackend;
   } else {
     defaultBackend = native;

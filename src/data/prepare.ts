@@ -64,7 +64,11 @@ export function charTokenizer(chars: readonly string[]): TokenizerLike & { decod
       const out: number[] = [];
       for (const ch of text) {
         const id = stoi.get(ch);
-        if (id === undefined) throw new ArgumentError('charTokenizer.encodeIds', `character ${JSON.stringify(ch)} is not in the vocabulary`);
+        if (id === undefined)
+          throw new ArgumentError(
+            'charTokenizer.encodeIds',
+            `character ${JSON.stringify(ch)} is not in the vocabulary`,
+          );
         out.push(id);
       }
       return out;
@@ -84,7 +88,8 @@ export function sortedChars(set: Iterable<string>): string[] {
 
 async function* documents(spec: InputSpec, stats: ReaderStats): AsyncGenerator<string> {
   for (const sh of planShards(spec)) {
-    for await (const batch of readShard(sh, spec, stats)) for (const item of batch) if (item.reject === undefined) yield item.doc.text;
+    for await (const batch of readShard(sh, spec, stats))
+      for (const item of batch) if (item.reject === undefined) yield item.doc.text;
   }
 }
 
@@ -117,7 +122,8 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   const charTok = chars !== null ? charTokenizerFromChars(chars) : null;
   const tok: TokenizerLike | null = charTok !== null ? fromTokenizer(charTok) : (opts.tokenizer ?? null);
   if (tok === null) throw new ArgumentError('prepare', 'give a tokenizer or use char mode');
-  const eos = chars === null && opts.appendEos !== false ? (opts.eosId !== undefined ? opts.eosId : (tok.eosId ?? null)) : null;
+  const eos =
+    chars === null && opts.appendEos !== false ? (opts.eosId !== undefined ? opts.eosId : (tok.eosId ?? null)) : null;
 
   const single = nDocs === 1 && opts.valDocuments == null;
   const nVal = opts.valDocuments != null ? Math.min(opts.valDocuments, nDocs) : single ? 0 : Math.ceil(f * nDocs);

@@ -44,6 +44,15 @@ export async function corpusStats(spec: InputSpec): Promise<CorpusStats> {
     }
   }
   lengths.sort((a, b) => a - b);
-  const pct = (p: number): number => (lengths.length === 0 ? 0 : (lengths[Math.min(lengths.length - 1, Math.floor(p * lengths.length))] as number));
-  return { reader, documents, chars, words, lines, scripts, lengthPercentiles: { p10: pct(0.1), p50: pct(0.5), p90: pct(0.9), max: lengths[lengths.length - 1] ?? 0 } };
+  const pct = (p: number): number =>
+    lengths.length === 0 ? 0 : (lengths[Math.min(lengths.length - 1, Math.floor(p * lengths.length))] as number);
+  return {
+    reader,
+    documents,
+    chars,
+    words,
+    lines,
+    scripts,
+    lengthPercentiles: { p10: pct(0.1), p50: pct(0.5), p90: pct(0.9), max: lengths[lengths.length - 1] ?? 0 },
+  };
 }

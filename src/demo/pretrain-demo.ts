@@ -96,7 +96,12 @@ export async function runPretrainDemo(o: DemoOptions): Promise<DemoResult> {
   log(`      ${sentences.length.toLocaleString('en')} sentences, ${(bytes / 1e6).toFixed(2)} MB`);
 
   log(`[2/5] tokenizer: byte-level BPE, ${size.vocab} tokens`);
-  const tokenizer = trainBpeFromIterator(sentences, { vocabSize: size.vocab, specialTokens: ['<|endoftext|>'], byteLevel: true, showProgress: false });
+  const tokenizer = trainBpeFromIterator(sentences, {
+    vocabSize: size.vocab,
+    specialTokens: ['<|endoftext|>'],
+    byteLevel: true,
+    showProgress: false,
+  });
   const tokPath = join(o.runDir, 'tokenizer.json');
   tokenizer.save(tokPath);
   log(`      trained in ${elapsed()}; vocabulary ${tokenizer.vocabSize}`);
@@ -104,34 +109,64 @@ export async function runPretrainDemo(o: DemoOptions): Promise<DemoResult> {
   log(`[3/5] dataset: one document per sentence, <|endoftext|> between documents, 2% validation`);
   const shards = join(dataDir, 'shards');
   const prep = await prepareDataset({
-    inputs: [corpusFile], out: shards, tokenizer: fromTokenizer(tokenizer), tokenizerFile: tokPath, tokenizerName: 'demo-bpe',
-    textMode: 'line', valFraction: 0.02, quiet: true,
+    inputs: [corpusFile],
+    out: shards,
+    tokenizer: fromTokenizer(tokenizer),
+    tokenizerFile: tokPath,
+    tokenizerName: 'demo-bpe',
+    textMode: 'line',
+    valFraction: 0.02,
+    quiet: true,
   });
   const trainTokens = prep.meta.splits['train']?.tokens ?? 0;
-  log(`      ${trainTokens.toLocaleString('en')} training tokens (${(bytes / Math.max(1, trainTokens + (prep.meta.splits['val']?.tokens ?? 0))).toFixed(2)} bytes/token) at ${elapsed()}`);
+  log(
+    `      ${trainTokens.toLocaleString('en')} training tokens (${(bytes / Math.max(1, trainTokens + (prep.meta.splits['val']?.tokens ?? 0))).toFixed(2)} bytes/token) at ${elapsed()}`,
+  );
 
   const budget = o.minutes * 60 - (performance.now() - t0) / 1000;
   const msPerStep = calibrate(size.model, tokenizer.vocabSize, size.batch);
   const evalFraction = 0.12;
   const steps = Math.max(20, Math.floor((budget * 1000 * (1 - evalFraction)) / msPerStep));
-  log(`[4/5] pretraining a ${size.model.nLayer}-layer, ${size.model.nEmbd}-wide GPT: ~${msPerStep.toFixed(0)} ms/step -> ${steps} steps in ~${(budget / 60).toFixed(1)} min`);
+  log(
+    `[4/5] pretraining a ${size.model.nLayer}-layer, ${size.model.nEmbd}-wide GPT: ~${msPerStep.toFixed(0)} ms/step -> ${steps} steps in ~${(budget / 60).toFixed(1)} min`,
+  );
   const config = defaultPretrainConfig({
-    data: shards, runDir: o.runDir, preset: 'gpt2', overrides: { ...size.model }, batchSize: size.batch, steps,
-    lr: 2e-3, minLr: 2e-4, warmupSteps: Math.min(100, Math.floor(steps / 10)), decaySteps: steps, weightDecay: 0.1, beta2: 0.99,
-    evalEvery: Math.max(10, Math.floor(steps / 6)), evalBatches: 10, checkpointEvery: Math.max(10, Math.floor(steps / 3)), seed: o.seed,
+    data: shards,
+    runDir: o.runDir,
+    preset: 'gpt2',
+    overrides: { ...size.model },
+    batchSize: size.batch,
+    steps,
+    lr: 2e-3,
+    minLr: 2e-4,
+    warmupSteps: Math.min(100, Math.floor(steps / 10)),
+    decaySteps: steps,
+    weightDecay: 0.1,
+    beta2: 0.99,
+    evalEvery: Math.max(10, Math.floor(steps / 6)),
+    evalBatches: 10,
+    checkpointEvery: Math.max(10, Math.floor(steps / 3)),
+    seed: o.seed,
     timeLimitSeconds: budget * 1.15,
   });
   const r = await pretrain(config);
   const e = r.result.lastEval ?? {};
   const valLoss = e['loss'] ?? NaN;
   const bpb = e['bits_per_byte'] ?? null;
-  log(`      ${r.result.steps} steps, ${r.result.msPerStep.toFixed(1)} ms/step, ${Math.round(r.result.tokensPerSecond).toLocaleString('en')} tokens/s`);
-  log(`      validation loss ${valLoss.toFixed(4)} nats/token, perplexity ${Math.exp(valLoss).toFixed(2)}${bpb !== null ? `, ${bpb.toFixed(3)} bits/byte` : ''}`);
+  log(
+    `      ${r.result.steps} steps, ${r.result.msPerStep.toFixed(1)} ms/step, ${Math.round(r.result.tokensPerSecond).toLocaleString('en')} tokens/s`,
+  );
+  log(
+    `      validation loss ${valLoss.toFixed(4)} nats/token, perplexity ${Math.exp(valLoss).toFixed(2)}${bpb !== null ? `, ${bpb.toFixed(3)} bits/byte` : ''}`,
+  );
 
   log(`[5/5] samples`);
   const model = r.model as GPT;
   const gm = gptForGeneration(model);
-  const codec = { decode: (ids: readonly number[]) => tokenizer.decode(ids), encode: (t: string) => tokenizer.encodeIds(t) };
+  const codec = {
+    decode: (ids: readonly number[]) => tokenizer.decode(ids),
+    encode: (t: string) => tokenizer.encodeIds(t),
+  };
   const prompts = ['The meaning of life is', 'Once upon a time', 'In the morning, the city'];
   const strategies: { name: string; options: GenerateOptions }[] = [
     { name: 'greedy', options: { doSample: false } },
@@ -140,7 +175,13 @@ export async function runPretrainDemo(o: DemoOptions): Promise<DemoResult> {
   ];
   const samples: DemoResult['samples'] = [];
   for (const s of strategies) {
-    const out = await generate(gm, codec, prompts, { ...s.options, maxNewTokens: 32, seed: o.seed, eosTokenId: tokenizer.eosId ?? 0, repetitionPenalty: 1.0 });
+    const out = await generate(gm, codec, prompts, {
+      ...s.options,
+      maxNewTokens: 32,
+      seed: o.seed,
+      eosTokenId: tokenizer.eosId ?? 0,
+      repetitionPenalty: 1.0,
+    });
     log(`  -- ${s.name}`);
     for (const seq of out.sequences) {
       const prompt = prompts[seq.promptIndex]!;

@@ -67,7 +67,12 @@ export async function runRlhfDemo(o: RlhfDemoOptions): Promise<RlhfDemoResult> {
   log(`      ${sentences.length.toLocaleString('en')} sentences + ${taskChats.length.toLocaleString('en')} task chats`);
 
   log(`[2/5] tokenizer: byte-level BPE, 2048 tokens, with ${formatSpecialTokens(format).join(' ')}`);
-  const tokenizer = trainBpeFromIterator(text, { vocabSize: 2048, specialTokens: ['<|endoftext|>', ...formatSpecialTokens(format)], byteLevel: true, showProgress: false });
+  const tokenizer = trainBpeFromIterator(text, {
+    vocabSize: 2048,
+    specialTokens: ['<|endoftext|>', ...formatSpecialTokens(format)],
+    byteLevel: true,
+    showProgress: false,
+  });
   const tokPath = join(o.runDir, 'tokenizer.json');
   tokenizer.save(tokPath);
 
@@ -77,52 +82,130 @@ export async function runRlhfDemo(o: RlhfDemoOptions): Promise<RlhfDemoResult> {
   const corpusFile = join(dataDir, 'corpus.txt');
   const shuffled = Array.from(g.permutation(text.length), (i) => text[i]!);
   writeFileSync(corpusFile, `${shuffled.join('\n')}\n`);
-  await prepareDataset({ inputs: [corpusFile], out: join(dataDir, 'shards'), tokenizer: fromTokenizer(tokenizer), tokenizerFile: tokPath, tokenizerName: 'rlhf-demo-bpe', textMode: 'line', valFraction: 0.02, quiet: true });
+  await prepareDataset({
+    inputs: [corpusFile],
+    out: join(dataDir, 'shards'),
+    tokenizer: fromTokenizer(tokenizer),
+    tokenizerFile: tokPath,
+    tokenizerName: 'rlhf-demo-bpe',
+    textMode: 'line',
+    valFraction: 0.02,
+    quiet: true,
+  });
   const steps = Math.max(50, Math.round(o.pretrainMinutes * 60 * 20)); // an upper bound; the time budget stops it
-  const pre = await pretrain(defaultPretrainConfig({
-    data: join(dataDir, 'shards'), runDir: join(o.runDir, 'pretrain'), preset: 'gpt2', overrides: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, dropout: 0 },
-    batchSize: 16, steps, lr: 3e-3, minLr: 3e-4, warmupSteps: 50, decaySteps: steps, weightDecay: 0.1, beta2: 0.99, evalEvery: 0, evalBatches: 10,
-    checkpointEvery: 0, seed: o.seed, timeLimitSeconds: o.pretrainMinutes * 60,
-  }));
-  log(`      ${pre.result.steps} steps, validation loss ${pre.result.lastEval?.['loss']?.toFixed(3) ?? '?'} at ${elapsed()}`);
+  const pre = await pretrain(
+    defaultPretrainConfig({
+      data: join(dataDir, 'shards'),
+      runDir: join(o.runDir, 'pretrain'),
+      preset: 'gpt2',
+      overrides: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, dropout: 0 },
+      batchSize: 16,
+      steps,
+      lr: 3e-3,
+      minLr: 3e-4,
+      warmupSteps: 50,
+      decaySteps: steps,
+      weightDecay: 0.1,
+      beta2: 0.99,
+      evalEvery: 0,
+      evalBatches: 10,
+      checkpointEvery: 0,
+      seed: o.seed,
+      timeLimitSeconds: o.pretrainMinutes * 60,
+    }),
+  );
+  log(
+    `      ${pre.result.steps} steps, validation loss ${pre.result.lastEval?.['loss']?.toFixed(3) ?? '?'} at ${elapsed()}`,
+  );
 
   log(`[4/5] alignment: SFT -> reward model -> PPO${o.compare ? ' (+ DPO, GRPO, PPO with beta = 0)' : ''}`);
   const curves: Record<string, [number, number][]> = {};
   const report = await runAlignmentPipeline({
-    task, model: pre.model as GPT, tokenizer, format, runDir: o.runDir, seed: o.seed, evalSamplesPerPrompt: 8, log,
-    sftExamples: 4000, sft: { steps: 800, batchSize: 32, lr: 3e-3, minLr: 3e-4, evalEvery: 200, checkpointEvery: 0 },
+    task,
+    model: pre.model as GPT,
+    tokenizer,
+    format,
+    runDir: o.runDir,
+    seed: o.seed,
+    evalSamplesPerPrompt: 8,
+    log,
+    sftExamples: 4000,
+    sft: { steps: 800, batchSize: 32, lr: 3e-3, minLr: 3e-4, evalEvery: 200, checkpointEvery: 0 },
     preferences: { groupsPerPrompt: 60, valGroupsPerPrompt: 10, k: 4, annotatorTemperature: 0.3 },
     rm: { steps: 600, batchSize: 16, lr: 1e-3, minLr: 1e-4, evalEvery: 100, checkpointEvery: 0 },
-    ppo: { steps: 60, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, criticLr: 3e-4, klCoef: 0.1, sampleEvery: 10, checkpointEvery: 0 },
-    ...(o.compare ? {
-      dpo: { steps: 300, batchSize: 16, lr: 2e-4, minLr: 2e-5, beta: 0.3, evalEvery: 100, checkpointEvery: 0 },
-      grpo: { steps: 60, promptsPerStep: 16, groupSize: 4, miniBatchSize: 16, microBatchSize: 16, lr: 3e-4, beta: 0.04, sampleEvery: 10, checkpointEvery: 0 },
-      overoptimization: { steps: 150 },
-    } : {}),
+    ppo: {
+      steps: 60,
+      batchSize: 64,
+      miniBatchSize: 16,
+      microBatchSize: 16,
+      lr: 3e-4,
+      criticLr: 3e-4,
+      klCoef: 0.1,
+      sampleEvery: 10,
+      checkpointEvery: 0,
+    },
+    ...(o.compare
+      ? {
+          dpo: { steps: 300, batchSize: 16, lr: 2e-4, minLr: 2e-5, beta: 0.3, evalEvery: 100, checkpointEvery: 0 },
+          grpo: {
+            steps: 60,
+            promptsPerStep: 16,
+            groupSize: 4,
+            miniBatchSize: 16,
+            microBatchSize: 16,
+            lr: 3e-4,
+            beta: 0.04,
+            sampleEvery: 10,
+            checkpointEvery: 0,
+          },
+          overoptimization: { steps: 150 },
+        }
+      : {}),
     onStep: (stage: string, r: MetricRecord) => {
       if (stage !== 'ppo' && stage !== 'ppo-beta0') return;
-      for (const k of ['reward', 'gold'] as const) (curves[`${stage === 'ppo' ? 'beta 0.1' : 'beta 0'}: ${k === 'reward' ? 'RM score' : 'gold'}`] ??= []).push([r['step'] as number, r[k] as number]);
+      for (const k of ['reward', 'gold'] as const)
+        (curves[`${stage === 'ppo' ? 'beta 0.1' : 'beta 0'}: ${k === 'reward' ? 'RM score' : 'gold'}`] ??= []).push([
+          r['step'] as number,
+          r[k] as number,
+        ]);
     },
   });
 
   log(`[5/5] results (held-out prompts, ${8} sampled answers each; gold reward max ${task.maxGold})`);
   const table = pipelineTable(report);
   log(table);
-  log(`reward model: held-out pairwise accuracy ${(report.rm.heldOutAccuracy * 100).toFixed(1)}% vs the (noisy) annotators, ${(report.rm.goldAccuracy * 100).toFixed(1)}% vs the gold reward`);
-  const lines = [`# llmts demo --rlhf`, '', `Task: ${task.description}. Gold reward max ${task.maxGold}.`, '', table, '',
-    `Reward model: held-out pairwise accuracy ${(report.rm.heldOutAccuracy * 100).toFixed(1)}% against the annotators' rankings, ${(report.rm.goldAccuracy * 100).toFixed(1)}% against the gold reward (${report.rm.goldPairs} pairs).`];
+  log(
+    `reward model: held-out pairwise accuracy ${(report.rm.heldOutAccuracy * 100).toFixed(1)}% vs the (noisy) annotators, ${(report.rm.goldAccuracy * 100).toFixed(1)}% vs the gold reward`,
+  );
+  const lines = [
+    `# llmts demo --rlhf`,
+    '',
+    `Task: ${task.description}. Gold reward max ${task.maxGold}.`,
+    '',
+    table,
+    '',
+    `Reward model: held-out pairwise accuracy ${(report.rm.heldOutAccuracy * 100).toFixed(1)}% against the annotators' rankings, ${(report.rm.goldAccuracy * 100).toFixed(1)}% against the gold reward (${report.rm.goldPairs} pairs).`,
+  ];
   if (report.overoptimization) {
     const oo = report.overoptimization;
     const msg = `PPO with beta = 0: the gold reward of training samples peaked at ${oo.peakGold.toFixed(3)} and ended at ${oo.trajectory[oo.trajectory.length - 1]!.gold.toFixed(3)} while the RM score rose to ${oo.trajectory[oo.trajectory.length - 1]!.reward.toFixed(3)}; held-out: gold ${oo.final.gold.toFixed(3)}, RM score ${oo.final.reward?.toFixed(3)}, KL ${oo.final.kl?.toFixed(2)}.`;
     log(msg);
     lines.push('', msg);
-    writeFileAtomic(join(o.runDir, 'overoptimization.svg'), await lineChartSvg({
-      title: 'Learned reward vs gold reward during PPO (train batches)', xLabel: 'PPO step', yLabel: 'reward',
-      series: Object.entries(curves).map(([name, points]) => ({ name, points })),
-    }));
+    writeFileAtomic(
+      join(o.runDir, 'overoptimization.svg'),
+      await lineChartSvg({
+        title: 'Learned reward vs gold reward during PPO (train batches)',
+        xLabel: 'PPO step',
+        yLabel: 'reward',
+        series: Object.entries(curves).map(([name, points]) => ({ name, points })),
+      }),
+    );
     lines.push('', '![reward over-optimization](overoptimization.svg)');
   }
-  lines.push('', `Stage run directories: sft/, reward/, ppo/${o.compare ? ', dpo/, grpo/, ppo-beta0/' : ''} (metrics.jsonl, plots, samples.md, checkpoints).`);
+  lines.push(
+    '',
+    `Stage run directories: sft/, reward/, ppo/${o.compare ? ', dpo/, grpo/, ppo-beta0/' : ''} (metrics.jsonl, plots, samples.md, checkpoints).`,
+  );
   writeFileAtomic(join(o.runDir, 'report.md'), `${lines.join('\n')}\n`);
   log(`run directory: ${o.runDir} (report.md); try: llmts chat --model ${join(o.runDir, 'ppo')}`);
   log(`total time ${elapsed()}`);

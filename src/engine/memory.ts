@@ -176,7 +176,10 @@ export function tidy<T>(fn: () => T): T {
   if (result instanceof Promise) {
     // release what fn allocated so far (its scope is gone either way), then refuse
     release(scope.storages, new Set());
-    throw new ArgumentError('tidy', 'fn must be synchronous (await outside the scope, or open a tidy() per synchronous step)');
+    throw new ArgumentError(
+      'tidy',
+      'fn must be synchronous (await outside the scope, or open a tidy() per synchronous step)',
+    );
   }
   const survivors = new Set<Storage>();
   collect(result, survivors, 0);

@@ -37,7 +37,8 @@ export class Generator {
   }
 
   manualSeed(seed: number): this {
-    if (!Number.isFinite(seed)) throw new ArgumentError('Generator.manualSeed', `seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed))
+      throw new ArgumentError('Generator.manualSeed', `seed must be a finite number, got ${seed}`);
     // fold the high bits of large seeds in, so seed 2**32 + 1 differs from 1
     const hi = Math.floor(seed / 4294967296) >>> 0;
     const mix = splitmix32((seed >>> 0) ^ Math.imul(hi, 0x27d4eb2d));
@@ -128,7 +129,8 @@ export class Generator {
     let total = 0;
     for (let i = 0; i < length; i++) {
       const w = weights[start + i]!;
-      if (!(w >= 0)) throw new ArgumentError('Generator.categorical', `weights must be finite and >= 0, got ${w} at ${i}`);
+      if (!(w >= 0))
+        throw new ArgumentError('Generator.categorical', `weights must be finite and >= 0, got ${w} at ${i}`);
       total += w;
     }
     if (!(total > 0) || !Number.isFinite(total)) {

@@ -142,75 +142,205 @@ export class Tensor {
 
   // ---- conveniences over ops (see ./ops for the semantics) ----
 
-  add(other: TensorLike): Tensor { return ops.add(this, other); }
-  sub(other: TensorLike): Tensor { return ops.sub(this, other); }
-  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
-  div(other: TensorLike): Tensor { return ops.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
-  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
-  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return ops.gelu(this, approximate); }
-  silu(): Tensor { return ops.silu(this); }
-  abs(): Tensor { return ops.abs(this); }
-  square(): Tensor { return ops.square(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  clamp(min: number | null, max: number | null): Tensor { return ops.clamp(this, min, max); }
+  add(other: TensorLike): Tensor {
+    return ops.add(this, other);
+  }
+  sub(other: TensorLike): Tensor {
+    return ops.sub(this, other);
+  }
+  mul(other: TensorLike): Tensor {
+    return ops.mul(this, other);
+  }
+  div(other: TensorLike): Tensor {
+    return ops.div(this, other);
+  }
+  pow(exponent: TensorLike): Tensor {
+    return ops.pow(this, exponent);
+  }
+  maximum(other: TensorLike): Tensor {
+    return ops.maximum(this, other);
+  }
+  minimum(other: TensorLike): Tensor {
+    return ops.minimum(this, other);
+  }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  rsqrt(): Tensor {
+    return ops.rsqrt(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor {
+    return ops.gelu(this, approximate);
+  }
+  silu(): Tensor {
+    return ops.silu(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  square(): Tensor {
+    return ops.square(this);
+  }
+  sin(): Tensor {
+    return ops.sin(this);
+  }
+  cos(): Tensor {
+    return ops.cos(this);
+  }
+  clamp(min: number | null, max: number | null): Tensor {
+    return ops.clamp(this, min, max);
+  }
 
-  eq(other: TensorLike): Tensor { return ops.eq(this, other); }
-  ne(other: TensorLike): Tensor { return ops.ne(this, other); }
-  lt(other: TensorLike): Tensor { return ops.lt(this, other); }
-  le(other: TensorLike): Tensor { return ops.le(this, other); }
-  gt(other: TensorLike): Tensor { return ops.gt(this, other); }
-  ge(other: TensorLike): Tensor { return ops.ge(this, other); }
-  maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
+  eq(other: TensorLike): Tensor {
+    return ops.eq(this, other);
+  }
+  ne(other: TensorLike): Tensor {
+    return ops.ne(this, other);
+  }
+  lt(other: TensorLike): Tensor {
+    return ops.lt(this, other);
+  }
+  le(other: TensorLike): Tensor {
+    return ops.le(this, other);
+  }
+  gt(other: TensorLike): Tensor {
+    return ops.gt(this, other);
+  }
+  ge(other: TensorLike): Tensor {
+    return ops.ge(this, other);
+  }
+  maskedFill(mask: Tensor, value: number): Tensor {
+    return ops.maskedFill(this, mask, value);
+  }
 
-  sum(axes?: number | readonly number[], keepdim = false): Tensor { return ops.sum(this, axes, keepdim); }
-  mean(axes?: number | readonly number[], keepdim = false): Tensor { return ops.mean(this, axes, keepdim); }
-  max(axes?: number | readonly number[], keepdim = false): Tensor { return ops.max(this, axes, keepdim); }
-  min(axes?: number | readonly number[], keepdim = false): Tensor { return ops.min(this, axes, keepdim); }
-  var(axes?: number | readonly number[], keepdim = false, correction = 1): Tensor { return ops.variance(this, axes, keepdim, correction); }
-  logsumexp(axes: number | readonly number[], keepdim = false): Tensor { return ops.logsumexp(this, axes, keepdim); }
-  argmax(axis: number, keepdim = false): Tensor { return ops.argmax(this, axis, keepdim); }
-  argmin(axis: number, keepdim = false): Tensor { return ops.argmin(this, axis, keepdim); }
+  sum(axes?: number | readonly number[], keepdim = false): Tensor {
+    return ops.sum(this, axes, keepdim);
+  }
+  mean(axes?: number | readonly number[], keepdim = false): Tensor {
+    return ops.mean(this, axes, keepdim);
+  }
+  max(axes?: number | readonly number[], keepdim = false): Tensor {
+    return ops.max(this, axes, keepdim);
+  }
+  min(axes?: number | readonly number[], keepdim = false): Tensor {
+    return ops.min(this, axes, keepdim);
+  }
+  var(axes?: number | readonly number[], keepdim = false, correction = 1): Tensor {
+    return ops.variance(this, axes, keepdim, correction);
+  }
+  logsumexp(axes: number | readonly number[], keepdim = false): Tensor {
+    return ops.logsumexp(this, axes, keepdim);
+  }
+  argmax(axis: number, keepdim = false): Tensor {
+    return ops.argmax(this, axis, keepdim);
+  }
+  argmin(axis: number, keepdim = false): Tensor {
+    return ops.argmin(this, axis, keepdim);
+  }
 
-  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
-  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  matmul(other: Tensor): Tensor {
+    return ops.matmul(this, other);
+  }
+  softmax(axis = -1): Tensor {
+    return ops.softmax(this, axis);
+  }
+  logSoftmax(axis = -1): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
 
-  reshape(...shape: number[] | [readonly number[]]): Tensor { return ops.reshape(this, flattenShapeArgs(shape)); }
-  view(...shape: number[] | [readonly number[]]): Tensor { return ops.view(this, flattenShapeArgs(shape)); }
-  permute(...axes: number[] | [readonly number[]]): Tensor { return ops.permute(this, flattenShapeArgs(axes)); }
-  transpose(a = -2, b = -1): Tensor { return ops.transpose(this, a, b); }
-  get T(): Tensor { return ops.transpose(this, -2, -1); }
-  expand(...shape: number[] | [readonly number[]]): Tensor { return ops.expand(this, flattenShapeArgs(shape)); }
-  narrow(axis: number, start: number, length: number): Tensor { return ops.narrow(this, axis, start, length); }
-  slice(axis: number, start: number, end?: number, step = 1): Tensor { return ops.slice(this, axis, start, end, step); }
-  select(axis: number, index: number): Tensor { return ops.select(this, axis, index); }
-  squeeze(axis?: number): Tensor { return ops.squeeze(this, axis); }
-  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
-  flatten(startAxis = 0, endAxis = -1): Tensor { return ops.flatten(this, startAxis, endAxis); }
-  split(sizeOrSections: number | readonly number[], axis = 0): Tensor[] { return ops.split(this, sizeOrSections, axis); }
-  chunk(chunks: number, axis = 0): Tensor[] { return ops.chunk(this, chunks, axis); }
-  contiguous(): Tensor { return ops.contiguous(this); }
-  clone(): Tensor { return ops.clone(this); }
-  to(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  gather(axis: number, index: Tensor): Tensor { return ops.gather(this, axis, index); }
-  indexSelect(axis: number, index: Tensor): Tensor { return ops.indexSelect(this, axis, index); }
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
+    return ops.reshape(this, flattenShapeArgs(shape));
+  }
+  view(...shape: number[] | [readonly number[]]): Tensor {
+    return ops.view(this, flattenShapeArgs(shape));
+  }
+  permute(...axes: number[] | [readonly number[]]): Tensor {
+    return ops.permute(this, flattenShapeArgs(axes));
+  }
+  transpose(a = -2, b = -1): Tensor {
+    return ops.transpose(this, a, b);
+  }
+  get T(): Tensor {
+    return ops.transpose(this, -2, -1);
+  }
+  expand(...shape: number[] | [readonly number[]]): Tensor {
+    return ops.expand(this, flattenShapeArgs(shape));
+  }
+  narrow(axis: number, start: number, length: number): Tensor {
+    return ops.narrow(this, axis, start, length);
+  }
+  slice(axis: number, start: number, end?: number, step = 1): Tensor {
+    return ops.slice(this, axis, start, end, step);
+  }
+  select(axis: number, index: number): Tensor {
+    return ops.select(this, axis, index);
+  }
+  squeeze(axis?: number): Tensor {
+    return ops.squeeze(this, axis);
+  }
+  unsqueeze(axis: number): Tensor {
+    return ops.unsqueeze(this, axis);
+  }
+  flatten(startAxis = 0, endAxis = -1): Tensor {
+    return ops.flatten(this, startAxis, endAxis);
+  }
+  split(sizeOrSections: number | readonly number[], axis = 0): Tensor[] {
+    return ops.split(this, sizeOrSections, axis);
+  }
+  chunk(chunks: number, axis = 0): Tensor[] {
+    return ops.chunk(this, chunks, axis);
+  }
+  contiguous(): Tensor {
+    return ops.contiguous(this);
+  }
+  clone(): Tensor {
+    return ops.clone(this);
+  }
+  to(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  gather(axis: number, index: Tensor): Tensor {
+    return ops.gather(this, axis, index);
+  }
+  indexSelect(axis: number, index: Tensor): Tensor {
+    return ops.indexSelect(this, axis, index);
+  }
 
   // in-place (no autograd; for optimizers, gradient buffers and initialization)
-  fill_(value: number): this { ops.fill_(this, value); return this; }
-  copy_(src: Tensor): this { ops.copy_(this, src); return this; }
-  add_(other: TensorLike, alpha = 1): this { ops.add_(this, other, alpha); return this; }
-  mul_(other: TensorLike): this { ops.mul_(this, other); return this; }
+  fill_(value: number): this {
+    ops.fill_(this, value);
+    return this;
+  }
+  copy_(src: Tensor): this {
+    ops.copy_(this, src);
+    return this;
+  }
+  add_(other: TensorLike, alpha = 1): this {
+    ops.add_(this, other, alpha);
+    return this;
+  }
+  mul_(other: TensorLike): this {
+    ops.mul_(this, other);
+    return this;
+  }
 }
 
 function flattenShapeArgs(args: number[] | [readonly number[]]): number[] {

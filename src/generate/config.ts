@@ -72,7 +72,8 @@ export interface GenerationConfig {
   outputScores?: boolean;
 }
 
-type Kind = 'int' | 'num' | 'bool' | 'early' | 'ids' | 'idOrIds' | 'idLists' | 'seqBias' | 'logitBias' | 'pair' | 'strings';
+type Kind =
+  'int' | 'num' | 'bool' | 'early' | 'ids' | 'idOrIds' | 'idLists' | 'seqBias' | 'logitBias' | 'pair' | 'strings';
 
 const FIELDS: Record<keyof GenerationConfig, Kind> = {
   maxNewTokens: 'int',
@@ -148,22 +149,32 @@ function check(field: string, kind: Kind, v: unknown): unknown {
     case 'ids':
       return isIdList(v) ? v : bad('a list of token ids');
     case 'idOrIds':
-      return (isInt(v) && v >= 0) || (isIdList(v) && v.length > 0) ? v : bad('a token id or a non-empty list of token ids');
+      return (isInt(v) && v >= 0) || (isIdList(v) && v.length > 0)
+        ? v
+        : bad('a token id or a non-empty list of token ids');
     case 'idLists':
-      return Array.isArray(v) && v.every((s) => isIdList(s) && s.length > 0) ? v : bad('a list of non-empty token-id lists');
+      return Array.isArray(v) && v.every((s) => isIdList(s) && s.length > 0)
+        ? v
+        : bad('a list of non-empty token-id lists');
     case 'seqBias': {
       // HF's list form [[ids], bias]; the legacy dict form {"(1, 2)": bias} is not JSON-friendly and not accepted
-      const ok = Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 2 && isIdList(e[0]) && typeof e[1] === 'number');
+      const ok =
+        Array.isArray(v) &&
+        v.every((e) => Array.isArray(e) && e.length === 2 && isIdList(e[0]) && typeof e[1] === 'number');
       return ok ? v : bad('a list of [token ids, bias] pairs');
     }
     case 'logitBias': {
       const ok =
-        typeof v === 'object' && v !== null && !Array.isArray(v) &&
+        typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
         Object.entries(v).every(([k, b]) => /^\d+$/.test(k) && typeof b === 'number');
       return ok ? v : bad('an object mapping token ids to numbers');
     }
     case 'pair':
-      return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number') ? v : bad('a [start_index, decay_factor] pair');
+      return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')
+        ? v
+        : bad('a [start_index, decay_factor] pair');
     case 'strings':
       return typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0))
         ? v
@@ -233,7 +244,12 @@ export function resolveGenerationConfig(config: GenerationConfig): ResolvedGener
     if (!(k in FIELDS)) throw new ConfigError(k, 'is not a generation option');
     check(snakeCase(k), FIELDS[k as keyof GenerationConfig], v);
   }
-  const eos = config.eosTokenId === undefined ? [] : typeof config.eosTokenId === 'number' ? [config.eosTokenId] : [...config.eosTokenId];
+  const eos =
+    config.eosTokenId === undefined
+      ? []
+      : typeof config.eosTokenId === 'number'
+        ? [config.eosTokenId]
+        : [...config.eosTokenId];
   const temperature = config.temperature ?? 1;
   if (!(temperature >= 0) || !Number.isFinite(temperature)) {
     throw new ConfigError('temperature', `must be a finite number >= 0 (0 = greedy), got ${temperature}`);
@@ -246,7 +262,8 @@ export function resolveGenerationConfig(config: GenerationConfig): ResolvedGener
   if (numBeamGroups < 1 || numBeams % numBeamGroups !== 0) {
     throw new ConfigError('num_beam_groups', `must be >= 1 and divide num_beams (${numBeams}), got ${numBeamGroups}`);
   }
-  if (numBeamGroups > 1 && doSample) throw new ConfigError('num_beam_groups', 'diverse beam search does not sample; set do_sample false');
+  if (numBeamGroups > 1 && doSample)
+    throw new ConfigError('num_beam_groups', 'diverse beam search does not sample; set do_sample false');
   const diversityPenalty = config.diversityPenalty ?? 0;
   if (diversityPenalty !== 0 && numBeamGroups === 1) {
     throw new ConfigError('diversity_penalty', 'needs num_beam_groups > 1');
@@ -256,17 +273,26 @@ export function resolveGenerationConfig(config: GenerationConfig): ResolvedGener
     throw new ConfigError('num_return_sequences', `must be <= num_beams (${numBeams}), got ${numReturnSequences}`);
   }
   if (numBeams === 1 && !doSample && numReturnSequences !== 1) {
-    throw new ConfigError('num_return_sequences', 'greedy decoding returns one sequence per prompt; use do_sample or num_beams');
+    throw new ConfigError(
+      'num_return_sequences',
+      'greedy decoding returns one sequence per prompt; use do_sample or num_beams',
+    );
   }
   if (config.maxNewTokens !== undefined && config.maxNewTokens < 1) {
     throw new ConfigError('max_new_tokens', `must be >= 1, got ${config.maxNewTokens}`);
   }
   const earlyStopping = config.earlyStopping ?? false;
   const penaltyAlpha = config.penaltyAlpha ?? 0;
-  if (!(penaltyAlpha >= 0 && penaltyAlpha <= 1)) throw new ConfigError('penalty_alpha', `must be in [0, 1], got ${penaltyAlpha}`);
+  if (!(penaltyAlpha >= 0 && penaltyAlpha <= 1))
+    throw new ConfigError('penalty_alpha', `must be in [0, 1], got ${penaltyAlpha}`);
   const topK = config.topK ?? 50;
   const contrastive = penaltyAlpha > 0 && topK > 1 && !doSample && numBeams === 1;
-  const stopStrings = config.stopStrings === undefined ? [] : typeof config.stopStrings === 'string' ? [config.stopStrings] : [...config.stopStrings];
+  const stopStrings =
+    config.stopStrings === undefined
+      ? []
+      : typeof config.stopStrings === 'string'
+        ? [config.stopStrings]
+        : [...config.stopStrings];
   if (stopStrings.some((s) => s.length === 0)) throw new ConfigError('stop_strings', 'a stop string must not be empty');
   const resolved: ResolvedGenerationConfig = {
     ...config,

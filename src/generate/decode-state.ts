@@ -27,7 +27,10 @@ export function positionIdsFromMask(mask: Uint8Array, rows: number, length: numb
 }
 
 /** Left-pads id sequences to [B, L] with padId; mask 0 on pads. */
-export function leftPad(seqs: readonly (readonly number[])[], padId: number): { tokens: Int32Array; mask: Uint8Array; length: number } {
+export function leftPad(
+  seqs: readonly (readonly number[])[],
+  padId: number,
+): { tokens: Int32Array; mask: Uint8Array; length: number } {
   const length = seqs.reduce((m, s) => Math.max(m, s.length), 0);
   const tokens = new Int32Array(seqs.length * length).fill(padId);
   const mask = new Uint8Array(seqs.length * length);

@@ -89,12 +89,14 @@ export function prepareGeneration(
   const promptIds = normalizePrompts(prompts).map((p, i) => {
     let ids: number[];
     if (typeof p === 'string') {
-      if (tokenizer?.encode === undefined) throw new ArgumentError('generate', `prompt ${i} is text but no tokenizer with encode() was given`);
+      if (tokenizer?.encode === undefined)
+        throw new ArgumentError('generate', `prompt ${i} is text but no tokenizer with encode() was given`);
       ids = [...tokenizer.encode(p)];
     } else ids = [...p];
     if (ids.length === 0) {
       // HF starts an empty decoder-only prompt from bos_token_id
-      if (cfg.bosTokenId === undefined || encDec) throw new ArgumentError('generate', `prompt ${i} is empty (set bos_token_id to start from BOS)`);
+      if (cfg.bosTokenId === undefined || encDec)
+        throw new ArgumentError('generate', `prompt ${i} is empty (set bos_token_id to start from BOS)`);
       ids = [cfg.bosTokenId];
     }
     for (const t of ids) {
@@ -116,7 +118,10 @@ export function prepareGeneration(
   const decoderPromptLen = decoderPrompt?.length ?? maxPrompt;
   const maxNewTokens = cfg.maxNewTokens ?? cfg.maxLength! - decoderPromptLen;
   if (maxNewTokens < 1) {
-    throw new ConfigError('max_length', `(${cfg.maxLength}) leaves no room after the ${decoderPromptLen}-token prompt; set max_new_tokens`);
+    throw new ConfigError(
+      'max_length',
+      `(${cfg.maxLength}) leaves no room after the ${decoderPromptLen}-token prompt; set max_new_tokens`,
+    );
   }
   if (model.maxPositions !== undefined && decoderPromptLen + maxNewTokens > model.maxPositions) {
     throw new ConfigError(
@@ -202,7 +207,10 @@ export function generate(
  * generated tokens, pad filling] as a [rows, length] Int32Array. For decoder-only
  * models (encoder-decoder outputs are the generated ids after the start token).
  */
-export function toPaddedSequences(result: GenerateResult, padTokenId: number): { ids: Int32Array; rows: number; length: number } {
+export function toPaddedSequences(
+  result: GenerateResult,
+  padTokenId: number,
+): { ids: Int32Array; rows: number; length: number } {
   const promptLen = result.promptIds.reduce((m, p) => Math.max(m, p.length), 0);
   const genLen = result.sequences.reduce((m, s) => Math.max(m, s.ids.length), 0);
   const length = promptLen + genLen;

@@ -50,7 +50,8 @@ export function meanRepetitionRate(seqs: readonly (readonly Sym[])[], n: number)
 }
 
 export function tokenRepetition(seq: readonly Sym[], window: number): number {
-  if (!Number.isInteger(window) || window < 1) throw new ArgumentError('tokenRepetition', `window must be an integer >= 1, got ${window}`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new ArgumentError('tokenRepetition', `window must be an integer >= 1, got ${window}`);
   if (seq.length < 2) return NaN;
   let hits = 0;
   for (let i = 1; i < seq.length; i++) {

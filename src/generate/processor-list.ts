@@ -75,13 +75,15 @@ export function buildLogitsProcessors(cfg: ResolvedGenerationConfig, opts: Build
   const freq = cfg.frequencyPenalty ?? 0;
   const pres = cfg.presencePenalty ?? 0;
   if (freq !== 0 || pres !== 0) list.push(new FrequencyPresencePenaltyProcessor(freq, pres, cfg.penaltyLastN ?? -1));
-  if (cfg.noRepeatNgramSize !== undefined && cfg.noRepeatNgramSize > 0) list.push(new NoRepeatNGramProcessor(cfg.noRepeatNgramSize));
+  if (cfg.noRepeatNgramSize !== undefined && cfg.noRepeatNgramSize > 0)
+    list.push(new NoRepeatNGramProcessor(cfg.noRepeatNgramSize));
   if (cfg.encoderNoRepeatNgramSize !== undefined && cfg.encoderNoRepeatNgramSize > 0) {
     if (!encDec) throw new ConfigError('encoder_no_repeat_ngram_size', 'needs an encoder-decoder model');
     list.push(new EncoderNoRepeatNGramProcessor(cfg.encoderNoRepeatNgramSize));
   }
   if (cfg.badWordsIds !== undefined) list.push(new NoBadWordsProcessor(cfg.badWordsIds, eos));
-  if (cfg.minLength !== undefined && cfg.minLength > 0 && eos.length > 0) list.push(new MinLengthProcessor(cfg.minLength, eos));
+  if (cfg.minLength !== undefined && cfg.minLength > 0 && eos.length > 0)
+    list.push(new MinLengthProcessor(cfg.minLength, eos));
   if (cfg.minNewTokens !== undefined && cfg.minNewTokens > 0 && eos.length > 0) {
     list.push(new MinNewTokensProcessor(cfg.minNewTokens, eos));
   }
@@ -119,9 +121,11 @@ export function buildLogitsProcessors(cfg: ResolvedGenerationConfig, opts: Build
     if (!(cfg.topP >= 0 && cfg.topP <= 1)) throw new ConfigError('top_p', `must be in [0, 1], got ${cfg.topP}`);
     if (cfg.topP < 1) list.push(new TopPWarper(cfg.topP, minKeep));
     if (cfg.minP !== undefined) list.push(new MinPWarper(cfg.minP, minKeep));
-    if (!(cfg.typicalP > 0 && cfg.typicalP <= 1)) throw new ConfigError('typical_p', `must be in (0, 1], got ${cfg.typicalP}`);
+    if (!(cfg.typicalP > 0 && cfg.typicalP <= 1))
+      throw new ConfigError('typical_p', `must be in (0, 1], got ${cfg.typicalP}`);
     if (cfg.typicalP < 1) list.push(new TypicalWarper(cfg.typicalP, minKeep));
-    if (cfg.epsilonCutoff !== undefined && cfg.epsilonCutoff !== 0) list.push(new EpsilonWarper(cfg.epsilonCutoff, minKeep));
+    if (cfg.epsilonCutoff !== undefined && cfg.epsilonCutoff !== 0)
+      list.push(new EpsilonWarper(cfg.epsilonCutoff, minKeep));
     if (cfg.etaCutoff !== undefined && cfg.etaCutoff !== 0) list.push(new EtaWarper(cfg.etaCutoff, minKeep));
   }
   if (cfg.renormalizeLogits === true) list.push(new LogitNormalization());

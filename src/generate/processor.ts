@@ -34,7 +34,12 @@ export function defaultContext(rows: number): ProcessContext {
 }
 
 /** Checks scores is [ids.length, vocabSize]; returns the batch size. */
-export function checkScores(op: string, ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): number {
+export function checkScores(
+  op: string,
+  ids: readonly (readonly number[])[],
+  scores: Float32Array,
+  vocabSize: number,
+): number {
   if (!Number.isInteger(vocabSize) || vocabSize <= 0) {
     throw new ShapeError(op, `vocabSize must be a positive integer, got ${vocabSize}`);
   }
@@ -47,6 +52,10 @@ export function checkScores(op: string, ids: readonly (readonly number[])[], sco
 }
 
 /** Number of tokens generated so far in row b. */
-export function generatedLength(ids: readonly (readonly number[])[], b: number, ctx: ProcessContext | undefined): number {
+export function generatedLength(
+  ids: readonly (readonly number[])[],
+  b: number,
+  ctx: ProcessContext | undefined,
+): number {
   return ids[b]!.length - (ctx?.promptLengths[b] ?? 0);
 }

@@ -64,7 +64,8 @@ export class StoppingCriteria {
     this.eos = new Set(opts.eosTokenIds);
     this.maxNewTokens = opts.maxNewTokens;
     if (opts.stopStrings.length > 0) {
-      if (opts.tokenizer === undefined) throw new ConfigError('stop_strings', 'need a tokenizer to decode the generated text');
+      if (opts.tokenizer === undefined)
+        throw new ConfigError('stop_strings', 'need a tokenizer to decode the generated text');
       this.matcher = new StopStringMatcher(opts.stopStrings, opts.tokenizer);
     }
   }

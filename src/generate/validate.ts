@@ -6,7 +6,8 @@
 import { ConfigError } from '../errors.ts';
 
 export function requireFinite(field: string, x: number): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new ConfigError(field, `must be a finite number, got ${String(x)}`);
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    throw new ConfigError(field, `must be a finite number, got ${String(x)}`);
   return x;
 }
 
@@ -16,7 +17,13 @@ export function requirePositive(field: string, x: number): number {
   return x;
 }
 
-export function requireInRange(field: string, x: number, lo: number, hi: number, open: 'both' | 'none' | 'lo' | 'hi'): number {
+export function requireInRange(
+  field: string,
+  x: number,
+  lo: number,
+  hi: number,
+  open: 'both' | 'none' | 'lo' | 'hi',
+): number {
   requireFinite(field, x);
   const loOk = open === 'both' || open === 'lo' ? x > lo : x >= lo;
   const hiOk = open === 'both' || open === 'hi' ? x < hi : x <= hi;

@@ -73,14 +73,25 @@ export function saveCheckpoint(a: SaveCheckpointArgs): void {
     const state = a.optimizer.stateDict();
     state.slots.forEach((slot, i) => {
       for (const [k, v] of Object.entries(slot)) {
-        tensors.set(`optim/${i}/${k}`, v instanceof Float64Array ? { dtype: 'F64', shape: [v.length], data: v } : { dtype: 'F32', shape: [v.length], data: v });
+        tensors.set(
+          `optim/${i}/${k}`,
+          v instanceof Float64Array
+            ? { dtype: 'F64', shape: [v.length], data: v }
+            : { dtype: 'F32', shape: [v.length], data: v },
+        );
       }
     });
     optimizer = { step: state.step, groups: state.groups };
   }
   const meta: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT, version: 1, step: a.step, model: a.spec, optimizer,
-    rng: a.model.generator.getState(), extra: a.extra, train: a.train,
+    format: CHECKPOINT_FORMAT,
+    version: 1,
+    step: a.step,
+    model: a.spec,
+    optimizer,
+    rng: a.model.generator.getState(),
+    extra: a.extra,
+    train: a.train,
   };
   saveSafetensors(a.path, tensors, { llmts: JSON.stringify(meta) });
 }
@@ -106,7 +117,11 @@ export function openCheckpoint(path: string): LoadedCheckpoint {
   }
   if (meta.format !== CHECKPOINT_FORMAT || meta.version !== 1) {
     file.close();
-    throw new FormatError(path, `unsupported checkpoint format ${JSON.stringify(meta.format)} version ${JSON.stringify(meta.version)}`, 'format');
+    throw new FormatError(
+      path,
+      `unsupported checkpoint format ${JSON.stringify(meta.format)} version ${JSON.stringify(meta.version)}`,
+      'format',
+    );
   }
   meta.model = parseModelSpec(meta.model, path);
   return { meta, file };
@@ -121,7 +136,11 @@ export function restoreModel(model: AnyModel, ckpt: LoadedCheckpoint): void {
       if (!ckpt.file.header.tensors.has(key)) throw new FormatError(path, `missing tensor for ${name}`, key);
       const rec = ckpt.file.read(key);
       if (rec.shape.length !== t.ndim || rec.shape.some((d, i) => d !== t.shape[i])) {
-        throw new FormatError(path, `shape [${rec.shape.join(', ')}] does not match the model's [${t.shape.join(', ')}]`, key);
+        throw new FormatError(
+          path,
+          `shape [${rec.shape.join(', ')}] does not match the model's [${t.shape.join(', ')}]`,
+          key,
+        );
       }
       if (!t.isContiguous()) throw new ConfigError(name, 'parameters must be contiguous to restore');
       // parameters may be views into one flat buffer (flattenParameters): write at their offset
@@ -140,7 +159,8 @@ export function restoreOptimizer(optimizer: Optimizer, ckpt: LoadedCheckpoint): 
   for (const name of names) {
     const [, index, slot] = name.split('/');
     const i = Number(index);
-    if (!Number.isInteger(i) || slot === undefined) throw new FormatError(ckpt.file.path, 'malformed optimizer tensor name', name);
+    if (!Number.isInteger(i) || slot === undefined)
+      throw new FormatError(ckpt.file.path, 'malformed optimizer tensor name', name);
     slots[i] ??= {};
     slots[i]![slot] = ckpt.file.read(name).data as Float32Array;
   }
@@ -155,7 +175,11 @@ export function loadModelFromRun(pathOrRun: string): { model: AnyModel; meta: Ch
     const best = checkpointPath(pathOrRun, 'best');
     const last = checkpointPath(pathOrRun, 'last');
     path = existsSync(best) ? best : last;
-    if (!existsSync(path)) throw new FormatError(pathOrRun, 'no checkpoint-best.safetensors or checkpoint-last.safetensors in this run directory');
+    if (!existsSync(path))
+      throw new FormatError(
+        pathOrRun,
+        'no checkpoint-best.safetensors or checkpoint-last.safetensors in this run directory',
+      );
   }
   const ckpt = openCheckpoint(path);
   try {
@@ -178,7 +202,15 @@ export class RunCheckpointer implements Checkpointer {
   ) {}
 
   save(kind: 'last' | 'best', step: number, extra: JsonValue): void {
-    saveCheckpoint({ path: checkpointPath(this.runDir, kind), model: this.model, spec: this.spec, optimizer: this.optimizer, step, extra, train: this.train });
+    saveCheckpoint({
+      path: checkpointPath(this.runDir, kind),
+      model: this.model,
+      spec: this.spec,
+      optimizer: this.optimizer,
+      step,
+      extra,
+      train: this.train,
+    });
   }
 
   restore(): { step: number; extra: JsonValue } | null {
@@ -187,7 +219,10 @@ export class RunCheckpointer implements Checkpointer {
     const ckpt = openCheckpoint(path);
     try {
       if (JSON.stringify(ckpt.meta.model) !== JSON.stringify(this.spec)) {
-        throw new ConfigError('model', `the run's checkpoint was made with a different model config; resume with the same settings or use a new run directory`);
+        throw new ConfigError(
+          'model',
+          `the run's checkpoint was made with a different model config; resume with the same settings or use a new run directory`,
+        );
       }
       restoreModel(this.model, ckpt);
       restoreOptimizer(this.optimizer, ckpt);

@@ -25,8 +25,12 @@ function fromTokenizer(t: Tokenizer): TextCodec {
   return {
     encode: (text) => t.encodeIds(text, { addSpecialTokens: false }),
     decode: (ids) => t.decode(ids),
-    get eosId() { return t.eosId; },
-    get vocabSize() { return t.vocabSize; },
+    get eosId() {
+      return t.eosId;
+    },
+    get vocabSize() {
+      return t.vocabSize;
+    },
   };
 }
 
@@ -34,11 +38,13 @@ function fromTokenizer(t: Tokenizer): TextCodec {
 function fromChars(chars: readonly string[], file: string): TextCodec {
   const stoi = new Map(chars.map((c, i) => [c, i]));
   return {
-    encode: (text) => Array.from(text, (c) => {
-      const id = stoi.get(c);
-      if (id === undefined) throw new FormatError(file, `the character ${JSON.stringify(c)} is not in this model's vocabulary`);
-      return id;
-    }),
+    encode: (text) =>
+      Array.from(text, (c) => {
+        const id = stoi.get(c);
+        if (id === undefined)
+          throw new FormatError(file, `the character ${JSON.stringify(c)} is not in this model's vocabulary`);
+        return id;
+      }),
     decode: (ids) => ids.map((i) => chars[i] ?? '').join(''),
     eosId: undefined,
     vocabSize: chars.length,
@@ -51,7 +57,8 @@ export function loadCodec(dir: string): TextCodec | null {
   const chars = join(dir, 'chars.json');
   if (existsSync(chars)) {
     const parsed = JSON.parse(readFileSync(chars, 'utf8')) as unknown;
-    if (!Array.isArray(parsed) || !parsed.every((c) => typeof c === 'string')) throw new FormatError(chars, 'expected a JSON array of strings');
+    if (!Array.isArray(parsed) || !parsed.every((c) => typeof c === 'string'))
+      throw new FormatError(chars, 'expected a JSON array of strings');
     return fromChars(parsed as string[], chars);
   }
   return null;
@@ -78,5 +85,8 @@ export function loadModel(path: string): LoadedModel {
   if (isDir && isHfModelDir(path)) {
     return { model: loadHfModel(path), codec: loadCodec(path), source: join(path, 'model.safetensors') };
   }
-  throw new FormatError(path, 'not an llmts run directory (checkpoint-*.safetensors), an llmts checkpoint, or a Hugging Face model directory (config.json + model.safetensors)');
+  throw new FormatError(
+    path,
+    'not an llmts run directory (checkpoint-*.safetensors), an llmts checkpoint, or a Hugging Face model directory (config.json + model.safetensors)',
+  );
 }

@@ -73,7 +73,10 @@ export type TensorData =
   | Int8Array
   | Uint8Array;
 
-type TypedCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): TensorData; readonly BYTES_PER_ELEMENT: number };
+type TypedCtor = {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): TensorData;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 /**
  * The typed array of each dtype's elements. F16/BF16 hold raw 16-bit patterns

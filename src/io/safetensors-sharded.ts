@@ -48,18 +48,32 @@ export function readShardIndex(path: string): ShardIndex {
   } catch (err) {
     throw new FormatError(path, `not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FormatError(path, 'must be a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new FormatError(path, 'must be a JSON object');
   const { metadata = {}, weight_map: wm } = json as { metadata?: unknown; weight_map?: unknown };
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new FormatError(path, 'must be an object', 'metadata');
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    throw new FormatError(path, 'must be an object', 'metadata');
   const total = (metadata as Record<string, unknown>)['total_size'];
   if (total !== undefined && !(Number.isSafeInteger(total) && (total as number) >= 0)) {
     throw new FormatError(path, `must be a non-negative integer, got ${JSON.stringify(total)}`, 'metadata.total_size');
   }
-  if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new FormatError(path, 'must be an object of tensor name -> shard file', 'weight_map');
+  if (typeof wm !== 'object' || wm === null || Array.isArray(wm))
+    throw new FormatError(path, 'must be an object of tensor name -> shard file', 'weight_map');
   const weightMap = new Map<string, string>();
   for (const [name, file] of Object.entries(wm)) {
-    if (typeof file !== 'string' || file.length === 0 || file !== basename(file) || file === '.' || file === '..' || file.includes('\\')) {
-      throw new FormatError(path, `shard must be a file name in the same directory, got ${JSON.stringify(file)}`, `weight_map.${name}`);
+    if (
+      typeof file !== 'string' ||
+      file.length === 0 ||
+      file !== basename(file) ||
+      file === '.' ||
+      file === '..' ||
+      file.includes('\\')
+    ) {
+      throw new FormatError(
+        path,
+        `shard must be a file name in the same directory, got ${JSON.stringify(file)}`,
+        `weight_map.${name}`,
+      );
     }
     weightMap.set(name, file);
   }
@@ -95,7 +109,11 @@ export class SafetensorsCheckpoint {
 
     if (single !== undefined) {
       const f = SafetensorsFile.open(single);
-      const ckpt = new SafetensorsCheckpoint(dirname(single), new Map(f.keys().map((k) => [k, basename(single)])), undefined);
+      const ckpt = new SafetensorsCheckpoint(
+        dirname(single),
+        new Map(f.keys().map((k) => [k, basename(single)])),
+        undefined,
+      );
       ckpt.files.set(basename(single), f);
       return ckpt;
     }
@@ -106,7 +124,12 @@ export class SafetensorsCheckpoint {
       for (const [name, file] of index.weightMap) {
         const f = ckpt.shard(file);
         if (!f.has(name)) {
-          throw new SafetensorsError(join(dir, file), 'TensorNotFound', `${INDEX_FILE} maps this tensor to this shard, which lacks it`, name);
+          throw new SafetensorsError(
+            join(dir, file),
+            'TensorNotFound',
+            `${INDEX_FILE} maps this tensor to this shard, which lacks it`,
+            name,
+          );
         }
       }
     } catch (err) {
@@ -135,7 +158,8 @@ export class SafetensorsCheckpoint {
 
   private fileOf(name: string): SafetensorsFile {
     const file = this.location.get(name);
-    if (file === undefined) throw new SafetensorsError(this.dir, 'TensorNotFound', 'no such tensor in the checkpoint', name);
+    if (file === undefined)
+      throw new SafetensorsError(this.dir, 'TensorNotFound', 'no such tensor in the checkpoint', name);
     return this.shard(file);
   }
 
@@ -173,7 +197,10 @@ function pythonJson(value: unknown): string {
         .map(([k, x]) => [k, sortKeys(x)]),
     );
   };
-  return JSON.stringify(sortKeys(value), null, 2).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(sortKeys(value), null, 2).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -189,7 +216,8 @@ export function saveSafetensorsCheckpoint(
   opts: { maxShardBytes?: number; metadata?: Readonly<Record<string, string>> } = {},
 ): string[] {
   const maxShard = opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
-  if (!(maxShard > 0)) throw new ArgumentError('saveSafetensorsCheckpoint', `maxShardBytes must be > 0, got ${maxShard}`);
+  if (!(maxShard > 0))
+    throw new ArgumentError('saveSafetensorsCheckpoint', `maxShardBytes must be > 0, got ${maxShard}`);
   const metadata = opts.metadata ?? { format: 'pt' };
   const list: [string, TensorInput][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   // huggingface_hub split_state_dict_into_shards_factory

@@ -100,21 +100,34 @@ const U64_MAX = (1n << 64n) - 1n;
 /** Steps 1-2: reads N from the first 8 bytes and checks it against the file length. */
 export function readHeaderLength(first8: Uint8Array, fileLength: number, file: string): number {
   if (fileLength < 8 || first8.length < 8) {
-    throw new SafetensorsError(file, 'HeaderTooSmall', `the file has ${fileLength} bytes, fewer than the 8-byte header length`);
+    throw new SafetensorsError(
+      file,
+      'HeaderTooSmall',
+      `the file has ${fileLength} bytes, fewer than the 8-byte header length`,
+    );
   }
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_SIZE)) {
     throw new SafetensorsError(file, 'HeaderTooLarge', `header length ${n} exceeds ${MAX_HEADER_SIZE} bytes`);
   }
   if (8n + n > BigInt(fileLength)) {
-    throw new SafetensorsError(file, 'InvalidHeaderLength', `header length ${n} runs past the end of the ${fileLength}-byte file`);
+    throw new SafetensorsError(
+      file,
+      'InvalidHeaderLength',
+      `header length ${n} runs past the end of the ${fileLength}-byte file`,
+    );
   }
   return Number(n);
 }
 
 function asUsize(v: JsonValue | undefined, file: string, field: string): bigint {
   if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) {
-    throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `expected a non-negative integer, got ${describe(v)}`, field);
+    throw new SafetensorsError(
+      file,
+      'InvalidHeaderDeserialization',
+      `expected a non-negative integer, got ${describe(v)}`,
+      field,
+    );
   }
   return v;
 }
@@ -146,36 +159,69 @@ export function parseHeader(headerBytes: Uint8Array, fileLength: number, file: s
     const msg = err instanceof JsonSyntaxError ? err.message : String(err);
     throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `the header is not valid JSON: ${msg}`);
   }
-  if (!(json instanceof Map)) throw new SafetensorsError(file, 'InvalidHeaderDeserialization', 'the header must be a JSON object');
+  if (!(json instanceof Map))
+    throw new SafetensorsError(file, 'InvalidHeaderDeserialization', 'the header must be a JSON object');
 
   let metadata: Record<string, string> | undefined;
   const entries: { name: string; info: TensorInfo; begin: bigint; end: bigint; shape: bigint[] }[] = [];
   for (const [name, v] of json) {
     if (name === '__metadata__') {
       if (v === null) continue;
-      if (!(v instanceof Map)) throw new SafetensorsError(file, 'InvalidHeaderDeserialization', 'must be a string-to-string map', '__metadata__');
+      if (!(v instanceof Map))
+        throw new SafetensorsError(
+          file,
+          'InvalidHeaderDeserialization',
+          'must be a string-to-string map',
+          '__metadata__',
+        );
       metadata = {};
       for (const [k, s] of v) {
         if (typeof s !== 'string') {
-          throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `value must be a string, got ${describe(s)}`, `__metadata__.${k}`);
+          throw new SafetensorsError(
+            file,
+            'InvalidHeaderDeserialization',
+            `value must be a string, got ${describe(s)}`,
+            `__metadata__.${k}`,
+          );
         }
         Object.defineProperty(metadata, k, { value: s, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
     if (!(v instanceof Map)) {
-      throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `a tensor entry must be an object, got ${describe(v)}`, name);
+      throw new SafetensorsError(
+        file,
+        'InvalidHeaderDeserialization',
+        `a tensor entry must be an object, got ${describe(v)}`,
+        name,
+      );
     }
     const dtype = v.get('dtype');
     if (!isDtype(dtype)) {
-      throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `unknown dtype ${describe(dtype)} (expected one of ${DTYPES.join(', ')})`, `${name}.dtype`);
+      throw new SafetensorsError(
+        file,
+        'InvalidHeaderDeserialization',
+        `unknown dtype ${describe(dtype)} (expected one of ${DTYPES.join(', ')})`,
+        `${name}.dtype`,
+      );
     }
     const shapeV = v.get('shape');
-    if (!Array.isArray(shapeV)) throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `expected an array, got ${describe(shapeV)}`, `${name}.shape`);
+    if (!Array.isArray(shapeV))
+      throw new SafetensorsError(
+        file,
+        'InvalidHeaderDeserialization',
+        `expected an array, got ${describe(shapeV)}`,
+        `${name}.shape`,
+      );
     const shape = shapeV.map((d, k) => asUsize(d, file, `${name}.shape[${k}]`));
     const offs = v.get('data_offsets');
     if (!Array.isArray(offs) || offs.length !== 2) {
-      throw new SafetensorsError(file, 'InvalidHeaderDeserialization', `expected [BEGIN, END], got ${describe(offs)}`, `${name}.data_offsets`);
+      throw new SafetensorsError(
+        file,
+        'InvalidHeaderDeserialization',
+        `expected [BEGIN, END], got ${describe(offs)}`,
+        `${name}.data_offsets`,
+      );
     }
     const begin = asUsize(offs[0], file, `${name}.data_offsets[0]`);
     const end = asUsize(offs[1], file, `${name}.data_offsets[1]`);
@@ -183,7 +229,9 @@ export function parseHeader(headerBytes: Uint8Array, fileLength: number, file: s
   }
 
   // step 4-5: in offset order, contiguous from 0, sizes matching shapes
-  entries.sort((a, b) => (a.begin !== b.begin ? (a.begin < b.begin ? -1 : 1) : a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+  entries.sort((a, b) =>
+    a.begin !== b.begin ? (a.begin < b.begin ? -1 : 1) : a.end < b.end ? -1 : a.end > b.end ? 1 : 0,
+  );
   let start = 0n;
   for (const e of entries) {
     if (e.begin !== start || e.end < e.begin) {
@@ -198,12 +246,19 @@ export function parseHeader(headerBytes: Uint8Array, fileLength: number, file: s
     let numel = 1n;
     for (const d of e.shape) {
       numel *= d;
-      if (numel > U64_MAX) throw new SafetensorsError(file, 'ValidationOverflow', 'the element count overflows u64', `${e.name}.shape`);
+      if (numel > U64_MAX)
+        throw new SafetensorsError(file, 'ValidationOverflow', 'the element count overflows u64', `${e.name}.shape`);
     }
     const nbits = numel * BigInt(DTYPE_BITS[e.info.dtype]);
-    if (nbits > U64_MAX) throw new SafetensorsError(file, 'ValidationOverflow', 'the bit count overflows u64', `${e.name}.shape`);
+    if (nbits > U64_MAX)
+      throw new SafetensorsError(file, 'ValidationOverflow', 'the bit count overflows u64', `${e.name}.shape`);
     if (nbits % 8n !== 0n) {
-      throw new SafetensorsError(file, 'MisalignedSlice', `${numel} elements of ${e.info.dtype} are not a whole number of bytes`, e.name);
+      throw new SafetensorsError(
+        file,
+        'MisalignedSlice',
+        `${numel} elements of ${e.info.dtype} are not a whole number of bytes`,
+        e.name,
+      );
     }
     if (e.end - e.begin !== nbits / 8n) {
       throw new SafetensorsError(
@@ -225,7 +280,11 @@ export function parseHeader(headerBytes: Uint8Array, fileLength: number, file: s
   // every value is now bounded by the file length, hence a safe integer
   const tensors = new Map<string, TensorInfo>();
   for (const e of entries) {
-    tensors.set(e.name, { dtype: e.info.dtype, shape: e.shape.map(Number), dataOffsets: [Number(e.begin), Number(e.end)] });
+    tensors.set(e.name, {
+      dtype: e.info.dtype,
+      shape: e.shape.map(Number),
+      dataOffsets: [Number(e.begin), Number(e.end)],
+    });
   }
   return { headerLength: n, dataStart: 8 + n, ...(metadata === undefined ? {} : { metadata }), tensors };
 }
@@ -248,14 +307,19 @@ function byteSwap(bytes: Uint8Array, width: number): Uint8Array {
  * Little-endian bytes -> the dtype's typed array. Shares memory with `bytes` when
  * it is aligned and little-endian (copy=false), else copies.
  */
-export function decodeTensorBytes(dtype: Dtype, bytes: Uint8Array, opts: ReadOptions & { copy?: boolean } = {}): TensorData {
+export function decodeTensorBytes(
+  dtype: Dtype,
+  bytes: Uint8Array,
+  opts: ReadOptions & { copy?: boolean } = {},
+): TensorData {
   const Ctor = DTYPE_ARRAY[dtype];
   const width = Ctor.BYTES_PER_ELEMENT;
   let src = bytes;
   if (!LITTLE_ENDIAN && width > 1) src = byteSwap(bytes, width);
   else if ((opts.copy ?? false) || src.byteOffset % width !== 0) src = src.slice();
   const data = new Ctor(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength / width);
-  if (opts.float32 === true && (dtype === 'F16' || dtype === 'BF16')) return halfBitsToFloat32(data as Uint16Array, dtype);
+  if (opts.float32 === true && (dtype === 'F16' || dtype === 'BF16'))
+    return halfBitsToFloat32(data as Uint16Array, dtype);
   return data;
 }
 
@@ -286,9 +350,13 @@ function compareUtf8(a: string, b: string): number {
 
 function tensorBytes(name: string, t: TensorInput): Uint8Array {
   const op = 'serializeSafetensors';
-  if (!isDtype(t.dtype)) throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: unknown dtype ${String(t.dtype)}`);
+  if (!isDtype(t.dtype))
+    throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: unknown dtype ${String(t.dtype)}`);
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: shape must be a list of integers >= 0, got ${JSON.stringify(t.shape)}`);
+    throw new ArgumentError(
+      op,
+      `tensor ${JSON.stringify(name)}: shape must be a list of integers >= 0, got ${JSON.stringify(t.shape)}`,
+    );
   }
   const numel = t.shape.reduce((a, d) => a * d, 1);
   let data: TensorData = t.data;
@@ -299,14 +367,23 @@ function tensorBytes(name: string, t: TensorInput): Uint8Array {
   if (isRawDtype(t.dtype)) {
     const nbits = numel * DTYPE_BITS[t.dtype];
     if (!(data instanceof Uint8Array) || nbits % 8 !== 0 || data.length !== nbits / 8) {
-      throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: ${t.dtype} data must be a Uint8Array of ${nbits / 8} raw bytes`);
+      throw new ArgumentError(
+        op,
+        `tensor ${JSON.stringify(name)}: ${t.dtype} data must be a Uint8Array of ${nbits / 8} raw bytes`,
+      );
     }
   } else {
     if (!(data instanceof Ctor)) {
-      throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: ${t.dtype} data must be a ${Ctor.name}, got ${data.constructor.name}`);
+      throw new ArgumentError(
+        op,
+        `tensor ${JSON.stringify(name)}: ${t.dtype} data must be a ${Ctor.name}, got ${data.constructor.name}`,
+      );
     }
     if (data.length !== numel) {
-      throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: shape [${t.shape.join(', ')}] has ${numel} elements but data has ${data.length}`);
+      throw new ArgumentError(
+        op,
+        `tensor ${JSON.stringify(name)}: shape [${t.shape.join(', ')}] has ${numel} elements but data has ${data.length}`,
+      );
     }
     if (t.dtype === 'BOOL' && (data as Uint8Array).some((x) => x > 1)) {
       throw new ArgumentError(op, `tensor ${JSON.stringify(name)}: BOOL data must be 0 or 1`);
@@ -329,14 +406,16 @@ export function serializeSafetensors(
 ): Uint8Array[] {
   const list: [string, TensorInput][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   for (const [name] of list) {
-    if (name === '__metadata__') throw new ArgumentError('serializeSafetensors', '"__metadata__" is reserved and cannot name a tensor');
+    if (name === '__metadata__')
+      throw new ArgumentError('serializeSafetensors', '"__metadata__" is reserved and cannot name a tensor');
   }
   list.sort(([na, a], [nb, b]) => DTYPES.indexOf(b.dtype) - DTYPES.indexOf(a.dtype) || compareUtf8(na, nb));
   const header = new Map<string, unknown>();
   if (metadata !== undefined) {
     const meta: [string, string][] = Object.entries(metadata);
     for (const [k, v] of meta) {
-      if (typeof v !== 'string') throw new ArgumentError('serializeSafetensors', `metadata value for ${JSON.stringify(k)} must be a string`);
+      if (typeof v !== 'string')
+        throw new ArgumentError('serializeSafetensors', `metadata value for ${JSON.stringify(k)} must be a string`);
     }
     header.set('__metadata__', Object.fromEntries(meta.sort(([a], [b]) => compareUtf8(a, b))));
   }
@@ -354,7 +433,8 @@ export function serializeSafetensors(
   let json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
   const pad = (8 - (json.length % 8)) % 8;
   if (pad > 0) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  if (json.length > MAX_HEADER_SIZE) throw new ArgumentError('serializeSafetensors', `header of ${json.length} bytes exceeds ${MAX_HEADER_SIZE}`);
+  if (json.length > MAX_HEADER_SIZE)
+    throw new ArgumentError('serializeSafetensors', `header of ${json.length} bytes exceeds ${MAX_HEADER_SIZE}`);
   const head = new Uint8Array(8 + json.length);
   new DataView(head.buffer).setBigUint64(0, BigInt(json.length), true);
   head.set(json, 8);
@@ -468,7 +548,11 @@ export class SafetensorsFile {
 
   read(name: string, opts: ReadOptions = {}): TensorRecord {
     const info = this.info(name);
-    return { dtype: info.dtype, shape: [...info.shape], data: decodeTensorBytes(info.dtype, this.readBytes(name), opts) };
+    return {
+      dtype: info.dtype,
+      shape: [...info.shape],
+      data: decodeTensorBytes(info.dtype, this.readBytes(name), opts),
+    };
   }
 
   close(): void {

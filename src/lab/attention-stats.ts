@@ -30,7 +30,12 @@ export interface Spectrum {
 
 export function spectrum(data: Float64Array, n: number, eps: number): Spectrum {
   const sv = singularValues(data, n, n);
-  return { sv, numericalRank: numericalRank(sv, n, n, eps), effectiveRank: effectiveRank(sv), inverseCondition: sv[n - 1]! / sv[0]! };
+  return {
+    sv,
+    numericalRank: numericalRank(sv, n, n, eps),
+    effectiveRank: effectiveRank(sv),
+    inverseCondition: sv[n - 1]! / sv[0]!,
+  };
 }
 
 export interface HeadStats {

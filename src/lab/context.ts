@@ -23,7 +23,8 @@ export class LabContext implements LabContextLike {
   private readonly logger: (line: string) => void;
 
   constructor(o: LabOptions) {
-    if (!Number.isInteger(o.seed) || o.seed < 0) throw new ArgumentError('lab', `seed must be a non-negative integer, got ${o.seed}`);
+    if (!Number.isInteger(o.seed) || o.seed < 0)
+      throw new ArgumentError('lab', `seed must be a non-negative integer, got ${o.seed}`);
     this.outDir = o.outDir;
     this.quick = o.quick;
     this.seed = o.seed;

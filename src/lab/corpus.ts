@@ -58,7 +58,8 @@ export class CharVocab {
     const out = new Int32Array(text.length);
     for (let i = 0; i < text.length; i++) {
       const id = this.index.get(text[i]!);
-      if (id === undefined) throw new ArgumentError('CharVocab.encode', `character ${JSON.stringify(text[i])} is not in the vocabulary`);
+      if (id === undefined)
+        throw new ArgumentError('CharVocab.encode', `character ${JSON.stringify(text[i])} is not in the vocabulary`);
       out[i] = id;
     }
     return out;
@@ -68,21 +69,29 @@ export class CharVocab {
     let s = '';
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      s += id < this.chars.length ? this.chars[id]! : SPECIALS[id - this.chars.length] ?? '?';
+      s += id < this.chars.length ? this.chars[id]! : (SPECIALS[id - this.chars.length] ?? '?');
     }
     return s;
   }
 }
 
 /** A TokenSplit over an in-memory array; documents are [start, end) ranges covering it in order. */
-export function memorySplit(name: string, tokens: Int32Array, documents: readonly (readonly [number, number])[] = [[0, tokens.length]]): TokenSplit {
+export function memorySplit(
+  name: string,
+  tokens: Int32Array,
+  documents: readonly (readonly [number, number])[] = [[0, tokens.length]],
+): TokenSplit {
   const starts = documents.map((d) => d[0]);
   return {
     name,
     numTokens: tokens.length,
     numDocuments: documents.length,
     read(start, length, out, outOffset = 0) {
-      if (start < 0 || start + length > tokens.length) throw new ArgumentError('memorySplit.read', `range [${start}, ${start + length}) is outside [0, ${tokens.length})`);
+      if (start < 0 || start + length > tokens.length)
+        throw new ArgumentError(
+          'memorySplit.read',
+          `range [${start}, ${start + length}) is outside [0, ${tokens.length})`,
+        );
       out.set(tokens.subarray(start, start + length), outOffset);
       return out;
     },
@@ -179,14 +188,24 @@ export type CorpusId = 'shakespeare' | 'nlp-corpus';
 export function labCharCorpus(o: { trainChars?: number; valChars?: number } = {}): CharCorpus {
   const choice = process.env['LLMTS_LAB_CORPUS'] ?? 'auto';
   if (choice !== 'auto' && choice !== 'shakespeare' && choice !== 'nlp-corpus') {
-    throw new ArgumentError('LLMTS_LAB_CORPUS', `expected auto, shakespeare or nlp-corpus, got ${JSON.stringify(choice)}`);
+    throw new ArgumentError(
+      'LLMTS_LAB_CORPUS',
+      `expected auto, shakespeare or nlp-corpus, got ${JSON.stringify(choice)}`,
+    );
   }
   const useShakespeare = choice === 'shakespeare' || (choice === 'auto' && existsSync(shakespearePath()));
-  return useShakespeare ? shakespeareChars(o) : charCorpus('nlp-corpus', 'nlp-corpus sentences', nlpCorpusParagraphs(), o);
+  return useShakespeare
+    ? shakespeareChars(o)
+    : charCorpus('nlp-corpus', 'nlp-corpus sentences', nlpCorpusParagraphs(), o);
 }
 
 /** A text as characters: the first 90% trains (or its first `trainChars`), the rest (or its last `valChars`) validates. */
-function charCorpus(id: CorpusId, name: string, text: string, o: { trainChars?: number; valChars?: number }): CharCorpus {
+function charCorpus(
+  id: CorpusId,
+  name: string,
+  text: string,
+  o: { trainChars?: number; valChars?: number },
+): CharCorpus {
   const vocab = new CharVocab(text);
   const cut = Math.floor(text.length * 0.9);
   const trainText = text.slice(0, Math.min(cut, o.trainChars ?? cut));

@@ -7,7 +7,8 @@ import { ArgumentError } from '../errors.ts';
 
 /** Singular values of a row-major [m, n] matrix, descending. */
 export function singularValues(a: ArrayLike<number>, m: number, n: number): Float64Array {
-  if (a.length !== m * n) throw new ArgumentError('singularValues', `expected ${m * n} entries for [${m}, ${n}], got ${a.length}`);
+  if (a.length !== m * n)
+    throw new ArgumentError('singularValues', `expected ${m * n} entries for [${m}, ${n}], got ${a.length}`);
   // one-sided Jacobi on the columns of A (transpose first when m < n so columns are the long side)
   const tall = m >= n;
   const rows = tall ? m : n;
@@ -121,7 +122,11 @@ export function solveSpd(a: ArrayLike<number>, b: ArrayLike<number>, n: number, 
       let s = a[i * n + j]! + (i === j ? ridge : 0);
       for (let p = 0; p < j; p++) s -= l[i * n + p]! * l[j * n + p]!;
       if (i === j) {
-        if (!(s > 0)) throw new ArgumentError('solveSpd', `matrix is not positive definite at row ${i} (pivot ${s}); raise the ridge`);
+        if (!(s > 0))
+          throw new ArgumentError(
+            'solveSpd',
+            `matrix is not positive definite at row ${i} (pivot ${s}); raise the ridge`,
+          );
         l[i * n + i] = Math.sqrt(s);
       } else {
         l[i * n + j] = s / l[j * n + j]!;

@@ -15,7 +15,9 @@ export function formatResult(r: ExperimentResult, files: readonly string[] = [])
     lines.push(`     [${f.verdict}] ${f.statement}`);
     lines.push(`         ${f.evidence}`);
   }
-  lines.push(`   verdict: ${r.verdict.toUpperCase()}  (${r.seconds.toFixed(1)} s${r.quick ? ', --quick' : ''}, seed ${r.seed})`);
+  lines.push(
+    `   verdict: ${r.verdict.toUpperCase()}  (${r.seconds.toFixed(1)} s${r.quick ? ', --quick' : ''}, seed ${r.seed})`,
+  );
   if (files.length > 0) lines.push(`   wrote: ${files.join(', ')}`);
   return lines.join('\n');
 }

@@ -16,6 +16,18 @@ import { padding } from './experiments/10-padding.ts';
 import { normalization } from './experiments/11-normalization.ts';
 
 export const EXPERIMENTS: readonly Experiment[] = [
-  gptVsBert, attentionRank, architectures, ppoClip, tokenizers, activations, multiHead, dataPipeline, decoding,
-  sinusoidal, addPosition, rope, padding, normalization,
+  gptVsBert,
+  attentionRank,
+  architectures,
+  ppoClip,
+  tokenizers,
+  activations,
+  multiHead,
+  dataPipeline,
+  decoding,
+  sinusoidal,
+  addPosition,
+  rope,
+  padding,
+  normalization,
 ];

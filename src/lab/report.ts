@@ -26,20 +26,38 @@ export interface ReportPlot {
   svg: string;
 }
 
-export function renderReportHtml(results: readonly { result: ExperimentResult; plots: ReportPlot[] }[], meta: { generated: string; command: string }): string {
+export function renderReportHtml(
+  results: readonly { result: ExperimentResult; plots: ReportPlot[] }[],
+  meta: { generated: string; command: string },
+): string {
   const modes = new Set(results.map((r) => (r.result.quick ? 'quick' : 'full')));
   const counts = { holds: 0, 'does not hold': 0, 'holds with a caveat': 0 } as Record<Verdict, number>;
   for (const { result } of results) counts[result.verdict]++;
-  const rows = results.map(({ result: r }) =>
-    `<tr><td>§${r.section}</td><td><a href="#${escapeHtml(r.name)}">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.title)}</td><td>${badge(r.verdict)}</td></tr>`).join('\n');
-  const sections = results.map(({ result: r, plots }) => {
-    const claims = r.claims.map((c) =>
-      `<blockquote><div class="zh" lang="zh">§${c.section}「${escapeHtml(c.quote)}」</div><div class="en">${escapeHtml(c.english)}</div></blockquote>`).join('\n');
-    const measured = r.measured.map((m) => `<li>${escapeHtml(m)}</li>`).join('\n');
-    const findings = r.findings.map((f) =>
-      `<tr><td>${badge(f.verdict)}</td><td><b>${escapeHtml(f.statement)}</b><br><span class="ev">${escapeHtml(f.evidence)}</span></td></tr>`).join('\n');
-    const figs = plots.map((p) => `<figure>${responsiveSvg(p.svg)}<figcaption>${escapeHtml(p.caption)}</figcaption></figure>`).join('\n');
-    return `<section id="${escapeHtml(r.name)}">
+  const rows = results
+    .map(
+      ({ result: r }) =>
+        `<tr><td>§${r.section}</td><td><a href="#${escapeHtml(r.name)}">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.title)}</td><td>${badge(r.verdict)}</td></tr>`,
+    )
+    .join('\n');
+  const sections = results
+    .map(({ result: r, plots }) => {
+      const claims = r.claims
+        .map(
+          (c) =>
+            `<blockquote><div class="zh" lang="zh">§${c.section}「${escapeHtml(c.quote)}」</div><div class="en">${escapeHtml(c.english)}</div></blockquote>`,
+        )
+        .join('\n');
+      const measured = r.measured.map((m) => `<li>${escapeHtml(m)}</li>`).join('\n');
+      const findings = r.findings
+        .map(
+          (f) =>
+            `<tr><td>${badge(f.verdict)}</td><td><b>${escapeHtml(f.statement)}</b><br><span class="ev">${escapeHtml(f.evidence)}</span></td></tr>`,
+        )
+        .join('\n');
+      const figs = plots
+        .map((p) => `<figure>${responsiveSvg(p.svg)}<figcaption>${escapeHtml(p.caption)}</figcaption></figure>`)
+        .join('\n');
+      return `<section id="${escapeHtml(r.name)}">
 <h2>§${r.section} · ${escapeHtml(r.title)} <small>${escapeHtml(r.name)}</small> ${badge(r.verdict)}</h2>
 ${claims}
 <h3>Measured</h3>
@@ -49,7 +67,8 @@ ${claims}
 ${figs}
 <p class="meta">${r.quick ? '--quick, ' : ''}seed ${r.seed}, ${r.seconds.toFixed(1)} s</p>
 </section>`;
-  }).join('\n');
+    })
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>

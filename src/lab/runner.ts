@@ -31,17 +31,25 @@ export interface LabRunOptions {
  * Experiments for the names a user typed: `all`, a section number (`9` runs every section-9
  * experiment) or experiment names. Unknown names are an ArgumentError listing the valid ones.
  */
-export function selectExperiments(names: readonly string[], registry: readonly Experiment[] = EXPERIMENTS): Experiment[] {
-  if (names.length === 0) throw new ArgumentError('lab run', 'name an experiment, a section number or "all" (see `llmts lab list`)');
+export function selectExperiments(
+  names: readonly string[],
+  registry: readonly Experiment[] = EXPERIMENTS,
+): Experiment[] {
+  if (names.length === 0)
+    throw new ArgumentError('lab run', 'name an experiment, a section number or "all" (see `llmts lab list`)');
   const out: Experiment[] = [];
   for (const name of names) {
-    const picked = name === 'all'
-      ? [...registry]
-      : /^\d+$/.test(name)
-        ? registry.filter((e) => e.section === Number(name))
-        : registry.filter((e) => e.name === name);
+    const picked =
+      name === 'all'
+        ? [...registry]
+        : /^\d+$/.test(name)
+          ? registry.filter((e) => e.section === Number(name))
+          : registry.filter((e) => e.name === name);
     if (picked.length === 0) {
-      throw new ArgumentError('lab run', `no experiment "${name}"; choose from: all, a section number (1-11), ${registry.map((e) => e.name).join(', ')}`);
+      throw new ArgumentError(
+        'lab run',
+        `no experiment "${name}"; choose from: all, a section number (1-11), ${registry.map((e) => e.name).join(', ')}`,
+      );
     }
     for (const e of picked) if (!out.includes(e)) out.push(e);
   }
@@ -61,8 +69,18 @@ export async function runExperiment(e: Experiment, ctx: LabContext): Promise<Exp
     return { name: p.name, caption: p.caption, file };
   });
   const result: ExperimentResult = {
-    name: e.name, section: e.section, title: e.title, claims: e.claims, verdict: overallVerdict(out.findings), findings: out.findings,
-    measured: out.measured, numbers: out.numbers, plots, quick: ctx.quick, seed: ctx.seed, seconds,
+    name: e.name,
+    section: e.section,
+    title: e.title,
+    claims: e.claims,
+    verdict: overallVerdict(out.findings),
+    findings: out.findings,
+    measured: out.measured,
+    numbers: out.numbers,
+    plots,
+    quick: ctx.quick,
+    seed: ctx.seed,
+    seconds,
   };
   writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   ctx.log(formatResult(result, [join(dir, 'result.json'), ...plots.map((p) => join(dir, p.file))]));
@@ -92,9 +110,12 @@ export function readResult(path: string): ExperimentResult {
     throw new FormatError(path, 'not valid JSON', undefined, { cause: err });
   }
   const r = raw as Partial<ExperimentResult>;
-  for (const field of ['name', 'title', 'verdict'] as const) if (typeof r[field] !== 'string') throw new FormatError(path, `missing ${field}`, field);
-  if (!VERDICTS.includes(r.verdict!)) throw new FormatError(path, `unknown verdict ${JSON.stringify(r.verdict)}`, 'verdict');
-  if (!Array.isArray(r.findings) || !Array.isArray(r.plots) || !Array.isArray(r.claims) || !Array.isArray(r.measured)) throw new FormatError(path, 'missing findings, plots, claims or measured', 'findings');
+  for (const field of ['name', 'title', 'verdict'] as const)
+    if (typeof r[field] !== 'string') throw new FormatError(path, `missing ${field}`, field);
+  if (!VERDICTS.includes(r.verdict!))
+    throw new FormatError(path, `unknown verdict ${JSON.stringify(r.verdict)}`, 'verdict');
+  if (!Array.isArray(r.findings) || !Array.isArray(r.plots) || !Array.isArray(r.claims) || !Array.isArray(r.measured))
+    throw new FormatError(path, 'missing findings, plots, claims or measured', 'findings');
   return r as ExperimentResult;
 }
 
@@ -114,6 +135,9 @@ export function writeReport(outDir: string, command: string): string {
   }
   entries.sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
   const path = join(outDir, 'report.html');
-  writeFileAtomic(path, renderReportHtml(entries, { generated: new Date().toISOString().slice(0, 19).replace('T', ' '), command }));
+  writeFileAtomic(
+    path,
+    renderReportHtml(entries, { generated: new Date().toISOString().slice(0, 19).replace('T', ' '), command }),
+  );
   return path;
 }

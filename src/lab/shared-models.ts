@@ -36,7 +36,10 @@ export function sharedCorpus(ctx: LabContextLike): Promise<CharCorpus> {
   return ctx.shared('corpus:chars', () => {
     const corpus = labCharCorpus();
     if (corpus.id !== 'shakespeare') {
-      const why = process.env['LLMTS_LAB_CORPUS'] === 'nlp-corpus' ? 'LLMTS_LAB_CORPUS=nlp-corpus' : `Tiny Shakespeare not found at ${shakespearePath()}; set LLMTS_SHAKESPEARE to use it`;
+      const why =
+        process.env['LLMTS_LAB_CORPUS'] === 'nlp-corpus'
+          ? 'LLMTS_LAB_CORPUS=nlp-corpus'
+          : `Tiny Shakespeare not found at ${shakespearePath()}; set LLMTS_SHAKESPEARE to use it`;
       ctx.log(`  the character models train on ${corpus.name} (${why})`);
     }
     return Promise.resolve(corpus);
@@ -52,12 +55,30 @@ export function charGpt(ctx: LabContextLike, heads: number): Promise<TrainedMode
     const s = charModelSize(ctx.quick);
     const spec = {
       family: 'gpt' as const,
-      config: gptPreset('shakespeare-char', { vocabSize: corpus.vocab.size, blockSize: s.blockSize, nLayer: s.nLayer, nHead: heads, nEmbd: s.nEmbd }),
+      config: gptPreset('shakespeare-char', {
+        vocabSize: corpus.vocab.size,
+        blockSize: s.blockSize,
+        nLayer: s.nLayer,
+        nHead: heads,
+        nEmbd: s.nEmbd,
+      }),
     };
     const settings: TrainSettings = { steps: s.steps, lr: s.lr };
     const key = `${corpus.id}-gpt-char-h${heads}-${ctx.quick ? 'quick' : 'full'}`;
-    ctx.log(`  training the shared character GPT (${heads} head${heads === 1 ? '' : 's'}, ${s.nLayer}x${s.nEmbd}, ${s.steps} steps)`);
-    const t = await trainCached<GPT>(ctx, key, spec, settings, (m) => new CausalLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, ctx.seed, { ...EVAL, seed: ctx.seed + 1 }));
+    ctx.log(
+      `  training the shared character GPT (${heads} head${heads === 1 ? '' : 's'}, ${s.nLayer}x${s.nEmbd}, ${s.steps} steps)`,
+    );
+    const t = await trainCached<GPT>(
+      ctx,
+      key,
+      spec,
+      settings,
+      (m) =>
+        new CausalLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, ctx.seed, {
+          ...EVAL,
+          seed: ctx.seed + 1,
+        }),
+    );
     return { ...t, corpus };
   });
 }
@@ -71,18 +92,39 @@ export function charBert(ctx: LabContextLike): Promise<TrainedModel<BERT> & { co
     const spec = {
       family: 'bert' as const,
       config: bertPreset('bert-tiny', {
-        vocabSize: v.size, blockSize: s.blockSize, nLayer: s.nLayer, nHead: 4, nEmbd: s.nEmbd, normPlacement: 'pre', normEps: 1e-5,
-        dropout: 0, attnDropout: 0, padTokenId: v.special('[PAD]'),
+        vocabSize: v.size,
+        blockSize: s.blockSize,
+        nLayer: s.nLayer,
+        nHead: 4,
+        nEmbd: s.nEmbd,
+        normPlacement: 'pre',
+        normEps: 1e-5,
+        dropout: 0,
+        attnDropout: 0,
+        padTokenId: v.special('[PAD]'),
       }),
     };
     const specials = {
-      pad: v.special('[PAD]'), bos: v.special('[CLS]'), sep: v.special('[SEP]'), docEnd: null, mask: v.special('[MASK]'),
+      pad: v.special('[PAD]'),
+      bos: v.special('[CLS]'),
+      sep: v.special('[SEP]'),
+      docEnd: null,
+      mask: v.special('[MASK]'),
       special: [v.special('[PAD]'), v.special('[CLS]'), v.special('[SEP]'), v.special('[MASK]')],
     };
     const key = `${corpus.id}-bert-char-${ctx.quick ? 'quick' : 'full'}`;
     ctx.log(`  training the shared character BERT (${s.nLayer}x${s.nEmbd}, masked LM, ${s.steps} steps)`);
-    const t = await trainCached<BERT>(ctx, key, spec, { steps: s.steps, lr: s.lr }, (m) =>
-      new MaskedLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, specials, ctx.seed, { ...EVAL, seed: ctx.seed + 1 }));
+    const t = await trainCached<BERT>(
+      ctx,
+      key,
+      spec,
+      { steps: s.steps, lr: s.lr },
+      (m) =>
+        new MaskedLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, specials, ctx.seed, {
+          ...EVAL,
+          seed: ctx.seed + 1,
+        }),
+    );
     return { ...t, corpus };
   });
 }

@@ -77,15 +77,30 @@ export async function trainCached<M extends AnyModel>(
   }
   const model = createModel(spec, { seed: ctx.seed }) as M;
   flattenParameters(model);
-  const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), settings.lr, settings.weightDecay ?? 0.1), { betas: [0.9, 0.99] });
+  const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), settings.lr, settings.weightDecay ?? 0.1), {
+    betas: [0.9, 0.99],
+  });
   const warmup = settings.warmupSteps ?? Math.max(1, Math.floor(settings.steps / 10));
-  const schedule = createSchedule({ kind: 'cosine', maxLr: settings.lr, minLr: settings.lr / 10, warmupSteps: warmup, decaySteps: Math.max(settings.steps, warmup + 1) });
+  const schedule = createSchedule({
+    kind: 'cosine',
+    maxLr: settings.lr,
+    minLr: settings.lr / 10,
+    warmupSteps: warmup,
+    decaySteps: Math.max(settings.steps, warmup + 1),
+  });
   const task = makeTask(model);
   const result = await trainLoop({
-    model, optimizer, schedule, task, steps: settings.steps, gradClip: settings.gradClip ?? 1.0,
-    evalEvery: settings.evalEvery ?? Math.max(1, Math.floor(settings.steps / 5)), checkpointEvery: 0,
+    model,
+    optimizer,
+    schedule,
+    task,
+    steps: settings.steps,
+    gradClip: settings.gradClip ?? 1.0,
+    evalEvery: settings.evalEvery ?? Math.max(1, Math.floor(settings.steps / 5)),
+    checkpointEvery: 0,
     checkpointer: new RunCheckpointer(runDir, model, spec, optimizer, JSON.parse(request) as JsonValue),
-    runDir, progressLabel: `lab ${key}`,
+    runDir,
+    progressLabel: `lab ${key}`,
   });
   model.eval();
   writeFileAtomic(stamp, request);

@@ -60,22 +60,41 @@ export interface BertConfig {
 
 export function bertPreset(preset: 'bert-base' | 'bert-tiny', overrides: Partial<BertConfig> = {}): BertConfig {
   const base: BertConfig = {
-    vocabSize: 30522, blockSize: 512, typeVocabSize: 2, nLayer: 12, nHead: 12, nKvHead: 12, nEmbd: 768, intermediateSize: 3072,
-    activation: 'gelu', norm: 'layernorm', normEps: 1e-12, normPlacement: 'post', position: 'learned',
-    dropout: 0.1, attnDropout: 0.1, initStd: 0.02, padTokenId: 0, numLabels: 0,
+    vocabSize: 30522,
+    blockSize: 512,
+    typeVocabSize: 2,
+    nLayer: 12,
+    nHead: 12,
+    nKvHead: 12,
+    nEmbd: 768,
+    intermediateSize: 3072,
+    activation: 'gelu',
+    norm: 'layernorm',
+    normEps: 1e-12,
+    normPlacement: 'post',
+    position: 'learned',
+    dropout: 0.1,
+    attnDropout: 0.1,
+    initStd: 0.02,
+    padTokenId: 0,
+    numLabels: 0,
   };
   const tiny: Partial<BertConfig> = { nLayer: 2, nHead: 2, nKvHead: 2, nEmbd: 128, intermediateSize: 512 };
   const config = { ...base, ...(preset === 'bert-tiny' ? tiny : {}), ...overrides };
   if (overrides.nHead !== undefined && overrides.nKvHead === undefined) config.nKvHead = config.nHead;
-  if (overrides.nEmbd !== undefined && overrides.intermediateSize === undefined) config.intermediateSize = 4 * config.nEmbd;
+  if (overrides.nEmbd !== undefined && overrides.intermediateSize === undefined)
+    config.intermediateSize = 4 * config.nEmbd;
   return config;
 }
 
 export function validateBertConfig(c: BertConfig): void {
   validateCommon(c);
-  if (!Number.isInteger(c.typeVocabSize) || c.typeVocabSize < 1) throw new ConfigError('type_vocab_size', `must be a positive integer, got ${c.typeVocabSize}`);
-  if (!['learned', 'sinusoidal', 'rope', 'none'].includes(c.position)) throw new ConfigError('position', `unknown positional scheme "${c.position}" for BERT`);
-  if (!Number.isInteger(c.numLabels) || c.numLabels < 0) throw new ConfigError('num_labels', `must be a non-negative integer, got ${c.numLabels}`);
+  if (!Number.isInteger(c.typeVocabSize) || c.typeVocabSize < 1)
+    throw new ConfigError('type_vocab_size', `must be a positive integer, got ${c.typeVocabSize}`);
+  if (!['learned', 'sinusoidal', 'rope', 'none'].includes(c.position))
+    throw new ConfigError('position', `unknown positional scheme "${c.position}" for BERT`);
+  if (!Number.isInteger(c.numLabels) || c.numLabels < 0)
+    throw new ConfigError('num_labels', `must be a non-negative integer, got ${c.numLabels}`);
 }
 
 export class BertEmbeddings extends Module {
@@ -84,14 +103,20 @@ export class BertEmbeddings extends Module {
   readonly token_type_embeddings: Embedding;
   readonly LayerNorm: NormLayer;
   readonly sinusoid: Buffer | null;
-  constructor(readonly config: BertConfig, ctx: InitContext) {
+  constructor(
+    readonly config: BertConfig,
+    ctx: InitContext,
+  ) {
     super();
     const c = config;
     this.word_embeddings = new Embedding(c.vocabSize, c.nEmbd, ctx, c.initStd);
     this.position_embeddings = c.position === 'learned' ? new Embedding(c.blockSize, c.nEmbd, ctx, c.initStd) : null;
     this.token_type_embeddings = new Embedding(c.typeVocabSize, c.nEmbd, ctx, c.initStd);
     this.LayerNorm = createNorm(c.norm, c.nEmbd, c.normEps, ctx);
-    this.sinusoid = c.position === 'sinusoidal' ? new Buffer(sinusoidalTable(c.blockSize, c.nEmbd, ctx.backend ?? getDefaultBackend(), ctx.dtype), false) : null;
+    this.sinusoid =
+      c.position === 'sinusoidal'
+        ? new Buffer(sinusoidalTable(c.blockSize, c.nEmbd, ctx.backend ?? getDefaultBackend(), ctx.dtype), false)
+        : null;
   }
 }
 
@@ -156,14 +181,47 @@ export class BERT extends Module {
     validateBertConfig(config);
     this.config = config;
     this.generator = new Generator(options.seed ?? 0);
-    const ctx: InitContext = { generator: this.generator, dtype: options.dtype ?? 'float32', backend: options.backend ?? getDefaultBackend() };
+    const ctx: InitContext = {
+      generator: this.generator,
+      dtype: options.dtype ?? 'float32',
+      backend: options.backend ?? getDefaultBackend(),
+    };
     const c = config;
     this.embeddings = new BertEmbeddings(c, ctx);
-    this.layer = Array.from({ length: c.nLayer }, () => new Block({
-      attention: { nEmbd: c.nEmbd, nHead: c.nHead, nKvHead: c.nKvHead, bias: true, attnDropout: c.attnDropout, residDropout: c.dropout, initStd: c.initStd, projInitStd: c.initStd },
-      mlp: { nEmbd: c.nEmbd, hidden: c.intermediateSize, activation: c.activation, bias: true, dropout: c.dropout, initStd: c.initStd, projInitStd: c.initStd },
-      gatedMlp: false, norm: c.norm, normEps: c.normEps, normBias: true, placement: c.normPlacement,
-    }, ctx, this.generator));
+    this.layer = Array.from(
+      { length: c.nLayer },
+      () =>
+        new Block(
+          {
+            attention: {
+              nEmbd: c.nEmbd,
+              nHead: c.nHead,
+              nKvHead: c.nKvHead,
+              bias: true,
+              attnDropout: c.attnDropout,
+              residDropout: c.dropout,
+              initStd: c.initStd,
+              projInitStd: c.initStd,
+            },
+            mlp: {
+              nEmbd: c.nEmbd,
+              hidden: c.intermediateSize,
+              activation: c.activation,
+              bias: true,
+              dropout: c.dropout,
+              initStd: c.initStd,
+              projInitStd: c.initStd,
+            },
+            gatedMlp: false,
+            norm: c.norm,
+            normEps: c.normEps,
+            normBias: true,
+            placement: c.normPlacement,
+          },
+          ctx,
+          this.generator,
+        ),
+    );
     this.ln_f = createNorm(c.normPlacement === 'pre' ? c.norm : 'none', c.nEmbd, c.normEps, ctx);
     this.pooler = new Linear(c.nEmbd, c.nEmbd, ctx, { std: c.initStd });
     this.mlm = new BertMLMHead(c, ctx);
@@ -182,7 +240,10 @@ export class BERT extends Module {
   flopsPerToken(T = this.config.blockSize): number {
     const c = this.config;
     const e = this.embeddings;
-    const perSequence = [this.pooler, this.seq_relationship, this.classifier].reduce((n, m) => n + (m?.numParameters() ?? 0), 0);
+    const perSequence = [this.pooler, this.seq_relationship, this.classifier].reduce(
+      (n, m) => n + (m?.numParameters() ?? 0),
+      0,
+    );
     const lookups = (e.position_embeddings?.weight.size ?? 0) + e.token_type_embeddings.weight.size;
     return 6 * (this.numParameters() - perSequence - lookups) + 12 * c.nLayer * c.nEmbd * T;
   }
@@ -193,13 +254,17 @@ export class BERT extends Module {
 
   forward(ids: Tensor, options: BertForwardOptions = {}): BertOutput {
     const c = this.config;
-    if (ids.dtype !== 'int32' || ids.ndim !== 2) throw new ShapeError('BERT.forward', 'ids must be int32 [B, T]', [ids.shape]);
+    if (ids.dtype !== 'int32' || ids.ndim !== 2)
+      throw new ShapeError('BERT.forward', 'ids must be int32 [B, T]', [ids.shape]);
     const [B, T] = ids.shape as [number, number];
     if (T > c.blockSize && c.position !== 'rope' && c.position !== 'none') {
-      throw new ShapeError('BERT.forward', `sequence length ${T} exceeds max_position_embeddings ${c.blockSize}`, [ids.shape]);
+      throw new ShapeError('BERT.forward', `sequence length ${T} exceeds max_position_embeddings ${c.blockSize}`, [
+        ids.shape,
+      ]);
     }
     const mask = options.attentionMask ?? null;
-    if (mask !== null && (mask.shape[0] !== B || mask.shape[1] !== T)) throw new ShapeError('BERT.forward', 'attentionMask must be [B, T]', [mask.shape, ids.shape]);
+    if (mask !== null && (mask.shape[0] !== B || mask.shape[1] !== T))
+      throw new ShapeError('BERT.forward', 'attentionMask must be [B, T]', [mask.shape, ids.shape]);
     const positions = options.positionIds ?? rangePositions(B, T, ids.backend);
     const types = options.tokenTypeIds ?? zeros([B, T], { dtype: 'int32', backend: ids.backend });
 
@@ -213,7 +278,11 @@ export class BERT extends Module {
     const rope = c.position === 'rope' ? ropeTables(positions, { headDim: c.nEmbd / c.nHead }, this.dtype) : null;
     const additive = mask !== null ? paddingMask(mask, this.dtype) : null;
     for (const block of this.layer) {
-      x = block.forward(x, { causal: false, mask: additive, rope, cache: null, capture: options.captureAttention ?? false }, mask);
+      x = block.forward(
+        x,
+        { causal: false, mask: additive, rope, cache: null, capture: options.captureAttention ?? false },
+        mask,
+      );
     }
     const hidden = this.ln_f.forward(x, mask);
     const pooled = tanh(this.pooler.forward(select(hidden, 1, 0))); // [B, C]
@@ -227,13 +296,15 @@ export class BERT extends Module {
     const nspLogits = options.nspLabels != null ? this.seq_relationship.forward(pooled) : null;
     const classLogits = this.classifier !== null ? this.classifier.forward(pooled) : null;
     let loss: Tensor | null = null;
-    if (options.mlmLabels && mlmLogits) loss = crossEntropy(reshape(mlmLogits, [-1, c.vocabSize]), reshape(options.mlmLabels, [-1]));
+    if (options.mlmLabels && mlmLogits)
+      loss = crossEntropy(reshape(mlmLogits, [-1, c.vocabSize]), reshape(options.mlmLabels, [-1]));
     if (options.nspLabels && nspLogits) {
       const l = crossEntropy(nspLogits, options.nspLabels);
       loss = loss === null ? l : add(loss, l);
     }
     if (options.classLabels) {
-      if (classLogits === null) throw new ConfigError('num_labels', 'classLabels need a classifier head (num_labels > 0)');
+      if (classLogits === null)
+        throw new ConfigError('num_labels', 'classLabels need a classifier head (num_labels > 0)');
       const l = crossEntropy(classLogits, options.classLabels);
       loss = loss === null ? l : add(loss, l);
     }

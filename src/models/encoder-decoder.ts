@@ -58,21 +58,42 @@ export interface EncoderDecoderConfig {
 
 export function encoderDecoderPreset(overrides: Partial<EncoderDecoderConfig> = {}): EncoderDecoderConfig {
   const config: EncoderDecoderConfig = {
-    vocabSize: 32128, blockSize: 512, nEncoderLayer: 6, nLayer: 6, nHead: 8, nKvHead: 8, nEmbd: 512, intermediateSize: 2048,
-    activation: 'gelu', mlp: 'standard', norm: 'layernorm', normEps: 1e-5, normPlacement: 'pre', position: 'learned',
-    bias: true, dropout: 0.1, attnDropout: 0.1, initStd: 0.02, decoderStartTokenId: 0, padTokenId: 0,
+    vocabSize: 32128,
+    blockSize: 512,
+    nEncoderLayer: 6,
+    nLayer: 6,
+    nHead: 8,
+    nKvHead: 8,
+    nEmbd: 512,
+    intermediateSize: 2048,
+    activation: 'gelu',
+    mlp: 'standard',
+    norm: 'layernorm',
+    normEps: 1e-5,
+    normPlacement: 'pre',
+    position: 'learned',
+    bias: true,
+    dropout: 0.1,
+    attnDropout: 0.1,
+    initStd: 0.02,
+    decoderStartTokenId: 0,
+    padTokenId: 0,
     ...overrides,
   };
   if (overrides.nHead !== undefined && overrides.nKvHead === undefined) config.nKvHead = config.nHead;
-  if (overrides.nEmbd !== undefined && overrides.intermediateSize === undefined) config.intermediateSize = 4 * config.nEmbd;
+  if (overrides.nEmbd !== undefined && overrides.intermediateSize === undefined)
+    config.intermediateSize = 4 * config.nEmbd;
   return config;
 }
 
 export function validateEncoderDecoderConfig(c: EncoderDecoderConfig): void {
   validateCommon(c);
-  if (!Number.isInteger(c.nEncoderLayer) || c.nEncoderLayer <= 0) throw new ConfigError('n_encoder_layer', `must be a positive integer, got ${c.nEncoderLayer}`);
-  if (!['learned', 'sinusoidal', 'rope', 'none'].includes(c.position)) throw new ConfigError('position', `unknown positional scheme "${c.position}"`);
-  if (!(c.decoderStartTokenId >= 0 && c.decoderStartTokenId < c.vocabSize)) throw new ConfigError('decoder_start_token_id', `must be a token id < vocab_size, got ${c.decoderStartTokenId}`);
+  if (!Number.isInteger(c.nEncoderLayer) || c.nEncoderLayer <= 0)
+    throw new ConfigError('n_encoder_layer', `must be a positive integer, got ${c.nEncoderLayer}`);
+  if (!['learned', 'sinusoidal', 'rope', 'none'].includes(c.position))
+    throw new ConfigError('position', `unknown positional scheme "${c.position}"`);
+  if (!(c.decoderStartTokenId >= 0 && c.decoderStartTokenId < c.vocabSize))
+    throw new ConfigError('decoder_start_token_id', `must be a token id < vocab_size, got ${c.decoderStartTokenId}`);
 }
 
 export interface Seq2SeqOptions {
@@ -116,21 +137,50 @@ export class EncoderDecoder extends Module {
     validateEncoderDecoderConfig(config);
     this.config = config;
     this.generator = new Generator(options.seed ?? 0);
-    const ctx: InitContext = { generator: this.generator, dtype: options.dtype ?? 'float32', backend: options.backend ?? getDefaultBackend() };
+    const ctx: InitContext = {
+      generator: this.generator,
+      dtype: options.dtype ?? 'float32',
+      backend: options.backend ?? getDefaultBackend(),
+    };
     const c = config;
     this.shared = new Embedding(c.vocabSize, c.nEmbd, ctx, c.initStd);
     this.wpe_enc = c.position === 'learned' ? new Embedding(c.blockSize, c.nEmbd, ctx, c.initStd) : null;
     this.wpe_dec = c.position === 'learned' ? new Embedding(c.blockSize, c.nEmbd, ctx, c.initStd) : null;
-    this.sinusoid = c.position === 'sinusoidal' ? new Buffer(sinusoidalTable(c.blockSize, c.nEmbd, ctx.backend ?? getDefaultBackend(), ctx.dtype), false) : null;
+    this.sinusoid =
+      c.position === 'sinusoidal'
+        ? new Buffer(sinusoidalTable(c.blockSize, c.nEmbd, ctx.backend ?? getDefaultBackend(), ctx.dtype), false)
+        : null;
     const blockConfig = (layers: number, cross: boolean): BlockConfig => ({
       attention: {
-        nEmbd: c.nEmbd, nHead: c.nHead, nKvHead: c.nKvHead, bias: c.bias, attnDropout: c.attnDropout, residDropout: c.dropout,
-        initStd: c.initStd, projInitStd: c.initStd / Math.sqrt(2 * layers),
+        nEmbd: c.nEmbd,
+        nHead: c.nHead,
+        nKvHead: c.nKvHead,
+        bias: c.bias,
+        attnDropout: c.attnDropout,
+        residDropout: c.dropout,
+        initStd: c.initStd,
+        projInitStd: c.initStd / Math.sqrt(2 * layers),
       },
-      mlp: { nEmbd: c.nEmbd, hidden: c.intermediateSize, activation: c.activation, bias: c.bias, dropout: c.dropout, initStd: c.initStd, projInitStd: c.initStd / Math.sqrt(2 * layers) },
-      gatedMlp: c.mlp === 'gated', norm: c.norm, normEps: c.normEps, normBias: c.bias, placement: c.normPlacement, crossAttention: cross,
+      mlp: {
+        nEmbd: c.nEmbd,
+        hidden: c.intermediateSize,
+        activation: c.activation,
+        bias: c.bias,
+        dropout: c.dropout,
+        initStd: c.initStd,
+        projInitStd: c.initStd / Math.sqrt(2 * layers),
+      },
+      gatedMlp: c.mlp === 'gated',
+      norm: c.norm,
+      normEps: c.normEps,
+      normBias: c.bias,
+      placement: c.normPlacement,
+      crossAttention: cross,
     });
-    this.encoder = Array.from({ length: c.nEncoderLayer }, () => new Block(blockConfig(c.nEncoderLayer, false), ctx, this.generator));
+    this.encoder = Array.from(
+      { length: c.nEncoderLayer },
+      () => new Block(blockConfig(c.nEncoderLayer, false), ctx, this.generator),
+    );
     this.ln_enc = createNorm(c.normPlacement === 'pre' ? c.norm : 'none', c.nEmbd, c.normEps, ctx, { bias: c.bias });
     this.decoder = Array.from({ length: c.nLayer }, () => new Block(blockConfig(c.nLayer, true), ctx, this.generator));
     this.ln_dec = createNorm(c.normPlacement === 'pre' ? c.norm : 'none', c.nEmbd, c.normEps, ctx, { bias: c.bias });
@@ -148,11 +198,14 @@ export class EncoderDecoder extends Module {
    */
   flopsPerExample(S = this.config.blockSize, T = this.config.blockSize): number {
     const c = this.config;
-    const count = (modules: readonly { numParameters(): number }[]): number => modules.reduce((n, m) => n + m.numParameters(), 0);
+    const count = (modules: readonly { numParameters(): number }[]): number =>
+      modules.reduce((n, m) => n + m.numParameters(), 0);
     const crossKv = count(this.decoder.map((b) => b.cross_attn!.kv_proj));
     const perSource = count(this.encoder) + this.ln_enc.numParameters() + crossKv;
     const perTarget = count(this.decoder) - crossKv + this.ln_dec.numParameters() + this.shared.weight.size;
-    return S * (6 * perSource + 12 * c.nEncoderLayer * c.nEmbd * S) + T * (6 * perTarget + 12 * c.nLayer * c.nEmbd * (T + S));
+    return (
+      S * (6 * perSource + 12 * c.nEncoderLayer * c.nEmbd * S) + T * (6 * perTarget + 12 * c.nLayer * c.nEmbd * (T + S))
+    );
   }
 
   /** flopsPerExample(S, T) per token of source and target together (S + T tokens). */
@@ -177,23 +230,31 @@ export class EncoderDecoder extends Module {
 
   /** The encoder: source ids [B, S] -> memory [B, S, C]. */
   encode(source: Tensor, sourceMask: Tensor | null = null, captureAttention = false): Tensor {
-    if (source.dtype !== 'int32' || source.ndim !== 2) throw new ShapeError('EncoderDecoder.encode', 'source must be int32 [B, S]', [source.shape]);
+    if (source.dtype !== 'int32' || source.ndim !== 2)
+      throw new ShapeError('EncoderDecoder.encode', 'source must be int32 [B, S]', [source.shape]);
     const [B, S] = source.shape as [number, number];
     if (S > this.config.blockSize && this.config.position !== 'rope' && this.config.position !== 'none') {
-      throw new ShapeError('EncoderDecoder.encode', `source length ${S} exceeds block_size ${this.config.blockSize}`, [source.shape]);
+      throw new ShapeError('EncoderDecoder.encode', `source length ${S} exceeds block_size ${this.config.blockSize}`, [
+        source.shape,
+      ]);
     }
     const positions = rangePositions(B, S, source.backend);
     let x = this.embed(source, positions, this.wpe_enc);
-    const rope = this.config.position === 'rope' ? ropeTables(positions, { headDim: this.config.nEmbd / this.config.nHead }, this.dtype) : null;
+    const rope =
+      this.config.position === 'rope'
+        ? ropeTables(positions, { headDim: this.config.nEmbd / this.config.nHead }, this.dtype)
+        : null;
     const mask = sourceMask !== null ? paddingMask(sourceMask, this.dtype) : null;
-    for (const block of this.encoder) x = block.forward(x, { causal: false, mask, rope, cache: null, capture: captureAttention }, sourceMask);
+    for (const block of this.encoder)
+      x = block.forward(x, { causal: false, mask, rope, cache: null, capture: captureAttention }, sourceMask);
     return this.ln_enc.forward(x, sourceMask);
   }
 
   /** Source [B, S] and decoder input [B, T] (shifted right, starting with decoderStartTokenId) -> logits [B, T, V]. */
   forward(source: Tensor, decoderInput: Tensor, options: Seq2SeqOptions = {}): Seq2SeqOutput {
     const c = this.config;
-    if (decoderInput.dtype !== 'int32' || decoderInput.ndim !== 2) throw new ShapeError('EncoderDecoder.forward', 'decoder input must be int32 [B, T]', [decoderInput.shape]);
+    if (decoderInput.dtype !== 'int32' || decoderInput.ndim !== 2)
+      throw new ShapeError('EncoderDecoder.forward', 'decoder input must be int32 [B, T]', [decoderInput.shape]);
     const [B, T] = decoderInput.shape as [number, number];
     const sourceMask = options.sourceMask ?? null;
     const memory = options.memory ?? this.encode(source, sourceMask, options.captureAttention ?? false);
@@ -201,9 +262,15 @@ export class EncoderDecoder extends Module {
     const past = cache?.length ?? 0;
     const targetMask = options.targetMask ?? null;
     let positions = options.targetPositions ?? null;
-    if (positions === null) positions = targetMask !== null ? slice(positionsFromMask(targetMask), 1, past, past + T) : rangePositions(B, T, decoderInput.backend, past);
+    if (positions === null)
+      positions =
+        targetMask !== null
+          ? slice(positionsFromMask(targetMask), 1, past, past + T)
+          : rangePositions(B, T, decoderInput.backend, past);
     if (past + T > c.blockSize && c.position !== 'rope' && c.position !== 'none') {
-      throw new ShapeError('EncoderDecoder.forward', `target length ${past + T} exceeds block_size ${c.blockSize}`, [decoderInput.shape]);
+      throw new ShapeError('EncoderDecoder.forward', `target length ${past + T} exceeds block_size ${c.blockSize}`, [
+        decoderInput.shape,
+      ]);
     }
     let x = this.embed(decoderInput, positions, this.wpe_dec);
     const rope = c.position === 'rope' ? ropeTables(positions, { headDim: c.nEmbd / c.nHead }, this.dtype) : null;
@@ -211,14 +278,27 @@ export class EncoderDecoder extends Module {
     const memoryMask = sourceMask !== null ? paddingMask(sourceMask, this.dtype) : null;
     const tokenMask = targetMask !== null ? slice(targetMask, 1, past, past + T) : null;
     this.decoder.forEach((block, i) => {
-      x = block.forward(x, { causal: true, mask: selfMask, rope, cache: cache?.layers[i] ?? null, capture: options.captureAttention ?? false }, tokenMask, memory, memoryMask);
+      x = block.forward(
+        x,
+        {
+          causal: true,
+          mask: selfMask,
+          rope,
+          cache: cache?.layers[i] ?? null,
+          capture: options.captureAttention ?? false,
+        },
+        tokenMask,
+        memory,
+        memoryMask,
+      );
     });
     const hidden = this.ln_dec.forward(x, tokenMask);
     const h = options.logits === 'last' ? slice(hidden, 1, T - 1, T) : hidden;
     const logits = linear(h, this.shared.weight); // tied LM head: [B, T, V]
     let loss: Tensor | null = null;
     if (options.labels) {
-      if (options.logits === 'last') throw new ShapeError('EncoderDecoder.forward', 'labels need logits for all positions');
+      if (options.logits === 'last')
+        throw new ShapeError('EncoderDecoder.forward', 'labels need logits for all positions');
       loss = crossEntropy(reshape(logits, [-1, c.vocabSize]), reshape(options.labels, [-1]));
     }
     return { logits, memory, hidden, loss };

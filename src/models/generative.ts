@@ -34,12 +34,23 @@ function logitsArray(logits: Tensor): Float32Array {
   return (t.data as Float32Array).slice(0, t.size);
 }
 
-function inputs(model: { config: { vocabSize: number } }, input: ForwardInput, B: number, P: number): { ids: Tensor; mask: Tensor; positions: Tensor } {
+function inputs(
+  model: { config: { vocabSize: number } },
+  input: ForwardInput,
+  B: number,
+  P: number,
+): { ids: Tensor; mask: Tensor; positions: Tensor } {
   const T = input.length;
-  if (input.tokens.length !== B * T) throw new ArgumentError('session.forward', `tokens must hold B*T = ${B * T} ids, got ${input.tokens.length}`);
-  if (input.attentionMask.length !== B * (P + T)) throw new ArgumentError('session.forward', `attentionMask must hold B*(P+T) = ${B * (P + T)} entries`);
+  if (input.tokens.length !== B * T)
+    throw new ArgumentError('session.forward', `tokens must hold B*T = ${B * T} ids, got ${input.tokens.length}`);
+  if (input.attentionMask.length !== B * (P + T))
+    throw new ArgumentError('session.forward', `attentionMask must hold B*(P+T) = ${B * (P + T)} entries`);
   for (const id of input.tokens) {
-    if (id < 0 || id >= model.config.vocabSize) throw new ArgumentError('session.forward', `token id ${id} outside the vocabulary [0, ${model.config.vocabSize})`);
+    if (id < 0 || id >= model.config.vocabSize)
+      throw new ArgumentError(
+        'session.forward',
+        `token id ${id} outside the vocabulary [0, ${model.config.vocabSize})`,
+      );
   }
   return {
     ids: tensor(Int32Array.from(input.tokens), { shape: [B, T] }),
@@ -52,19 +63,31 @@ class GPTSession implements DecoderSession {
   private cache: KVCache | null;
   private hidden: { data: Float32Array; hiddenSize: number } | null = null;
   batchSize: number;
-  constructor(private readonly model: GPT, opts: SessionOptions) {
+  constructor(
+    private readonly model: GPT,
+    opts: SessionOptions,
+  ) {
     this.batchSize = opts.batchSize;
     this.cache = opts.useCache ? model.createCache() : null;
   }
 
   forward(input: ForwardInput): Float32Array {
     const P = this.cache?.length ?? 0;
-    return inEval(this.model, () => noGrad(() => tidy(() => {
-      const { ids, mask, positions } = inputs(this.model, input, this.batchSize, P);
-      const out = this.model.forward(ids, { attentionMask: mask, positionIds: positions, cache: this.cache, logits: input.allLogits ? 'all' : 'last' });
-      this.hidden = { data: logitsArray(out.hidden), hiddenSize: this.model.config.nEmbd };
-      return logitsArray(out.logits!);
-    })));
+    return inEval(this.model, () =>
+      noGrad(() =>
+        tidy(() => {
+          const { ids, mask, positions } = inputs(this.model, input, this.batchSize, P);
+          const out = this.model.forward(ids, {
+            attentionMask: mask,
+            positionIds: positions,
+            cache: this.cache,
+            logits: input.allLogits ? 'all' : 'last',
+          });
+          this.hidden = { data: logitsArray(out.hidden), hiddenSize: this.model.config.nEmbd };
+          return logitsArray(out.logits!);
+        }),
+      ),
+    );
   }
 
   /** [B, T, C] final hidden states of the last forward call (contrastive search reads them). */
@@ -97,7 +120,10 @@ class EncoderDecoderSession implements DecoderSession {
   private memory: Tensor;
   private sourceMask: Tensor;
   batchSize: number;
-  constructor(private readonly model: EncoderDecoder, opts: SessionOptions) {
+  constructor(
+    private readonly model: EncoderDecoder,
+    opts: SessionOptions,
+  ) {
     const enc = opts.encoderInput;
     if (enc === undefined) throw new ArgumentError('EncoderDecoder session', 'needs the encoder input');
     this.batchSize = opts.batchSize;
@@ -110,14 +136,22 @@ class EncoderDecoderSession implements DecoderSession {
 
   forward(input: ForwardInput): Float32Array {
     const P = this.cache?.length ?? 0;
-    return inEval(this.model, () => noGrad(() => tidy(() => {
-      const { ids, mask, positions } = inputs(this.model, input, this.batchSize, P);
-      const out = this.model.forward(ids, ids, {
-        memory: this.memory, sourceMask: this.sourceMask, targetMask: mask, targetPositions: positions,
-        cache: this.cache, logits: input.allLogits ? 'all' : 'last',
-      });
-      return logitsArray(out.logits);
-    })));
+    return inEval(this.model, () =>
+      noGrad(() =>
+        tidy(() => {
+          const { ids, mask, positions } = inputs(this.model, input, this.batchSize, P);
+          const out = this.model.forward(ids, ids, {
+            memory: this.memory,
+            sourceMask: this.sourceMask,
+            targetMask: mask,
+            targetPositions: positions,
+            cache: this.cache,
+            logits: input.allLogits ? 'all' : 'last',
+          });
+          return logitsArray(out.logits);
+        }),
+      ),
+    );
   }
 
   reorder(rowMap: Int32Array): void {
@@ -144,5 +178,8 @@ export function encoderDecoderForGeneration(model: EncoderDecoder): GenerativeMo
 export function forGeneration(model: AnyModel): GenerativeModel {
   if (model instanceof GPTClass) return gptForGeneration(model);
   if (model instanceof EncoderDecoderClass) return encoderDecoderForGeneration(model);
-  throw new ArgumentError('generate', 'BERT models are encoders with a masked-LM head and cannot generate text left to right; use a GPT or encoder-decoder model');
+  throw new ArgumentError(
+    'generate',
+    'BERT models are encoders with a masked-LM head and cannot generate text left to right; use a GPT or encoder-decoder model',
+  );
 }

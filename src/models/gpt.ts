@@ -74,29 +74,82 @@ export type GPTPreset = 'gpt2' | 'llama' | 'shakespeare-char';
 export function gptPreset(preset: GPTPreset, overrides: Partial<GPTConfig> = {}): GPTConfig {
   const base: Record<GPTPreset, GPTConfig> = {
     gpt2: {
-      vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nKvHead: 12, nEmbd: 768, intermediateSize: 3072,
-      activation: 'gelu_tanh', mlp: 'standard', norm: 'layernorm', normEps: 1e-5, normPlacement: 'pre',
-      position: 'learned', ropeTheta: 10000, ropeStyle: 'half', ropeScaling: null, bias: true, tieEmbeddings: true,
-      dropout: 0.1, attnDropout: 0.1, initStd: 0.02,
+      vocabSize: 50257,
+      blockSize: 1024,
+      nLayer: 12,
+      nHead: 12,
+      nKvHead: 12,
+      nEmbd: 768,
+      intermediateSize: 3072,
+      activation: 'gelu_tanh',
+      mlp: 'standard',
+      norm: 'layernorm',
+      normEps: 1e-5,
+      normPlacement: 'pre',
+      position: 'learned',
+      ropeTheta: 10000,
+      ropeStyle: 'half',
+      ropeScaling: null,
+      bias: true,
+      tieEmbeddings: true,
+      dropout: 0.1,
+      attnDropout: 0.1,
+      initStd: 0.02,
     },
     llama: {
-      vocabSize: 32000, blockSize: 2048, nLayer: 8, nHead: 8, nKvHead: 4, nEmbd: 512, intermediateSize: 1376,
-      activation: 'silu', mlp: 'gated', norm: 'rmsnorm', normEps: 1e-5, normPlacement: 'pre',
-      position: 'rope', ropeTheta: 10000, ropeStyle: 'half', ropeScaling: null, bias: false, tieEmbeddings: false,
-      dropout: 0, attnDropout: 0, initStd: 0.02,
+      vocabSize: 32000,
+      blockSize: 2048,
+      nLayer: 8,
+      nHead: 8,
+      nKvHead: 4,
+      nEmbd: 512,
+      intermediateSize: 1376,
+      activation: 'silu',
+      mlp: 'gated',
+      norm: 'rmsnorm',
+      normEps: 1e-5,
+      normPlacement: 'pre',
+      position: 'rope',
+      ropeTheta: 10000,
+      ropeStyle: 'half',
+      ropeScaling: null,
+      bias: false,
+      tieEmbeddings: false,
+      dropout: 0,
+      attnDropout: 0,
+      initStd: 0.02,
     },
     // nanoGPT's config/train_shakespeare_char.py with its README's CPU overrides
     'shakespeare-char': {
-      vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nKvHead: 4, nEmbd: 128, intermediateSize: 512,
-      activation: 'gelu', mlp: 'standard', norm: 'layernorm', normEps: 1e-5, normPlacement: 'pre',
-      position: 'learned', ropeTheta: 10000, ropeStyle: 'half', ropeScaling: null, bias: false, tieEmbeddings: true,
-      dropout: 0, attnDropout: 0, initStd: 0.02,
+      vocabSize: 65,
+      blockSize: 64,
+      nLayer: 4,
+      nHead: 4,
+      nKvHead: 4,
+      nEmbd: 128,
+      intermediateSize: 512,
+      activation: 'gelu',
+      mlp: 'standard',
+      norm: 'layernorm',
+      normEps: 1e-5,
+      normPlacement: 'pre',
+      position: 'learned',
+      ropeTheta: 10000,
+      ropeStyle: 'half',
+      ropeScaling: null,
+      bias: false,
+      tieEmbeddings: true,
+      dropout: 0,
+      attnDropout: 0,
+      initStd: 0.02,
     },
   };
   const config = { ...base[preset], ...overrides };
   // keep derived sizes consistent when only the width or heads were overridden
-  if (overrides.nHead !== undefined && overrides.nKvHead === undefined) config.nKvHead = preset === 'llama' ? Math.max(1, config.nHead / 2) : config.nHead;
-  if (overrides.nEmbd !== undefined && overrides.intermediateSize === undefined) config.intermediateSize = defaultIntermediate(config);
+  if (overrides.nHead !== undefined && overrides.nKvHead === undefined)
+    config.nKvHead = preset === 'llama' ? Math.max(1, config.nHead / 2) : config.nHead;
+  if (overrides.nEmbd !== undefined && overrides.intermediateSize === undefined)
+    config.intermediateSize = defaultIntermediate(config);
   return config;
 }
 
@@ -109,10 +162,14 @@ export function defaultIntermediate(c: Pick<GPTConfig, 'mlp' | 'nEmbd'>): number
 
 export function validateGPTConfig(c: GPTConfig): void {
   validateCommon(c);
-  if (c.position === 'rope' && (c.nEmbd / c.nHead) % 2 !== 0) throw new ConfigError('n_embd', `RoPE needs an even head size, got ${c.nEmbd / c.nHead}`);
-  if (c.position === 'sinusoidal' && c.nEmbd % 2 !== 0) throw new ConfigError('n_embd', 'sinusoidal positions need an even n_embd');
-  if (!['learned', 'sinusoidal', 'rope', 'alibi', 'none'].includes(c.position)) throw new ConfigError('position', `unknown positional scheme "${c.position}"`);
-  if (c.mlp !== 'standard' && c.mlp !== 'gated') throw new ConfigError('mlp', `must be "standard" or "gated", got "${String(c.mlp)}"`);
+  if (c.position === 'rope' && (c.nEmbd / c.nHead) % 2 !== 0)
+    throw new ConfigError('n_embd', `RoPE needs an even head size, got ${c.nEmbd / c.nHead}`);
+  if (c.position === 'sinusoidal' && c.nEmbd % 2 !== 0)
+    throw new ConfigError('n_embd', 'sinusoidal positions need an even n_embd');
+  if (!['learned', 'sinusoidal', 'rope', 'alibi', 'none'].includes(c.position))
+    throw new ConfigError('position', `unknown positional scheme "${c.position}"`);
+  if (c.mlp !== 'standard' && c.mlp !== 'gated')
+    throw new ConfigError('mlp', `must be "standard" or "gated", got "${String(c.mlp)}"`);
 }
 
 export interface ForwardOptions {
@@ -148,21 +205,55 @@ export class GPTTransformer extends Module {
   /** Fixed sinusoidal table [blockSize, C] when position = 'sinusoidal'. */
   readonly sinusoid: Buffer | null;
 
-  constructor(readonly config: GPTConfig, ctx: InitContext, generator: Generator) {
+  constructor(
+    readonly config: GPTConfig,
+    ctx: InitContext,
+    generator: Generator,
+  ) {
     super();
     const c = config;
     this.wte = new Embedding(c.vocabSize, c.nEmbd, ctx, c.initStd);
     this.wpe = c.position === 'learned' ? new Embedding(c.blockSize, c.nEmbd, ctx, c.initStd) : null;
-    this.sinusoid = c.position === 'sinusoidal' ? new Buffer(sinusoidalTable(c.blockSize, c.nEmbd, ctx.backend ?? getDefaultBackend(), ctx.dtype), false) : null;
+    this.sinusoid =
+      c.position === 'sinusoidal'
+        ? new Buffer(sinusoidalTable(c.blockSize, c.nEmbd, ctx.backend ?? getDefaultBackend(), ctx.dtype), false)
+        : null;
     const projInitStd = c.initStd / Math.sqrt(2 * c.nLayer); // GPT-2: residual projections scaled by depth
-    this.h = Array.from({ length: c.nLayer }, () => new Block({
-      attention: {
-        nEmbd: c.nEmbd, nHead: c.nHead, nKvHead: c.nKvHead, bias: c.bias, attnDropout: c.attnDropout,
-        residDropout: c.dropout, ropeStyle: c.ropeStyle, initStd: c.initStd, projInitStd,
-      },
-      mlp: { nEmbd: c.nEmbd, hidden: c.intermediateSize, activation: c.activation, bias: c.bias, dropout: c.dropout, initStd: c.initStd, projInitStd },
-      gatedMlp: c.mlp === 'gated', norm: c.norm, normEps: c.normEps, normBias: c.bias, placement: c.normPlacement,
-    }, ctx, generator));
+    this.h = Array.from(
+      { length: c.nLayer },
+      () =>
+        new Block(
+          {
+            attention: {
+              nEmbd: c.nEmbd,
+              nHead: c.nHead,
+              nKvHead: c.nKvHead,
+              bias: c.bias,
+              attnDropout: c.attnDropout,
+              residDropout: c.dropout,
+              ropeStyle: c.ropeStyle,
+              initStd: c.initStd,
+              projInitStd,
+            },
+            mlp: {
+              nEmbd: c.nEmbd,
+              hidden: c.intermediateSize,
+              activation: c.activation,
+              bias: c.bias,
+              dropout: c.dropout,
+              initStd: c.initStd,
+              projInitStd,
+            },
+            gatedMlp: c.mlp === 'gated',
+            norm: c.norm,
+            normEps: c.normEps,
+            normBias: c.bias,
+            placement: c.normPlacement,
+          },
+          ctx,
+          generator,
+        ),
+    );
     // post-LN blocks end in a norm already; pre-LN needs the final one
     this.ln_f = createNorm(c.normPlacement === 'pre' ? c.norm : 'none', c.nEmbd, c.normEps, ctx, { bias: c.bias });
   }
@@ -182,7 +273,11 @@ export class GPT extends Module {
     validateGPTConfig(config);
     this.config = config;
     this.generator = new Generator(options.seed ?? 0);
-    const ctx: InitContext = { generator: this.generator, dtype: options.dtype ?? 'float32', backend: options.backend ?? getDefaultBackend() };
+    const ctx: InitContext = {
+      generator: this.generator,
+      dtype: options.dtype ?? 'float32',
+      backend: options.backend ?? getDefaultBackend(),
+    };
     this.transformer = new GPTTransformer(config, ctx, this.generator);
     this.lm_head = new Linear(config.nEmbd, config.vocabSize, ctx, { bias: false, std: config.initStd });
     if (config.tieEmbeddings) this.lm_head.weight = this.transformer.wte.weight;
@@ -197,7 +292,8 @@ export class GPT extends Module {
   /** ids int32 [B, T] -> logits [B, T, V] (and the mean cross-entropy when targets are given). */
   forward(ids: Tensor, options: ForwardOptions = {}): CausalLMOutput {
     const c = this.config;
-    if (ids.dtype !== 'int32' || ids.ndim !== 2) throw new ShapeError('GPT.forward', 'ids must be int32 [B, T]', [ids.shape]);
+    if (ids.dtype !== 'int32' || ids.ndim !== 2)
+      throw new ShapeError('GPT.forward', 'ids must be int32 [B, T]', [ids.shape]);
     const [B, T] = ids.shape as [number, number];
     const cache = options.cache ?? null;
     const past = cache?.length ?? 0;
@@ -217,16 +313,29 @@ export class GPT extends Module {
       additive = additive === null ? packed.mask : add(additive, packed.mask);
       positions ??= packed.positions;
     }
-    if (positions === null) positions = mask !== null ? slice(positionsFromMask(mask), 1, past, S) : rangePositions(B, T, ids.backend, past);
+    if (positions === null)
+      positions = mask !== null ? slice(positionsFromMask(mask), 1, past, S) : rangePositions(B, T, ids.backend, past);
     if (this.slopes !== null) {
       // without a cache the keys are the queries (packed documents restart their positions)
-      const keyPositions = past === 0 ? positions : mask !== null ? positionsFromMask(mask) : rangePositions(B, S, ids.backend, 0);
+      const keyPositions =
+        past === 0 ? positions : mask !== null ? positionsFromMask(mask) : rangePositions(B, S, ids.backend, 0);
       const bias = alibiBias(this.slopes, positions, keyPositions, this.dtype);
       additive = additive === null ? bias : add(additive, bias);
     }
-    const rope = c.position === 'rope'
-      ? ropeTables(positions, { headDim: c.nEmbd / c.nHead, theta: c.ropeTheta, style: c.ropeStyle, scaling: c.ropeScaling, maxPositions: c.blockSize }, this.dtype)
-      : null;
+    const rope =
+      c.position === 'rope'
+        ? ropeTables(
+            positions,
+            {
+              headDim: c.nEmbd / c.nHead,
+              theta: c.ropeTheta,
+              style: c.ropeStyle,
+              scaling: c.ropeScaling,
+              maxPositions: c.blockSize,
+            },
+            this.dtype,
+          )
+        : null;
 
     // token (+ position) embeddings: [B, T, C]
     const tr = this.transformer;
@@ -235,7 +344,13 @@ export class GPT extends Module {
     if (tr.sinusoid !== null) x = add(x, embedding(tr.sinusoid, positions));
     x = dropout(x, c.dropout, this.generator, this.training);
 
-    const inputs: AttentionInputs = { causal: true, mask: additive, rope, cache: null, capture: options.captureAttention ?? false };
+    const inputs: AttentionInputs = {
+      causal: true,
+      mask: additive,
+      rope,
+      cache: null,
+      capture: options.captureAttention ?? false,
+    };
     const tokenMask = mask !== null ? slice(mask, 1, past, S) : null;
     tr.h.forEach((block, i) => {
       x = block.forward(x, { ...inputs, cache: cache?.layers[i] ?? null }, tokenMask);
@@ -250,7 +365,8 @@ export class GPT extends Module {
     }
     let loss: Tensor | null = null;
     if (options.targets) {
-      if (logits === null || which !== 'all') throw new ShapeError('GPT.forward', 'targets need logits for all positions');
+      if (logits === null || which !== 'all')
+        throw new ShapeError('GPT.forward', 'targets need logits for all positions');
       loss = crossEntropy(reshape(logits, [-1, c.vocabSize]), reshape(options.targets, [-1]));
     }
     return { logits, hidden, loss };

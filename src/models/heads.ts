@@ -29,7 +29,12 @@ export class ScalarHeadModel extends Module {
     this.backbone = backbone;
     const C = backbone.config.nEmbd;
     const g = new Generator(seed);
-    this.head = new Linear(C, 1, { generator: g, dtype: backbone.dtype, backend: backbone.transformer.wte.weight.backend }, { bias: true, std: 1 });
+    this.head = new Linear(
+      C,
+      1,
+      { generator: g, dtype: backbone.dtype, backend: backbone.transformer.wte.weight.backend },
+      { bias: true, std: 1 },
+    );
     if (init === 'reward') normal_(this.head.weight, 1 / Math.sqrt(C + 1), g);
     else constant_(this.head.weight, 0);
     constant_(this.head.bias!, 0);
@@ -48,13 +53,18 @@ export class ScalarHeadModel extends Module {
    */
   scoreAt(ids: Tensor, attentionMask: Tensor | null, index: readonly number[]): Tensor {
     const [B, T] = ids.shape as [number, number];
-    if (index.length !== B) throw new ShapeError('ScalarHeadModel.scoreAt', `one index per row expected (${B}), got ${index.length}`);
+    if (index.length !== B)
+      throw new ShapeError('ScalarHeadModel.scoreAt', `one index per row expected (${B}), got ${index.length}`);
     const { hidden } = this.backbone.forward(ids, { attentionMask, logits: 'none' });
     const C = hidden.shape[2]!;
-    const rows = tensor(Int32Array.from(index, (t, b) => {
-      if (!(t >= 0 && t < T)) throw new ShapeError('ScalarHeadModel.scoreAt', `index ${t} of row ${b} is outside [0, ${T})`);
-      return b * T + t;
-    }), { shape: [B] });
+    const rows = tensor(
+      Int32Array.from(index, (t, b) => {
+        if (!(t >= 0 && t < T))
+          throw new ShapeError('ScalarHeadModel.scoreAt', `index ${t} of row ${b} is outside [0, ${T})`);
+        return b * T + t;
+      }),
+      { shape: [B] },
+    );
     const picked = indexSelect(reshape(hidden, [B * T, C]), 0, rows); // [B, C]
     return squeeze(this.head.forward(picked), -1);
   }

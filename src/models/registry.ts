@@ -42,7 +42,8 @@ function defined<T extends object>(o: T): Partial<T> {
 
 export function specFromPreset(preset: PresetName, overrides: SizeOverrides & Record<string, unknown> = {}): ModelSpec {
   const o = defined(overrides);
-  if (o.dropout !== undefined && (o as { attnDropout?: number }).attnDropout === undefined) (o as { attnDropout?: number }).attnDropout = o.dropout;
+  if (o.dropout !== undefined && (o as { attnDropout?: number }).attnDropout === undefined)
+    (o as { attnDropout?: number }).attnDropout = o.dropout;
   switch (preset) {
     case 'gpt2':
     case 'llama':
@@ -51,7 +52,10 @@ export function specFromPreset(preset: PresetName, overrides: SizeOverrides & Re
     case 'bert':
     case 'bert-tiny': {
       const { bias: _bias, ...rest } = o;
-      return { family: 'bert', config: bertPreset(preset === 'bert' ? 'bert-base' : 'bert-tiny', rest as Partial<BertConfig>) };
+      return {
+        family: 'bert',
+        config: bertPreset(preset === 'bert' ? 'bert-base' : 'bert-tiny', rest as Partial<BertConfig>),
+      };
     }
     case 'encdec':
       return { family: 'encdec', config: encoderDecoderPreset(o as Partial<EncoderDecoderConfig>) };
@@ -60,12 +64,19 @@ export function specFromPreset(preset: PresetName, overrides: SizeOverrides & Re
   }
 }
 
-export function createModel(spec: ModelSpec, options: { seed?: number; backend?: Backend; dtype?: FloatDType } = {}): AnyModel {
+export function createModel(
+  spec: ModelSpec,
+  options: { seed?: number; backend?: Backend; dtype?: FloatDType } = {},
+): AnyModel {
   switch (spec.family) {
-    case 'gpt': return new GPT(spec.config, options);
-    case 'bert': return new BERT(spec.config, options);
-    case 'encdec': return new EncoderDecoder(spec.config, options);
-    default: throw new ConfigError('family', `unknown model family "${String((spec as { family: unknown }).family)}"`);
+    case 'gpt':
+      return new GPT(spec.config, options);
+    case 'bert':
+      return new BERT(spec.config, options);
+    case 'encdec':
+      return new EncoderDecoder(spec.config, options);
+    default:
+      throw new ConfigError('family', `unknown model family "${String((spec as { family: unknown }).family)}"`);
   }
 }
 
@@ -77,9 +88,12 @@ export function specOf(model: AnyModel): ModelSpec {
 
 /** Validates a spec read from a file (unknown JSON) enough to build a model from it. */
 export function parseModelSpec(raw: unknown, file: string): ModelSpec {
-  if (raw === null || typeof raw !== 'object') throw new ConfigError('model', `${file}: the model spec must be an object`);
+  if (raw === null || typeof raw !== 'object')
+    throw new ConfigError('model', `${file}: the model spec must be an object`);
   const r = raw as { family?: unknown; config?: unknown };
-  if (r.family !== 'gpt' && r.family !== 'bert' && r.family !== 'encdec') throw new ConfigError('family', `${file}: unknown model family ${JSON.stringify(r.family)}`);
-  if (r.config === null || typeof r.config !== 'object') throw new ConfigError('config', `${file}: missing model config`);
+  if (r.family !== 'gpt' && r.family !== 'bert' && r.family !== 'encdec')
+    throw new ConfigError('family', `${file}: unknown model family ${JSON.stringify(r.family)}`);
+  if (r.config === null || typeof r.config !== 'object')
+    throw new ConfigError('config', `${file}: missing model config`);
   return raw as ModelSpec;
 }

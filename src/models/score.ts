@@ -21,11 +21,16 @@ export interface TokenScores {
 
 export function scoreTokens(model: GPT, ids: readonly number[], bosId?: number): TokenScores {
   const V = model.config.vocabSize;
-  for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= V) throw new ArgumentError('score', `token id ${id} outside [0, ${V})`);
+  for (const id of ids)
+    if (!Number.isInteger(id) || id < 0 || id >= V)
+      throw new ArgumentError('score', `token id ${id} outside [0, ${V})`);
   const seq = bosId !== undefined ? [bosId, ...ids] : [...ids];
   const offset = bosId !== undefined ? 1 : 0;
   const logprobs: (number | null)[] = new Array<number | null>(ids.length).fill(null);
-  const window = model.config.position === 'learned' || model.config.position === 'sinusoidal' ? model.config.blockSize : Number.MAX_SAFE_INTEGER;
+  const window =
+    model.config.position === 'learned' || model.config.position === 'sinusoidal'
+      ? model.config.blockSize
+      : Number.MAX_SAFE_INTEGER;
   const was = model.training;
   model.eval();
   try {
@@ -36,14 +41,16 @@ export function scoreTokens(model: GPT, ids: readonly number[], bosId?: number):
       const end = Math.min(seq.length, t === 1 ? window : t + Math.max(1, Math.floor(window / 2)));
       const start = Math.max(0, end - window);
       const chunk = seq.slice(start, end);
-      noGrad(() => tidy(() => {
-        const out = model.forward(tensor(Int32Array.from(chunk), { shape: [1, chunk.length] }));
-        const lp = logSoftmax(out.logits!, -1).toTypedArray();
-        for (let p = t; p < end; p++) {
-          const i = p - offset;
-          if (i >= 0) logprobs[i] = lp[(p - start - 1) * V + seq[p]!]!;
-        }
-      }));
+      noGrad(() =>
+        tidy(() => {
+          const out = model.forward(tensor(Int32Array.from(chunk), { shape: [1, chunk.length] }));
+          const lp = logSoftmax(out.logits!, -1).toTypedArray();
+          for (let p = t; p < end; p++) {
+            const i = p - offset;
+            if (i >= 0) logprobs[i] = lp[(p - start - 1) * V + seq[p]!]!;
+          }
+        }),
+      );
       t = end;
     }
   } finally {
@@ -51,5 +58,10 @@ export function scoreTokens(model: GPT, ids: readonly number[], bosId?: number):
   }
   const scored = logprobs.filter((x): x is number => x !== null);
   const total = scored.reduce((a, b) => a + b, 0);
-  return { logprobs, totalLogprob: total, meanLogprob: scored.length > 0 ? total / scored.length : NaN, scored: scored.length };
+  return {
+    logprobs,
+    totalLogprob: total,
+    meanLogprob: scored.length > 0 ? total / scored.length : NaN,
+    scored: scored.length,
+  };
 }

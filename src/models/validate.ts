@@ -37,12 +37,18 @@ export function validateCommon(c: CommonConfig): void {
   positiveInt('n_kv_head', c.nKvHead);
   positiveInt('intermediate_size', c.intermediateSize);
   if (c.nEmbd % c.nHead !== 0) throw new ConfigError('n_embd', `${c.nEmbd} is not divisible by n_head ${c.nHead}`);
-  if (c.nHead % c.nKvHead !== 0) throw new ConfigError('n_kv_head', `n_head ${c.nHead} is not a multiple of n_kv_head ${c.nKvHead}`);
+  if (c.nHead % c.nKvHead !== 0)
+    throw new ConfigError('n_kv_head', `n_head ${c.nHead} is not a multiple of n_kv_head ${c.nKvHead}`);
   if (!(ACTIVATIONS as readonly string[]).includes(c.activation)) {
-    throw new ConfigError('activation', `unknown activation "${c.activation}" (expected one of ${ACTIVATIONS.join(', ')})`);
+    throw new ConfigError(
+      'activation',
+      `unknown activation "${c.activation}" (expected one of ${ACTIVATIONS.join(', ')})`,
+    );
   }
-  if (!(NORMS as readonly string[]).includes(c.norm)) throw new ConfigError('norm', `unknown normalization "${c.norm}" (expected one of ${NORMS.join(', ')})`);
-  if (c.normPlacement !== 'pre' && c.normPlacement !== 'post') throw new ConfigError('norm_placement', `must be "pre" or "post", got "${c.normPlacement}"`);
+  if (!(NORMS as readonly string[]).includes(c.norm))
+    throw new ConfigError('norm', `unknown normalization "${c.norm}" (expected one of ${NORMS.join(', ')})`);
+  if (c.normPlacement !== 'pre' && c.normPlacement !== 'post')
+    throw new ConfigError('norm_placement', `must be "pre" or "post", got "${c.normPlacement}"`);
   if (!(c.normEps > 0)) throw new ConfigError('norm_eps', `must be > 0, got ${c.normEps}`);
   probability('dropout', c.dropout);
   probability('attn_dropout', c.attnDropout);

@@ -59,7 +59,8 @@ export interface AttentionInputs {
 
 export function validateAttentionConfig(c: AttentionConfig): void {
   const hkv = c.nKvHead ?? c.nHead;
-  if (!Number.isInteger(c.nHead) || c.nHead <= 0) throw new ConfigError('n_head', `must be a positive integer, got ${c.nHead}`);
+  if (!Number.isInteger(c.nHead) || c.nHead <= 0)
+    throw new ConfigError('n_head', `must be a positive integer, got ${c.nHead}`);
   if (c.headDim === undefined && c.nEmbd % c.nHead !== 0) {
     throw new ConfigError('n_embd', `${c.nEmbd} is not divisible by n_head ${c.nHead}`);
   }
@@ -93,17 +94,22 @@ interface AttendOptions {
  */
 function attendHeads(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { out: Tensor; probs: Tensor | null } {
   const p = o.training ? o.dropout : 0;
-  if (p === 0 && !o.capture) return { out: scaledDotProductAttention(q, k, v, { causal: o.causal, mask: o.mask }), probs: null };
+  if (p === 0 && !o.capture)
+    return { out: scaledDotProductAttention(q, k, v, { causal: o.causal, mask: o.mask }), probs: null };
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const S = k.shape[2]!;
   const g = H / k.shape[1]!;
   // repeat each kv head g times (repeat_kv): [B, Hkv, S, D] -> [B, H, S, D]
-  const rep = (t: Tensor): Tensor => (g === 1 ? t : reshape(expand(t.unsqueeze(2), [B, t.shape[1]!, g, S, D]), [B, H, S, D]));
+  const rep = (t: Tensor): Tensor =>
+    g === 1 ? t : reshape(expand(t.unsqueeze(2), [B, t.shape[1]!, g, S, D]), [B, H, S, D]);
   let scores = mul(matmul(q, transpose(rep(k), -2, -1)), 1 / Math.sqrt(D)); // [B, H, T, S]
   if (o.causal) scores = add(scores, triangularMask(T, S, q.dtype as FloatDType, q.backend));
   if (o.mask !== null) scores = add(scores, o.mask);
   const probs = maskedSoftmax(scores);
-  return { out: matmul(dropout(probs, p, o.generator, o.training), rep(v)), probs: o.capture ? keep(probs.detach()) : null };
+  return {
+    out: matmul(dropout(probs, p, o.generator, o.training), rep(v)),
+    probs: o.capture ? keep(probs.detach()) : null,
+  };
 }
 
 export class SelfAttention extends Module {
@@ -115,7 +121,11 @@ export class SelfAttention extends Module {
   /** The last forward's attention probabilities when captured (a kept tensor), else null. */
   lastAttention: Tensor | null = null;
 
-  constructor(readonly config: AttentionConfig, ctx: InitContext, private readonly generator: Generator) {
+  constructor(
+    readonly config: AttentionConfig,
+    ctx: InitContext,
+    private readonly generator: Generator,
+  ) {
     super();
     validateAttentionConfig(config);
     this.nHead = config.nHead;
@@ -123,7 +133,10 @@ export class SelfAttention extends Module {
     this.headDim = config.headDim ?? config.nEmbd / config.nHead;
     const qkv = (this.nHead + 2 * this.nKvHead) * this.headDim;
     this.c_attn = new Linear(config.nEmbd, qkv, ctx, { bias: config.bias, std: config.initStd });
-    this.c_proj = new Linear(this.nHead * this.headDim, config.nEmbd, ctx, { bias: config.bias, std: config.projInitStd });
+    this.c_proj = new Linear(this.nHead * this.headDim, config.nEmbd, ctx, {
+      bias: config.bias,
+      std: config.projInitStd,
+    });
   }
 
   forward(x: Tensor, inputs: AttentionInputs): Tensor {
@@ -136,7 +149,12 @@ export class SelfAttention extends Module {
       const packed = transpose(view(qkv, [B, T, H + 2 * Hkv, D]), 1, 2); // [B, H + 2Hkv, T, D]
       const y = packedAttention(packed, H, Hkv, { causal: inputs.causal, mask: inputs.mask });
       this.lastAttention = null;
-      return dropout(this.c_proj.forward(reshape(transpose(y, 1, 2), [B, T, H * D])), this.config.residDropout, this.generator, this.training);
+      return dropout(
+        this.c_proj.forward(reshape(transpose(y, 1, 2), [B, T, H * D])),
+        this.config.residDropout,
+        this.generator,
+        this.training,
+      );
     }
     const heads = (start: number, n: number): Tensor =>
       transpose(view(slice(qkv, -1, start * D, (start + n) * D), [B, T, n, D]), 1, 2); // [B, n, T, D]
@@ -156,8 +174,12 @@ export class SelfAttention extends Module {
   /** softmax(q·kᵀ/√D + mask)·v over the heads (see attendHeads). */
   attend(q: Tensor, k: Tensor, v: Tensor, inputs: AttentionInputs): Tensor {
     const r = attendHeads(q, k, v, {
-      causal: inputs.causal, mask: inputs.mask, capture: inputs.capture ?? false,
-      dropout: this.config.attnDropout, generator: this.generator, training: this.training,
+      causal: inputs.causal,
+      mask: inputs.mask,
+      capture: inputs.capture ?? false,
+      dropout: this.config.attnDropout,
+      generator: this.generator,
+      training: this.training,
     });
     this.lastAttention = r.probs;
     return r.out;
@@ -173,7 +195,11 @@ export class CrossAttention extends Module {
   readonly headDim: number;
   lastAttention: Tensor | null = null;
 
-  constructor(readonly config: AttentionConfig, ctx: InitContext, private readonly generator: Generator) {
+  constructor(
+    readonly config: AttentionConfig,
+    ctx: InitContext,
+    private readonly generator: Generator,
+  ) {
     super();
     validateAttentionConfig(config);
     this.nHead = config.nHead;
@@ -195,7 +221,12 @@ export class CrossAttention extends Module {
     const k = transpose(view(slice(kv, -1, 0, H * D), [B, S, H, D]), 1, 2);
     const v = transpose(view(slice(kv, -1, H * D, 2 * H * D), [B, S, H, D]), 1, 2);
     const r = attendHeads(q, k, v, {
-      causal: false, mask: memoryMask, capture, dropout: this.config.attnDropout, generator: this.generator, training: this.training,
+      causal: false,
+      mask: memoryMask,
+      capture,
+      dropout: this.config.attnDropout,
+      generator: this.generator,
+      training: this.training,
     });
     this.lastAttention = r.probs;
     const y = r.out;

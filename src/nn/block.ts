@@ -35,7 +35,11 @@ export class Block extends Module {
   readonly ln_2: NormLayer;
   readonly mlp: MLP | GatedMLP;
 
-  constructor(readonly config: BlockConfig, ctx: InitContext, generator: Generator) {
+  constructor(
+    readonly config: BlockConfig,
+    ctx: InitContext,
+    generator: Generator,
+  ) {
     super();
     const dim = config.attention.nEmbd;
     const normOpts = { bias: config.normBias };
@@ -51,7 +55,13 @@ export class Block extends Module {
    * x [B, T, C]; tokenMask [B, T] marks real tokens (for BatchNorm); memory/memoryMask are the
    * encoder output [B, S, C] and its additive mask for cross-attention.
    */
-  forward(x: Tensor, inputs: AttentionInputs, tokenMask: Tensor | null = null, memory: Tensor | null = null, memoryMask: Tensor | null = null): Tensor {
+  forward(
+    x: Tensor,
+    inputs: AttentionInputs,
+    tokenMask: Tensor | null = null,
+    memory: Tensor | null = null,
+    memoryMask: Tensor | null = null,
+  ): Tensor {
     const capture = inputs.capture ?? false;
     if (this.config.placement === 'pre') {
       let h = add(x, this.attn.forward(this.ln_1.forward(x, tokenMask), inputs));

@@ -21,10 +21,14 @@ export class LayerKVCache {
   append(kNew: Tensor, vNew: Tensor): { k: Tensor; v: Tensor } {
     const [B, H, T, D] = kNew.shape as [number, number, number, number];
     if (this.k !== null && (this.k.shape[0] !== B || this.k.shape[1] !== H || this.k.shape[3] !== D)) {
-      throw new ShapeError('KVCache.append', 'new keys do not match the cached batch/heads/head size', [this.k.shape, kNew.shape]);
+      throw new ShapeError('KVCache.append', 'new keys do not match the cached batch/heads/head size', [
+        this.k.shape,
+        kNew.shape,
+      ]);
     }
     const needed = this.length + T;
-    if (this.k === null || this.k.shape[2]! < needed) this.grow(B, H, D, Math.max(needed, 2 * (this.k?.shape[2] ?? 16)), kNew);
+    if (this.k === null || this.k.shape[2]! < needed)
+      this.grow(B, H, D, Math.max(needed, 2 * (this.k?.shape[2] ?? 16)), kNew);
     const k = this.k!;
     const v = this.v!;
     noGrad(() => {
@@ -38,7 +42,10 @@ export class LayerKVCache {
   }
 
   private grow(B: number, H: number, D: number, capacity: number, like: Tensor): void {
-    const [k, v] = untracked(() => [zerosOn([B, H, capacity, D], like.dtype, like.backend), zerosOn([B, H, capacity, D], like.dtype, like.backend)]);
+    const [k, v] = untracked(() => [
+      zerosOn([B, H, capacity, D], like.dtype, like.backend),
+      zerosOn([B, H, capacity, D], like.dtype, like.backend),
+    ]);
     if (this.k !== null && this.v !== null && this.length > 0) {
       const len = this.length;
       k.backend.assign(strided(slice(k, 2, 0, len)), strided(slice(this.k, 2, 0, len)), [B, H, len, D]);
@@ -52,14 +59,17 @@ export class LayerKVCache {
   reorder(rows: Tensor): void {
     if (this.k === null || this.v === null) return;
     if (rows.dtype !== 'int32') throw new ArgumentError('KVCache.reorder', 'rows must be int32');
-    const [k, v] = untracked(() => noGrad(() => [contiguousCopy(indexSelect(this.k!, 0, rows)), contiguousCopy(indexSelect(this.v!, 0, rows))]));
+    const [k, v] = untracked(() =>
+      noGrad(() => [contiguousCopy(indexSelect(this.k!, 0, rows)), contiguousCopy(indexSelect(this.v!, 0, rows))]),
+    );
     this.k = k!;
     this.v = v!;
   }
 
   /** Drops positions after `length` (speculative decoding, or reusing a prompt's cache). */
   truncate(length: number): void {
-    if (length < 0 || length > this.length) throw new ArgumentError('KVCache.truncate', `length ${length} outside [0, ${this.length}]`);
+    if (length < 0 || length > this.length)
+      throw new ArgumentError('KVCache.truncate', `length ${length} outside [0, ${this.length}]`);
     this.length = length;
   }
 }

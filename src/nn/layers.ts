@@ -21,12 +21,25 @@ export class Linear extends Module {
   /** [out, in]; assignable so a model can tie it to an embedding matrix. */
   weight: Parameter;
   readonly bias: Parameter | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, ctx: InitContext, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    ctx: InitContext,
+    options: LinearOptions = {},
+  ) {
     super();
     const bound = 1 / Math.sqrt(Math.max(inFeatures, 1));
-    this.weight = new Parameter(options.std !== undefined ? normalTensor([outFeatures, inFeatures], options.std, ctx) : uniformTensor([outFeatures, inFeatures], bound, ctx));
+    this.weight = new Parameter(
+      options.std !== undefined
+        ? normalTensor([outFeatures, inFeatures], options.std, ctx)
+        : uniformTensor([outFeatures, inFeatures], bound, ctx),
+    );
     const withBias = options.bias ?? true;
-    this.bias = withBias ? new Parameter(options.std !== undefined ? constantTensor([outFeatures], 0, ctx) : uniformTensor([outFeatures], bound, ctx)) : null;
+    this.bias = withBias
+      ? new Parameter(
+          options.std !== undefined ? constantTensor([outFeatures], 0, ctx) : uniformTensor([outFeatures], bound, ctx),
+        )
+      : null;
     if (this.bias) this.bias.weightDecay = false;
   }
 
@@ -37,7 +50,12 @@ export class Linear extends Module {
 
 export class Embedding extends Module {
   readonly weight: Parameter;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, ctx: InitContext, std = 1) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    ctx: InitContext,
+    std = 1,
+  ) {
     super();
     this.weight = new Parameter(normalTensor([numEmbeddings, embeddingDim], std, ctx));
     this.weight.weightDecay = false;
@@ -49,7 +67,10 @@ export class Embedding extends Module {
 }
 
 export class Dropout extends Module {
-  constructor(readonly p: number, private readonly generator: Generator) {
+  constructor(
+    readonly p: number,
+    private readonly generator: Generator,
+  ) {
     super();
   }
 
@@ -65,18 +86,25 @@ export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'gelu', 'gelu_tan
 /** The activation function for a name; 'none' is the identity (a deep net then collapses to one linear map). */
 export function activation(name: ActivationName | string): (x: Tensor) => Tensor {
   switch (name) {
-    case 'relu': return relu;
-    case 'gelu': return (x) => gelu(x, 'none');
+    case 'relu':
+      return relu;
+    case 'gelu':
+      return (x) => gelu(x, 'none');
     case 'gelu_tanh':
     case 'gelu_new':
-    case 'gelu_pytorch_tanh': return (x) => gelu(x, 'tanh');
+    case 'gelu_pytorch_tanh':
+      return (x) => gelu(x, 'tanh');
     case 'silu':
-    case 'swish': return silu;
-    case 'tanh': return tanh;
-    case 'sigmoid': return sigmoid;
+    case 'swish':
+      return silu;
+    case 'tanh':
+      return tanh;
+    case 'sigmoid':
+      return sigmoid;
     case 'none':
     case 'identity':
-    case 'linear': return (x) => x;
+    case 'linear':
+      return (x) => x;
     default:
       throw new ConfigError('activation', `unknown activation "${name}" (expected one of ${ACTIVATIONS.join(', ')})`);
   }

@@ -67,8 +67,13 @@ export function rangePositions(B: number, T: number, backend: Backend, start = 0
  * only within its own document (causally when `causal`), and positions restarting at 0 for
  * each document.
  */
-export function packedDocuments(documentIds: Tensor, causal: boolean, dtype: FloatDType = 'float32'): { mask: Tensor; positions: Tensor } {
-  if (documentIds.ndim !== 2) throw new ShapeError('packedDocuments', 'document ids must be [B, T]', [documentIds.shape]);
+export function packedDocuments(
+  documentIds: Tensor,
+  causal: boolean,
+  dtype: FloatDType = 'float32',
+): { mask: Tensor; positions: Tensor } {
+  if (documentIds.ndim !== 2)
+    throw new ShapeError('packedDocuments', 'document ids must be [B, T]', [documentIds.shape]);
   const ids = documentIds.toTypedArray();
   const [B, T] = documentIds.shape as [number, number];
   const mask = empty([B, 1, T, T], dtype, documentIds.backend);

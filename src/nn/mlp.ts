@@ -25,7 +25,11 @@ export class MLP extends Module {
   readonly c_fc: Linear;
   readonly c_proj: Linear;
   private readonly act: (x: Tensor) => Tensor;
-  constructor(readonly config: MLPConfig, ctx: InitContext, private readonly generator: Generator) {
+  constructor(
+    readonly config: MLPConfig,
+    ctx: InitContext,
+    private readonly generator: Generator,
+  ) {
     super();
     this.act = activation(config.activation);
     this.c_fc = new Linear(config.nEmbd, config.hidden, ctx, { bias: config.bias, std: config.initStd });
@@ -43,7 +47,11 @@ export class GatedMLP extends Module {
   readonly up_proj: Linear;
   readonly down_proj: Linear;
   private readonly act: (x: Tensor) => Tensor;
-  constructor(readonly config: MLPConfig, ctx: InitContext, private readonly generator: Generator) {
+  constructor(
+    readonly config: MLPConfig,
+    ctx: InitContext,
+    private readonly generator: Generator,
+  ) {
     super();
     this.act = activation(config.activation);
     this.gate_proj = new Linear(config.nEmbd, config.hidden, ctx, { bias: config.bias, std: config.initStd });

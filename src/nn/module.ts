@@ -33,7 +33,8 @@ export abstract class Module {
   /** Every module in the tree, depth first, this one first (name ''). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix === '' ? name : `${prefix}.${name}`));
+    for (const [name, child] of this.namedChildren())
+      out.push(...child.namedModules(prefix === '' ? name : `${prefix}.${name}`));
     return out;
   }
 
@@ -98,19 +99,28 @@ export abstract class Module {
    * Copies values into this module's parameters and buffers. With strict (the default),
    * missing or unexpected keys are an error listing them; shapes must match exactly.
    */
-  loadStateDict(state: ReadonlyMap<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    state: ReadonlyMap<string, Tensor>,
+    options: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !state.has(k));
     const unexpected = [...state.keys()].filter((k) => !own.has(k));
     if ((options.strict ?? true) && (missing.length > 0 || unexpected.length > 0)) {
-      throw new ConfigError('state_dict', `keys do not match the model: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
+      throw new ConfigError(
+        'state_dict',
+        `keys do not match the model: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`,
+      );
     }
     noGrad(() => {
       for (const [key, target] of own) {
         const src = state.get(key);
         if (src === undefined) continue;
         if (!shapesEqual(src.shape, target.shape)) {
-          throw new ShapeError('loadStateDict', `${key}: checkpoint shape does not match the model's`, [src.shape, target.shape]);
+          throw new ShapeError('loadStateDict', `${key}: checkpoint shape does not match the model's`, [
+            src.shape,
+            target.shape,
+          ]);
         }
         const value = src.backend === target.backend ? src : moveTo(src, target.backend);
         copy_(target, value.dtype === target.dtype ? value : cast(value, target.dtype));
@@ -176,7 +186,8 @@ export function flattenParameters(module: Module): { params: Tensor; grads: Tens
     const grads = new Storage(backend, dtype, backend.alloc(dtype, total));
     let offset = 0;
     for (const p of params) {
-      if (p.dtype !== dtype || p.backend !== backend) throw new ConfigError('parameters', 'all parameters must share one dtype and backend to be flattened');
+      if (p.dtype !== dtype || p.backend !== backend)
+        throw new ConfigError('parameters', 'all parameters must share one dtype and backend to be flattened');
       const src = p.toTypedArray();
       (values.data as Float32Array).set(src as Float32Array, offset);
       p.storage = values;

@@ -18,12 +18,23 @@ export class Identity extends Module {
 export type NormLayer = LayerNorm | RMSNorm | MaskedBatchNorm | Identity;
 
 /** The norm layer for a name; its parameters sit directly on it (ln_1.weight, as checkpoints name them). */
-export function createNorm(kind: NormName, dim: number, eps: number, ctx: Omit<InitContext, 'generator'>, options: { bias?: boolean } = {}): NormLayer {
+export function createNorm(
+  kind: NormName,
+  dim: number,
+  eps: number,
+  ctx: Omit<InitContext, 'generator'>,
+  options: { bias?: boolean } = {},
+): NormLayer {
   switch (kind) {
-    case 'layernorm': return new LayerNorm(dim, ctx, eps, options);
-    case 'rmsnorm': return new RMSNorm(dim, ctx, eps);
-    case 'batchnorm': return new MaskedBatchNorm(dim, ctx, eps);
-    case 'none': return new Identity();
-    default: throw new ConfigError('norm', `unknown normalization "${String(kind)}" (expected ${NORMS.join(', ')})`);
+    case 'layernorm':
+      return new LayerNorm(dim, ctx, eps, options);
+    case 'rmsnorm':
+      return new RMSNorm(dim, ctx, eps);
+    case 'batchnorm':
+      return new MaskedBatchNorm(dim, ctx, eps);
+    case 'none':
+      return new Identity();
+    default:
+      throw new ConfigError('norm', `unknown normalization "${String(kind)}" (expected ${NORMS.join(', ')})`);
   }
 }

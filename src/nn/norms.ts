@@ -20,7 +20,12 @@ import { constantTensor } from './init.ts';
 export class LayerNorm extends Module {
   readonly weight: Parameter | null;
   readonly bias: Parameter | null;
-  constructor(readonly dim: number, ctx: Omit<InitContext, 'generator'>, readonly eps = 1e-5, options: { affine?: boolean; bias?: boolean } = {}) {
+  constructor(
+    readonly dim: number,
+    ctx: Omit<InitContext, 'generator'>,
+    readonly eps = 1e-5,
+    options: { affine?: boolean; bias?: boolean } = {},
+  ) {
     super();
     const affine = options.affine ?? true;
     this.weight = affine ? new Parameter(constantTensor([dim], 1, ctx)) : null;
@@ -36,7 +41,11 @@ export class LayerNorm extends Module {
 
 export class RMSNorm extends Module {
   readonly weight: Parameter;
-  constructor(readonly dim: number, ctx: Omit<InitContext, 'generator'>, readonly eps = 1e-6) {
+  constructor(
+    readonly dim: number,
+    ctx: Omit<InitContext, 'generator'>,
+    readonly eps = 1e-6,
+  ) {
     super();
     this.weight = new Parameter(constantTensor([dim], 1, ctx));
     this.weight.weightDecay = false;
@@ -57,7 +66,12 @@ export class MaskedBatchNorm extends Module {
   readonly bias: Parameter;
   readonly running_mean: Buffer;
   readonly running_var: Buffer;
-  constructor(readonly dim: number, ctx: Omit<InitContext, 'generator'>, readonly eps = 1e-5, readonly momentum = 0.1) {
+  constructor(
+    readonly dim: number,
+    ctx: Omit<InitContext, 'generator'>,
+    readonly eps = 1e-5,
+    readonly momentum = 0.1,
+  ) {
     super();
     this.weight = new Parameter(constantTensor([dim], 1, ctx));
     this.bias = new Parameter(constantTensor([dim], 0, ctx));
@@ -75,9 +89,15 @@ export class MaskedBatchNorm extends Module {
       const scale = mul(rsqrt(add(this.running_var, this.eps)), this.weight);
       return add(mul(sub(x, this.running_mean), scale), this.bias);
     }
-    const m = mask === null ? ones([...lead, 1], { dtype: x.dtype, backend: x.backend }) : reshape(cast(mask, x.dtype), [...lead, 1]);
+    const m =
+      mask === null
+        ? ones([...lead, 1], { dtype: x.dtype, backend: x.backend })
+        : reshape(cast(mask, x.dtype), [...lead, 1]);
     if (mask !== null && (mask.ndim !== lead.length || mask.shape.some((d, i) => d !== lead[i]))) {
-      throw new ShapeError('BatchNorm', 'mask must have the shape of the input without its feature dimension', [x.shape, mask.shape]);
+      throw new ShapeError('BatchNorm', 'mask must have the shape of the input without its feature dimension', [
+        x.shape,
+        mask.shape,
+      ]);
     }
     const axes = lead.map((_, i) => i);
     const count = sum(m).item();

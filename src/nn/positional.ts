@@ -14,7 +14,13 @@ import { ConfigError, ShapeError } from '../errors.ts';
 const f32 = Math.fround;
 
 /** Vaswani et al.: PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(pos / 10000^(2i/d)). [maxLen, dim]. */
-export function sinusoidalTable(maxLen: number, dim: number, backend: Backend, dtype: FloatDType = 'float32', base = 10000): Tensor {
+export function sinusoidalTable(
+  maxLen: number,
+  dim: number,
+  backend: Backend,
+  dtype: FloatDType = 'float32',
+  base = 10000,
+): Tensor {
   const t = empty([maxLen, dim], dtype, backend);
   const d = t.data;
   for (let pos = 0; pos < maxLen; pos++) {
@@ -56,10 +62,16 @@ export function ropeInverseFrequencies(rotaryDim: number, theta: number): Float6
  * cos and sin tables [B, 1, T, rotaryDim] for integer positions [B, T] (per-row positions
  * support left padding and packed documents). Pairing follows `style`.
  */
-export function ropeTables(positions: Tensor, options: RopeOptions, dtype: FloatDType = 'float32'): { cos: Tensor; sin: Tensor } {
-  if (positions.dtype !== 'int32' || positions.ndim !== 2) throw new ShapeError('rope', 'positions must be int32 [B, T]', [positions.shape]);
+export function ropeTables(
+  positions: Tensor,
+  options: RopeOptions,
+  dtype: FloatDType = 'float32',
+): { cos: Tensor; sin: Tensor } {
+  if (positions.dtype !== 'int32' || positions.ndim !== 2)
+    throw new ShapeError('rope', 'positions must be int32 [B, T]', [positions.shape]);
   const rotaryDim = options.rotaryDim ?? options.headDim;
-  if (rotaryDim % 2 !== 0 || rotaryDim > options.headDim) throw new ConfigError('rotary_dim', `must be even and <= head_dim (${options.headDim}), got ${rotaryDim}`);
+  if (rotaryDim % 2 !== 0 || rotaryDim > options.headDim)
+    throw new ConfigError('rotary_dim', `must be even and <= head_dim (${options.headDim}), got ${rotaryDim}`);
   const [B, T] = positions.shape as [number, number];
   let theta = options.theta ?? 10000;
   const scaling = options.scaling ?? null;
@@ -69,7 +81,9 @@ export function ropeTables(positions: Tensor, options: RopeOptions, dtype: Float
   if (scaling?.type === 'dynamic' && options.maxPositions !== undefined && maxPos + 1 > options.maxPositions) {
     // NTK-aware: stretch the base so the longest wavelength covers the longer context
     const seqLen = maxPos + 1;
-    theta = theta * Math.pow((scaling.factor * seqLen) / options.maxPositions - (scaling.factor - 1), rotaryDim / (rotaryDim - 2));
+    theta =
+      theta *
+      Math.pow((scaling.factor * seqLen) / options.maxPositions - (scaling.factor - 1), rotaryDim / (rotaryDim - 2));
   }
   const inv = ropeInverseFrequencies(rotaryDim, theta);
   const linearFactor = scaling?.type === 'linear' ? scaling.factor : 1;
@@ -134,14 +148,24 @@ export function alibiSlopes(nHeads: number): number[] {
   };
   if (Number.isInteger(Math.log2(nHeads))) return pow2(nHeads);
   const closest = Math.pow(2, Math.floor(Math.log2(nHeads)));
-  return [...pow2(closest), ...pow2(2 * closest).filter((_, i) => i % 2 === 0).slice(0, nHeads - closest)];
+  return [
+    ...pow2(closest),
+    ...pow2(2 * closest)
+      .filter((_, i) => i % 2 === 0)
+      .slice(0, nHeads - closest),
+  ];
 }
 
 /**
  * ALiBi additive bias [B, H, T, S]: -slope_h · (qpos - kpos) for keys at or before the query
  * (future keys are left to the causal mask). Positions [B, T] for queries, [B, S] for keys.
  */
-export function alibiBias(slopes: readonly number[], queryPositions: Tensor, keyPositions: Tensor, dtype: FloatDType = 'float32'): Tensor {
+export function alibiBias(
+  slopes: readonly number[],
+  queryPositions: Tensor,
+  keyPositions: Tensor,
+  dtype: FloatDType = 'float32',
+): Tensor {
   const [B, T] = queryPositions.shape as [number, number];
   const S = keyPositions.shape[1]!;
   const H = slopes.length;
@@ -160,4 +184,3 @@ export function alibiBias(slopes: readonly number[], queryPositions: Tensor, key
   }
   return out;
 }
-

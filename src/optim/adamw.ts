@@ -49,16 +49,22 @@ export class AdamW extends Optimizer {
     if (!(this.beta1 >= 0 && this.beta1 < 1 && this.beta2 >= 0 && this.beta2 < 1)) {
       throw new ArgumentError('AdamW', `betas must be in [0, 1), got [${this.beta1}, ${this.beta2}]`);
     }
-    this.state = untracked(() => groups.map((g) => {
-      const offsets: number[] = [];
-      let total = 0;
-      for (const p of g.params) {
-        offsets.push(total);
-        total += p.size;
-      }
-      const first = g.params[0]!;
-      return { m: zerosOn([total], first.dtype, first.backend), v: zerosOn([total], first.dtype, first.backend), offsets };
-    }));
+    this.state = untracked(() =>
+      groups.map((g) => {
+        const offsets: number[] = [];
+        let total = 0;
+        for (const p of g.params) {
+          offsets.push(total);
+          total += p.size;
+        }
+        const first = g.params[0]!;
+        return {
+          m: zerosOn([total], first.dtype, first.backend),
+          v: zerosOn([total], first.dtype, first.backend),
+          offsets,
+        };
+      }),
+    );
   }
 
   step(gradScale = 1): void {
@@ -87,11 +93,22 @@ export class AdamW extends Optimizer {
           const start = st.offsets[i]!;
           const length = st.offsets[j - 1]! + last.size - start;
           const param = j - i === 1 ? dense(p) : (p.data as FloatArray).subarray(p.offset, p.offset + length);
-          const grad = j - i === 1 ? dense(p.grad.isContiguous() ? p.grad : p.grad.contiguous()) : (p.grad.data as FloatArray).subarray(p.grad.offset, p.grad.offset + length);
+          const grad =
+            j - i === 1
+              ? dense(p.grad.isContiguous() ? p.grad : p.grad.contiguous())
+              : (p.grad.data as FloatArray).subarray(p.grad.offset, p.grad.offset + length);
           p.backend.adamw({
-            param, grad, m: m.subarray(start, start + length), v: v.subarray(start, start + length),
-            lr: g.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: g.weightDecay,
-            step: this.stepCount, gradScale,
+            param,
+            grad,
+            m: m.subarray(start, start + length),
+            v: v.subarray(start, start + length),
+            lr: g.lr,
+            beta1: this.beta1,
+            beta2: this.beta2,
+            eps: this.eps,
+            weightDecay: g.weightDecay,
+            step: this.stepCount,
+            gradScale,
           });
           for (let k = i; k < j; k++) g.params[k]!.storage.version++; // in-place: graphs that saved them are stale
           i = j;
@@ -125,13 +142,17 @@ export class AdamW extends Optimizer {
         const sm = slot?.['m'];
         const sv = slot?.['v'];
         if (sm === undefined || sv === undefined || sm.length !== p.size || sv.length !== p.size) {
-          throw new ArgumentError('AdamW.loadStateDict', `state for parameter ${i - 1} does not match its size ${p.size}`);
+          throw new ArgumentError(
+            'AdamW.loadStateDict',
+            `state for parameter ${i - 1} does not match its size ${p.size}`,
+          );
         }
         m.set(sm, st.offsets[k]!);
         v.set(sv, st.offsets[k]!);
       });
     });
-    if (i !== state.slots.length) throw new ArgumentError('AdamW.loadStateDict', `state has ${state.slots.length} parameters, the optimizer ${i}`);
+    if (i !== state.slots.length)
+      throw new ArgumentError('AdamW.loadStateDict', `state has ${state.slots.length} parameters, the optimizer ${i}`);
     this.stepCount = state.step;
     state.groups.forEach((s, j) => {
       const g = this.groups[j];

@@ -34,7 +34,10 @@ export function clipFactor(norm: number, maxNorm: number): number {
 export function clipGradNorm_(params: readonly Parameter[], maxNorm: number): number {
   const norm = gradNorm(params);
   const f = clipFactor(norm, maxNorm);
-  if (f < 1) noGrad(() => { for (const g of grads(params)) g.mul_(f); });
+  if (f < 1)
+    noGrad(() => {
+      for (const g of grads(params)) g.mul_(f);
+    });
   return norm;
 }
 

@@ -27,7 +27,8 @@ export abstract class Optimizer {
   stepCount = 0;
 
   constructor(groups: ParamGroup[]) {
-    if (groups.length === 0 || groups.every((g) => g.params.length === 0)) throw new ArgumentError('optimizer', 'no parameters to optimize');
+    if (groups.length === 0 || groups.every((g) => g.params.length === 0))
+      throw new ArgumentError('optimizer', 'no parameters to optimize');
     this.groups = groups;
   }
 

@@ -17,7 +17,8 @@ export function createSchedule(o: ScheduleOptions): Schedule {
   const minLr = o.minLr ?? 0;
   const decay = o.decaySteps ?? 0;
   if (!(o.maxLr >= 0)) throw new ArgumentError('schedule', `maxLr must be >= 0, got ${o.maxLr}`);
-  if (o.kind !== 'constant' && decay <= warmup) throw new ArgumentError('schedule', `decaySteps (${decay}) must exceed warmupSteps (${warmup})`);
+  if (o.kind !== 'constant' && decay <= warmup)
+    throw new ArgumentError('schedule', `decaySteps (${decay}) must exceed warmupSteps (${warmup})`);
   return (step: number): number => {
     // nanoGPT: linear warmup for warmup steps (lr * (it + 1) / (warmup + 1))
     if (step < warmup) return (o.maxLr * (step + 1)) / (warmup + 1);

@@ -28,7 +28,8 @@ export class SGD extends Optimizer {
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;
     if (this.momentum < 0) throw new ArgumentError('SGD', `momentum must be >= 0, got ${this.momentum}`);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new ArgumentError('SGD', 'Nesterov needs momentum > 0 and dampening 0');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new ArgumentError('SGD', 'Nesterov needs momentum > 0 and dampening 0');
   }
 
   step(gradScale = 1): void {
@@ -73,7 +74,8 @@ export class SGD extends Optimizer {
       for (const p of g.params) {
         const m = state.slots[i++]?.['momentum'];
         if (m === undefined) continue;
-        if (m.length !== p.size) throw new ArgumentError('SGD.loadStateDict', `momentum for parameter ${i - 1} has the wrong size`);
+        if (m.length !== p.size)
+          throw new ArgumentError('SGD.loadStateDict', `momentum for parameter ${i - 1} has the wrong size`);
         const buf = untracked(() => zerosOn(p.shape, p.dtype, p.backend));
         (buf.data as Float32Array).set(m);
         this.buffers.set(p, buf);

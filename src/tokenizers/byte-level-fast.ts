@@ -25,11 +25,15 @@ interface Plan {
 function planFor(pre: PreTokenizer | null): Plan | null {
   if (pre instanceof ByteLevel) {
     if (!pre.options.useRegex) return null;
-    return { addPrefixSpace: pre.options.addPrefixSpace, scanner: createScanner(GPT2_PATTERN, compilePattern(GPT2_PATTERN), true) };
+    return {
+      addPrefixSpace: pre.options.addPrefixSpace,
+      scanner: createScanner(GPT2_PATTERN, compilePattern(GPT2_PATTERN), true),
+    };
   }
   if (pre instanceof PreTokenizerSequence && pre.preTokenizers.length === 2) {
     const [split, bl] = pre.preTokenizers;
-    if (!(split instanceof Split) || !(bl instanceof ByteLevel) || bl.options.useRegex || bl.options.addPrefixSpace) return null;
+    if (!(split instanceof Split) || !(bl instanceof ByteLevel) || bl.options.useRegex || bl.options.addPrefixSpace)
+      return null;
     if (split.pattern.kind !== 'Regex') return null;
     const keepGaps = split.behavior === 'Isolated' && !split.invert;
     const onlyMatches = split.behavior === 'Removed' && split.invert;

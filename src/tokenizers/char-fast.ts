@@ -13,7 +13,13 @@ export function charEncoder(tok: Tokenizer): IdsEncoder | null {
   const pre = tok.preTokenizer;
   const model = tok.model;
   if (!(model instanceof WordLevel) || !(pre instanceof Split)) return null;
-  if (pre.pattern.kind !== 'Regex' || pre.pattern.source !== EACH_CHARACTER || pre.behavior !== 'Isolated' || pre.invert) return null;
+  if (
+    pre.pattern.kind !== 'Regex' ||
+    pre.pattern.source !== EACH_CHARACTER ||
+    pre.behavior !== 'Isolated' ||
+    pre.invert
+  )
+    return null;
   // BMP code unit -> id (-1: not a single-unit vocabulary entry)
   const bmp = new Int32Array(65536).fill(-1);
   for (const [t, id] of model.vocab) if (t.length === 1) bmp[t.charCodeAt(0)] = id;
@@ -26,7 +32,8 @@ export function charEncoder(tok: Tokenizer): IdsEncoder | null {
         continue;
       }
       // surrogate pairs and characters missing from the table: the model decides (unk or error)
-      const w = c >= 0xd800 && c <= 0xdbff && i + 1 < piece.length && (piece.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      const w =
+        c >= 0xd800 && c <= 0xdbff && i + 1 < piece.length && (piece.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       model.encodeIds(piece.slice(i, i + w), out);
       i += w - 1;
     }

@@ -132,7 +132,8 @@ export class ConfigReader {
     const arr = this.array(key);
     const base = this.fieldPath(key);
     return arr.map((v, i) => {
-      if (typeof v !== 'string') throw new FormatError(this.file, `expected a string, got ${describe(v)}`, `${base}[${i}]`);
+      if (typeof v !== 'string')
+        throw new FormatError(this.file, `expected a string, got ${describe(v)}`, `${base}[${i}]`);
       return v;
     });
   }
@@ -141,7 +142,8 @@ export class ConfigReader {
   oneOf<T extends string>(key: string, allowed: readonly T[], fallback?: T): T {
     if (!this.has(key) && fallback !== undefined) return fallback;
     const v = this.string(key);
-    if (!(allowed as readonly string[]).includes(v)) this.fail(key, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    if (!(allowed as readonly string[]).includes(v))
+      this.fail(key, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
     return v as T;
   }
 }

@@ -29,7 +29,15 @@ export class Encoding {
   }
 
   /** Appends one token. */
-  push(id: number, token: string, offsets: [number, number], typeId: number, special: boolean, wordId: number | null, sequenceId: number | null): void {
+  push(
+    id: number,
+    token: string,
+    offsets: [number, number],
+    typeId: number,
+    special: boolean,
+    wordId: number | null,
+    sequenceId: number | null,
+  ): void {
     this.ids.push(id);
     this.tokens.push(token);
     this.offsets.push(offsets);
@@ -71,7 +79,8 @@ export class Encoding {
   /** Sets every type id (HF `set_type_ids`) and the sequence id of non-special tokens. */
   setSequence(sequenceId: number, typeId = sequenceId): this {
     this.typeIds.fill(typeId);
-    for (let i = 0; i < this.sequenceIds.length; i++) if (this.sequenceIds[i] !== null) this.sequenceIds[i] = sequenceId;
+    for (let i = 0; i < this.sequenceIds.length; i++)
+      if (this.sequenceIds[i] !== null) this.sequenceIds[i] = sequenceId;
     for (const o of this.overflowing) o.setSequence(sequenceId, typeId);
     return this;
   }
@@ -90,7 +99,11 @@ export class Encoding {
       this.overflowing = [all];
       return;
     }
-    if (stride >= maxLength) throw new ArgumentError('Encoding.truncate', `truncation stride (${stride}) must be smaller than the max length (${maxLength}) left after special tokens`);
+    if (stride >= maxLength)
+      throw new ArgumentError(
+        'Encoding.truncate',
+        `truncation stride (${stride}) must be smaller than the max length (${maxLength}) left after special tokens`,
+      );
     const step = maxLength - stride;
     const parts: [number, number][] = [];
     if (direction === 'right') {
@@ -191,7 +204,16 @@ export class Encoding {
   static merge(parts: readonly Encoding[]): Encoding {
     if (parts.length === 1) {
       const p = parts[0]!;
-      return new Encoding(p.ids, p.tokens, p.offsets, p.typeIds, p.attentionMask, p.specialTokensMask, p.wordIds, p.sequenceIds);
+      return new Encoding(
+        p.ids,
+        p.tokens,
+        p.offsets,
+        p.typeIds,
+        p.attentionMask,
+        p.specialTokensMask,
+        p.wordIds,
+        p.sequenceIds,
+      );
     }
     const out = new Encoding();
     for (const p of parts) out.appendArrays(p);
@@ -200,7 +222,16 @@ export class Encoding {
 
   /** This encoding's arrays without its overflowing windows (shared, not copied). */
   shallowWithoutOverflowing(): Encoding {
-    return new Encoding(this.ids, this.tokens, this.offsets, this.typeIds, this.attentionMask, this.specialTokensMask, this.wordIds, this.sequenceIds);
+    return new Encoding(
+      this.ids,
+      this.tokens,
+      this.offsets,
+      this.typeIds,
+      this.attentionMask,
+      this.specialTokensMask,
+      this.wordIds,
+      this.sequenceIds,
+    );
   }
 }
 

@@ -18,7 +18,15 @@ import './trainers/register.ts';
 import './plugins.ts';
 
 export { Tokenizer } from './tokenizer.ts';
-export type { TokenizerParts, EncodeOptions, DecodeOptions, TruncationParams, PaddingParams, SpecialTokenRoles, TruncationStrategy } from './tokenizer.ts';
+export type {
+  TokenizerParts,
+  EncodeOptions,
+  DecodeOptions,
+  TruncationParams,
+  PaddingParams,
+  SpecialTokenRoles,
+  TruncationStrategy,
+} from './tokenizer.ts';
 export { Encoding } from './encoding.ts';
 export type { AddedToken, AddedTokenInit } from './added-vocabulary.ts';
 export { StreamDecoder } from './stream-decoder.ts';

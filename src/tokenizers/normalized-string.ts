@@ -97,7 +97,7 @@ export class NormalizedString {
     const s = this.normalized;
     let b: AlignmentBuilder | null = null;
     let runStart = 0; // start of the current run of unchanged characters
-    for (let i = 0; i < s.length; ) {
+    for (let i = 0; i < s.length;) {
       const c = s.charCodeAt(i);
       const w = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1)) ? 2 : 1;
       const cp = w === 1 ? s[i]! : s.slice(i, i + 2);

@@ -112,7 +112,8 @@ export function findMatches(p: Pattern, text: string): [number, number][] {
   const out: [number, number][] = [];
   if (p.kind === 'String') {
     if (p.source.length === 0) return out;
-    for (let i = text.indexOf(p.source); i >= 0; i = text.indexOf(p.source, i + p.source.length)) out.push([i, i + p.source.length]);
+    for (let i = text.indexOf(p.source); i >= 0; i = text.indexOf(p.source, i + p.source.length))
+      out.push([i, i + p.source.length]);
     return out;
   }
   const re = p.re;

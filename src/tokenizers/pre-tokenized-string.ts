@@ -14,7 +14,13 @@ export interface Split {
 }
 
 export type SplitBehavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
-export const SPLIT_BEHAVIORS: readonly SplitBehavior[] = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
+export const SPLIT_BEHAVIORS: readonly SplitBehavior[] = [
+  'Removed',
+  'Isolated',
+  'MergedWithPrevious',
+  'MergedWithNext',
+  'Contiguous',
+];
 
 export class PreTokenizedString {
   splits: Split[];
@@ -69,12 +75,19 @@ export function splitWithBehavior(
 }
 
 /** The same split on a plain string (fast path). */
-export function splitStringWithBehavior(text: string, ranges: readonly (readonly [number, number, boolean])[], behavior: SplitBehavior): string[] {
+export function splitStringWithBehavior(
+  text: string,
+  ranges: readonly (readonly [number, number, boolean])[],
+  behavior: SplitBehavior,
+): string[] {
   return applyBehavior(ranges, behavior).map(([a, b]) => text.slice(a, b));
 }
 
 /** The kept [start, end) ranges (non-empty) for a behavior. */
-export function applyBehavior(ranges: readonly (readonly [number, number, boolean])[], behavior: SplitBehavior): [number, number][] {
+export function applyBehavior(
+  ranges: readonly (readonly [number, number, boolean])[],
+  behavior: SplitBehavior,
+): [number, number][] {
   const kept: [number, number][] = [];
   switch (behavior) {
     case 'Isolated':
@@ -120,7 +133,11 @@ export function applyBehavior(ranges: readonly (readonly [number, number, boolea
 }
 
 /** Turns a list of match ranges into a covering list of [start, end, isMatch] (gaps are non-matches). */
-export function coverMatches(length: number, matches: Iterable<readonly [number, number]>, invert = false): [number, number, boolean][] {
+export function coverMatches(
+  length: number,
+  matches: Iterable<readonly [number, number]>,
+  invert = false,
+): [number, number, boolean][] {
   const out: [number, number, boolean][] = [];
   let prev = 0;
   for (const [a, b] of matches) {

@@ -38,7 +38,8 @@ class Registry<T> {
   create(config: ConfigReader): T {
     const type = config.string('type');
     const factory = this.factories.get(type);
-    if (factory === undefined) config.fail('type', `unknown ${this.stage} type ${JSON.stringify(type)} (known: ${this.types().join(', ')})`);
+    if (factory === undefined)
+      config.fail('type', `unknown ${this.stage} type ${JSON.stringify(type)} (known: ${this.types().join(', ')})`);
     return factory(config);
   }
 }
@@ -52,7 +53,8 @@ export const decoders = new Registry<Decoder>('decoder');
 export const registerNormalizer = (type: string, f: Factory<Normalizer>): void => normalizers.register(type, f);
 export const registerPreTokenizer = (type: string, f: Factory<PreTokenizer>): void => preTokenizers.register(type, f);
 export const registerModel = (type: string, f: Factory<Model>): void => models.register(type, f);
-export const registerPostProcessor = (type: string, f: Factory<PostProcessor>): void => postProcessors.register(type, f);
+export const registerPostProcessor = (type: string, f: Factory<PostProcessor>): void =>
+  postProcessors.register(type, f);
 export const registerDecoder = (type: string, f: Factory<Decoder>): void => decoders.register(type, f);
 
 /** A tokenizer file format that `loadTokenizer(path)` can detect. */

@@ -154,7 +154,7 @@ export class Tokenizer {
     return this.roleId('eos');
   }
   get padId(): number | undefined {
-    return this.roleId('pad') ?? (this.padding?.padId);
+    return this.roleId('pad') ?? this.padding?.padId;
   }
   get unkId(): number | undefined {
     return this.roleId('unk');
@@ -167,7 +167,8 @@ export class Tokenizer {
   /** Names which tokens play the bos/eos/pad/unk roles (tokenizer.json does not say). */
   setRoles(roles: Partial<SpecialTokenRoles>): void {
     for (const [k, v] of Object.entries(roles) as [keyof SpecialTokenRoles, string | null][]) {
-      if (v !== null && this.tokenToId(v) === undefined) throw new ArgumentError('Tokenizer.setRoles', `${k} token ${JSON.stringify(v)} is not in the vocabulary`);
+      if (v !== null && this.tokenToId(v) === undefined)
+        throw new ArgumentError('Tokenizer.setRoles', `${k} token ${JSON.stringify(v)} is not in the vocabulary`);
       this.roles[k] = v;
     }
   }
@@ -178,7 +179,8 @@ export class Tokenizer {
   }
 
   private guessRoles(): SpecialTokenRoles {
-    const has = (t: string): boolean => this.addedVocabulary.get(t) !== undefined || this.model.tokenToId(t) !== undefined;
+    const has = (t: string): boolean =>
+      this.addedVocabulary.get(t) !== undefined || this.model.tokenToId(t) !== undefined;
     const first = (cands: string[]): string | null => cands.find(has) ?? null;
     const eot = has('<|endoftext|>') ? '<|endoftext|>' : null;
     return {
@@ -272,7 +274,9 @@ export class Tokenizer {
     this.addedVocabulary.checkDisallowed(text, policy);
     const enc = (this.idsEncoder ??= createIdsEncoder(this));
     const hasAdded = this.addedVocabulary.size > 0;
-    const rawParts = hasAdded ? this.addedVocabulary.split(text, false, policy) : [{ start: 0, end: text.length, token: null }];
+    const rawParts = hasAdded
+      ? this.addedVocabulary.split(text, false, policy)
+      : [{ start: 0, end: text.length, token: null }];
     for (const part of rawParts) {
       if (part.token !== null) {
         out.push(part.token.id);
@@ -286,7 +290,12 @@ export class Tokenizer {
       }
       for (const sub of this.addedVocabulary.split(piece, true, policy)) {
         if (sub.token !== null) out.push(sub.token.id);
-        else enc(sub.start === 0 && sub.end === piece.length ? piece : piece.slice(sub.start, sub.end), out, part.start === 0 && sub.start === 0);
+        else
+          enc(
+            sub.start === 0 && sub.end === piece.length ? piece : piece.slice(sub.start, sub.end),
+            out,
+            part.start === 0 && sub.start === 0,
+          );
       }
     }
   }
@@ -362,7 +371,11 @@ export class Tokenizer {
         continue;
       }
       const tok = this.model.idToToken(id);
-      if (tok === undefined) throw new ArgumentError('Tokenizer.decode', `id ${id} at position ${i} is not in the vocabulary (size ${this.vocabSize})`);
+      if (tok === undefined)
+        throw new ArgumentError(
+          'Tokenizer.decode',
+          `id ${id} at position ${i} is not in the vocabulary (size ${this.vocabSize})`,
+        );
       tokens.push(tok);
     }
     return this.decodeTokens(tokens);
@@ -387,8 +400,13 @@ export class Tokenizer {
 
   enableTruncation(params: Partial<TruncationParams> & { maxLength: number }): void {
     const p: TruncationParams = { stride: 0, strategy: 'longest_first', direction: 'right', ...params };
-    if (!Number.isInteger(p.maxLength) || p.maxLength < 0) throw new ArgumentError('Tokenizer.enableTruncation', `maxLength must be a non-negative integer, got ${p.maxLength}`);
-    if (!Number.isInteger(p.stride) || p.stride < 0) throw new ArgumentError('Tokenizer.enableTruncation', `stride must be a non-negative integer, got ${p.stride}`);
+    if (!Number.isInteger(p.maxLength) || p.maxLength < 0)
+      throw new ArgumentError(
+        'Tokenizer.enableTruncation',
+        `maxLength must be a non-negative integer, got ${p.maxLength}`,
+      );
+    if (!Number.isInteger(p.stride) || p.stride < 0)
+      throw new ArgumentError('Tokenizer.enableTruncation', `stride must be a non-negative integer, got ${p.stride}`);
     this.truncation = p;
   }
 
@@ -399,7 +417,15 @@ export class Tokenizer {
   enablePadding(params: Partial<PaddingParams> = {}): void {
     const padToken = params.padToken ?? this.roles.pad ?? '[PAD]';
     const padId = params.padId ?? this.tokenToId(padToken) ?? 0;
-    this.padding = { strategy: 'batch_longest', direction: 'right', padToMultipleOf: null, padTypeId: 0, ...params, padToken, padId };
+    this.padding = {
+      strategy: 'batch_longest',
+      direction: 'right',
+      padToMultipleOf: null,
+      padTypeId: 0,
+      ...params,
+      padToken,
+      padId,
+    };
   }
 
   noPadding(): void {
@@ -483,9 +509,13 @@ export function truncateEncodings(a: Encoding, b: Encoding | null, p: Truncation
     return;
   }
   const target = p.strategy === 'only_first' ? a : b;
-  if (target === null) throw new ArgumentError('Tokenizer.encode', "truncation strategy 'only_second' needs a pair of sequences");
+  if (target === null)
+    throw new ArgumentError('Tokenizer.encode', "truncation strategy 'only_second' needs a pair of sequences");
   if (target.length <= toRemove) {
-    throw new ArgumentError('Tokenizer.encode', `truncation: the ${p.strategy === 'only_first' ? 'first' : 'second'} sequence (${target.length} tokens) is too short to remove ${toRemove} tokens`);
+    throw new ArgumentError(
+      'Tokenizer.encode',
+      `truncation: the ${p.strategy === 'only_first' ? 'first' : 'second'} sequence (${target.length} tokens) is too short to remove ${toRemove} tokens`,
+    );
   }
   target.truncate(target.length - toRemove, p.stride, p.direction);
 }

@@ -54,7 +54,15 @@ export interface DpoLossResult {
  * The DPO loss from per-pair log-probabilities (sums, or length-averaged for IPO). Inputs
  * [B] each; the reference ones are constants.
  */
-export function dpoLoss(policyChosen: Tensor, policyRejected: Tensor, refChosen: Tensor, refRejected: Tensor, beta: number, type: DpoLossType, labelSmoothing = 0): DpoLossResult {
+export function dpoLoss(
+  policyChosen: Tensor,
+  policyRejected: Tensor,
+  refChosen: Tensor,
+  refRejected: Tensor,
+  beta: number,
+  type: DpoLossType,
+  labelSmoothing = 0,
+): DpoLossResult {
   if (!(beta > 0)) throw new ArgumentError('dpo.beta', `must be > 0, got ${beta}`);
   const chosenRatio = sub(policyChosen, refChosen);
   const rejectedRatio = sub(policyRejected, refRejected);
@@ -64,7 +72,8 @@ export function dpoLoss(policyChosen: Tensor, policyRejected: Tensor, refChosen:
   else {
     const bh = mul(h, beta);
     loss = mean(negLogSigmoid(bh));
-    if (labelSmoothing > 0) loss = add(mul(loss, 1 - labelSmoothing), mul(mean(negLogSigmoid(neg(bh))), labelSmoothing));
+    if (labelSmoothing > 0)
+      loss = add(mul(loss, 1 - labelSmoothing), mul(mean(negLogSigmoid(neg(bh))), labelSmoothing));
   }
   const rc = noGrad(() => mul(chosenRatio, beta).toTypedArray() as Float32Array);
   const rr = noGrad(() => mul(rejectedRatio, beta).toTypedArray() as Float32Array);
@@ -81,7 +90,12 @@ interface DpoPair {
 }
 
 /** Sum of log-probs over each row's answer tokens ([2B] rows: chosen then rejected) and the counts. */
-function sequenceLogprobs(model: GPT, pairs: readonly { prompt: number[]; chosen: number[]; rejected: number[] }[], padId: number, eosId: number): { sums: Tensor; counts: Float32Array } {
+function sequenceLogprobs(
+  model: GPT,
+  pairs: readonly { prompt: number[]; chosen: number[]; rejected: number[] }[],
+  padId: number,
+  eosId: number,
+): { sums: Tensor; counts: Float32Array } {
   const prompts = [...pairs.map((p) => p.prompt), ...pairs.map((p) => p.prompt)];
   const responses = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)];
   const batch = buildSequenceBatch(prompts, responses, padId, eosId);
@@ -112,10 +126,27 @@ class DpoTask implements TrainTask {
     const { sums, counts } = sequenceLogprobs(this.model, pairs, this.ids.padId, this.ids.eosId);
     const ipo = this.lossType === 'ipo';
     // IPO compares length-averaged log-probabilities (TRL)
-    const norm = ipo ? tensor(counts.map((c) => 1 / c), { shape: [2 * B] }) : null;
+    const norm = ipo
+      ? tensor(
+          counts.map((c) => 1 / c),
+          { shape: [2 * B] },
+        )
+      : null;
     const lp = norm !== null ? mul(sums, norm) : sums;
-    const ref = (k: 'refChosen' | 'refRejected', off: number): Tensor => tensor(Float32Array.from(pairs, (p, i) => (ipo ? p[k] / counts[off + i]! : p[k])), { shape: [B] });
-    return dpoLoss(slice(lp, 0, 0, B), slice(lp, 0, B, 2 * B), ref('refChosen', 0), ref('refRejected', B), this.beta, this.lossType, this.labelSmoothing);
+    const ref = (k: 'refChosen' | 'refRejected', off: number): Tensor =>
+      tensor(
+        Float32Array.from(pairs, (p, i) => (ipo ? p[k] / counts[off + i]! : p[k])),
+        { shape: [B] },
+      );
+    return dpoLoss(
+      slice(lp, 0, 0, B),
+      slice(lp, 0, B, 2 * B),
+      ref('refChosen', 0),
+      ref('refRejected', B),
+      this.beta,
+      this.lossType,
+      this.labelSmoothing,
+    );
   }
 
   microBatch(): MicroBatchResult {
@@ -132,15 +163,22 @@ class DpoTask implements TrainTask {
     let margin = 0;
     for (let i = 0; i < set.length; i += this.batchSize) {
       const part = set.slice(i, i + this.batchSize);
-      const r = noGrad(() => tidy(() => {
-        const out = this.losses(part);
-        return { loss: out.loss.item(), ...pairStats(out) };
-      }));
+      const r = noGrad(() =>
+        tidy(() => {
+          const out = this.losses(part);
+          return { loss: out.loss.item(), ...pairStats(out) };
+        }),
+      );
       loss += r.loss * part.length;
       correct += r.accuracy * part.length;
       margin += r.margin * part.length;
     }
-    return { loss: loss / set.length, accuracy: correct / set.length, margin: margin / set.length, ...(this.extraEval?.() ?? {}) };
+    return {
+      loss: loss / set.length,
+      accuracy: correct / set.length,
+      margin: margin / set.length,
+      ...(this.extraEval?.() ?? {}),
+    };
   }
 
   state(): JsonValue {
@@ -152,7 +190,12 @@ class DpoTask implements TrainTask {
   }
 }
 
-function pairStats(r: DpoLossResult): { rewards_chosen: number; rewards_rejected: number; accuracy: number; margin: number } {
+function pairStats(r: DpoLossResult): {
+  rewards_chosen: number;
+  rewards_rejected: number;
+  accuracy: number;
+  margin: number;
+} {
   const n = r.rewardsChosen.length;
   let c = 0;
   let rj = 0;
@@ -172,8 +215,23 @@ export interface DpoHyper extends StageLoopHyper {
 }
 
 export const DPO_DEFAULTS: DpoHyper = {
-  batchSize: 16, steps: 200, lr: 5e-5, minLr: 5e-6, warmupSteps: 10, weightDecay: 0, gradClip: 1.0, gradAccumSteps: 1, beta: 0.1, lossType: 'sigmoid',
-  labelSmoothing: 0, evalEvery: 50, checkpointEvery: 100, maxLength: null, seed: 1337, resume: false, timeLimitSeconds: null,
+  batchSize: 16,
+  steps: 200,
+  lr: 5e-5,
+  minLr: 5e-6,
+  warmupSteps: 10,
+  weightDecay: 0,
+  gradClip: 1.0,
+  gradAccumSteps: 1,
+  beta: 0.1,
+  lossType: 'sigmoid',
+  labelSmoothing: 0,
+  evalEvery: 50,
+  checkpointEvery: 100,
+  maxLength: null,
+  seed: 1337,
+  resume: false,
+  timeLimitSeconds: null,
 };
 
 export interface DpoOptions extends DpoHyper {
@@ -201,7 +259,12 @@ function toPairs(groups: readonly TokenizedGroup[]): { prompt: number[]; chosen:
   return groups.map((g) => ({ prompt: g.prompt, chosen: g.responses[0]!, rejected: g.responses[1]! }));
 }
 
-function withReference(ref: GPT, pairs: readonly { prompt: number[]; chosen: number[]; rejected: number[] }[], padId: number, eosId: number): DpoPair[] {
+function withReference(
+  ref: GPT,
+  pairs: readonly { prompt: number[]; chosen: number[]; rejected: number[] }[],
+  padId: number,
+  eosId: number,
+): DpoPair[] {
   const out: DpoPair[] = [];
   for (let i = 0; i < pairs.length; i += 32) {
     const part = pairs.slice(i, i + 32);
@@ -219,18 +282,48 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
   const maxLength = stageMaxLength(o.maxLength, policy.config.blockSize);
   const tr = tokenizeGroups(o.tokenizer, prepared.template, eosId, rankedPairs(o.train), maxLength);
   const va = tokenizeGroups(o.tokenizer, prepared.template, eosId, rankedPairs(o.val), maxLength);
-  if (tr.groups.length === 0) throw new ArgumentError('dpo', 'no preference pair with two different answers fits in max_length');
+  if (tr.groups.length === 0)
+    throw new ArgumentError('dpo', 'no preference pair with two different answers fits in max_length');
   const train = withReference(reference, toPairs(tr.groups), padId, eosId);
   const val = withReference(reference, toPairs(va.groups), padId, eosId);
   const spec = specOf(policy);
-  const record = writeStageRunFiles('dpo', o, spec, ['policy', 'tokenizer', 'format', 'train', 'val', 'extraEval', 'onStep', 'inputs']);
+  const record = writeStageRunFiles('dpo', o, spec, [
+    'policy',
+    'tokenizer',
+    'format',
+    'train',
+    'val',
+    'extraEval',
+    'onStep',
+    'inputs',
+  ]);
   policy.eval(); // dropout off: the log-probabilities of policy and reference must be comparable
   const extra = o.extraEval;
-  const task = new DpoTask(policy, train, val, o.batchSize, { padId, eosId }, o.beta, o.lossType, o.labelSmoothing, o.seed, extra ? () => extra(policy, reference) : undefined);
+  const task = new DpoTask(
+    policy,
+    train,
+    val,
+    o.batchSize,
+    { padId, eosId },
+    o.beta,
+    o.lossType,
+    o.labelSmoothing,
+    o.seed,
+    extra ? () => extra(policy, reference) : undefined,
+  );
   const result = await runStageLoop(o, {
-    model: policy, task, betas: [0.9, 0.999], progressLabel: `dpo (${o.lossType})`, checkpointer: (optimizer) => new RunCheckpointer(o.runDir, policy, spec, optimizer, record),
+    model: policy,
+    task,
+    betas: [0.9, 0.999],
+    progressLabel: `dpo (${o.lossType})`,
+    checkpointer: (optimizer) => new RunCheckpointer(o.runDir, policy, spec, optimizer, record),
   });
-  return { policy, reference, result, stats: { trainPairs: train.length, valPairs: val.length, dropped: tr.dropped + va.dropped } };
+  return {
+    policy,
+    reference,
+    result,
+    stats: { trainPairs: train.length, valPairs: val.length, dropped: tr.dropped + va.dropped },
+  };
 }
 
 /** `model` is the SFT run directory (policy and reference start from it). */
@@ -239,5 +332,14 @@ export interface DpoFileConfig extends DpoHyper, StageFileInputs {}
 /** `llmts dpo`: files in, run directory out. */
 export async function dpoFromFiles(c: DpoFileConfig): Promise<DpoResult> {
   const { policy, format, train, val, hyper } = readStageFiles(c, readPreferenceJsonl);
-  return trainDpo({ ...hyper, policy: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir: c.runDir, inputs: { model: c.model, data: c.data } });
+  return trainDpo({
+    ...hyper,
+    policy: policy.model,
+    tokenizer: policy.tokenizer,
+    format,
+    train,
+    val,
+    runDir: c.runDir,
+    inputs: { model: c.model, data: c.data },
+  });
 }

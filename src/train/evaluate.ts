@@ -17,7 +17,8 @@ export interface EvalResult {
 }
 
 export function evaluateCausalLM(
-  model: GPT, split: TokenSplit,
+  model: GPT,
+  split: TokenSplit,
   options: { batchSize?: number; maxTokens?: number; decode?: (ids: readonly number[]) => string } = {},
 ): EvalResult {
   const T = model.config.blockSize;
@@ -42,7 +43,11 @@ export function evaluateCausalLM(
         y.set(buf.subarray(1, len + 1), i * len);
         if (options.decode) bytes += Buffer.byteLength(options.decode(Array.from(buf.subarray(1, len + 1))), 'utf8');
       }
-      const mean = noGrad(() => tidy(() => model.forward(tensor(x, { shape: [n, len] }), { targets: tensor(y, { shape: [n, len] }) }).loss!.item()));
+      const mean = noGrad(() =>
+        tidy(() =>
+          model.forward(tensor(x, { shape: [n, len] }), { targets: tensor(y, { shape: [n, len] }) }).loss!.item(),
+        ),
+      );
       nats += mean * n * len;
       tokens += n * len;
     }
@@ -50,5 +55,10 @@ export function evaluateCausalLM(
     model.train(was);
   }
   const loss = nats / tokens;
-  return { tokens, loss, perplexity: Math.exp(loss), bitsPerByte: options.decode && bytes > 0 ? nats / Math.LN2 / bytes : null };
+  return {
+    tokens,
+    loss,
+    perplexity: Math.exp(loss),
+    bitsPerByte: options.decode && bytes > 0 ? nats / Math.LN2 / bytes : null,
+  };
 }

@@ -58,9 +58,31 @@ export interface GrpoHyper extends OnlineHyper {
 }
 
 export const GRPO_DEFAULTS: GrpoHyper = {
-  steps: 100, promptsPerStep: 16, groupSize: 4, miniBatchSize: 16, microBatchSize: 16, numIterations: 1, lr: 1e-4, adamEps: 1e-5, lrSchedule: 'linear',
-  gradClip: 1.0, temperature: 1.0, maxNewTokens: 24, beta: 0.04, clipEps: 0.2, scaleRewards: 'group', lossType: 'grpo', missingEosPenalty: 1, scoreClip: 10,
-  evalEvery: 20, evalSamplesPerPrompt: 4, sampleEvery: 10, checkpointEvery: 50, seed: 1337, resume: false, timeLimitSeconds: null,
+  steps: 100,
+  promptsPerStep: 16,
+  groupSize: 4,
+  miniBatchSize: 16,
+  microBatchSize: 16,
+  numIterations: 1,
+  lr: 1e-4,
+  adamEps: 1e-5,
+  lrSchedule: 'linear',
+  gradClip: 1.0,
+  temperature: 1.0,
+  maxNewTokens: 24,
+  beta: 0.04,
+  clipEps: 0.2,
+  scaleRewards: 'group',
+  lossType: 'grpo',
+  missingEosPenalty: 1,
+  scoreClip: 10,
+  evalEvery: 20,
+  evalSamplesPerPrompt: 4,
+  sampleEvery: 10,
+  checkpointEvery: 50,
+  seed: 1337,
+  resume: false,
+  timeLimitSeconds: null,
 };
 
 export function validateGrpo(h: GrpoHyper): void {
@@ -68,20 +90,45 @@ export function validateGrpo(h: GrpoHyper): void {
     if (!ok) throw new ArgumentError(`grpo.${field}`, msg);
   };
   const B = h.promptsPerStep * h.groupSize;
-  req(Number.isInteger(h.groupSize) && h.groupSize >= 2, 'groupSize', `must be an integer >= 2 (advantages compare answers within a group), got ${h.groupSize}`);
-  req(Number.isInteger(h.promptsPerStep) && h.promptsPerStep >= 1, 'promptsPerStep', `must be an integer >= 1, got ${h.promptsPerStep}`);
-  req(Number.isInteger(h.miniBatchSize) && h.miniBatchSize >= 1 && B % h.miniBatchSize === 0, 'miniBatchSize', `must divide promptsPerStep * groupSize (${B}), got ${h.miniBatchSize}`);
-  req(Number.isInteger(h.microBatchSize) && h.microBatchSize >= 1 && h.miniBatchSize % h.microBatchSize === 0, 'microBatchSize', `must divide miniBatchSize (${h.miniBatchSize}), got ${h.microBatchSize}`);
+  req(
+    Number.isInteger(h.groupSize) && h.groupSize >= 2,
+    'groupSize',
+    `must be an integer >= 2 (advantages compare answers within a group), got ${h.groupSize}`,
+  );
+  req(
+    Number.isInteger(h.promptsPerStep) && h.promptsPerStep >= 1,
+    'promptsPerStep',
+    `must be an integer >= 1, got ${h.promptsPerStep}`,
+  );
+  req(
+    Number.isInteger(h.miniBatchSize) && h.miniBatchSize >= 1 && B % h.miniBatchSize === 0,
+    'miniBatchSize',
+    `must divide promptsPerStep * groupSize (${B}), got ${h.miniBatchSize}`,
+  );
+  req(
+    Number.isInteger(h.microBatchSize) && h.microBatchSize >= 1 && h.miniBatchSize % h.microBatchSize === 0,
+    'microBatchSize',
+    `must divide miniBatchSize (${h.miniBatchSize}), got ${h.microBatchSize}`,
+  );
   req(h.temperature > 0, 'temperature', `must be > 0, got ${h.temperature}`);
   req(h.beta >= 0, 'beta', `must be >= 0, got ${h.beta}`);
-  req(['group', 'batch', 'none'].includes(h.scaleRewards), 'scaleRewards', `must be group, batch or none, got ${h.scaleRewards}`);
+  req(
+    ['group', 'batch', 'none'].includes(h.scaleRewards),
+    'scaleRewards',
+    `must be group, batch or none, got ${h.scaleRewards}`,
+  );
   req(h.lossType === 'grpo' || h.lossType === 'token', 'lossType', `must be grpo or token, got ${h.lossType}`);
 }
 
 /** Group-normalized advantages of scores laid out group after group: (r - mean) / (std + 1e-4); std unbiased, as torch.std. */
-export function groupAdvantages(scores: ArrayLike<number>, groupSize: number, scale: GrpoHyper['scaleRewards']): { advantages: Float32Array; groupStdMean: number; zeroStdFraction: number } {
+export function groupAdvantages(
+  scores: ArrayLike<number>,
+  groupSize: number,
+  scale: GrpoHyper['scaleRewards'],
+): { advantages: Float32Array; groupStdMean: number; zeroStdFraction: number } {
   const n = scores.length;
-  if (n % groupSize !== 0) throw new ArgumentError('groupAdvantages', `${n} scores do not split into groups of ${groupSize}`);
+  if (n % groupSize !== 0)
+    throw new ArgumentError('groupAdvantages', `${n} scores do not split into groups of ${groupSize}`);
   const adv = new Float32Array(n);
   let stdSum = 0;
   let zero = 0;
@@ -155,7 +202,18 @@ export class GrpoAlgorithm implements RlAlgorithm {
   step(step: number): RlStepResult {
     const h = this.h;
     const rows = this.streams.prompts.next(h.promptsPerStep);
-    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, samplesPerPrompt: h.groupSize, generator: this.streams.sampling });
+    const r = rollout(
+      this.policy,
+      this.tokenizer,
+      this.ids,
+      rows.map((i) => this.promptIds[i]!),
+      {
+        temperature: h.temperature,
+        maxNewTokens: h.maxNewTokens,
+        samplesPerPrompt: h.groupSize,
+        generator: this.streams.sampling,
+      },
+    );
     const batch = r.batch;
     const { B, R } = batch;
     const scored = this.scorer.score(batch);
@@ -165,9 +223,17 @@ export class GrpoAlgorithm implements RlAlgorithm {
     for (let b = 0; b < B; b++) tokenAdv.fill(adv.advantages[b]!, b * R, b * R + batch.responseLengths[b]!);
 
     const order = this.streams.permutation(B);
-    const { lp: oldLogprobs, ent: entropy, ref: refLogprobs } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
+    const {
+      lp: oldLogprobs,
+      ent: entropy,
+      ref: refLogprobs,
+    } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
       const pol = policyForward(this.policy, part, h.temperature, true);
-      return { lp: pol.logprobs.toTypedArray(), ent: pol.entropy!.toTypedArray(), ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray() };
+      return {
+        lp: pol.logprobs.toTypedArray(),
+        ent: pol.entropy!.toTypedArray(),
+        ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray(),
+      };
     });
     const mask = batch.responseMask;
     const k1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
@@ -186,12 +252,16 @@ export class GrpoAlgorithm implements RlAlgorithm {
           const part = micro.part;
           tidy(() => {
             const maskT = micro.mask();
-            const w = h.lossType === 'grpo'
-              ? sequenceMeanWeights(part.responseMask, part.B, part.R, mbRows.length)
-              : part.responseMask.map((x) => x / mbTokens);
+            const w =
+              h.lossType === 'grpo'
+                ? sequenceMeanWeights(part.responseMask, part.B, part.R, mbRows.length)
+                : part.responseMask.map((x) => x / mbTokens);
             const weights = tensor(w, { shape: [part.B, part.R] });
             const pol = policyForward(this.policy, part, h.temperature);
-            const pl = clippedPolicyLoss(pol.logprobs, micro.gather(oldLogprobs), micro.gather(tokenAdv), maskT, { clipEps: h.clipEps, weights });
+            const pl = clippedPolicyLoss(pol.logprobs, micro.gather(oldLogprobs), micro.gather(tokenAdv), maskT, {
+              clipEps: h.clipEps,
+              weights,
+            });
             let loss = pl.loss;
             if (h.beta > 0) {
               const klTerm = sum(mul(k3Tensor(pol.logprobs, micro.gather(refLogprobs)), weights));
@@ -219,7 +289,13 @@ export class GrpoAlgorithm implements RlAlgorithm {
         acc.n++;
       }
     }
-    const { golds, samples } = rolloutSamples(r.texts, r.promptIndex.map((i) => this.prompts[rows[i]!]!), batch.hasEos, scored.normalized, this.task);
+    const { golds, samples } = rolloutSamples(
+      r.texts,
+      r.promptIndex.map((i) => this.prompts[rows[i]!]!),
+      batch.hasEos,
+      scored.normalized,
+      this.task,
+    );
     const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
     let klSum = 0;
     let k3Sum = 0;
@@ -229,12 +305,25 @@ export class GrpoAlgorithm implements RlAlgorithm {
     }
     const n = Math.max(acc.n, 1);
     const metrics: Record<string, number> = {
-      reward: mean(scored.normalized), score: mean(scores), ...(golds ? { gold: mean(golds) } : {}),
-      reward_std: adv.groupStdMean, frac_reward_zero_std: adv.zeroStdFraction,
-      kl: klSum / B, kl_k3: k3Sum / B, kl_loss: acc.kl / n, loss: acc.loss / n,
-      entropy: maskedMean(entropy, mask), clip_frac: acc.clip / n, approx_kl: acc.approxKl / n, ratio: acc.ratio / n,
-      ratio_first: this.firstMinibatch?.ratioMean ?? 1, ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0, response_length: maskCount(mask) / B,
-      eos_rate: batch.hasEos.filter(Boolean).length / B, grad_norm: acc.gradNorm / n, lr: h.lr * lrScale,
+      reward: mean(scored.normalized),
+      score: mean(scores),
+      ...(golds ? { gold: mean(golds) } : {}),
+      reward_std: adv.groupStdMean,
+      frac_reward_zero_std: adv.zeroStdFraction,
+      kl: klSum / B,
+      kl_k3: k3Sum / B,
+      kl_loss: acc.kl / n,
+      loss: acc.loss / n,
+      entropy: maskedMean(entropy, mask),
+      clip_frac: acc.clip / n,
+      approx_kl: acc.approxKl / n,
+      ratio: acc.ratio / n,
+      ratio_first: this.firstMinibatch?.ratioMean ?? 1,
+      ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0,
+      response_length: maskCount(mask) / B,
+      eos_rate: batch.hasEos.filter(Boolean).length / B,
+      grad_norm: acc.gradNorm / n,
+      lr: h.lr * lrScale,
     };
     return { metrics, samples };
   }
@@ -254,7 +343,21 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
   validateGrpo(o);
   const start = startOnlineStage('grpo', o);
   const { prepared, policy, reference } = start;
-  const algorithm = new GrpoAlgorithm(policy, reference, o.scorer, o.tokenizer, prepared.ids, o.prompts, prepared.template, o, o.task ?? null);
-  const loop = await runOnlineStage('grpo', o, { start, algorithm, progressKeys: ['reward', 'gold', 'kl', 'reward_std'] });
+  const algorithm = new GrpoAlgorithm(
+    policy,
+    reference,
+    o.scorer,
+    o.tokenizer,
+    prepared.ids,
+    o.prompts,
+    prepared.template,
+    o,
+    o.task ?? null,
+  );
+  const loop = await runOnlineStage('grpo', o, {
+    start,
+    algorithm,
+    progressKeys: ['reward', 'gold', 'kl', 'reward_std'],
+  });
   return { policy, reference, algorithm, loop };
 }

@@ -166,17 +166,22 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     }
     const loss = lossSum / accum;
     if (!Number.isFinite(loss)) {
-      throw new NumericError(`loss is ${loss} at step ${step} (lr ${lr.toExponential(2)}); the last checkpoint is intact. Lower the learning rate or check the data.`);
+      throw new NumericError(
+        `loss is ${loss} at step ${step} (lr ${lr.toExponential(2)}); the last checkpoint is intact. Lower the learning rate or check the data.`,
+      );
     }
     const spike = o.spikeFactor ?? 0;
     if (spike > 0 && recent.length >= 20 && loss > spike * median(recent)) {
-      throw new NumericError(`loss spiked to ${loss.toFixed(4)} at step ${step}, more than ${spike}x the recent median ${median(recent).toFixed(4)}; the last checkpoint is intact. Lower the learning rate or raise warmup.`);
+      throw new NumericError(
+        `loss spiked to ${loss.toFixed(4)} at step ${step}, more than ${spike}x the recent median ${median(recent).toFixed(4)}; the last checkpoint is intact. Lower the learning rate or raise warmup.`,
+      );
     }
     recent.push(loss);
     if (recent.length > 50) recent.shift();
     // grads hold the sum over micro-batches of mean losses: scale by 1/accum, then clip
     const norm = gradNorm(params) / accum;
-    if (!Number.isFinite(norm)) throw new NumericError(`gradient norm is ${norm} at step ${step}; the last checkpoint is intact`);
+    if (!Number.isFinite(norm))
+      throw new NumericError(`gradient norm is ${norm} at step ${step}; the last checkpoint is intact`);
     const factor = o.gradClip != null ? clipFactor(norm, o.gradClip) : 1;
     o.optimizer.step(factor / accum);
     o.optimizer.zeroGrad();
@@ -185,7 +190,16 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     trainSeconds += ms / 1000;
     tokensTotal += tokens;
     finalTrainLoss = loss;
-    const record: MetricRecord = { kind: 'train', step, loss, lr, grad_norm: norm, ms, tokens_per_s: tokens / (ms / 1000), ...extra };
+    const record: MetricRecord = {
+      kind: 'train',
+      step,
+      loss,
+      lr,
+      grad_norm: norm,
+      ms,
+      tokens_per_s: tokens / (ms / 1000),
+      ...extra,
+    };
     if (step % (o.logEvery ?? 1) === 0) metrics.append(record);
     o.onStep?.(record);
     progress.update(step + 1, { loss: loss.toFixed(4), 'tok/s': Math.round(tokens / (ms / 1000)) });

@@ -94,11 +94,41 @@ export interface PpoHyper extends OnlineHyper {
 }
 
 export const PPO_DEFAULTS: PpoHyper = {
-  steps: 100, batchSize: 64, miniBatchSize: 16, microBatchSize: 16, ppoEpochs: 4, lr: 1e-4, criticLr: 1e-4, adamEps: 1e-5, lrSchedule: 'linear',
-  gradClip: 1.0, temperature: 1.0, maxNewTokens: 24, klCoef: 0.05, klEstimator: 'k1', klTarget: null, klHorizon: 10000, gamma: 1, lam: 0.95,
-  clipEps: 0.2, valueClip: 0.2, vfCoef: 0.1, entropyCoef: 0, targetKl: 0.1, ratioThreshold: 10, missingEosPenalty: 1, scoreClip: 10,
-  whitenRewards: false, criticInit: 'reward', evalEvery: 20, evalSamplesPerPrompt: 4, sampleEvery: 10, checkpointEvery: 50, seed: 1337,
-  resume: false, timeLimitSeconds: null,
+  steps: 100,
+  batchSize: 64,
+  miniBatchSize: 16,
+  microBatchSize: 16,
+  ppoEpochs: 4,
+  lr: 1e-4,
+  criticLr: 1e-4,
+  adamEps: 1e-5,
+  lrSchedule: 'linear',
+  gradClip: 1.0,
+  temperature: 1.0,
+  maxNewTokens: 24,
+  klCoef: 0.05,
+  klEstimator: 'k1',
+  klTarget: null,
+  klHorizon: 10000,
+  gamma: 1,
+  lam: 0.95,
+  clipEps: 0.2,
+  valueClip: 0.2,
+  vfCoef: 0.1,
+  entropyCoef: 0,
+  targetKl: 0.1,
+  ratioThreshold: 10,
+  missingEosPenalty: 1,
+  scoreClip: 10,
+  whitenRewards: false,
+  criticInit: 'reward',
+  evalEvery: 20,
+  evalSamplesPerPrompt: 4,
+  sampleEvery: 10,
+  checkpointEvery: 50,
+  seed: 1337,
+  resume: false,
+  timeLimitSeconds: null,
 };
 
 export function validatePpo(h: PpoHyper): void {
@@ -106,14 +136,26 @@ export function validatePpo(h: PpoHyper): void {
     if (!ok) throw new ArgumentError(`ppo.${field}`, msg);
   };
   req(Number.isInteger(h.batchSize) && h.batchSize >= 2, 'batchSize', `must be an integer >= 2, got ${h.batchSize}`);
-  req(Number.isInteger(h.miniBatchSize) && h.miniBatchSize >= 1 && h.batchSize % h.miniBatchSize === 0, 'miniBatchSize', `must divide batchSize (${h.batchSize}), got ${h.miniBatchSize}`);
-  req(Number.isInteger(h.microBatchSize) && h.microBatchSize >= 1 && h.miniBatchSize % h.microBatchSize === 0, 'microBatchSize', `must divide miniBatchSize (${h.miniBatchSize}), got ${h.microBatchSize}`);
+  req(
+    Number.isInteger(h.miniBatchSize) && h.miniBatchSize >= 1 && h.batchSize % h.miniBatchSize === 0,
+    'miniBatchSize',
+    `must divide batchSize (${h.batchSize}), got ${h.miniBatchSize}`,
+  );
+  req(
+    Number.isInteger(h.microBatchSize) && h.microBatchSize >= 1 && h.miniBatchSize % h.microBatchSize === 0,
+    'microBatchSize',
+    `must divide miniBatchSize (${h.miniBatchSize}), got ${h.microBatchSize}`,
+  );
   req(h.temperature > 0, 'temperature', `must be > 0, got ${h.temperature}`);
   req(h.clipEps > 0 && h.clipEps < 1, 'clipEps', `must be in (0, 1), got ${h.clipEps}`);
   req(h.gamma >= 0 && h.gamma <= 1 && h.lam >= 0 && h.lam <= 1, 'gamma', 'gamma and lam must be in [0, 1]');
   req(h.klCoef >= 0, 'klCoef', `must be >= 0, got ${h.klCoef}`);
   req(['k1', 'k2', 'k3'].includes(h.klEstimator), 'klEstimator', `must be k1, k2 or k3, got ${h.klEstimator}`);
-  req(h.criticInit === 'reward' || h.criticInit === 'sft', 'criticInit', `must be "reward" or "sft", got ${h.criticInit}`);
+  req(
+    h.criticInit === 'reward' || h.criticInit === 'sft',
+    'criticInit',
+    `must be "reward" or "sft", got ${h.criticInit}`,
+  );
   req(Number.isInteger(h.ppoEpochs) && h.ppoEpochs >= 1, 'ppoEpochs', `must be an integer >= 1, got ${h.ppoEpochs}`);
 }
 
@@ -178,7 +220,10 @@ export class PpoAlgorithm implements RlAlgorithm {
   }
 
   optimizers(): OptimizerEntry[] {
-    return [{ prefix: 'optim', optimizer: this.actorOptimizer }, { prefix: 'critic-optim', optimizer: this.criticOptimizer }];
+    return [
+      { prefix: 'optim', optimizer: this.actorOptimizer },
+      { prefix: 'critic-optim', optimizer: this.criticOptimizer },
+    ];
   }
 
   state(): JsonValue {
@@ -195,12 +240,23 @@ export class PpoAlgorithm implements RlAlgorithm {
   /** Steps 1-4: rollout, scoring, shaped rewards, GAE. */
   collect(rows: readonly number[]): { exp: Experience; stats: Record<string, number>; samples: RlSample[] } {
     const h = this.h;
-    const r = rollout(this.policy, this.tokenizer, this.ids, rows.map((i) => this.promptIds[i]!), { temperature: h.temperature, maxNewTokens: h.maxNewTokens, generator: this.streams.sampling });
+    const r = rollout(
+      this.policy,
+      this.tokenizer,
+      this.ids,
+      rows.map((i) => this.promptIds[i]!),
+      { temperature: h.temperature, maxNewTokens: h.maxNewTokens, generator: this.streams.sampling },
+    );
     const batch = r.batch;
     const { B, R } = batch;
     const order = this.streams.permutation(B);
     // old log-probs over the first epoch's micro-batches (bit-identical to the first minibatch's forward)
-    const { lp: oldLogprobs, ent: entropy, ref: refLogprobs, v: values } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
+    const {
+      lp: oldLogprobs,
+      ent: entropy,
+      ref: refLogprobs,
+      v: values,
+    } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
       const pol = policyForward(this.policy, part, h.temperature, true);
       return {
         lp: pol.logprobs.toTypedArray(),
@@ -235,7 +291,13 @@ export class PpoAlgorithm implements RlAlgorithm {
     const gae = computeGae(rewards, values, mask, B, R, h.gamma, h.lam);
     const advantages = maskedWhiten(gae.advantages, mask);
 
-    const { golds, samples } = rolloutSamples(r.texts, r.promptIndex.map((i) => this.prompts[rows[i]!]!), batch.hasEos, scored.normalized, this.task);
+    const { golds, samples } = rolloutSamples(
+      r.texts,
+      r.promptIndex.map((i) => this.prompts[rows[i]!]!),
+      batch.hasEos,
+      scored.normalized,
+      this.task,
+    );
     const tokens = maskCount(mask);
     const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
     const retVar = maskedVar(gae.returns, mask);
@@ -257,7 +319,17 @@ export class PpoAlgorithm implements RlAlgorithm {
       returns_mean: maskedMean(gae.returns, mask),
       explained_variance: retVar > 0 ? 1 - maskedVar(residual, mask) / retVar : 0,
     };
-    const exp: Experience = { batch, oldLogprobs, refLogprobs, values, rewards, scores, advantages, returns: gae.returns, firstEpochOrder: order };
+    const exp: Experience = {
+      batch,
+      oldLogprobs,
+      refLogprobs,
+      values,
+      rewards,
+      scores,
+      advantages,
+      returns: gae.returns,
+      firstEpochOrder: order,
+    };
     return { exp, stats, samples };
   }
 
@@ -268,7 +340,19 @@ export class PpoAlgorithm implements RlAlgorithm {
     const B = batch.B;
     this.actorOptimizer.setLearningRate(h.lr * lrScale);
     this.criticOptimizer.setLearningRate(h.criticLr * lrScale);
-    const acc = { pg: 0, vf: 0, ent: 0, clip: 0, vclip: 0, approxKl: 0, ratio: 0, n: 0, skipped: 0, gradNorm: 0, criticGradNorm: 0 };
+    const acc = {
+      pg: 0,
+      vf: 0,
+      ent: 0,
+      clip: 0,
+      vclip: 0,
+      approxKl: 0,
+      ratio: 0,
+      n: 0,
+      skipped: 0,
+      gradNorm: 0,
+      criticGradNorm: 0,
+    };
     let epochsDone = 0;
     let stop = false;
     this.firstMinibatch = null;
@@ -282,9 +366,22 @@ export class PpoAlgorithm implements RlAlgorithm {
           tidy(() => {
             const mask = micro.mask();
             const pol = policyForward(this.policy, part, h.temperature, h.entropyCoef > 0);
-            const pl = clippedPolicyLoss(pol.logprobs, micro.gather(exp.oldLogprobs), micro.gather(exp.advantages), mask, { clipEps: h.clipEps, denominator: mbTokens });
+            const pl = clippedPolicyLoss(
+              pol.logprobs,
+              micro.gather(exp.oldLogprobs),
+              micro.gather(exp.advantages),
+              mask,
+              { clipEps: h.clipEps, denominator: mbTokens },
+            );
             const v = valueForward(this.critic, part);
-            const vl = clippedValueLoss(v, micro.gather(exp.values), micro.gather(exp.returns), mask, h.valueClip, mbTokens);
+            const vl = clippedValueLoss(
+              v,
+              micro.gather(exp.values),
+              micro.gather(exp.returns),
+              mask,
+              h.valueClip,
+              mbTokens,
+            );
             let loss = add(pl.loss, mul(vl.loss, h.vfCoef));
             if (h.entropyCoef > 0) {
               const ent = maskedTokenMean(pol.entropy!, mask, mbTokens);
@@ -327,9 +424,22 @@ export class PpoAlgorithm implements RlAlgorithm {
     const n = Math.max(acc.n, 1);
     const steps = Math.max(acc.n - acc.skipped, 1);
     return {
-      policy_loss: acc.pg / n, value_loss: acc.vf / n, entropy_bonus: acc.ent / n, clip_frac: acc.clip / n, value_clip_frac: acc.vclip / n,
-      approx_kl: acc.approxKl / n, ratio: acc.ratio / n, ratio_first: this.firstMinibatch?.ratioMean ?? 1, ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0, minibatches: acc.n, skipped: acc.skipped,
-      epochs: epochsDone, early_stop: stop ? 1 : 0, grad_norm: acc.gradNorm / steps, critic_grad_norm: acc.criticGradNorm / steps, lr: h.lr * lrScale,
+      policy_loss: acc.pg / n,
+      value_loss: acc.vf / n,
+      entropy_bonus: acc.ent / n,
+      clip_frac: acc.clip / n,
+      value_clip_frac: acc.vclip / n,
+      approx_kl: acc.approxKl / n,
+      ratio: acc.ratio / n,
+      ratio_first: this.firstMinibatch?.ratioMean ?? 1,
+      ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0,
+      minibatches: acc.n,
+      skipped: acc.skipped,
+      epochs: epochsDone,
+      early_stop: stop ? 1 : 0,
+      grad_norm: acc.gradNorm / steps,
+      critic_grad_norm: acc.criticGradNorm / steps,
+      lr: h.lr * lrScale,
     };
   }
 
@@ -377,7 +487,22 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
   const start = startOnlineStage('ppo', o);
   const { prepared, policy: actor, reference } = start;
   const critic = buildCritic(o.criticInit, prepared.model, o.scorer, o.seed);
-  const algorithm = new PpoAlgorithm(actor, reference, critic, o.scorer, o.tokenizer, prepared.ids, o.prompts, prepared.template, o, o.task ?? null);
-  const loop = await runOnlineStage('ppo', o, { start, algorithm, progressKeys: ['reward', 'gold', 'kl', 'approx_kl', 'clip_frac'] });
+  const algorithm = new PpoAlgorithm(
+    actor,
+    reference,
+    critic,
+    o.scorer,
+    o.tokenizer,
+    prepared.ids,
+    o.prompts,
+    prepared.template,
+    o,
+    o.task ?? null,
+  );
+  const loop = await runOnlineStage('ppo', o, {
+    start,
+    algorithm,
+    progressKeys: ['reward', 'gold', 'kl', 'approx_kl', 'clip_frac'],
+  });
   return { actor, critic, reference, algorithm, loop };
 }

@@ -57,12 +57,30 @@ export interface PretrainConfig {
 }
 
 /** nanoGPT's train_shakespeare_char.py with its README's CPU overrides, as defaults. */
-export function defaultPretrainConfig(overrides: Partial<PretrainConfig> & Pick<PretrainConfig, 'data' | 'runDir'>): PretrainConfig {
+export function defaultPretrainConfig(
+  overrides: Partial<PretrainConfig> & Pick<PretrainConfig, 'data' | 'runDir'>,
+): PretrainConfig {
   const steps = overrides.steps ?? 2000;
   return {
-    preset: 'shakespeare-char', overrides: {}, batchSize: 12, steps, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decaySteps: overrides.decaySteps ?? steps,
-    weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1.0, gradAccumSteps: 1, evalEvery: 250, evalBatches: 20, checkpointEvery: 250,
-    seed: 1337, resume: false, ...overrides,
+    preset: 'shakespeare-char',
+    overrides: {},
+    batchSize: 12,
+    steps,
+    lr: 1e-3,
+    minLr: 1e-4,
+    warmupSteps: 100,
+    decaySteps: overrides.decaySteps ?? steps,
+    weightDecay: 0.1,
+    beta1: 0.9,
+    beta2: 0.99,
+    gradClip: 1.0,
+    gradAccumSteps: 1,
+    evalEvery: 250,
+    evalBatches: 20,
+    checkpointEvery: 250,
+    seed: 1337,
+    resume: false,
+    ...overrides,
   };
 }
 
@@ -97,7 +115,11 @@ function specialsFor(dataset: ShardDataset, tok: Tokenizer | null): { specials: 
   };
 }
 
-function bytesPerToken(split: TokenSplit, tok: Tokenizer | null, chars: readonly string[] | undefined): number | undefined {
+function bytesPerToken(
+  split: TokenSplit,
+  tok: Tokenizer | null,
+  chars: readonly string[] | undefined,
+): number | undefined {
   const n = Math.min(split.numTokens, 100_000);
   if (n === 0) return undefined;
   const ids = split.read(0, n, new Int32Array(n));
@@ -131,31 +153,60 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
       if (spec.family === 'bert') spec.config.padTokenId = specials.pad;
     }
     if (spec.config.vocabSize < dataset.meta.vocab_size) {
-      throw new ConfigError('vocab_size', `the model's vocabulary (${spec.config.vocabSize}) is smaller than the dataset's (${dataset.meta.vocab_size})`);
+      throw new ConfigError(
+        'vocab_size',
+        `the model's vocabulary (${spec.config.vocabSize}) is smaller than the dataset's (${dataset.meta.vocab_size})`,
+      );
     }
     const model = createModel(spec, { seed: config.seed });
     flattenParameters(model);
-    const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), config.lr, config.weightDecay), { betas: [config.beta1, config.beta2] });
-    const schedule = createSchedule({ kind: 'cosine', maxLr: config.lr, minLr: config.minLr, warmupSteps: config.warmupSteps, decaySteps: Math.max(config.decaySteps, config.warmupSteps + 1) });
+    const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), config.lr, config.weightDecay), {
+      betas: [config.beta1, config.beta2],
+    });
+    const schedule = createSchedule({
+      kind: 'cosine',
+      maxLr: config.lr,
+      minLr: config.minLr,
+      warmupSteps: config.warmupSteps,
+      decaySteps: Math.max(config.decaySteps, config.warmupSteps + 1),
+    });
 
     const blockSize = spec.config.blockSize;
-    const evalOptions = { batches: config.evalBatches, seed: config.seed + 1, ...optionalBpt(val ?? train, tokenizer, dataset.meta.tokenizer.chars) };
+    const evalOptions = {
+      batches: config.evalBatches,
+      seed: config.seed + 1,
+      ...optionalBpt(val ?? train, tokenizer, dataset.meta.tokenizer.chars),
+    };
     let task: TrainTask;
-    if (model instanceof GPT) task = new CausalLMTask(model, train, val, config.batchSize, blockSize, config.seed, evalOptions);
-    else if (model instanceof BERT) task = new MaskedLMTask(model, train, val, config.batchSize, blockSize, specials, config.seed, evalOptions);
+    if (model instanceof GPT)
+      task = new CausalLMTask(model, train, val, config.batchSize, blockSize, config.seed, evalOptions);
+    else if (model instanceof BERT)
+      task = new MaskedLMTask(model, train, val, config.batchSize, blockSize, specials, config.seed, evalOptions);
     else task = new DenoisingTask(model, train, val, config.batchSize, blockSize, specials, config.seed, evalOptions);
 
     const { onStep: _onStep, ...recordable } = config;
     const trainRecord = JSON.parse(JSON.stringify(recordable)) as JsonValue;
     writeFileAtomic(configFile, JSON.stringify({ model: spec, train: trainRecord, dataset: config.data }, null, 2));
     if (tokPath !== null) copyFileSync(tokPath, join(config.runDir, 'tokenizer.json'));
-    else if (dataset.meta.tokenizer.chars !== undefined) writeFileAtomic(join(config.runDir, 'chars.json'), JSON.stringify(dataset.meta.tokenizer.chars));
+    else if (dataset.meta.tokenizer.chars !== undefined)
+      writeFileAtomic(join(config.runDir, 'chars.json'), JSON.stringify(dataset.meta.tokenizer.chars));
 
     const checkpointer = new RunCheckpointer(config.runDir, model, spec, optimizer, trainRecord);
     const result = await trainLoop({
-      model, optimizer, schedule, task, steps: config.steps, gradAccumSteps: config.gradAccumSteps, gradClip: config.gradClip,
-      evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, checkpointer, runDir: config.runDir, resume: config.resume,
-      spikeFactor: 0, progressLabel: `pretrain ${spec.family}`,
+      model,
+      optimizer,
+      schedule,
+      task,
+      steps: config.steps,
+      gradAccumSteps: config.gradAccumSteps,
+      gradClip: config.gradClip,
+      evalEvery: config.evalEvery,
+      checkpointEvery: config.checkpointEvery,
+      checkpointer,
+      runDir: config.runDir,
+      resume: config.resume,
+      spikeFactor: 0,
+      progressLabel: `pretrain ${spec.family}`,
       ...(config.timeLimitSeconds !== undefined ? { timeLimitSeconds: config.timeLimitSeconds } : {}),
       ...(config.onStep ? { onStep: config.onStep } : {}),
     });
@@ -165,7 +216,11 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
   }
 }
 
-function optionalBpt(split: TokenSplit, tok: Tokenizer | null, chars: readonly string[] | undefined): { bytesPerToken?: number } {
+function optionalBpt(
+  split: TokenSplit,
+  tok: Tokenizer | null,
+  chars: readonly string[] | undefined,
+): { bytesPerToken?: number } {
   const b = bytesPerToken(split, tok, chars);
   return b === undefined ? {} : { bytesPerToken: b };
 }

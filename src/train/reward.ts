@@ -55,7 +55,13 @@ export interface TokenizedGroup {
   margin?: number;
 }
 
-export function tokenizeGroups(tokenizer: Tokenizer, template: ChatTemplate, eosId: number, groups: readonly PreferenceGroup[], maxLength: number): { groups: TokenizedGroup[]; dropped: number } {
+export function tokenizeGroups(
+  tokenizer: Tokenizer,
+  template: ChatTemplate,
+  eosId: number,
+  groups: readonly PreferenceGroup[],
+  maxLength: number,
+): { groups: TokenizedGroup[]; dropped: number } {
   const out: TokenizedGroup[] = [];
   let dropped = 0;
   for (const g of groups) {
@@ -72,7 +78,11 @@ export function tokenizeGroups(tokenizer: Tokenizer, template: ChatTemplate, eos
 }
 
 /** All answers of some groups as one batch, and the groups' rows in it. */
-export function groupBatch(groups: readonly TokenizedGroup[], padId: number, eosId: number): { batch: SequenceBatch; ranked: RankedGroup[] } {
+export function groupBatch(
+  groups: readonly TokenizedGroup[],
+  padId: number,
+  eosId: number,
+): { batch: SequenceBatch; ranked: RankedGroup[] } {
   const prompts: number[][] = [];
   const responses: number[][] = [];
   const ranked: RankedGroup[] = [];
@@ -89,17 +99,25 @@ export function groupBatch(groups: readonly TokenizedGroup[], padId: number, eos
 }
 
 /** Pairwise accuracy and loss of a reward model on groups (no gradient). */
-export function rankingMetrics(rm: ScalarHeadModel, groups: readonly TokenizedGroup[], padId: number, eosId: number, chunk = 32): { accuracy: number; loss: number; pairs: number } {
+export function rankingMetrics(
+  rm: ScalarHeadModel,
+  groups: readonly TokenizedGroup[],
+  padId: number,
+  eosId: number,
+  chunk = 32,
+): { accuracy: number; loss: number; pairs: number } {
   let correct = 0;
   let pairs = 0;
   let loss = 0;
   for (let i = 0; i < groups.length; i += chunk) {
     const part = groups.slice(i, i + chunk);
     const { batch, ranked } = groupBatch(part, padId, eosId);
-    const r = noGrad(() => tidy(() => {
-      const out = rankingLoss(rewardForward(rm, batch), ranked);
-      return { loss: out.loss.item(), accuracy: out.accuracy, pairs: out.pairs };
-    }));
+    const r = noGrad(() =>
+      tidy(() => {
+        const out = rankingLoss(rewardForward(rm, batch), ranked);
+        return { loss: out.loss.item(), accuracy: out.accuracy, pairs: out.pairs };
+      }),
+    );
     correct += r.accuracy * r.pairs;
     pairs += r.pairs;
     loss += r.loss * part.length;
@@ -130,7 +148,11 @@ class RewardTask implements TrainTask {
     const s = scores.toTypedArray();
     let mean = 0;
     for (const v of s) mean += v / s.length;
-    return { loss: out.loss, tokens: batch.B, metrics: { accuracy: out.accuracy, margin: out.meanMargin, reward_mean: mean } };
+    return {
+      loss: out.loss,
+      tokens: batch.B,
+      metrics: { accuracy: out.accuracy, margin: out.meanMargin, reward_mean: mean },
+    };
   }
 
   evaluate(): Record<string, number> {
@@ -150,17 +172,38 @@ class RewardTask implements TrainTask {
 
 /** The loop's Checkpointer for a reward model: backbone under model/, head under head/. */
 class RewardCheckpointer implements Checkpointer {
-  constructor(readonly runDir: string, readonly rm: ScalarHeadModel, readonly spec: ModelSpec, readonly optimizer: AdamW, readonly train: JsonValue) {}
+  constructor(
+    readonly runDir: string,
+    readonly rm: ScalarHeadModel,
+    readonly spec: ModelSpec,
+    readonly optimizer: AdamW,
+    readonly train: JsonValue,
+  ) {}
   save(kind: 'last' | 'best', step: number, extra: JsonValue): void {
     saveMultiCheckpoint(checkpointPath(this.runDir, kind), {
-      spec: this.spec, modules: [{ prefix: 'model', module: this.rm.backbone }, { prefix: 'head', module: this.rm.head }],
-      optimizers: [{ prefix: 'optim', optimizer: this.optimizer }], rng: this.rm.backbone.generator.getState(), step, extra, train: this.train,
+      spec: this.spec,
+      modules: [
+        { prefix: 'model', module: this.rm.backbone },
+        { prefix: 'head', module: this.rm.head },
+      ],
+      optimizers: [{ prefix: 'optim', optimizer: this.optimizer }],
+      rng: this.rm.backbone.generator.getState(),
+      step,
+      extra,
+      train: this.train,
     });
   }
   restore(): { step: number; extra: JsonValue } | null {
     const path = checkpointPath(this.runDir, 'last');
     if (!existsSync(path)) return null;
-    const r = restoreMultiCheckpoint(path, [{ prefix: 'model', module: this.rm.backbone }, { prefix: 'head', module: this.rm.head }], [{ prefix: 'optim', optimizer: this.optimizer }]);
+    const r = restoreMultiCheckpoint(
+      path,
+      [
+        { prefix: 'model', module: this.rm.backbone },
+        { prefix: 'head', module: this.rm.head },
+      ],
+      [{ prefix: 'optim', optimizer: this.optimizer }],
+    );
     return { step: r.step, extra: r.extra };
   }
 }
@@ -171,8 +214,21 @@ export interface RewardHyper extends StageLoopHyper {
 }
 
 export const REWARD_DEFAULTS: RewardHyper = {
-  batchSize: 16, steps: 300, lr: 1e-4, minLr: 1e-5, warmupSteps: 10, weightDecay: 0, gradClip: 1.0, gradAccumSteps: 1, centerCoef: 0,
-  evalEvery: 50, checkpointEvery: 100, maxLength: null, seed: 1337, resume: false, timeLimitSeconds: null,
+  batchSize: 16,
+  steps: 300,
+  lr: 1e-4,
+  minLr: 1e-5,
+  warmupSteps: 10,
+  weightDecay: 0,
+  gradClip: 1.0,
+  gradAccumSteps: 1,
+  centerCoef: 0,
+  evalEvery: 50,
+  checkpointEvery: 100,
+  maxLength: null,
+  seed: 1337,
+  resume: false,
+  timeLimitSeconds: null,
 };
 
 export interface RewardOptions extends RewardHyper {
@@ -215,39 +271,100 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
   const va = tokenizeGroups(o.tokenizer, prepared.template, eosId, o.val, maxLength);
   if (tr.groups.length === 0) throw new ArgumentError('reward', 'no preference group fits in max_length');
   const spec = specOf(rm.backbone);
-  const record = writeStageRunFiles('reward', o, spec, ['backbone', 'tokenizer', 'format', 'train', 'val', 'normalizationSet', 'extraEval', 'onStep', 'inputs']);
+  const record = writeStageRunFiles('reward', o, spec, [
+    'backbone',
+    'tokenizer',
+    'format',
+    'train',
+    'val',
+    'normalizationSet',
+    'extraEval',
+    'onStep',
+    'inputs',
+  ]);
 
   rm.eval(); // dropout off in the reward model (TRL disable_dropout)
   const extra = o.extraEval;
-  const task = new RewardTask(rm, tr.groups, va.groups, o.batchSize, { padId, eosId }, o.centerCoef, o.seed, extra ? () => extra(rm) : undefined);
+  const task = new RewardTask(
+    rm,
+    tr.groups,
+    va.groups,
+    o.batchSize,
+    { padId, eosId },
+    o.centerCoef,
+    o.seed,
+    extra ? () => extra(rm) : undefined,
+  );
   const result = await runStageLoop(o, {
-    model: rm, task, betas: [0.9, 0.95], progressLabel: 'reward model', checkpointer: (optimizer) => new RewardCheckpointer(o.runDir, rm, spec, optimizer, record),
+    model: rm,
+    task,
+    betas: [0.9, 0.95],
+    progressLabel: 'reward model',
+    checkpointer: (optimizer) => new RewardCheckpointer(o.runDir, rm, spec, optimizer, record),
   });
   rm.eval();
   // the run's model is its best checkpoint (as loadModelFromRun): use exactly those weights
   const best = checkpointPath(o.runDir, 'best');
-  if (existsSync(best)) restoreMultiCheckpoint(best, [{ prefix: 'model', module: rm.backbone }, { prefix: 'head', module: rm.head }], []);
+  if (existsSync(best))
+    restoreMultiCheckpoint(
+      best,
+      [
+        { prefix: 'model', module: rm.backbone },
+        { prefix: 'head', module: rm.head },
+      ],
+      [],
+    );
 
-  const normSet = o.normalizationSet ?? o.train.flatMap((g) => g.responses.map((response) => ({ prompt: g.prompt, response })));
-  const normalization = fitNormalization(rm, normSet.map((x) => ({ prompt: encodePrompt(o.tokenizer, prepared.template, x.prompt), response: encodeResponse(o.tokenizer, x.response, eosId) })), padId, eosId);
+  const normSet =
+    o.normalizationSet ?? o.train.flatMap((g) => g.responses.map((response) => ({ prompt: g.prompt, response })));
+  const normalization = fitNormalization(
+    rm,
+    normSet.map((x) => ({
+      prompt: encodePrompt(o.tokenizer, prepared.template, x.prompt),
+      response: encodeResponse(o.tokenizer, x.response, eosId),
+    })),
+    padId,
+    eosId,
+  );
   const heldOut = rankingMetrics(rm, va.groups.length > 0 ? va.groups : tr.groups, padId, eosId);
   const info: RewardModelInfo = { normalization, heldOutAccuracy: heldOut.accuracy };
   writeFileAtomic(join(o.runDir, REWARD_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
   await writeRewardPlots(o.runDir);
   return {
-    rm, scorer: new RewardScorer(rm, normalization, padId, eosId), normalization, heldOut, result,
+    rm,
+    scorer: new RewardScorer(rm, normalization, padId, eosId),
+    normalization,
+    heldOut,
+    result,
     stats: { trainGroups: tr.groups.length, valGroups: va.groups.length, dropped: tr.dropped + va.dropped },
   };
 }
 
 /** Gain and bias so these answers score mean 0, std 1 (capped to 4096 answers). */
-export function fitNormalization(rm: ScalarHeadModel, items: readonly { prompt: number[]; response: number[] }[], padId: number, eosId: number): RewardNormalization {
-  const pool = items.length > 4096 ? Array.from(new Generator(0).permutation(items.length).subarray(0, 4096), (i) => items[i]!) : items;
+export function fitNormalization(
+  rm: ScalarHeadModel,
+  items: readonly { prompt: number[]; response: number[] }[],
+  padId: number,
+  eosId: number,
+): RewardNormalization {
+  const pool =
+    items.length > 4096
+      ? Array.from(new Generator(0).permutation(items.length).subarray(0, 4096), (i) => items[i]!)
+      : items;
   const scorer = new RewardScorer(rm, { mean: 0, std: 1 }, padId, eosId);
   const raw: number[] = [];
   for (let i = 0; i < pool.length; i += 128) {
     const part = pool.slice(i, i + 128);
-    raw.push(...scorer.score(buildSequenceBatch(part.map((x) => x.prompt), part.map((x) => x.response), padId, eosId)).raw);
+    raw.push(
+      ...scorer.score(
+        buildSequenceBatch(
+          part.map((x) => x.prompt),
+          part.map((x) => x.response),
+          padId,
+          eosId,
+        ),
+      ).raw,
+    );
   }
   if (raw.length < 2) return { mean: raw[0] ?? 0, std: 1 };
   const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
@@ -258,28 +375,48 @@ export function fitNormalization(rm: ScalarHeadModel, items: readonly { prompt: 
 async function writeRewardPlots(runDir: string): Promise<void> {
   const records = new MetricsLog(join(runDir, 'metrics.jsonl')).read();
   const svg = await lineChartSvg({
-    title: 'Reward model pairwise accuracy', xLabel: 'step', yLabel: 'accuracy',
-    series: [{ name: 'train (batch)', points: seriesOf(records, 'accuracy', 'train') }, { name: 'held out', points: seriesOf(records, 'accuracy', 'eval') }],
+    title: 'Reward model pairwise accuracy',
+    xLabel: 'step',
+    yLabel: 'accuracy',
+    series: [
+      { name: 'train (batch)', points: seriesOf(records, 'accuracy', 'train') },
+      { name: 'held out', points: seriesOf(records, 'accuracy', 'eval') },
+    ],
   });
   writeFileAtomic(join(runDir, 'accuracy.svg'), svg);
 }
 
 /** A trained reward model from its run directory (best checkpoint, else last), frozen, with its normalization. */
-export function loadRewardModel(runDir: string): { rm: ScalarHeadModel; info: RewardModelInfo; tokenizer: Tokenizer; format: ChatFormat; spec: ModelSpec } {
+export function loadRewardModel(runDir: string): {
+  rm: ScalarHeadModel;
+  info: RewardModelInfo;
+  tokenizer: Tokenizer;
+  format: ChatFormat;
+  spec: ModelSpec;
+} {
   const best = checkpointPath(runDir, 'best');
   const path = existsSync(best) ? best : checkpointPath(runDir, 'last');
   const infoPath = join(runDir, REWARD_INFO_FILE);
-  if (!existsSync(path) || !existsSync(infoPath)) throw new FormatError(runDir, `not a finished reward-model run (needs a checkpoint and ${REWARD_INFO_FILE})`);
+  if (!existsSync(path) || !existsSync(infoPath))
+    throw new FormatError(runDir, `not a finished reward-model run (needs a checkpoint and ${REWARD_INFO_FILE})`);
   const policy = loadPolicyRun(runDir);
   const rm = new ScalarHeadModel(cloneGpt(policy.model), 'reward');
-  restoreMultiCheckpoint(path, [{ prefix: 'model', module: rm.backbone }, { prefix: 'head', module: rm.head }], []);
+  restoreMultiCheckpoint(
+    path,
+    [
+      { prefix: 'model', module: rm.backbone },
+      { prefix: 'head', module: rm.head },
+    ],
+    [],
+  );
   let info: RewardModelInfo;
   try {
     info = JSON.parse(readFileSync(infoPath, 'utf8')) as RewardModelInfo;
   } catch (err) {
     throw new FormatError(infoPath, `not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof info.normalization?.mean !== 'number' || typeof info.normalization?.std !== 'number') throw new FormatError(infoPath, 'missing normalization {mean, std}', 'normalization');
+  if (typeof info.normalization?.mean !== 'number' || typeof info.normalization?.std !== 'number')
+    throw new FormatError(infoPath, 'missing normalization {mean, std}', 'normalization');
   const format = runChatFormat(runDir) ?? resolveChatFormat('chatml');
   rm.eval();
   rm.requiresGrad_(false);
@@ -292,5 +429,14 @@ export interface RewardFileConfig extends RewardHyper, StageFileInputs {}
 /** `llmts rm`: files in, run directory out. */
 export async function rewardFromFiles(c: RewardFileConfig): Promise<RewardResult> {
   const { policy, format, train, val, hyper } = readStageFiles(c, readPreferenceJsonl);
-  return trainRewardModel({ ...hyper, backbone: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir: c.runDir, inputs: { model: c.model, data: c.data } });
+  return trainRewardModel({
+    ...hyper,
+    backbone: policy.model,
+    tokenizer: policy.tokenizer,
+    format,
+    train,
+    val,
+    runDir: c.runDir,
+    inputs: { model: c.model, data: c.data },
+  });
 }

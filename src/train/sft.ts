@@ -34,7 +34,13 @@ export interface SftExample {
   target: Int32Array;
 }
 
-export function tokenizeSft(tokenizer: Tokenizer, format: ChatFormat, conversations: readonly (readonly ChatMessage[])[], maxLength: number, eosId: number): { examples: SftExample[]; truncated: number; dropped: number } {
+export function tokenizeSft(
+  tokenizer: Tokenizer,
+  format: ChatFormat,
+  conversations: readonly (readonly ChatMessage[])[],
+  maxLength: number,
+  eosId: number,
+): { examples: SftExample[]; truncated: number; dropped: number } {
   const template = new ChatTemplate(format);
   const examples: SftExample[] = [];
   let truncated = 0;
@@ -95,7 +101,12 @@ export function padBatch(examples: readonly SftExample[], padId: number): SftBat
 }
 
 /** Packs examples greedily, in order, into rows of `length` tokens; each example is its own document. */
-export function packBatch(examples: readonly SftExample[], rows: number, length: number, padId: number): { batch: SftBatch; used: number } {
+export function packBatch(
+  examples: readonly SftExample[],
+  rows: number,
+  length: number,
+  padId: number,
+): { batch: SftBatch; used: number } {
   const ids = new Int32Array(rows * length).fill(padId);
   const targets = new Int32Array(rows * length).fill(-100);
   const docs = new Int32Array(rows * length);
@@ -149,7 +160,8 @@ export class SftTask implements TrainTask {
   }
 
   private forward(b: SftBatch): Tensor {
-    return this.model.forward(b.ids, { targets: b.targets, attentionMask: b.attentionMask, documentIds: b.documentIds }).loss!;
+    return this.model.forward(b.ids, { targets: b.targets, attentionMask: b.attentionMask, documentIds: b.documentIds })
+      .loss!;
   }
 
   microBatch(): MicroBatchResult {
@@ -163,11 +175,19 @@ export class SftTask implements TrainTask {
         picked.push(i);
         tokens += this.train[i]!.input.length;
       }
-      const { batch, used } = packBatch(picked.map((i) => this.train[i]!), this.batchSize, this.packing.length, this.padId);
+      const { batch, used } = packBatch(
+        picked.map((i) => this.train[i]!),
+        this.batchSize,
+        this.packing.length,
+        this.padId,
+      );
       this.pending.unshift(...picked.slice(used));
       return { loss: this.forward(batch), tokens: batch.tokens };
     }
-    const batch = padBatch(this.sampler.next(this.batchSize).map((i) => this.train[i]!), this.padId);
+    const batch = padBatch(
+      this.sampler.next(this.batchSize).map((i) => this.train[i]!),
+      this.padId,
+    );
     return { loss: this.forward(batch), tokens: batch.tokens };
   }
 
@@ -205,8 +225,21 @@ export interface SftHyper extends StageLoopHyper {
 }
 
 export const SFT_DEFAULTS: SftHyper = {
-  batchSize: 16, steps: 500, lr: 3e-4, minLr: 3e-5, warmupSteps: 20, weightDecay: 0.0, gradClip: 1.0, gradAccumSteps: 1,
-  evalEvery: 100, checkpointEvery: 250, maxLength: null, packing: false, seed: 1337, resume: false, timeLimitSeconds: null,
+  batchSize: 16,
+  steps: 500,
+  lr: 3e-4,
+  minLr: 3e-5,
+  warmupSteps: 20,
+  weightDecay: 0.0,
+  gradClip: 1.0,
+  gradAccumSteps: 1,
+  evalEvery: 100,
+  checkpointEvery: 250,
+  maxLength: null,
+  packing: false,
+  seed: 1337,
+  resume: false,
+  timeLimitSeconds: null,
 };
 
 export interface SftOptions extends SftHyper {
@@ -237,21 +270,52 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
   const maxLength = stageMaxLength(o.maxLength, model.config.blockSize);
   const tr = tokenizeSft(o.tokenizer, o.format, o.train, maxLength, prepared.ids.eosId);
   const va = tokenizeSft(o.tokenizer, o.format, o.val, maxLength, prepared.ids.eosId);
-  if (tr.examples.length === 0) throw new ConfigError('data', 'no training conversation has an assistant token within max_length');
+  if (tr.examples.length === 0)
+    throw new ConfigError('data', 'no training conversation has an assistant token within max_length');
   const spec = specOf(model);
-  const record = writeStageRunFiles('sft', o, spec, ['model', 'tokenizer', 'format', 'train', 'val', 'extraEval', 'onStep', 'inputs']);
+  const record = writeStageRunFiles('sft', o, spec, [
+    'model',
+    'tokenizer',
+    'format',
+    'train',
+    'val',
+    'extraEval',
+    'onStep',
+    'inputs',
+  ]);
 
   model.train();
   const extra = o.extraEval;
-  const task = new SftTask(model, tr.examples, va.examples, o.batchSize, prepared.ids.padId, { enabled: o.packing, length: maxLength }, o.seed,
-    extra ? () => extra(model) : undefined);
+  const task = new SftTask(
+    model,
+    tr.examples,
+    va.examples,
+    o.batchSize,
+    prepared.ids.padId,
+    { enabled: o.packing, length: maxLength },
+    o.seed,
+    extra ? () => extra(model) : undefined,
+  );
   const result = await runStageLoop(o, {
-    model, task, betas: [0.9, 0.95], progressLabel: 'sft', checkpointer: (optimizer) => new RunCheckpointer(o.runDir, model, spec, optimizer, record),
+    model,
+    task,
+    betas: [0.9, 0.95],
+    progressLabel: 'sft',
+    checkpointer: (optimizer) => new RunCheckpointer(o.runDir, model, spec, optimizer, record),
   });
   model.eval();
   return {
-    model, tokenizer: o.tokenizer, format: o.format, result,
-    stats: { trainExamples: tr.examples.length, valExamples: va.examples.length, truncated: tr.truncated + va.truncated, dropped: tr.dropped + va.dropped, addedTokens: prepared.added },
+    model,
+    tokenizer: o.tokenizer,
+    format: o.format,
+    result,
+    stats: {
+      trainExamples: tr.examples.length,
+      valExamples: va.examples.length,
+      truncated: tr.truncated + va.truncated,
+      dropped: tr.dropped + va.dropped,
+      addedTokens: prepared.added,
+    },
   };
 }
 
@@ -262,7 +326,13 @@ export interface SftFileConfig extends SftHyper, StageFileInputs {}
 export async function sftFromFiles(c: SftFileConfig): Promise<SftResult> {
   const { policy, format, train, val, hyper } = readStageFiles(c, readSftJsonl);
   return trainSft({
-    ...hyper, model: policy.model, tokenizer: policy.tokenizer, format, train, val, runDir: c.runDir,
+    ...hyper,
+    model: policy.model,
+    tokenizer: policy.tokenizer,
+    format,
+    train,
+    val,
+    runDir: c.runDir,
     inputs: { model: c.model, data: c.data, ...(c.valData !== null ? { valData: c.valData } : {}) },
   });
 }

@@ -58,7 +58,9 @@ export class CausalLMTask implements TrainTask {
 
   microBatch(): MicroBatchResult {
     const b = this.sampler.next();
-    const out = this.model.forward(ids2d(b.x, b.batchSize, b.blockSize), { targets: ids2d(b.y, b.batchSize, b.blockSize) });
+    const out = this.model.forward(ids2d(b.x, b.batchSize, b.blockSize), {
+      targets: ids2d(b.y, b.batchSize, b.blockSize),
+    });
     return { loss: out.loss!, tokens: b.batchSize * b.blockSize };
   }
 
@@ -68,7 +70,13 @@ export class CausalLMTask implements TrainTask {
     let total = 0;
     for (let i = 0; i < batches; i++) {
       const b = sampler.next();
-      total += noGrad(() => tidy(() => this.model.forward(ids2d(b.x, b.batchSize, b.blockSize), { targets: ids2d(b.y, b.batchSize, b.blockSize) }).loss!.item()));
+      total += noGrad(() =>
+        tidy(() =>
+          this.model
+            .forward(ids2d(b.x, b.batchSize, b.blockSize), { targets: ids2d(b.y, b.batchSize, b.blockSize) })
+            .loss!.item(),
+        ),
+      );
     }
     return total / batches;
   }
@@ -101,7 +109,12 @@ export interface MlmSpecials extends RowSpecials {
  */
 abstract class RowTask implements TrainTask {
   protected readonly generator: Generator;
-  constructor(readonly train: TokenSplit, readonly val: TokenSplit | null, seed: number, readonly evalOptions: EvalOptions) {
+  constructor(
+    readonly train: TokenSplit,
+    readonly val: TokenSplit | null,
+    seed: number,
+    readonly evalOptions: EvalOptions,
+  ) {
     this.generator = new Generator(seed);
   }
 
@@ -115,7 +128,8 @@ abstract class RowTask implements TrainTask {
     const split = this.val ?? this.train;
     const g = new Generator(this.evalOptions.seed ?? 1234);
     let total = 0;
-    for (let i = 0; i < this.evalOptions.batches; i++) total += noGrad(() => tidy(() => this.loss(split, g).loss.item()));
+    for (let i = 0; i < this.evalOptions.batches; i++)
+      total += noGrad(() => tidy(() => this.loss(split, g).loss.item()));
     return evalMetrics(total / this.evalOptions.batches, null);
   }
 
@@ -153,12 +167,18 @@ export class MaskedLMTask extends RowTask {
   protected loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {
     const { ids, mask } = packRows(split, g, this.batchSize, this.blockSize, this.specials);
     const { inputs, labels } = maskTokens(ids, g, {
-      maskTokenId: this.specials.mask, vocabSize: this.model.config.vocabSize, specialIds: this.specials.special,
-      probability: this.probability, attentionMask: mask,
+      maskTokenId: this.specials.mask,
+      vocabSize: this.model.config.vocabSize,
+      specialIds: this.specials.special,
+      probability: this.probability,
+      attentionMask: mask,
     });
     const B = this.batchSize;
     const T = this.blockSize;
-    const out = this.model.forward(ids2d(inputs, B, T), { attentionMask: ids2d(mask, B, T), mlmLabels: ids2d(labels, B, T) });
+    const out = this.model.forward(ids2d(inputs, B, T), {
+      attentionMask: ids2d(mask, B, T),
+      mlmLabels: ids2d(labels, B, T),
+    });
     return { loss: out.loss!, tokens: countTokens(mask) };
   }
 }
@@ -182,10 +202,14 @@ export class DenoisingTask extends RowTask {
     const T = this.blockSize;
     const { ids, mask } = packRows(split, g, B, T, this.specials);
     const c = corruptSpans(ids, mask, B, T, g, {
-      maskTokenId: this.specials.mask, padTokenId: this.specials.pad, decoderStartTokenId: this.model.config.decoderStartTokenId,
+      maskTokenId: this.specials.mask,
+      padTokenId: this.specials.pad,
+      decoderStartTokenId: this.model.config.decoderStartTokenId,
     });
     const out = this.model.forward(ids2d(c.source, B, T), ids2d(c.decoderInput, B, T), {
-      sourceMask: ids2d(c.sourceMask, B, T), targetMask: ids2d(mask, B, T), labels: ids2d(c.labels, B, T),
+      sourceMask: ids2d(c.sourceMask, B, T),
+      targetMask: ids2d(mask, B, T),
+      labels: ids2d(c.labels, B, T),
     });
     return { loss: out.loss!, tokens: countTokens(mask) };
   }

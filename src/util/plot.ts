@@ -48,7 +48,11 @@ function finite(v: number): boolean {
 }
 
 export async function lineChartSvg(o: LineChartOptions): Promise<string> {
-  const values = o.series.flatMap((s) => s.points.filter(([x, y]) => finite(x) && finite(y) && (!o.logY || y > 0)).map(([x, y]) => ({ x, y, series: s.name })));
+  const values = o.series.flatMap((s) =>
+    s.points
+      .filter(([x, y]) => finite(x) && finite(y) && (!o.logY || y > 0))
+      .map(([x, y]) => ({ x, y, series: s.name })),
+  );
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: o.title,
@@ -81,7 +85,12 @@ export async function barChartSvg(o: BarChartOptions): Promise<string> {
     mark: 'bar',
     encoding: {
       ...(o.horizontal ? { y: labelAxis, x: valueAxis } : { x: labelAxis, y: valueAxis }),
-      ...(grouped ? { color: { field: 'group', type: 'nominal', title: null }, [o.horizontal ? 'yOffset' : 'xOffset']: { field: 'group' } } : {}),
+      ...(grouped
+        ? {
+            color: { field: 'group', type: 'nominal', title: null },
+            [o.horizontal ? 'yOffset' : 'xOffset']: { field: 'group' },
+          }
+        : {}),
     },
   };
   return render(spec);

@@ -39,7 +39,10 @@ export function createProgress(total: number, options: ProgressOptions): Progres
   const start = performance.now();
   let extra = '';
   const fmt = (fields?: Record<string, string | number>): void => {
-    if (fields) extra = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' ');
+    if (fields)
+      extra = Object.entries(fields)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' ');
   };
   bar.start(total, 0, { rate: '0', extra });
   let current = 0;

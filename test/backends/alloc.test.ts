@@ -6,11 +6,21 @@ import { nat, skipReason } from './helpers.ts';
 describe('native alloc', { skip: skipReason() }, () => {
   it('places arrays of 4 KiB and more on a cache line, zeroed, of the requested dtype and length', () => {
     const { backend, addon } = nat();
-    for (const [dtype, length] of [['float32', 1024], ['float32', 98_304], ['float64', 4096], ['int32', 5000], ['bool', 70_000]] as const) {
+    for (const [dtype, length] of [
+      ['float32', 1024],
+      ['float32', 98_304],
+      ['float64', 4096],
+      ['int32', 5000],
+      ['bool', 70_000],
+    ] as const) {
       for (let i = 0; i < 8; i++) {
         const a = backend.alloc(dtype, length + i);
         assert.equal(a.length, length + i);
-        assert.equal(addon.addressMod64(a), 0, `${dtype}[${length + i}] starts ${addon.addressMod64(a)} bytes into a line`);
+        assert.equal(
+          addon.addressMod64(a),
+          0,
+          `${dtype}[${length + i}] starts ${addon.addressMod64(a)} bytes into a line`,
+        );
         assert.ok(a.every((v) => v === 0));
       }
     }

@@ -11,18 +11,93 @@ import type { BinaryOp, CompareOp, StridedArray, UnaryOp } from '../../src/backe
 import type { DataArray } from '../../src/engine/dtype.ts';
 import { referenceBackend as ref } from '../../src/backends/reference/index.ts';
 import {
-  assertClose, assertEqualArrays, broadcastStrides, contiguousStrides, isaPaths, nat, normal, numel, rng, skipReason, uniform, view,
+  assertClose,
+  assertEqualArrays,
+  broadcastStrides,
+  contiguousStrides,
+  isaPaths,
+  nat,
+  normal,
+  numel,
+  rng,
+  skipReason,
+  uniform,
+  view,
 } from './helpers.ts';
 
 const UNARY: UnaryOp[] = [
-  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'sigmoid', 'relu', 'gelu', 'gelu_tanh', 'silu', 'abs', 'sin', 'cos',
-  'square', 'reciprocal', 'pow', 'scale', 'add_scalar', 'sign', 'erf',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'gelu',
+  'gelu_tanh',
+  'silu',
+  'abs',
+  'sin',
+  'cos',
+  'square',
+  'reciprocal',
+  'pow',
+  'scale',
+  'add_scalar',
+  'sign',
+  'erf',
 ];
 
 const SPECIAL = Float32Array.from([
-  0, -0, 1, -1, 0.5, -0.5, 1e-30, -1e-30, 1e-40, -1e-40, 1e30, -1e30, NaN, Infinity, -Infinity, 88, 88.7, 89, -87, -88,
-  -103, -104, -110, 20, -20, 9, -9, 0.6249, 0.6251, 1.2374, -1.2374, 1.2376, 3.5, -3.5, 5, -5, 7, -7, 10, -10, 13, -13,
-  15, -15, 2, 3, 1e-5, -1e-5,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  1e-30,
+  -1e-30,
+  1e-40,
+  -1e-40,
+  1e30,
+  -1e30,
+  NaN,
+  Infinity,
+  -Infinity,
+  88,
+  88.7,
+  89,
+  -87,
+  -88,
+  -103,
+  -104,
+  -110,
+  20,
+  -20,
+  9,
+  -9,
+  0.6249,
+  0.6251,
+  1.2374,
+  -1.2374,
+  1.2376,
+  3.5,
+  -3.5,
+  5,
+  -5,
+  7,
+  -7,
+  10,
+  -10,
+  13,
+  -13,
+  15,
+  -15,
+  2,
+  3,
+  1e-5,
+  -1e-5,
 ]);
 
 /**
@@ -108,8 +183,18 @@ const BIN_CASES: BinCase[] = [
   { name: 'scalar b', shape: [5, 7], a: (g) => dense([5, 7], g), b: (g) => broadcast([], [5, 7], g) },
   { name: 'scalar a', shape: [33], a: (g) => broadcast([1], [33], g), b: (g) => dense([33], g) },
   { name: 'row broadcast', shape: [33, 17], a: (g) => dense([33, 17], g), b: (g) => broadcast([17], [33, 17], g) },
-  { name: 'column broadcast', shape: [33, 17], a: (g) => dense([33, 17], g), b: (g) => broadcast([33, 1], [33, 17], g) },
-  { name: 'both broadcast', shape: [4, 3, 5], a: (g) => broadcast([4, 1, 5], [4, 3, 5], g), b: (g) => broadcast([1, 3, 1], [4, 3, 5], g) },
+  {
+    name: 'column broadcast',
+    shape: [33, 17],
+    a: (g) => dense([33, 17], g),
+    b: (g) => broadcast([33, 1], [33, 17], g),
+  },
+  {
+    name: 'both broadcast',
+    shape: [4, 3, 5],
+    a: (g) => broadcast([4, 1, 5], [4, 3, 5], g),
+    b: (g) => broadcast([1, 3, 1], [4, 3, 5], g),
+  },
   {
     name: 'transposed a',
     shape: [19, 23],
@@ -122,7 +207,12 @@ const BIN_CASES: BinCase[] = [
     a: (g) => view(normal(g, 500), 7, [150, 40, 10, 2]),
     b: (g) => view(normal(g, 200), 3, [0, 60, 1, 12]),
   },
-  { name: 'large row broadcast', shape: [4096, 96], a: (g) => dense([4096, 96], g), b: (g) => broadcast([96], [4096, 96], g) },
+  {
+    name: 'large row broadcast',
+    shape: [4096, 96],
+    a: (g) => dense([4096, 96], g),
+    b: (g) => broadcast([96], [4096, 96], g),
+  },
   { name: 'empty', shape: [3, 0], a: (g) => dense([3, 0], g), b: (g) => dense([3, 0], g) },
 ];
 
@@ -157,7 +247,11 @@ describe('native binary / compare / where vs reference', { skip: skipReason() },
             N.compare(op, a, b, c.shape, got);
             assertEqualArrays(got, want, `${isa} ${op} ${c.name}`);
           }
-          const cond = view(Uint8Array.from({ length: n + 3 }, (_, j) => (j * 7) % 3 === 0 ? 1 : 0), 3, contiguousStrides(c.shape));
+          const cond = view(
+            Uint8Array.from({ length: n + 3 }, (_, j) => ((j * 7) % 3 === 0 ? 1 : 0)),
+            3,
+            contiguousStrides(c.shape),
+          );
           const want = new Float32Array(n);
           ref.where(cond, a, b, c.shape, want);
           const got = new Float32Array(n);
@@ -179,22 +273,106 @@ interface CopyCase {
 function permuted(shape: number[], perm: number[], data: DataArray, offset = 0): StridedArray {
   // a dense tensor of `shape`, viewed with its axes permuted
   const s = contiguousStrides(shape);
-  return view(data, offset, perm.map((p) => s[p]!));
+  return view(
+    data,
+    offset,
+    perm.map((p) => s[p]!),
+  );
 }
 
 const COPY_CASES: CopyCase[] = [
-  { name: '[B,T,H,D] -> [B,H,T,D]', shape: [2, 4, 5, 8], make: () => permuted([2, 5, 4, 8], [0, 2, 1, 3], normal(rng(1), 320)), out: (n) => new Float32Array(n) },
-  { name: '[B,H,T,D] -> [B,T,H,D]', shape: [3, 7, 4, 16], make: () => permuted([3, 4, 7, 16], [0, 2, 1, 3], normal(rng(2), 1344)), out: (n) => new Float32Array(n) },
-  { name: '2-d transpose', shape: [37, 45], make: () => permuted([45, 37], [1, 0], normal(rng(3), 1665)), out: (n) => new Float32Array(n) },
-  { name: 'large transpose', shape: [768, 301], make: () => permuted([301, 768], [1, 0], normal(rng(4), 301 * 768)), out: (n) => new Float32Array(n) },
-  { name: 'batched transpose (k^T)', shape: [4, 16, 33], make: () => permuted([4, 33, 16], [0, 2, 1], normal(rng(5), 2112)), out: (n) => new Float32Array(n) },
-  { name: '3-d permutation (2,0,1)', shape: [5, 3, 4], make: () => permuted([3, 4, 5], [2, 0, 1], normal(rng(6), 60)), out: (n) => new Float32Array(n) },
-  { name: 'broadcast source', shape: [6, 9], make: () => view(normal(rng(7), 9), 0, [0, 1]), out: (n) => new Float32Array(n) },
-  { name: 'offset slice', shape: [4, 5], make: () => view(normal(rng(8), 100), 13, [10, 1]), out: (n) => new Float32Array(n) },
-  { name: 'int32 transpose', shape: [9, 11], make: () => permuted([11, 9], [1, 0], Int32Array.from({ length: 99 }, (_, i) => i * 3 - 50)), out: (n) => new Int32Array(n) },
-  { name: 'bool permutation', shape: [3, 4, 5], make: () => permuted([5, 4, 3], [2, 1, 0], Uint8Array.from({ length: 60 }, (_, i) => i % 2)), out: (n) => new Uint8Array(n) },
-  { name: 'float64 transpose', shape: [6, 10], make: () => permuted([10, 6], [1, 0], Float64Array.from({ length: 60 }, (_, i) => i / 7)), out: (n) => new Float64Array(n) },
-  { name: 'float32 -> int32 (converts, reference)', shape: [10], make: () => view(Float32Array.from({ length: 10 }, (_, i) => i * 1.7 - 8), 0, [1]), out: (n) => new Int32Array(n) },
+  {
+    name: '[B,T,H,D] -> [B,H,T,D]',
+    shape: [2, 4, 5, 8],
+    make: () => permuted([2, 5, 4, 8], [0, 2, 1, 3], normal(rng(1), 320)),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: '[B,H,T,D] -> [B,T,H,D]',
+    shape: [3, 7, 4, 16],
+    make: () => permuted([3, 4, 7, 16], [0, 2, 1, 3], normal(rng(2), 1344)),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: '2-d transpose',
+    shape: [37, 45],
+    make: () => permuted([45, 37], [1, 0], normal(rng(3), 1665)),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: 'large transpose',
+    shape: [768, 301],
+    make: () => permuted([301, 768], [1, 0], normal(rng(4), 301 * 768)),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: 'batched transpose (k^T)',
+    shape: [4, 16, 33],
+    make: () => permuted([4, 33, 16], [0, 2, 1], normal(rng(5), 2112)),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: '3-d permutation (2,0,1)',
+    shape: [5, 3, 4],
+    make: () => permuted([3, 4, 5], [2, 0, 1], normal(rng(6), 60)),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: 'broadcast source',
+    shape: [6, 9],
+    make: () => view(normal(rng(7), 9), 0, [0, 1]),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: 'offset slice',
+    shape: [4, 5],
+    make: () => view(normal(rng(8), 100), 13, [10, 1]),
+    out: (n) => new Float32Array(n),
+  },
+  {
+    name: 'int32 transpose',
+    shape: [9, 11],
+    make: () =>
+      permuted(
+        [11, 9],
+        [1, 0],
+        Int32Array.from({ length: 99 }, (_, i) => i * 3 - 50),
+      ),
+    out: (n) => new Int32Array(n),
+  },
+  {
+    name: 'bool permutation',
+    shape: [3, 4, 5],
+    make: () =>
+      permuted(
+        [5, 4, 3],
+        [2, 1, 0],
+        Uint8Array.from({ length: 60 }, (_, i) => i % 2),
+      ),
+    out: (n) => new Uint8Array(n),
+  },
+  {
+    name: 'float64 transpose',
+    shape: [6, 10],
+    make: () =>
+      permuted(
+        [10, 6],
+        [1, 0],
+        Float64Array.from({ length: 60 }, (_, i) => i / 7),
+      ),
+    out: (n) => new Float64Array(n),
+  },
+  {
+    name: 'float32 -> int32 (converts, reference)',
+    shape: [10],
+    make: () =>
+      view(
+        Float32Array.from({ length: 10 }, (_, i) => i * 1.7 - 8),
+        0,
+        [1],
+      ),
+    out: (n) => new Int32Array(n),
+  },
   { name: 'scalar', shape: [], make: () => view(Float32Array.of(1, 2, 3), 2, []), out: () => new Float32Array(1) },
 ];
 
@@ -240,13 +418,23 @@ const ASSIGN_CASES: AssignCase[] = [
     name: 'int32',
     shape: [3, 4],
     dst: () => view(new Int32Array(30).fill(-1), 2, [8, 2]),
-    src: () => view(Int32Array.from({ length: 12 }, (_, i) => i * 5), 0, [4, 1]),
+    src: () =>
+      view(
+        Int32Array.from({ length: 12 }, (_, i) => i * 5),
+        0,
+        [4, 1],
+      ),
   },
   {
     name: 'bool',
     shape: [10],
     dst: () => view(new Uint8Array(25), 3, [2]),
-    src: () => view(Uint8Array.from({ length: 10 }, (_, i) => i % 3 === 0 ? 1 : 0), 0, [1]),
+    src: () =>
+      view(
+        Uint8Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+        0,
+        [1],
+      ),
   },
   {
     name: 'float32 into int32 (converts, reference)',
@@ -299,7 +487,10 @@ describe('native copyStrided / fill vs reference', { skip: skipReason() }, () =>
             const i32 = new Int32Array(n + 1).fill(4);
             nat().backend.fill(i32, n, value);
             const want = new Int32Array(1).fill(value)[0]!;
-            assert.ok(i32.subarray(0, n).every((v) => v === want), `int32 fill ${value}`);
+            assert.ok(
+              i32.subarray(0, n).every((v) => v === want),
+              `int32 fill ${value}`,
+            );
             assert.equal(i32[n], 4);
           }
         }

@@ -13,8 +13,16 @@ import { referenceBackend as ref } from '../../src/backends/reference/index.ts';
 import { assertClose, assertEqualArrays, isaPaths, memo, nat, normal, rng, skipReason, uniform } from './helpers.ts';
 
 const REDUCE_SHAPES: [number, number, number][] = [
-  [1, 1, 1], [1, 1000, 1], [7, 33, 1], [1, 150000, 1], [2, 70000, 1], [5, 13, 17], [1, 4096, 768], [3, 1, 5],
-  [4, 9, 300], [2, 0, 3],
+  [1, 1, 1],
+  [1, 1000, 1],
+  [7, 33, 1],
+  [1, 150000, 1],
+  [2, 70000, 1],
+  [5, 13, 17],
+  [1, 4096, 768],
+  [3, 1, 5],
+  [4, 9, 300],
+  [2, 0, 3],
 ];
 const REDUCE_OPS: ReduceOp[] = ['sum', 'max', 'min', 'prod'];
 
@@ -38,14 +46,26 @@ describe('native reduce / sumSquares vs reference', { skip: skipReason() }, () =
             ref.reduce(op, x, o, r, i, want);
             const got = new Float32Array(o * i);
             nat().backend.reduce(op, x, o, r, i, got);
-            assertClose(got, want, { rtol: op === 'sum' ? 1e-6 : 2e-7, atolRel: op === 'sum' ? 1e-6 : 0 }, `${isa} ${op} [${o},${r},${i}]`);
+            assertClose(
+              got,
+              want,
+              { rtol: op === 'sum' ? 1e-6 : 2e-7, atolRel: op === 'sum' ? 1e-6 : 0 },
+              `${isa} ${op} [${o},${r},${i}]`,
+            );
           }
         });
       });
       it('max / min propagate NaN, sum propagates Inf', () => {
-        for (const [o, r, i] of [[3, 40, 5], [1, 600, 1], [15, 40, 1]] as const) {
+        for (const [o, r, i] of [
+          [3, 40, 5],
+          [1, 600, 1],
+          [15, 40, 1],
+        ] as const) {
           for (const op of REDUCE_OPS) {
-            const x = o * r * i === withNaN.length ? withNaN : Float32Array.from({ length: o * r * i }, (_, j) => (j === 301 ? NaN : j % 5));
+            const x =
+              o * r * i === withNaN.length
+                ? withNaN
+                : Float32Array.from({ length: o * r * i }, (_, j) => (j === 301 ? NaN : j % 5));
             const want = new Float32Array(o * i);
             ref.reduce(op, x, o, r, i, want);
             const got = new Float32Array(o * i);
@@ -79,7 +99,12 @@ function softmaxInput(rows: number, cols: number, seed: number, specials: boolea
 }
 
 const SOFTMAX_SHAPES: [number, number, boolean][] = [
-  [1, 1, false], [5, 17, true], [64, 64, true], [3, 50257, false], [300, 65, true], [2, 16, false],
+  [1, 1, false],
+  [5, 17, true],
+  [64, 64, true],
+  [3, 50257, false],
+  [300, 65, true],
+  [2, 16, false],
 ];
 
 describe('native softmax / logSoftmax (+grad) vs reference', { skip: skipReason() }, () => {
@@ -109,10 +134,20 @@ describe('native softmax / logSoftmax (+grad) vs reference', { skip: skipReason(
           for (const log of [false, true]) {
             const got = new Float32Array(r * c);
             nat().backend.softmax(d.x, r, c, got, log);
-            assertClose(got, d.y[log ? 1 : 0]!, { rtol: 2e-6, atol: 1e-30 }, `${isa} ${log ? 'logSoftmax' : 'softmax'} [${r},${c}]`);
+            assertClose(
+              got,
+              d.y[log ? 1 : 0]!,
+              { rtol: 2e-6, atol: 1e-30 },
+              `${isa} ${log ? 'logSoftmax' : 'softmax'} [${r},${c}]`,
+            );
             const g = new Float32Array(r * c);
             nat().backend.softmaxGrad(d.y[log ? 1 : 0]!, d.gy, r, c, g, log);
-            assertClose(g, d.gx()[log ? 1 : 0]!, { rtol: 1e-5, atolRel: 1e-6 }, `${isa} ${log ? 'logSoftmax' : 'softmax'} grad [${r},${c}]`);
+            assertClose(
+              g,
+              d.gx()[log ? 1 : 0]!,
+              { rtol: 1e-5, atolRel: 1e-6 },
+              `${isa} ${log ? 'logSoftmax' : 'softmax'} grad [${r},${c}]`,
+            );
           }
         });
       });
@@ -126,7 +161,14 @@ function maxAbs(a: Float32Array): number {
   return m;
 }
 
-const NORM_SHAPES: [number, number][] = [[1, 1], [7, 17], [33, 768], [70, 128], [600, 256], [3, 5]];
+const NORM_SHAPES: [number, number][] = [
+  [1, 1],
+  [7, 17],
+  [33, 768],
+  [70, 128],
+  [600, 256],
+  [3, 5],
+];
 
 describe('native layerNorm / rmsNorm (+grad) vs reference', { skip: skipReason() }, () => {
   for (const isa of isaPaths()) {
@@ -143,34 +185,45 @@ describe('native layerNorm / rmsNorm (+grad) vs reference', { skip: skipReason()
             const eps = 1e-5;
             const N = nat().backend;
             // layerNorm
-            const y0 = new Float32Array(rows * cols), m0 = new Float32Array(rows), r0 = new Float32Array(rows);
+            const y0 = new Float32Array(rows * cols),
+              m0 = new Float32Array(rows),
+              r0 = new Float32Array(rows);
             ref.layerNorm(x, w, b, rows, cols, eps, y0, m0, r0);
-            const y1 = new Float32Array(rows * cols), m1 = new Float32Array(rows), r1 = new Float32Array(rows);
+            const y1 = new Float32Array(rows * cols),
+              m1 = new Float32Array(rows),
+              r1 = new Float32Array(rows);
             N.layerNorm(x, w, b, rows, cols, eps, y1, m1, r1);
             assertClose(y1, y0, { rtol: 1e-5, atolRel: 1e-6 }, `${isa} layerNorm y`);
             assertClose(m1, m0, { rtol: 1e-7 }, `${isa} layerNorm mean`);
             assertClose(r1, r0, { rtol: 1e-6 }, `${isa} layerNorm rstd`);
             // grads accumulate into existing gw / gb
-            const gw0 = affine ? normal(g, cols) : null, gb0 = affine ? normal(g, cols) : null;
+            const gw0 = affine ? normal(g, cols) : null,
+              gb0 = affine ? normal(g, cols) : null;
             const gx0 = new Float32Array(rows * cols);
-            const gwr = gw0 && gw0.slice(), gbr = gb0 && gb0.slice();
+            const gwr = gw0 && gw0.slice(),
+              gbr = gb0 && gb0.slice();
             ref.layerNormGrad(x, w, m0, r0, gy, rows, cols, gx0, gwr, gbr);
             const gx1 = new Float32Array(rows * cols);
-            const gwn = gw0 && gw0.slice(), gbn = gb0 && gb0.slice();
+            const gwn = gw0 && gw0.slice(),
+              gbn = gb0 && gb0.slice();
             N.layerNormGrad(x, w, m0, r0, gy, rows, cols, gx1, gwn, gbn);
             assertClose(gx1, gx0, { rtol: 1e-4, atolRel: 1e-5 }, `${isa} layerNorm gx`);
             if (gwn && gwr) assertClose(gwn, gwr, { rtol: 1e-5, atolRel: 1e-5 }, `${isa} layerNorm gw`);
             if (gbn && gbr) assertClose(gbn, gbr, { rtol: 1e-5, atolRel: 1e-5 }, `${isa} layerNorm gb`);
             // rmsNorm
-            const z0 = new Float32Array(rows * cols), s0 = new Float32Array(rows);
+            const z0 = new Float32Array(rows * cols),
+              s0 = new Float32Array(rows);
             ref.rmsNorm(x, w, rows, cols, eps, z0, s0);
-            const z1 = new Float32Array(rows * cols), s1 = new Float32Array(rows);
+            const z1 = new Float32Array(rows * cols),
+              s1 = new Float32Array(rows);
             N.rmsNorm(x, w, rows, cols, eps, z1, s1);
             assertClose(z1, z0, { rtol: 2e-6, atolRel: 1e-7 }, `${isa} rmsNorm y`);
             assertClose(s1, s0, { rtol: 1e-6 }, `${isa} rmsNorm rstd`);
-            const hx0 = new Float32Array(rows * cols), hw0 = gw0 && gw0.slice();
+            const hx0 = new Float32Array(rows * cols),
+              hw0 = gw0 && gw0.slice();
             ref.rmsNormGrad(x, w, s0, gy, rows, cols, hx0, hw0);
-            const hx1 = new Float32Array(rows * cols), hw1 = gw0 && gw0.slice();
+            const hx1 = new Float32Array(rows * cols),
+              hw1 = gw0 && gw0.slice();
             N.rmsNormGrad(x, w, s0, gy, rows, cols, hx1, hw1);
             // gx = rstd (g - x c) cancels when cols is tiny: bound the error by the size of the terms
             const terms = maxAbs(gy) * maxAbs(s0) * (w ? maxAbs(w) : 1);
@@ -183,7 +236,12 @@ describe('native layerNorm / rmsNorm (+grad) vs reference', { skip: skipReason()
   }
 });
 
-const CE_SHAPES: [number, number][] = [[1, 2], [13, 65], [4, 50257], [300, 17]];
+const CE_SHAPES: [number, number][] = [
+  [1, 2],
+  [13, 65],
+  [4, 50257],
+  [300, 17],
+];
 
 describe('native crossEntropy (+grad) vs reference', { skip: skipReason() }, () => {
   const data = CE_SHAPES.map(([rows, classes], k) => {
@@ -200,9 +258,11 @@ describe('native crossEntropy (+grad) vs reference', { skip: skipReason() }, () 
         for (const smoothing of [0, 0.1]) {
           it(`[${rows}, ${classes}] smoothing ${smoothing}`, () => {
             const { logits, targets, gradLoss } = data[k]!;
-            const l0 = new Float32Array(rows), e0 = new Float32Array(rows);
+            const l0 = new Float32Array(rows),
+              e0 = new Float32Array(rows);
             ref.crossEntropy(logits, targets, rows, classes, -100, smoothing, l0, e0);
-            const l1 = new Float32Array(rows), e1 = new Float32Array(rows);
+            const l1 = new Float32Array(rows),
+              e1 = new Float32Array(rows);
             nat().backend.crossEntropy(logits, targets, rows, classes, -100, smoothing, l1, e1);
             assertClose(l1, l0, { rtol: 1e-6, atolRel: 1e-7 }, `${isa} crossEntropy loss`);
             assertClose(e1, e0, { rtol: 2.5e-7 }, `${isa} crossEntropy lse`); // 2 ulps
@@ -223,7 +283,11 @@ describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReaso
     describe(`${isa} path`, () => {
       before(() => nat().addon.setIsa(isa));
       it('indexSelect (embedding lookup and outer > 1, float32 and int32)', () => {
-        for (const [outer, srcDim, inner, n] of [[1, 65, 128, 768], [3, 7, 5, 11], [1, 50, 1, 9]] as const) {
+        for (const [outer, srcDim, inner, n] of [
+          [1, 65, 128, 768],
+          [3, 7, 5, 11],
+          [1, 50, 1, 9],
+        ] as const) {
           const g = rng(outer * 100 + n);
           const index = Int32Array.from({ length: n }, () => g.randint(srcDim));
           const src = normal(g, outer * srcDim * inner);
@@ -241,7 +305,11 @@ describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReaso
         }
       });
       it('indexAdd with repeated indices (embedding backward)', () => {
-        for (const [outer, n, inner, dstDim] of [[1, 768, 128, 65], [2, 13, 37, 4], [1, 5, 1000, 3]] as const) {
+        for (const [outer, n, inner, dstDim] of [
+          [1, 768, 128, 65],
+          [2, 13, 37, 4],
+          [1, 5, 1000, 3],
+        ] as const) {
           const g = rng(outer * 1000 + n);
           const index = Int32Array.from({ length: n }, () => g.randint(dstDim));
           const src = normal(g, outer * n * inner);
@@ -255,9 +323,16 @@ describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReaso
       });
       it('adamw', () => {
         for (const n of [1, 17, 70001]) {
-          for (const [step, wd, scale] of [[1, 0, 1], [10, 0.1, 0.5], [1000, 0.01, 1]] as const) {
+          for (const [step, wd, scale] of [
+            [1, 0, 1],
+            [10, 0.1, 0.5],
+            [1000, 0.01, 1],
+          ] as const) {
             const g = rng(n + step);
-            const p = normal(g, n), grad = normal(g, n, 0.1), m = normal(g, n, 0.01), v = uniform(g, n, 0, 1e-3);
+            const p = normal(g, n),
+              grad = normal(g, n, 0.1),
+              m = normal(g, n, 0.01),
+              v = uniform(g, n, 0, 1e-3);
             const args = { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: wd, step, gradScale: scale };
             const r = { param: p.slice(), grad, m: m.slice(), v: v.slice() };
             ref.adamw({ ...args, ...r });

@@ -25,10 +25,19 @@ interface Case {
 
 const cases: Case[] = [];
 for (const [m, n, k] of [
-  [1, 1, 1], [3, 5, 7], [13, 31, 9], [14, 32, 16], [15, 33, 17], [29, 65, 40], [6, 64, 3], [64, 1, 64], [1, 100, 70],
+  [1, 1, 1],
+  [3, 5, 7],
+  [13, 31, 9],
+  [14, 32, 16],
+  [15, 33, 17],
+  [29, 65, 40],
+  [6, 64, 3],
+  [64, 1, 64],
+  [1, 100, 70],
 ]) {
   for (const transA of [false, true]) {
-    for (const transB of [false, true]) cases.push({ name: `${m}x${k}x${n}`, batch: 1, m: m!, n: n!, k: k!, transA, transB });
+    for (const transB of [false, true])
+      cases.push({ name: `${m}x${k}x${n}`, batch: 1, m: m!, n: n!, k: k!, transA, transB });
   }
 }
 cases.push(
@@ -56,9 +65,13 @@ interface Prepared {
 function prepare(c: Case, seed: number): Prepared {
   const g = rng(seed);
   const pad = c.pad ?? 0;
-  const aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k;
-  const bRows = c.transB ? c.n : c.k, bCols = c.transB ? c.k : c.n;
-  const lda = aCols + pad, ldb = bCols + pad, ldc = c.n + pad;
+  const aRows = c.transA ? c.k : c.m,
+    aCols = c.transA ? c.m : c.k;
+  const bRows = c.transB ? c.n : c.k,
+    bCols = c.transB ? c.k : c.n;
+  const lda = aCols + pad,
+    ldb = bCols + pad,
+    ldc = c.n + pad;
   const strideA = c.broadcast === 'a' ? 0 : aRows * lda;
   const strideB = c.broadcast === 'b' ? 0 : bRows * ldb;
   const strideC = c.m * ldc;
@@ -66,8 +79,21 @@ function prepare(c: Case, seed: number): Prepared {
   const b = normal(g, Math.max(1, (c.broadcast === 'b' ? 1 : c.batch) * bRows * ldb));
   const c0 = normal(g, c.batch * strideC);
   const args = {
-    a, b, batch: c.batch, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB,
-    lda, ldb, ldc, strideA, strideB, strideC, accumulate: c.accumulate ?? false,
+    a,
+    b,
+    batch: c.batch,
+    m: c.m,
+    n: c.n,
+    k: c.k,
+    transA: c.transA,
+    transB: c.transB,
+    lda,
+    ldb,
+    ldc,
+    strideA,
+    strideB,
+    strideC,
+    accumulate: c.accumulate ?? false,
   };
   const expected = memo(() => {
     const out = c0.slice();

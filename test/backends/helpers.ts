@@ -105,7 +105,12 @@ export interface Tolerance {
  * Elementwise: NaN where the reference has NaN, the same infinities, and otherwise
  * |actual - expected| <= atol + atolRel * max|expected| + rtol * |expected|.
  */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, label: string): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance,
+  label: string,
+): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -136,7 +141,7 @@ export function assertEqualArrays(actual: ArrayLike<number>, expected: ArrayLike
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
-    if (!(Object.is(a, e) || (a === e))) assert.fail(`${label}[${i}]: got ${a}, expected ${e}`);
+    if (!(Object.is(a, e) || a === e)) assert.fail(`${label}[${i}]: got ${a}, expected ${e}`);
   }
 }
 

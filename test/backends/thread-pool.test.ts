@@ -49,11 +49,31 @@ describe('native thread pool', { skip: skipReason() }, () => {
   it('gives bit-identical results with 1 and 2 threads', () => {
     const N = nat().backend;
     const g = rng(5);
-    const m = 300, k = 500, n = 200;
-    const a = normal(g, m * k), b = normal(g, k * n);
+    const m = 300,
+      k = 500,
+      n = 200;
+    const a = normal(g, m * k),
+      b = normal(g, k * n);
     const [c1, c2] = oneAndTwo(() => {
       const c = new Float32Array(m * n);
-      N.matmul({ a, b, c, batch: 1, m, n, k, transA: false, transB: true, lda: k, ldb: k, ldc: n, strideA: 0, strideB: 0, strideC: 0, accumulate: false });
+      N.matmul({
+        a,
+        b,
+        c,
+        batch: 1,
+        m,
+        n,
+        k,
+        transA: false,
+        transB: true,
+        lda: k,
+        ldb: k,
+        ldc: n,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        accumulate: false,
+      });
       return c;
     });
     assertEqualArrays(c2, c1, 'matmul');
@@ -72,28 +92,68 @@ describe('native thread pool', { skip: skipReason() }, () => {
       return out;
     });
     assertEqualArrays(t2, t1, 'long row sum');
-    const rows = 1000, cols = 96;
-    const w = normal(g, cols), gy = normal(g, rows * cols);
-    const mean = new Float32Array(rows), rstd = new Float32Array(rows), y = new Float32Array(rows * cols);
+    const rows = 1000,
+      cols = 96;
+    const w = normal(g, cols),
+      gy = normal(g, rows * cols);
+    const mean = new Float32Array(rows),
+      rstd = new Float32Array(rows),
+      y = new Float32Array(rows * cols);
     ref.layerNorm(x.subarray(0, rows * cols), w, null, rows, cols, 1e-5, y, mean, rstd);
     const [l1, l2] = oneAndTwo(() => {
-      const gx = new Float32Array(rows * cols), gw = new Float32Array(cols), gb = new Float32Array(cols);
+      const gx = new Float32Array(rows * cols),
+        gw = new Float32Array(cols),
+        gb = new Float32Array(cols);
       N.layerNormGrad(x.subarray(0, rows * cols), w, mean, rstd, gy, rows, cols, gx, gw, gb);
       return [gx, gw, gb];
     });
     for (let i = 0; i < 3; i++) assertEqualArrays(l2[i]!, l1[i]!, `layerNormGrad output ${i}`);
-    const B = 4, H = 4, T = 64, D = 32;
-    const q = normal(g, B * H * T * D), kk = normal(g, B * H * T * D), v = normal(g, B * H * T * D), go = normal(g, B * H * T * D);
+    const B = 4,
+      H = 4,
+      T = 64,
+      D = 32;
+    const q = normal(g, B * H * T * D),
+      kk = normal(g, B * H * T * D),
+      v = normal(g, B * H * T * D),
+      go = normal(g, B * H * T * D);
     const lay = { sB: H * T * D, sH: T * D, sT: D };
     const [f1, f2] = oneAndTwo(() => {
-      const out = new Float32Array(B * H * T * D), lse = new Float32Array(B * H * T);
+      const out = new Float32Array(B * H * T * D),
+        lse = new Float32Array(B * H * T);
       const args = {
-        q, k: kk, v, out, lse, qLayout: lay, kLayout: lay, vLayout: lay, outLayout: lay, batch: B, heads: H, kvHeads: H,
-        tq: T, tk: T, headDim: D, scale: 0.2, causal: true, mask: null,
+        q,
+        k: kk,
+        v,
+        out,
+        lse,
+        qLayout: lay,
+        kLayout: lay,
+        vLayout: lay,
+        outLayout: lay,
+        batch: B,
+        heads: H,
+        kvHeads: H,
+        tq: T,
+        tk: T,
+        headDim: D,
+        scale: 0.2,
+        causal: true,
+        mask: null,
       };
       N.attention(args);
-      const gq = new Float32Array(q.length), gk = new Float32Array(q.length), gv = new Float32Array(q.length);
-      N.attentionGrad({ ...args, gradOut: go, gradQ: gq, gradK: gk, gradV: gv, gradQLayout: lay, gradKLayout: lay, gradVLayout: lay });
+      const gq = new Float32Array(q.length),
+        gk = new Float32Array(q.length),
+        gv = new Float32Array(q.length);
+      N.attentionGrad({
+        ...args,
+        gradOut: go,
+        gradQ: gq,
+        gradK: gk,
+        gradV: gv,
+        gradQLayout: lay,
+        gradKLayout: lay,
+        gradVLayout: lay,
+      });
       return [out, lse, gq, gk, gv];
     });
     for (let i = 0; i < 5; i++) assertEqualArrays(f2[i]!, f1[i]!, `attention output ${i}`);
@@ -105,16 +165,37 @@ describe('native thread pool', { skip: skipReason() }, () => {
     const tids = nat().addon.workerTids();
     assert.equal(tids.length, 1);
     // work on both threads, then let the workers' short spin run out
-    const m = 256, a = normal(rng(9), m * m), c = new Float32Array(m * m);
+    const m = 256,
+      a = normal(rng(9), m * m),
+      c = new Float32Array(m * m);
     for (let i = 0; i < 20; i++) {
-      N.matmul({ a, b: a, c, batch: 1, m, n: m, k: m, transA: false, transB: false, lda: m, ldb: m, ldc: m, strideA: 0, strideB: 0, strideC: 0, accumulate: false });
+      N.matmul({
+        a,
+        b: a,
+        c,
+        batch: 1,
+        m,
+        n: m,
+        k: m,
+        transA: false,
+        transB: false,
+        lda: m,
+        ldb: m,
+        ldc: m,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        accumulate: false,
+      });
     }
     await sleep(50);
     const before = tids.map(cpuTicks);
     await sleep(250);
     const afterTicks = tids.map(cpuTicks);
     // a spinning worker would burn ~25 ticks (10 ms each) in 250 ms; allow one for scheduling noise
-    tids.forEach((tid, i) => assert.ok(afterTicks[i]! - before[i]! <= 1, `worker ${tid} used ${afterTicks[i]! - before[i]!} ticks while idle`));
+    tids.forEach((tid, i) =>
+      assert.ok(afterTicks[i]! - before[i]! <= 1, `worker ${tid} used ${afterTicks[i]! - before[i]!} ticks while idle`),
+    );
   });
 
   it('LLMTS_NATIVE_ISA forces a lower SIMD path in a fresh process', () => {
@@ -140,9 +221,27 @@ describe('native thread pool', { skip: skipReason() }, () => {
     assert.equal(N.supports('matmul', 'float32'), true);
     assert.equal(N.supports('matmul', 'float64'), false);
     assert.equal(N.supports('gather', 'float32'), false);
-    const a = Float64Array.from({ length: 6 }, (_, i) => i + 0.5), b = Float64Array.from({ length: 6 }, (_, i) => 1 - i / 3);
-    const want = new Float64Array(4), got = new Float64Array(4);
-    const args = { a, b, batch: 1, m: 2, n: 2, k: 3, transA: false, transB: false, lda: 3, ldb: 2, ldc: 2, strideA: 0, strideB: 0, strideC: 0, accumulate: false };
+    const a = Float64Array.from({ length: 6 }, (_, i) => i + 0.5),
+      b = Float64Array.from({ length: 6 }, (_, i) => 1 - i / 3);
+    const want = new Float64Array(4),
+      got = new Float64Array(4);
+    const args = {
+      a,
+      b,
+      batch: 1,
+      m: 2,
+      n: 2,
+      k: 3,
+      transA: false,
+      transB: false,
+      lda: 3,
+      ldb: 2,
+      ldc: 2,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      accumulate: false,
+    };
     ref.matmul({ ...args, c: want });
     N.matmul({ ...args, c: got });
     assertEqualArrays(got, want, 'float64 matmul');
@@ -150,9 +249,28 @@ describe('native thread pool', { skip: skipReason() }, () => {
 
   it('rejects arrays too small for the described access instead of touching memory', () => {
     const N = nat().backend;
-    const a = new Float32Array(10), c = new Float32Array(4);
+    const a = new Float32Array(10),
+      c = new Float32Array(4);
     assert.throws(
-      () => N.matmul({ a, b: a, c, batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false, lda: 4, ldb: 4, ldc: 4, strideA: 0, strideB: 0, strideC: 0, accumulate: false }),
+      () =>
+        N.matmul({
+          a,
+          b: a,
+          c,
+          batch: 1,
+          m: 4,
+          n: 4,
+          k: 4,
+          transA: false,
+          transB: false,
+          lda: 4,
+          ldb: 4,
+          ldc: 4,
+          strideA: 0,
+          strideB: 0,
+          strideC: 0,
+          accumulate: false,
+        }),
       /matmul A has 10 elements/,
     );
     assert.throws(() => N.unary('exp', a, c, 10, 0), /unary out has 4 elements/);

@@ -29,7 +29,10 @@ test('c4: five sentences kept, four rejected (too_few_sentences)', () => {
 
 test('c4: lines without terminal punctuation, ending in "...", or with < 3 words are dropped', () => {
   const five = [0, 1, 2, 3, 4].map(sentence);
-  const [r, text, counters] = run(c4, [...five, 'Menu Home About', 'And then it went on...', 'Two words.', 'Three words here.'].join('\n'));
+  const [r, text, counters] = run(
+    c4,
+    [...five, 'Menu Home About', 'And then it went on...', 'Two words.', 'Three words here.'].join('\n'),
+  );
   assert.equal(r, undefined);
   assert.equal(text, [...five, 'Three words here.'].join('\n'));
   assert.equal(counters['line-filter-no_terminal_punc'], 2);
@@ -55,7 +58,10 @@ test('c4: lorem ipsum and "{" reject the document; javascript and policy lines a
   const five = [0, 1, 2, 3, 4].map(sentence);
   assert.equal(run(c4, [...five, 'Lorem ipsum dolor sit amet.'].join('\n'))[0], 'lorem_ipsum');
   assert.equal(run(c4, [...five, 'We use code like f() { return 1; } here.'].join('\n'))[0], 'curly_bracket');
-  const [r, text, c] = run(c4, [...five, 'Please enable JavaScript to view this.', 'Read our Privacy Policy for details.'].join('\n'));
+  const [r, text, c] = run(
+    c4,
+    [...five, 'Please enable JavaScript to view this.', 'Read our Privacy Policy for details.'].join('\n'),
+  );
   assert.equal(r, undefined);
   assert.equal(text, five.join('\n'));
   assert.equal(c['line-filter-javascript'], 1);
@@ -84,7 +90,8 @@ test('fineweb: terminal-punctuation line ratio 3/25 kept, 2/25 rejected', () => 
 
 test('fineweb: short-line ratio 67/100 kept, 68/100 rejected (<= 30 chars is short)', () => {
   const short = (i: number): string => `${distinctWords(3, 5, i * 3).join(' ')}.`; // 18 chars
-  const lines = (k: number): string => Array.from({ length: 100 }, (_, i) => (i < k ? short(i) : longLine(i))).join('\n');
+  const lines = (k: number): string =>
+    Array.from({ length: 100 }, (_, i) => (i < k ? short(i) : longLine(i))).join('\n');
   const f = finewebQuality();
   assert.equal(run(f, lines(67))[0], undefined);
   assert.equal(run(f, lines(68))[0], 'short_line_ratio');

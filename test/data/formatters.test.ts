@@ -14,8 +14,14 @@ test('pii: emails replaced round-robin with datatrove placeholders (any case)', 
 });
 
 test('pii: only public IPv4 replaced by default (Python ipaddress.is_global ranges)', () => {
-  const [, t, c] = run(pii(), 'Server 8.8.8.8 and 10.0.0.1, 192.168.1.20, 127.0.0.1, 172.16.5.4, 100.64.0.1 and 93.184.216.34.');
-  assert.equal(t, 'Server 22.214.171.124 and 10.0.0.1, 192.168.1.20, 127.0.0.1, 172.16.5.4, 100.64.0.1 and 126.96.36.199.');
+  const [, t, c] = run(
+    pii(),
+    'Server 8.8.8.8 and 10.0.0.1, 192.168.1.20, 127.0.0.1, 172.16.5.4, 100.64.0.1 and 93.184.216.34.',
+  );
+  assert.equal(
+    t,
+    'Server 22.214.171.124 and 10.0.0.1, 192.168.1.20, 127.0.0.1, 172.16.5.4, 100.64.0.1 and 126.96.36.199.',
+  );
   assert.equal(c['ipv4'], 2);
   assert.equal(isGlobalIPv4('203.0.113.9'), false);
   assert.equal(isGlobalIPv4('1.1.1.1'), true);
@@ -57,7 +63,8 @@ test('html: main content kept, boilerplate dropped, entities decoded, blocks bec
     text,
     'The Danube\n\nThe Danube is the second-longest river in Europe & flows through ten countries.\n\nIt rises in the Black Forest\nand empties into the Black Sea.\n\ncode   stays',
   );
-  for (const junk of ['Menu', 'cookies', 'tracking', 'Copyright', 'Related', 'Share', 'Home', 'color']) assert.ok(!text.includes(junk), junk);
+  for (const junk of ['Menu', 'cookies', 'tracking', 'Copyright', 'Related', 'Share', 'Home', 'color'])
+    assert.ok(!text.includes(junk), junk);
   assert.ok(looksLikeHtml(PAGE));
   assert.ok(!looksLikeHtml('Plain text with a < b and c > d.'));
   const [r, t] = run(htmlExtract(), 'Plain text, untouched.');
@@ -83,7 +90,10 @@ test('script identification: Latin, Cyrillic, CJK, mixed; filter keeps listed sc
 test('normalize NFC/NFKC and whitespace/control cleanup', () => {
   assert.equal(run(normalizeUnicode(), 'cafe\u0301')[1], 'caf\u00e9');
   assert.equal(run(normalizeUnicode({ form: 'NFKC' }), 'ﬁne ①')[1], 'fine 1');
-  const [r, t, c] = run(cleanWhitespace(), '\ufeff  Hello\u00a0\u00a0world\u200b!\r\nNext\x07 line   \r\n\r\n\r\n\r\nEnd\t\t ');
+  const [r, t, c] = run(
+    cleanWhitespace(),
+    '\ufeff  Hello\u00a0\u00a0world\u200b!\r\nNext\x07 line   \r\n\r\n\r\n\r\nEnd\t\t ',
+  );
   assert.equal(r, undefined);
   assert.equal(t, 'Hello world!\nNext line\n\nEnd');
   assert.equal(c['changed'], 1);
@@ -93,9 +103,26 @@ test('normalize NFC/NFKC and whitespace/control cleanup', () => {
 test('language filter (franc-min trigram model): English kept, French and Russian rejected, short text undetermined', async () => {
   const { languageFilter, identifyLanguage } = await import('../../src/data/stages/language-filter.ts');
   const f = languageFilter({ languages: ['eng'] });
-  assert.equal(run(f, 'The Danube is the second longest river in Europe, and it flows through ten countries before it reaches the Black Sea.')[0], undefined);
-  assert.equal(run(f, 'Le Danube est le deuxième plus long fleuve d’Europe et il traverse dix pays avant d’atteindre la mer Noire.')[0], 'language_fra');
-  assert.equal(run(f, 'Дунай является второй по длине рекой Европы. Он протекает через десять стран.')[0], 'language_rus');
+  assert.equal(
+    run(
+      f,
+      'The Danube is the second longest river in Europe, and it flows through ten countries before it reaches the Black Sea.',
+    )[0],
+    undefined,
+  );
+  assert.equal(
+    run(
+      f,
+      'Le Danube est le deuxième plus long fleuve d’Europe et il traverse dix pays avant d’atteindre la mer Noire.',
+    )[0],
+    'language_fra',
+  );
+  assert.equal(
+    run(f, 'Дунай является второй по длине рекой Европы. Он протекает через десять стран.')[0],
+    'language_rus',
+  );
   assert.equal(run(f, 'Hi')[0], 'language_undetermined');
-  assert.ok(identifyLanguage('Дунай является второй по длине рекой Европы. Он протекает через десять стран.').margin > 0.1);
+  assert.ok(
+    identifyLanguage('Дунай является второй по длине рекой Европы. Он протекает через десять стран.').margin > 0.1,
+  );
 });

@@ -9,7 +9,18 @@ const q = gopherQuality();
 const base = (n: number, len = 5): string => ['the', 'and', ...distinctWords(n - 2, len)].join(' ');
 
 test('word tokenizer splits punctuation and clitics like the Treebank tokenizer', () => {
-  assert.deepEqual(splitIntoWords("Don't stop... It's 3.14, ok?"), ['Do', "n't", 'stop', '...', 'It', "'s", '3.14', ',', 'ok', '?']);
+  assert.deepEqual(splitIntoWords("Don't stop... It's 3.14, ok?"), [
+    'Do',
+    "n't",
+    'stop',
+    '...',
+    'It',
+    "'s",
+    '3.14',
+    ',',
+    'ok',
+    '?',
+  ]);
 });
 
 test('gopher: word count 50 kept, 49 short; 100000 kept, 100001 long', () => {
@@ -67,7 +78,15 @@ test('gopher: two distinct stop words kept, one (even repeated) rejected; case-s
 });
 
 const only = (o: Parameters<typeof gopherRepetition>[0]): ReturnType<typeof gopherRepetition> =>
-  gopherRepetition({ dup_line_frac: null, dup_para_frac: null, dup_line_char_frac: null, dup_para_char_frac: null, top_n_grams: [], dup_n_grams: [], ...o });
+  gopherRepetition({
+    dup_line_frac: null,
+    dup_para_frac: null,
+    dup_line_char_frac: null,
+    dup_para_char_frac: null,
+    top_n_grams: [],
+    dup_n_grams: [],
+    ...o,
+  });
 
 test('repetition: duplicate paragraph fraction 0.3 kept, 0.4 rejected', () => {
   const paras = distinctWords(10, 6);

@@ -70,7 +70,10 @@ test('LSH candidate rate follows 1-(1-s^r)^b', () => {
     }
     // hits is a sum of independent Bernoullis: within 4 sd of its mean
     const tol = 4 * Math.sqrt(variance) + 1;
-    assert.ok(Math.abs(hits - expected) <= tol, `q=${q}: ${hits} candidates, expected ${expected.toFixed(1)} ± ${tol.toFixed(1)}`);
+    assert.ok(
+      Math.abs(hits - expected) <= tol,
+      `q=${q}: ${hits} candidates, expected ${expected.toFixed(1)} ± ${tol.toFixed(1)}`,
+    );
   }
   assert.ok(Math.abs(candidateProbability(0.8, 14, 8) - 0.924) < 1e-3); // datatrove's comment
 });
@@ -98,7 +101,12 @@ test('near-duplicates (a few words changed) are clustered, unrelated documents a
     texts.push(w.join(' '));
   }
   // split across two "shards" to exercise global indices
-  const r = clusterDuplicates([columnsOf(mh, texts.slice(0, 25)), columnsOf(mh, texts.slice(25))], mh.bands, false, true);
+  const r = clusterDuplicates(
+    [columnsOf(mh, texts.slice(0, 25)), columnsOf(mh, texts.slice(25))],
+    mh.bands,
+    false,
+    true,
+  );
   for (let i = 0; i < 40; i++) assert.equal(r.duplicateOf[i], -1, `original ${i} kept`);
   for (let i = 0; i < 10; i++) assert.equal(r.duplicateOf[40 + i], i, `copy of ${i} points at it`);
   assert.equal(r.minhashRemoved, 10);

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { nlpCorpusFileSentences, nlpCorpusFiles, nlpCorpusText, readNlpCorpus } from '../../src/data/corpora/nlp-corpus.ts';
+import {
+  nlpCorpusFileSentences,
+  nlpCorpusFiles,
+  nlpCorpusText,
+  readNlpCorpus,
+} from '../../src/data/corpora/nlp-corpus.ts';
 
 test('nlpCorpusFiles: doc-0 .. doc-N in numeric order', () => {
   const files = nlpCorpusFiles().map((f) => basename(f));
@@ -13,7 +18,10 @@ test('nlpCorpusFiles: doc-0 .. doc-N in numeric order', () => {
 
 test('readNlpCorpus: the first sentences of doc-0, whitespace collapsed, capped at maxSentences', () => {
   const raw = JSON.parse(readFileSync(nlpCorpusFiles()[0]!, 'utf8')) as string[];
-  const expected = raw.map((s) => s.replace(/\s+/g, ' ').trim()).filter((s) => s.length > 0).slice(0, 25);
+  const expected = raw
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => s.length > 0)
+    .slice(0, 25);
   assert.deepEqual(readNlpCorpus(25), expected);
   assert.equal(readNlpCorpus(0).length, 0);
 });

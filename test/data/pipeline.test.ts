@@ -18,7 +18,11 @@ function setup(): { dir: string; config: (out: string) => PipelineConfig } {
   const base = loadConfigFile(join(FIXTURE, 'pipeline.yaml'));
   return {
     dir,
-    config: (out) => ({ ...base, input: { ...base.input, paths: base.input.paths.map((p) => join(dir, 'in', basename(p))) }, output: { ...base.output, dir: join(dir, out) } }),
+    config: (out) => ({
+      ...base,
+      input: { ...base.input, paths: base.input.paths.map((p) => join(dir, 'in', basename(p))) },
+      output: { ...base.output, dir: join(dir, out) },
+    }),
   };
 }
 
@@ -27,7 +31,12 @@ function records(dir: string, sub: string): Record<string, unknown>[] {
   if (!existsSync(d)) return [];
   return readdirSync(d)
     .sort()
-    .flatMap((f) => readFileSync(join(d, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+    .flatMap((f) =>
+      readFileSync(join(d, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
 }
 
 /** Every file under a run directory except the report's timings and the resumable state. */
@@ -37,7 +46,12 @@ function snapshot(root: string): Map<string, Buffer> {
     for (const name of readdirSync(d).sort()) {
       const full = join(d, name);
       if (name === '_work' || name.startsWith('report.') || name === 'metrics.jsonl') continue;
-      if (readdirSync(d, { withFileTypes: true }).find((e) => e.name === name)?.isDirectory()) walk(full);
+      if (
+        readdirSync(d, { withFileTypes: true })
+          .find((e) => e.name === name)
+          ?.isDirectory()
+      )
+        walk(full);
       else out.set(relative(root, full), readFileSync(full));
     }
   };
@@ -45,7 +59,17 @@ function snapshot(root: string): Map<string, Buffer> {
   return out;
 }
 
-const EXPECTED_KEPT = ['rivers', 'bread', 'bees', 'html-glaciers', 'telescope', 'tea-pii', 'chess', 'lighthouses', 'notes.txt@0'];
+const EXPECTED_KEPT = [
+  'rivers',
+  'bread',
+  'bees',
+  'html-glaciers',
+  'telescope',
+  'tea-pii',
+  'chess',
+  'lighthouses',
+  'notes.txt@0',
+];
 
 test('pipeline over the mixed sample keeps the expected documents, each rejection with its rule', async () => {
   const { dir, config } = setup();
@@ -54,8 +78,13 @@ test('pipeline over the mixed sample keeps the expected documents, each rejectio
     const { report } = await runPipeline(cfg, { workers: 0, quiet: true });
     const out = cfg.output.dir;
     const kept = records(out, 'kept');
-    assert.deepEqual(kept.map((r) => r['id']), EXPECTED_KEPT);
-    const rejected = new Map(records(out, 'rejected').map((r) => [r['id'], `${r['rejected_stage']}:${r['rejected_reason']}`]));
+    assert.deepEqual(
+      kept.map((r) => r['id']),
+      EXPECTED_KEPT,
+    );
+    const rejected = new Map(
+      records(out, 'rejected').map((r) => [r['id'], `${r['rejected_stage']}:${r['rejected_reason']}`]),
+    );
     assert.equal(rejected.get('boilerplate'), 'gopher_quality:gopher_short_doc');
     assert.equal(rejected.get('spam'), 'gopher_repetition:dup_line_frac');
     assert.equal(rejected.get('cyrillic'), 'script_filter:script_Cyrillic');
@@ -76,10 +105,15 @@ test('pipeline over the mixed sample keeps the expected documents, each rejectio
     assert.ok(!/cookies|Copyright|News/.test(glaciers['text']!));
     assert.equal(glaciers['title'], 'Glaciers');
     const tea = kept.find((r) => r['id'] === 'tea-pii') as Record<string, string>;
-    assert.ok(tea['text']!.includes('write to email@example.com or call (555) 555-0100. Our server is at 22.214.171.124 and the intranet at 10.1.2.3.'));
+    assert.ok(
+      tea['text']!.includes(
+        'write to email@example.com or call (555) 555-0100. Our server is at 22.214.171.124 and the intranet at 10.1.2.3.',
+      ),
+    );
     assert.equal((kept[0] as Record<string, string>)['url'], 'https://example.org/rivers');
     // report: stage flow is consistent, dedup clusters counted, tokens written
-    for (let i = 1; i < report.stages.length; i++) assert.equal(report.stages[i]!.docsIn, report.stages[i - 1]!.docsOut);
+    for (let i = 1; i < report.stages.length; i++)
+      assert.equal(report.stages[i]!.docsIn, report.stages[i - 1]!.docsOut);
     assert.equal(report.dedup[0]?.exactRemoved, 1);
     assert.equal(report.dedup[0]?.clusters, 1);
     const ds = openShardDataset(join(out, 'tokens'));
@@ -93,7 +127,10 @@ test('pipeline over the mixed sample keeps the expected documents, each rejectio
     const first = train.read(a, b - a, new Int32Array(b - a));
     assert.equal(first[first.length - 1], 256);
     const decoded = Buffer.from(Uint8Array.from(first.subarray(0, -1))).toString('utf8');
-    assert.ok(kept.some((r) => r['text'] === decoded), 'the first train document decodes to a kept text');
+    assert.ok(
+      kept.some((r) => r['text'] === decoded),
+      'the first train document decodes to a kept text',
+    );
     assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('<svg'));
     assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('| gopher_quality:gopher_short_doc | 2 |'));
     ds.close();
@@ -117,7 +154,11 @@ test('worker threads give the same outputs as inline; an interrupted run resumes
     // a worker thread dies mid-way through shard 3 of segment 0 (one worker: shards 0-2 are done by then)
     const killed = config('killed');
     await assert.rejects(
-      runPipeline(killed, { workers: 1, quiet: true, fault: { segment: 0, shard: 3 - 1, afterDocuments: 1, mode: 'exit' } }),
+      runPipeline(killed, {
+        workers: 1,
+        quiet: true,
+        fault: { segment: 0, shard: 3 - 1, afterDocuments: 1, mode: 'exit' },
+      }),
       (e) => e instanceof IOError && /worker exited/.test(e.message),
     );
     assert.ok(existsSync(join(killed.output.dir, '_work', 'seg0', '00001.done.json')));
@@ -129,11 +170,22 @@ test('worker threads give the same outputs as inline; an interrupted run resumes
 
     // an error thrown in the second segment (after dedup), inline
     const thrown = config('thrown');
-    await assert.rejects(runPipeline(thrown, { workers: 0, quiet: true, fault: { segment: 1, shard: 1, afterDocuments: 2, mode: 'throw' } }), /injected fault/);
+    await assert.rejects(
+      runPipeline(thrown, {
+        workers: 0,
+        quiet: true,
+        fault: { segment: 1, shard: 1, afterDocuments: 2, mode: 'throw' },
+      }),
+      /injected fault/,
+    );
     const r2 = await runPipeline(thrown, { workers: 0, quiet: true });
     assert.ok(r2.tasksSkipped >= 5);
     assert.deepEqual(snapshot(thrown.output.dir), want);
-    assert.deepEqual(readdirSync(join(thrown.output.dir, 'kept')).filter((f) => f.startsWith('.')), [], 'no temp files left');
+    assert.deepEqual(
+      readdirSync(join(thrown.output.dir, 'kept')).filter((f) => f.startsWith('.')),
+      [],
+      'no temp files left',
+    );
 
     // a finished run re-run is a no-op with the same outputs
     const again = await runPipeline(ref, { workers: 0, quiet: true });
@@ -163,7 +215,12 @@ test('byte-range shards of one large file and gzip input give the same documents
     writeFileSync(join(dir, 'small.jsonl.gz'), gzipSync(lines.slice(0, 10).join('\n')));
     writeFileSync(join(dir, 'paras.txt'), paras.join('\n\n'));
     const run = async (mb: number, out: string): Promise<[string[], number]> => {
-      const cfg = validateConfig({ input: { paths: [dir + '/*.jsonl*', join(dir, 'paras.txt')], shard_size_mb: mb }, output: join(dir, out), workers: 0, stages: ['clean_whitespace'] });
+      const cfg = validateConfig({
+        input: { paths: [dir + '/*.jsonl*', join(dir, 'paras.txt')], shard_size_mb: mb },
+        output: join(dir, out),
+        workers: 0,
+        stages: ['clean_whitespace'],
+      });
       const { report } = await runPipeline(cfg, { quiet: true });
       return [records(join(dir, out), 'kept').map((r) => `${r['id']}|${r['text']}`), report.inputs.shards];
     };
@@ -181,12 +238,33 @@ test('byte-range shards of one large file and gzip input give the same documents
 
 test('config errors name the field', () => {
   const ok = { input: ['x'], output: 'o', stages: [] };
-  assert.throws(() => validateConfig({ ...ok, stages: ['gopher_qualiti'] }), (e) => e instanceof ConfigError && e.field === 'stages[0].type');
-  assert.throws(() => validateConfig({ ...ok, stages: [{ gopher_quality: { min_doc_word: 3 } }] }), (e) => e instanceof ConfigError && e.field === 'stages[0].min_doc_word');
-  assert.throws(() => validateConfig({ ...ok, stages: [{ type: 'gopher_quality', min_doc_words: 'ten' }] }), (e) => e instanceof ConfigError && e.field === 'stages[0].min_doc_words');
-  assert.throws(() => validateConfig({ ...ok, stages: ['tokenize', 'pii'] }), (e) => e instanceof ConfigError && e.field === 'stages[0]');
-  assert.throws(() => validateConfig({ ...ok, input: { paths: ['x'], text_mode: 'words' } }), (e) => e instanceof ConfigError && e.field === 'input.text_mode');
-  assert.throws(() => validateConfig({ ...ok, workers: -2 }), (e) => e instanceof ConfigError && e.field === 'workers');
-  const c = validateConfig({ ...ok, stages: ['pii', { minhash_dedup: { bands: 20, rows: 5 } }, { type: 'gopher_quality', min_doc_words: null }] });
+  assert.throws(
+    () => validateConfig({ ...ok, stages: ['gopher_qualiti'] }),
+    (e) => e instanceof ConfigError && e.field === 'stages[0].type',
+  );
+  assert.throws(
+    () => validateConfig({ ...ok, stages: [{ gopher_quality: { min_doc_word: 3 } }] }),
+    (e) => e instanceof ConfigError && e.field === 'stages[0].min_doc_word',
+  );
+  assert.throws(
+    () => validateConfig({ ...ok, stages: [{ type: 'gopher_quality', min_doc_words: 'ten' }] }),
+    (e) => e instanceof ConfigError && e.field === 'stages[0].min_doc_words',
+  );
+  assert.throws(
+    () => validateConfig({ ...ok, stages: ['tokenize', 'pii'] }),
+    (e) => e instanceof ConfigError && e.field === 'stages[0]',
+  );
+  assert.throws(
+    () => validateConfig({ ...ok, input: { paths: ['x'], text_mode: 'words' } }),
+    (e) => e instanceof ConfigError && e.field === 'input.text_mode',
+  );
+  assert.throws(
+    () => validateConfig({ ...ok, workers: -2 }),
+    (e) => e instanceof ConfigError && e.field === 'workers',
+  );
+  const c = validateConfig({
+    ...ok,
+    stages: ['pii', { minhash_dedup: { bands: 20, rows: 5 } }, { type: 'gopher_quality', min_doc_words: null }],
+  });
   assert.equal(c.stages.length, 3);
 });

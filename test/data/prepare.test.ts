@@ -10,7 +10,10 @@ import { fromTokenizer, loadTokenizerLike } from '../../src/data/tokenize/tokeni
 import { trainBpeFromIterator, loadTokenizer } from '../../src/tokenizers/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const TEXT = 'First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak. Ünïcödé — ok? 🙂 yes\n'.repeat(7);
+const TEXT =
+  'First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak. Ünïcödé — ok? 🙂 yes\n'.repeat(
+    7,
+  );
 
 /** nanoGPT data/shakespeare_char/prepare.py, step by step: sorted(set(data)), stoi, data[:int(n*0.9)] as uint16. */
 function nanoGptCharBins(data: string): [Buffer, Buffer, string[]] {
@@ -43,7 +46,12 @@ test('prepare --char: byte-identical to nanoGPT shakespeare_char train.bin/val.b
     const ds = openShardDataset(join(dir, 'ds'));
     const s = ds.split('val');
     const ids = Array.from(s.read(0, s.numTokens, new Int32Array(s.numTokens)));
-    assert.equal(tok.decode(ids), Array.from(TEXT).slice(Math.floor(Array.from(TEXT).length * 0.9)).join(''));
+    assert.equal(
+      tok.decode(ids),
+      Array.from(TEXT)
+        .slice(Math.floor(Array.from(TEXT).length * 0.9))
+        .join(''),
+    );
     ds.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -53,13 +61,23 @@ test('prepare --char: byte-identical to nanoGPT shakespeare_char train.bin/val.b
 test('prepare with a BPE tokenizer.json: documents + EOS, last documents are val', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmts-prep-'));
   try {
-    const docs = Array.from({ length: 10 }, (_, i) => `Document ${i}: the quick brown fox jumps over the lazy dog ${i} times.`);
+    const docs = Array.from(
+      { length: 10 },
+      (_, i) => `Document ${i}: the quick brown fox jumps over the lazy dog ${i} times.`,
+    );
     const bpe = trainBpeFromIterator(docs, { vocabSize: 300, specialTokens: ['<|endoftext|>'] });
     bpe.save(join(dir, 'tok.json'));
     writeFileSync(join(dir, 'docs.jsonl'), docs.map((t, i) => JSON.stringify({ id: i, text: t })).join('\n') + '\n');
     const tok = await loadTokenizerLike(join(dir, 'tok.json'));
     const eos = bpe.tokenToId('<|endoftext|>')!;
-    const r = await prepareDataset({ inputs: [join(dir, 'docs.jsonl')], out: join(dir, 'ds'), tokenizer: tok, eosId: eos, valFraction: 0.2, quiet: true });
+    const r = await prepareDataset({
+      inputs: [join(dir, 'docs.jsonl')],
+      out: join(dir, 'ds'),
+      tokenizer: tok,
+      eosId: eos,
+      valFraction: 0.2,
+      quiet: true,
+    });
     assert.equal(r.meta.splits['train']?.documents, 8);
     assert.equal(r.meta.splits['val']?.documents, 2);
     const ds = openShardDataset(join(dir, 'ds'));
@@ -77,7 +95,10 @@ test('prepare with a BPE tokenizer.json: documents + EOS, last documents are val
 });
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'llmts.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, LLMTS_NO_PROGRESS: '1' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'llmts.mjs'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LLMTS_NO_PROGRESS: '1' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -85,7 +106,16 @@ test('CLI: data run with worker threads, data stats, data clean, prepare; bad in
   const dir = mkdtempSync(join(tmpdir(), 'llmts-cli-'));
   try {
     const cfg = join(ROOT, 'test', 'fixtures', 'data', 'mixed', 'pipeline.yaml');
-    const yaml = readFileSync(cfg, 'utf8').replace('output: out', `output: ${join(dir, 'run')}`).replace(/paths: \[(.*)\]/, (_m, p: string) => `paths: [${p.split(', ').map((x) => join(ROOT, 'test', 'fixtures', 'data', 'mixed', x)).join(', ')}]`);
+    const yaml = readFileSync(cfg, 'utf8')
+      .replace('output: out', `output: ${join(dir, 'run')}`)
+      .replace(
+        /paths: \[(.*)\]/,
+        (_m, p: string) =>
+          `paths: [${p
+            .split(', ')
+            .map((x) => join(ROOT, 'test', 'fixtures', 'data', 'mixed', x))
+            .join(', ')}]`,
+      );
     writeFileSync(join(dir, 'p.yaml'), yaml);
     const run = cli(['data', 'run', join(dir, 'p.yaml'), '--workers', '2']);
     assert.equal(run.status, 0, run.stderr);
@@ -98,7 +128,17 @@ test('CLI: data run with worker threads, data stats, data clean, prepare; bad in
     assert.match(ds.stdout, /train: [\d,]+ tokens/);
     const raw = cli(['data', 'stats', join(ROOT, 'test', 'fixtures', 'data', 'mixed', 'web-a.jsonl')]);
     assert.match(raw.stdout, /malformed: malformed_json 1, missing_text_field 1/);
-    const clean = cli(['data', 'clean', '--input', join(ROOT, 'test', 'fixtures', 'data', 'mixed', 'web-a.jsonl'), join(ROOT, 'test', 'fixtures', 'data', 'mixed', 'web-b.jsonl'), '--output', join(dir, 'clean'), '--workers', '0']);
+    const clean = cli([
+      'data',
+      'clean',
+      '--input',
+      join(ROOT, 'test', 'fixtures', 'data', 'mixed', 'web-a.jsonl'),
+      join(ROOT, 'test', 'fixtures', 'data', 'mixed', 'web-b.jsonl'),
+      '--output',
+      join(dir, 'clean'),
+      '--workers',
+      '0',
+    ]);
     assert.equal(clean.status, 0, clean.stderr);
     assert.match(clean.stdout, /exact_dedup:exact_duplicate/);
     writeFileSync(join(dir, 'in.txt'), TEXT);

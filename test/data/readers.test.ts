@@ -37,10 +37,23 @@ test('JSONL: broken lines, wrong types, missing field, invalid UTF-8, blank line
     const spec: InputSpec = { ...INPUT_DEFAULTS, paths: [join(dir, 'a.jsonl')], max_record_mb: 2000 / 1024 / 1024 };
     const [items, stats] = await readAll(spec);
     const summary = items.map((i) => `${i.doc.id}:${i.reject ?? 'ok'}`);
-    assert.deepEqual(summary, ['a:ok', 'a.jsonl@42:malformed_json', 'a.jsonl@68:malformed_json', '7:missing_text_field', 'a.jsonl@108:ok', 'a.jsonl@126:record_too_large', 'last:ok']);
+    assert.deepEqual(summary, [
+      'a:ok',
+      'a.jsonl@42:malformed_json',
+      'a.jsonl@68:malformed_json',
+      '7:missing_text_field',
+      'a.jsonl@108:ok',
+      'a.jsonl@126:record_too_large',
+      'last:ok',
+    ]);
     assert.equal(items[0]?.doc.metadata['lang'], 'en');
     assert.equal(items[4]?.doc.text, 'caf\ufffd(');
-    assert.deepEqual(stats.malformed, { malformed_json: 2, missing_text_field: 1, invalid_utf8: 1, record_too_large: 1 });
+    assert.deepEqual(stats.malformed, {
+      malformed_json: 2,
+      missing_text_field: 1,
+      invalid_utf8: 1,
+      record_too_large: 1,
+    });
     assert.equal(stats.blankLines, 1);
     assert.equal(stats.records, 7);
     const [rej] = await readAll({ ...spec, invalid_utf8: 'reject' });
@@ -59,15 +72,27 @@ test('text: file, paragraph and line modes; gzip; directories and globs; empty f
     writeFileSync(join(dir, 'sub', 'empty.txt'), '');
     writeFileSync(join(dir, 'sub', '.hidden.txt'), 'skipped');
     const para = await readAll({ ...INPUT_DEFAULTS, paths: [join(dir, 'sub')] });
-    assert.deepEqual(para[0].map((i) => i.doc.text), ['para one\nstill one', 'para two', 'para three', 'gz line 1', 'gz line 2']);
-    assert.deepEqual(para[0].map((i) => i.doc.id), ['p.txt@0', 'p.txt@24', 'p.txt@36', 'z.txt.gz@0', 'z.txt.gz@11']);
+    assert.deepEqual(
+      para[0].map((i) => i.doc.text),
+      ['para one\nstill one', 'para two', 'para three', 'gz line 1', 'gz line 2'],
+    );
+    assert.deepEqual(
+      para[0].map((i) => i.doc.id),
+      ['p.txt@0', 'p.txt@24', 'p.txt@36', 'z.txt.gz@0', 'z.txt.gz@11'],
+    );
     assert.equal(para[1].emptyFiles, 1);
     assert.equal(para[1].files, 3);
     const file = await readAll({ ...INPUT_DEFAULTS, paths: [join(dir, 'sub', '*.txt')], text_mode: 'file' });
-    assert.deepEqual(file[0].map((i) => i.doc.id), ['p.txt']);
+    assert.deepEqual(
+      file[0].map((i) => i.doc.id),
+      ['p.txt'],
+    );
     assert.equal(file[1].emptyFiles, 1);
     const line = await readAll({ ...INPUT_DEFAULTS, paths: [join(dir, '**', '*.gz')], text_mode: 'line' });
-    assert.deepEqual(line[0].map((i) => i.doc.text), ['gz line 1', 'gz line 2']);
+    assert.deepEqual(
+      line[0].map((i) => i.doc.text),
+      ['gz line 1', 'gz line 2'],
+    );
     assert.equal(line[1].blankLines, 1);
     assert.throws(() => planShards({ ...INPUT_DEFAULTS, paths: [join(dir, 'nope')] }), ConfigError);
     assert.throws(() => planShards({ ...INPUT_DEFAULTS, paths: [join(dir, '*.xyz')] }), ConfigError);

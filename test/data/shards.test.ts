@@ -22,7 +22,12 @@ test('round trip: documents, eos, multi-file rolling, random windows, bounds', (
     const g = new Generator(7);
     const vocab = 1000;
     const docs = randomDocs(g, 200, vocab - 1, 40);
-    const w = createShardWriter(dir, { vocabSize: vocab, eosId: vocab - 1, maxTokensPerFile: 500, source: 'unit test' });
+    const w = createShardWriter(dir, {
+      vocabSize: vocab,
+      eosId: vocab - 1,
+      maxTokensPerFile: 500,
+      source: 'unit test',
+    });
     const expected: number[] = [];
     const bounds: [number, number][] = [];
     for (const d of docs) {
@@ -122,33 +127,54 @@ test('FormatError on a missing or corrupt meta.json, size mismatches and out-of-
 
     let dir = freshDataset(root);
     writeFileSync(join(dir, 'meta.json'), '{"format": "llmts-shards", ');
-    assert.throws(() => openShardDataset(dir), (e) => e instanceof FormatError && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && /not valid JSON/.test(e.message),
+    );
 
     dir = freshDataset(root);
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
     writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, version: 2 }));
-    assert.throws(() => openShardDataset(dir), (e) => e instanceof FormatError && e.field === 'version');
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'version',
+    );
     writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, dtype: 'int8' }));
-    assert.throws(() => openShardDataset(dir), (e) => e instanceof FormatError && e.field === 'dtype');
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'dtype',
+    );
     const wrongTotal = structuredClone(meta);
     wrongTotal.splits.train.tokens = 99;
     writeFileSync(join(dir, 'meta.json'), JSON.stringify(wrongTotal));
-    assert.throws(() => openShardDataset(dir), (e) => e instanceof FormatError && e.field === 'splits.train.tokens');
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'splits.train.tokens',
+    );
 
     dir = freshDataset(root);
     truncateSync(join(dir, 'train-00000.bin'), 6);
-    assert.throws(() => openShardDataset(dir), (e) => e instanceof FormatError && /bytes but meta.json says/.test(e.message));
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && /bytes but meta.json says/.test(e.message),
+    );
 
     dir = freshDataset(root);
     rmSync(join(dir, 'train-00000.idx'));
-    assert.throws(() => openShardDataset(dir), (e) => e instanceof FormatError && /missing/.test(e.message));
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && /missing/.test(e.message),
+    );
 
     dir = freshDataset(root);
     const bin = readFileSync(join(dir, 'train-00000.bin'));
     bin.writeUInt16LE(77, 4); // id 77 >= vocab 50
     writeFileSync(join(dir, 'train-00000.bin'), bin);
     const ds = openShardDataset(dir);
-    assert.throws(() => ds.split('train').read(0, 3, new Int32Array(3)), (e) => e instanceof FormatError && /vocab_size/.test(e.message));
+    assert.throws(
+      () => ds.split('train').read(0, 3, new Int32Array(3)),
+      (e) => e instanceof FormatError && /vocab_size/.test(e.message),
+    );
     assert.throws(() => ds.split('train').verify(), FormatError);
     ds.close();
 

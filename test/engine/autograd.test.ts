@@ -3,7 +3,20 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/engine/index.ts';
 import {
-  add, exp, isGradEnabled, matmul, mul, noGrad, ones, sin, sum, tensor, tidy, withGrad, zeros, linear,
+  add,
+  exp,
+  isGradEnabled,
+  matmul,
+  mul,
+  noGrad,
+  ones,
+  sin,
+  sum,
+  tensor,
+  tidy,
+  withGrad,
+  zeros,
+  linear,
 } from '../../src/engine/index.ts';
 import { attach } from '../../src/engine/autograd/node.ts';
 import { AutogradError } from '../../src/errors.ts';
@@ -64,9 +77,13 @@ describe('autograd', () => {
     assert.equal(isGradEnabled(), true);
     assert.equal(y.requiresGrad, false);
     assert.equal(y.gradFn, null);
-    assert.throws(() => noGrad(() => {
-      throw new Error('boom');
-    }), /boom/);
+    assert.throws(
+      () =>
+        noGrad(() => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(isGradEnabled(), true);
     // an op on tensors that do not require grad records nothing either
     const c = mul(f64([1], false), 2);
@@ -156,8 +173,12 @@ describe('autograd', () => {
     const x = f64([1, 2]);
     const out = mul(x, 1).detach();
     attach(out, 'buggyOp', [x], () => [ones([3], { dtype: 'float64', backend: ref })]);
-    assert.throws(() => sum(out).backward(), (e: unknown) =>
-      e instanceof AutogradError && /backward of buggyOp: gradient shape \[3\] does not match input shape \[2\]/.test(e.message));
+    assert.throws(
+      () => sum(out).backward(),
+      (e: unknown) =>
+        e instanceof AutogradError &&
+        /backward of buggyOp: gradient shape \[3\] does not match input shape \[2\]/.test(e.message),
+    );
   });
 
   it('gradients survive the tidy() scope that computed them', () => {

@@ -35,9 +35,18 @@ const ops: Op[] = [
   (_, p) => E.transpose(p()),
   (_, p) => E.reshape(E.transpose(p()), [N, N]),
   (_, p) => E.reshape(E.reshape(p(), [2, 8]), [N, N]),
-  (_, p) => { const a = p(); return E.cat([a.slice(0, 0, 2), p().slice(0, 1, 3)], 0); },
-  (_, p) => { const a = p(); return E.cat([a.slice(1, 2, 4), a.slice(1, 0, 2)], 1); },
-  (_, p) => { const [a, b] = E.chunk(p(), 2, 0); return E.cat([b!, a!], 0); },
+  (_, p) => {
+    const a = p();
+    return E.cat([a.slice(0, 0, 2), p().slice(0, 1, 3)], 0);
+  },
+  (_, p) => {
+    const a = p();
+    return E.cat([a.slice(1, 2, 4), a.slice(1, 0, 2)], 1);
+  },
+  (_, p) => {
+    const [a, b] = E.chunk(p(), 2, 0);
+    return E.cat([b!, a!], 0);
+  },
   (_, p) => E.expand(E.sum(p(), 0, true), [N, N]),
   (_, p) => E.expand(E.mean(p(), 1, true), [N, N]),
   (_, p) => E.add(p(), E.sum(p(), 1, true)),
@@ -50,14 +59,40 @@ const ops: Op[] = [
   (_, p) => E.linear(p(), p(), p().slice(0, 0, 1).reshape([N])),
   (_, p) => E.layerNorm(p(), p().slice(0, 1, 2).reshape([N]), p().slice(0, 2, 3).reshape([N])),
   (_, p) => E.rmsNorm(p(), p().slice(1, 3, 4).reshape([N])),
-  (_, p) => { const a = p(); return E.where(E.gt(a, 0), a, p()); },
+  (_, p) => {
+    const a = p();
+    return E.where(E.gt(a, 0), a, p());
+  },
   (_, p) => E.maximum(p(), p()),
   (_, p) => E.clone(p()),
   (_, p) => E.contiguous(E.transpose(p())),
   (_, p) => E.cast(E.mul(E.cast(p(), 'float64'), E.cast(p(), 'float64')), 'float32'),
-  (_, p) => E.reshape(E.scaledDotProductAttention(...(() => { const a = E.reshape(p(), [1, 1, N, N]); return [a, E.reshape(p(), [1, 1, N, N]), a] as [Tensor, Tensor, Tensor]; })(), { causal: true }), [N, N]),
+  (_, p) =>
+    E.reshape(
+      E.scaledDotProductAttention(
+        ...(() => {
+          const a = E.reshape(p(), [1, 1, N, N]);
+          return [a, E.reshape(p(), [1, 1, N, N]), a] as [Tensor, Tensor, Tensor];
+        })(),
+        { causal: true },
+      ),
+      [N, N],
+    ),
   (_, p) => E.reshape(E.packedAttention(E.reshape(E.cat([p(), p(), p()], 0), [1, 3, N, N]), 1, 1), [N, N]),
-  (_, p) => E.gather(p(), 1, E.tensor([[0, 0, 1, 3], [2, 2, 2, 2], [3, 1, 0, 1], [1, 1, 1, 0]], { dtype: 'int32' })),
+  (_, p) =>
+    E.gather(
+      p(),
+      1,
+      E.tensor(
+        [
+          [0, 0, 1, 3],
+          [2, 2, 2, 2],
+          [3, 1, 0, 1],
+          [1, 1, 1, 0],
+        ],
+        { dtype: 'int32' },
+      ),
+    ),
   (_, p) => E.indexSelect(p(), 0, E.tensor([3, 3, 0, 1], { dtype: 'int32' })),
   (_, p) => E.max(p(), 1, true).expand([N, N]),
   (_, p) => E.stack([p(), p()], 0).select(0, 1),
@@ -76,7 +111,10 @@ function graph(seed: number, leaves: Tensor[], retained: Tensor[]): { root: Tens
   for (let i = 0; i < nOps; i++) {
     const op = ops[Math.floor(r() * ops.length)]!;
     const t = op(r, pick);
-    if (t.requiresGrad && r() < 0.15) { t.retainGrad(); retained.push(t); }
+    if (t.requiresGrad && r() < 0.15) {
+      t.retainGrad();
+      retained.push(t);
+    }
     pool.push(t);
   }
   // loss from a few of the last tensors (and maybe a random one)
@@ -89,15 +127,35 @@ function graph(seed: number, leaves: Tensor[], retained: Tensor[]): { root: Tens
 }
 
 const arr = (t: Tensor) => untracked(() => t.toArray());
-const mkLeaves = (seed: number) => [0, 1, 2].map((i) => randn([N, N], { generator: new Generator(seed * 10 + i), std: 0.7 }).requiresGrad_(true));
+const mkLeaves = (seed: number) =>
+  [0, 1, 2].map((i) => randn([N, N], { generator: new Generator(seed * 10 + i), std: 0.7 }).requiresGrad_(true));
 
 function run(seed: number, mode: 'out' | 'in' | 'graphout' | 'twice'): string {
   const leaves = mkLeaves(seed);
   const retained: Tensor[] = [];
-  const collect = () => JSON.stringify([leaves.map((l) => (l.grad ? arr(l.grad) : null)), retained.map((t) => (t.grad ? arr(t.grad) : null))]);
-  if (mode === 'out') { const { root, grad } = graph(seed, leaves, retained); root.backward(grad ?? undefined); return collect(); }
-  if (mode === 'in') return tidy(() => { const { root, grad } = graph(seed, leaves, retained); root.backward(grad ?? undefined); return collect(); });
-  if (mode === 'graphout') { const { root, grad } = graph(seed, leaves, retained); return tidy(() => { root.backward(grad ?? undefined); return collect(); }); }
+  const collect = () =>
+    JSON.stringify([
+      leaves.map((l) => (l.grad ? arr(l.grad) : null)),
+      retained.map((t) => (t.grad ? arr(t.grad) : null)),
+    ]);
+  if (mode === 'out') {
+    const { root, grad } = graph(seed, leaves, retained);
+    root.backward(grad ?? undefined);
+    return collect();
+  }
+  if (mode === 'in')
+    return tidy(() => {
+      const { root, grad } = graph(seed, leaves, retained);
+      root.backward(grad ?? undefined);
+      return collect();
+    });
+  if (mode === 'graphout') {
+    const { root, grad } = graph(seed, leaves, retained);
+    return tidy(() => {
+      root.backward(grad ?? undefined);
+      return collect();
+    });
+  }
   return tidy(() => {
     const { root, grad } = graph(seed, leaves, retained);
     root.backward(grad ?? undefined);
@@ -117,8 +175,12 @@ test('random graphs: the same gradients inside tidy as outside, bit for bit, wit
       continue; // a graph the ops reject outside tidy too (none expected, but not this test's subject)
     }
     const grads = (JSON.parse(want) as (number[] | null)[][]).flat().filter((g): g is number[] => g !== null);
-    assert.ok(grads.every((g) => g.every((v) => v !== null)), `seed ${seed}: the reference gradients contain NaN`);
-    for (const mode of ['in', 'graphout', 'twice'] as const) assert.equal(run(seed, mode), want, `seed ${seed}, ${mode}`);
+    assert.ok(
+      grads.every((g) => g.every((v) => v !== null)),
+      `seed ${seed}: the reference gradients contain NaN`,
+    );
+    for (const mode of ['in', 'graphout', 'twice'] as const)
+      assert.equal(run(seed, mode), want, `seed ${seed}, ${mode}`);
     compared++;
   }
   assert.ok(compared >= 390, `only ${compared} graphs compared`);

@@ -7,11 +7,70 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/engine/index.ts';
 import {
-  abs, add, cast, cat, chunk, clamp, cos, crossEntropy, div, dropout, embedding, erf, exp, expand, flatten, gather, gelu,
-  indexSelect, layerNorm, linear, log, logSoftmax, logsumexp, maskedFill, matmul, max, maximum, mean, min, minimum, mul,
-  neg, permute, pow, reciprocal, relu, reshape, rmsNorm, rsqrt, scaledDotProductAttention, select, sigmoid, silu, sin,
-  slice, softmax, split, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, unsqueeze, variance, view, where,
-  Generator, gradcheck, narrow, contiguous, clone,
+  abs,
+  add,
+  cast,
+  cat,
+  chunk,
+  clamp,
+  cos,
+  crossEntropy,
+  div,
+  dropout,
+  embedding,
+  erf,
+  exp,
+  expand,
+  flatten,
+  gather,
+  gelu,
+  indexSelect,
+  layerNorm,
+  linear,
+  log,
+  logSoftmax,
+  logsumexp,
+  maskedFill,
+  matmul,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mul,
+  neg,
+  permute,
+  pow,
+  reciprocal,
+  relu,
+  reshape,
+  rmsNorm,
+  rsqrt,
+  scaledDotProductAttention,
+  select,
+  sigmoid,
+  silu,
+  sin,
+  slice,
+  softmax,
+  split,
+  sqrt,
+  square,
+  squeeze,
+  stack,
+  sub,
+  sum,
+  tanh,
+  transpose,
+  unsqueeze,
+  variance,
+  view,
+  where,
+  Generator,
+  gradcheck,
+  narrow,
+  contiguous,
+  clone,
 } from '../../src/engine/index.ts';
 import { attach } from '../../src/engine/autograd/node.ts';
 import { assertGradcheck, bools, f64, ints, leaf } from './helpers.ts';
@@ -65,7 +124,10 @@ describe('gradcheck: unary ops and activations', () => {
 
   for (const p of [2, 3, 0.5, -1.5, 1.7, 1, 0]) {
     it(`pow with scalar exponent ${p}`, () => {
-      const x = p === Math.trunc(p) && p >= 0 ? leaf(g, [3, 4], { low: -2, high: 2 }) : leaf(g, [3, 4], { low: 0.3, high: 2.5 });
+      const x =
+        p === Math.trunc(p) && p >= 0
+          ? leaf(g, [3, 4], { low: -2, high: 2 })
+          : leaf(g, [3, 4], { low: 0.3, high: 2.5 });
       assertGradcheck(`pow ${p}`, (t) => pow(t, p), [x]);
     });
   }
@@ -119,7 +181,10 @@ describe('gradcheck: binary ops with broadcasting', () => {
     }
   }
 
-  for (const [name, fn] of [['maximum', maximum], ['minimum', minimum]] as const) {
+  for (const [name, fn] of [
+    ['maximum', maximum],
+    ['minimum', minimum],
+  ] as const) {
     for (const [shapeName, sa, sb] of shapes.slice(0, 6)) {
       it(`${name} away from ties: ${shapeName}`, () => {
         // seeded uniform values: no compared pair lies within eps of another
@@ -137,8 +202,14 @@ describe('gradcheck: binary ops with broadcasting', () => {
 
   it('binary ops on non-contiguous operands', () => {
     assertGradcheck('x.T * y', (x, y) => mul(transpose(x), y), [leaf(g, [4, 3]), leaf(g, [4])]);
-    assertGradcheck('x[:, 1::2] + y.T', (x, y) => add(slice(x, 1, 1, undefined, 2), transpose(y)), [leaf(g, [3, 8]), leaf(g, [4, 3])]);
-    assertGradcheck('expanded / y', (x, y) => div(expand(x, [2, 3]), y), [leaf(g, [3]), leaf(g, [2, 3], { awayFromZero: 0.5 })]);
+    assertGradcheck('x[:, 1::2] + y.T', (x, y) => add(slice(x, 1, 1, undefined, 2), transpose(y)), [
+      leaf(g, [3, 8]),
+      leaf(g, [4, 3]),
+    ]);
+    assertGradcheck('expanded / y', (x, y) => div(expand(x, [2, 3]), y), [
+      leaf(g, [3]),
+      leaf(g, [2, 3], { awayFromZero: 0.5 }),
+    ]);
   });
 });
 
@@ -206,7 +277,10 @@ describe('gradcheck: reductions', () => {
 function distinct(shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const perm = g.permutation(n);
-  return f64(Array.from(perm, (p) => (p - n / 2) * 0.1 + g.uniform(0, 0.02)), shape);
+  return f64(
+    Array.from(perm, (p) => (p - n / 2) * 0.1 + g.uniform(0, 0.02)),
+    shape,
+  );
 }
 
 describe('gradcheck: matmul and linear', () => {
@@ -248,9 +322,20 @@ describe('gradcheck: matmul and linear', () => {
     assertGradcheck('linear 3-D bias', linear, [leaf(g, [2, 3, 4]), leaf(g, [5, 4]), leaf(g, [5])]);
     assertGradcheck('linear 3-D no bias', (x, w) => linear(x, w), [leaf(g, [2, 3, 4]), leaf(g, [5, 4])]);
     assertGradcheck('linear 1-D', linear, [leaf(g, [4]), leaf(g, [5, 4]), leaf(g, [5])]);
-    assertGradcheck('linear x transposed', (x, w, b) => linear(transpose(x), w, b), [leaf(g, [4, 3]), leaf(g, [5, 4]), leaf(g, [5])]);
-    assertGradcheck('linear w transposed', (x, w, b) => linear(x, transpose(w), b), [leaf(g, [3, 4]), leaf(g, [4, 5]), leaf(g, [5])]);
-    assertGradcheck('linear x permuted 3-D', (x, w) => linear(permute(x, [1, 0, 2]), w), [leaf(g, [3, 2, 4]), leaf(g, [5, 4])]);
+    assertGradcheck('linear x transposed', (x, w, b) => linear(transpose(x), w, b), [
+      leaf(g, [4, 3]),
+      leaf(g, [5, 4]),
+      leaf(g, [5]),
+    ]);
+    assertGradcheck('linear w transposed', (x, w, b) => linear(x, transpose(w), b), [
+      leaf(g, [3, 4]),
+      leaf(g, [4, 5]),
+      leaf(g, [5]),
+    ]);
+    assertGradcheck('linear x permuted 3-D', (x, w) => linear(permute(x, [1, 0, 2]), w), [
+      leaf(g, [3, 2, 4]),
+      leaf(g, [5, 4]),
+    ]);
   });
 });
 
@@ -266,13 +351,24 @@ describe('gradcheck: softmax, norms, cross-entropy', () => {
     assertGradcheck('softmax of x.T', (x) => softmax(transpose(x), -1), [leaf(g, [4, 3])]);
   });
   it('layerNorm with and without affine parameters', () => {
-    assertGradcheck('layerNorm affine', (x, w, b) => layerNorm(x, w, b), [leaf(g, [2, 3, 5], { low: -2, high: 2 }), leaf(g, [5]), leaf(g, [5])]);
+    assertGradcheck('layerNorm affine', (x, w, b) => layerNorm(x, w, b), [
+      leaf(g, [2, 3, 5], { low: -2, high: 2 }),
+      leaf(g, [5]),
+      leaf(g, [5]),
+    ]);
     assertGradcheck('layerNorm plain', (x) => layerNorm(x, null, null), [leaf(g, [3, 6], { low: -2, high: 2 })]);
     assertGradcheck('layerNorm weight only', (x, w) => layerNorm(x, w, null), [leaf(g, [3, 4]), leaf(g, [4])]);
-    assertGradcheck('layerNorm of x.T', (x, w, b) => layerNorm(transpose(x), w, b), [leaf(g, [5, 3]), leaf(g, [5]), leaf(g, [5])]);
+    assertGradcheck('layerNorm of x.T', (x, w, b) => layerNorm(transpose(x), w, b), [
+      leaf(g, [5, 3]),
+      leaf(g, [5]),
+      leaf(g, [5]),
+    ]);
   });
   it('rmsNorm with and without weight', () => {
-    assertGradcheck('rmsNorm affine', (x, w) => rmsNorm(x, w), [leaf(g, [2, 3, 5], { low: -2, high: 2 }), leaf(g, [5])]);
+    assertGradcheck('rmsNorm affine', (x, w) => rmsNorm(x, w), [
+      leaf(g, [2, 3, 5], { low: -2, high: 2 }),
+      leaf(g, [5]),
+    ]);
     assertGradcheck('rmsNorm plain', (x) => rmsNorm(x, null), [leaf(g, [3, 6], { low: -2, high: 2 })]);
     assertGradcheck('rmsNorm of a slice', (x) => rmsNorm(slice(x, 1, 1, 5), null), [leaf(g, [3, 6])]);
   });
@@ -291,7 +387,9 @@ describe('gradcheck: softmax, norms, cross-entropy', () => {
   it('crossEntropy on 3-D logits and on a transposed view', () => {
     const t = ints([1, 6, 0, 3, -100, 3], [2, 3]);
     assertGradcheck('ce 3-D', (l) => crossEntropy(l, t), [leaf(g, [2, 3, 7], { low: -2, high: 2 })]);
-    assertGradcheck('ce transposed', (l) => crossEntropy(transpose(l), ints([0, 1, 2, 2])), [leaf(g, [3, 4], { low: -2, high: 2 })]);
+    assertGradcheck('ce transposed', (l) => crossEntropy(transpose(l), ints([0, 1, 2, 2])), [
+      leaf(g, [3, 4], { low: -2, high: 2 }),
+    ]);
   });
 });
 
@@ -299,29 +397,46 @@ describe('gradcheck: indexing', () => {
   it('indexSelect with repeated indices on each axis', () => {
     assertGradcheck('indexSelect 0', (x) => indexSelect(x, 0, ints([4, 0, 4, 2])), [leaf(g, [5, 3])]);
     assertGradcheck('indexSelect 1', (x) => indexSelect(x, 1, ints([1, 1, 0, 4])), [leaf(g, [3, 5, 2])]);
-    assertGradcheck('indexSelect -1 of transposed', (x) => indexSelect(transpose(x), -1, ints([2, 2, 0])), [leaf(g, [3, 4])]);
+    assertGradcheck('indexSelect -1 of transposed', (x) => indexSelect(transpose(x), -1, ints([2, 2, 0])), [
+      leaf(g, [3, 4]),
+    ]);
   });
   it('embedding with repeated ids', () => {
     assertGradcheck('embedding', (w) => embedding(w, ints([1, 3, 1, 5, 1, 0], [2, 3])), [leaf(g, [6, 4])]);
   });
   it('gather along every axis', () => {
-    assertGradcheck('gather 1', (x) => gather(x, 1, ints([3, 0, 0, 1, 2, 2, 2, 2, 1, 0, 3, 3, 0, 1, 1], [3, 5])), [leaf(g, [3, 4])]);
+    assertGradcheck('gather 1', (x) => gather(x, 1, ints([3, 0, 0, 1, 2, 2, 2, 2, 1, 0, 3, 3, 0, 1, 1], [3, 5])), [
+      leaf(g, [3, 4]),
+    ]);
     assertGradcheck('gather 0', (x) => gather(x, 0, ints([0, 3, 3, 1, 1, 1], [2, 3])), [leaf(g, [4, 3])]);
-    assertGradcheck('gather middle', (x) => gather(x, 1, ints([4, 4, 0, 1, 2, 3, 0, 0, 0, 1, 2, 1], [2, 2, 3])), [leaf(g, [2, 5, 3])]);
+    assertGradcheck('gather middle', (x) => gather(x, 1, ints([4, 4, 0, 1, 2, 3, 0, 0, 0, 1, 2, 1], [2, 2, 3])), [
+      leaf(g, [2, 5, 3]),
+    ]);
   });
 });
 
 describe('gradcheck: movement ops', () => {
   it('cat, stack', () => {
     assertGradcheck('cat 0', (a, b) => cat([a, b], 0), [leaf(g, [2, 3]), leaf(g, [4, 3])]);
-    assertGradcheck('cat -1 of three', (a, b, c) => cat([a, b, c], -1), [leaf(g, [2, 3]), leaf(g, [2, 1]), leaf(g, [2, 2])]);
-    assertGradcheck('cat of a transposed view', (a, b) => cat([transpose(a), b], 1), [leaf(g, [3, 2]), leaf(g, [2, 4])]);
+    assertGradcheck('cat -1 of three', (a, b, c) => cat([a, b, c], -1), [
+      leaf(g, [2, 3]),
+      leaf(g, [2, 1]),
+      leaf(g, [2, 2]),
+    ]);
+    assertGradcheck('cat of a transposed view', (a, b) => cat([transpose(a), b], 1), [
+      leaf(g, [3, 2]),
+      leaf(g, [2, 4]),
+    ]);
     for (const axis of [0, 1, 2, -1]) {
       assertGradcheck(`stack ${axis}`, (a, b) => stack([a, b, a], axis), [leaf(g, [3, 4]), leaf(g, [3, 4])]);
     }
   });
   it('split and chunk (every part used, with a different weight)', () => {
-    const weighted = (parts: Tensor[]) => cat(parts.map((p, i) => mul(reshape(p, [-1]), i + 1)), 0);
+    const weighted = (parts: Tensor[]) =>
+      cat(
+        parts.map((p, i) => mul(reshape(p, [-1]), i + 1)),
+        0,
+      );
     assertGradcheck('split size', (x) => weighted(split(x, 3, 0)), [leaf(g, [7, 3])]);
     assertGradcheck('split sections', (x) => weighted(split(x, [1, 2, 3], 1)), [leaf(g, [2, 6])]);
     assertGradcheck('chunk', (x) => weighted(chunk(x, 3, 1)), [leaf(g, [2, 7])]);
@@ -329,7 +444,9 @@ describe('gradcheck: movement ops', () => {
   });
   it('views: reshape, view, permute, transpose, expand', () => {
     assertGradcheck('reshape', (x) => reshape(x, [4, 6]), [leaf(g, [2, 3, 4])]);
-    assertGradcheck('reshape -1 of permuted (copies)', (x) => reshape(permute(x, [2, 1, 0]), [-1, 2]), [leaf(g, [2, 3, 4])]);
+    assertGradcheck('reshape -1 of permuted (copies)', (x) => reshape(permute(x, [2, 1, 0]), [-1, 2]), [
+      leaf(g, [2, 3, 4]),
+    ]);
     assertGradcheck('view', (x) => view(x, [6, 4]), [leaf(g, [2, 3, 4])]);
     assertGradcheck('view splitting a transposed dim', (x) => view(transpose(x), [3, 2, 4]), [leaf(g, [4, 6])]);
     assertGradcheck('permute', (x) => permute(x, [2, 0, 1]), [leaf(g, [2, 3, 4])]);
@@ -357,7 +474,11 @@ describe('gradcheck: movement ops', () => {
   });
   it('cast to float32 and back (gradient passes through, cast back to float64)', () => {
     // the forward rounds to float32, so use a wide step: the check is that the gradient is 1, cast back
-    const r = gradcheck((x) => cast(cast(x, 'float32'), 'float64'), [leaf(g, [3, 4])], { eps: 1e-2, rtol: 1e-4, atol: 1e-6 });
+    const r = gradcheck((x) => cast(cast(x, 'float32'), 'float64'), [leaf(g, [3, 4])], {
+      eps: 1e-2,
+      rtol: 1e-4,
+      atol: 1e-6,
+    });
     assert.ok(r.ok, r.worst);
     const x = leaf(g, [3]);
     const y = cast(x, 'float32');
@@ -390,7 +511,11 @@ describe('gradcheck: dropout', () => {
     const x = leaf(g, [10]);
     assert.equal(dropout(x, 0, new Generator(1)), x);
     assert.equal(dropout(x, 0.5, new Generator(1), false), x);
-    assert.ok(dropout(x, 1, new Generator(1)).toArray().every((v) => v === 0));
+    assert.ok(
+      dropout(x, 1, new Generator(1))
+        .toArray()
+        .every((v) => v === 0),
+    );
   });
 });
 
@@ -402,7 +527,8 @@ describe('gradcheck: scaled dot-product attention', () => {
     leaf(g, [B, Hkv, S, D], { low: -1.5, high: 1.5 }),
     leaf(g, [B, Hkv, S, D]),
   ];
-  const attn = (o: Parameters<typeof scaledDotProductAttention>[3]) => (q: Tensor, k: Tensor, v: Tensor) => scaledDotProductAttention(q, k, v, o);
+  const attn = (o: Parameters<typeof scaledDotProductAttention>[3]) => (q: Tensor, k: Tensor, v: Tensor) =>
+    scaledDotProductAttention(q, k, v, o);
   it('plain', () => assertGradcheck('attention', attn({}), qkv(2, 3, 4)));
   it('causal', () => assertGradcheck('causal', attn({ causal: true }), qkv(2, 4, 4)));
   it('additive float mask (broadcast over heads)', () => {
@@ -412,7 +538,11 @@ describe('gradcheck: scaled dot-product attention', () => {
   it('boolean padding mask with causal', () => {
     const mask = bools([1, 1, 1, 0, 0, 1, 1, 1], [B, 1, 1, 4]);
     assertGradcheck('bool mask', attn({ mask }), qkv(2, 4, 4));
-    assertGradcheck('bool mask causal', attn({ mask: bools([1, 1, 1, 1, 0, 1, 1, 1], [B, 1, 1, 4]), causal: true }), qkv(2, 4, 4));
+    assertGradcheck(
+      'bool mask causal',
+      attn({ mask: bools([1, 1, 1, 1, 0, 1, 1, 1], [B, 1, 1, 4]), causal: true }),
+      qkv(2, 4, 4),
+    );
   });
   it('grouped-query attention (4 query heads over 2 kv heads)', () => {
     assertGradcheck('gqa', attn({ causal: true }), qkv(4, 3, 3, 2));
@@ -439,17 +569,29 @@ describe('gradcheck: scaled dot-product attention', () => {
   it('q, k, v as transposed [B, T, H, D] memory (a fused-QKV layout)', () => {
     const t = (x: Tensor) => permute(x, [0, 2, 1, 3]);
     assertGradcheck('bthd inputs', (q, k, v) => scaledDotProductAttention(t(q), t(k), t(v), { causal: true }), [
-      leaf(g, [B, 4, 2, D]), leaf(g, [B, 4, 2, D]), leaf(g, [B, 4, 2, D]),
+      leaf(g, [B, 4, 2, D]),
+      leaf(g, [B, 4, 2, D]),
+      leaf(g, [B, 4, 2, D]),
     ]);
   });
   it('a float mask that requires grad (a learned bias) gets its gradient', () => {
     const bias = (shape: number[]) => leaf(g, shape, { low: -1, high: 1 });
-    assertGradcheck('learned bias', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m }), [...qkv(2, 3, 4), bias([1, 2, 3, 4])]);
-    assertGradcheck('learned bias causal gqa', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m, causal: true }), [...qkv(4, 2, 3, 2), bias([B, 4, 2, 3])]);
+    assertGradcheck('learned bias', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m }), [
+      ...qkv(2, 3, 4),
+      bias([1, 2, 3, 4]),
+    ]);
+    assertGradcheck(
+      'learned bias causal gqa',
+      (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m, causal: true }),
+      [...qkv(4, 2, 3, 2), bias([B, 4, 2, 3])],
+    );
     // a row whose bias hides every key: output 0, no gradient, like the fused kernel
     const hidden = leaf(g, [1, 1, 3, 4]);
     (hidden.data as Float64Array).fill(-Infinity, 4, 8);
-    assertGradcheck('learned bias, fully masked row', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m }), [...qkv(2, 3, 4), hidden]);
+    assertGradcheck('learned bias, fully masked row', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m }), [
+      ...qkv(2, 3, 4),
+      hidden,
+    ]);
   });
   it('the composite path (mask with grad) equals the fused kernel in values and q/k/v gradients', () => {
     const inputs = qkv(4, 3, 5, 2);
@@ -464,7 +606,11 @@ describe('gradcheck: scaled dot-product attention', () => {
     };
     const fused = run(false);
     const composite = run(true);
-    fused.forEach((a, i) => a.forEach((v, j) => assert.ok(Math.abs(v - composite[i]![j]!) < 1e-12, `tensor ${i}[${j}]: ${v} vs ${composite[i]![j]}`)));
+    fused.forEach((a, i) =>
+      a.forEach((v, j) =>
+        assert.ok(Math.abs(v - composite[i]![j]!) < 1e-12, `tensor ${i}[${j}]: ${v} vs ${composite[i]![j]}`),
+      ),
+    );
     assert.ok(m.grad !== null);
   });
   it('matches softmax(q k^T * scale + mask) v built from ops', () => {
@@ -507,10 +653,17 @@ describe('gradcheck: composite graphs', () => {
     assert.match(r.worst, /analytic NaN/);
     const x = f64([1, 2, 3]);
     let calls = 0;
-    assert.throws(() => gradcheck((t) => {
-      if (++calls > 2) throw new Error('boom');
-      return mul(t, 2);
-    }, [x]), /boom/);
+    assert.throws(
+      () =>
+        gradcheck(
+          (t) => {
+            if (++calls > 2) throw new Error('boom');
+            return mul(t, 2);
+          },
+          [x],
+        ),
+      /boom/,
+    );
     assert.deepEqual(x.toArray(), [1, 2, 3]);
   });
 });

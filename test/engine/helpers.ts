@@ -61,20 +61,40 @@ export function leaf(g: Generator, shape: readonly number[], options: LeafOption
 }
 
 /** A leaf with the given values. */
-export function f64(values: readonly number[], shape: readonly number[] = [values.length], requiresGrad = true): Tensor {
+export function f64(
+  values: readonly number[],
+  shape: readonly number[] = [values.length],
+  requiresGrad = true,
+): Tensor {
   return tensor(values, { shape, dtype: 'float64', backend: ref, requiresGrad });
 }
 
-export function ints(values: readonly number[], shape: readonly number[] = [values.length], backend: Backend = ref): Tensor {
+export function ints(
+  values: readonly number[],
+  shape: readonly number[] = [values.length],
+  backend: Backend = ref,
+): Tensor {
   return tensor(values, { shape, dtype: 'int32', backend });
 }
 
-export function bools(values: readonly (0 | 1 | boolean)[], shape: readonly number[] = [values.length], backend: Backend = ref): Tensor {
-  return tensor(values.map((v) => (v ? 1 : 0)), { shape, dtype: 'bool', backend });
+export function bools(
+  values: readonly (0 | 1 | boolean)[],
+  shape: readonly number[] = [values.length],
+  backend: Backend = ref,
+): Tensor {
+  return tensor(
+    values.map((v) => (v ? 1 : 0)),
+    { shape, dtype: 'bool', backend },
+  );
 }
 
 /** Asserts that the finite-difference check passes, printing the worst element otherwise. */
-export function assertGradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): void {
+export function assertGradcheck(
+  name: string,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): void {
   const r = gradcheck(fn, inputs, { atol: 1e-7, rtol: 1e-6, ...options });
   assert.ok(r.ok, `${name}: gradcheck failed, max abs error ${r.maxAbsError} at ${r.worst}`);
 }
@@ -86,7 +106,11 @@ export function assertGradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, i
  * element that cancels to near zero is judged against the tensor's scale, not its own.
  */
 export function assertClose(
-  actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-7,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  rtol = 1e-5,
+  atol = 1e-7,
 ): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
   let scale = 0;
@@ -103,6 +127,9 @@ export function assertClose(
       continue;
     }
     const tol = atol + rtol * Math.max(Math.abs(e), scale);
-    assert.ok(Math.abs(a - e) <= tol, `${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > tol ${tol})`);
+    assert.ok(
+      Math.abs(a - e) <= tol,
+      `${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > tol ${tol})`,
+    );
   }
 }

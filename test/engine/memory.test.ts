@@ -8,8 +8,30 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/engine/index.ts';
 import {
-  add, cat, crossEntropy, embedding, gelu, Generator, keep, layerNorm, linear, memoryStats, mul, noGrad, ones, randn, reshape,
-  resetPools, scaledDotProductAttention, softmax, sum, tensor, tidy, transpose, untracked, zeros,
+  add,
+  cat,
+  crossEntropy,
+  embedding,
+  gelu,
+  Generator,
+  keep,
+  layerNorm,
+  linear,
+  memoryStats,
+  mul,
+  noGrad,
+  ones,
+  randn,
+  reshape,
+  resetPools,
+  scaledDotProductAttention,
+  softmax,
+  sum,
+  tensor,
+  tidy,
+  transpose,
+  untracked,
+  zeros,
 } from '../../src/engine/index.ts';
 import { DisposedError } from '../../src/errors.ts';
 
@@ -134,10 +156,14 @@ describe('memory', () => {
 
   it('a throwing scope releases what it allocated', () => {
     let t: Tensor | null = null;
-    assert.throws(() => tidy(() => {
-      t = ones([4]);
-      throw new Error('fail inside');
-    }), /fail inside/);
+    assert.throws(
+      () =>
+        tidy(() => {
+          t = ones([4]);
+          throw new Error('fail inside');
+        }),
+      /fail inside/,
+    );
     assert.equal(memoryStats().liveScoped, 0);
     assert.throws(() => (t as unknown as Tensor).toArray(), DisposedError);
   });
@@ -145,10 +171,14 @@ describe('memory', () => {
   it('an async fn is refused with a typed error and leaks no scoped storage', async () => {
     let early: Tensor | null = null;
     const promise = (async () => 0)();
-    assert.throws(() => tidy(() => {
-      early = ones([3]);
-      return promise;
-    }), { code: 'INVALID_ARGUMENT', message: /^tidy: fn must be synchronous/ });
+    assert.throws(
+      () =>
+        tidy(() => {
+          early = ones([3]);
+          return promise;
+        }),
+      { code: 'INVALID_ARGUMENT', message: /^tidy: fn must be synchronous/ },
+    );
     await promise;
     assert.equal(memoryStats().liveScoped, 0);
     assert.throws(() => (early as unknown as Tensor).toArray(), DisposedError);
@@ -191,11 +221,13 @@ describe('early release in backward', () => {
     const w0 = randn([3, 4], { generator: g, std: 0.5 });
     const leaf = (t: Tensor) => t.clone().requiresGrad_(true);
 
-    const xa = leaf(x0), wa = leaf(w0);
+    const xa = leaf(x0),
+      wa = leaf(w0);
     const outside = graph(xa, wa);
     outside.loss.backward();
 
-    const xb = leaf(x0), wb = leaf(w0);
+    const xb = leaf(x0),
+      wb = leaf(w0);
     const before = memoryStats().released;
     const inside = tidy(() => {
       const r = graph(xb, wb);
@@ -228,7 +260,9 @@ describe('early release in backward', () => {
       r.loss.backward(); // gradients accumulate: 2x
       return x.grad!.toArray();
     });
-    twice.forEach((v, i) => assert.ok(Math.abs(v - 2 * once[i]!) <= 1e-6 * Math.abs(v) + 1e-7, `x.grad[${i}] ${v} vs 2 x ${once[i]}`));
+    twice.forEach((v, i) =>
+      assert.ok(Math.abs(v - 2 * once[i]!) <= 1e-6 * Math.abs(v) + 1e-7, `x.grad[${i}] ${v} vs 2 x ${once[i]}`),
+    );
   });
 });
 

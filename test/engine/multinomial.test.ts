@@ -19,7 +19,14 @@ test('frequencies match the weights (chi-square, 4 dof, alpha 0.001)', () => {
 });
 
 test('without replacement every row draws distinct categories; errors name the problem', () => {
-  const out = multinomial(tensor([[1, 1, 1, 1], [5, 0, 1, 1]]), 3, new Generator(1));
+  const out = multinomial(
+    tensor([
+      [1, 1, 1, 1],
+      [5, 0, 1, 1],
+    ]),
+    3,
+    new Generator(1),
+  );
   assert.deepEqual(out.shape, [2, 3]);
   for (const row of out.tolist() as number[][]) assert.equal(new Set(row).size, 3);
   assert.ok(!(out.tolist() as number[][])[1]!.includes(1));

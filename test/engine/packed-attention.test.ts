@@ -1,7 +1,15 @@
 /** packedAttention equals scaledDotProductAttention on the q/k/v slices, forward and backward, on every backend. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Generator, gradcheck, packedAttention, randn, scaledDotProductAttention, slice, tensor } from '../../src/engine/index.ts';
+import {
+  Generator,
+  gradcheck,
+  packedAttention,
+  randn,
+  scaledDotProductAttention,
+  slice,
+  tensor,
+} from '../../src/engine/index.ts';
 import { availableBackends } from '../../src/backends/select.ts';
 
 function maxDiff(a: number[], b: number[]): number {
@@ -9,19 +17,34 @@ function maxDiff(a: number[], b: number[]): number {
 }
 
 for (const backend of availableBackends()) {
-  for (const [H, Hkv] of [[4, 4], [4, 2], [4, 1]] as const) {
+  for (const [H, Hkv] of [
+    [4, 4],
+    [4, 2],
+    [4, 1],
+  ] as const) {
     test(`${backend.name}: packed == sliced, H ${H} Hkv ${Hkv}, causal + padding mask`, () => {
       const g = new Generator(H * 10 + Hkv);
       const [B, T, D] = [2, 5, 8];
       const qkv = randn([B, T, (H + 2 * Hkv) * D], { generator: g, backend, requiresGrad: true });
-      const mask = tensor([[0, 0, 0, 0, 0], [-Infinity, -Infinity, 0, 0, 0]], { backend }).reshape([B, 1, 1, T]);
+      const mask = tensor(
+        [
+          [0, 0, 0, 0, 0],
+          [-Infinity, -Infinity, 0, 0, 0],
+        ],
+        { backend },
+      ).reshape([B, 1, 1, T]);
       const w = randn([B, H, T, D], { generator: g, backend });
       const heads = qkv.view([B, T, H + 2 * Hkv, D]).transpose(1, 2);
       const a = packedAttention(heads, H, Hkv, { causal: true, mask });
       a.mul(w).sum().backward();
       const ga = qkv.grad!.toArray();
       qkv.grad = null;
-      const b = scaledDotProductAttention(slice(heads, 1, 0, H), slice(heads, 1, H, H + Hkv), slice(heads, 1, H + Hkv, H + 2 * Hkv), { causal: true, mask });
+      const b = scaledDotProductAttention(
+        slice(heads, 1, 0, H),
+        slice(heads, 1, H, H + Hkv),
+        slice(heads, 1, H + Hkv, H + 2 * Hkv),
+        { causal: true, mask },
+      );
       b.mul(w).sum().backward();
       assert.ok(maxDiff(a.toArray(), b.toArray()) < 1e-6, 'outputs differ');
       assert.ok(maxDiff(ga, qkv.grad!.toArray()) < 1e-5, 'gradients differ');

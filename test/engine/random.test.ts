@@ -24,16 +24,29 @@ describe('Generator', () => {
 
   it('is reproducible for a seed, and different seeds give different streams', () => {
     const draw = (g: Generator) => [
-      g.nextUint32(), g.random(), g.normal(), g.normal(), g.normal(), g.randint(10), g.uniform(-2, 2),
-      g.categorical([0.2, 0.3, 0.5]), ...g.permutation(6),
+      g.nextUint32(),
+      g.random(),
+      g.normal(),
+      g.normal(),
+      g.normal(),
+      g.randint(10),
+      g.uniform(-2, 2),
+      g.categorical([0.2, 0.3, 0.5]),
+      ...g.permutation(6),
     ];
     assert.deepEqual(draw(new Generator(123)), draw(new Generator(123)));
     assert.notDeepEqual(draw(new Generator(123)), draw(new Generator(124)));
     assert.notEqual(new Generator(1).nextUint32(), new Generator(2 ** 32 + 1).nextUint32());
     assert.deepEqual(new Generator(5).manualSeed(9).getState(), new Generator(9).getState());
     // tensors too
-    assert.deepEqual(randn([50], { generator: new Generator(3) }).toArray(), randn([50], { generator: new Generator(3) }).toArray());
-    assert.deepEqual(dropout(ones([40]), 0.5, new Generator(8)).toArray(), dropout(ones([40]), 0.5, new Generator(8)).toArray());
+    assert.deepEqual(
+      randn([50], { generator: new Generator(3) }).toArray(),
+      randn([50], { generator: new Generator(3) }).toArray(),
+    );
+    assert.deepEqual(
+      dropout(ones([40]), 0.5, new Generator(8)).toArray(),
+      dropout(ones([40]), 0.5, new Generator(8)).toArray(),
+    );
   });
 
   it('nearby seeds give uncorrelated streams', () => {
@@ -53,7 +66,10 @@ describe('Generator', () => {
     assert.notEqual(saved.spareNormal, null);
     const first = [g.normal(), g.random(), g.randint(1000), g.normal(), g.nextUint32()];
     const resumed = new Generator(0).setState(saved);
-    assert.deepEqual([resumed.normal(), resumed.random(), resumed.randint(1000), resumed.normal(), resumed.nextUint32()], first);
+    assert.deepEqual(
+      [resumed.normal(), resumed.random(), resumed.randint(1000), resumed.normal(), resumed.nextUint32()],
+      first,
+    );
     assert.throws(() => g.setState({ s: [1.5, 0, 0, 0], spareNormal: null }), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => g.manualSeed(NaN), { code: 'INVALID_ARGUMENT' });
   });
@@ -100,13 +116,24 @@ describe('Generator', () => {
         return 1 - 2 ** -53; // the largest value random() can return
       }
     }
-    for (const [lo, hi] of [[0, 1], [-3, -1], [-1, 0], [0.1, 0.3]] as const) {
+    for (const [lo, hi] of [
+      [0, 1],
+      [-3, -1],
+      [-1, 0],
+      [0.1, 0.3],
+    ] as const) {
       const f = new Float32Array(4);
       new Top(1).fillUniform(f, lo, hi);
-      assert.ok(f.every((v) => v < hi && v >= lo), `[${lo}, ${hi}) float32 gave ${f[0]}`);
+      assert.ok(
+        f.every((v) => v < hi && v >= lo),
+        `[${lo}, ${hi}) float32 gave ${f[0]}`,
+      );
       const d = new Float64Array(4);
       new Top(1).fillUniform(d, lo, hi);
-      assert.ok(d.every((v) => v < hi && v >= lo), `[${lo}, ${hi}) float64 gave ${d[0]}`);
+      assert.ok(
+        d.every((v) => v < hi && v >= lo),
+        `[${lo}, ${hi}) float64 gave ${d[0]}`,
+      );
     }
     assert.equal(Math.max(...rand([1], { generator: new Top(1) }).toArray()), Math.fround(1 - 2 ** -24));
   });
@@ -141,7 +168,7 @@ describe('Generator', () => {
     assert.ok(Math.abs(within1 / n - p) < 5 * Math.sqrt((p * (1 - p)) / n), `P(|z| < 1) = ${within1 / n}`);
     const t = randn([20_000], { generator: g, mean: -3, std: 0.5, dtype: 'float64' }).toArray();
     const tm = t.reduce((a, b) => a + b, 0) / t.length;
-    assert.ok(Math.abs(tm + 3) < 5 * 0.5 / Math.sqrt(t.length), `tensor mean ${tm}`);
+    assert.ok(Math.abs(tm + 3) < (5 * 0.5) / Math.sqrt(t.length), `tensor mean ${tm}`);
   });
 
   it('randint is unbiased (chi-square), also for bounds where modulo would be biased', () => {
@@ -155,11 +182,17 @@ describe('Generator', () => {
     let below = 0;
     const draws = 30_000;
     for (let i = 0; i < draws; i++) if (g.randint(big) < 2 ** 30) below++;
-    assert.ok(Math.abs(below / draws - 1 / 3) < 5 * Math.sqrt((1 / 3) * (2 / 3) / draws), `fraction below 2^30: ${below / draws}`);
+    assert.ok(
+      Math.abs(below / draws - 1 / 3) < 5 * Math.sqrt(((1 / 3) * (2 / 3)) / draws),
+      `fraction below 2^30: ${below / draws}`,
+    );
     const t = randint(-2, 3, [1000], { generator: g });
     assert.equal(t.dtype, 'int32');
     const seen = new Set(t.toArray());
-    assert.deepEqual([...seen].sort((a, b) => a - b), [-2, -1, 0, 1, 2]);
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [-2, -1, 0, 1, 2],
+    );
     assert.throws(() => g.randint(0), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => g.randint(2.5), { code: 'INVALID_ARGUMENT' });
   });
@@ -172,7 +205,10 @@ describe('Generator', () => {
     for (let i = 0; i < n; i++) counts[g.categorical(weights)]!++;
     assert.equal(counts[2], 0);
     const nonzero = [0, 1, 3, 4];
-    const chi = chiSquare(nonzero.map((i) => counts[i]!), nonzero.map((i) => weights[i]! / 10));
+    const chi = chiSquare(
+      nonzero.map((i) => counts[i]!),
+      nonzero.map((i) => weights[i]! / 10),
+    );
     assert.ok(chi < CHI2_1E4[3]!, `chi-square ${chi}, counts ${counts}`);
     // a window of a larger array (start, length): indices are relative to start
     const window = new Float64Array([100, 0, 1, 1, 100]);
@@ -186,7 +222,10 @@ describe('Generator', () => {
     const g = new Generator(8);
     for (const n of [0, 1, 2, 10, 257]) {
       const p = Array.from(g.permutation(n));
-      assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+      assert.deepEqual(
+        [...p].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i),
+      );
     }
     // the position of element 0 in permutations of 5 is uniform
     const counts = new Array<number>(5).fill(0);

@@ -7,12 +7,83 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/engine/index.ts';
 import {
-  abs, add, arange, argmax, argmin, broadcastShapes, cast, cat, chunk, clamp, clone, contiguous, crossEntropy, div, dropout,
-  embedding, eq, exp, expand, eye, flatten, full, gather, ge, gelu, Generator, gt, indexSelect, layerNorm, le, linear,
-  linspace, log, logSoftmax, logsumexp, lt, maskedFill, matmul, max, maximum, mean, memoryStats, min, minimum, mul, ne,
-  neg, noGrad, ones, permute, pow, promoteTypes, relu, reshape, rmsNorm, scalar, scaledDotProductAttention, select,
-  sigmoid, silu, softmax, split, sqrt, squeeze, stack, sub, sum, tanh, tensor, tidy, transpose, unsqueeze,
-  variance, view, where, zeros, square,
+  abs,
+  add,
+  arange,
+  argmax,
+  argmin,
+  broadcastShapes,
+  cast,
+  cat,
+  chunk,
+  clamp,
+  clone,
+  contiguous,
+  crossEntropy,
+  div,
+  dropout,
+  embedding,
+  eq,
+  exp,
+  expand,
+  eye,
+  flatten,
+  full,
+  gather,
+  ge,
+  gelu,
+  Generator,
+  gt,
+  indexSelect,
+  layerNorm,
+  le,
+  linear,
+  linspace,
+  log,
+  logSoftmax,
+  logsumexp,
+  lt,
+  maskedFill,
+  matmul,
+  max,
+  maximum,
+  mean,
+  memoryStats,
+  min,
+  minimum,
+  mul,
+  ne,
+  neg,
+  noGrad,
+  ones,
+  permute,
+  pow,
+  promoteTypes,
+  relu,
+  reshape,
+  rmsNorm,
+  scalar,
+  scaledDotProductAttention,
+  select,
+  sigmoid,
+  silu,
+  softmax,
+  split,
+  sqrt,
+  squeeze,
+  stack,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  tidy,
+  transpose,
+  unsqueeze,
+  variance,
+  view,
+  where,
+  zeros,
+  square,
 } from '../../src/engine/index.ts';
 import { ref } from './helpers.ts';
 import { ShapeError } from '../../src/errors.ts';
@@ -24,9 +95,24 @@ describe('views share storage and copy nothing', () => {
     const base = arange(0, 12, 1, { dtype: 'float32' }).reshape(3, 4);
     const before = memoryStats().allocations;
     const views = [
-      base.T, base.transpose(0, 1), base.permute(1, 0), base.slice(1, 1, 3), base.slice(1, 0, 4, 2), base.select(0, 1),
-      base.narrow(0, 1, 2), base.reshape(12), base.view(2, 6), base.view([6, 2]), base.expand(2, 3, 4), base.unsqueeze(0),
-      base.unsqueeze(0).squeeze(0), base.flatten(), base.split(2, 1)[1]!, base.chunk(3, 0)[2]!, base.detach(), contiguous(base),
+      base.T,
+      base.transpose(0, 1),
+      base.permute(1, 0),
+      base.slice(1, 1, 3),
+      base.slice(1, 0, 4, 2),
+      base.select(0, 1),
+      base.narrow(0, 1, 2),
+      base.reshape(12),
+      base.view(2, 6),
+      base.view([6, 2]),
+      base.expand(2, 3, 4),
+      base.unsqueeze(0),
+      base.unsqueeze(0).squeeze(0),
+      base.flatten(),
+      base.split(2, 1)[1]!,
+      base.chunk(3, 0)[2]!,
+      base.detach(),
+      contiguous(base),
     ];
     assert.equal(memoryStats().allocations, before, 'a view allocated memory');
     for (const v of views) assert.equal(v.storage, base.storage);
@@ -44,7 +130,11 @@ describe('views share storage and copy nothing', () => {
     const v = base.view(12);
     base.fill_(3);
     assert.ok(v.toArray().every((x) => x === 3));
-    base.expand(2, 3, 4).select(0, 0).select(0, 0).copy_(tensor([1, 2, 3, 4]));
+    base
+      .expand(2, 3, 4)
+      .select(0, 0)
+      .select(0, 0)
+      .copy_(tensor([1, 2, 3, 4]));
     assert.deepEqual(base.select(0, 0).toArray(), [1, 2, 3, 4]);
   });
   it('view strides follow PyTorch (transposed, sliced, expanded)', () => {
@@ -77,7 +167,10 @@ describe('views share storage and copy nothing', () => {
     assert.equal(base.T.reshape(3, 2, 4).storage, base.storage); // splits one dim: a view
     const merged = base.T.reshape(24);
     assert.notEqual(merged.storage, base.storage);
-    assert.throws(() => base.T.view(24), (e: unknown) => e instanceof ShapeError && /use reshape/.test(e.message));
+    assert.throws(
+      () => base.T.view(24),
+      (e: unknown) => e instanceof ShapeError && /use reshape/.test(e.message),
+    );
     // views of empty tensors always work
     assert.deepEqual(zeros([0, 3]).T.view(0).shape, [0]);
   });
@@ -99,17 +192,23 @@ describe('broadcasting', () => {
     assert.deepEqual(broadcastShapes('t', [], [2, 3]), [2, 3]);
     assert.deepEqual(broadcastShapes('t', [5, 0], [1]), [5, 0]);
     assert.deepEqual(broadcastShapes('t', [1], [0]), [0]);
-    assert.deepEqual(add(tensor([[1], [2]]), tensor([10, 20, 30])).tolist(), [[11, 21, 31], [12, 22, 32]]);
+    assert.deepEqual(add(tensor([[1], [2]]), tensor([10, 20, 30])).tolist(), [
+      [11, 21, 31],
+      [12, 22, 32],
+    ]);
     assert.deepEqual(mul(tensor([1, 2, 3]), scalar(2)).toArray(), [2, 4, 6]);
   });
   it('incompatible shapes raise a ShapeError naming the op, the dimension and the shapes', () => {
-    assert.throws(() => add(zeros([2, 3]), zeros([3, 2])), (e: unknown) => {
-      assert.ok(e instanceof ShapeError);
-      assert.equal(e.code, 'SHAPE_MISMATCH');
-      assert.equal(e.op, 'add');
-      assert.match(e.message, /^add: .*dimension -2: 2 vs 3.*\[2, 3\], \[3, 2\]/);
-      return true;
-    });
+    assert.throws(
+      () => add(zeros([2, 3]), zeros([3, 2])),
+      (e: unknown) => {
+        assert.ok(e instanceof ShapeError);
+        assert.equal(e.code, 'SHAPE_MISMATCH');
+        assert.equal(e.op, 'add');
+        assert.match(e.message, /^add: .*dimension -2: 2 vs 3.*\[2, 3\], \[3, 2\]/);
+        return true;
+      },
+    );
     assert.throws(() => where(tensor([true, false]), zeros([3]), 0), ShapeError);
     assert.throws(() => mul(zeros([0]), zeros([2])), ShapeError);
   });
@@ -125,7 +224,10 @@ describe('every op accepts non-contiguous inputs', () => {
   const g = new Generator(5);
   const rand = (shape: number[]) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    return f64(Array.from({ length: n }, () => g.uniform(-2, 2)), shape);
+    return f64(
+      Array.from({ length: n }, () => g.uniform(-2, 2)),
+      shape,
+    );
   };
   const views: [string, () => Tensor][] = [
     ['transposed', () => rand([4, 3]).T],
@@ -138,27 +240,65 @@ describe('every op accepts non-contiguous inputs', () => {
   const other = rand([3, 4]);
   const ids = tensor([2, 0, 2], { dtype: 'int32', backend: ref });
   const ops: [string, (x: Tensor) => Tensor | Tensor[]][] = [
-    ['neg', neg], ['exp', exp], ['log(abs)', (x) => log(abs(x))], ['sqrt(abs)', (x) => sqrt(abs(x))], ['tanh', tanh],
-    ['sigmoid', sigmoid], ['relu', relu], ['gelu', (x) => gelu(x)], ['gelu tanh', (x) => gelu(x, 'tanh')], ['silu', silu],
-    ['square', square], ['pow 3', (x) => pow(x, 3)], ['pow tensor', (x) => pow(abs(other), x)],
-    ['add', (x) => add(x, other)], ['sub', (x) => sub(other, x)], ['mul self', (x) => mul(x, x)], ['div', (x) => div(x, 1.5)],
-    ['maximum', (x) => maximum(x, other)], ['minimum', (x) => minimum(other, x)],
-    ['lt', (x) => lt(x, other)], ['eq self', (x) => eq(x, x)],
-    ['where', (x) => where(gt(x, 0), x, other)], ['maskedFill', (x) => maskedFill(x, gt(x, 0.5), 9)], ['clamp', (x) => clamp(x, -0.5, 0.5)],
-    ['sum', (x) => sum(x, 0)], ['sum all', (x) => sum(x)], ['mean', (x) => mean(x, -1, true)], ['max', (x) => max(x, 1)],
-    ['min', (x) => min(x)], ['var', (x) => variance(x, 0)], ['logsumexp', (x) => logsumexp(x, 1)],
-    ['argmax', (x) => argmax(x, 1)], ['argmin', (x) => argmin(x, 0)],
-    ['softmax', (x) => softmax(x, 0)], ['logSoftmax', (x) => logSoftmax(x, -1)],
-    ['layerNorm', (x) => layerNorm(x, null, null)], ['rmsNorm', (x) => rmsNorm(x, null)],
-    ['matmul a', (x) => matmul(x, other.T)], ['matmul b', (x) => matmul(other.T, x)], ['linear x', (x) => linear(x, other)],
+    ['neg', neg],
+    ['exp', exp],
+    ['log(abs)', (x) => log(abs(x))],
+    ['sqrt(abs)', (x) => sqrt(abs(x))],
+    ['tanh', tanh],
+    ['sigmoid', sigmoid],
+    ['relu', relu],
+    ['gelu', (x) => gelu(x)],
+    ['gelu tanh', (x) => gelu(x, 'tanh')],
+    ['silu', silu],
+    ['square', square],
+    ['pow 3', (x) => pow(x, 3)],
+    ['pow tensor', (x) => pow(abs(other), x)],
+    ['add', (x) => add(x, other)],
+    ['sub', (x) => sub(other, x)],
+    ['mul self', (x) => mul(x, x)],
+    ['div', (x) => div(x, 1.5)],
+    ['maximum', (x) => maximum(x, other)],
+    ['minimum', (x) => minimum(other, x)],
+    ['lt', (x) => lt(x, other)],
+    ['eq self', (x) => eq(x, x)],
+    ['where', (x) => where(gt(x, 0), x, other)],
+    ['maskedFill', (x) => maskedFill(x, gt(x, 0.5), 9)],
+    ['clamp', (x) => clamp(x, -0.5, 0.5)],
+    ['sum', (x) => sum(x, 0)],
+    ['sum all', (x) => sum(x)],
+    ['mean', (x) => mean(x, -1, true)],
+    ['max', (x) => max(x, 1)],
+    ['min', (x) => min(x)],
+    ['var', (x) => variance(x, 0)],
+    ['logsumexp', (x) => logsumexp(x, 1)],
+    ['argmax', (x) => argmax(x, 1)],
+    ['argmin', (x) => argmin(x, 0)],
+    ['softmax', (x) => softmax(x, 0)],
+    ['logSoftmax', (x) => logSoftmax(x, -1)],
+    ['layerNorm', (x) => layerNorm(x, null, null)],
+    ['rmsNorm', (x) => rmsNorm(x, null)],
+    ['matmul a', (x) => matmul(x, other.T)],
+    ['matmul b', (x) => matmul(other.T, x)],
+    ['linear x', (x) => linear(x, other)],
     ['linear w', (x) => linear(other, x)],
-    ['crossEntropy', (x) => crossEntropy(x, ids)], ['indexSelect', (x) => indexSelect(x, 1, ids)],
+    ['crossEntropy', (x) => crossEntropy(x, ids)],
+    ['indexSelect', (x) => indexSelect(x, 1, ids)],
     ['gather', (x) => gather(x, 0, tensor([0, 2, 1, 1, 2, 2, 0, 1], { shape: [2, 4], dtype: 'int32', backend: ref }))],
     ['embedding', (x) => embedding(x, ids)],
-    ['cat', (x) => cat([x, other, x], 1)], ['stack', (x) => stack([x, x], 2)], ['split', (x) => split(x, 3, 1)],
-    ['reshape', (x) => reshape(x, [2, 6])], ['flatten', (x) => flatten(x)], ['cast', (x) => cast(x, 'float32')],
+    ['cat', (x) => cat([x, other, x], 1)],
+    ['stack', (x) => stack([x, x], 2)],
+    ['split', (x) => split(x, 3, 1)],
+    ['reshape', (x) => reshape(x, [2, 6])],
+    ['flatten', (x) => flatten(x)],
+    ['cast', (x) => cast(x, 'float32')],
     ['dropout', (x) => dropout(x, 0.5, new Generator(3))],
-    ['attention', (x) => scaledDotProductAttention(x.reshape(1, 1, 3, 4), other.reshape(1, 1, 3, 4), x.reshape(1, 1, 3, 4), { causal: true })],
+    [
+      'attention',
+      (x) =>
+        scaledDotProductAttention(x.reshape(1, 1, 3, 4), other.reshape(1, 1, 3, 4), x.reshape(1, 1, 3, 4), {
+          causal: true,
+        }),
+    ],
   ];
   for (const [viewName, make] of views) {
     it(`${viewName}: every op equals the op on a contiguous copy`, () => {
@@ -197,10 +337,19 @@ describe('negative axes', () => {
     assert.deepEqual(x.slice(-1, -2).toArray(), x.slice(2, 2, 4).toArray());
     assert.deepEqual(argmax(x, -1).toArray(), argmax(x, 2).toArray());
     assert.equal(x.dim(-1), 4);
-    assert.deepEqual(split(x, 2, -1).map((t) => t.shape), [[2, 3, 2], [2, 3, 2]]);
+    assert.deepEqual(
+      split(x, 2, -1).map((t) => t.shape),
+      [
+        [2, 3, 2],
+        [2, 3, 2],
+      ],
+    );
   });
   it('out of range axes raise ArgumentError', () => {
-    assert.throws(() => sum(x, 3), { code: 'INVALID_ARGUMENT', message: /sum: axis 3 is out of range for a tensor with 3 dimensions/ });
+    assert.throws(() => sum(x, 3), {
+      code: 'INVALID_ARGUMENT',
+      message: /sum: axis 3 is out of range for a tensor with 3 dimensions/,
+    });
     assert.throws(() => sum(x, -4), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => softmax(x, 5), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => sum(x, [1, -2]), { code: 'INVALID_ARGUMENT', message: /repeated axis/ });
@@ -240,7 +389,10 @@ describe('0-d and size-0 tensors', () => {
     assert.deepEqual(max(e, 1).shape, [0]);
     assert.throws(() => max(e, 0), { code: 'INVALID_ARGUMENT', message: /empty dimension/ });
     assert.throws(() => argmax(e, 0), { code: 'INVALID_ARGUMENT' });
-    assert.deepEqual(matmul(zeros([2, 0]), zeros([0, 3])).tolist(), [[0, 0, 0], [0, 0, 0]]);
+    assert.deepEqual(matmul(zeros([2, 0]), zeros([0, 3])).tolist(), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     assert.deepEqual(matmul(zeros([0, 4]), zeros([4, 2])).shape, [0, 2]);
     assert.deepEqual(cat([e, ones([2, 3])], 0).shape, [2, 3]);
     assert.deepEqual(e.reshape(3, 0).shape, [3, 0]);
@@ -309,7 +461,14 @@ describe('dtypes', () => {
   });
   it('comparisons return bool, also across dtypes and with fractional scalars', () => {
     const i = tensor([0, 1, 2], { dtype: 'int32' });
-    for (const [op, expected] of [[lt, [1, 0, 0]], [le, [1, 0, 0]], [gt, [0, 1, 1]], [ge, [0, 1, 1]], [eq, [0, 0, 0]], [ne, [1, 1, 1]]] as const) {
+    for (const [op, expected] of [
+      [lt, [1, 0, 0]],
+      [le, [1, 0, 0]],
+      [gt, [0, 1, 1]],
+      [ge, [0, 1, 1]],
+      [eq, [0, 0, 0]],
+      [ne, [1, 1, 1]],
+    ] as const) {
       const r = op(i, 0.5);
       assert.equal(r.dtype, 'bool');
       assert.deepEqual(r.toArray(), expected);
@@ -336,8 +495,15 @@ describe('reading values and printing', () => {
   it('item, toArray, tolist, toTypedArray follow the logical (row-major) order of views', () => {
     const x = arange(0, 6, 1, { dtype: 'float32' }).reshape(2, 3);
     assert.deepEqual(x.T.toArray(), [0, 3, 1, 4, 2, 5]);
-    assert.deepEqual(x.T.tolist(), [[0, 3], [1, 4], [2, 5]]);
-    assert.deepEqual(x.slice(1, 1).tolist(), [[1, 2], [4, 5]]);
+    assert.deepEqual(x.T.tolist(), [
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
+    assert.deepEqual(x.slice(1, 1).tolist(), [
+      [1, 2],
+      [4, 5],
+    ]);
     const typed = x.T.toTypedArray();
     assert.ok(typed instanceof Float32Array);
     assert.equal(typed.length, 6);
@@ -345,12 +511,24 @@ describe('reading values and printing', () => {
     assert.equal(x.toArray()[0], 0);
     assert.equal(x.select(0, 1).select(0, 2).item(), 5);
     assert.equal(tensor([[4]]).item(), 4);
-    assert.throws(() => x.item(), { code: 'SHAPE_MISMATCH', message: /item: needs a tensor with exactly one element, got 6/ });
+    assert.throws(() => x.item(), {
+      code: 'SHAPE_MISMATCH',
+      message: /item: needs a tensor with exactly one element, got 6/,
+    });
     assert.deepEqual(tensor([true, false]).tolist(), [1, 0]);
   });
   it('prints like torch, with dtype, truncation and autograd state', () => {
     assert.equal(tensor([1, 2.5]).toString(), 'tensor([1.0, 2.5000], dtype=float32)');
-    assert.equal(tensor([[1, 2], [3, 4]], { dtype: 'int32' }).toString(), 'tensor([[1, 2],\n        [3, 4]], dtype=int32)');
+    assert.equal(
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'int32' },
+      ).toString(),
+      'tensor([[1, 2],\n        [3, 4]], dtype=int32)',
+    );
     assert.equal(scalar(0.125).toString(), 'tensor(0.1250, dtype=float32)');
     assert.equal(tensor([1e-7, 3e8]).toString(), 'tensor([1.0000e-7, 3.0000e+8], dtype=float32)');
     const big = arange(0, 100, 1, { dtype: 'float32' });
@@ -381,10 +559,16 @@ describe('in-place ops', () => {
     const y = tensor([1, 2, 3, 4, 5]);
     y.slice(0, 0, 4).copy_(y.slice(0, 1)); // y[:-1] = y[1:]
     assert.deepEqual(y.toArray(), [2, 3, 4, 5, 5]);
-    const m = tensor([[1, 2], [3, 4]]);
+    const m = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     m.add_(m.T); // symmetric part
     assert.deepEqual(m.toArray(), [2, 5, 5, 8]);
-    const s = tensor([[1, 2], [3, 4]]);
+    const s = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     s.mul_(s.select(0, 1)); // rows times the second row, read before it changes
     assert.deepEqual(s.toArray(), [3, 8, 9, 16]);
     const same = tensor([1, 2, 3]);
@@ -393,7 +577,10 @@ describe('in-place ops', () => {
   });
   it('refuse an expanded destination (several elements share memory) but fill it', () => {
     const x = tensor([1]);
-    assert.throws(() => x.expand(3).add_(1), { code: 'INVALID_ARGUMENT', message: /^add_: the destination is an expanded view/ });
+    assert.throws(() => x.expand(3).add_(1), {
+      code: 'INVALID_ARGUMENT',
+      message: /^add_: the destination is an expanded view/,
+    });
     assert.throws(() => x.expand(3).copy_(tensor([1, 2, 3])), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => x.expand(3).mul_(2), { code: 'INVALID_ARGUMENT' });
     x.expand(3).fill_(7);
@@ -408,7 +595,10 @@ describe('in-place ops', () => {
     x.slice(1, 0, 3, 2).add_(-1);
     assert.deepEqual(x.toArray(), [1, 4, 5, 19, 40, 59]);
     assert.throws(() => x.add_(zeros([3, 3])), { code: 'SHAPE_MISMATCH', message: /^add_: / });
-    assert.throws(() => x.add_(zeros([2, 1, 3])), { code: 'SHAPE_MISMATCH', message: /^add_: the source must broadcast to the destination shape/ });
+    assert.throws(() => x.add_(zeros([2, 1, 3])), {
+      code: 'SHAPE_MISMATCH',
+      message: /^add_: the source must broadcast to the destination shape/,
+    });
   });
 });
 
@@ -421,21 +611,46 @@ describe('misc op semantics', () => {
     assert.ok(Number.isNaN(max(tensor([1, NaN, 3])).item()));
     assert.ok(Number.isNaN(maximum(tensor([1]), tensor([NaN])).item()));
     assert.ok(Number.isNaN(maximum(tensor([NaN]), tensor([1])).item()));
-    assert.deepEqual(argmax(tensor([[1, 3, 3], [2, 2, 0]]), 1).toArray(), [1, 0]);
+    assert.deepEqual(
+      argmax(
+        tensor([
+          [1, 3, 3],
+          [2, 2, 0],
+        ]),
+        1,
+      ).toArray(),
+      [1, 0],
+    );
     assert.deepEqual(argmin(tensor([[1, 3, 1]]), 1, true).shape, [1, 1]);
   });
   it('softmax of a row of -inf is NaN; logsumexp of it is -inf; large logits stay finite', () => {
-    assert.ok(softmax(tensor([-Infinity, -Infinity]), 0).toArray().every(Number.isNaN));
+    assert.ok(
+      softmax(tensor([-Infinity, -Infinity]), 0)
+        .toArray()
+        .every(Number.isNaN),
+    );
     assert.equal(logsumexp(tensor([-Infinity, -Infinity]), 0).item(), -Infinity);
     assert.deepEqual(softmax(tensor([1000, 1000]), 0).toArray(), [0.5, 0.5]);
     assert.equal(logsumexp(tensor([Infinity, 1]), 0).item(), Infinity);
   });
   it('split/chunk sizes follow torch', () => {
     const x = zeros([7, 2]);
-    assert.deepEqual(split(x, 3).map((t) => t.shape[0]), [3, 3, 1]);
-    assert.deepEqual(chunk(x, 3).map((t) => t.shape[0]), [3, 3, 1]);
-    assert.deepEqual(chunk(zeros([6]), 4).map((t) => t.shape[0]), [2, 2, 2]);
-    assert.deepEqual(split(x, [2, 5]).map((t) => t.shape[0]), [2, 5]);
+    assert.deepEqual(
+      split(x, 3).map((t) => t.shape[0]),
+      [3, 3, 1],
+    );
+    assert.deepEqual(
+      chunk(x, 3).map((t) => t.shape[0]),
+      [3, 3, 1],
+    );
+    assert.deepEqual(
+      chunk(zeros([6]), 4).map((t) => t.shape[0]),
+      [2, 2, 2],
+    );
+    assert.deepEqual(
+      split(x, [2, 5]).map((t) => t.shape[0]),
+      [2, 5],
+    );
   });
   it('slice clamps its bounds like Python', () => {
     const x = arange(5);
@@ -451,7 +666,10 @@ describe('misc op semantics', () => {
   });
   it('unsqueeze/squeeze/view keep values', () => {
     const x = arange(0, 6, 1, { dtype: 'float32' });
-    assert.deepEqual(view(x, [2, 3]).tolist(), [[0, 1, 2], [3, 4, 5]]);
+    assert.deepEqual(view(x, [2, 3]).tolist(), [
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     assert.deepEqual(unsqueeze(x, 0).squeeze().toArray(), x.toArray());
     assert.deepEqual(squeeze(zeros([2, 1]), 0).shape, [2, 1]); // not size 1: unchanged, as torch
     assert.deepEqual(permute(reshape(x, [1, 2, 3]), [2, 0, 1]).tolist(), [[[0, 3]], [[1, 4]], [[2, 5]]]);

@@ -9,8 +9,25 @@ import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backends/backend.ts';
 import type { Tensor } from '../../src/engine/index.ts';
 import {
-  add, crossEntropy, embedding, gelu, layerNorm, linear, matmul, mean, mul, reshape, scaledDotProductAttention, slice,
-  split, squeeze, sub, tensor, tidy, transpose, view,
+  add,
+  crossEntropy,
+  embedding,
+  gelu,
+  layerNorm,
+  linear,
+  matmul,
+  mean,
+  mul,
+  reshape,
+  scaledDotProductAttention,
+  slice,
+  split,
+  squeeze,
+  sub,
+  tensor,
+  tidy,
+  transpose,
+  view,
 } from '../../src/engine/index.ts';
 import { assertClose, backends, readFixture } from './helpers.ts';
 import type { EncodedTensor } from './helpers.ts';
@@ -63,7 +80,12 @@ function mlpLoss(p: Map<string, Tensor>, x: Tensor, y: Tensor): Tensor {
 }
 
 /** GPT-2 style forward: wte + wpe, pre-LN blocks with fused QKV and causal attention, ln_f, tied head. */
-function transformerLoss(p: Map<string, Tensor>, cfg: Fixture['transformer']['config'], idx: Tensor, targets: Tensor): { loss: Tensor; logits: Tensor } {
+function transformerLoss(
+  p: Map<string, Tensor>,
+  cfg: Fixture['transformer']['config'],
+  idx: Tensor,
+  targets: Tensor,
+): { loss: Tensor; logits: Tensor } {
   const P = (n: string) => p.get(n)!;
   const { block: T, embd: C, heads: nh, layers, batch: B } = cfg;
   const hs = C / nh;

@@ -18,17 +18,74 @@ import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backends/backend.ts';
 import type { DType, Tensor } from '../../src/engine/index.ts';
 import {
-  abs, add, cast, cat, chunk, clamp, contiguous, cos, crossEntropy, div, embedding, erf, exp, expand, flatten, gather,
-  gelu, indexSelect, layerNorm, linear, log, logSoftmax, logsumexp, maskedFill, matmul, max, maximum, mean, min, minimum,
-  mul, neg, noGrad, permute, pow, reciprocal, relu, reshape, rmsNorm, rsqrt, scaledDotProductAttention, select, sigmoid,
-  silu, sin, slice, softmax, split, sqrt, square, squeeze, stack, sub, sum, tanh, tensor, transpose, unsqueeze, variance,
-  view, where,
+  abs,
+  add,
+  cast,
+  cat,
+  chunk,
+  clamp,
+  contiguous,
+  cos,
+  crossEntropy,
+  div,
+  embedding,
+  erf,
+  exp,
+  expand,
+  flatten,
+  gather,
+  gelu,
+  indexSelect,
+  layerNorm,
+  linear,
+  log,
+  logSoftmax,
+  logsumexp,
+  maskedFill,
+  matmul,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mul,
+  neg,
+  noGrad,
+  permute,
+  pow,
+  reciprocal,
+  relu,
+  reshape,
+  rmsNorm,
+  rsqrt,
+  scaledDotProductAttention,
+  select,
+  sigmoid,
+  silu,
+  sin,
+  slice,
+  softmax,
+  split,
+  sqrt,
+  square,
+  squeeze,
+  stack,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  transpose,
+  unsqueeze,
+  variance,
+  view,
+  where,
 } from '../../src/engine/index.ts';
 import type { CrossEntropyOptions } from '../../src/engine/index.ts';
 import { assertClose, backends, readFixture } from './helpers.ts';
 import type { EncodedTensor } from './helpers.ts';
 
-type Prep = ['T'] | ['permute', number[]] | ['slice', number, number | null, number | null, number | null] | ['expand', number[]];
+type Prep =
+  ['T'] | ['permute', number[]] | ['slice', number, number | null, number | null, number | null] | ['expand', number[]];
 
 interface OpCase {
   name: string;
@@ -71,11 +128,33 @@ const T = (x: Tensor | number): Tensor => {
 const axesOf = (a: unknown): number | number[] | undefined => (a === null ? undefined : (a as number | number[]));
 
 const UNARY: Record<string, (x: Tensor) => Tensor> = {
-  neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, silu, abs, sin, cos, square, reciprocal, erf,
+  neg,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  tanh,
+  sigmoid,
+  relu,
+  silu,
+  abs,
+  sin,
+  cos,
+  square,
+  reciprocal,
+  erf,
   gelu: (x) => gelu(x),
   gelu_tanh: (x) => gelu(x, 'tanh'),
 };
-const BINARY: Record<string, (a: Tensor | number, b: Tensor | number) => Tensor> = { add, sub, mul, div, maximum, minimum, pow };
+const BINARY: Record<string, (a: Tensor | number, b: Tensor | number) => Tensor> = {
+  add,
+  sub,
+  mul,
+  div,
+  maximum,
+  minimum,
+  pow,
+};
 
 const OPS: Record<string, Fn> = {
   unary: ([x], a) => UNARY[a['fn'] as string]!(T(x!)),
@@ -90,19 +169,27 @@ const OPS: Record<string, Fn> = {
     const axes = axesOf(a['axes']);
     const keep = a['keepdim'] as boolean;
     switch (a['fn']) {
-      case 'sum': return sum(T(x!), axes, keep);
-      case 'mean': return mean(T(x!), axes, keep);
-      case 'max': return max(T(x!), axes, keep);
-      case 'min': return min(T(x!), axes, keep);
-      case 'var': return variance(T(x!), axes, keep, a['correction'] as number);
-      case 'logsumexp': return logsumexp(T(x!), axes ?? [], keep);
-      default: throw new Error(`unknown reduction ${String(a['fn'])}`);
+      case 'sum':
+        return sum(T(x!), axes, keep);
+      case 'mean':
+        return mean(T(x!), axes, keep);
+      case 'max':
+        return max(T(x!), axes, keep);
+      case 'min':
+        return min(T(x!), axes, keep);
+      case 'var':
+        return variance(T(x!), axes, keep, a['correction'] as number);
+      case 'logsumexp':
+        return logsumexp(T(x!), axes ?? [], keep);
+      default:
+        throw new Error(`unknown reduction ${String(a['fn'])}`);
     }
   },
   matmul: ([x, y]) => matmul(T(x!), T(y!)),
   linear: ([x, w, b]) => linear(T(x!), T(w!), b === undefined ? null : T(b)),
   softmax: ([x], a) => (a['log'] ? logSoftmax : softmax)(T(x!), a['axis'] as number),
-  layerNorm: ([x, w, b], a) => layerNorm(T(x!), w === undefined ? null : T(w), b === undefined ? null : T(b), a['eps'] as number),
+  layerNorm: ([x, w, b], a) =>
+    layerNorm(T(x!), w === undefined ? null : T(w), b === undefined ? null : T(b), a['eps'] as number),
   rmsNorm: ([x, w], a) => rmsNorm(T(x!), w === undefined ? null : T(w), a['eps'] as number),
   crossEntropy: ([l, t], a) => crossEntropy(T(l!), T(t!), a as CrossEntropyOptions),
   indexSelect: ([x, i], a) => indexSelect(T(x!), a['axis'] as number, T(i!)),
@@ -117,7 +204,14 @@ const OPS: Record<string, Fn> = {
   permute: ([x], a) => permute(T(x!), a['axes'] as number[]),
   transpose: ([x], a) => transpose(T(x!), a['a'] as number, a['b'] as number),
   expand: ([x], a) => expand(T(x!), a['shape'] as number[]),
-  slice: ([x], a) => slice(T(x!), a['axis'] as number, (a['start'] as number | null) ?? 0, (a['end'] as number | null) ?? undefined, a['step'] as number),
+  slice: ([x], a) =>
+    slice(
+      T(x!),
+      a['axis'] as number,
+      (a['start'] as number | null) ?? 0,
+      (a['end'] as number | null) ?? undefined,
+      a['step'] as number,
+    ),
   select: ([x], a) => select(T(x!), a['axis'] as number, a['index'] as number),
   squeeze: ([x], a) => squeeze(T(x!), (a['axis'] as number | null) ?? undefined),
   unsqueeze: ([x], a) => unsqueeze(T(x!), a['axis'] as number),

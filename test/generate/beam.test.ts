@@ -21,7 +21,12 @@ function randomTreeModel(vocab: number, seed: number): FunctionModel {
 }
 
 /** Every sequence of at most maxNew tokens that ends at EOS or at the budget, with its normalized score (float64). */
-function exhaustive(model: FunctionModel, prompt: number[], maxNew: number, lp: number): { ids: number[]; score: number }[] {
+function exhaustive(
+  model: FunctionModel,
+  prompt: number[],
+  maxNew: number,
+  lp: number,
+): { ids: number[]; score: number }[] {
   const out: { ids: number[]; score: number }[] = [];
   const walk = (gen: number[], sum: number): void => {
     const logp = logSoftmax(Array.from(model.fn([...prompt, ...gen], undefined)));
@@ -58,7 +63,9 @@ describe('beam search equals exhaustive search when the beam holds every sequenc
             real.map((s) => s.ids),
             ref.map((r) => r.ids),
           );
-          real.forEach((s, i) => assert.ok(Math.abs(s.score - ref[i]!.score) < 1e-5, `score ${s.score} vs ${ref[i]!.score}`));
+          real.forEach((s, i) =>
+            assert.ok(Math.abs(s.score - ref[i]!.score) < 1e-5, `score ${s.score} vs ${ref[i]!.score}`),
+          );
           // the unnormalized score is the sum of the path's log-probs
           for (const s of real) {
             const sum = s.logprobs.reduce((a, b) => a + b, 0);
@@ -137,7 +144,13 @@ describe('early_stopping', () => {
 
 describe('beam search invariances', () => {
   const prompts = [[3, 1, 4], [9, 2], [5]];
-  const opts: GenerateOptions = { numBeams: 4, numReturnSequences: 2, maxNewTokens: 7, eosTokenId: 0, lengthPenalty: 0.8 };
+  const opts: GenerateOptions = {
+    numBeams: 4,
+    numReturnSequences: 2,
+    maxNewTokens: 7,
+    eosTokenId: 0,
+    lengthPenalty: 0.8,
+  };
   it('cached and uncached sessions give the same beams (reorder keeps the cache right)', () => {
     const a = generate(new AttentionMockModel(10, 21), undefined, prompts, { ...opts, useCache: true });
     const b = generate(new AttentionMockModel(10, 21), undefined, prompts, { ...opts, useCache: false });
@@ -156,7 +169,11 @@ describe('beam search invariances', () => {
     });
   });
   it('returned sequences are sorted by score and honour the processors', () => {
-    const r = generate(new AttentionMockModel(10, 4), undefined, [[1, 2]], { ...opts, numReturnSequences: 4, suppressTokens: [3, 5] });
+    const r = generate(new AttentionMockModel(10, 4), undefined, [[1, 2]], {
+      ...opts,
+      numReturnSequences: 4,
+      suppressTokens: [3, 5],
+    });
     for (let i = 1; i < r.sequences.length; i++) assert.ok(r.sequences[i - 1]!.score >= r.sequences[i]!.score);
     for (const s of r.sequences) assert.ok(!s.ids.includes(3) && !s.ids.includes(5));
   });
@@ -172,7 +189,12 @@ describe('diverse (group) beam search', () => {
   const model = new AttentionMockModel(10, 31);
   it('one beam per group and no penalty: every group is the greedy path', () => {
     const greedy = generate(model, undefined, [[4, 2]], { maxNewTokens: 6 }).sequences[0]!.ids;
-    const r = generate(model, undefined, [[4, 2]], { numBeams: 3, numBeamGroups: 3, numReturnSequences: 3, maxNewTokens: 6 });
+    const r = generate(model, undefined, [[4, 2]], {
+      numBeams: 3,
+      numBeamGroups: 3,
+      numReturnSequences: 3,
+      maxNewTokens: 6,
+    });
     for (const s of r.sequences) assert.deepEqual(s.ids, greedy);
   });
   it('a large diversity penalty makes the groups start differently', () => {

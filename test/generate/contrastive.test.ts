@@ -62,14 +62,20 @@ describe('contrastive search', () => {
     for (const alpha of [0.3, 0.6, 0.9]) {
       const m = new AttentionMockModel(V, 5);
       const res = generate(m, undefined, prompts, { penaltyAlpha: alpha, topK: 4, maxNewTokens: 8 });
-      prompts.forEach((p, i) => assert.deepEqual(res.sequences[i]!.ids, reference(m, p, 4, alpha, 8), `alpha ${alpha} prompt ${i}`));
+      prompts.forEach((p, i) =>
+        assert.deepEqual(res.sequences[i]!.ids, reference(m, p, 4, alpha, 8), `alpha ${alpha} prompt ${i}`),
+      );
     }
   });
   it('the degeneration penalty changes the output; a tiny alpha is greedy', () => {
     const m = new AttentionMockModel(V, 5);
     const greedy = generate(m, undefined, prompts, { maxNewTokens: 8 }).sequences.map((s) => s.ids);
-    const tiny = generate(m, undefined, prompts, { penaltyAlpha: 1e-9, topK: 4, maxNewTokens: 8 }).sequences.map((s) => s.ids);
-    const strong = generate(m, undefined, prompts, { penaltyAlpha: 0.9, topK: 4, maxNewTokens: 8 }).sequences.map((s) => s.ids);
+    const tiny = generate(m, undefined, prompts, { penaltyAlpha: 1e-9, topK: 4, maxNewTokens: 8 }).sequences.map(
+      (s) => s.ids,
+    );
+    const strong = generate(m, undefined, prompts, { penaltyAlpha: 0.9, topK: 4, maxNewTokens: 8 }).sequences.map(
+      (s) => s.ids,
+    );
     assert.deepEqual(tiny, greedy);
     assert.notDeepEqual(strong, greedy);
   });

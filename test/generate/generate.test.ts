@@ -24,7 +24,14 @@ describe('position ids and padding', () => {
     const m = new AttentionMockModel(V, 3);
     const s = m.startSession({ batchSize: 1, useCache: false, maxLength: 8 });
     const at = (tokens: number[], mask: number[], pos: number[]): number[] =>
-      Array.from(s.forward({ tokens: Int32Array.from(tokens), length: tokens.length, attentionMask: Uint8Array.from(mask), positionIds: Int32Array.from(pos) }));
+      Array.from(
+        s.forward({
+          tokens: Int32Array.from(tokens),
+          length: tokens.length,
+          attentionMask: Uint8Array.from(mask),
+          positionIds: Int32Array.from(pos),
+        }),
+      );
     const alone = at([4, 5], [1, 1], [0, 1]);
     assert.deepEqual(at([0, 4, 5], [0, 1, 1], [1, 0, 1]), alone);
     assert.notDeepEqual(at([0, 4, 5], [0, 1, 1], [0, 1, 2]), alone); // arange positions shift the row
@@ -33,7 +40,11 @@ describe('position ids and padding', () => {
 });
 
 describe('KV cache', () => {
-  for (const opts of [{}, { repetitionPenalty: 1.3, noRepeatNgramSize: 2 }, { doSample: true, seed: 5, topK: 6 }] as GenerateOptions[]) {
+  for (const opts of [
+    {},
+    { repetitionPenalty: 1.3, noRepeatNgramSize: 2 },
+    { doSample: true, seed: 5, topK: 6 },
+  ] as GenerateOptions[]) {
     it(`cached and uncached runs give the same tokens ${JSON.stringify(opts)}`, () => {
       const a = new AttentionMockModel(V, 7);
       const b = new AttentionMockModel(V, 7);
@@ -57,7 +68,13 @@ describe('KV cache', () => {
 
 describe('left-padded batches', () => {
   it('each row equals the prompt generated alone (greedy, with processors that read the ids)', () => {
-    const opts: GenerateOptions = { maxNewTokens: 10, repetitionPenalty: 1.5, noRepeatNgramSize: 2, minNewTokens: 3, eosTokenId: 0 };
+    const opts: GenerateOptions = {
+      maxNewTokens: 10,
+      repetitionPenalty: 1.5,
+      noRepeatNgramSize: 2,
+      minNewTokens: 3,
+      eosTokenId: 0,
+    };
     const batch = generate(new AttentionMockModel(V, 11), undefined, prompts, opts);
     prompts.forEach((p, i) => {
       const alone = generate(new AttentionMockModel(V, 11), undefined, [p], opts);
@@ -77,7 +94,11 @@ describe('left-padded batches', () => {
         [2, 'eos'],
       ],
     );
-    for (const s of res.sequences) assert.ok(s.ids.slice(0, -1).every((t) => t !== 0 && t !== 1), 'no EOS before the end');
+    for (const s of res.sequences)
+      assert.ok(
+        s.ids.slice(0, -1).every((t) => t !== 0 && t !== 1),
+        'no EOS before the end',
+      );
     // 4 rows x 7 padded positions, then 4 rows for step 2, then only the 2 running rows for 13 steps
     assert.equal(m.stats.tokens, 4 * 7 + 4 + 2 * 13);
   });
@@ -207,6 +228,9 @@ describe('encoder-decoder', () => {
   it('encoder_no_repeat_ngram_size is accepted only for encoder-decoder models', () => {
     const r = generate(copy, undefined, [[4, 5, 6]], { maxNewTokens: 4, eosTokenId: 1, encoderNoRepeatNgramSize: 2 });
     assert.notDeepEqual(r.sequences[0]!.ids.slice(0, 3), [4, 5, 6]);
-    assert.throws(() => generate(new AttentionMockModel(V), undefined, [[1]], { maxNewTokens: 2, encoderNoRepeatNgramSize: 2 }), ConfigError);
+    assert.throws(
+      () => generate(new AttentionMockModel(V), undefined, [[1]], { maxNewTokens: 2, encoderNoRepeatNgramSize: 2 }),
+      ConfigError,
+    );
   });
 });

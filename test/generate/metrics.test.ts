@@ -13,7 +13,16 @@ describe('n-gram repetition metrics', () => {
   it('distinct-n pools n-grams over sequences', () => {
     // 2-grams: "I think" x3, "think I" x2 -> 2 distinct of 5
     assert.equal(distinctN([loop], 2), 2 / 5);
-    assert.equal(distinctN([[1, 2, 3], [1, 2, 4]], 2), 3 / 4);
+    assert.equal(
+      distinctN(
+        [
+          [1, 2, 3],
+          [1, 2, 4],
+        ],
+        2,
+      ),
+      3 / 4,
+    );
     assert.equal(distinctN([[1, 2, 3, 4]], 1), 1);
     assert.ok(Number.isNaN(distinctN([[1]], 2)));
   });

@@ -12,7 +12,13 @@
  * crafted distribution per prefix, for beam-search and stopping tests.
  */
 import { Generator } from '../../src/engine/random.ts';
-import type { DecoderSession, EncoderInput, ForwardInput, GenerativeModel, SessionOptions } from '../../src/generate/model.ts';
+import type {
+  DecoderSession,
+  EncoderInput,
+  ForwardInput,
+  GenerativeModel,
+  SessionOptions,
+} from '../../src/generate/model.ts';
 
 interface Entry {
   tok: number;
@@ -91,8 +97,10 @@ class AttentionMockSession implements DecoderSession {
     const B = this.batchSize;
     const V = this.model.vocabSize;
     const P = this.useCache ? (this.cache[0]?.length ?? 0) : 0;
-    if (tokens.length !== B * T || positionIds.length !== B * T) throw new Error(`tokens/positions must be [${B}, ${T}]`);
-    if (attentionMask.length !== B * (P + T)) throw new Error(`mask must be [${B}, ${P + T}], got ${attentionMask.length}`);
+    if (tokens.length !== B * T || positionIds.length !== B * T)
+      throw new Error(`tokens/positions must be [${B}, ${T}]`);
+    if (attentionMask.length !== B * (P + T))
+      throw new Error(`mask must be [${B}, ${P + T}], got ${attentionMask.length}`);
     this.model.stats.forwards++;
     this.model.stats.tokens += B * T;
     const all = input.allLogits === true;

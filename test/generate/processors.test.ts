@@ -9,11 +9,20 @@ import { FrequencyPresencePenaltyProcessor } from '../../src/generate/processors
 import { InfNanRemoveProcessor } from '../../src/generate/processors/inf-nan-remove.ts';
 import { LogitBiasProcessor } from '../../src/generate/processors/logit-bias.ts';
 import { MinLengthProcessor, MinNewTokensProcessor } from '../../src/generate/processors/min-length.ts';
-import { EncoderNoRepeatNGramProcessor, NoRepeatNGramProcessor } from '../../src/generate/processors/no-repeat-ngram.ts';
+import {
+  EncoderNoRepeatNGramProcessor,
+  NoRepeatNGramProcessor,
+} from '../../src/generate/processors/no-repeat-ngram.ts';
 import { PrefixConstrainedProcessor } from '../../src/generate/processors/prefix-constrained.ts';
-import { EncoderRepetitionPenaltyProcessor, RepetitionPenaltyProcessor } from '../../src/generate/processors/repetition-penalty.ts';
+import {
+  EncoderRepetitionPenaltyProcessor,
+  RepetitionPenaltyProcessor,
+} from '../../src/generate/processors/repetition-penalty.ts';
 import { NoBadWordsProcessor, SequenceBiasProcessor } from '../../src/generate/processors/sequence-bias.ts';
-import { SuppressTokensAtBeginProcessor, SuppressTokensProcessor } from '../../src/generate/processors/suppress-tokens.ts';
+import {
+  SuppressTokensAtBeginProcessor,
+  SuppressTokensProcessor,
+} from '../../src/generate/processors/suppress-tokens.ts';
 
 const NI = -Infinity;
 
@@ -29,7 +38,11 @@ function run(
   return rows.map((_, b) => Array.from(s.subarray(b * V, (b + 1) * V)));
 }
 
-const ctxOf = (promptLengths: number[], maxNewTokens = Infinity, extra: Partial<ProcessContext> = {}): ProcessContext => ({
+const ctxOf = (
+  promptLengths: number[],
+  maxNewTokens = Infinity,
+  extra: Partial<ProcessContext> = {},
+): ProcessContext => ({
   promptLengths,
   maxNewTokens,
   batchIndex: promptLengths.map((_, i) => i),
@@ -45,14 +58,33 @@ describe('repetition penalty', () => {
     assert.deepEqual(run(new RepetitionPenaltyProcessor(0.5), [[0, 1, 2]], [[0, -1, 2, 3]]), [[0, -0.5, 4, 3]]);
   });
   it('skipPrompt penalizes only generated tokens (per-row prompt lengths)', () => {
-    const out = run(new RepetitionPenaltyProcessor(2, { skipPrompt: true }), [[0, 1], [0, 1]], [[2, 2, 2], [2, 2, 2]], ctxOf([1, 2]));
-    assert.deepEqual(out, [[2, 1, 2], [2, 2, 2]]);
+    const out = run(
+      new RepetitionPenaltyProcessor(2, { skipPrompt: true }),
+      [
+        [0, 1],
+        [0, 1],
+      ],
+      [
+        [2, 2, 2],
+        [2, 2, 2],
+      ],
+      ctxOf([1, 2]),
+    );
+    assert.deepEqual(out, [
+      [2, 1, 2],
+      [2, 2, 2],
+    ]);
   });
   it('rejects penalty <= 0', () => {
     assert.throws(() => new RepetitionPenaltyProcessor(0), ConfigError);
   });
   it('encoder repetition penalty applies 1/p over the encoder ids (rewards them)', () => {
-    const out = run(new EncoderRepetitionPenaltyProcessor(2), [[3]], [[1, -1, 1, 1]], ctxOf([1], Infinity, { encoderIds: [[0, 1]] }));
+    const out = run(
+      new EncoderRepetitionPenaltyProcessor(2),
+      [[3]],
+      [[1, -1, 1, 1]],
+      ctxOf([1], Infinity, { encoderIds: [[0, 1]] }),
+    );
     assert.deepEqual(out, [[2, -0.5, 1, 1]]);
     assert.throws(() => run(new EncoderRepetitionPenaltyProcessor(2), [[3]], [[1, 1, 1, 1]]), ArgumentError);
   });
@@ -81,13 +113,31 @@ describe('no-repeat n-gram', () => {
     assert.deepEqual(run(new NoRepeatNGramProcessor(1), [[0, 2]], [[0, 0, 0, 0]]), [[NI, 0, NI, 0]]);
   });
   it('rows shorter than n - 1 tokens are untouched, rows differ independently', () => {
-    assert.deepEqual(run(new NoRepeatNGramProcessor(4), [[1, 2], [1, 2, 3, 1, 2]], [[0, 0, 0, 0], [0, 0, 0, 0]]), [
-      [0, 0, 0, 0],
-      [0, 0, 0, 0],
-    ]);
+    assert.deepEqual(
+      run(
+        new NoRepeatNGramProcessor(4),
+        [
+          [1, 2],
+          [1, 2, 3, 1, 2],
+        ],
+        [
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+        ],
+      ),
+      [
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ],
+    );
   });
   it('encoder variant bans n-grams of the encoder input', () => {
-    const out = run(new EncoderNoRepeatNGramProcessor(2), [[0, 6]], [[0, 0, 0, 0, 0, 0, 0, 0]], ctxOf([1], Infinity, { encoderIds: [[5, 6, 7]] }));
+    const out = run(
+      new EncoderNoRepeatNGramProcessor(2),
+      [[0, 6]],
+      [[0, 0, 0, 0, 0, 0, 0, 0]],
+      ctxOf([1], Infinity, { encoderIds: [[5, 6, 7]] }),
+    );
     assert.deepEqual(out, [[0, 0, 0, 0, 0, 0, 0, NI]]);
   });
 });
@@ -101,7 +151,21 @@ describe('sequence bias, logit bias, bad words', () => {
   ];
   it('length-1 always, longer ones only when the prefix matches; biases on the same token add', () => {
     const p = new SequenceBiasProcessor(entries);
-    const out = run(p, [[2, 0], [0, 1], [2, 3, 0], [1, 2]], [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
+    const out = run(
+      p,
+      [
+        [2, 0],
+        [0, 1],
+        [2, 3, 0],
+        [1, 2],
+      ],
+      [
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ],
+    );
     assert.deepEqual(out, [
       [0, -1, 1.5, 0],
       [0, -2, 1.5, 0],
@@ -128,10 +192,23 @@ describe('sequence bias, logit bias, bad words', () => {
   });
   it('bad words ban the last token after the prefix; [eos] entries are dropped', () => {
     const p = new NoBadWordsProcessor([[1, 2], [3], [0]], [0]);
-    assert.deepEqual(run(p, [[0, 1], [0, 2]], [[0, 0, 0, 0], [0, 0, 0, 0]]), [
-      [0, 0, NI, NI],
-      [0, 0, 0, NI],
-    ]);
+    assert.deepEqual(
+      run(
+        p,
+        [
+          [0, 1],
+          [0, 2],
+        ],
+        [
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+        ],
+      ),
+      [
+        [0, 0, NI, NI],
+        [0, 0, 0, NI],
+      ],
+    );
     assert.throws(() => new NoBadWordsProcessor([]), ConfigError);
   });
   it('logit bias adds per token, -inf bans', () => {
@@ -143,14 +220,38 @@ describe('sequence bias, logit bias, bad words', () => {
 describe('length processors', () => {
   it('min_length counts the whole row and suppresses every EOS id', () => {
     const p = new MinLengthProcessor(3, [1, 2]);
-    assert.deepEqual(run(p, [[0, 0], [0, 0, 0]], [[5, 5, 5], [5, 5, 5]]), [
-      [5, NI, NI],
-      [5, 5, 5],
-    ]);
+    assert.deepEqual(
+      run(
+        p,
+        [
+          [0, 0],
+          [0, 0, 0],
+        ],
+        [
+          [5, 5, 5],
+          [5, 5, 5],
+        ],
+      ),
+      [
+        [5, NI, NI],
+        [5, 5, 5],
+      ],
+    );
   });
   it('min_new_tokens counts generated tokens only', () => {
     const p = new MinNewTokensProcessor(2, [1]);
-    const out = run(p, [[0, 0, 0], [0, 0, 0]], [[5, 5], [5, 5]], ctxOf([2, 1]));
+    const out = run(
+      p,
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      [
+        [5, 5],
+        [5, 5],
+      ],
+      ctxOf([2, 1]),
+    );
     assert.deepEqual(out, [
       [5, NI],
       [5, 5],
@@ -159,7 +260,18 @@ describe('length processors', () => {
   it('exponential decay raises EOS after start_index generated tokens', () => {
     const p = new ExponentialDecayLengthPenaltyProcessor(1, 2, [0]);
     // generated 1: no change; generated 3: over = 2, s + |s| * (2^2 - 1)
-    const out = run(p, [[1, 1], [1, 1, 1, 1]], [[-1, 0], [-1, 0]], ctxOf([1, 1]));
+    const out = run(
+      p,
+      [
+        [1, 1],
+        [1, 1, 1, 1],
+      ],
+      [
+        [-1, 0],
+        [-1, 0],
+      ],
+      ctxOf([1, 1]),
+    );
     assert.deepEqual(out, [
       [-1, 0],
       [2, 0],
@@ -169,7 +281,14 @@ describe('length processors', () => {
 
 describe('forced, suppressed and constrained tokens', () => {
   it('forced BOS on one-token rows only', () => {
-    const out = run(new ForcedBOSProcessor(2), [[0], [0, 1]], [[1, 1, 1], [1, 1, 1]]);
+    const out = run(
+      new ForcedBOSProcessor(2),
+      [[0], [0, 1]],
+      [
+        [1, 1, 1],
+        [1, 1, 1],
+      ],
+    );
     assert.deepEqual(out, [
       [NI, NI, 0],
       [1, 1, 1],
@@ -177,7 +296,18 @@ describe('forced, suppressed and constrained tokens', () => {
   });
   it('forced EOS at the last allowed token', () => {
     const p = new ForcedEOSProcessor([0, 2]);
-    const out = run(p, [[5, 5, 5], [5, 5]], [[1, 1, 1], [1, 1, 1]], ctxOf([1, 1], 3));
+    const out = run(
+      p,
+      [
+        [5, 5, 5],
+        [5, 5],
+      ],
+      [
+        [1, 1, 1],
+        [1, 1, 1],
+      ],
+      ctxOf([1, 1], 3),
+    );
     assert.deepEqual(out, [
       [0, NI, 0],
       [1, 1, 1],
@@ -186,14 +316,34 @@ describe('forced, suppressed and constrained tokens', () => {
   it('suppress_tokens always, begin_suppress_tokens at the first new token', () => {
     assert.deepEqual(run(new SuppressTokensProcessor([0, 9]), [[1]], [[1, 1]]), [[NI, 1]]);
     const p = new SuppressTokensAtBeginProcessor([1]);
-    assert.deepEqual(run(p, [[0], [0, 3]], [[1, 1], [1, 1]], ctxOf([1, 1])), [
-      [1, NI],
-      [1, 1],
-    ]);
+    assert.deepEqual(
+      run(
+        p,
+        [[0], [0, 3]],
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        ctxOf([1, 1]),
+      ),
+      [
+        [1, NI],
+        [1, 1],
+      ],
+    );
   });
   it('prefix_allowed_tokens_fn keeps only the allowed ids, by prompt index', () => {
     const p = new PrefixConstrainedProcessor((batchId) => (batchId === 0 ? [1] : [0, 2]));
-    const out = run(p, [[0], [0], [0]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]], { ...ctxOf([1, 1, 1]), batchIndex: [0, 0, 1] });
+    const out = run(
+      p,
+      [[0], [0], [0]],
+      [
+        [1, 1, 1],
+        [1, 1, 1],
+        [1, 1, 1],
+      ],
+      { ...ctxOf([1, 1, 1]), batchIndex: [0, 0, 1] },
+    );
     assert.deepEqual(out, [
       [NI, 1, NI],
       [NI, 1, NI],

@@ -90,17 +90,28 @@ describe('sampling through generate()', () => {
   const model = new FunctionModel(5, () => logits);
 
   it('is reproducible for a seed and differs across seeds', () => {
-    const run = (seed: number): number[] => generate(model, undefined, [[0]], { doSample: true, seed, maxNewTokens: 30, topK: 0 }).sequences[0]!.ids;
+    const run = (seed: number): number[] =>
+      generate(model, undefined, [[0]], { doSample: true, seed, maxNewTokens: 30, topK: 0 }).sequences[0]!.ids;
     assert.deepEqual(run(7), run(7));
     assert.notDeepEqual(run(7), run(8));
   });
   it('token frequencies over a long run match the warped distribution', () => {
     const n = 6000;
-    const res = generate(model, undefined, [[0]], { doSample: true, seed: 42, maxNewTokens: n, temperature: 1.3, topK: 4 });
+    const res = generate(model, undefined, [[0]], {
+      doSample: true,
+      seed: 42,
+      maxNewTokens: n,
+      temperature: 1.3,
+      topK: 4,
+    });
     const ids = res.sequences[0]!.ids;
     assert.equal(ids.length, n);
     const scores = Float32Array.from(logits);
-    buildLogitsProcessors(resolveGenerationConfig({ doSample: true, temperature: 1.3, topK: 4 })).process([[0]], scores, 5);
+    buildLogitsProcessors(resolveGenerationConfig({ doSample: true, temperature: 1.3, topK: 4 })).process(
+      [[0]],
+      scores,
+      5,
+    );
     const counts = [0, 0, 0, 0, 0];
     for (const t of ids) counts[t]!++;
     const { stat, df } = chiSquare(counts, softmax(scores), n);
@@ -108,7 +119,12 @@ describe('sampling through generate()', () => {
     assert.ok(stat < CHI2_999[df]!, `chi2 = ${stat.toFixed(2)}`);
   });
   it('num_return_sequences draws several sequences per prompt, prompt-major', () => {
-    const res = generate(model, undefined, [[0], [1]], { doSample: true, seed: 1, maxNewTokens: 4, numReturnSequences: 3 });
+    const res = generate(model, undefined, [[0], [1]], {
+      doSample: true,
+      seed: 1,
+      maxNewTokens: 4,
+      numReturnSequences: 3,
+    });
     assert.deepEqual(
       res.sequences.map((s) => s.promptIndex),
       [0, 0, 0, 1, 1, 1],

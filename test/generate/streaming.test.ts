@@ -32,7 +32,10 @@ describe('IncrementalDecoder', () => {
         const deltas = chunks.map((_, i) => dec.push(i));
         deltas.push(dec.flush());
         for (const d of deltas) {
-          assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(d), 'no lone surrogate');
+          assert.ok(
+            !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(d),
+            'no lone surrogate',
+          );
           if (!s.includes('\uFFFD')) assert.ok(!d.includes('\uFFFD'), `replacement char in delta ${JSON.stringify(d)}`);
         }
         assert.equal(deltas.join(''), s);
@@ -91,7 +94,8 @@ describe('streamGenerate', () => {
     for await (const d of streamText(model, tok, [66], { maxNewTokens: 7 })) s += d;
     assert.equal(s, 'héllo ');
     const rows = new Map<number, string>();
-    for await (const c of streamGenerate(model, tok, [[65], [66, 67]], { maxNewTokens: 3 })) rows.set(c.index, (rows.get(c.index) ?? '') + c.text);
+    for await (const c of streamGenerate(model, tok, [[65], [66, 67]], { maxNewTokens: 3 }))
+      rows.set(c.index, (rows.get(c.index) ?? '') + c.text);
     assert.equal(rows.get(0), 'hé');
   });
   it('beam search refuses to stream', async () => {

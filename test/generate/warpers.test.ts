@@ -125,12 +125,27 @@ describe('epsilon and eta cutoffs', () => {
 
 describe('all -inf rows', () => {
   it('every warper leaves a row without candidates as it is (no NaN)', () => {
-    for (const w of [new TopKWarper(2), new TopPWarper(0.5), new MinPWarper(0.1), new TypicalWarper(0.5), new EpsilonWarper(0.1), new EtaWarper(0.1), new TemperatureWarper(0.5)]) {
+    for (const w of [
+      new TopKWarper(2),
+      new TopPWarper(0.5),
+      new MinPWarper(0.1),
+      new TypicalWarper(0.5),
+      new EpsilonWarper(0.1),
+      new EtaWarper(0.1),
+      new TemperatureWarper(0.5),
+    ]) {
       assert.deepEqual(apply(w, [NI, NI, NI]), [NI, NI, NI], w.name);
     }
   });
   it('a row with one finite score keeps it', () => {
-    for (const w of [new TopKWarper(2), new TopPWarper(0.5), new MinPWarper(0.1), new TypicalWarper(0.5), new EpsilonWarper(0.1), new EtaWarper(0.1)]) {
+    for (const w of [
+      new TopKWarper(2),
+      new TopPWarper(0.5),
+      new MinPWarper(0.1),
+      new TypicalWarper(0.5),
+      new EpsilonWarper(0.1),
+      new EtaWarper(0.1),
+    ]) {
       assert.deepEqual(kept(w, [NI, 1, NI]), [1], w.name);
     }
   });
@@ -229,7 +244,10 @@ describe('processor list and config', () => {
     });
     assert.deepEqual(config, { maxNewTokens: 5, topP: 0.9, eosTokenId: [1, 2], earlyStopping: 'never' });
     assert.deepEqual(ignored, ['transformers_version']);
-    assert.throws(() => readGenerationConfig({ top_k: 'ten' }), (e: unknown) => e instanceof ConfigError && e.field === 'top_k');
+    assert.throws(
+      () => readGenerationConfig({ top_k: 'ten' }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'top_k',
+    );
     assert.throws(() => readGenerationConfig({ max_new_tokens: 2.5 }), ConfigError);
     assert.throws(() => readGenerationConfig({ early_stopping: 'sometimes' }), ConfigError);
     assert.throws(() => readGenerationConfig({ top_k: 1, topK: 2 }), ConfigError);

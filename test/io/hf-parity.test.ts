@@ -90,7 +90,10 @@ function hfGradients(model: AnyModel, dir: string): Map<string, Float32Array> {
     const g = Float32Array.from(p.grad.toTypedArray() as Float32Array);
     if (rule.transpose) {
       const [rows, cols] = p.shape as [number, number];
-      out.set(rule.hf[0]!, Float32Array.from({ length: g.length }, (_, i) => g[(i % rows) * cols + Math.floor(i / rows)]!));
+      out.set(
+        rule.hf[0]!,
+        Float32Array.from({ length: g.length }, (_, i) => g[(i % rows) * cols + Math.floor(i / rows)]!),
+      );
     } else if (rule.hf.length === 1) {
       out.set(rule.hf[0]!, g);
     } else {
@@ -142,7 +145,12 @@ for (const backend of backends()) {
         const model = loadHfModel(join(hfFixturesDir, name), { backend }).eval();
         const { logits } = run(model, exp, false);
         assert.deepEqual(logits.shape, exp.get('logits')!.shape);
-        const e = assertRel(realLogits(exp, logits.toTypedArray() as Float32Array), realLogits(exp, exp.get('logits')!.data as Float32Array), TOL, name);
+        const e = assertRel(
+          realLogits(exp, logits.toTypedArray() as Float32Array),
+          realLogits(exp, exp.get('logits')!.data as Float32Array),
+          TOL,
+          name,
+        );
         t.diagnostic(`${name} ${backend.name}: max relative logits error ${e.toExponential(2)}`);
       });
     }
@@ -160,19 +168,27 @@ for (const backend of backends()) {
         const grads = hfGradients(model, dir);
         const wanted = [...exp.keys()].filter((k) => k.startsWith('grad/')).map((k) => k.slice(5));
         // every HF parameter has a gradient to compare (BERT's pooler/NSP head are llmts-only)
-        assert.deepEqual(wanted.filter((k) => !grads.has(k)), []);
+        assert.deepEqual(
+          wanted.filter((k) => !grads.has(k)),
+          [],
+        );
         let worst = 0;
         for (const key of wanted) {
           const want = exp.get(`grad/${key}`)!.data as Float32Array;
           const got = grads.get(key)!;
           if (/attention\.self\.key\.bias$/.test(key)) {
             // q·(k + b) shifts a whole score row by q·b, which softmax ignores: exactly zero, rounding on both sides
-            assert.ok(want.every((x) => Math.abs(x) < 1e-6) && got.every((x) => Math.abs(x) < 1e-6), `d loss / d ${key} should vanish`);
+            assert.ok(
+              want.every((x) => Math.abs(x) < 1e-6) && got.every((x) => Math.abs(x) < 1e-6),
+              `d loss / d ${key} should vanish`,
+            );
             continue;
           }
           worst = Math.max(worst, assertRel(got, want, TOL, `d loss / d ${key}`));
         }
-        t.diagnostic(`${name} ${backend.name}: loss ${loss.item()} (torch ${wantLoss}), worst gradient error ${worst.toExponential(2)} over ${wanted.length} tensors`);
+        t.diagnostic(
+          `${name} ${backend.name}: loss ${loss.item()} (torch ${wantLoss}), worst gradient error ${worst.toExponential(2)} over ${wanted.length} tensors`,
+        );
       });
     }
   });
@@ -185,8 +201,14 @@ describe('HF checkpoints: the fixtures exercise what they claim', () => {
       const dir = patchedCopy(name, { rope_scaling: null });
       try {
         const { logits } = run(loadHfModel(dir).eval(), exp, false);
-        const e = relErr(realLogits(exp, logits.toTypedArray() as Float32Array), realLogits(exp, exp.get('logits')!.data as Float32Array));
-        assert.ok(e > 1e-2, `${name} without rope_scaling is within ${e} of the oracle: the fixture does not test scaling`);
+        const e = relErr(
+          realLogits(exp, logits.toTypedArray() as Float32Array),
+          realLogits(exp, exp.get('logits')!.data as Float32Array),
+        );
+        assert.ok(
+          e > 1e-2,
+          `${name} without rope_scaling is within ${e} of the oracle: the fixture does not test scaling`,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -210,7 +232,13 @@ describe('HF checkpoints: the fixtures exercise what they claim', () => {
 describe('saveHfModel', () => {
   const bytes = (dir: string): Buffer => readFileSync(join(dir, 'model.safetensors'));
 
-  for (const [name, like] of [['gpt2', 'gpt2'], ['gpt2-hub', 'gpt2'], ['llama', 'llama'], ['llama-linear', 'llama-linear'], ['llama-dynamic', 'llama-dynamic']] as const) {
+  for (const [name, like] of [
+    ['gpt2', 'gpt2'],
+    ['gpt2-hub', 'gpt2'],
+    ['llama', 'llama'],
+    ['llama-linear', 'llama-linear'],
+    ['llama-dynamic', 'llama-dynamic'],
+  ] as const) {
     it(`${name}: writes the oracle's model.safetensors byte for byte and reloads to identical logits`, () => {
       const exp = expected(name);
       const model = loadHfModel(join(hfFixturesDir, name)).eval();
@@ -218,16 +246,39 @@ describe('saveHfModel', () => {
       try {
         assert.deepEqual(saveHfModel(model, dir), ['model.safetensors']);
         // hub keys come back with the transformer. prefix and without the mask buffers
-        assert.ok(bytes(dir).equals(bytes(join(hfFixturesDir, like))), `${name}: saved file differs from the ${like} fixture`);
+        assert.ok(
+          bytes(dir).equals(bytes(join(hfFixturesDir, like))),
+          `${name}: saved file differs from the ${like} fixture`,
+        );
         const again = loadHfModel(dir).eval();
         const a = run(model, exp, false).logits.toTypedArray();
         const b = run(again, exp, false).logits.toTypedArray();
         assert.deepEqual(b, a);
         const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-        const orig = JSON.parse(readFileSync(join(hfFixturesDir, name, 'config.json'), 'utf8')) as Record<string, unknown>;
-        for (const k of ['architectures', 'vocab_size', 'n_embd', 'n_layer', 'n_head', 'n_positions', 'layer_norm_epsilon', 'hidden_size',
-          'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'rms_norm_eps', 'rope_theta', 'rope_scaling', 'tie_word_embeddings',
-          'max_position_embeddings', 'activation_function', 'hidden_act']) {
+        const orig = JSON.parse(readFileSync(join(hfFixturesDir, name, 'config.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
+        for (const k of [
+          'architectures',
+          'vocab_size',
+          'n_embd',
+          'n_layer',
+          'n_head',
+          'n_positions',
+          'layer_norm_epsilon',
+          'hidden_size',
+          'num_attention_heads',
+          'num_key_value_heads',
+          'intermediate_size',
+          'rms_norm_eps',
+          'rope_theta',
+          'rope_scaling',
+          'tie_word_embeddings',
+          'max_position_embeddings',
+          'activation_function',
+          'hidden_act',
+        ]) {
           if (k in orig) assert.deepEqual(saved[k], orig[k], `config.json ${k}`);
         }
       } finally {
@@ -243,17 +294,28 @@ describe('saveHfModel', () => {
       saveHfModel(model, dir);
       const saved = loadSafetensors(join(dir, 'model.safetensors')).tensors;
       const C = model.config.nEmbd;
-      for (const [hf, ours] of [['transformer.h.0.attn.c_attn.weight', model.transformer.h[0]!.attn.c_attn.weight], ['transformer.h.1.mlp.c_proj.weight', (model.transformer.h[1]!.mlp as MLP).c_proj.weight]] as const) {
+      for (const [hf, ours] of [
+        ['transformer.h.0.attn.c_attn.weight', model.transformer.h[0]!.attn.c_attn.weight],
+        ['transformer.h.1.mlp.c_proj.weight', (model.transformer.h[1]!.mlp as MLP).c_proj.weight],
+      ] as const) {
         const rec = saved.get(hf)!;
         assert.deepEqual(rec.shape, [ours.shape[1], ours.shape[0]]);
         const w = ours.toTypedArray();
         const s = rec.data as Float32Array;
         const [out, inn] = ours.shape as [number, number];
-        for (const [i, j] of [[0, 0], [1, 2], [inn - 1, out - 1], [3, C + 5]] as const) {
+        for (const [i, j] of [
+          [0, 0],
+          [1, 2],
+          [inn - 1, out - 1],
+          [3, C + 5],
+        ] as const) {
           if (i < inn && j < out) assert.equal(s[i * out + j], w[j * inn + i]);
         }
       }
-      assert.ok(!saved.has('lm_head.weight'), 'the tied lm_head is not written (save_pretrained drops tied duplicates)');
+      assert.ok(
+        !saved.has('lm_head.weight'),
+        'the tied lm_head is not written (save_pretrained drops tied duplicates)',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -272,10 +334,17 @@ describe('saveHfModel', () => {
         assert.deepEqual(s.shape, rec.shape, k);
         assert.deepEqual(s.data, rec.data, k);
       }
-      assert.deepEqual([...saved.keys()].filter((k) => !orig.has(k)).sort(),
-        ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'cls.seq_relationship.bias', 'cls.seq_relationship.weight']);
+      assert.deepEqual([...saved.keys()].filter((k) => !orig.has(k)).sort(), [
+        'bert.pooler.dense.bias',
+        'bert.pooler.dense.weight',
+        'cls.seq_relationship.bias',
+        'cls.seq_relationship.weight',
+      ]);
       const exp = expected('bert');
-      assert.deepEqual(run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(), run(model, exp, false).logits.toTypedArray());
+      assert.deepEqual(
+        run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(),
+        run(model, exp, false).logits.toTypedArray(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -296,7 +365,11 @@ describe('saveHfModel', () => {
           saveHfModel(model, dir);
           const back = loadHfModel(dir).eval();
           assert.equal(back.config.activation, act);
-          const logits = (m: AnyModel): Float32Array => (m instanceof GPT ? m.forward(ids).logits! : (m as BERT).forward(ids, { mlmLogits: true }).mlmLogits!).toTypedArray() as Float32Array;
+          const logits = (m: AnyModel): Float32Array =>
+            (m instanceof GPT
+              ? m.forward(ids).logits!
+              : (m as BERT).forward(ids, { mlmLogits: true }).mlmLogits!
+            ).toTypedArray() as Float32Array;
           assert.deepEqual(logits(back), logits(model), `${act}`);
         } finally {
           rmSync(dir, { recursive: true, force: true });
@@ -313,7 +386,10 @@ describe('saveHfModel', () => {
       const files = saveHfModel(model, dir, { maxShardBytes: 20_000 });
       assert.ok(files.length > 2 && files.includes('model.safetensors.index.json'), files.join());
       assert.deepEqual(readdirSync(dir).sort(), [...files, 'config.json'].sort());
-      assert.deepEqual(run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(), run(model, exp, false).logits.toTypedArray());
+      assert.deepEqual(
+        run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(),
+        run(model, exp, false).logits.toTypedArray(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -324,7 +400,10 @@ describe('loadHfModel: aliases and hostile input', () => {
   it('legacy BERT LayerNorm gamma/beta names and a missing bert. prefix load to the same logits', () => {
     const dir = editedTensors('bert', (t) => {
       for (const [k, v] of [...t]) {
-        const renamed = k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta').replace(/^bert\./, '');
+        const renamed = k
+          .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
+          .replace(/LayerNorm\.bias$/, 'LayerNorm.beta')
+          .replace(/^bert\./, '');
         if (renamed !== k) {
           t.delete(k);
           t.set(renamed, v);
@@ -342,7 +421,12 @@ describe('loadHfModel: aliases and hostile input', () => {
   });
 
   const configCases: [string, string, Record<string, unknown>, string][] = [
-    ['unknown architecture', 'gpt2', { architectures: ['T5ForConditionalGeneration'], model_type: 't5' }, 'architectures'],
+    [
+      'unknown architecture',
+      'gpt2',
+      { architectures: ['T5ForConditionalGeneration'], model_type: 't5' },
+      'architectures',
+    ],
     ['n_embd as a string', 'gpt2', { n_embd: '32' }, 'n_embd'],
     ['missing n_layer', 'gpt2', { n_layer: undefined }, 'n_layer'],
     ['n_embd not divisible by n_head', 'gpt2', { n_head: 5 }, 'n_embd'],
@@ -351,7 +435,12 @@ describe('loadHfModel: aliases and hostile input', () => {
     ['negative layer_norm_epsilon', 'gpt2', { layer_norm_epsilon: -1 }, 'layer_norm_epsilon'],
     ['dropout 2', 'gpt2', { resid_pdrop: 2 }, 'resid_pdrop'],
     ['tie_word_embeddings as a string', 'gpt2', { tie_word_embeddings: 'yes' }, 'tie_word_embeddings'],
-    ['scale_attn_by_inverse_layer_idx', 'gpt2', { scale_attn_by_inverse_layer_idx: true }, 'scale_attn_by_inverse_layer_idx'],
+    [
+      'scale_attn_by_inverse_layer_idx',
+      'gpt2',
+      { scale_attn_by_inverse_layer_idx: true },
+      'scale_attn_by_inverse_layer_idx',
+    ],
     // sizes that would allocate far more than the file holds are refused before allocation
     ['vocab_size 1e10', 'gpt2', { vocab_size: 1e10 }, 'vocab_size'],
     ['n_layer 1e9', 'gpt2', { n_layer: 1e9 }, 'n_layer'],
@@ -367,7 +456,12 @@ describe('loadHfModel: aliases and hostile input', () => {
     ['rope_scaling without a factor', 'llama', { rope_scaling: { type: 'linear' } }, 'factor'],
     ['head_dim not hidden/heads', 'llama', { head_dim: 16 }, 'head_dim'],
     ['mlp_bias without attention_bias', 'llama', { mlp_bias: true }, 'mlp_bias'],
-    ['position_embedding_type relative_key', 'bert', { position_embedding_type: 'relative_key' }, 'position_embedding_type'],
+    [
+      'position_embedding_type relative_key',
+      'bert',
+      { position_embedding_type: 'relative_key' },
+      'position_embedding_type',
+    ],
     ['type_vocab_size 1e9', 'bert', { type_vocab_size: 1e9 }, 'type_vocab_size'],
     ['num_hidden_layers 0', 'bert', { num_hidden_layers: 0 }, 'num_hidden_layers'],
   ];
@@ -375,11 +469,14 @@ describe('loadHfModel: aliases and hostile input', () => {
     it(`config.json with ${what}: FormatError naming ${field}`, () => {
       const dir = patchedCopy(fixture, patch);
       try {
-        assert.throws(() => loadHfModel(dir), (err: unknown) => {
-          assert.ok(err instanceof FormatError, `${String(err)}`);
-          assert.equal(err.field, field, err.message);
-          return true;
-        });
+        assert.throws(
+          () => loadHfModel(dir),
+          (err: unknown) => {
+            assert.ok(err instanceof FormatError, `${String(err)}`);
+            assert.equal(err.field, field, err.message);
+            return true;
+          },
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -401,30 +498,53 @@ describe('loadHfModel: aliases and hostile input', () => {
 
   const tensorCases: [string, string, (t: Map<string, TensorRecord>) => void, string][] = [
     ['a missing tensor', 'gpt2', (t) => t.delete('transformer.h.1.ln_2.bias'), 'transformer.h.1.ln_2.bias'],
-    ['an unexpected tensor', 'gpt2', (t) => t.set('transformer.h.0.attn.extra', { dtype: 'F32', shape: [2], data: new Float32Array(2) }), ''],
-    ['a Conv1D weight stored [out, in]', 'gpt2', (t) => {
-      const w = t.get('transformer.h.0.mlp.c_fc.weight')!;
-      t.set('transformer.h.0.mlp.c_fc.weight', { ...w, shape: [w.shape[1]!, w.shape[0]!] });
-    }, 'transformer.h.0.mlp.c_fc.weight'],
-    ['a bias of the wrong length', 'gpt2', (t) => t.set('transformer.h.0.ln_1.bias', { dtype: 'F32', shape: [31], data: new Float32Array(31) }), 'transformer.h.0.ln_1.bias'],
-    ['q_proj and k_proj swapped (same total size)', 'llama', (t) => {
-      const q = t.get('model.layers.1.self_attn.q_proj.weight')!;
-      const v = t.get('model.layers.1.self_attn.v_proj.weight')!;
-      // q [32, 32], k [16, 32], v [16, 32] -> q [16, 32], k [32, 32]: the fused total is unchanged
-      t.set('model.layers.1.self_attn.q_proj.weight', v);
-      t.set('model.layers.1.self_attn.k_proj.weight', q);
-    }, 'model.layers.1.self_attn.q_proj.weight'],
+    [
+      'an unexpected tensor',
+      'gpt2',
+      (t) => t.set('transformer.h.0.attn.extra', { dtype: 'F32', shape: [2], data: new Float32Array(2) }),
+      '',
+    ],
+    [
+      'a Conv1D weight stored [out, in]',
+      'gpt2',
+      (t) => {
+        const w = t.get('transformer.h.0.mlp.c_fc.weight')!;
+        t.set('transformer.h.0.mlp.c_fc.weight', { ...w, shape: [w.shape[1]!, w.shape[0]!] });
+      },
+      'transformer.h.0.mlp.c_fc.weight',
+    ],
+    [
+      'a bias of the wrong length',
+      'gpt2',
+      (t) => t.set('transformer.h.0.ln_1.bias', { dtype: 'F32', shape: [31], data: new Float32Array(31) }),
+      'transformer.h.0.ln_1.bias',
+    ],
+    [
+      'q_proj and k_proj swapped (same total size)',
+      'llama',
+      (t) => {
+        const q = t.get('model.layers.1.self_attn.q_proj.weight')!;
+        const v = t.get('model.layers.1.self_attn.v_proj.weight')!;
+        // q [32, 32], k [16, 32], v [16, 32] -> q [16, 32], k [32, 32]: the fused total is unchanged
+        t.set('model.layers.1.self_attn.q_proj.weight', v);
+        t.set('model.layers.1.self_attn.k_proj.weight', q);
+      },
+      'model.layers.1.self_attn.q_proj.weight',
+    ],
   ];
   for (const [what, fixture, edit, field] of tensorCases) {
     it(`model.safetensors with ${what}: FormatError${field ? ` naming ${field}` : ''}`, () => {
       const dir = editedTensors(fixture, edit);
       try {
-        assert.throws(() => loadHfModel(dir), (err: unknown) => {
-          assert.ok(err instanceof FormatError, String(err));
-          if (field !== '') assert.equal(err.field, field, err.message);
-          else assert.match(err.message, /unexpected tensors.*attn\.extra/);
-          return true;
-        });
+        assert.throws(
+          () => loadHfModel(dir),
+          (err: unknown) => {
+            assert.ok(err instanceof FormatError, String(err));
+            if (field !== '') assert.equal(err.field, field, err.message);
+            else assert.match(err.message, /unexpected tensors.*attn\.extra/);
+            return true;
+          },
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -434,12 +554,20 @@ describe('loadHfModel: aliases and hostile input', () => {
   it('a bias-free llmts GPT-2 saves zero biases (HF GPT-2 always has them) and loads back to the same logits', () => {
     const dir = tmp();
     try {
-      const model = new GPT({ ...(loadHfModel(join(hfFixturesDir, 'gpt2')) as GPT).config, bias: false, dropout: 0, attnDropout: 0 }, { seed: 3 }).eval();
+      const model = new GPT(
+        { ...(loadHfModel(join(hfFixturesDir, 'gpt2')) as GPT).config, bias: false, dropout: 0, attnDropout: 0 },
+        { seed: 3 },
+      ).eval();
       saveHfModel(model, dir);
       const saved = loadSafetensors(join(dir, 'model.safetensors')).tensors;
       assert.ok((saved.get('transformer.h.0.attn.c_attn.bias')!.data as Float32Array).every((x) => x === 0));
       const exp = expected('gpt2');
-      assertRel(run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(), run(model, exp, false).logits.toTypedArray(), 0, 'bias-free round trip');
+      assertRel(
+        run(loadHfModel(dir).eval(), exp, false).logits.toTypedArray(),
+        run(model, exp, false).logits.toTypedArray(),
+        0,
+        'bias-free round trip',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -99,7 +99,17 @@ describe('header text and schema', () => {
     rejects(file(`{${t('w', 'F32', 1, [0, 4])}}`, 4), 'InvalidHeaderDeserialization', 'w.shape');
     rejects(file(`{${t('w', 'F32', [1], [0, 4, 8])}}`, 4), 'InvalidHeaderDeserialization', 'w.data_offsets');
     rejects(file('{"w":{"dtype":"F32","shape":[1]}}', 4), 'InvalidHeaderDeserialization', 'w.data_offsets');
-    rejects(file(`{${t('w', 'F32', [1], [0, 18446744073709551616n.toString()])}}`.replace('"18446744073709551616"', '18446744073709551616'), 4), 'InvalidHeaderDeserialization', 'w.data_offsets[1]');
+    rejects(
+      file(
+        `{${t('w', 'F32', [1], [0, 18446744073709551616n.toString()])}}`.replace(
+          '"18446744073709551616"',
+          '18446744073709551616',
+        ),
+        4,
+      ),
+      'InvalidHeaderDeserialization',
+      'w.data_offsets[1]',
+    );
     rejects(file('{"w":5}', 0), 'InvalidHeaderDeserialization', 'w');
   });
   it('non-string metadata values are rejected', () => {
@@ -142,7 +152,13 @@ describe('offsets and sizes', () => {
     rejects(file(`{${t('a', 'F16', [3], [0, 4])}}`, 4), 'TensorInvalidInfo', 'a');
   });
   it('huge offsets that JSON.parse would round are caught exactly', () => {
-    rejects(file(`{${t('a', 'U8', [1], [0, 1])},"b":{"dtype":"U8","shape":[9007199254740993],"data_offsets":[1,9007199254740994]}}`, 1), 'MetadataIncompleteBuffer');
+    rejects(
+      file(
+        `{${t('a', 'U8', [1], [0, 1])},"b":{"dtype":"U8","shape":[9007199254740993],"data_offsets":[1,9007199254740994]}}`,
+        1,
+      ),
+      'MetadataIncompleteBuffer',
+    );
   });
   it('truncated data or trailing bytes -> MetadataIncompleteBuffer', () => {
     const good = serializeSafetensorsToBuffer({ w: { dtype: 'F32', shape: [4], data: new Float32Array(4) } });
@@ -153,7 +169,9 @@ describe('offsets and sizes', () => {
     rejects(longer, 'MetadataIncompleteBuffer');
   });
   it('zero-size tensors may share an offset; scalars take one element', () => {
-    const h = readHeader(file(`{${t('a', 'F32', [0, 3], [0, 0])},${t('b', 'I8', [0], [0, 0])},${t('s', 'F32', [], [0, 4])}}`, 4));
+    const h = readHeader(
+      file(`{${t('a', 'F32', [0, 3], [0, 0])},${t('b', 'I8', [0], [0, 0])},${t('s', 'F32', [], [0, 4])}}`, 4),
+    );
     assert.deepEqual([...h.tensors.keys()].sort(), ['a', 'b', 's']);
   });
   it('"__proto__" is an ordinary tensor name', () => {

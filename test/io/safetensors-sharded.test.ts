@@ -1,7 +1,16 @@
 // Sharded checkpoints: reading the oracle's transformers-style shards + index, writing
 // byte-identical ones, and rejecting bad indexes.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -65,7 +74,16 @@ describe('writing checkpoints', () => {
   it('a tensor larger than the shard size gets a shard of its own (huggingface_hub order)', () => {
     const dir = join(tmp, 'big');
     const t = (n: number): TensorInput => ({ dtype: 'U8', shape: [n], data: new Uint8Array(n) });
-    saveSafetensorsCheckpoint(dir, new Map([['a', t(4)], ['big', t(20)], ['b', t(4)], ['c', t(4)]]), { maxShardBytes: 10 });
+    saveSafetensorsCheckpoint(
+      dir,
+      new Map([
+        ['a', t(4)],
+        ['big', t(20)],
+        ['b', t(4)],
+        ['c', t(4)],
+      ]),
+      { maxShardBytes: 10 },
+    );
     const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as { weight_map: Record<string, string> };
     assert.deepEqual(index.weight_map, {
       a: 'model-00002-of-00003.safetensors',
@@ -80,23 +98,39 @@ describe('bad checkpoints', () => {
   const withIndex = (name: string, index: string): string => {
     const dir = join(tmp, name);
     mkdirSync(dir, { recursive: true });
-    for (const f of ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']) copyFileSync(join(SHARDED, f), join(dir, f));
+    for (const f of ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'])
+      copyFileSync(join(SHARDED, f), join(dir, f));
     writeFileSync(join(dir, INDEX_FILE), index);
     return dir;
   };
   it('shard names with path parts are refused', () => {
-    const dir = withIndex('traversal', JSON.stringify({ weight_map: { 'embed.weight': '../model-00001-of-00002.safetensors' } }));
-    assert.throws(() => SafetensorsCheckpoint.open(dir), (e: unknown) => e instanceof FormatError && e.field === 'weight_map.embed.weight');
+    const dir = withIndex(
+      'traversal',
+      JSON.stringify({ weight_map: { 'embed.weight': '../model-00001-of-00002.safetensors' } }),
+    );
+    assert.throws(
+      () => SafetensorsCheckpoint.open(dir),
+      (e: unknown) => e instanceof FormatError && e.field === 'weight_map.embed.weight',
+    );
   });
   it('a tensor missing from its shard, a missing shard, a broken index', () => {
-    const dir = withIndex('missing', JSON.stringify({ weight_map: { 'head.bias': 'model-00001-of-00002.safetensors' } }));
-    assert.throws(() => SafetensorsCheckpoint.open(dir), (e: unknown) => e instanceof SafetensorsError && e.kind === 'TensorNotFound');
+    const dir = withIndex(
+      'missing',
+      JSON.stringify({ weight_map: { 'head.bias': 'model-00001-of-00002.safetensors' } }),
+    );
+    assert.throws(
+      () => SafetensorsCheckpoint.open(dir),
+      (e: unknown) => e instanceof SafetensorsError && e.kind === 'TensorNotFound',
+    );
     const dir2 = withIndex('noshard', JSON.stringify({ weight_map: { x: 'model-00009-of-00009.safetensors' } }));
     assert.throws(() => SafetensorsCheckpoint.open(dir2), IOError);
     const dir3 = withIndex('broken', '{"weight_map": ');
     assert.throws(() => SafetensorsCheckpoint.open(dir3), FormatError);
     const dir4 = withIndex('nomap', '{"metadata": {"total_size": -1}, "weight_map": {}}');
-    assert.throws(() => SafetensorsCheckpoint.open(dir4), (e: unknown) => e instanceof FormatError && e.field === 'metadata.total_size');
+    assert.throws(
+      () => SafetensorsCheckpoint.open(dir4),
+      (e: unknown) => e instanceof FormatError && e.field === 'metadata.total_size',
+    );
     assert.throws(() => SafetensorsCheckpoint.open(join(tmp, 'nowhere')), IOError);
     assert.ok(existsSync(dir));
   });

@@ -60,7 +60,8 @@ describe('reading files written by the Python oracle', () => {
     const buf = new Uint8Array(readFileSync(join(FIXTURES, 'all_dtypes.safetensors')));
     const a = deserializeSafetensors(buf);
     const b = loadSafetensors(join(FIXTURES, 'all_dtypes.safetensors'));
-    for (const [k, t] of b.tensors) assert.ok(sameValues(a.tensors.get(k)!.data as ArrayLike<number>, t.data as ArrayLike<number>), k);
+    for (const [k, t] of b.tensors)
+      assert.ok(sameValues(a.tensors.get(k)!.data as ArrayLike<number>, t.data as ArrayLike<number>), k);
     const f32 = a.tensors.get('f32')!.data;
     assert.equal(f32.buffer, buf.buffer, 'zero-copy view');
   });
@@ -76,7 +77,10 @@ describe('writing byte-identical files', () => {
     });
   }
   it('an empty dict is 8 + "{}" + 6 spaces', () => {
-    assert.deepEqual(Array.from(serializeSafetensorsToBuffer({})), [8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d, 32, 32, 32, 32, 32, 32]);
+    assert.deepEqual(
+      Array.from(serializeSafetensorsToBuffer({})),
+      [8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d, 32, 32, 32, 32, 32, 32],
+    );
   });
   it('float32 input for F16/BF16 rounds to nearest even exactly as torch', () => {
     const exp = readExpected(join(FIXTURES, 'convert.json'));
@@ -96,7 +100,10 @@ describe('writing byte-identical files', () => {
     assert.throws(() => f({ dtype: 'BOOL', shape: [1], data: Uint8Array.of(2) }), ArgumentError);
     assert.throws(() => f({ dtype: 'F8_E4M3', shape: [2], data: new Uint8Array(3) }), ArgumentError);
     assert.throws(() => f({ dtype: 'X' as Dtype, shape: [], data: new Uint8Array(1) }), ArgumentError);
-    assert.throws(() => serializeSafetensorsToBuffer({ __metadata__: { dtype: 'U8', shape: [], data: new Uint8Array(1) } }), ArgumentError);
+    assert.throws(
+      () => serializeSafetensorsToBuffer({ __metadata__: { dtype: 'U8', shape: [], data: new Uint8Array(1) } }),
+      ArgumentError,
+    );
   });
 });
 
@@ -108,12 +115,14 @@ describe('round trips', () => {
       if (d === 'BOOL') tensors.set(d, { dtype: d, shape: [2, 2], data: Uint8Array.of(1, 0, 0, 1) });
       else if (bits === 4) tensors.set(d, { dtype: d, shape: [2, 3], data: Uint8Array.of(0x12, 0x34, 0x56) });
       else if (bits === 6) tensors.set(d, { dtype: d, shape: [4], data: Uint8Array.of(1, 2, 3) });
-      else if (d === 'I64') tensors.set(d, { dtype: d, shape: [2], data: BigInt64Array.of(-(2n ** 63n), 2n ** 63n - 1n) });
+      else if (d === 'I64')
+        tensors.set(d, { dtype: d, shape: [2], data: BigInt64Array.of(-(2n ** 63n), 2n ** 63n - 1n) });
       else if (d === 'U64') tensors.set(d, { dtype: d, shape: [2], data: BigUint64Array.of(0n, 2n ** 64n - 1n) });
       else if (d === 'C64') tensors.set(d, { dtype: d, shape: [1], data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) });
       else if (d === 'F64') tensors.set(d, { dtype: d, shape: [3], data: Float64Array.of(Math.PI, -0, Infinity) });
       else if (d === 'F32') tensors.set(d, { dtype: d, shape: [], data: Float32Array.of(1.5) });
-      else if (d === 'F16' || d === 'BF16') tensors.set(d, { dtype: d, shape: [2], data: Uint16Array.of(0x3c00, 0xfbff) });
+      else if (d === 'F16' || d === 'BF16')
+        tensors.set(d, { dtype: d, shape: [2], data: Uint16Array.of(0x3c00, 0xfbff) });
       else if (d === 'I32') tensors.set(d, { dtype: d, shape: [2], data: Int32Array.of(-(2 ** 31), 2 ** 31 - 1) });
       else if (d === 'U32') tensors.set(d, { dtype: d, shape: [1, 1], data: Uint32Array.of(2 ** 32 - 1) });
       else if (d === 'I16') tensors.set(d, { dtype: d, shape: [0], data: new Int16Array(0) });
@@ -122,7 +131,14 @@ describe('round trips', () => {
       else tensors.set(d, { dtype: d, shape: [3], data: Uint8Array.of(0, 128, 255) }); // U8 and F8 variants
     }
     const path = join(tmp, 'all.safetensors');
-    saveSafetensors(path, tensors, Object.fromEntries([['format', 'pt'], ['__proto__', 'x']]));
+    saveSafetensors(
+      path,
+      tensors,
+      Object.fromEntries([
+        ['format', 'pt'],
+        ['__proto__', 'x'],
+      ]),
+    );
     const back = loadSafetensors(path);
     assert.equal(back.metadata?.['format'], 'pt');
     assert.equal(Object.getOwnPropertyDescriptor(back.metadata, '__proto__')?.value, 'x');
@@ -144,12 +160,19 @@ describe('round trips', () => {
     const h = readHeader(buf);
     assert.equal(h.dataStart % 8, 0);
     assert.deepEqual([...h.tensors.keys()], ['b', 'd', 'c', 'a']);
-    for (const info of h.tensors.values()) assert.equal(info.dataOffsets[0] % (info.dtype === 'U8' ? 1 : info.dtype === 'I16' ? 2 : info.dtype === 'F32' ? 4 : 8), 0);
+    for (const info of h.tensors.values())
+      assert.equal(
+        info.dataOffsets[0] % (info.dtype === 'U8' ? 1 : info.dtype === 'I16' ? 2 : info.dtype === 'F32' ? 4 : 8),
+        0,
+      );
   });
   it('reading one tensor from a file reads only its bytes', () => {
     const big = new Float32Array(1 << 20);
     const path = join(tmp, 'lazy.safetensors');
-    saveSafetensors(path, { big: { dtype: 'F32', shape: [big.length], data: big }, small: { dtype: 'I32', shape: [2], data: Int32Array.of(7, 8) } });
+    saveSafetensors(path, {
+      big: { dtype: 'F32', shape: [big.length], data: big },
+      small: { dtype: 'I32', shape: [2], data: Int32Array.of(7, 8) },
+    });
     const f = SafetensorsFile.open(path);
     try {
       const start = f.bytesRead;

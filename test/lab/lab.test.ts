@@ -34,11 +34,15 @@ async function run(name: string): Promise<ExperimentResult> {
   // the files it wrote, and the verdicts' shape
   const onDisk = readResult(join(out, name, 'result.json'));
   assert.equal(onDisk.verdict, r.verdict);
-  for (const p of r.plots) assert.ok(readFileSync(join(out, name, p.file), 'utf8').startsWith('<svg'), `${name}/${p.file} is an SVG`);
+  for (const p of r.plots)
+    assert.ok(readFileSync(join(out, name, p.file), 'utf8').startsWith('<svg'), `${name}/${p.file} is an SVG`);
   assert.ok(r.findings.length > 0);
   for (const f of r.findings) assert.ok(VERDICTS.includes(f.verdict));
   assert.equal(r.verdict, overallVerdict(r.findings));
-  assert.ok(r.claims.every((c) => c.section === r.section && /[\u4e00-\u9fff]/.test(c.quote)), 'each claim quotes the Chinese notes of its section');
+  assert.ok(
+    r.claims.every((c) => c.section === r.section && /[\u4e00-\u9fff]/.test(c.quote)),
+    'each claim quotes the Chinese notes of its section',
+  );
   return r;
 }
 
@@ -46,13 +50,24 @@ async function run(name: string): Promise<ExperimentResult> {
 type N = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const nums = (r: ExperimentResult): N => r.numbers as N;
 const verdicts = (r: ExperimentResult): Verdict[] => r.findings.map((f) => f.verdict);
-const ok = (cond: boolean, caveat = false): Verdict => (!cond ? 'does not hold' : caveat ? 'holds with a caveat' : 'holds');
+const ok = (cond: boolean, caveat = false): Verdict =>
+  !cond ? 'does not hold' : caveat ? 'holds with a caveat' : 'holds';
 
 test('selectExperiments: all, sections, names; unknown names are a typed error', () => {
   assert.equal(selectExperiments(['all']).length, EXPERIMENTS.length);
-  assert.deepEqual(selectExperiments(['9']).map((e) => e.name), ['9-sinusoidal', '9-add-position', '9-rope']);
-  assert.deepEqual(selectExperiments(['5-activations', '5']).map((e) => e.name), ['5-activations']);
-  assert.deepEqual(selectExperiments(['10', '1-gpt-vs-bert']).map((e) => e.name), ['1-gpt-vs-bert', '10-padding'], 'section order');
+  assert.deepEqual(
+    selectExperiments(['9']).map((e) => e.name),
+    ['9-sinusoidal', '9-add-position', '9-rope'],
+  );
+  assert.deepEqual(
+    selectExperiments(['5-activations', '5']).map((e) => e.name),
+    ['5-activations'],
+  );
+  assert.deepEqual(
+    selectExperiments(['10', '1-gpt-vs-bert']).map((e) => e.name),
+    ['1-gpt-vs-bert', '10-padding'],
+    'section order',
+  );
   assert.throws(() => selectExperiments(['nope']), ArgumentError);
   assert.throws(() => selectExperiments([]), ArgumentError);
   const sections = new Set(EXPERIMENTS.map((e) => e.section));
@@ -66,10 +81,15 @@ test('§1 GPT is causal, BERT bidirectional, MLM masks 15% as 80/10/10', async (
   const bidir = n.bertInfluence.every((x: N) => x.before > 1e-3);
   assert.ok(causal && bidir, 'the trained models behave as their attention masks say');
   const m = n.masking;
-  const within = (x: number, p: number, count: number): boolean => Math.abs(x - p) <= 4 * Math.sqrt((p * (1 - p)) / count);
+  const within = (x: number, p: number, count: number): boolean =>
+    Math.abs(x - p) <= 4 * Math.sqrt((p * (1 - p)) / count);
   const selected = Math.round(m.selected * m.tokens);
   const V = m.vocabSize as number;
-  const masking = within(m.selected, 0.15, m.tokens) && within(m.mask, 0.8, selected) && within(m.random, 0.1 - 0.1 / V, selected) && within(m.unchanged, 0.1 + 0.1 / V, selected);
+  const masking =
+    within(m.selected, 0.15, m.tokens) &&
+    within(m.mask, 0.8, selected) &&
+    within(m.random, 0.1 - 0.1 / V, selected) &&
+    within(m.unchanged, 0.1 + 0.1 / V, selected);
   assert.deepEqual(verdicts(r).slice(0, 3), [ok(causal), ok(bidir), ok(masking)]);
   assert.equal(verdicts(r)[3], ok(n.gptValLoss < n.unigramEntropy - 0.1 && n.bertValLoss < n.unigramEntropy - 0.1));
 });
@@ -78,13 +98,22 @@ test('§2 attention rank: causal matrices are triangular with a positive diagona
   const r = await run('2-attention-rank');
   const s = nums(r).stats as N[];
   const causal = s.filter((x) => x.causal);
-  assert.ok(causal.every((x) => x.maxUpper === 0 && x.minDiag > 0), 'zero above the diagonal, positive on it: det > 0');
+  assert.ok(
+    causal.every((x) => x.maxUpper === 0 && x.minDiag > 0),
+    'zero above the diagonal, positive on it: det > 0',
+  );
   assert.equal(verdicts(r)[0], ok(true, !causal.every((x) => x.fullRankFraction === 1)));
   const [rc1, rb1, rc4, rb4, tg, tb] = s;
-  const randomLower = rb1.meanEffectiveRank < rc1.meanEffectiveRank && rb4.meanEffectiveRank < rc4.meanEffectiveRank
-    && rb1.meanNumericalRank <= rc1.meanNumericalRank && rb4.meanNumericalRank <= rc4.meanNumericalRank;
+  const randomLower =
+    rb1.meanEffectiveRank < rc1.meanEffectiveRank &&
+    rb4.meanEffectiveRank < rc4.meanEffectiveRank &&
+    rb1.meanNumericalRank <= rc1.meanNumericalRank &&
+    rb4.meanNumericalRank <= rc4.meanNumericalRank;
   assert.equal(verdicts(r)[1], ok(randomLower));
-  assert.equal(verdicts(r)[2], ok(tb.meanEffectiveRank < tg.meanEffectiveRank, !(tb.meanNumericalRank < tg.meanNumericalRank)));
+  assert.equal(
+    verdicts(r)[2],
+    ok(tb.meanEffectiveRank < tg.meanEffectiveRank, !(tb.meanNumericalRank < tg.meanNumericalRank)),
+  );
 });
 
 test('§2 architectures: verdicts follow the losses', async () => {
@@ -92,8 +121,12 @@ test('§2 architectures: verdicts follow the losses', async () => {
   const n = nums(r);
   const get = (k: string): N => n.runs.find((x: N) => x.key === k);
   const [d1, e1, o1, d2, e2] = ['dec-1x', 'encdec-1x', 'enc-1x', 'dec-2x', 'encdec-2x'].map(get);
-  for (const x of n.runs) assert.ok(Number.isFinite(x.valLoss) && x.valLoss < Math.log(70), `${x.key} learned something`);
-  assert.ok(e1.params > d1.params * 0.9 && e1.params < d1.params * 1.3, 'equal-size models are within 30% in parameters');
+  for (const x of n.runs)
+    assert.ok(Number.isFinite(x.valLoss) && x.valLoss < Math.log(70), `${x.key} learned something`);
+  assert.ok(
+    e1.params > d1.params * 0.9 && e1.params < d1.params * 1.3,
+    'equal-size models are within 30% in parameters',
+  );
   assert.ok(e2.params > 1.8 * d1.params, 'the 2x encoder-decoder has about twice the parameters');
   const m = n.margin;
   assert.equal(verdicts(r)[0], ok(e1.bestVal >= d1.bestVal * (1 - m)));
@@ -143,12 +176,29 @@ test('§4 tokenizers: byte fallback never emits unknown tokens; verdicts follow 
   assert.equal(verdicts(r)[0], ok(true, get('Chinese', 'SentencePiece Unigram').unkRate > 0));
   const wpZh = get('Chinese', 'WordPiece');
   const bpeZh = get('Chinese', 'BPE (whitespace');
-  assert.equal(verdicts(r)[1], ok(get('English', 'WordPiece').unkRate < 0.005 && get('English', 'BPE (whitespace').unkRate < 0.005, wpZh.unkRate > 0 || bpeZh.unkRate > 0));
+  assert.equal(
+    verdicts(r)[1],
+    ok(
+      get('English', 'WordPiece').unkRate < 0.005 && get('English', 'BPE (whitespace').unkRate < 0.005,
+      wpZh.unkRate > 0 || bpeZh.unkRate > 0,
+    ),
+  );
   const sp = get('Chinese', 'SentencePiece Unigram + byte');
-  assert.equal(verdicts(r)[2], ok(sp.unkCharShare < Math.min(wpZh.unkCharShare, bpeZh.unkCharShare) && sp.roundTrip >= Math.max(wpZh.roundTrip, bpeZh.roundTrip)));
+  assert.equal(
+    verdicts(r)[2],
+    ok(
+      sp.unkCharShare < Math.min(wpZh.unkCharShare, bpeZh.unkCharShare) &&
+        sp.roundTrip >= Math.max(wpZh.roundTrip, bpeZh.roundTrip),
+    ),
+  );
   const spEn = get('English', 'SentencePiece Unigram + byte').tokensPerChar;
-  const compact = [get('English', 'BPE (whitespace'), get('English', 'WordPiece')].map((x) => x.tokensPerChar <= 1.15 * spEn);
-  assert.equal(verdicts(r)[3], compact.every(Boolean) ? 'holds' : compact.some(Boolean) ? 'holds with a caveat' : 'does not hold');
+  const compact = [get('English', 'BPE (whitespace'), get('English', 'WordPiece')].map(
+    (x) => x.tokensPerChar <= 1.15 * spEn,
+  );
+  assert.equal(
+    verdicts(r)[3],
+    compact.every(Boolean) ? 'holds' : compact.some(Boolean) ? 'holds with a caveat' : 'does not hold',
+  );
 });
 
 test('§5 a deep linear network is the product of its weights', async () => {
@@ -170,7 +220,8 @@ test('§5 a deep linear network is the product of its weights', async () => {
   assert.ok(n.collapseWorst < 1e-4 && n.reluCollapse > 1e-2);
   assert.equal(verdicts(r)[0], 'holds');
   const acc = (task: string, act: string): number => n.results[task].find((x: N) => x.act === act).testAcc;
-  const gap = (task: string): number => Math.max(acc(task, 'relu'), acc(task, 'gelu'), acc(task, 'tanh')) - acc(task, 'none');
+  const gap = (task: string): number =>
+    Math.max(acc(task, 'relu'), acc(task, 'gelu'), acc(task, 'tanh')) - acc(task, 'none');
   const vsSingle = Math.max(...['xor', 'spirals'].map((t) => Math.abs(acc(t, 'none') - acc(t, 'single linear layer'))));
   assert.equal(verdicts(r)[1], ok(gap('xor') > 0.2 && gap('spirals') > 0.2 && vsSingle < 0.05));
   assert.ok(acc('xor', 'none') <= 0.8, 'a linear map cannot solve XOR');
@@ -204,7 +255,14 @@ test('§8 decoding: beam is deterministic, sampling is seeded; repetition verdic
   assert.equal(n.samplingRandom, true);
   const s = (name: string): N => (n.strategies as N[]).find((x) => x.name === name);
   const beam = s('beam 4');
-  assert.equal(verdicts(r)[2], ok(beam.repChars > s('top-p 0.9').repChars && beam.repChars > s('top-k 10').repChars && beam.distinct2 < s('top-p 0.9').distinct2));
+  assert.equal(
+    verdicts(r)[2],
+    ok(
+      beam.repChars > s('top-p 0.9').repChars &&
+        beam.repChars > s('top-k 10').repChars &&
+        beam.distinct2 < s('top-p 0.9').distinct2,
+    ),
+  );
   assert.equal(verdicts(r)[1], ok(n.beamAtLeastGreedy >= 0.75, n.beamAtLeastGreedy < 1));
 });
 
@@ -218,11 +276,15 @@ test('§9 sinusoidal encodings: PE(pos+k) is a rotation of PE(pos)', async () =>
 test('§9 adding positions: verdicts follow the cosines and read-out accuracies', async () => {
   const r = await run('9-add-position');
   const rows = nums(r).byDim as N[];
-  for (let i = 1; i < rows.length; i++) assert.ok(rows[i].meanAbsCos < rows[i - 1].meanAbsCos, '|cos| shrinks with the width');
+  for (let i = 1; i < rows.length; i++)
+    assert.ok(rows[i].meanAbsCos < rows[i - 1].meanAbsCos, '|cos| shrinks with the width');
   const widest = rows[rows.length - 1];
   assert.equal(verdicts(r)[0], ok(widest.meanAbsCos < 1.5 * widest.expectedCos));
   const g = nums(r).gpt;
-  assert.equal(verdicts(r)[2], ok(g.probePosition > 0.9 && g.probeToken > 0.9, g.positionAcc < 0.9 || g.tokenAcc < 0.9));
+  assert.equal(
+    verdicts(r)[2],
+    ok(g.probePosition > 0.9 && g.probeToken > 0.9, g.positionAcc < 0.9 || g.tokenAcc < 0.9),
+  );
 });
 
 test('§9 RoPE: invariant to 1e-5 under a common shift; the first pairs turn fastest', async () => {
@@ -232,7 +294,12 @@ test('§9 RoPE: invariant to 1e-5 under a common shift; the first pairs turn fas
   assert.ok(n.ropeShiftDiff < 1e-4 && n.learnedShiftDiff > 1e-2);
   const speeds = n.speeds as number[];
   assert.equal(speeds.length, 64);
-  speeds.forEach((s, i) => assert.ok(Math.abs(s - 10000 ** ((-2 * i) / 128)) <= 1e-5 * 10000 ** ((-2 * i) / 128), `pair ${i} turns at theta_i`));
+  speeds.forEach((s, i) =>
+    assert.ok(
+      Math.abs(s - 10000 ** ((-2 * i) / 128)) <= 1e-5 * 10000 ** ((-2 * i) / 128),
+      `pair ${i} turns at theta_i`,
+    ),
+  );
   assert.ok(speeds[0]! > speeds[63]!, 'pair 0 is the fastest');
   assert.deepEqual(verdicts(r), ['holds', 'holds', 'holds', 'does not hold']);
 });
@@ -240,7 +307,8 @@ test('§9 RoPE: invariant to 1e-5 under a common shift; the first pairs turn fas
 test('§10 padding: padded batches equal each sequence alone (with the mask and per-token norms)', async () => {
   const r = await run('10-padding');
   const g = nums(r).gaps;
-  for (const k of ['gptRight', 'gptLeft', 'ropeLeft', 'bertRight', 'batchNormEval']) assert.ok(g[k] < 1e-4, `${k} ${g[k]}`);
+  for (const k of ['gptRight', 'gptLeft', 'ropeLeft', 'bertRight', 'batchNormEval'])
+    assert.ok(g[k] < 1e-4, `${k} ${g[k]}`);
   assert.ok(g.bertNoMask > 1e-2 && g.gptLeftNoMask > 1e-2);
   assert.deepEqual(verdicts(r).slice(0, 2), ['holds', 'holds']);
   assert.equal(verdicts(r)[2], ok(g.batchNormTrain <= 1e-4));
@@ -270,13 +338,19 @@ test('report.html holds every experiment with inline plots; it renders in chromi
   for (const name of results.keys()) assert.ok(html.includes(`id="${name}"`), `report section ${name}`);
   assert.ok((html.match(/<svg/g) ?? []).length >= results.size, 'plots are inline SVG');
   assert.ok(!/<script|src="http/.test(html), 'self-contained: no scripts, no remote resources');
-  const browser = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+  const browser = ['chromium', 'chromium-browser', 'google-chrome'].find(
+    (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0,
+  );
   if (browser === undefined) {
     t.skip('chromium is not installed: the browser rendering check is skipped (apt-get install -y chromium)');
     return;
   }
   const png = join(out, 'report.png');
-  const res = spawnSync('sh', [join(import.meta.dirname, '..', '..', 'scripts', 'render-lab-report.sh'), path, png, '1000', '2400'], { encoding: 'utf8' });
+  const res = spawnSync(
+    'sh',
+    [join(import.meta.dirname, '..', '..', 'scripts', 'render-lab-report.sh'), path, png, '1000', '2400'],
+    { encoding: 'utf8' },
+  );
   assert.equal(res.status, 0, res.stderr);
   assert.ok(existsSync(png) && statSync(png).size > 10_000);
   const img = readPng(readFileSync(png));

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator } from '../../src/engine/index.ts';
 import { ConfigError, FormatError } from '../../src/errors.ts';
-import { loadModelFromRun, openCheckpoint, restoreModel, restoreOptimizer, saveCheckpoint } from '../../src/io/checkpoint.ts';
+import {
+  loadModelFromRun,
+  openCheckpoint,
+  restoreModel,
+  restoreOptimizer,
+  saveCheckpoint,
+} from '../../src/io/checkpoint.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.ts';
 import { GPT, gptPreset } from '../../src/models/gpt.ts';
 import { BERT, bertPreset } from '../../src/models/bert.ts';
@@ -21,7 +27,15 @@ import { groupsForWeightDecay } from '../../src/optim/optimizer.ts';
 import { hfFixturesDir, ids2d, randomIds } from './helpers.ts';
 
 const V = 29;
-const cfg = gptPreset('gpt2', { vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0.2, attnDropout: 0.1 });
+const cfg = gptPreset('gpt2', {
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nEmbd: 32,
+  dropout: 0.2,
+  attnDropout: 0.1,
+});
 
 function setup(seed: number): { model: GPT; opt: AdamW } {
   const model = new GPT(cfg, { seed });
@@ -58,7 +72,15 @@ describe('checkpoint round trip', () => {
       const a = setup(1);
       for (let s = 0; s < 3; s++) trainStep(a.model, a.opt, s);
       const path = join(dir, 'checkpoint-last.safetensors');
-      saveCheckpoint({ path, model: a.model, spec: specOf(a.model), optimizer: a.opt, step: 3, extra: { sampler: [1, 2, 3] }, train: { lr: 3e-3 } });
+      saveCheckpoint({
+        path,
+        model: a.model,
+        spec: specOf(a.model),
+        optimizer: a.opt,
+        step: 3,
+        extra: { sampler: [1, 2, 3] },
+        train: { lr: 3e-3 },
+      });
 
       const b = setup(2);
       const ckpt = openCheckpoint(path);
@@ -90,22 +112,46 @@ describe('checkpoint round trip', () => {
     const dir = tmp();
     try {
       const gpt = new GPT(cfg, { seed: 4 }).eval();
-      saveCheckpoint({ path: join(dir, 'checkpoint-best.safetensors'), model: gpt, spec: specOf(gpt), optimizer: null, step: 0, extra: null, train: null });
+      saveCheckpoint({
+        path: join(dir, 'checkpoint-best.safetensors'),
+        model: gpt,
+        spec: specOf(gpt),
+        optimizer: null,
+        step: 0,
+        extra: null,
+        train: null,
+      });
       const names = [...loadSafetensors(join(dir, 'checkpoint-best.safetensors')).tensors.keys()];
       assert.ok(names.includes('model/transformer.wte.weight') && !names.includes('model/lm_head.weight'));
       const { model, path } = loadModelFromRun(dir);
       assert.ok(path.endsWith('checkpoint-best.safetensors'));
       const ids = ids2d([[1, 2, 3, 4, 5]]);
-      assert.deepEqual((model as GPT).eval().forward(ids).logits!.toTypedArray(), gpt.forward(ids).logits!.toTypedArray());
+      assert.deepEqual(
+        (model as GPT).eval().forward(ids).logits!.toTypedArray(),
+        gpt.forward(ids).logits!.toTypedArray(),
+      );
 
-      const bert = new BERT(bertPreset('bert-tiny', { vocabSize: V, nEmbd: 32, nHead: 4, norm: 'batchnorm' }), { seed: 5 });
+      const bert = new BERT(bertPreset('bert-tiny', { vocabSize: V, nEmbd: 32, nHead: 4, norm: 'batchnorm' }), {
+        seed: 5,
+      });
       bert.forward(ids, { mlmLogits: true }); // move the BatchNorm running statistics off their initial values
       const bpath = join(dir, 'bert.safetensors');
-      saveCheckpoint({ path: bpath, model: bert, spec: specOf(bert), optimizer: null, step: 0, extra: null, train: null });
+      saveCheckpoint({
+        path: bpath,
+        model: bert,
+        spec: specOf(bert),
+        optimizer: null,
+        step: 0,
+        extra: null,
+        train: null,
+      });
       const restored = loadModelFromRun(bpath).model as BERT;
       bert.eval();
       restored.eval();
-      assert.deepEqual(restored.forward(ids, { mlmLogits: true }).mlmLogits!.toTypedArray(), bert.forward(ids, { mlmLogits: true }).mlmLogits!.toTypedArray());
+      assert.deepEqual(
+        restored.forward(ids, { mlmLogits: true }).mlmLogits!.toTypedArray(),
+        bert.forward(ids, { mlmLogits: true }).mlmLogits!.toTypedArray(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -125,8 +171,12 @@ describe('bad checkpoint files', () => {
     const { dir, path } = good();
     try {
       const bytes = readFileSync(path);
-      for (const [what, data] of [['truncated', bytes.subarray(0, bytes.length - 100)], ['garbage', Buffer.from('not a checkpoint at all, sorry')], ['empty', Buffer.alloc(0)],
-        ['trailing bytes', Buffer.concat([bytes, Buffer.from([1, 2, 3])])]] as const) {
+      for (const [what, data] of [
+        ['truncated', bytes.subarray(0, bytes.length - 100)],
+        ['garbage', Buffer.from('not a checkpoint at all, sorry')],
+        ['empty', Buffer.alloc(0)],
+        ['trailing bytes', Buffer.concat([bytes, Buffer.from([1, 2, 3])])],
+      ] as const) {
         writeFileSync(path, data);
         assert.throws(() => loadModelFromRun(path), FormatError, what);
       }
@@ -136,7 +186,10 @@ describe('bad checkpoint files', () => {
   });
 
   it('a valid safetensors file that is not an llmts checkpoint (an HF model): FormatError naming __metadata__.llmts', () => {
-    assert.throws(() => loadModelFromRun(join(hfFixturesDir, 'gpt2', 'model.safetensors')), (e: unknown) => e instanceof FormatError && e.field === '__metadata__.llmts');
+    assert.throws(
+      () => loadModelFromRun(join(hfFixturesDir, 'gpt2', 'model.safetensors')),
+      (e: unknown) => e instanceof FormatError && e.field === '__metadata__.llmts',
+    );
   });
 
   it('bad metadata JSON, another format version, an unknown family, a missing or misshapen tensor: typed errors naming the field', () => {
@@ -147,24 +200,38 @@ describe('bad checkpoint files', () => {
       const cases: [string, Map<string, unknown>, Record<string, string>, string][] = [
         ['metadata not JSON', tensors, { llmts: '{"format": "llmts-checkpoint",' }, '__metadata__.llmts'],
         ['version 2', tensors, { llmts: JSON.stringify({ ...meta, version: 2 }) }, 'format'],
-        ['unknown family', tensors, { llmts: JSON.stringify({ ...meta, model: { family: 'rnn', config: {} } }) }, 'family'],
+        [
+          'unknown family',
+          tensors,
+          { llmts: JSON.stringify({ ...meta, model: { family: 'rnn', config: {} } }) },
+          'family',
+        ],
       ];
       for (const [what, t, md, field] of cases) {
         saveSafetensors(path, t as typeof tensors, md);
         // an unknown family is a ConfigError (parseModelSpec), the rest FormatErrors: all name the field
-        assert.throws(() => loadModelFromRun(path), (e: unknown) => (e instanceof FormatError || e instanceof ConfigError) && e.field === field, what);
+        assert.throws(
+          () => loadModelFromRun(path),
+          (e: unknown) => (e instanceof FormatError || e instanceof ConfigError) && e.field === field,
+          what,
+        );
       }
       const missing = new Map(tensors);
       missing.delete('model/transformer.h.1.mlp.c_fc.bias');
       saveSafetensors(path, missing, metadata);
-      assert.throws(() => loadModelFromRun(path), (e: unknown) => e instanceof FormatError && e.field === 'model/transformer.h.1.mlp.c_fc.bias');
+      assert.throws(
+        () => loadModelFromRun(path),
+        (e: unknown) => e instanceof FormatError && e.field === 'model/transformer.h.1.mlp.c_fc.bias',
+      );
       const wrong = new Map(tensors);
       wrong.set('model/transformer.ln_f.weight', { dtype: 'F32', shape: [31], data: new Float32Array(31) });
       saveSafetensors(path, wrong, metadata);
-      assert.throws(() => loadModelFromRun(path), (e: unknown) => e instanceof FormatError && e.field === 'model/transformer.ln_f.weight');
+      assert.throws(
+        () => loadModelFromRun(path),
+        (e: unknown) => e instanceof FormatError && e.field === 'model/transformer.ln_f.weight',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
-

@@ -40,9 +40,17 @@ function mlpParams(C: number, I: number, gated: boolean, bias: boolean): number 
 
 export function gptParamFormula(c: GPTConfig): number {
   const C = c.nEmbd;
-  const layer = attnParams(C, c.nHead, c.nKvHead, c.bias) + mlpParams(C, c.intermediateSize, c.mlp === 'gated', c.bias) + 2 * normParams(c.norm, C, c.bias);
-  return c.vocabSize * C + (c.position === 'learned' ? c.blockSize * C : 0) + c.nLayer * layer
-    + (c.normPlacement === 'pre' ? normParams(c.norm, C, c.bias) : 0) + (c.tieEmbeddings ? 0 : c.vocabSize * C);
+  const layer =
+    attnParams(C, c.nHead, c.nKvHead, c.bias) +
+    mlpParams(C, c.intermediateSize, c.mlp === 'gated', c.bias) +
+    2 * normParams(c.norm, C, c.bias);
+  return (
+    c.vocabSize * C +
+    (c.position === 'learned' ? c.blockSize * C : 0) +
+    c.nLayer * layer +
+    (c.normPlacement === 'pre' ? normParams(c.norm, C, c.bias) : 0) +
+    (c.tieEmbeddings ? 0 : c.vocabSize * C)
+  );
 }
 
 function bertParamFormula(c: BertConfig): { total: number; bertModel: number } {
@@ -54,7 +62,10 @@ function bertParamFormula(c: BertConfig): { total: number; bertModel: number } {
   const bertModel = embeddings + c.nLayer * layer + pooler;
   const mlm = C * C + C + 2 * C + c.vocabSize; // transform dense, its LayerNorm, output bias (decoder tied)
   const nsp = 2 * C + 2;
-  return { bertModel, total: bertModel + (c.normPlacement === 'pre' ? ln : 0) + mlm + nsp + (c.numLabels > 0 ? c.numLabels * (C + 1) : 0) };
+  return {
+    bertModel,
+    total: bertModel + (c.normPlacement === 'pre' ? ln : 0) + mlm + nsp + (c.numLabels > 0 ? c.numLabels * (C + 1) : 0),
+  };
 }
 
 function encdecParamFormula(c: EncoderDecoderConfig): number {
@@ -64,8 +75,14 @@ function encdecParamFormula(c: EncoderDecoderConfig): number {
   const cross = 4 * C * C + (c.bias ? 4 * C : 0); // q_proj, kv_proj (2C), c_proj
   const mlp = mlpParams(C, c.intermediateSize, c.mlp === 'gated', c.bias);
   const final = c.normPlacement === 'pre' ? norm : 0;
-  return c.vocabSize * C + (c.position === 'learned' ? 2 * c.blockSize * C : 0)
-    + c.nEncoderLayer * (self + mlp + 2 * norm) + final + c.nLayer * (self + cross + mlp + 3 * norm) + final;
+  return (
+    c.vocabSize * C +
+    (c.position === 'learned' ? 2 * c.blockSize * C : 0) +
+    c.nEncoderLayer * (self + mlp + 2 * norm) +
+    final +
+    c.nLayer * (self + cross + mlp + 3 * norm) +
+    final
+  );
 }
 
 // ---------------------------------------------------------------- tests
@@ -87,15 +104,30 @@ describe('config validation', () => {
   ];
   for (const [what, over, field] of cases) {
     it(`GPT: ${what} -> ConfigError(${field})`, () => {
-      assert.throws(() => new GPT({ ...base, ...over }), (e: unknown) => e instanceof ConfigError && e.field === field && e.message.includes(field));
+      assert.throws(
+        () => new GPT({ ...base, ...over }),
+        (e: unknown) => e instanceof ConfigError && e.field === field && e.message.includes(field),
+      );
     });
   }
 
   it('BERT and encoder-decoder validate too', () => {
-    assert.throws(() => new BERT(bertPreset('bert-tiny', { position: 'alibi' as 'none' })), (e: unknown) => e instanceof ConfigError && e.field === 'position');
-    assert.throws(() => new BERT(bertPreset('bert-tiny', { nHead: 3 })), (e: unknown) => e instanceof ConfigError && e.field === 'n_embd');
-    assert.throws(() => new EncoderDecoder(encoderDecoderPreset({ vocabSize: 10, decoderStartTokenId: 10 })), (e: unknown) => e instanceof ConfigError && e.field === 'decoder_start_token_id');
-    assert.throws(() => specFromPreset('gpt5' as 'gpt2'), (e: unknown) => e instanceof ConfigError && e.field === 'preset');
+    assert.throws(
+      () => new BERT(bertPreset('bert-tiny', { position: 'alibi' as 'none' })),
+      (e: unknown) => e instanceof ConfigError && e.field === 'position',
+    );
+    assert.throws(
+      () => new BERT(bertPreset('bert-tiny', { nHead: 3 })),
+      (e: unknown) => e instanceof ConfigError && e.field === 'n_embd',
+    );
+    assert.throws(
+      () => new EncoderDecoder(encoderDecoderPreset({ vocabSize: 10, decoderStartTokenId: 10 })),
+      (e: unknown) => e instanceof ConfigError && e.field === 'decoder_start_token_id',
+    );
+    assert.throws(
+      () => specFromPreset('gpt5' as 'gpt2'),
+      (e: unknown) => e instanceof ConfigError && e.field === 'preset',
+    );
   });
 });
 
@@ -117,24 +149,44 @@ describe('parameter counts', () => {
     ['llama (GQA, gated, rmsnorm)', gptPreset('llama', small)],
     ['llama MQA with biases', gptPreset('llama', { ...small, nKvHead: 1, bias: true })],
     ['shakespeare-char', gptPreset('shakespeare-char', small)],
-    ['batchnorm post-LN sinusoidal', gptPreset('gpt2', { ...small, norm: 'batchnorm', normPlacement: 'post', position: 'sinusoidal' })],
+    [
+      'batchnorm post-LN sinusoidal',
+      gptPreset('gpt2', { ...small, norm: 'batchnorm', normPlacement: 'post', position: 'sinusoidal' }),
+    ],
     ['no norm, alibi', gptPreset('gpt2', { ...small, norm: 'none', position: 'alibi' })],
   ];
   for (const [name, cfg] of gptVariants) {
     it(`GPT ${name}: numParameters() = closed form`, () => {
       const model = new GPT(cfg);
       assert.equal(model.numParameters(), gptParamFormula(cfg));
-      assert.equal(model.numParametersNonEmbedding(), gptParamFormula(cfg) - (cfg.position === 'learned' ? cfg.blockSize * cfg.nEmbd : 0));
+      assert.equal(
+        model.numParametersNonEmbedding(),
+        gptParamFormula(cfg) - (cfg.position === 'learned' ? cfg.blockSize * cfg.nEmbd : 0),
+      );
     });
   }
 
   it('BERT (with a classifier, and pre-LN) and encoder-decoder: numParameters() = closed form', () => {
-    for (const cfg of [bertPreset('bert-tiny', { vocabSize: 37, nEmbd: 32, nHead: 4 }), bertPreset('bert-tiny', { vocabSize: 37, numLabels: 3, normPlacement: 'pre', position: 'rope' })]) {
+    for (const cfg of [
+      bertPreset('bert-tiny', { vocabSize: 37, nEmbd: 32, nHead: 4 }),
+      bertPreset('bert-tiny', { vocabSize: 37, numLabels: 3, normPlacement: 'pre', position: 'rope' }),
+    ]) {
       assert.equal(new BERT(cfg).numParameters(), bertParamFormula(cfg).total);
     }
     for (const cfg of [
       encoderDecoderPreset({ vocabSize: 37, blockSize: 16, nEncoderLayer: 2, nLayer: 3, nHead: 4, nEmbd: 32 }),
-      encoderDecoderPreset({ vocabSize: 37, blockSize: 16, nEncoderLayer: 1, nLayer: 1, nHead: 4, nEmbd: 32, mlp: 'gated', norm: 'rmsnorm', bias: false, position: 'rope' }),
+      encoderDecoderPreset({
+        vocabSize: 37,
+        blockSize: 16,
+        nEncoderLayer: 1,
+        nLayer: 1,
+        nHead: 4,
+        nEmbd: 32,
+        mlp: 'gated',
+        norm: 'rmsnorm',
+        bias: false,
+        position: 'rope',
+      }),
     ]) {
       assert.equal(new EncoderDecoder(cfg).numParameters(), encdecParamFormula(cfg));
     }
@@ -163,7 +215,10 @@ describe('FLOPs per token', () => {
       // per token: q,k,v and output projections, the MLP, q·kᵀ and p·v over T keys, the LM head (2 FLOPs per multiply-add)
       const forward = L * (2 * C * 3 * C + 2 * C * C + 2 * 2 * C * I + 2 * T * C + 2 * T * C) + 2 * C * V;
       // 6N also counts the biases and norm gains (no matmul): that share is the whole difference
-      const vectors = model.parameters().filter((p) => p.ndim === 1).reduce((n, p) => n + p.size, 0);
+      const vectors = model
+        .parameters()
+        .filter((p) => p.ndim === 1)
+        .reduce((n, p) => n + p.size, 0);
       assert.equal(model.flopsPerToken(T), 3 * forward + 6 * vectors, `T ${T}`);
     }
     assert.equal(model.flopsPerToken(), model.flopsPerToken(128));
@@ -171,31 +226,56 @@ describe('FLOPs per token', () => {
 });
 
 describe('FLOPs per token: BERT and encoder-decoder', () => {
-  const vectorsOf = (m: { parameters(): { ndim: number; size: number }[] }): number => m.parameters().filter((p) => p.ndim === 1).reduce((n, p) => n + p.size, 0);
+  const vectorsOf = (m: { parameters(): { ndim: number; size: number }[] }): number =>
+    m
+      .parameters()
+      .filter((p) => p.ndim === 1)
+      .reduce((n, p) => n + p.size, 0);
 
   it('BERT: 3x the forward matmul FLOPs of the layers and the MLM head, plus 6x their vectors; per-sequence heads and lookups excluded', () => {
-    const cfg = bertPreset('bert-tiny', { vocabSize: 300, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, numLabels: 3 });
+    const cfg = bertPreset('bert-tiny', {
+      vocabSize: 300,
+      blockSize: 64,
+      nLayer: 2,
+      nHead: 4,
+      nEmbd: 32,
+      numLabels: 3,
+    });
     const model = new BERT(cfg);
     const { nEmbd: C, nLayer: L, intermediateSize: I, vocabSize: V } = cfg;
     for (const T of [1, 16, 64]) {
       const forward = L * (2 * C * 3 * C + 2 * C * C + 2 * 2 * C * I + 4 * T * C) + 2 * C * C + 2 * C * V;
-      const vectors = vectorsOf(model) - vectorsOf(model.pooler) - vectorsOf(model.seq_relationship) - vectorsOf(model.classifier!);
+      const vectors =
+        vectorsOf(model) - vectorsOf(model.pooler) - vectorsOf(model.seq_relationship) - vectorsOf(model.classifier!);
       assert.equal(model.flopsPerToken(T), 3 * forward + 6 * vectors, `T ${T}`);
     }
     assert.equal(model.flopsPerToken(), model.flopsPerToken(64));
   });
 
   it('encoder-decoder: source tokens pay the encoder and the cross-attention keys/values, target tokens the decoder and the tied head', () => {
-    const cfg = encoderDecoderPreset({ vocabSize: 200, blockSize: 32, nEncoderLayer: 2, nLayer: 3, nHead: 4, nEmbd: 32 });
+    const cfg = encoderDecoderPreset({
+      vocabSize: 200,
+      blockSize: 32,
+      nEncoderLayer: 2,
+      nLayer: 3,
+      nHead: 4,
+      nEmbd: 32,
+    });
     const model = new EncoderDecoder(cfg);
     const { nEmbd: C, intermediateSize: I, vocabSize: V } = cfg;
-    const Le = cfg.nEncoderLayer, Ld = cfg.nLayer;
+    const Le = cfg.nEncoderLayer,
+      Ld = cfg.nLayer;
     const kvBias = model.decoder.reduce((n, b) => n + vectorsOf(b.cross_attn!.kv_proj), 0);
     const encVectors = model.encoder.reduce((n, b) => n + vectorsOf(b), 0) + vectorsOf(model.ln_enc) + kvBias;
     const decVectors = model.decoder.reduce((n, b) => n + vectorsOf(b), 0) - kvBias + vectorsOf(model.ln_dec);
-    for (const [S, T] of [[1, 1], [16, 8], [32, 32]] as const) {
+    for (const [S, T] of [
+      [1, 1],
+      [16, 8],
+      [32, 32],
+    ] as const) {
       const perSource = Le * (2 * C * 3 * C + 2 * C * C + 4 * C * I + 4 * S * C) + Ld * 2 * C * 2 * C;
-      const perTarget = Ld * (2 * C * 3 * C + 2 * C * C + 4 * C * I + 4 * T * C + 2 * C * C + 2 * C * C + 4 * S * C) + 2 * C * V;
+      const perTarget =
+        Ld * (2 * C * 3 * C + 2 * C * C + 4 * C * I + 4 * T * C + 2 * C * C + 2 * C * C + 4 * S * C) + 2 * C * V;
       const expected = 3 * (S * perSource + T * perTarget) + 6 * (S * encVectors + T * decVectors);
       assert.equal(model.flopsPerExample(S, T), expected, `S ${S}, T ${T}`);
       assert.equal(model.flopsPerToken(S, T), expected / (S + T));
@@ -213,9 +293,15 @@ describe('GPT-2 initialization', () => {
       const d = p.toTypedArray();
       const n = d.length;
       if (/(ln_\d|ln_f)\.weight$/.test(name)) {
-        assert.ok(d.every((v) => v === 1), name);
+        assert.ok(
+          d.every((v) => v === 1),
+          name,
+        );
       } else if (/\.bias$/.test(name)) {
-        assert.ok(d.every((v) => v === 0), name);
+        assert.ok(
+          d.every((v) => v === 0),
+          name,
+        );
       } else {
         const want = /c_proj\.weight$/.test(name) ? proj : 0.02;
         let mean = 0;
@@ -231,7 +317,10 @@ describe('GPT-2 initialization', () => {
     }
     assert.equal(checked, model.namedParameters().length);
     // different seeds give different weights, the same seed the same
-    assert.deepEqual(new GPT(cfg, { seed: 11 }).transformer.wte.weight.toTypedArray(), model.transformer.wte.weight.toTypedArray());
+    assert.deepEqual(
+      new GPT(cfg, { seed: 11 }).transformer.wte.weight.toTypedArray(),
+      model.transformer.wte.weight.toTypedArray(),
+    );
   });
 });
 
@@ -253,17 +342,27 @@ describe('state dicts', () => {
     const sd = new Map(a.stateDict());
     sd.delete('transformer.h.1.ln_2.weight');
     sd.set('transformer.h.9.attn.c_attn.weight', sd.get('transformer.h.0.attn.c_attn.weight')!);
-    assert.throws(() => new GPT(cfg).loadStateDict(sd), (e: unknown) => e instanceof ConfigError
-      && e.message.includes('missing [transformer.h.1.ln_2.weight]') && e.message.includes('unexpected [transformer.h.9.attn.c_attn.weight]'));
+    assert.throws(
+      () => new GPT(cfg).loadStateDict(sd),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes('missing [transformer.h.1.ln_2.weight]') &&
+        e.message.includes('unexpected [transformer.h.9.attn.c_attn.weight]'),
+    );
     const result = new GPT(cfg).loadStateDict(sd, { strict: false });
-    assert.deepEqual(result, { missing: ['transformer.h.1.ln_2.weight'], unexpected: ['transformer.h.9.attn.c_attn.weight'] });
+    assert.deepEqual(result, {
+      missing: ['transformer.h.1.ln_2.weight'],
+      unexpected: ['transformer.h.9.attn.c_attn.weight'],
+    });
     const wrong = new Map(a.stateDict());
     wrong.set('transformer.ln_f.weight', a.transformer.h[0]!.attn.c_attn.weight);
     assert.throws(() => new GPT(cfg).loadStateDict(wrong), ShapeError);
   });
 
   it('BatchNorm running statistics are persistent buffers in the state dict', () => {
-    const model = new GPT(gptPreset('gpt2', { vocabSize: 37, blockSize: 16, nLayer: 1, nHead: 4, nEmbd: 32, norm: 'batchnorm' }));
+    const model = new GPT(
+      gptPreset('gpt2', { vocabSize: 37, blockSize: 16, nLayer: 1, nHead: 4, nEmbd: 32, norm: 'batchnorm' }),
+    );
     const keys = [...model.stateDict().keys()];
     assert.ok(keys.includes('transformer.h.0.ln_1.running_mean') && keys.includes('transformer.h.0.ln_1.running_var'));
     assert.ok(!model.namedParameters().some(([n]) => n.includes('running')));
@@ -271,13 +370,24 @@ describe('state dicts', () => {
 
   it('createModel(spec) of a preset builds the family the spec names', () => {
     assert.ok(createModel(specFromPreset('bert-tiny', { vocabSize: 40, nLayer: 1 })) instanceof BERT);
-    assert.ok(createModel(specFromPreset('encdec', { vocabSize: 40, nLayer: 1, nEmbd: 32, nHead: 4 })) instanceof EncoderDecoder);
+    assert.ok(
+      createModel(specFromPreset('encdec', { vocabSize: 40, nLayer: 1, nEmbd: 32, nHead: 4 })) instanceof
+        EncoderDecoder,
+    );
   });
 });
 
 describe('train and eval modes', () => {
   it('dropout is active in training (two forwards differ) and off in eval (equal to a dropout-free model)', () => {
-    const cfg = gptPreset('gpt2', { vocabSize: 37, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0.3, attnDropout: 0.3 });
+    const cfg = gptPreset('gpt2', {
+      vocabSize: 37,
+      blockSize: 16,
+      nLayer: 2,
+      nHead: 4,
+      nEmbd: 32,
+      dropout: 0.3,
+      attnDropout: 0.3,
+    });
     const model = new GPT(cfg, { seed: 3 });
     const ids = ids2d([randomIds(new Generator(2), 12, 37)]);
     assert.ok(model.training && model.transformer.h[1]!.attn.training);

@@ -75,9 +75,11 @@ export function rowAt(data: ArrayLike<number>, T: number, V: number, b: number, 
 export function realPositions(data: ArrayLike<number>, mask: readonly (readonly number[])[], V: number): Float64Array {
   const T = mask[0]?.length ?? 0;
   const out: number[] = [];
-  mask.forEach((row, b) => row.forEach((m, t) => {
-    if (m !== 0) out.push(...rowAt(data, T, V, b, t));
-  }));
+  mask.forEach((row, b) =>
+    row.forEach((m, t) => {
+      if (m !== 0) out.push(...rowAt(data, T, V, b, t));
+    }),
+  );
   return Float64Array.from(out);
 }
 

@@ -22,9 +22,10 @@ const V = 37;
 const TOL = 2e-5;
 
 function gpt(over: Partial<GPTConfig>, preset: 'gpt2' | 'llama' = 'gpt2'): GPT {
-  const base = preset === 'gpt2'
-    ? { vocabSize: V, blockSize: 48, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2 }
-    : { vocabSize: V, blockSize: 48, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, initStd: 0.2 };
+  const base =
+    preset === 'gpt2'
+      ? { vocabSize: V, blockSize: 48, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2 }
+      : { vocabSize: V, blockSize: 48, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, initStd: 0.2 };
   return new GPT(gptPreset(preset, { ...base, ...over }), { seed: 5 }).eval();
 }
 
@@ -37,12 +38,21 @@ function checkIncremental(model: GPT, rows: number[][], prefix: number, what: st
   noGrad(() => {
     const full = f32(model.forward(ids2d(ids), { attentionMask: ids2d(mask) }).logits!);
     const cache = model.createCache();
-    const steps: [number, number][] = [[0, prefix], ...Array.from({ length: T - prefix }, (_, i): [number, number] => [prefix + i, prefix + i + 1])];
+    const steps: [number, number][] = [
+      [0, prefix],
+      ...Array.from({ length: T - prefix }, (_, i): [number, number] => [prefix + i, prefix + i + 1]),
+    ];
     for (const [a, b] of steps) {
-      const out = f32(model.forward(ids2d(ids.map((r) => r.slice(a, b))), { attentionMask: ids2d(mask.map((r) => r.slice(0, b))), cache }).logits!);
+      const out = f32(
+        model.forward(ids2d(ids.map((r) => r.slice(a, b))), {
+          attentionMask: ids2d(mask.map((r) => r.slice(0, b))),
+          cache,
+        }).logits!,
+      );
       for (let r = 0; r < rows.length; r++) {
         for (let t = a; t < b; t++) {
-          if (mask[r]![t] === 1) assertRel(rowAt(out, b - a, V, r, t - a), rowAt(full, T, V, r, t), TOL, `${what} row ${r} position ${t}`);
+          if (mask[r]![t] === 1)
+            assertRel(rowAt(out, b - a, V, r, t - a), rowAt(full, T, V, r, t), TOL, `${what} row ${r} position ${t}`);
         }
       }
     }
@@ -60,7 +70,10 @@ describe('KV cache: incremental logits = full forward', () => {
     ['gpt2', () => gpt({})],
     ['llama (GQA, RoPE half)', () => gpt({}, 'llama')],
     ['llama MQA, RoPE interleaved', () => gpt({ nKvHead: 1, ropeStyle: 'interleaved' }, 'llama')],
-    ['llama dynamic NTK scaling within the context', () => gpt({ ropeScaling: { type: 'dynamic', factor: 2 } }, 'llama')],
+    [
+      'llama dynamic NTK scaling within the context',
+      () => gpt({ ropeScaling: { type: 'dynamic', factor: 2 } }, 'llama'),
+    ],
     ['alibi', () => gpt({ position: 'alibi' })],
     ['sinusoidal', () => gpt({ position: 'sinusoidal' })],
   ];
@@ -78,8 +91,15 @@ describe('KV cache: incremental logits = full forward', () => {
       const full = f32(model.forward(ids2d(ids), { attentionMask: ids2d(mask) }).logits!);
       const cache = model.createCache();
       for (let t = 0; t < 8; t++) {
-        const out = f32(model.forward(ids2d(ids.map((r) => r.slice(t, t + 1))), { attentionMask: ids2d(mask.map((r) => r.slice(0, t + 1))), cache, captureAttention: true }).logits!);
-        for (let r = 0; r < 2; r++) if (mask[r]![t] === 1) assertRel(rowAt(out, 1, V, r, 0), rowAt(full, 8, V, r, t), TOL, `row ${r} step ${t}`);
+        const out = f32(
+          model.forward(ids2d(ids.map((r) => r.slice(t, t + 1))), {
+            attentionMask: ids2d(mask.map((r) => r.slice(0, t + 1))),
+            cache,
+            captureAttention: true,
+          }).logits!,
+        );
+        for (let r = 0; r < 2; r++)
+          if (mask[r]![t] === 1) assertRel(rowAt(out, 1, V, r, 0), rowAt(full, 8, V, r, t), TOL, `row ${r} step ${t}`);
       }
     });
   });
@@ -96,7 +116,8 @@ describe('KV cache: incremental logits = full forward', () => {
       const out = f32(model.forward(ids2d(cont), { cache }).logits!);
       hist.forEach((h, r) => {
         const full = f32(model.forward(ids2d([[...h, ...cont[r]!]])).logits!);
-        for (let t = 0; t < 3; t++) assertRel(rowAt(out, 3, V, r, t), rowAt(full, 11, V, 0, 8 + t), TOL, `reordered row ${r} token ${t}`);
+        for (let t = 0; t < 3; t++)
+          assertRel(rowAt(out, 3, V, r, t), rowAt(full, 11, V, 0, 8 + t), TOL, `reordered row ${r} token ${t}`);
       });
     });
   });
@@ -110,15 +131,27 @@ describe('KV cache: incremental logits = full forward', () => {
       cache.truncate(6);
       const out = f32(model.forward(ids2d([p.slice(6, 8)]), { cache }).logits!);
       const full = f32(model.forward(ids2d([p.slice(0, 8)])).logits!);
-      for (let t = 0; t < 2; t++) assertRel(rowAt(out, 2, V, 0, t), rowAt(full, 8, V, 0, 6 + t), TOL, `after truncate token ${t}`);
+      for (let t = 0; t < 2; t++)
+        assertRel(rowAt(out, 2, V, 0, t), rowAt(full, 8, V, 0, 6 + t), TOL, `after truncate token ${t}`);
       assert.throws(() => cache.truncate(99));
     });
   });
 
   it('encoder-decoder: decoder with the cache and a precomputed memory = full decoder forward', () => {
-    const model = new EncoderDecoder(encoderDecoderPreset({
-      vocabSize: V, blockSize: 48, nEncoderLayer: 2, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2,
-    }), { seed: 6 }).eval();
+    const model = new EncoderDecoder(
+      encoderDecoderPreset({
+        vocabSize: V,
+        blockSize: 48,
+        nEncoderLayer: 2,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 32,
+        dropout: 0,
+        attnDropout: 0,
+        initStd: 0.2,
+      }),
+      { seed: 6 },
+    ).eval();
     const src = leftPad(prompts(5, [7, 4]), 0);
     const tgt = prompts(6, [20, 20]);
     noGrad(() => {
@@ -127,8 +160,11 @@ describe('KV cache: incremental logits = full forward', () => {
       const memory = model.encode(ids2d(src.ids), sourceMask);
       const cache = model.createCache();
       for (let t = 0; t < 20; t++) {
-        const out = f32(model.forward(ids2d(src.ids), ids2d(tgt.map((r) => [r[t]!])), { memory, sourceMask, cache }).logits);
-        for (let r = 0; r < 2; r++) assertRel(rowAt(out, 1, V, r, 0), rowAt(full, 20, V, r, t), TOL, `encdec row ${r} step ${t}`);
+        const out = f32(
+          model.forward(ids2d(src.ids), ids2d(tgt.map((r) => [r[t]!])), { memory, sourceMask, cache }).logits,
+        );
+        for (let r = 0; r < 2; r++)
+          assertRel(rowAt(out, 1, V, r, 0), rowAt(full, 20, V, r, t), TOL, `encdec row ${r} step ${t}`);
       }
     });
   });
@@ -154,26 +190,52 @@ describe('greedy generate() with and without the cache', () => {
     const ps = prompts(7, [5, 2, 8]);
     const a = generate(gptForGeneration(model), undefined, ps, { maxNewTokens: 12, useCache: true });
     const b = generate(gptForGeneration(model), undefined, ps, { maxNewTokens: 12, useCache: false });
-    assert.deepEqual(a.sequences.map((s) => s.ids), b.sequences.map((s) => s.ids));
+    assert.deepEqual(
+      a.sequences.map((s) => s.ids),
+      b.sequences.map((s) => s.ids),
+    );
     ps.forEach((p, i) => {
-      const want = greedyReference((ids) => {
-        const logits = f32(model.forward(ids2d([ids]), { logits: 'last' }).logits!);
-        return logits;
-      }, p, 12);
+      const want = greedyReference(
+        (ids) => {
+          const logits = f32(model.forward(ids2d([ids]), { logits: 'last' }).logits!);
+          return logits;
+        },
+        p,
+        12,
+      );
       assert.deepEqual(a.sequences[i]!.ids, want, `prompt ${i}`);
     });
   });
 
   it('encoder-decoder: identical ids with and without the cache, equal to the argmax loop', () => {
-    const model = new EncoderDecoder(encoderDecoderPreset({
-      vocabSize: V, blockSize: 48, nEncoderLayer: 1, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2, decoderStartTokenId: 1,
-    }), { seed: 8 }).eval();
+    const model = new EncoderDecoder(
+      encoderDecoderPreset({
+        vocabSize: V,
+        blockSize: 48,
+        nEncoderLayer: 1,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 32,
+        dropout: 0,
+        attnDropout: 0,
+        initStd: 0.2,
+        decoderStartTokenId: 1,
+      }),
+      { seed: 8 },
+    ).eval();
     const ps = prompts(9, [6, 3]);
     const a = generate(encoderDecoderForGeneration(model), undefined, ps, { maxNewTokens: 10, useCache: true });
     const b = generate(encoderDecoderForGeneration(model), undefined, ps, { maxNewTokens: 10, useCache: false });
-    assert.deepEqual(a.sequences.map((s) => s.ids), b.sequences.map((s) => s.ids));
+    assert.deepEqual(
+      a.sequences.map((s) => s.ids),
+      b.sequences.map((s) => s.ids),
+    );
     ps.forEach((p, i) => {
-      const want = greedyReference((dec) => f32(model.forward(ids2d([p]), ids2d([dec]), { logits: 'last' }).logits), [1], 10);
+      const want = greedyReference(
+        (dec) => f32(model.forward(ids2d([p]), ids2d([dec]), { logits: 'last' }).logits),
+        [1],
+        10,
+      );
       assert.deepEqual(a.sequences[i]!.ids, want, `prompt ${i}`);
     });
   });
@@ -181,25 +243,57 @@ describe('greedy generate() with and without the cache', () => {
   it('beam search with and without the cache returns the same beams', () => {
     const model = gpt({});
     const ps = prompts(10, [4, 6]);
-    const a = generate(gptForGeneration(model), undefined, ps, { maxNewTokens: 6, numBeams: 3, numReturnSequences: 3, useCache: true });
-    const b = generate(gptForGeneration(model), undefined, ps, { maxNewTokens: 6, numBeams: 3, numReturnSequences: 3, useCache: false });
-    assert.deepEqual(a.sequences.map((s) => s.ids), b.sequences.map((s) => s.ids));
+    const a = generate(gptForGeneration(model), undefined, ps, {
+      maxNewTokens: 6,
+      numBeams: 3,
+      numReturnSequences: 3,
+      useCache: true,
+    });
+    const b = generate(gptForGeneration(model), undefined, ps, {
+      maxNewTokens: 6,
+      numBeams: 3,
+      numReturnSequences: 3,
+      useCache: false,
+    });
+    assert.deepEqual(
+      a.sequences.map((s) => s.ids),
+      b.sequences.map((s) => s.ids),
+    );
     a.sequences.forEach((s, i) => assert.ok(Math.abs(s.score - b.sequences[i]!.score) < 1e-4, `beam ${i} score`));
   });
 
   it('encoder-decoder beam search with and without the cache (memory and source mask reordered with the beams)', () => {
-    const model = new EncoderDecoder(encoderDecoderPreset({
-      vocabSize: V, blockSize: 48, nEncoderLayer: 1, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2, decoderStartTokenId: 1,
-    }), { seed: 12 }).eval();
+    const model = new EncoderDecoder(
+      encoderDecoderPreset({
+        vocabSize: V,
+        blockSize: 48,
+        nEncoderLayer: 1,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 32,
+        dropout: 0,
+        attnDropout: 0,
+        initStd: 0.2,
+        decoderStartTokenId: 1,
+      }),
+      { seed: 12 },
+    ).eval();
     const ps = prompts(13, [7, 3]);
     const opts = { maxNewTokens: 6, numBeams: 3, numReturnSequences: 2 };
     const a = generate(encoderDecoderForGeneration(model), undefined, ps, { ...opts, useCache: true });
     const b = generate(encoderDecoderForGeneration(model), undefined, ps, { ...opts, useCache: false });
-    assert.deepEqual(a.sequences.map((s) => s.ids), b.sequences.map((s) => s.ids));
+    assert.deepEqual(
+      a.sequences.map((s) => s.ids),
+      b.sequences.map((s) => s.ids),
+    );
     // each prompt alone gives the same beams as the batch
     ps.forEach((p, i) => {
       const alone = generate(encoderDecoderForGeneration(model), undefined, [p], { ...opts, useCache: true });
-      assert.deepEqual(alone.sequences.map((s) => s.ids), a.sequences.filter((s) => s.promptIndex === i).map((s) => s.ids), `prompt ${i}`);
+      assert.deepEqual(
+        alone.sequences.map((s) => s.ids),
+        a.sequences.filter((s) => s.promptIndex === i).map((s) => s.ids),
+        `prompt ${i}`,
+      );
     });
   });
 });

@@ -26,7 +26,10 @@ let data = '';
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'llmts-resume-'));
   // a small repetitive text, varied enough that batches differ
-  const text = Array.from({ length: 240 }, (_, i) => `the cat ${i % 7} sat on the ${['mat', 'hat', 'rug'][i % 3]}. `).join('');
+  const text = Array.from(
+    { length: 240 },
+    (_, i) => `the cat ${i % 7} sat on the ${['mat', 'hat', 'rug'][i % 3]}. `,
+  ).join('');
   writeFileSync(join(root, 'input.txt'), text);
   data = join(root, 'data');
   await prepareDataset({ inputs: [join(root, 'input.txt')], out: data, char: true, quiet: true });
@@ -36,16 +39,34 @@ after(() => {
   if (root !== '') rmSync(root, { recursive: true, force: true });
 });
 
-function config(preset: PresetName, runDir: string, steps: number, total: number, resume: boolean): Parameters<typeof pretrain>[0] {
+function config(
+  preset: PresetName,
+  runDir: string,
+  steps: number,
+  total: number,
+  resume: boolean,
+): Parameters<typeof pretrain>[0] {
   return defaultPretrainConfig({
-    data, runDir, preset, overrides: { nLayer: 1, nEmbd: 32, nHead: 4, blockSize: 16, dropout: 0.1 },
-    batchSize: 4, steps, decaySteps: total, warmupSteps: 2, evalEvery: 0, evalBatches: 2, checkpointEvery: 0, seed: 3, resume,
+    data,
+    runDir,
+    preset,
+    overrides: { nLayer: 1, nEmbd: 32, nHead: 4, blockSize: 16, dropout: 0.1 },
+    batchSize: 4,
+    steps,
+    decaySteps: total,
+    warmupSteps: 2,
+    evalEvery: 0,
+    evalBatches: 2,
+    checkpointEvery: 0,
+    seed: 3,
+    resume,
   });
 }
 
 /** The deterministic fields of each train record (timings dropped). */
 function trainRecords(runDir: string): MetricRecord[] {
-  return new MetricsLog(join(runDir, 'metrics.jsonl')).read()
+  return new MetricsLog(join(runDir, 'metrics.jsonl'))
+    .read()
     .filter((r) => r['kind'] === 'train')
     .map(({ ms: _ms, tokens_per_s: _tps, ...rest }) => rest);
 }
@@ -56,7 +77,11 @@ function finalState(runDir: string): Map<string, number[]> {
 }
 
 describe('pretraining resumes exactly', () => {
-  for (const [preset, N] of [['shakespeare-char', 8], ['bert-tiny', 4], ['encdec', 4]] as const) {
+  for (const [preset, N] of [
+    ['shakespeare-char', 8],
+    ['bert-tiny', 4],
+    ['encdec', 4],
+  ] as const) {
     it(`${preset}: ${N} steps straight = ${N / 2} + resume + ${N / 2} (metrics and final state bit for bit)`, async () => {
       const straight = join(root, `${preset}-straight`);
       const split = join(root, `${preset}-split`);
@@ -67,12 +92,18 @@ describe('pretraining resumes exactly', () => {
       const a = trainRecords(straight);
       const b = trainRecords(split);
       assert.equal(a.length, N);
-      assert.deepEqual(b.map((r) => r['step']), a.map((r) => r['step']));
+      assert.deepEqual(
+        b.map((r) => r['step']),
+        a.map((r) => r['step']),
+      );
       assert.deepEqual(b, a);
       const sa = finalState(straight);
       const sb = finalState(split);
       assert.deepEqual([...sb.keys()], [...sa.keys()]);
-      assert.ok([...sa.keys()].some((k) => k.startsWith('optim/')), 'the checkpoint holds optimizer state');
+      assert.ok(
+        [...sa.keys()].some((k) => k.startsWith('optim/')),
+        'the checkpoint holds optimizer state',
+      );
       for (const [k, v] of sa) assert.deepEqual(sb.get(k), v, k);
     });
   }

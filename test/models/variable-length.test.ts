@@ -21,9 +21,10 @@ const V = 41;
 const TOL = 2e-5;
 
 export function tinyGpt(over: Partial<GPTConfig> = {}, preset: 'gpt2' | 'llama' = 'gpt2', seed = 1): GPT {
-  const base = preset === 'gpt2'
-    ? { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2 }
-    : { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, initStd: 0.2 };
+  const base =
+    preset === 'gpt2'
+      ? { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2 }
+      : { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, initStd: 0.2 };
   return new GPT(gptPreset(preset, { ...base, ...over }), { seed }).eval();
 }
 
@@ -55,7 +56,12 @@ function checkPadding(batched: Batched, alone: Alone, seqs: number[][], side: 'r
     const single = alone(ids2d([s]));
     const offset = side === 'right' ? 0 : T - s.length;
     for (let t = 0; t < s.length; t++) {
-      assertRel(rowAt(out, T, V, b, offset + t), rowAt(single, s.length, V, 0, t), TOL, `${what} ${side}-padded row ${b} token ${t}`);
+      assertRel(
+        rowAt(out, T, V, b, offset + t),
+        rowAt(single, s.length, V, 0, t),
+        TOL,
+        `${what} ${side}-padded row ${b} token ${t}`,
+      );
     }
   });
 }
@@ -64,12 +70,20 @@ function checkPadding(batched: Batched, alone: Alone, seqs: number[][], side: 'r
 function checkPacking(model: GPT, docs: number[][], what: string): void {
   const row = docs.flat();
   const docIds = docs.flatMap((d, i) => d.map(() => i));
-  const out = data(model.forward(ids2d([row, [...row].reverse()]), { documentIds: ids2d([docIds, [...docIds].reverse()]) }).logits!);
+  const out = data(
+    model.forward(ids2d([row, [...row].reverse()]), { documentIds: ids2d([docIds, [...docIds].reverse()]) }).logits!,
+  );
   const T = row.length;
   let at = 0;
   docs.forEach((d, i) => {
     const single = data(model.forward(ids2d([d])).logits!);
-    for (let t = 0; t < d.length; t++) assertRel(rowAt(out, T, V, 0, at + t), rowAt(single, d.length, V, 0, t), TOL, `${what} packed doc ${i} token ${t}`);
+    for (let t = 0; t < d.length; t++)
+      assertRel(
+        rowAt(out, T, V, 0, at + t),
+        rowAt(single, d.length, V, 0, t),
+        TOL,
+        `${what} packed doc ${i} token ${t}`,
+      );
     at += d.length;
   });
 }
@@ -84,7 +98,10 @@ const gptVariants: [string, () => GPT][] = [
   ['gpt2 post-LN', () => tinyGpt({ normPlacement: 'post' })],
   ['llama (GQA, RoPE half, RMSNorm, SwiGLU)', () => tinyGpt({}, 'llama')],
   ['llama rope interleaved', () => tinyGpt({ ropeStyle: 'interleaved' }, 'llama')],
-  ['llama MQA + linear rope scaling', () => tinyGpt({ nKvHead: 1, ropeScaling: { type: 'linear', factor: 4 } }, 'llama')],
+  [
+    'llama MQA + linear rope scaling',
+    () => tinyGpt({ nKvHead: 1, ropeScaling: { type: 'linear', factor: 4 } }, 'llama'),
+  ],
 ];
 
 describe('GPT: padded batch = each sequence alone', () => {
@@ -107,7 +124,9 @@ describe('GPT: padded batch = each sequence alone', () => {
     const T = padded.ids[0]!.length;
     const out = data(model.forward(ids).logits!);
     const single = data(model.forward(ids2d([seqs[1]!])).logits!);
-    assert.throws(() => assertRel(rowAt(out, T, V, 1, T - 1), rowAt(single, seqs[1]!.length, V, 0, seqs[1]!.length - 1), TOL, 'unmasked'));
+    assert.throws(() =>
+      assertRel(rowAt(out, T, V, 1, T - 1), rowAt(single, seqs[1]!.length, V, 0, seqs[1]!.length - 1), TOL, 'unmasked'),
+    );
   });
 
   it('left padding with captureAttention (the unfused path) gives finite logits equal to the fused path', () => {
@@ -119,26 +138,56 @@ describe('GPT: padded batch = each sequence alone', () => {
       const fused = data(model.forward(ids, { attentionMask: mask }).logits!);
       const captured = data(model.forward(ids, { attentionMask: mask, captureAttention: true }).logits!);
       const T = padded.ids[0]!.length;
-      padded.mask.forEach((row, b) => row.forEach((m, t) => {
-        if (m === 1) assertRel(rowAt(captured, T, V, b, t), rowAt(fused, T, V, b, t), TOL, `captured row ${b} token ${t}`);
-      }));
+      padded.mask.forEach((row, b) =>
+        row.forEach((m, t) => {
+          if (m === 1)
+            assertRel(rowAt(captured, T, V, b, t), rowAt(fused, T, V, b, t), TOL, `captured row ${b} token ${t}`);
+        }),
+      );
     }
   });
 });
 
 function tinyBert(over: Partial<BertConfig> = {}): BERT {
-  return new BERT(bertPreset('bert-tiny', { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2, ...over }), { seed: 2 }).eval();
+  return new BERT(
+    bertPreset('bert-tiny', {
+      vocabSize: V,
+      blockSize: 32,
+      nLayer: 2,
+      nHead: 4,
+      nEmbd: 32,
+      dropout: 0,
+      attnDropout: 0,
+      initStd: 0.2,
+      ...over,
+    }),
+    { seed: 2 },
+  ).eval();
 }
 
 describe('training mode (attention dropout) with left padding', () => {
   it('every logit is finite, and the loss of a left-padded batch has a finite gradient', () => {
-    const model = new GPT(gptPreset('gpt2', { vocabSize: V, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0.1, attnDropout: 0.2 }), { seed: 3 });
+    const model = new GPT(
+      gptPreset('gpt2', {
+        vocabSize: V,
+        blockSize: 32,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 32,
+        dropout: 0.1,
+        attnDropout: 0.2,
+      }),
+      { seed: 3 },
+    );
     const padded = leftPad(sequences(12), 0);
-    const targets = padded.ids.map((r, b) => r.map((_, t) => (padded.mask[b]![t] === 1 && t + 1 < r.length ? r[t + 1]! : -100)));
+    const targets = padded.ids.map((r, b) =>
+      r.map((_, t) => (padded.mask[b]![t] === 1 && t + 1 < r.length ? r[t + 1]! : -100)),
+    );
     const out = model.forward(ids2d(padded.ids), { attentionMask: ids2d(padded.mask), targets: ids2d(targets) });
     assert.ok(Array.from(out.logits!.toTypedArray()).every(Number.isFinite));
     out.loss!.backward();
-    for (const [name, p] of model.namedParameters()) assert.ok(Array.from(p.grad!.toTypedArray()).every(Number.isFinite), name);
+    for (const [name, p] of model.namedParameters())
+      assert.ok(Array.from(p.grad!.toTypedArray()).every(Number.isFinite), name);
   });
 });
 
@@ -146,7 +195,8 @@ describe('BERT: right-padded batch = each sequence alone', () => {
   for (const position of ['learned', 'sinusoidal', 'rope', 'none'] as const) {
     it(`${position} positions`, () => {
       const model = tinyBert({ position });
-      const batched: Batched = (ids, mask) => data(model.forward(ids, { attentionMask: mask, mlmLogits: true }).mlmLogits!);
+      const batched: Batched = (ids, mask) =>
+        data(model.forward(ids, { attentionMask: mask, mlmLogits: true }).mlmLogits!);
       const alone: Alone = (ids) => data(model.forward(ids, { mlmLogits: true }).mlmLogits!);
       checkPadding(batched, alone, sequences(7), 'right', `bert ${position}`);
     });
@@ -158,12 +208,19 @@ describe('BERT: right-padded batch = each sequence alone', () => {
     const types = (n: number): number[] => Array.from({ length: n }, (_, i) => (i >= n / 2 ? 1 : 0));
     const padded = rightPad(seqs, 0);
     const T = padded.ids[0]!.length;
-    const out = data(model.forward(ids2d(withRandomPads(padded.ids, padded.mask, 1)), {
-      attentionMask: ids2d(padded.mask), tokenTypeIds: ids2d(seqs.map((s) => [...types(s.length), ...Array<number>(T - s.length).fill(1)])), mlmLogits: true,
-    }).mlmLogits!);
+    const out = data(
+      model.forward(ids2d(withRandomPads(padded.ids, padded.mask, 1)), {
+        attentionMask: ids2d(padded.mask),
+        tokenTypeIds: ids2d(seqs.map((s) => [...types(s.length), ...Array<number>(T - s.length).fill(1)])),
+        mlmLogits: true,
+      }).mlmLogits!,
+    );
     seqs.forEach((s, b) => {
-      const single = data(model.forward(ids2d([s]), { tokenTypeIds: ids2d([types(s.length)]), mlmLogits: true }).mlmLogits!);
-      for (let t = 0; t < s.length; t++) assertRel(rowAt(out, T, V, b, t), rowAt(single, s.length, V, 0, t), TOL, `bert row ${b} token ${t}`);
+      const single = data(
+        model.forward(ids2d([s]), { tokenTypeIds: ids2d([types(s.length)]), mlmLogits: true }).mlmLogits!,
+      );
+      for (let t = 0; t < s.length; t++)
+        assertRel(rowAt(out, T, V, b, t), rowAt(single, s.length, V, 0, t), TOL, `bert row ${b} token ${t}`);
     });
   });
 });
@@ -171,21 +228,41 @@ describe('BERT: right-padded batch = each sequence alone', () => {
 describe('encoder-decoder: padded source and target = each pair alone', () => {
   for (const position of ['learned', 'sinusoidal', 'rope', 'none'] as const) {
     it(`${position} positions`, () => {
-      const model = new EncoderDecoder(encoderDecoderPreset({
-        vocabSize: V, blockSize: 32, nEncoderLayer: 2, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2, position,
-      }), { seed: 3 }).eval();
+      const model = new EncoderDecoder(
+        encoderDecoderPreset({
+          vocabSize: V,
+          blockSize: 32,
+          nEncoderLayer: 2,
+          nLayer: 2,
+          nHead: 4,
+          nEmbd: 32,
+          dropout: 0,
+          attnDropout: 0,
+          initStd: 0.2,
+          position,
+        }),
+        { seed: 3 },
+      ).eval();
       const src = sequences(9, [6, 2, 4]);
       const tgt = sequences(10, [3, 5, 1]);
       const ps = rightPad(src, 0);
       const pt = rightPad(tgt, 0);
       const T = pt.ids[0]!.length;
-      const out = data(model.forward(ids2d(withRandomPads(ps.ids, ps.mask, 1)), ids2d(withRandomPads(pt.ids, pt.mask, 2)), {
-        sourceMask: ids2d(ps.mask), targetMask: ids2d(pt.mask),
-      }).logits);
+      const out = data(
+        model.forward(ids2d(withRandomPads(ps.ids, ps.mask, 1)), ids2d(withRandomPads(pt.ids, pt.mask, 2)), {
+          sourceMask: ids2d(ps.mask),
+          targetMask: ids2d(pt.mask),
+        }).logits,
+      );
       src.forEach((s, b) => {
         const single = data(model.forward(ids2d([s]), ids2d([tgt[b]!])).logits);
         for (let t = 0; t < tgt[b]!.length; t++) {
-          assertRel(rowAt(out, T, V, b, t), rowAt(single, tgt[b]!.length, V, 0, t), TOL, `encdec ${position} row ${b} token ${t}`);
+          assertRel(
+            rowAt(out, T, V, b, t),
+            rowAt(single, tgt[b]!.length, V, 0, t),
+            TOL,
+            `encdec ${position} row ${b} token ${t}`,
+          );
         }
       });
     });
@@ -199,12 +276,19 @@ describe('loss masks', () => {
     const padded = rightPad(seqs, 0);
     const T = padded.ids[0]!.length;
     const targets = padded.ids.map((r, b) => r.map((_, t) => (t + 1 < seqs[b]!.length ? r[t + 1]! : -100)));
-    const batch = model.forward(ids2d(withRandomPads(padded.ids, padded.mask, 3)), { attentionMask: ids2d(padded.mask), targets: ids2d(targets) }).loss!.item();
+    const batch = model
+      .forward(ids2d(withRandomPads(padded.ids, padded.mask, 3)), {
+        attentionMask: ids2d(padded.mask),
+        targets: ids2d(targets),
+      })
+      .loss!.item();
     let sum = 0;
     let count = 0;
     for (const s of seqs) {
       const n = s.length - 1;
-      const loss = model.forward(ids2d([s]), { targets: tensor(Int32Array.from([...s.slice(1), -100]), { shape: [1, s.length] }) }).loss!.item();
+      const loss = model
+        .forward(ids2d([s]), { targets: tensor(Int32Array.from([...s.slice(1), -100]), { shape: [1, s.length] }) })
+        .loss!.item();
       sum += loss * n;
       count += n;
     }

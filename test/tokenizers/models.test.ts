@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { BPE, WordLevel, WordPiece } from '../../src/tokenizers/index.ts';
 
 const vocabOf = (tokens: string[]): Map<string, number> => new Map(tokens.map((t, i) => [t, i]));
-const values = (m: { tokenize(s: string): { value: string }[] }, s: string): string[] => m.tokenize(s).map((t) => t.value);
+const values = (m: { tokenize(s: string): { value: string }[] }, s: string): string[] =>
+  m.tokenize(s).map((t) => t.value);
 
 describe('BPE options', () => {
   const abc = (): Map<string, number> => vocabOf(['a', 'b', 'c', 'ab', 'abc']);
@@ -39,7 +40,14 @@ describe('BPE options', () => {
   });
 
   it('continuing_subword_prefix: non-initial characters carry ##, merges strip it', () => {
-    const m = new BPE(vocabOf(['a', '##b', '##c', 'ab', 'abc']), [['a', '##b'], ['ab', '##c']], { continuingSubwordPrefix: '##' });
+    const m = new BPE(
+      vocabOf(['a', '##b', '##c', 'ab', 'abc']),
+      [
+        ['a', '##b'],
+        ['ab', '##c'],
+      ],
+      { continuingSubwordPrefix: '##' },
+    );
     assert.deepEqual(values(m, 'abc'), ['abc']);
     assert.deepEqual(values(m, 'ac'), ['a', '##c']);
   });
@@ -54,8 +62,19 @@ describe('BPE options', () => {
     const v = vocabOf(['<unk>', 'a', '<0xC3>', '<0xA9>']);
     const m = new BPE(v, [], { byteFallback: true, unkToken: '<unk>' });
     const t = m.tokenize('aéa');
-    assert.deepEqual(t.map((x) => x.value), ['a', '<0xC3>', '<0xA9>', 'a']);
-    assert.deepEqual(t.map((x) => x.offsets), [[0, 1], [1, 2], [1, 2], [2, 3]]);
+    assert.deepEqual(
+      t.map((x) => x.value),
+      ['a', '<0xC3>', '<0xA9>', 'a'],
+    );
+    assert.deepEqual(
+      t.map((x) => x.offsets),
+      [
+        [0, 1],
+        [1, 2],
+        [1, 2],
+        [2, 3],
+      ],
+    );
     // a byte missing from the vocab: the character becomes unk
     assert.deepEqual(values(m, 'aü'), ['a', '<unk>']);
   });
@@ -69,7 +88,10 @@ describe('BPE options', () => {
 
   it('long words merge the same through the heap path as through the linear path', () => {
     const v = vocabOf(['a', 'aa', 'aaaa']);
-    const m = new BPE(v, [['a', 'a'], ['aa', 'aa']]);
+    const m = new BPE(v, [
+      ['a', 'a'],
+      ['aa', 'aa'],
+    ]);
     const ids: number[] = [];
     m.encodeIds('a'.repeat(1001), ids);
     // 1001 = 250 x 'aaaa' + 'a'
@@ -88,7 +110,13 @@ describe('WordPiece', () => {
     const m = new WordPiece(v);
     assert.deepEqual(values(m, 'unaffable'), ['unaff', '##able']);
     assert.deepEqual(values(m, 'unaffa'), ['unaff', '##a']);
-    assert.deepEqual(m.tokenize('unaffable').map((t) => t.offsets), [[0, 5], [5, 9]]);
+    assert.deepEqual(
+      m.tokenize('unaffable').map((t) => t.offsets),
+      [
+        [0, 5],
+        [5, 9],
+      ],
+    );
   });
   it('an uncoverable word, or one longer than max_input_chars_per_word, is one [UNK]', () => {
     const m = new WordPiece(v, { maxInputCharsPerWord: 8 });

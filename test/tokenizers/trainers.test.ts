@@ -32,7 +32,12 @@ function corpus(sentences: number, offset = 0): string[] {
 const GPT2_RE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** The naive trainer: merges in order. */
-function naiveBpe(counts: Map<string, number>, alphabet: string[], vocabSize: number, minFrequency = 0): [string, string][] {
+function naiveBpe(
+  counts: Map<string, number>,
+  alphabet: string[],
+  vocabSize: number,
+  minFrequency = 0,
+): [string, string][] {
   const id2w = [...alphabet];
   const w2id = new Map(id2w.map((t, i) => [t, i]));
   const words = [...counts.keys()].map((w) => [...w].map((c) => w2id.get(c)!));
@@ -41,7 +46,8 @@ function naiveBpe(counts: Map<string, number>, alphabet: string[], vocabSize: nu
   while (id2w.length < vocabSize) {
     const pc = new Map<string, number>();
     words.forEach((w, i) => {
-      for (let k = 0; k + 1 < w.length; k++) pc.set(`${w[k]},${w[k + 1]}`, (pc.get(`${w[k]},${w[k + 1]}`) ?? 0) + freq[i]!);
+      for (let k = 0; k + 1 < w.length; k++)
+        pc.set(`${w[k]},${w[k + 1]}`, (pc.get(`${w[k]},${w[k + 1]}`) ?? 0) + freq[i]!);
     });
     let best: [number, number] | null = null;
     let bestCount = 0;
@@ -69,7 +75,8 @@ describe('BPE trainer', () => {
   it('merges equal a naive trainer on a small corpus (byte-level, GPT-2 split)', () => {
     const texts = corpus(300);
     const counts = new Map<string, number>();
-    for (const t of texts) for (const p of t.match(GPT2_RE) ?? []) counts.set(toByteLevel(p), (counts.get(toByteLevel(p)) ?? 0) + 1);
+    for (const t of texts)
+      for (const p of t.match(GPT2_RE) ?? []) counts.set(toByteLevel(p), (counts.get(toByteLevel(p)) ?? 0) + 1);
     const alphabet = byteLevelAlphabet().sort((x, y) => x.codePointAt(0)! - y.codePointAt(0)!);
     const expected = naiveBpe(counts, alphabet, 256 + 300);
     const tok = trainBpeFromIterator(texts, { vocabSize: 256 + 300 });
@@ -79,7 +86,8 @@ describe('BPE trainer', () => {
   it('min frequency stops the merges', () => {
     const texts = corpus(100);
     const counts = new Map<string, number>();
-    for (const t of texts) for (const p of t.match(GPT2_RE) ?? []) counts.set(toByteLevel(p), (counts.get(toByteLevel(p)) ?? 0) + 1);
+    for (const t of texts)
+      for (const p of t.match(GPT2_RE) ?? []) counts.set(toByteLevel(p), (counts.get(toByteLevel(p)) ?? 0) + 1);
     const alphabet = byteLevelAlphabet().sort((x, y) => x.codePointAt(0)! - y.codePointAt(0)!);
     const expected = naiveBpe(counts, alphabet, 5000, 20);
     const tok = trainBpeFromIterator(texts, { vocabSize: 5000, minFrequency: 20 });
@@ -105,7 +113,10 @@ describe('BPE trainer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmts-bpe-'));
     writeFileSync(join(dir, 'a.txt'), corpus(400).join('\n'));
     writeFileSync(join(dir, 'b.txt'), corpus(200, 400).join('\n'));
-    const tok = await trainBpe([join(dir, 'a.txt'), join(dir, 'b.txt')], { vocabSize: 700, specialTokens: ['<|endoftext|>'] });
+    const tok = await trainBpe([join(dir, 'a.txt'), join(dir, 'b.txt')], {
+      vocabSize: 700,
+      specialTokens: ['<|endoftext|>'],
+    });
     tok.save(join(dir, 'tokenizer.json'));
     const back = loadTokenizer(join(dir, 'tokenizer.json'));
     const held = corpus(50, 1000).join('\n') + ' 😀 中文 <|endoftext|>';
@@ -117,7 +128,12 @@ describe('BPE trainer', () => {
 });
 
 /** Naive WordPiece: every step recompute pair counts and token frequencies. */
-function naiveWordPiece(counts: Map<string, number>, specials: string[], vocabSize: number, minFrequency: number): string[] {
+function naiveWordPiece(
+  counts: Map<string, number>,
+  specials: string[],
+  vocabSize: number,
+  minFrequency: number,
+): string[] {
   const id2w = [...specials];
   const initial = new Set<string>();
   for (const w of counts.keys()) [...w].forEach((c, i) => initial.add(i === 0 ? c : `##${c}`));
@@ -130,7 +146,8 @@ function naiveWordPiece(counts: Map<string, number>, specials: string[], vocabSi
     const tf = new Map<number, number>();
     words.forEach((w, i) => {
       w.forEach((t) => tf.set(t, (tf.get(t) ?? 0) + f[i]!));
-      for (let k = 0; k + 1 < w.length; k++) pc.set(`${w[k]},${w[k + 1]}`, (pc.get(`${w[k]},${w[k + 1]}`) ?? 0) + f[i]!);
+      for (let k = 0; k + 1 < w.length; k++)
+        pc.set(`${w[k]},${w[k + 1]}`, (pc.get(`${w[k]},${w[k + 1]}`) ?? 0) + f[i]!);
     });
     let best: [number, number] | null = null;
     let bs = -1;
@@ -139,7 +156,10 @@ function naiveWordPiece(counts: Map<string, number>, specials: string[], vocabSi
       if (c < minFrequency) continue;
       const [a, b] = key.split(',').map(Number) as [number, number];
       const s = c / (tf.get(a)! * tf.get(b)!);
-      if (s > bs || (s === bs && (c > bc || (c === bc && best !== null && (a < best[0] || (a === best[0] && b < best[1])))))) {
+      if (
+        s > bs ||
+        (s === bs && (c > bc || (c === bc && best !== null && (a < best[0] || (a === best[0] && b < best[1])))))
+      ) {
         best = [a, b];
         bs = s;
         bc = c;
@@ -163,11 +183,19 @@ function naiveWordPiece(counts: Map<string, number>, specials: string[], vocabSi
 describe('WordPiece trainer (likelihood score)', () => {
   it('equals a naive trainer that rescores every pair each step', () => {
     const counts = new Map<string, number>();
-    for (const t of corpus(150)) for (const w of t.toLowerCase().match(/[a-z0-9]+|[^\sa-z0-9]/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+    for (const t of corpus(150))
+      for (const w of t.toLowerCase().match(/[a-z0-9]+|[^\sa-z0-9]/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
     const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
     const size = 400;
     const expected = naiveWordPiece(counts, specials, size, 2);
-    const got = trainWordPieceCore(counts, { vocabSize: size, minFrequency: 2, specialTokens: specials, limitAlphabet: null, continuingSubwordPrefix: '##', showProgress: false });
+    const got = trainWordPieceCore(counts, {
+      vocabSize: size,
+      minFrequency: 2,
+      specialTokens: specials,
+      limitAlphabet: null,
+      continuingSubwordPrefix: '##',
+      showProgress: false,
+    });
     assert.deepEqual(got, expected);
   });
 
@@ -179,7 +207,14 @@ describe('WordPiece trainer (likelihood score)', () => {
       ['tx', 50],
       ['yh', 50],
     ]);
-    const v = trainWordPieceCore(counts, { vocabSize: 5 + 6 + 1, minFrequency: 1, specialTokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'], limitAlphabet: null, continuingSubwordPrefix: '##', showProgress: false });
+    const v = trainWordPieceCore(counts, {
+      vocabSize: 5 + 6 + 1,
+      minFrequency: 1,
+      specialTokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'],
+      limitAlphabet: null,
+      continuingSubwordPrefix: '##',
+      showProgress: false,
+    });
     assert.equal(v[v.length - 1], 'qu');
   });
 
@@ -189,7 +224,13 @@ describe('WordPiece trainer (likelihood score)', () => {
     assert.ok(tok.model instanceof WordPiece);
     tok.save(join(dir, 'tokenizer.json'));
     saveBertVocab(tok, join(dir, 'vocab.txt'));
-    assert.deepEqual(readFileSync(join(dir, 'vocab.txt'), 'utf8').split('\n').slice(0, 5), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    assert.deepEqual(readFileSync(join(dir, 'vocab.txt'), 'utf8').split('\n').slice(0, 5), [
+      '[PAD]',
+      '[UNK]',
+      '[CLS]',
+      '[SEP]',
+      '[MASK]',
+    ]);
     const held = corpus(40, 2000).join(' ');
     const fromJson = loadTokenizer(join(dir, 'tokenizer.json'));
     const fromTxt = loadTokenizer(join(dir, 'vocab.txt'));
@@ -212,7 +253,10 @@ describe('char tokenizer (nanoGPT shakespeare_char)', () => {
     assert.equal(tok.vocabSize, chars.length);
     chars.forEach((c, i) => assert.equal(tok.tokenToId(c), i));
     const sample = text.slice(0, 300);
-    assert.deepEqual(tok.encodeIds(sample), [...sample].map((c) => chars.indexOf(c)));
+    assert.deepEqual(
+      tok.encodeIds(sample),
+      [...sample].map((c) => chars.indexOf(c)),
+    );
     assert.deepEqual(tok.encode(sample).ids, tok.encodeIds(sample));
     assert.equal(tok.decode(tok.encodeIds(text)), text);
   });

@@ -15,7 +15,11 @@ const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('DPO loss', () => {
   it('sigmoid: -log sigmoid(beta * ((pc - rc) - (pr - rr))), gradient -beta * sigmoid(-beta h) at any h, including 0', () => {
-    for (const [pc, pr, rc, rr] of [[-3, -5, -4, -4], [-2, -2, -2, -2], [-6, -1, -3, -2]] as const) {
+    for (const [pc, pr, rc, rr] of [
+      [-3, -5, -4, -4],
+      [-2, -2, -2, -2],
+      [-6, -1, -3, -2],
+    ] as const) {
       const c = tensor([pc], { requiresGrad: true });
       const r = dpoLoss(c, tensor([pr]), tensor([rc]), tensor([rr]), 0.5, 'sigmoid');
       const h = pc - rc - (pr - rr);
@@ -40,7 +44,18 @@ describe('DPO loss', () => {
 describe('DPO training', () => {
   it('moves the policy toward the chosen answers and leaves the reference alone', async () => {
     const tok = taskTokenizer(reviewsTask);
-    const policy = new GPT(gptPreset('gpt2', { vocabSize: tok.vocabSize, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0, attnDropout: 0 }), { seed: 2 });
+    const policy = new GPT(
+      gptPreset('gpt2', {
+        vocabSize: tok.vocabSize,
+        blockSize: 48,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 32,
+        dropout: 0,
+        attnDropout: 0,
+      }),
+      { seed: 2 },
+    );
     const before = policy.parameters().map((p) => p.toArray());
     const g = new Generator(1);
     const prompts = reviewsTask.prompts('train');
@@ -51,10 +66,24 @@ describe('DPO training', () => {
       return { prompt: p, responses: reviewsTask.gold(p, a, true) >= reviewsTask.gold(p, b, true) ? [a, b] : [b, a] };
     });
     const r = await trainDpo({
-      ...DPO_DEFAULTS, steps: 40, batchSize: 8, lr: 3e-3, beta: 0.5, evalEvery: 20, checkpointEvery: 0, policy, tokenizer: tok, format: CHATML_FORMAT,
-      train: groups, val: groups.slice(0, 16), runDir: mkdtempSync(join(tmpdir(), 'llmts-dpo-')),
+      ...DPO_DEFAULTS,
+      steps: 40,
+      batchSize: 8,
+      lr: 3e-3,
+      beta: 0.5,
+      evalEvery: 20,
+      checkpointEvery: 0,
+      policy,
+      tokenizer: tok,
+      format: CHATML_FORMAT,
+      train: groups,
+      val: groups.slice(0, 16),
+      runDir: mkdtempSync(join(tmpdir(), 'llmts-dpo-')),
     });
-    assert.deepEqual(r.reference.parameters().map((p) => p.toArray()), before);
+    assert.deepEqual(
+      r.reference.parameters().map((p) => p.toArray()),
+      before,
+    );
     const e = r.result.lastEval!;
     assert.ok(e['loss']! < Math.log(2) - 0.1, `loss ${e['loss']}`);
     assert.ok(e['accuracy']! > 0.8, `accuracy ${e['accuracy']}`);

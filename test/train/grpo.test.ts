@@ -17,7 +17,12 @@ describe('GRPO advantages', () => {
     const s = [1, 2, 3, 10, 10, 10];
     const { advantages, zeroStdFraction } = groupAdvantages(s, 3, 'group');
     const std = Math.sqrt(((1 - 2) ** 2 + 0 + (3 - 2) ** 2) / 2);
-    assert.deepEqual(Array.from(advantages).slice(0, 3).map((x) => +x.toFixed(5)), [-1 / (std + 1e-4), 0, 1 / (std + 1e-4)].map((x) => +x.toFixed(5)));
+    assert.deepEqual(
+      Array.from(advantages)
+        .slice(0, 3)
+        .map((x) => +x.toFixed(5)),
+      [-1 / (std + 1e-4), 0, 1 / (std + 1e-4)].map((x) => +x.toFixed(5)),
+    );
     assert.deepEqual(Array.from(advantages).slice(3), [0, 0, 0]); // a group that agrees teaches nothing
     assert.equal(zeroStdFraction, 0.5);
   });
@@ -38,23 +43,69 @@ describe('GRPO training', () => {
   it('trains the policy, never the reference, with the ratio exactly 1 on the first minibatch', async () => {
     const tok = taskTokenizer(reviewsTask);
     const ids = chatIds(tok, new ChatTemplate(CHATML_FORMAT));
-    const gpt = (seed: number): GPT => new GPT(gptPreset('gpt2', { vocabSize: tok.vocabSize, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0, attnDropout: 0 }), { seed });
+    const gpt = (seed: number): GPT =>
+      new GPT(
+        gptPreset('gpt2', {
+          vocabSize: tok.vocabSize,
+          blockSize: 48,
+          nLayer: 1,
+          nHead: 2,
+          nEmbd: 32,
+          dropout: 0,
+          attnDropout: 0,
+        }),
+        { seed },
+      );
     const policy = gpt(1);
     const before = policy.parameters().map((p) => p.toArray());
     const runDir = mkdtempSync(join(tmpdir(), 'llmts-grpo-'));
     const r = await trainGrpo({
-      ...GRPO_DEFAULTS, steps: 2, promptsPerStep: 3, groupSize: 4, miniBatchSize: 6, microBatchSize: 3, numIterations: 2, maxNewTokens: 6, lr: 1e-3,
-      evalEvery: 0, sampleEvery: 1, checkpointEvery: 0, policy, tokenizer: tok, format: CHATML_FORMAT,
+      ...GRPO_DEFAULTS,
+      steps: 2,
+      promptsPerStep: 3,
+      groupSize: 4,
+      miniBatchSize: 6,
+      microBatchSize: 3,
+      numIterations: 2,
+      maxNewTokens: 6,
+      lr: 1e-3,
+      evalEvery: 0,
+      sampleEvery: 1,
+      checkpointEvery: 0,
+      policy,
+      tokenizer: tok,
+      format: CHATML_FORMAT,
       scorer: new RewardScorer(new ScalarHeadModel(gpt(7), 'reward', 7), { mean: 0, std: 1 }, ids.padId, ids.eosId),
-      prompts: reviewsTask.prompts('train').slice(0, 6), evalPrompts: [], task: reviewsTask, runDir,
+      prompts: reviewsTask.prompts('train').slice(0, 6),
+      evalPrompts: [],
+      task: reviewsTask,
+      runDir,
     });
-    assert.deepEqual(r.reference.parameters().map((p) => p.toArray()), before);
+    assert.deepEqual(
+      r.reference.parameters().map((p) => p.toArray()),
+      before,
+    );
     assert.ok(r.policy.parameters().some((p, i) => p.toArray().some((v, j) => v !== before[i]![j])));
-    const train = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>).filter((x) => x['kind'] === 'train');
+    const train = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number | string>)
+      .filter((x) => x['kind'] === 'train');
     assert.equal(train.length, 2);
     for (const rec of train) {
       assert.equal(rec['ratio_first_max_dev'], 0);
-      for (const k of ['reward', 'gold', 'reward_std', 'kl', 'kl_loss', 'entropy', 'clip_frac', 'response_length', 'eos_rate']) assert.ok(typeof rec[k] === 'number' && Number.isFinite(rec[k]), k);
+      for (const k of [
+        'reward',
+        'gold',
+        'reward_std',
+        'kl',
+        'kl_loss',
+        'entropy',
+        'clip_frac',
+        'response_length',
+        'eos_rate',
+      ])
+        assert.ok(typeof rec[k] === 'number' && Number.isFinite(rec[k]), k);
     }
   });
 });

@@ -25,17 +25,45 @@ const template = new ChatTemplate(CHATML_FORMAT);
 const ids = chatIds(tok, template);
 
 function gpt(seed: number, dropout = 0): GPT {
-  return new GPT(gptPreset('gpt2', { vocabSize: tok.vocabSize, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout, attnDropout: dropout }), { seed });
+  return new GPT(
+    gptPreset('gpt2', {
+      vocabSize: tok.vocabSize,
+      blockSize: 48,
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 32,
+      dropout,
+      attnDropout: dropout,
+    }),
+    { seed },
+  );
 }
 
 function setup(over: Partial<PpoOptions> = {}): PpoOptions {
   const rm = new ScalarHeadModel(gpt(7), 'reward', 7);
   return {
-    ...PPO_DEFAULTS, steps: 2, batchSize: 8, miniBatchSize: 4, microBatchSize: 2, ppoEpochs: 2, maxNewTokens: 6, lr: 1e-3, criticLr: 1e-3,
-    evalEvery: 0, sampleEvery: 1, checkpointEvery: 0, targetKl: null,
-    policy: gpt(1, 0.1), tokenizer: tok, format: CHATML_FORMAT, scorer: new RewardScorer(rm, { mean: 0.1, std: 2 }, ids.padId, ids.eosId),
-    prompts: reviewsTask.prompts('train').slice(0, 12), evalPrompts: reviewsTask.prompts('eval').slice(0, 4), task: reviewsTask,
-    runDir: mkdtempSync(join(tmpdir(), 'llmts-ppo-')), ...over,
+    ...PPO_DEFAULTS,
+    steps: 2,
+    batchSize: 8,
+    miniBatchSize: 4,
+    microBatchSize: 2,
+    ppoEpochs: 2,
+    maxNewTokens: 6,
+    lr: 1e-3,
+    criticLr: 1e-3,
+    evalEvery: 0,
+    sampleEvery: 1,
+    checkpointEvery: 0,
+    targetKl: null,
+    policy: gpt(1, 0.1),
+    tokenizer: tok,
+    format: CHATML_FORMAT,
+    scorer: new RewardScorer(rm, { mean: 0.1, std: 2 }, ids.padId, ids.eosId),
+    prompts: reviewsTask.prompts('train').slice(0, 12),
+    evalPrompts: reviewsTask.prompts('eval').slice(0, 4),
+    task: reviewsTask,
+    runDir: mkdtempSync(join(tmpdir(), 'llmts-ppo-')),
+    ...over,
   };
 }
 
@@ -53,14 +81,32 @@ describe('PPO (four models)', () => {
     assert.ok(changed(snapshot(r.critic), snapshot(criticInit)), 'the critic moved');
     assert.equal(r.algorithm.firstMinibatch!.ratioMaxDev, 0);
     assert.equal(r.actor.config.dropout, 0);
-    assert.equal(r.reference.parameters().every((p) => !p.requiresGrad), true);
-    const records = readFileSync(join(o.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+    assert.equal(
+      r.reference.parameters().every((p) => !p.requiresGrad),
+      true,
+    );
+    const records = readFileSync(join(o.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number | string>);
     const train = records.filter((x) => x['kind'] === 'train');
     assert.equal(train.length, 2);
     for (const rec of train) {
       assert.equal(rec['ratio_first'], 1);
       assert.equal(rec['ratio_first_max_dev'], 0, 'every token of the first minibatch has ratio exactly 1');
-      for (const k of ['reward', 'gold', 'kl', 'entropy', 'approx_kl', 'clip_frac', 'value_loss', 'explained_variance', 'response_length', 'eos_rate']) assert.ok(typeof rec[k] === 'number' && Number.isFinite(rec[k]), k);
+      for (const k of [
+        'reward',
+        'gold',
+        'kl',
+        'entropy',
+        'approx_kl',
+        'clip_frac',
+        'value_loss',
+        'explained_variance',
+        'response_length',
+        'eos_rate',
+      ])
+        assert.ok(typeof rec[k] === 'number' && Number.isFinite(rec[k]), k);
     }
   });
 
@@ -91,15 +137,30 @@ describe('PPO (four models)', () => {
   it('log-probs, values and scores do not depend on batch padding', () => {
     const policy = gpt(3);
     const critic = new ScalarHeadModel(gpt(4), 'reward', 4);
-    const prompts = reviewsTask.prompts('train').slice(0, 3).map((p) => encodePrompt(tok, template, p));
-    const responses = [[tok.tokenToId('ĠThe') ?? 5, 20, 30, ids.eosId], [40, ids.eosId], [50, 60, 70, 80, 90, 100]];
+    const prompts = reviewsTask
+      .prompts('train')
+      .slice(0, 3)
+      .map((p) => encodePrompt(tok, template, p));
+    const responses = [
+      [tok.tokenToId('ĠThe') ?? 5, 20, 30, ids.eosId],
+      [40, ids.eosId],
+      [50, 60, 70, 80, 90, 100],
+    ];
     const batch = buildSequenceBatch(prompts, responses, ids.padId, ids.eosId);
-    const full = noGrad(() => ({ lp: policyForward(policy, batch, 0.7, true), v: valueForward(critic, batch).toArray(), s: rewardForward(critic, batch).toArray() }));
+    const full = noGrad(() => ({
+      lp: policyForward(policy, batch, 0.7, true),
+      v: valueForward(critic, batch).toArray(),
+      s: rewardForward(critic, batch).toArray(),
+    }));
     const lp = full.lp.logprobs.toArray();
     const ent = full.lp.entropy!.toArray();
     for (let b = 0; b < 3; b++) {
       const alone = selectRows(batch, [b], ids.padId, ids.eosId);
-      const a = noGrad(() => ({ lp: policyForward(policy, alone, 0.7, true), v: valueForward(critic, alone).toArray(), s: rewardForward(critic, alone).toArray() }));
+      const a = noGrad(() => ({
+        lp: policyForward(policy, alone, 0.7, true),
+        v: valueForward(critic, alone).toArray(),
+        s: rewardForward(critic, alone).toArray(),
+      }));
       const alp = a.lp.logprobs.toArray();
       const aent = a.lp.entropy!.toArray();
       for (let t = 0; t < batch.responseLengths[b]!; t++) {
@@ -134,9 +195,22 @@ describe('PPO (four models)', () => {
     const a = setup({ steps: 3 });
     await trainPpo(a);
     const b = setup({ steps: 3, checkpointEvery: 2, runDir: mkdtempSync(join(tmpdir(), 'llmts-ppo-')) });
-    await trainPpo({ ...b, onStep: (rec) => { if (rec['step'] === 2) throw new Error('interrupt'); } }).catch((e: Error) => assert.equal(e.message, 'interrupt'));
+    await trainPpo({
+      ...b,
+      onStep: (rec) => {
+        if (rec['step'] === 2) throw new Error('interrupt');
+      },
+    }).catch((e: Error) => assert.equal(e.message, 'interrupt'));
     const resumed = await trainPpo({ ...b, resume: true });
-    const read = (dir: string): string[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => { const r = JSON.parse(l) as Record<string, unknown>; delete r['ms']; return JSON.stringify(r); });
+    const read = (dir: string): string[] =>
+      readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const r = JSON.parse(l) as Record<string, unknown>;
+          delete r['ms'];
+          return JSON.stringify(r);
+        });
     assert.deepEqual(read(b.runDir), read(a.runDir));
     assert.equal(resumed.loop.steps, 3);
   });

@@ -63,19 +63,40 @@ describe('ranking losses', () => {
 });
 
 function tinyGpt(vocab: number, seed = 1): GPT {
-  return new GPT(gptPreset('gpt2', { vocabSize: vocab, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0, attnDropout: 0 }), { seed });
+  return new GPT(
+    gptPreset('gpt2', { vocabSize: vocab, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0, attnDropout: 0 }),
+    { seed },
+  );
 }
 
 describe('reward model', () => {
   it('reads the score at the last real token, whatever the padding around it', () => {
     const rm = new ScalarHeadModel(tinyGpt(40), 'reward', 3).eval();
     const alone = buildSequenceBatch([[5, 6, 7]], [[8, 9, 1]], 0, 1);
-    const padded = buildSequenceBatch([[5, 6, 7], [2, 3, 4, 5, 6, 7, 8]], [[8, 9, 1], [10, 11, 12, 13, 14, 1]], 0, 1);
+    const padded = buildSequenceBatch(
+      [
+        [5, 6, 7],
+        [2, 3, 4, 5, 6, 7, 8],
+      ],
+      [
+        [8, 9, 1],
+        [10, 11, 12, 13, 14, 1],
+      ],
+      0,
+      1,
+    );
     const a = noGrad(() => rewardForward(rm, alone).toArray());
     const b = noGrad(() => rewardForward(rm, padded).toArray());
     assert.ok(Math.abs(a[0]! - b[0]!) < 1e-5, `${a[0]} vs ${b[0]}`);
     // it is the head applied to the hidden state of the EOS position (column P + len - 1)
-    const all = noGrad(() => rm.forward(tensor(alone.ids, { shape: [1, 6], dtype: 'int32' }), tensor(alone.attention, { shape: [1, 6], dtype: 'int32' })).toArray());
+    const all = noGrad(() =>
+      rm
+        .forward(
+          tensor(alone.ids, { shape: [1, 6], dtype: 'int32' }),
+          tensor(alone.attention, { shape: [1, 6], dtype: 'int32' }),
+        )
+        .toArray(),
+    );
     assert.ok(Math.abs(all[5]! - a[0]!) < 1e-6);
   });
 
@@ -87,23 +108,47 @@ describe('reward model', () => {
     const groups = Array.from({ length: 40 }, (_, i) => {
       const p = prompts[i % prompts.length]!;
       const answers = [0, 1, 2].map(() => reviewsTask.demonstration(p, g));
-      const order = [0, 1, 2].sort((x, y) => reviewsTask.gold(p, answers[y]!, true) - reviewsTask.gold(p, answers[x]!, true));
+      const order = [0, 1, 2].sort(
+        (x, y) => reviewsTask.gold(p, answers[y]!, true) - reviewsTask.gold(p, answers[x]!, true),
+      );
       return { prompt: p, responses: order.map((k) => answers[k]!) };
     });
     const runDir = mkdtempSync(join(tmpdir(), 'llmts-rm-'));
     const res = await trainRewardModel({
-      ...REWARD_DEFAULTS, backbone: tinyGpt(tok.vocabSize), tokenizer: tok, format: CHATML_FORMAT, train: groups, val: groups.slice(0, 8),
-      runDir, steps: 30, batchSize: 8, lr: 1e-3, evalEvery: 10, checkpointEvery: 10,
+      ...REWARD_DEFAULTS,
+      backbone: tinyGpt(tok.vocabSize),
+      tokenizer: tok,
+      format: CHATML_FORMAT,
+      train: groups,
+      val: groups.slice(0, 8),
+      runDir,
+      steps: 30,
+      batchSize: 8,
+      lr: 1e-3,
+      evalEvery: 10,
+      checkpointEvery: 10,
     });
     const losses = res.result;
     assert.ok(Number.isFinite(losses.finalTrainLoss));
     const loaded = loadRewardModel(runDir);
     assert.deepEqual(loaded.info.normalization, res.normalization);
     const ids = chatIds(tok, template);
-    const items = groups.flatMap((gr) => gr.responses.map((r) => ({ prompt: encodePrompt(tok, template, gr.prompt), response: encodeResponse(tok, r, ids.eosId) })));
-    const batch = buildSequenceBatch(items.map((x) => x.prompt), items.map((x) => x.response), ids.padId, ids.eosId);
+    const items = groups.flatMap((gr) =>
+      gr.responses.map((r) => ({
+        prompt: encodePrompt(tok, template, gr.prompt),
+        response: encodeResponse(tok, r, ids.eosId),
+      })),
+    );
+    const batch = buildSequenceBatch(
+      items.map((x) => x.prompt),
+      items.map((x) => x.response),
+      ids.padId,
+      ids.eosId,
+    );
     const a = res.scorer.score(batch).normalized;
-    const b = noGrad(() => rewardForward(loaded.rm, batch).toArray()).map((r) => (r - loaded.info.normalization.mean) / loaded.info.normalization.std);
+    const b = noGrad(() => rewardForward(loaded.rm, batch).toArray()).map(
+      (r) => (r - loaded.info.normalization.mean) / loaded.info.normalization.std,
+    );
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-4));
     const mean = Array.from(a).reduce((x, y) => x + y, 0) / a.length;
     const std = Math.sqrt(Array.from(a).reduce((x, y) => x + (y - mean) ** 2, 0) / (a.length - 1));

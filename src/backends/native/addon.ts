@@ -29,24 +29,61 @@ export interface NativeAddon {
   softmax(x: Float32Array, out: Float32Array): void;
   softmaxGrad(y: Float32Array, gy: Float32Array, gx: Float32Array): void;
   layerNorm(
-    x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array, mean: Float32Array, rstd: Float32Array,
+    x: Float32Array,
+    w: Float32Array | null,
+    b: Float32Array | null,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
   ): void;
   layerNormGrad(
-    x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, gy: Float32Array, gx: Float32Array,
-    gw: Float32Array | null, gb: Float32Array | null,
+    x: Float32Array,
+    w: Float32Array | null,
+    mean: Float32Array,
+    rstd: Float32Array,
+    gy: Float32Array,
+    gx: Float32Array,
+    gw: Float32Array | null,
+    gb: Float32Array | null,
   ): void;
   rmsNorm(x: Float32Array, w: Float32Array | null, y: Float32Array, rstd: Float32Array): void;
   rmsNormGrad(
-    x: Float32Array, w: Float32Array | null, rstd: Float32Array, gy: Float32Array, gx: Float32Array, gw: Float32Array | null,
+    x: Float32Array,
+    w: Float32Array | null,
+    rstd: Float32Array,
+    gy: Float32Array,
+    gx: Float32Array,
+    gw: Float32Array | null,
   ): void;
   crossEntropy(logits: Float32Array, targets: Int32Array, losses: Float32Array, lse: Float32Array): void;
-  crossEntropyGrad(logits: Float32Array, targets: Int32Array, lse: Float32Array, gradLoss: Float32Array, gx: Float32Array): void;
+  crossEntropyGrad(
+    logits: Float32Array,
+    targets: Int32Array,
+    lse: Float32Array,
+    gradLoss: Float32Array,
+    gx: Float32Array,
+  ): void;
   indexSelect(src: Arr, index: Int32Array, out: Arr): void;
   indexAdd(src: Float32Array, index: Int32Array, dst: Float32Array): void;
-  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, mask: Float32Array | null): void;
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    mask: Float32Array | null,
+  ): void;
   attentionGrad(
-    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, mask: Float32Array | null,
-    gradOut: Float32Array, gradQ: Float32Array, gradK: Float32Array, gradV: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    mask: Float32Array | null,
+    gradOut: Float32Array,
+    gradQ: Float32Array,
+    gradK: Float32Array,
+    gradV: Float32Array,
   ): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void;
   /** The active SIMD path: 'avx512' | 'avx2' | 'scalar'. */

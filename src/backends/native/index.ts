@@ -9,7 +9,15 @@
  * Threads default to os.availableParallelism(); setThreads(n) changes the pool size.
  */
 import { availableParallelism } from 'node:os';
-import type { AdamWArgs, AttentionArgs, AttentionGradArgs, Backend, KernelName, MatmulArgs, StridedArray } from '../backend.ts';
+import type {
+  AdamWArgs,
+  AttentionArgs,
+  AttentionGradArgs,
+  Backend,
+  KernelName,
+  MatmulArgs,
+  StridedArray,
+} from '../backend.ts';
 import type { DType } from '../../engine/dtype.ts';
 import { itemSize, newArray } from '../../engine/dtype.ts';
 import { composeBackend } from '../compose.ts';
@@ -120,10 +128,14 @@ function alignedArray(N: NativeAddon, dtype: DType, length: number): ReturnType<
   const shift = (CACHE_LINE - N.addressMod64(new Uint8Array(buffer, 0, 1))) % CACHE_LINE;
   const offset = shift % size === 0 ? shift : 0; // (V8's buffers are 8-aligned: never taken)
   switch (dtype) {
-    case 'float32': return new Float32Array(buffer, offset, length);
-    case 'float64': return new Float64Array(buffer, offset, length);
-    case 'int32': return new Int32Array(buffer, offset, length);
-    default: return new Uint8Array(buffer, offset, length);
+    case 'float32':
+      return new Float32Array(buffer, offset, length);
+    case 'float64':
+      return new Float64Array(buffer, offset, length);
+    case 'int32':
+      return new Int32Array(buffer, offset, length);
+    default:
+      return new Uint8Array(buffer, offset, length);
   }
 }
 
@@ -266,8 +278,14 @@ function makePartial(N: NativeAddon): PartialBackend {
 
     layerNormGrad(x, w, mean, rstd, gy, rows, cols, gx, gw, gb) {
       if (
-        !f32(x) || !f32(mean) || !f32(rstd) || !f32(gy) || !f32(gx) ||
-        (w !== null && !f32(w)) || (gw !== null && !f32(gw)) || (gb !== null && !f32(gb))
+        !f32(x) ||
+        !f32(mean) ||
+        !f32(rstd) ||
+        !f32(gy) ||
+        !f32(gx) ||
+        (w !== null && !f32(w)) ||
+        (gw !== null && !f32(gw)) ||
+        (gb !== null && !f32(gb))
       ) {
         return ref.layerNormGrad(x, w, mean, rstd, gy, rows, cols, gx, gw, gb);
       }
@@ -277,7 +295,8 @@ function makePartial(N: NativeAddon): PartialBackend {
     },
 
     rmsNorm(x, w, rows, cols, eps, y, rstd) {
-      if (!f32(x) || !f32(y) || !f32(rstd) || (w !== null && !f32(w))) return ref.rmsNorm(x, w, rows, cols, eps, y, rstd);
+      if (!f32(x) || !f32(y) || !f32(rstd) || (w !== null && !f32(w)))
+        return ref.rmsNorm(x, w, rows, cols, eps, y, rstd);
       A[0] = rows;
       A[1] = cols;
       A[2] = eps;
@@ -336,7 +355,14 @@ function makePartial(N: NativeAddon): PartialBackend {
     attention(a: AttentionArgs) {
       if (!attentionNative(a)) return ref.attention(a);
       writeAttention(A, a);
-      N.attention(a.q as Float32Array, a.k as Float32Array, a.v as Float32Array, a.out as Float32Array, a.lse as Float32Array, maskData(a.mask));
+      N.attention(
+        a.q as Float32Array,
+        a.k as Float32Array,
+        a.v as Float32Array,
+        a.out as Float32Array,
+        a.lse as Float32Array,
+        maskData(a.mask),
+      );
     },
 
     attentionGrad(a: AttentionGradArgs) {
@@ -354,8 +380,16 @@ function makePartial(N: NativeAddon): PartialBackend {
       A[31] = a.gradVLayout.sH;
       A[32] = a.gradVLayout.sT;
       N.attentionGrad(
-        a.q as Float32Array, a.k as Float32Array, a.v as Float32Array, a.out as Float32Array, a.lse as Float32Array,
-        maskData(a.mask), a.gradOut, a.gradQ, a.gradK, a.gradV,
+        a.q as Float32Array,
+        a.k as Float32Array,
+        a.v as Float32Array,
+        a.out as Float32Array,
+        a.lse as Float32Array,
+        maskData(a.mask),
+        a.gradOut,
+        a.gradQ,
+        a.gradK,
+        a.gradV,
       );
     },
 

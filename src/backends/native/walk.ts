@@ -15,7 +15,12 @@ export const MAX_DIMS = 8;
 const shapeTmp = new Float64Array(64);
 const strideTmp = new Float64Array(3 * 64);
 
-export function writeWalk(args: Float64Array, at: number, shape: readonly number[], ops: readonly StridedArray[]): boolean {
+export function writeWalk(
+  args: Float64Array,
+  at: number,
+  shape: readonly number[],
+  ops: readonly StridedArray[],
+): boolean {
   const nops = ops.length;
   // collapse from the innermost dimension outward into shapeTmp / strideTmp (reversed)
   let nd = 0;

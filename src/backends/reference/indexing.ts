@@ -1,7 +1,14 @@
 /** Reference index kernels: indexSelect / indexAdd (embedding and its gradient) and gather / scatterAdd. */
 import type { DataArray, FloatArray } from '../../engine/dtype.ts';
 
-export function indexSelect(src: DataArray, outer: number, srcDim: number, inner: number, index: Int32Array, out: DataArray): void {
+export function indexSelect(
+  src: DataArray,
+  outer: number,
+  srcDim: number,
+  inner: number,
+  index: Int32Array,
+  out: DataArray,
+): void {
   const n = index.length;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < n; i++) {
@@ -12,7 +19,15 @@ export function indexSelect(src: DataArray, outer: number, srcDim: number, inner
   }
 }
 
-export function indexAdd(src: FloatArray, outer: number, n: number, inner: number, index: Int32Array, dstDim: number, dst: FloatArray): void {
+export function indexAdd(
+  src: FloatArray,
+  outer: number,
+  n: number,
+  inner: number,
+  index: Int32Array,
+  dstDim: number,
+  dst: FloatArray,
+): void {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < n; i++) {
       const to = (o * dstDim + index[i]!) * inner;
@@ -22,7 +37,15 @@ export function indexAdd(src: FloatArray, outer: number, n: number, inner: numbe
   }
 }
 
-export function gather(src: DataArray, outer: number, srcDim: number, inner: number, index: Int32Array, n: number, out: DataArray): void {
+export function gather(
+  src: DataArray,
+  outer: number,
+  srcDim: number,
+  inner: number,
+  index: Int32Array,
+  n: number,
+  out: DataArray,
+): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < inner; i++) {
@@ -33,7 +56,15 @@ export function gather(src: DataArray, outer: number, srcDim: number, inner: num
   }
 }
 
-export function scatterAdd(src: FloatArray, outer: number, n: number, inner: number, index: Int32Array, dstDim: number, dst: FloatArray): void {
+export function scatterAdd(
+  src: FloatArray,
+  outer: number,
+  n: number,
+  inner: number,
+  index: Int32Array,
+  dstDim: number,
+  dst: FloatArray,
+): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < inner; i++) {

@@ -2,8 +2,14 @@
 import type { FloatArray } from '../../engine/dtype.ts';
 
 export function crossEntropy(
-  logits: FloatArray, targets: Int32Array, rows: number, classes: number, ignoreIndex: number, smoothing: number,
-  losses: FloatArray, lse: FloatArray,
+  logits: FloatArray,
+  targets: Int32Array,
+  rows: number,
+  classes: number,
+  ignoreIndex: number,
+  smoothing: number,
+  losses: FloatArray,
+  lse: FloatArray,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * classes;
@@ -30,8 +36,15 @@ export function crossEntropy(
 }
 
 export function crossEntropyGrad(
-  logits: FloatArray, targets: Int32Array, lse: FloatArray, gradLoss: FloatArray, rows: number, classes: number,
-  ignoreIndex: number, smoothing: number, gx: FloatArray,
+  logits: FloatArray,
+  targets: Int32Array,
+  lse: FloatArray,
+  gradLoss: FloatArray,
+  rows: number,
+  classes: number,
+  ignoreIndex: number,
+  smoothing: number,
+  gx: FloatArray,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * classes;

@@ -2,8 +2,15 @@
 import type { FloatArray } from '../../engine/dtype.ts';
 
 export function layerNorm(
-  x: FloatArray, w: FloatArray | null, b: FloatArray | null, rows: number, cols: number, eps: number,
-  y: FloatArray, mean: FloatArray, rstd: FloatArray,
+  x: FloatArray,
+  w: FloatArray | null,
+  b: FloatArray | null,
+  rows: number,
+  cols: number,
+  eps: number,
+  y: FloatArray,
+  mean: FloatArray,
+  rstd: FloatArray,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -27,8 +34,16 @@ export function layerNorm(
 }
 
 export function layerNormGrad(
-  x: FloatArray, w: FloatArray | null, mean: FloatArray, rstd: FloatArray, gy: FloatArray, rows: number, cols: number,
-  gx: FloatArray, gw: FloatArray | null, gb: FloatArray | null,
+  x: FloatArray,
+  w: FloatArray | null,
+  mean: FloatArray,
+  rstd: FloatArray,
+  gy: FloatArray,
+  rows: number,
+  cols: number,
+  gx: FloatArray,
+  gw: FloatArray | null,
+  gb: FloatArray | null,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -54,7 +69,15 @@ export function layerNormGrad(
   }
 }
 
-export function rmsNorm(x: FloatArray, w: FloatArray | null, rows: number, cols: number, eps: number, y: FloatArray, rstd: FloatArray): void {
+export function rmsNorm(
+  x: FloatArray,
+  w: FloatArray | null,
+  rows: number,
+  cols: number,
+  eps: number,
+  y: FloatArray,
+  rstd: FloatArray,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let ms = 0;
@@ -66,8 +89,14 @@ export function rmsNorm(x: FloatArray, w: FloatArray | null, rows: number, cols:
 }
 
 export function rmsNormGrad(
-  x: FloatArray, w: FloatArray | null, rstd: FloatArray, gy: FloatArray, rows: number, cols: number,
-  gx: FloatArray, gw: FloatArray | null,
+  x: FloatArray,
+  w: FloatArray | null,
+  rstd: FloatArray,
+  gy: FloatArray,
+  rows: number,
+  cols: number,
+  gx: FloatArray,
+  gw: FloatArray | null,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;

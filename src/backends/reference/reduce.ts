@@ -12,10 +12,18 @@ export function reduce(op: ReduceOp, x: DataArray, outer: number, r: number, inn
         const v = x[base + j * inner + i]!;
         if (v !== v) nan = true;
         switch (op) {
-          case 'sum': acc += v; break;
-          case 'prod': acc *= v; break;
-          case 'max': if (v > acc) acc = v; break;
-          case 'min': if (v < acc) acc = v; break;
+          case 'sum':
+            acc += v;
+            break;
+          case 'prod':
+            acc *= v;
+            break;
+          case 'max':
+            if (v > acc) acc = v;
+            break;
+          case 'min':
+            if (v < acc) acc = v;
+            break;
         }
       }
       // max/min propagate NaN as PyTorch does
@@ -24,7 +32,14 @@ export function reduce(op: ReduceOp, x: DataArray, outer: number, r: number, inn
   }
 }
 
-export function argReduce(op: ArgReduceOp, x: DataArray, outer: number, r: number, inner: number, out: Int32Array): void {
+export function argReduce(
+  op: ArgReduceOp,
+  x: DataArray,
+  outer: number,
+  r: number,
+  inner: number,
+  out: Int32Array,
+): void {
   for (let o = 0; o < outer; o++) {
     const base = o * r * inner;
     for (let i = 0; i < inner; i++) {

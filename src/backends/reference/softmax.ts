@@ -22,7 +22,14 @@ export function softmax(x: FloatArray, rows: number, cols: number, out: FloatArr
   }
 }
 
-export function softmaxGrad(y: FloatArray, gy: FloatArray, rows: number, cols: number, gx: FloatArray, log: boolean): void {
+export function softmaxGrad(
+  y: FloatArray,
+  gy: FloatArray,
+  rows: number,
+  cols: number,
+  gx: FloatArray,
+  log: boolean,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     if (log) {

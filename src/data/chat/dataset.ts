@@ -35,7 +35,8 @@ export function readJsonl(path: string): { line: number; record: JsonRecord }[] 
     } catch (err) {
       throw new FormatError(path, `line ${i + 1} is not valid JSON: ${(err as Error).message}`, `line ${i + 1}`);
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(path, `line ${i + 1} must be a JSON object`, `line ${i + 1}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new FormatError(path, `line ${i + 1} must be a JSON object`, `line ${i + 1}`);
     out.push({ line: i + 1, record: v as JsonRecord });
   });
   if (out.length === 0) throw new FormatError(path, 'the file holds no records');
@@ -47,11 +48,20 @@ function where(_file: string, line: number, field: string): string {
 }
 
 export function parseMessages(v: unknown, file: string, line: number, field: string): ChatMessage[] {
-  if (!Array.isArray(v) || v.length === 0) throw new FormatError(file, `line ${line}: "${field}" must be a non-empty list of {role, content}`, where(file, line, field));
+  if (!Array.isArray(v) || v.length === 0)
+    throw new FormatError(
+      file,
+      `line ${line}: "${field}" must be a non-empty list of {role, content}`,
+      where(file, line, field),
+    );
   return v.map((m, i) => {
     const r = m as { role?: unknown; content?: unknown } | null;
     if (r === null || typeof r !== 'object' || typeof r.role !== 'string' || typeof r.content !== 'string') {
-      throw new FormatError(file, `line ${line}: ${field}[${i}] must be {"role": string, "content": string}`, where(file, line, `${field}[${i}]`));
+      throw new FormatError(
+        file,
+        `line ${line}: ${field}[${i}] must be {"role": string, "content": string}`,
+        where(file, line, `${field}[${i}]`),
+      );
     }
     return { role: r.role, content: r.content };
   });
@@ -70,7 +80,11 @@ function parseAnswer(v: unknown, file: string, line: number, field: string): str
     const m = parseMessages(v, file, line, field)[0]!;
     if (m.role === 'assistant') return m.content;
   }
-  throw new FormatError(file, `line ${line}: "${field}" must be a string or [{"role": "assistant", "content": string}]`, where(file, line, field));
+  throw new FormatError(
+    file,
+    `line ${line}: "${field}" must be a string or [{"role": "assistant", "content": string}]`,
+    where(file, line, field),
+  );
 }
 
 export function readSftJsonl(path: string): ChatMessage[][] {
@@ -78,11 +92,24 @@ export function readSftJsonl(path: string): ChatMessage[][] {
     let messages: ChatMessage[];
     if (record['messages'] !== undefined) messages = parseMessages(record['messages'], path, line, 'messages');
     else {
-      if (record['prompt'] === undefined) throw new FormatError(path, `line ${line}: needs "messages" or "prompt" + "response"`, where(path, line, 'prompt'));
+      if (record['prompt'] === undefined)
+        throw new FormatError(
+          path,
+          `line ${line}: needs "messages" or "prompt" + "response"`,
+          where(path, line, 'prompt'),
+        );
       const answerField = record['response'] !== undefined ? 'response' : 'completion';
-      messages = [...parsePrompt(record['prompt'], path, line), { role: 'assistant', content: parseAnswer(record[answerField], path, line, answerField) }];
+      messages = [
+        ...parsePrompt(record['prompt'], path, line),
+        { role: 'assistant', content: parseAnswer(record[answerField], path, line, answerField) },
+      ];
     }
-    if (!messages.some((m) => m.role === 'assistant')) throw new FormatError(path, `line ${line}: the conversation has no assistant message to learn`, where(path, line, 'messages'));
+    if (!messages.some((m) => m.role === 'assistant'))
+      throw new FormatError(
+        path,
+        `line ${line}: the conversation has no assistant message to learn`,
+        where(path, line, 'messages'),
+      );
     return messages;
   });
 }
@@ -102,18 +129,32 @@ export function readPreferenceJsonl(path: string): PreferenceGroup[] {
       const responses = record['responses'];
       const ranking = record['ranking'];
       if (!Array.isArray(responses) || responses.length < 2 || !responses.every((r) => typeof r === 'string')) {
-        throw new FormatError(path, `line ${line}: "responses" must list at least 2 strings`, where(path, line, 'responses'));
+        throw new FormatError(
+          path,
+          `line ${line}: "responses" must list at least 2 strings`,
+          where(path, line, 'responses'),
+        );
       }
       const K = responses.length;
-      if (!Array.isArray(ranking) || ranking.length !== K || new Set(ranking).size !== K || !ranking.every((i) => Number.isInteger(i) && i >= 0 && i < K)) {
-        throw new FormatError(path, `line ${line}: "ranking" must be a permutation of 0..${K - 1} (best first)`, where(path, line, 'ranking'));
+      if (
+        !Array.isArray(ranking) ||
+        ranking.length !== K ||
+        new Set(ranking).size !== K ||
+        !ranking.every((i) => Number.isInteger(i) && i >= 0 && i < K)
+      ) {
+        throw new FormatError(
+          path,
+          `line ${line}: "ranking" must be a permutation of 0..${K - 1} (best first)`,
+          where(path, line, 'ranking'),
+        );
       }
       return { prompt, responses: (ranking as number[]).map((i) => responses[i] as string) };
     }
     const chosen = parseAnswer(record['chosen'], path, line, 'chosen');
     const rejected = parseAnswer(record['rejected'], path, line, 'rejected');
     const margin = record['margin'];
-    if (margin !== undefined && typeof margin !== 'number') throw new FormatError(path, `line ${line}: "margin" must be a number`, where(path, line, 'margin'));
+    if (margin !== undefined && typeof margin !== 'number')
+      throw new FormatError(path, `line ${line}: "margin" must be a number`, where(path, line, 'margin'));
     return { prompt, responses: [chosen, rejected], ...(margin !== undefined ? { margin } : {}) };
   });
 }

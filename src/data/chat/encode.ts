@@ -20,8 +20,16 @@ export interface ChatIds {
 export function chatIds(tokenizer: Tokenizer, template: ChatTemplate): ChatIds {
   const eosId = tokenizer.tokenToId(template.specials.eosToken);
   const padId = tokenizer.tokenToId(template.specials.padToken);
-  if (eosId === undefined) throw new ConfigError('eos_token', `${JSON.stringify(template.specials.eosToken)} is not in the tokenizer's vocabulary`);
-  if (padId === undefined) throw new ConfigError('pad_token', `${JSON.stringify(template.specials.padToken)} is not in the tokenizer's vocabulary`);
+  if (eosId === undefined)
+    throw new ConfigError(
+      'eos_token',
+      `${JSON.stringify(template.specials.eosToken)} is not in the tokenizer's vocabulary`,
+    );
+  if (padId === undefined)
+    throw new ConfigError(
+      'pad_token',
+      `${JSON.stringify(template.specials.padToken)} is not in the tokenizer's vocabulary`,
+    );
   if (eosId === padId) throw new ConfigError('pad_token', 'pad and EOS have the same id');
   return { eosId, padId };
 }
@@ -37,7 +45,12 @@ export interface EncodedChat {
  * ends in EOS: if the template left it out, EOS is inserted after the span (and trained on),
  * so the tuned model learns to stop.
  */
-export function encodeChat(tokenizer: Tokenizer, template: ChatTemplate, messages: readonly ChatMessage[], eosId: number): EncodedChat {
+export function encodeChat(
+  tokenizer: Tokenizer,
+  template: ChatTemplate,
+  messages: readonly ChatMessage[],
+  eosId: number,
+): EncodedChat {
   const { text, spans } = template.renderWithSpans(messages);
   const enc = tokenizer.encode(text, null, { addSpecialTokens: false });
   const ids: number[] = [];

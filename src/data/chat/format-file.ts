@@ -20,7 +20,8 @@ export const UNUSED_PAD = '\u0000<no pad token>\u0000';
 function tokenField(v: unknown, file: string, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
-  if (typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   throw new FormatError(file, `"${field}" must be a string or {"content": string}`, field);
 }
 
@@ -47,7 +48,8 @@ export function readChatFormat(path: string, o: { requirePad?: boolean } = {}): 
   const padToken = tokenField(r['pad_token'], path, 'pad_token');
   const bosToken = tokenField(r['bos_token'], path, 'bos_token');
   if (eosToken === undefined) throw new FormatError(path, 'has no "eos_token"', 'eos_token');
-  if (padToken === undefined && (o.requirePad ?? true)) throw new FormatError(path, 'has no "pad_token" (it must exist and differ from eos_token)', 'pad_token');
+  if (padToken === undefined && (o.requirePad ?? true))
+    throw new FormatError(path, 'has no "pad_token" (it must exist and differ from eos_token)', 'pad_token');
   return { template, eosToken, padToken: padToken ?? UNUSED_PAD, ...(bosToken !== undefined ? { bosToken } : {}) };
 }
 
@@ -73,7 +75,8 @@ export function runChatFormat(runDir: string, o: { requirePad?: boolean } = {}):
 export function resolveChatFormat(spec: string): ChatFormat {
   if (spec === 'chatml') return CHATML_FORMAT;
   if (spec === 'plain') return PLAIN_FORMAT;
-  if (!existsSync(spec)) throw new ConfigError('chat_template', `"${spec}" is not chatml, plain, or an existing file or run directory`);
+  if (!existsSync(spec))
+    throw new ConfigError('chat_template', `"${spec}" is not chatml, plain, or an existing file or run directory`);
   if (statSync(spec).isDirectory()) {
     const f = runChatFormat(spec);
     if (f === null) throw new IOError(spec, `no ${TOKENIZER_CONFIG} with a chat_template in this directory`);

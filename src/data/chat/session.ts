@@ -26,17 +26,24 @@ export class ChatSession {
   private readonly template: ChatTemplate;
   private readonly eosId: number;
 
-  constructor(readonly model: GPT, readonly tokenizer: Tokenizer, format: ChatFormat, readonly options: ChatOptions) {
+  constructor(
+    readonly model: GPT,
+    readonly tokenizer: Tokenizer,
+    format: ChatFormat,
+    readonly options: ChatOptions,
+  ) {
     this.template = new ChatTemplate(format);
     const eos = tokenizer.tokenToId(format.eosToken);
-    if (eos === undefined) throw new ConfigError('eos_token', `${JSON.stringify(format.eosToken)} is not in the tokenizer's vocabulary`);
+    if (eos === undefined)
+      throw new ConfigError('eos_token', `${JSON.stringify(format.eosToken)} is not in the tokenizer's vocabulary`);
     this.eosId = eos;
     this.reset();
   }
 
   reset(): void {
     this.messages.length = 0;
-    if (this.options.system !== undefined && this.options.system !== '') this.messages.push({ role: 'system', content: this.options.system });
+    if (this.options.system !== undefined && this.options.system !== '')
+      this.messages.push({ role: 'system', content: this.options.system });
   }
 
   /** The prompt ids for the conversation, dropping the oldest exchanges until it fits. */
@@ -48,7 +55,10 @@ export class ChatSession {
       const first = this.messages.findIndex((m) => m.role !== 'system');
       // keep at least the latest user message
       if (first < 0 || first >= this.messages.length - 1) {
-        throw new ConfigError('max_new_tokens', `the message alone (${ids.length} tokens) leaves no room for an answer in the model's ${this.model.config.blockSize}-token context`);
+        throw new ConfigError(
+          'max_new_tokens',
+          `the message alone (${ids.length} tokens) leaves no room for an answer in the model's ${this.model.config.blockSize}-token context`,
+        );
       }
       this.messages.splice(first, 1);
     }
@@ -61,7 +71,9 @@ export class ChatSession {
     let answer = '';
     const codec = { decode: (ids: readonly number[]): string => this.tokenizer.decode(ids) };
     const stream = streamText(gptForGeneration(this.model), codec, prompt, {
-      ...this.options.generation, maxNewTokens: this.options.maxNewTokens, eosTokenId: this.eosId,
+      ...this.options.generation,
+      maxNewTokens: this.options.maxNewTokens,
+      eosTokenId: this.eosId,
     });
     for await (const delta of stream) {
       answer += delta;

@@ -82,7 +82,11 @@ export class ChatTemplate {
       throw new ConfigError('pad_token', `must differ from eos_token (both are ${JSON.stringify(format.eosToken)})`);
     }
     this.source = format.template;
-    this.specials = { eosToken: format.eosToken, padToken: format.padToken, ...(format.bosToken !== undefined ? { bosToken: format.bosToken } : {}) };
+    this.specials = {
+      eosToken: format.eosToken,
+      padToken: format.padToken,
+      ...(format.bosToken !== undefined ? { bosToken: format.bosToken } : {}),
+    };
     const rewritten = rewriteTag(rewriteTag(format.template, 'generation', OPEN), 'endgeneration', CLOSE);
     this.hasGenerationBlocks = rewritten !== format.template;
     try {
@@ -122,7 +126,10 @@ export class ChatTemplate {
       const before = this.render(messages.slice(0, i), { ...o, addGenerationPrompt: true });
       const upto = this.render(messages.slice(0, i + 1), { ...o, addGenerationPrompt: false });
       if (!upto.startsWith(before) || !full.text.startsWith(upto)) {
-        throw new ConfigError('chat_template', 'has no {% generation %} blocks and rendering is not prefix-consistent, so assistant tokens cannot be located; add {% generation %} ... {% endgeneration %} around assistant content');
+        throw new ConfigError(
+          'chat_template',
+          'has no {% generation %} blocks and rendering is not prefix-consistent, so assistant tokens cannot be located; add {% generation %} ... {% endgeneration %} around assistant content',
+        );
       }
       spans.push([before.length, upto.length]);
     });

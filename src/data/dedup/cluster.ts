@@ -33,7 +33,12 @@ export interface ClusterResult {
  * shards: per-shard signature columns in input order. Column 0 is the exact hash,
  * columns 1..bands the band keys. useExact/useMinhash select the rules.
  */
-export function clusterDuplicates(shards: readonly SignatureColumns[], bands: number, useExact: boolean, useMinhash: boolean): ClusterResult {
+export function clusterDuplicates(
+  shards: readonly SignatureColumns[],
+  bands: number,
+  useExact: boolean,
+  useMinhash: boolean,
+): ClusterResult {
   const total = shards.reduce((s, x) => s + x.count, 0);
   const duplicateOf = new Int32Array(total).fill(-1);
   const reason = new Uint8Array(total);
@@ -108,5 +113,15 @@ export function clusterDuplicates(shards: readonly SignatureColumns[], bands: nu
       sizes[bucketName] = (sizes[bucketName] ?? 0) + 1;
     }
   }
-  return { duplicateOf, reason, exactRemoved, exactGroups, minhashRemoved, clusters, clusterSizes: sizes, largestCluster: largest, candidatePairs };
+  return {
+    duplicateOf,
+    reason,
+    exactRemoved,
+    exactGroups,
+    minhashRemoved,
+    clusters,
+    clusterSizes: sizes,
+    largestCluster: largest,
+    candidatePairs,
+  };
 }

@@ -35,7 +35,8 @@ export class MinHasher {
   constructor(opts: Partial<MinHashOptions> = {}) {
     const o = { ...MINHASH_DEFAULTS, ...opts };
     for (const k of ['ngram', 'bands', 'rows'] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError('MinHasher', `${k} must be a positive integer, got ${o[k]}`);
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new ArgumentError('MinHasher', `${k} must be a positive integer, got ${o[k]}`);
     }
     this.ngram = o.ngram;
     this.bands = o.bands;

@@ -31,7 +31,8 @@ function isObject(x: unknown): x is Record<string, unknown> {
 
 function checkKeys(obj: Record<string, unknown>, known: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) {
-    if (!known.includes(k)) throw new ConfigError(`${where}${where ? '.' : ''}${k}`, `unknown field (known: ${known.join(', ')})`);
+    if (!known.includes(k))
+      throw new ConfigError(`${where}${where ? '.' : ''}${k}`, `unknown field (known: ${known.join(', ')})`);
   }
 }
 
@@ -65,14 +66,19 @@ export function validateConfig(raw: unknown): PipelineConfig {
   checkKeys(raw, ['input', 'output', 'workers', 'stages'], '');
   let input: InputSpec;
   const ri = raw['input'];
-  if (typeof ri === 'string' || Array.isArray(ri)) input = { ...INPUT_DEFAULTS, paths: (Array.isArray(ri) ? ri : [ri]).map(String) };
+  if (typeof ri === 'string' || Array.isArray(ri))
+    input = { ...INPUT_DEFAULTS, paths: (Array.isArray(ri) ? ri : [ri]).map(String) };
   else if (isObject(ri)) {
     checkKeys(ri, ['paths', ...Object.keys(INPUT_DEFAULTS)], 'input');
     const paths = ri['paths'];
     if (!(typeof paths === 'string' || (Array.isArray(paths) && paths.every((p) => typeof p === 'string')))) {
       throw new ConfigError('input.paths', 'expected a path or a list of paths');
     }
-    input = { ...INPUT_DEFAULTS, ...(ri as Partial<InputSpec>), paths: typeof paths === 'string' ? [paths] : (paths as string[]) };
+    input = {
+      ...INPUT_DEFAULTS,
+      ...(ri as Partial<InputSpec>),
+      paths: typeof paths === 'string' ? [paths] : (paths as string[]),
+    };
   } else throw new ConfigError('input', 'expected {paths: [...], ...} or a list of paths');
   const enums: [keyof InputSpec, readonly string[]][] = [
     ['format', ['auto', 'jsonl', 'text']],
@@ -80,10 +86,12 @@ export function validateConfig(raw: unknown): PipelineConfig {
     ['invalid_utf8', ['replace', 'reject']],
   ];
   for (const [k, allowed] of enums) {
-    if (!allowed.includes(input[k] as string)) throw new ConfigError(`input.${k}`, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(input[k])}`);
+    if (!allowed.includes(input[k] as string))
+      throw new ConfigError(`input.${k}`, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(input[k])}`);
   }
   for (const k of ['shard_size_mb', 'max_record_mb'] as const) {
-    if (typeof input[k] !== 'number' || !(input[k] > 0)) throw new ConfigError(`input.${k}`, `expected a positive number, got ${JSON.stringify(input[k])}`);
+    if (typeof input[k] !== 'number' || !(input[k] > 0))
+      throw new ConfigError(`input.${k}`, `expected a positive number, got ${JSON.stringify(input[k])}`);
   }
   for (const k of ['text_field', 'id_field'] as const) {
     if (typeof input[k] !== 'string') throw new ConfigError(`input.${k}`, 'expected a string');
@@ -107,7 +115,8 @@ export function validateConfig(raw: unknown): PipelineConfig {
   if (!Array.isArray(rs)) throw new ConfigError('stages', 'expected a list of stages');
   const stages = rs.map(parseStage);
   const sinkAt = stages.findIndex((s) => s.type === 'tokenize');
-  if (sinkAt !== -1 && sinkAt !== stages.length - 1) throw new ConfigError(`stages[${sinkAt}]`, 'tokenize must be the last stage');
+  if (sinkAt !== -1 && sinkAt !== stages.length - 1)
+    throw new ConfigError(`stages[${sinkAt}]`, 'tokenize must be the last stage');
   return { input, output, workers, stages };
 }
 
@@ -122,7 +131,10 @@ export function loadConfigFile(path: string): PipelineConfig {
   try {
     raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError('config', `${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new ConfigError(
+      'config',
+      `${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
   const config = validateConfig(raw);
   // relative paths in a config file are relative to the file's directory

@@ -64,15 +64,26 @@ export async function runPool(
           onResult(m.result);
           next(w, current);
         } else {
-          const where = current.task ? ` (segment ${current.task.segment}, shard ${current.task.shard.name}: ${current.task.shard.file})` : '';
-          fail(m.code !== null ? new LlmtsError(m.code as ErrorCode, `${m.message}${where}`) : new Error(`${m.message}${where}`));
+          const where = current.task
+            ? ` (segment ${current.task.segment}, shard ${current.task.shard.name}: ${current.task.shard.file})`
+            : '';
+          fail(
+            m.code !== null
+              ? new LlmtsError(m.code as ErrorCode, `${m.message}${where}`)
+              : new Error(`${m.message}${where}`),
+          );
         }
       });
       w.on('error', (e) => fail(e));
       w.on('exit', (code) => {
         if (failed || current.task === null) return;
         const t = current.task;
-        fail(new IOError(t.shard.file, `worker exited with code ${code} while processing segment ${t.segment}, shard ${t.shard.name}; finished shards are kept, re-run to resume`));
+        fail(
+          new IOError(
+            t.shard.file,
+            `worker exited with code ${code} while processing segment ${t.segment}, shard ${t.shard.name}; finished shards are kept, re-run to resume`,
+          ),
+        );
       });
       next(w, current);
     }

@@ -83,27 +83,38 @@ function typeOf(v: unknown): string {
 export function validateStageParams(type: StageType, params: Record<string, unknown>, where: string): void {
   const defaults = DEFAULTS[type];
   for (const [k, v] of Object.entries(params)) {
-    if (!(k in defaults)) throw new ConfigError(`${where}.${k}`, `unknown parameter of ${type} (known: ${Object.keys(defaults).join(', ')})`);
+    if (!(k in defaults))
+      throw new ConfigError(
+        `${where}.${k}`,
+        `unknown parameter of ${type} (known: ${Object.keys(defaults).join(', ')})`,
+      );
     const d = defaults[k];
     const dt = typeOf(d);
     const vt = typeOf(v);
     // a threshold may be null (rule off) where datatrove allows None; words_file may be a string
     const ok = vt === dt || vt === 'null' || (dt === 'null' && vt === 'string') || (dt === 'null' && vt === 'array');
     if (!ok) throw new ConfigError(`${where}.${k}`, `expected ${dt}, got ${vt}`);
-    if (dt === 'number' && vt === 'number' && !Number.isFinite(v as number)) throw new ConfigError(`${where}.${k}`, 'must be finite');
+    if (dt === 'number' && vt === 'number' && !Number.isFinite(v as number))
+      throw new ConfigError(`${where}.${k}`, 'must be finite');
   }
-  if (type === 'normalize' && params['form'] !== undefined && !['NFC', 'NFKC', 'NFD', 'NFKD'].includes(params['form'] as string)) {
+  if (
+    type === 'normalize' &&
+    params['form'] !== undefined &&
+    !['NFC', 'NFKC', 'NFD', 'NFKD'].includes(params['form'] as string)
+  ) {
     throw new ConfigError(`${where}.form`, 'expected NFC, NFKC, NFD or NFKD');
   }
   if (type === 'minhash_dedup') {
     for (const k of ['ngram', 'bands', 'rows'] as const) {
       const v = params[k];
-      if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) throw new ConfigError(`${where}.${k}`, 'expected a positive integer');
+      if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1))
+        throw new ConfigError(`${where}.${k}`, 'expected a positive integer');
     }
   }
   if (type === 'tokenize') {
     const f = params['val_fraction'];
-    if (f !== undefined && !(typeof f === 'number' && f >= 0 && f < 1)) throw new ConfigError(`${where}.val_fraction`, 'expected a number in [0, 1)');
+    if (f !== undefined && !(typeof f === 'number' && f >= 0 && f < 1))
+      throw new ConfigError(`${where}.val_fraction`, 'expected a number in [0, 1)');
   }
   if (type === 'pii' && params['mode'] !== undefined && !['placeholder', 'tag'].includes(params['mode'] as string)) {
     throw new ConfigError(`${where}.mode`, 'expected placeholder or tag');

@@ -17,8 +17,10 @@ import type { PipelineConfig } from './config.ts';
 import type { ShardResult } from './task.ts';
 
 /** A dedup segment's counts in the report: the clustering's, without its per-document arrays. */
-export interface DedupSummary
-  extends Pick<ClusterResult, 'exactRemoved' | 'exactGroups' | 'minhashRemoved' | 'clusters' | 'clusterSizes' | 'largestCluster' | 'candidatePairs'> {
+export interface DedupSummary extends Pick<
+  ClusterResult,
+  'exactRemoved' | 'exactGroups' | 'minhashRemoved' | 'clusters' | 'clusterSizes' | 'largestCluster' | 'candidatePairs'
+> {
   segment: number;
   documents: number;
 }
@@ -32,7 +34,14 @@ export interface PipelineReport {
   dedup: DedupSummary[];
   output: { documents: number; bytes: number };
   tokens: { dtype: string; vocab_size: number; train: number; val: number; documents: number } | null;
-  timing: { wall_s: number; workers: number; tasks_run: number; tasks_skipped: number; mb_per_s: number; docs_per_s: number };
+  timing: {
+    wall_s: number;
+    workers: number;
+    tasks_run: number;
+    tasks_skipped: number;
+    mb_per_s: number;
+    docs_per_s: number;
+  };
 }
 
 export function buildReport(
@@ -62,10 +71,16 @@ export function buildReport(
     }
   }
   const rejections: Record<string, number> = {};
-  for (const [k, v] of Object.entries(reader.malformed)) if (k !== 'invalid_utf8' || config.input.invalid_utf8 === 'reject') rejections[`reader:${k}`] = v;
-  for (const s of stages) for (const [k, v] of Object.entries(s.rejected)) rejections[`${s.name}:${k}`] = (rejections[`${s.name}:${k}`] ?? 0) + v;
+  for (const [k, v] of Object.entries(reader.malformed))
+    if (k !== 'invalid_utf8' || config.input.invalid_utf8 === 'reject') rejections[`reader:${k}`] = v;
+  for (const s of stages)
+    for (const [k, v] of Object.entries(s.rejected))
+      rejections[`${s.name}:${k}`] = (rejections[`${s.name}:${k}`] ?? 0) + v;
   const last = results[results.length - 1] ?? [];
-  const output = { documents: last.reduce((a, r) => a + r.docsOut, 0), bytes: last.reduce((a, r) => a + r.bytesOut, 0) };
+  const output = {
+    documents: last.reduce((a, r) => a + r.docsOut, 0),
+    bytes: last.reduce((a, r) => a + r.bytesOut, 0),
+  };
   let tokens: PipelineReport['tokens'] = null;
   if (tokensDir !== null && existsSync(join(tokensDir, 'meta.json'))) {
     const m = JSON.parse(readFileSync(join(tokensDir, 'meta.json'), 'utf8')) as {
@@ -83,7 +98,12 @@ export function buildReport(
   }
   const secs = t.wallMs / 1000;
   return {
-    inputs: { paths: config.input.paths, files: new Set(shards.map((s) => s.file)).size, shards: shards.length, bytes: t.totalBytes },
+    inputs: {
+      paths: config.input.paths,
+      files: new Set(shards.map((s) => s.file)).size,
+      shards: shards.length,
+      bytes: t.totalBytes,
+    },
     reader,
     stages,
     rejections,
@@ -102,7 +122,13 @@ export function buildReport(
 }
 
 function fmtBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
+  return n >= 1e9
+    ? `${(n / 1e9).toFixed(2)} GB`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} MB`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} kB`
+        : `${n} B`;
 }
 
 function sortedRejections(r: PipelineReport): [string, number][] {
@@ -112,9 +138,13 @@ function sortedRejections(r: PipelineReport): [string, number][] {
 /** A plain-text summary (what `llmts data run` and `llmts data stats` print). */
 export function reportText(r: PipelineReport): string {
   const lines: string[] = [];
-  lines.push(`inputs: ${r.inputs.files} files, ${r.inputs.shards} shards, ${fmtBytes(r.inputs.bytes)}; ${r.reader.records} records`);
+  lines.push(
+    `inputs: ${r.inputs.files} files, ${r.inputs.shards} shards, ${fmtBytes(r.inputs.bytes)}; ${r.reader.records} records`,
+  );
   const mal = Object.entries(r.reader.malformed);
-  lines.push(`malformed input: ${mal.length === 0 ? 'none' : mal.map(([k, v]) => `${k} ${v}`).join(', ')}; empty files ${r.reader.emptyFiles}; blank lines ${r.reader.blankLines}`);
+  lines.push(
+    `malformed input: ${mal.length === 0 ? 'none' : mal.map(([k, v]) => `${k} ${v}`).join(', ')}; empty files ${r.reader.emptyFiles}; blank lines ${r.reader.blankLines}`,
+  );
   lines.push('');
   lines.push('stage               docs in   docs out   bytes in     bytes out    time');
   for (const s of r.stages) {
@@ -126,7 +156,8 @@ export function reportText(r: PipelineReport): string {
   lines.push('rejections by rule:');
   const rej = sortedRejections(r);
   const max = Math.max(1, ...rej.map(([, v]) => v));
-  for (const [k, v] of rej) lines.push(`  ${k.padEnd(44)} ${String(v).padStart(7)} ${'#'.repeat(Math.max(1, Math.round((v / max) * 30)))}`);
+  for (const [k, v] of rej)
+    lines.push(`  ${k.padEnd(44)} ${String(v).padStart(7)} ${'#'.repeat(Math.max(1, Math.round((v / max) * 30)))}`);
   if (rej.length === 0) lines.push('  none');
   for (const d of r.dedup) {
     lines.push('');
@@ -136,7 +167,10 @@ export function reportText(r: PipelineReport): string {
   }
   lines.push('');
   lines.push(`output: ${r.output.documents} documents, ${fmtBytes(r.output.bytes)}`);
-  if (r.tokens) lines.push(`tokens: ${r.tokens.train} train + ${r.tokens.val} val in ${r.tokens.documents} documents (${r.tokens.dtype}, vocab ${r.tokens.vocab_size})`);
+  if (r.tokens)
+    lines.push(
+      `tokens: ${r.tokens.train} train + ${r.tokens.val} val in ${r.tokens.documents} documents (${r.tokens.dtype}, vocab ${r.tokens.vocab_size})`,
+    );
   lines.push(
     `time: ${r.timing.wall_s}s with ${r.timing.workers} workers (${r.timing.tasks_run} tasks run, ${r.timing.tasks_skipped} resumed), ${r.timing.mb_per_s} MB/s, ${r.timing.docs_per_s} docs/s`,
   );
@@ -149,9 +183,20 @@ function esc(s: string): string {
 
 export function reportMarkdown(r: PipelineReport): string {
   const md: string[] = ['# Data pipeline report', ''];
-  md.push(`Inputs: ${r.inputs.files} files in ${r.inputs.shards} shards, ${fmtBytes(r.inputs.bytes)}, ${r.reader.records} records.`, '');
-  md.push('## Stages', '', '| stage | docs in | docs out | bytes in | bytes out | time (s) |', '|---|---:|---:|---:|---:|---:|');
-  for (const s of r.stages) md.push(`| ${s.name} | ${s.docsIn} | ${s.docsOut} | ${s.bytesIn} | ${s.bytesOut} | ${(s.timeMs / 1000).toFixed(2)} |`);
+  md.push(
+    `Inputs: ${r.inputs.files} files in ${r.inputs.shards} shards, ${fmtBytes(r.inputs.bytes)}, ${r.reader.records} records.`,
+    '',
+  );
+  md.push(
+    '## Stages',
+    '',
+    '| stage | docs in | docs out | bytes in | bytes out | time (s) |',
+    '|---|---:|---:|---:|---:|---:|',
+  );
+  for (const s of r.stages)
+    md.push(
+      `| ${s.name} | ${s.docsIn} | ${s.docsOut} | ${s.bytesIn} | ${s.bytesOut} | ${(s.timeMs / 1000).toFixed(2)} |`,
+    );
   md.push('', '## Rejections per rule', '', '| rule | documents | |', '|---|---:|---|');
   const rej = sortedRejections(r);
   const max = Math.max(1, ...rej.map(([, v]) => v));
@@ -160,14 +205,32 @@ export function reportMarkdown(r: PipelineReport): string {
   for (const [k, v] of Object.entries(r.reader.malformed)) md.push(`| ${k} | ${v} |`);
   md.push(`| empty files | ${r.reader.emptyFiles} |`, `| blank lines | ${r.reader.blankLines} |`);
   if (r.dedup.length > 0) {
-    md.push('', '## Deduplication', '', '| after segment | docs | exact removed | exact groups | near removed | clusters | largest | sizes |', '|---:|---:|---:|---:|---:|---:|---:|---|');
+    md.push(
+      '',
+      '## Deduplication',
+      '',
+      '| after segment | docs | exact removed | exact groups | near removed | clusters | largest | sizes |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|',
+    );
     for (const d of r.dedup) {
-      md.push(`| ${d.segment} | ${d.documents} | ${d.exactRemoved} | ${d.exactGroups} | ${d.minhashRemoved} | ${d.clusters} | ${d.largestCluster} | ${JSON.stringify(d.clusterSizes)} |`);
+      md.push(
+        `| ${d.segment} | ${d.documents} | ${d.exactRemoved} | ${d.exactGroups} | ${d.minhashRemoved} | ${d.clusters} | ${d.largestCluster} | ${JSON.stringify(d.clusterSizes)} |`,
+      );
     }
   }
   md.push('', '## Output', '', `${r.output.documents} documents, ${fmtBytes(r.output.bytes)}.`);
-  if (r.tokens) md.push('', `Tokens: ${r.tokens.train} train, ${r.tokens.val} val, ${r.tokens.documents} documents (${r.tokens.dtype}, vocabulary ${r.tokens.vocab_size}).`);
-  md.push('', '## Throughput', '', `${r.timing.wall_s} s wall with ${r.timing.workers} workers: ${r.timing.mb_per_s} MB/s, ${r.timing.docs_per_s} documents/s (${r.timing.tasks_run} tasks run, ${r.timing.tasks_skipped} resumed).`, '');
+  if (r.tokens)
+    md.push(
+      '',
+      `Tokens: ${r.tokens.train} train, ${r.tokens.val} val, ${r.tokens.documents} documents (${r.tokens.dtype}, vocabulary ${r.tokens.vocab_size}).`,
+    );
+  md.push(
+    '',
+    '## Throughput',
+    '',
+    `${r.timing.wall_s} s wall with ${r.timing.workers} workers: ${r.timing.mb_per_s} MB/s, ${r.timing.docs_per_s} documents/s (${r.timing.tasks_run} tasks run, ${r.timing.tasks_skipped} resumed).`,
+    '',
+  );
   return md.join('\n');
 }
 
@@ -186,7 +249,10 @@ export function reportHtml(r: PipelineReport): string {
     })
     .join('');
   const stageRows = r.stages
-    .map((s) => `<tr><td>${esc(s.name)}</td><td>${s.docsIn}</td><td>${s.docsOut}</td><td>${fmtBytes(s.bytesIn)}</td><td>${fmtBytes(s.bytesOut)}</td><td>${(s.timeMs / 1000).toFixed(2)}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.name)}</td><td>${s.docsIn}</td><td>${s.docsOut}</td><td>${fmtBytes(s.bytesIn)}</td><td>${fmtBytes(s.bytesOut)}</td><td>${(s.timeMs / 1000).toFixed(2)}</td></tr>`,
+    )
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>llmts data pipeline report</title>
 <style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}svg text{font:12px sans-serif}</style></head><body>

@@ -55,7 +55,12 @@ function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-function sigColumns(L: RunLayout, seg: number, shard: InputShard, cols: number): { count: number; column(c: number): Float64Array } {
+function sigColumns(
+  L: RunLayout,
+  seg: number,
+  shard: InputShard,
+  cols: number,
+): { count: number; column(c: number): Float64Array } {
   const raw = readFileSync(L.segSig(seg, shard.name));
   const all = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const count = all.length / cols;
@@ -163,7 +168,10 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
   if (opts.fresh === true) rmSync(out, { recursive: true, force: true });
   if (existsSync(L.runFile)) {
     if (readFileSync(L.runFile, 'utf8') !== fingerprint) {
-      throw new ConfigError('output.dir', `${out} holds a run with a different config or different inputs; use a new output directory or --fresh`);
+      throw new ConfigError(
+        'output.dir',
+        `${out} holds a run with a different config or different inputs; use a new output directory or --fresh`,
+      );
     }
   }
   mkdirSync(L.work, { recursive: true });
@@ -188,7 +196,13 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
       } else todo.push({ segment: seg.index, shard: sh });
     }
     if (todo.length > 0) {
-      const bar = opts.quiet ? null : createProgress(seg.index === 0 ? Math.ceil(totalBytes / 1e6) : todo.length, { label: `segment ${seg.index}`, unit: seg.index === 0 ? 'MB' : 'shards', force: opts.progress === true });
+      const bar = opts.quiet
+        ? null
+        : createProgress(seg.index === 0 ? Math.ceil(totalBytes / 1e6) : todo.length, {
+            label: `segment ${seg.index}`,
+            unit: seg.index === 0 ? 'MB' : 'shards',
+            force: opts.progress === true,
+          });
       let mb = 0;
       await runPool(
         ctx,
@@ -200,7 +214,15 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
           // one metrics line per finished task (timings: not part of the reproducible outputs)
           appendFileSync(
             `${out}/metrics.jsonl`,
-            JSON.stringify({ segment: r.segment, shard: r.name, docs_in: r.docsIn, docs_out: r.docsOut, bytes_in: r.bytesIn, bytes_out: r.bytesOut, ms: Math.round(r.timeMs) }) + '\n',
+            JSON.stringify({
+              segment: r.segment,
+              shard: r.name,
+              docs_in: r.docsIn,
+              docs_out: r.docsOut,
+              bytes_in: r.bytesIn,
+              bytes_out: r.bytesOut,
+              ms: Math.round(r.timeMs),
+            }) + '\n',
           );
           if (seg.index > 0) bar?.increment(1);
         },
@@ -214,20 +236,36 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
       bar?.stop();
     }
     results[seg.index]!.sort((a, b) => (a.name < b.name ? -1 : 1));
-    if (seg.barrier !== null) dedup.push(existsSync(L.dedupDone(seg.index)) ? readJson<DedupSummary>(L.dedupDone(seg.index)) : runBarrier(L, seg, shards));
+    if (seg.barrier !== null)
+      dedup.push(
+        existsSync(L.dedupDone(seg.index))
+          ? readJson<DedupSummary>(L.dedupDone(seg.index))
+          : runBarrier(L, seg, shards),
+      );
   }
   const lastSeg = segments[segments.length - 1] as Segment;
   if (lastSeg.sinkAt !== -1 && !existsSync(L.packDone)) await pack(L, config, lastSeg, shards);
 
   const wallMs = performance.now() - started;
-  const report = buildReport(config, shards, results, dedup, existsSync(`${L.tokensDir}/meta.json`) ? L.tokensDir : null, { wallMs, workers, tasksRun, tasksSkipped, totalBytes });
+  const report = buildReport(
+    config,
+    shards,
+    results,
+    dedup,
+    existsSync(`${L.tokensDir}/meta.json`) ? L.tokensDir : null,
+    { wallMs, workers, tasksRun, tasksSkipped, totalBytes },
+  );
   writeReports(out, report);
   writeFileAtomic(L.complete, '{}\n');
   if (!config.output.keep_work) {
     // keep the small markers (so a re-run is a no-op), drop the bulky intermediates
     for (const seg of segments) {
       for (const sh of shards) {
-        for (const p of [L.segDocs(seg.index, sh.name), L.segSig(seg.index, sh.name), L.segRejected(seg.index, sh.name)]) {
+        for (const p of [
+          L.segDocs(seg.index, sh.name),
+          L.segSig(seg.index, sh.name),
+          L.segRejected(seg.index, sh.name),
+        ]) {
           if (seg.index < segments.length - 1) rmSync(p, { force: true });
         }
       }

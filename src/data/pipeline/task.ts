@@ -92,7 +92,12 @@ export function isVal(id: string, fraction: number): boolean {
   return fraction > 0 && hash52(id) / 4503599627370496 < fraction;
 }
 
-export async function runTask(ctx: TaskContext, segIndex: number, shard: InputShard, progress?: ProgressFn): Promise<ShardResult> {
+export async function runTask(
+  ctx: TaskContext,
+  segIndex: number,
+  shard: InputShard,
+  progress?: ProgressFn,
+): Promise<ShardResult> {
   const t0 = performance.now();
   const L = runLayout(ctx.outDir);
   const { config } = ctx;
@@ -120,7 +125,11 @@ export async function runTask(ctx: TaskContext, segIndex: number, shard: InputSh
   const prev = segIndex > 0 ? (ctx.segments[segIndex - 1] as Segment).barrier : null;
   let removals = new Map<number, Removal>();
   if (prev !== null) {
-    const raw = JSON.parse(readFileSync(L.dedupRemovals(segIndex - 1, name), 'utf8')) as [number, 'exact' | 'minhash', string][];
+    const raw = JSON.parse(readFileSync(L.dedupRemovals(segIndex - 1, name), 'utf8')) as [
+      number,
+      'exact' | 'minhash',
+      string,
+    ][];
     removals = new Map(raw.map(([i, reason, of]) => [i, { reason, of }]));
     if (prev.exactAt !== -1) statOf(prev.exactAt);
     if (prev.minhashAt !== -1) statOf(prev.minhashAt);
@@ -138,12 +147,17 @@ export async function runTask(ctx: TaskContext, segIndex: number, shard: InputSh
   const mh = seg.barrier?.minhash ? new MinHasher(seg.barrier.minhash) : null;
 
   const reader = segIndex === 0 ? emptyReaderStats() : null;
-  const source = segIndex === 0 ? readShard(shard, config.input, reader as ReaderStats) : readIntermediate(L.segDocs(segIndex - 1, name));
+  const source =
+    segIndex === 0
+      ? readShard(shard, config.input, reader as ReaderStats)
+      : readIntermediate(L.segDocs(segIndex - 1, name));
 
   const keptOut = new AtomicFileStream(last ? L.kept(name) : L.segDocs(segIndex, name));
   const writeRejected = config.output.write_rejected;
   const rejOut = writeRejected ? new AtomicFileStream(last ? L.rejected(name) : L.segRejected(segIndex, name)) : null;
-  if (last && rejOut !== null) for (let k = 0; k < segIndex; k++) if (existsSync(L.segRejected(k, name))) rejOut.appendFile(L.segRejected(k, name));
+  if (last && rejOut !== null)
+    for (let k = 0; k < segIndex; k++)
+      if (existsSync(L.segRejected(k, name))) rejOut.appendFile(L.segRejected(k, name));
   const tokBin = tok !== null ? new AtomicFileStream(L.tokensBin(name)) : null;
   const tokLens: number[] = [];
   const tokSplit: number[] = [];
@@ -171,9 +185,16 @@ export async function runTask(ctx: TaskContext, segIndex: number, shard: InputSh
         let bytes = Buffer.byteLength(doc.text, 'utf8');
         bytesIn += bytes;
         batchBytes += bytes;
-        if (ctx.fault !== null && ctx.fault.segment === segIndex && ctx.fault.shard === shard.index && docsIn > ctx.fault.afterDocuments) {
+        if (
+          ctx.fault !== null &&
+          ctx.fault.segment === segIndex &&
+          ctx.fault.shard === shard.index &&
+          docsIn > ctx.fault.afterDocuments
+        ) {
           if (ctx.fault.mode === 'exit' && ctx.inWorker) process.exit(3);
-          throw new Error(`injected fault in segment ${segIndex}, shard ${name}, after ${ctx.fault.afterDocuments} documents`);
+          throw new Error(
+            `injected fault in segment ${segIndex}, shard ${name}, after ${ctx.fault.afterDocuments} documents`,
+          );
         }
         if (item.reject !== undefined) {
           reject({ doc, stage: 'reader', reason: item.reject });
@@ -228,7 +249,9 @@ export async function runTask(ctx: TaskContext, segIndex: number, shard: InputSh
         if (seg.barrier !== null) {
           const ts = performance.now();
           const b = seg.barrier;
-          (sigCols[0] as number[]).push(b.exactAt !== -1 ? hash52(b.exactNormalize ? simplifyText(doc.text) : doc.text) : NaN);
+          (sigCols[0] as number[]).push(
+            b.exactAt !== -1 ? hash52(b.exactNormalize ? simplifyText(doc.text) : doc.text) : NaN,
+          );
           if (mh !== null) {
             const sh = mh.shingles(doc.text);
             const keys = mh.bandKeys(mh.signatureOfShingles(sh), sh.length === 0);

@@ -23,11 +23,18 @@ port.on('message', (msg: ToWorker) => {
     port.close();
     return;
   }
-  runTask(ctx, msg.segment, msg.shard, (docs, bytes) => port.postMessage({ type: 'progress', docs, bytes } satisfies FromWorker)).then(
+  runTask(ctx, msg.segment, msg.shard, (docs, bytes) =>
+    port.postMessage({ type: 'progress', docs, bytes } satisfies FromWorker),
+  ).then(
     (result) => port.postMessage({ type: 'done', result } satisfies FromWorker),
     (err: unknown) => {
       const e = err as Error;
-      port.postMessage({ type: 'error', code: err instanceof LlmtsError ? err.code : null, message: e.message, stack: e.stack } satisfies FromWorker);
+      port.postMessage({
+        type: 'error',
+        code: err instanceof LlmtsError ? err.code : null,
+        message: e.message,
+        stack: e.stack,
+      } satisfies FromWorker);
     },
   );
 });

@@ -136,7 +136,10 @@ export async function* readShard(shard: InputShard, spec: InputSpec, stats: Read
         bump(stats, 'invalid_utf8');
         if (spec.invalid_utf8 === 'reject') {
           stats.records++;
-          out.push({ doc: { id: `${shard.rel}@${at}`, text: b.toString('utf8'), metadata: {} }, reject: 'invalid_utf8' });
+          out.push({
+            doc: { id: `${shard.rel}@${at}`, text: b.toString('utf8'), metadata: {} },
+            reject: 'invalid_utf8',
+          });
           return;
         }
       }

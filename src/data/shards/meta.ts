@@ -69,26 +69,33 @@ export function validateMeta(raw: unknown, file: string): ShardMeta {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('(root)', 'not a JSON object');
   const m = raw as Record<string, unknown>;
   if (m['format'] !== SHARD_FORMAT) bad('format', `expected "${SHARD_FORMAT}", got ${JSON.stringify(m['format'])}`);
-  if (m['version'] !== SHARD_VERSION) bad('version', `unsupported version ${JSON.stringify(m['version'])} (this reader knows ${SHARD_VERSION})`);
+  if (m['version'] !== SHARD_VERSION)
+    bad('version', `unsupported version ${JSON.stringify(m['version'])} (this reader knows ${SHARD_VERSION})`);
   const dtype = m['dtype'];
-  if (dtype !== 'uint16' && dtype !== 'uint32') bad('dtype', `expected "uint16" or "uint32", got ${JSON.stringify(dtype)}`);
+  if (dtype !== 'uint16' && dtype !== 'uint32')
+    bad('dtype', `expected "uint16" or "uint32", got ${JSON.stringify(dtype)}`);
   const vocab = m['vocab_size'];
   if (!isCount(vocab) || vocab < 1) bad('vocab_size', `expected a positive integer, got ${JSON.stringify(vocab)}`);
-  if (dtype === 'uint16' && (vocab as number) > 65536) bad('dtype', `uint16 cannot hold ids of a vocabulary of ${vocab}`);
+  if (dtype === 'uint16' && (vocab as number) > 65536)
+    bad('dtype', `uint16 cannot hold ids of a vocabulary of ${vocab}`);
   for (const k of ['eos_id', 'bos_id'] as const) {
     const v = m[k];
-    if (v !== null && !(isCount(v) && v < (vocab as number))) bad(k, `expected null or an id below vocab_size, got ${JSON.stringify(v)}`);
+    if (v !== null && !(isCount(v) && v < (vocab as number)))
+      bad(k, `expected null or an id below vocab_size, got ${JSON.stringify(v)}`);
   }
   const tok = m['tokenizer'];
   if (typeof tok !== 'object' || tok === null) bad('tokenizer', 'expected {file, name}');
   const t = tok as Record<string, unknown>;
-  for (const k of ['file', 'name'] as const) if (t[k] !== null && typeof t[k] !== 'string') bad(`tokenizer.${k}`, 'expected a string or null');
+  for (const k of ['file', 'name'] as const)
+    if (t[k] !== null && typeof t[k] !== 'string') bad(`tokenizer.${k}`, 'expected a string or null');
   if (t['chars'] !== undefined) {
     const c = t['chars'];
-    if (!Array.isArray(c) || c.some((x) => typeof x !== 'string') || c.length !== vocab) bad('tokenizer.chars', 'expected vocab_size strings');
+    if (!Array.isArray(c) || c.some((x) => typeof x !== 'string') || c.length !== vocab)
+      bad('tokenizer.chars', 'expected vocab_size strings');
   }
   const splits = m['splits'];
-  if (typeof splits !== 'object' || splits === null || Array.isArray(splits)) bad('splits', 'expected an object of splits');
+  if (typeof splits !== 'object' || splits === null || Array.isArray(splits))
+    bad('splits', 'expected an object of splits');
   for (const [name, s] of Object.entries(splits as Record<string, unknown>)) {
     const f = `splits.${name}`;
     if (typeof s !== 'object' || s === null) bad(f, 'expected {tokens, documents, files}');
@@ -104,7 +111,8 @@ export function validateMeta(raw: unknown, file: string): ShardMeta {
       const e = fe as Record<string, unknown>;
       for (const k of ['bin', 'idx'] as const) {
         const v = e[k];
-        if (typeof v !== 'string' || v.includes('/') || v.includes('\\') || v.startsWith('.')) bad(`${ff}.${k}`, 'expected a plain file name');
+        if (typeof v !== 'string' || v.includes('/') || v.includes('\\') || v.startsWith('.'))
+          bad(`${ff}.${k}`, 'expected a plain file name');
       }
       if (!isCount(e['tokens'])) bad(`${ff}.tokens`, 'expected a count');
       if (!isCount(e['documents'])) bad(`${ff}.documents`, 'expected a count');

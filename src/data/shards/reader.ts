@@ -76,7 +76,8 @@ class SplitReader implements TokenSplit {
     opts: ShardReaderOptions,
   ) {
     const sm = meta.splits[name];
-    if (sm === undefined) throw new ArgumentError('ShardDataset.split', `no split "${name}" (have ${Object.keys(meta.splits).join(', ')})`);
+    if (sm === undefined)
+      throw new ArgumentError('ShardDataset.split', `no split "${name}" (have ${Object.keys(meta.splits).join(', ')})`);
     this.bpt = bytesPerToken(meta.dtype);
     this.chunk = opts.chunkTokens ?? 32768;
     this.maxChunks = opts.cacheChunks ?? 256;
@@ -104,14 +105,22 @@ class SplitReader implements TokenSplit {
     const size = fstatSync(fd).size;
     if (size !== f.tokens * this.bpt) {
       closeSync(fd);
-      throw new FormatError(binPath, `is ${size} bytes but meta.json says ${f.tokens} ${this.meta.dtype} tokens (${f.tokens * this.bpt} bytes)`, 'tokens');
+      throw new FormatError(
+        binPath,
+        `is ${size} bytes but meta.json says ${f.tokens} ${this.meta.dtype} tokens (${f.tokens * this.bpt} bytes)`,
+        'tokens',
+      );
     }
     f.fd = fd;
     const ifd = openSync(idxPath, 'r');
     const isize = fstatSync(ifd).size;
     closeSync(ifd);
     if (isize !== (f.documents + 1) * 8) {
-      throw new FormatError(idxPath, `is ${isize} bytes but ${f.documents} documents need ${(f.documents + 1) * 8} (n_docs + 1 uint64 offsets)`, 'documents');
+      throw new FormatError(
+        idxPath,
+        `is ${isize} bytes but ${f.documents} documents need ${(f.documents + 1) * 8} (n_docs + 1 uint64 offsets)`,
+        'documents',
+      );
     }
   }
 
@@ -153,7 +162,11 @@ class SplitReader implements TokenSplit {
     if (this.bpt === 4 || vocab < 65536) {
       for (let i = 0; i < n; i++) {
         if ((arr[i] as number) >= vocab) {
-          throw new FormatError(join(this.dir, f.bin), `token ${start + i} has id ${arr[i]}, not below vocab_size ${vocab}`, 'vocab_size');
+          throw new FormatError(
+            join(this.dir, f.bin),
+            `token ${start + i} has id ${arr[i]}, not below vocab_size ${vocab}`,
+            'vocab_size',
+          );
         }
       }
     }
@@ -163,10 +176,20 @@ class SplitReader implements TokenSplit {
   }
 
   read(start: number, length: number, out: Int32Array, outOffset = 0): Int32Array {
-    if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > this.numTokens) {
-      throw new ArgumentError('TokenSplit.read', `range [${start}, ${start + length}) is outside split "${this.name}" of ${this.numTokens} tokens`);
+    if (
+      !Number.isInteger(start) ||
+      !Number.isInteger(length) ||
+      start < 0 ||
+      length < 0 ||
+      start + length > this.numTokens
+    ) {
+      throw new ArgumentError(
+        'TokenSplit.read',
+        `range [${start}, ${start + length}) is outside split "${this.name}" of ${this.numTokens} tokens`,
+      );
     }
-    if (outOffset + length > out.length) throw new ArgumentError('TokenSplit.read', `out has ${out.length} slots, need ${outOffset + length}`);
+    if (outOffset + length > out.length)
+      throw new ArgumentError('TokenSplit.read', `out has ${out.length} slots, need ${outOffset + length}`);
     let t = start;
     let o = outOffset;
     let remaining = length;
@@ -195,10 +218,12 @@ class SplitReader implements TokenSplit {
       const off = new Float64Array(big.length);
       for (let i = 0; i < big.length; i++) {
         off[i] = Number(big[i]);
-        if (i > 0 && (off[i] as number) < (off[i - 1] as number)) throw new FormatError(path, `offset ${i} (${off[i]}) is below offset ${i - 1} (${off[i - 1]})`);
+        if (i > 0 && (off[i] as number) < (off[i - 1] as number))
+          throw new FormatError(path, `offset ${i} (${off[i]}) is below offset ${i - 1} (${off[i - 1]})`);
       }
       if (off[0] !== 0) throw new FormatError(path, `first offset is ${off[0]}, expected 0`);
-      if (off[off.length - 1] !== f.tokens) throw new FormatError(path, `last offset is ${off[off.length - 1]}, but the .bin holds ${f.tokens} tokens`);
+      if (off[off.length - 1] !== f.tokens)
+        throw new FormatError(path, `last offset is ${off[off.length - 1]}, but the .bin holds ${f.tokens} tokens`);
       f.offsets = off;
     }
     return f.offsets;
@@ -218,7 +243,10 @@ class SplitReader implements TokenSplit {
 
   documentBounds(i: number): [number, number] {
     if (!Number.isInteger(i) || i < 0 || i >= this.numDocuments) {
-      throw new ArgumentError('TokenSplit.documentBounds', `document ${i} is outside split "${this.name}" of ${this.numDocuments} documents`);
+      throw new ArgumentError(
+        'TokenSplit.documentBounds',
+        `document ${i} is outside split "${this.name}" of ${this.numDocuments} documents`,
+      );
     }
     const fi = this.fileOfDoc(i);
     const f = this.files[fi] as FileEntry;
@@ -229,7 +257,10 @@ class SplitReader implements TokenSplit {
 
   documentAt(t: number): number {
     if (!Number.isInteger(t) || t < 0 || t >= this.numTokens) {
-      throw new ArgumentError('TokenSplit.documentAt', `token ${t} is outside split "${this.name}" of ${this.numTokens} tokens`);
+      throw new ArgumentError(
+        'TokenSplit.documentAt',
+        `token ${t} is outside split "${this.name}" of ${this.numTokens} tokens`,
+      );
     }
     const fi = this.fileOfToken(t);
     const f = this.files[fi] as FileEntry;
@@ -264,7 +295,8 @@ class SplitReader implements TokenSplit {
 
 /** Opens a dataset directory written by ShardWriter (validates meta.json and file sizes). */
 export function openShardDataset(dir: string, opts: ShardReaderOptions = {}): ShardDataset {
-  if (endianness() !== 'LE') throw new FormatError(dir, 'shard files are little-endian; this reader needs a little-endian machine');
+  if (endianness() !== 'LE')
+    throw new FormatError(dir, 'shard files are little-endian; this reader needs a little-endian machine');
   const root = resolve(dir);
   const metaPath = join(root, 'meta.json');
   if (!existsSync(metaPath)) throw new FormatError(metaPath, 'missing: not a token-shard dataset directory');
@@ -284,7 +316,11 @@ export function openShardDataset(dir: string, opts: ShardReaderOptions = {}): Sh
     splits: Object.keys(meta.splits),
     split(name: string): TokenSplit {
       const s = open.get(name);
-      if (s === undefined) throw new ArgumentError('ShardDataset.split', `no split "${name}" in ${root} (have ${Object.keys(meta.splits).join(', ')})`);
+      if (s === undefined)
+        throw new ArgumentError(
+          'ShardDataset.split',
+          `no split "${name}" in ${root} (have ${Object.keys(meta.splits).join(', ')})`,
+        );
       return s;
     },
     tokenizerPath() {

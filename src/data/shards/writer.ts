@@ -6,7 +6,18 @@
  * directory beside the target and moved into place by finish(): an interrupted write
  * leaves the previous dataset (or none), never a half one.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync, copyFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  copyFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArgumentError, IOError } from '../../errors.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
@@ -132,14 +143,20 @@ export class ShardWriter {
     private readonly opts: ShardWriterOptions,
   ) {
     const v = opts.vocabSize;
-    if (!Number.isSafeInteger(v) || v < 1) throw new ArgumentError('ShardWriter', `vocabSize must be a positive integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new ArgumentError('ShardWriter', `vocabSize must be a positive integer, got ${v}`);
     this.vocab = v;
     this.dtype = opts.dtype ?? dtypeForVocab(v);
-    if (this.dtype === 'uint16' && v > 65536) throw new ArgumentError('ShardWriter', `uint16 cannot hold a vocabulary of ${v}`);
+    if (this.dtype === 'uint16' && v > 65536)
+      throw new ArgumentError('ShardWriter', `uint16 cannot hold a vocabulary of ${v}`);
     this.eos = opts.eosId ?? null;
     this.bos = opts.bosId ?? null;
-    for (const [k, id] of [['eosId', this.eos], ['bosId', this.bos]] as const) {
-      if (id !== null && !(Number.isInteger(id) && id >= 0 && id < v)) throw new ArgumentError('ShardWriter', `${k} ${id} is not an id below vocabSize ${v}`);
+    for (const [k, id] of [
+      ['eosId', this.eos],
+      ['bosId', this.bos],
+    ] as const) {
+      if (id !== null && !(Number.isInteger(id) && id >= 0 && id < v))
+        throw new ArgumentError('ShardWriter', `${k} ${id} is not an id below vocabSize ${v}`);
     }
     this.dir = resolve(dir);
     this.staging = join(dirname(this.dir), `.${basename(this.dir)}.staging-${process.pid}-${Date.now()}`);
@@ -150,11 +167,18 @@ export class ShardWriter {
   /** Appends one document's ids to a split ("train", "val", ...). */
   addDocument(split: string, ids: ArrayLike<number>): void {
     if (this.done) throw new ArgumentError('ShardWriter.addDocument', 'the writer is finished');
-    if (!/^[a-z][a-z0-9_]*$/.test(split)) throw new ArgumentError('ShardWriter.addDocument', `split name ${JSON.stringify(split)} must match [a-z][a-z0-9_]*`);
+    if (!/^[a-z][a-z0-9_]*$/.test(split))
+      throw new ArgumentError(
+        'ShardWriter.addDocument',
+        `split name ${JSON.stringify(split)} must match [a-z][a-z0-9_]*`,
+      );
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
       if (!(id >= 0 && id < this.vocab && Number.isInteger(id))) {
-        throw new ArgumentError('ShardWriter.addDocument', `token ${i} of the document is ${id}, not an id in [0, ${this.vocab})`);
+        throw new ArgumentError(
+          'ShardWriter.addDocument',
+          `token ${i} of the document is ${id}, not an id in [0, ${this.vocab})`,
+        );
       }
     }
     let w = this.splits.get(split);
@@ -185,7 +209,11 @@ export class ShardWriter {
       try {
         copyFileSync(this.opts.tokenizerFile, join(this.staging, 'tokenizer.json'));
       } catch (err) {
-        throw new IOError(this.opts.tokenizerFile, `cannot copy the tokenizer into the dataset: ${(err as Error).message}`, { cause: err });
+        throw new IOError(
+          this.opts.tokenizerFile,
+          `cannot copy the tokenizer into the dataset: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       tokenizerFile = 'tokenizer.json';
     } else if (this.opts.tokenizerJson) {
@@ -199,8 +227,16 @@ export class ShardWriter {
       vocab_size: this.vocab,
       eos_id: this.eos,
       bos_id: this.bos,
-      tokenizer: { file: tokenizerFile, name: this.opts.tokenizerName ?? null, ...(this.opts.chars ? { chars: this.opts.chars } : {}) },
-      splits: Object.fromEntries(Object.keys(splits).sort(splitOrder).map((k) => [k, splits[k] as SplitMeta])),
+      tokenizer: {
+        file: tokenizerFile,
+        name: this.opts.tokenizerName ?? null,
+        ...(this.opts.chars ? { chars: this.opts.chars } : {}),
+      },
+      splits: Object.fromEntries(
+        Object.keys(splits)
+          .sort(splitOrder)
+          .map((k) => [k, splits[k] as SplitMeta]),
+      ),
       source: this.opts.source ?? '',
       created_by: this.opts.createdBy ?? 'llmts',
     };

@@ -30,9 +30,12 @@ export function c4BadWords(opts: Partial<C4BadWordsOptions> = {}): Stage {
     }
     for (const line of text.split('\n')) if (line.trim()) words.push(line.trim().toLowerCase());
   }
-  if (words.length === 0) throw new ConfigError('c4_badwords.words', 'give a word list (words or words_file); none is bundled');
+  if (words.length === 0)
+    throw new ConfigError('c4_badwords.words', 'give a word list (words or words_file); none is bundled');
   const alt = words.map(escapeRe).join('|');
-  const re = opts.no_word_boundaries ? new RegExp(alt, 'u') : new RegExp(`(?:[^\\p{L}\\p{N}_]|^)(${alt})(?:[^\\p{L}\\p{N}_]|$)`, 'u');
+  const re = opts.no_word_boundaries
+    ? new RegExp(alt, 'u')
+    : new RegExp(`(?:[^\\p{L}\\p{N}_]|^)(${alt})(?:[^\\p{L}\\p{N}_]|$)`, 'u');
   return {
     name: 'c4_badwords',
     apply(doc) {

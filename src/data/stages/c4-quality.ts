@@ -37,7 +37,14 @@ export const C4_QUALITY_DEFAULTS: C4QualityOptions = {
 
 const CITATION_RE = /\[\d*\]|\[edit\]|\[citation needed\]/g;
 const END_PUNCTUATION = ['.', '?', '!', '"', "'"];
-const POLICY_SUBSTRINGS = ['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies'];
+const POLICY_SUBSTRINGS = [
+  'terms of use',
+  'privacy policy',
+  'cookie policy',
+  'uses cookies',
+  'use of cookies',
+  'use cookies',
+];
 const WS_SPLIT = /\s+/;
 
 function splitWords(line: string): string[] {

@@ -36,7 +36,8 @@ const TERMINAL_RE = /\p{Sentence_Terminal}$/u;
 export function finewebQuality(opts: Partial<FineWebQualityOptions> = {}): Stage {
   const o: FineWebQualityOptions = { ...FINEWEB_QUALITY_DEFAULTS, ...opts };
   const stopChars = o.stop_chars;
-  const endsTerminal = stopChars === null ? (l: string) => TERMINAL_RE.test(l) : (l: string) => stopChars.some((c) => l.endsWith(c));
+  const endsTerminal =
+    stopChars === null ? (l: string) => TERMINAL_RE.test(l) : (l: string) => stopChars.some((c) => l.endsWith(c));
   return {
     name: 'fineweb_quality',
     apply(doc) {

@@ -22,8 +22,19 @@ export const GOPHER_REPETITION_DEFAULTS: GopherRepetitionOptions = {
   dup_para_frac: 0.3,
   dup_line_char_frac: 0.2,
   dup_para_char_frac: 0.2,
-  top_n_grams: [[2, 0.2], [3, 0.18], [4, 0.16]],
-  dup_n_grams: [[5, 0.15], [6, 0.14], [7, 0.13], [8, 0.12], [9, 0.11], [10, 0.1]],
+  top_n_grams: [
+    [2, 0.2],
+    [3, 0.18],
+    [4, 0.16],
+  ],
+  dup_n_grams: [
+    [5, 0.15],
+    [6, 0.14],
+    [7, 0.13],
+    [8, 0.12],
+    [9, 0.11],
+    [10, 0.1],
+  ],
 };
 
 const PARAGRAPH_RE = /\n{2,}/;

@@ -36,7 +36,8 @@ export function languageFilter(opts: Partial<LanguageFilterOptions> = {}): Stage
       doc.metadata['language'] = r.language;
       doc.metadata['language_margin'] = Math.round(r.margin * 1e4) / 1e4;
       count(`language_${r.language}`);
-      if (keep.size > 0 && !keep.has(r.language)) return r.language === 'und' ? 'language_undetermined' : `language_${r.language}`;
+      if (keep.size > 0 && !keep.has(r.language))
+        return r.language === 'und' ? 'language_undetermined' : `language_${r.language}`;
       if (r.margin < minMargin) return 'language_margin_below_threshold';
       return undefined;
     },

@@ -30,7 +30,14 @@ export const PII_DEFAULTS: PiiOptions = {
   only_remove_public_ips: true,
   mode: 'placeholder',
   email_replacement: ['email@example.com', 'firstname.lastname@example.org'],
-  ip_replacement: ['22.214.171.124', '126.96.36.199', '188.8.131.52', '184.108.40.206', '220.127.116.11', '18.104.22.168'],
+  ip_replacement: [
+    '22.214.171.124',
+    '126.96.36.199',
+    '188.8.131.52',
+    '184.108.40.206',
+    '220.127.116.11',
+    '18.104.22.168',
+  ],
   ipv6_replacement: ['2001:db8::1', '2001:db8::2'],
   phone_replacement: ['(555) 555-0100', '(555) 555-0199'],
 };

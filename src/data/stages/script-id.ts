@@ -7,7 +7,18 @@
  */
 import type { Stage } from './stage.ts';
 
-export const SCRIPT_GROUPS = ['none', 'Latin', 'Cyrillic', 'Greek', 'Arabic', 'Hebrew', 'Devanagari', 'Thai', 'CJK', 'other'] as const;
+export const SCRIPT_GROUPS = [
+  'none',
+  'Latin',
+  'Cyrillic',
+  'Greek',
+  'Arabic',
+  'Hebrew',
+  'Devanagari',
+  'Thai',
+  'CJK',
+  'other',
+] as const;
 export type ScriptGroup = (typeof SCRIPT_GROUPS)[number];
 
 const PROBES: [number, RegExp][] = [

@@ -82,7 +82,13 @@ const PUNCTUATION_CHARS = '!/—”:％１〈&(、━\\【#%「」，】；+^]~�
 export const PUNCTUATION_SET: ReadonlySet<number> = (() => {
   const s = new Set<number>();
   for (const ch of PUNCTUATION_CHARS) s.add(ch.codePointAt(0) as number);
-  for (const [a, b] of [[0, 9], [11, 13], [13, 32], [127, 160]] as const) for (let c = a; c < b; c++) s.add(c);
+  for (const [a, b] of [
+    [0, 9],
+    [11, 13],
+    [13, 32],
+    [127, 160],
+  ] as const)
+    for (let c = a; c < b; c++) s.add(c);
   return s;
 })();
 

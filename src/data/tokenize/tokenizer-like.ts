@@ -38,6 +38,7 @@ export function fromTokenizer(tok: Tokenizer): TokenizerLike {
 /** Loads "bytes" or a tokenizer file/directory (tokenizer.json, vocab.json + merges.txt, ...). */
 export async function loadTokenizerLike(spec: string, field = 'tokenizer'): Promise<TokenizerLike> {
   if (spec === 'bytes') return bytesTokenizer();
-  if (!existsSync(spec)) throw new ConfigError(field, `tokenizer ${spec} does not exist (a tokenizer file or directory, or "bytes")`);
+  if (!existsSync(spec))
+    throw new ConfigError(field, `tokenizer ${spec} does not exist (a tokenizer file or directory, or "bytes")`);
   return fromTokenizer(await Promise.resolve(loadTokenizer(spec)));
 }

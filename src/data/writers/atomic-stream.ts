@@ -3,7 +3,17 @@
  * beside the target (".<name>.tmp-<pid>-<n>"), and commit() fsyncs and renames it into
  * place. An interrupted writer leaves only a temp file, which the next run removes.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IOError } from '../../errors.ts';
 

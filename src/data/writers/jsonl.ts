@@ -9,7 +9,13 @@ export function keptRecord(doc: Document): string {
 }
 
 export function rejectedRecord(r: Rejection): string {
-  const rec: Record<string, unknown> = { id: r.doc.id, text: r.doc.text, ...r.doc.metadata, rejected_stage: r.stage, rejected_reason: r.reason };
+  const rec: Record<string, unknown> = {
+    id: r.doc.id,
+    text: r.doc.text,
+    ...r.doc.metadata,
+    rejected_stage: r.stage,
+    rejected_reason: r.reason,
+  };
   if (r.duplicateOf !== undefined) rec['duplicate_of'] = r.duplicateOf;
   return JSON.stringify(rec) + '\n';
 }

@@ -20,7 +20,9 @@ import type { Storage } from '../memory.ts';
 
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
-    throw new AutogradError('backward: the tensor does not require grad (no input of its graph has requiresGrad = true)');
+    throw new AutogradError(
+      'backward: the tensor does not require grad (no input of its graph has requiresGrad = true)',
+    );
   }
   if (gradient === undefined && root.size !== 1) {
     throw new AutogradError(
@@ -84,7 +86,13 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         if (prev === undefined) {
           grads.set(input, ig);
           hold(ig);
-        } else if (prev.storage !== ig.storage && refs.get(prev.storage) === 1 && allocatedSince(prev.storage, start) && prev.isContiguous() && prev.dtype === ig.dtype) {
+        } else if (
+          prev.storage !== ig.storage &&
+          refs.get(prev.storage) === 1 &&
+          allocatedSince(prev.storage, start) &&
+          prev.isContiguous() &&
+          prev.dtype === ig.dtype
+        ) {
           prev.add_(ig); // the only reference to a buffer this backward made: sum in place (same bits as prev.add(ig))
         } else {
           const sum = prev.add(ig);

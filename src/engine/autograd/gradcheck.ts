@@ -31,13 +31,22 @@ export interface GradcheckResult {
  * fn maps the inputs to one tensor; inputs must be float64 leaves with requiresGrad.
  * The scalar differentiated is sum(fn(inputs) * w) for a fixed random w.
  */
-export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+export function gradcheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckResult {
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-7;
   const rtol = options.rtol ?? 1e-5;
   for (const x of inputs) {
-    if (x.dtype !== 'float64') throw new ArgumentError('gradcheck', `inputs must be float64 (got ${x.dtype}) so the check measures the maths, not rounding`);
-    if (!x.isContiguous() || x.offset !== 0) throw new ArgumentError('gradcheck', 'inputs must be contiguous tensors that start at offset 0');
+    if (x.dtype !== 'float64')
+      throw new ArgumentError(
+        'gradcheck',
+        `inputs must be float64 (got ${x.dtype}) so the check measures the maths, not rounding`,
+      );
+    if (!x.isContiguous() || x.offset !== 0)
+      throw new ArgumentError('gradcheck', 'inputs must be contiguous tensors that start at offset 0');
   }
   const g = new Generator(options.seed ?? 1234);
   const probe = fn(...inputs);

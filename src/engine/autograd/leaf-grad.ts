@@ -22,7 +22,8 @@ export function leafGradBuffer(t: Tensor): Tensor | null {
   if (!t.requiresGrad || t.gradFn !== null) return null;
   if (t.grad === null) t.grad = untracked(() => zerosOn(t.shape, t.dtype, t.backend));
   const g = t.grad;
-  if (g.dtype !== t.dtype || g.backend !== t.backend || !g.isContiguous() || !shapesEqual(g.shape, t.shape)) return null;
+  if (g.dtype !== t.dtype || g.backend !== t.backend || !g.isContiguous() || !shapesEqual(g.shape, t.shape))
+    return null;
   g.storage.version++;
   return g;
 }

@@ -74,17 +74,28 @@ function check(qIn: Tensor, kIn: Tensor, vIn: Tensor, options: AttentionOptions)
   const [B, H, T, D] = qIn.shape as [number, number, number, number];
   const [kB, Hkv, S, kD] = kIn.shape as [number, number, number, number];
   if (kB !== B || kD !== D || vIn.shape[0] !== B || vIn.shape[1] !== Hkv || vIn.shape[2] !== S || vIn.shape[3] !== D) {
-    throw new ShapeError('attention', 'k and v must be [B, Hkv, S, D] with the batch and head size of q', [qIn.shape, kIn.shape, vIn.shape]);
+    throw new ShapeError('attention', 'k and v must be [B, Hkv, S, D] with the batch and head size of q', [
+      qIn.shape,
+      kIn.shape,
+      vIn.shape,
+    ]);
   }
-  if (Hkv === 0 || H % Hkv !== 0) throw new ShapeError('attention', `query heads (${H}) must be a multiple of key/value heads (${Hkv})`, [qIn.shape, kIn.shape]);
+  if (Hkv === 0 || H % Hkv !== 0)
+    throw new ShapeError('attention', `query heads (${H}) must be a multiple of key/value heads (${Hkv})`, [
+      qIn.shape,
+      kIn.shape,
+    ]);
   const causal = options.causal ?? false;
-  if (causal && T > S) throw new ArgumentError('attention', `causal attention needs at least as many keys (${S}) as queries (${T})`);
+  if (causal && T > S)
+    throw new ArgumentError('attention', `causal attention needs at least as many keys (${S}) as queries (${T})`);
   const scale = options.scale ?? 1 / Math.sqrt(D);
   let mask: Tensor | null = options.mask ?? null;
   if (mask !== null) {
     sameBackend('attention', qIn, mask);
-    if (mask.dtype === 'bool') mask = where(mask, scalar(0, { dtype: qIn.dtype, backend }), scalar(-Infinity, { dtype: qIn.dtype, backend }));
-    else if (mask.dtype !== qIn.dtype) throw new DTypeError('attention', `a float mask must have the dtype of q (${qIn.dtype}), got ${mask.dtype}`);
+    if (mask.dtype === 'bool')
+      mask = where(mask, scalar(0, { dtype: qIn.dtype, backend }), scalar(-Infinity, { dtype: qIn.dtype, backend }));
+    else if (mask.dtype !== qIn.dtype)
+      throw new DTypeError('attention', `a float mask must have the dtype of q (${qIn.dtype}), got ${mask.dtype}`);
     // the mask must broadcast TO [B, H, T, S] (a larger mask dim would be silently cut short)
     const target = [B, H, T, S];
     if (mask.ndim > 4 || !shapesEqual(broadcastShapes('attention', mask.shape, target), target)) {
@@ -100,10 +111,31 @@ function fusedForward(q: Tensor, k: Tensor, v: Tensor, c: Checked): { out: Tenso
   const lse = empty([c.B, c.H, c.T], q.dtype, q.backend);
   const mask = c.mask;
   const args: AttentionArgs = {
-    q: sub(q), k: sub(k), v: sub(v), out: out.data as FloatArray, lse: lse.data as FloatArray,
-    qLayout: layoutOf(q), kLayout: layoutOf(k), vLayout: layoutOf(v), outLayout: layoutOf(out),
-    batch: c.B, heads: c.H, kvHeads: c.Hkv, tq: c.T, tk: c.S, headDim: c.D, scale: c.scale, causal: c.causal,
-    mask: mask === null ? null : { data: mask.data as FloatArray, offset: mask.offset, strides: broadcastStrides(mask.shape, mask.strides, [c.B, c.H, c.T, c.S]) },
+    q: sub(q),
+    k: sub(k),
+    v: sub(v),
+    out: out.data as FloatArray,
+    lse: lse.data as FloatArray,
+    qLayout: layoutOf(q),
+    kLayout: layoutOf(k),
+    vLayout: layoutOf(v),
+    outLayout: layoutOf(out),
+    batch: c.B,
+    heads: c.H,
+    kvHeads: c.Hkv,
+    tq: c.T,
+    tk: c.S,
+    headDim: c.D,
+    scale: c.scale,
+    causal: c.causal,
+    mask:
+      mask === null
+        ? null
+        : {
+            data: mask.data as FloatArray,
+            offset: mask.offset,
+            strides: broadcastStrides(mask.shape, mask.strides, [c.B, c.H, c.T, c.S]),
+          },
   };
   if (out.size > 0) q.backend.attention(args);
   return { out, args };
@@ -114,11 +146,20 @@ function gradInOutLayout(g: Tensor, out: Tensor, like: Tensor): Tensor {
   if (g.strides.every((s, i) => s === out.strides[i])) return g;
   const [B, H, T, D] = out.shape as [number, number, number, number];
   const copy = bthd(B, H, T, D, like, false);
-  like.backend.assign({ data: copy.data, offset: 0, strides: copy.strides }, { data: g.data, offset: g.offset, strides: g.strides }, g.shape);
+  like.backend.assign(
+    { data: copy.data, offset: 0, strides: copy.strides },
+    { data: g.data, offset: g.offset, strides: g.strides },
+    g.shape,
+  );
   return copy;
 }
 
-export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor, options: AttentionOptions = {}): Tensor {
+export function scaledDotProductAttention(
+  qIn: Tensor,
+  kIn: Tensor,
+  vIn: Tensor,
+  options: AttentionOptions = {},
+): Tensor {
   const c = check(qIn, kIn, vIn, options);
   // the fused kernels do not differentiate the mask: a learned bias (T5's relative positions) takes the composite path
   if (c.mask !== null && needsGrad(c.mask)) return compositeAttention(qIn, kIn, vIn, c.mask, c.causal, c.scale);
@@ -133,9 +174,14 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
       const gk = bthd(c.B, c.Hkv, c.S, c.D, q, false);
       const gv = bthd(c.B, c.Hkv, c.S, c.D, q, false);
       q.backend.attentionGrad({
-        ...args, gradOut: sub(gOut),
-        gradQ: gq.data as FloatArray, gradK: gk.data as FloatArray, gradV: gv.data as FloatArray,
-        gradQLayout: layoutOf(gq), gradKLayout: layoutOf(gk), gradVLayout: layoutOf(gv),
+        ...args,
+        gradOut: sub(gOut),
+        gradQ: gq.data as FloatArray,
+        gradK: gk.data as FloatArray,
+        gradV: gv.data as FloatArray,
+        gradQLayout: layoutOf(gq),
+        gradKLayout: layoutOf(gk),
+        gradVLayout: layoutOf(gv),
       });
       return [gq, gk, gv];
     });
@@ -153,9 +199,16 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
 export function packedAttention(qkv: Tensor, heads: number, kvHeads: number, options: AttentionOptions = {}): Tensor {
   if (qkv.ndim !== 4) throw new ShapeError('packedAttention', 'qkv must be 4-D [B, H + 2*Hkv, T, D]', [qkv.shape]);
   const Htot = qkv.shape[1]!;
-  if (heads + 2 * kvHeads !== Htot) throw new ShapeError('packedAttention', `dimension 1 must be heads + 2 * kvHeads = ${heads + 2 * kvHeads}`, [qkv.shape]);
+  if (heads + 2 * kvHeads !== Htot)
+    throw new ShapeError('packedAttention', `dimension 1 must be heads + 2 * kvHeads = ${heads + 2 * kvHeads}`, [
+      qkv.shape,
+    ]);
   const packed = prepare(qkv);
-  const parts = (t: Tensor): [Tensor, Tensor, Tensor] => [slice(t, 1, 0, heads), slice(t, 1, heads, heads + kvHeads), slice(t, 1, heads + kvHeads, Htot)];
+  const parts = (t: Tensor): [Tensor, Tensor, Tensor] => [
+    slice(t, 1, 0, heads),
+    slice(t, 1, heads, heads + kvHeads),
+    slice(t, 1, heads + kvHeads, Htot),
+  ];
   const c = check(...parts(qkv), options);
   if (c.mask !== null && needsGrad(c.mask)) return scaledDotProductAttention(...parts(qkv), options);
   const [q, k, v] = parts(packed.detach()); // raw views: the gradient flows through the packed tensor below
@@ -168,9 +221,14 @@ export function packedAttention(qkv: Tensor, heads: number, kvHeads: number, opt
       const gd = grad.data as FloatArray;
       const layout = layoutOf(grad);
       q.backend.attentionGrad({
-        ...args, gradOut: sub(gOut),
-        gradQ: gd, gradK: gd.subarray(heads * c.D), gradV: gd.subarray((heads + kvHeads) * c.D),
-        gradQLayout: layout, gradKLayout: layout, gradVLayout: layout,
+        ...args,
+        gradOut: sub(gOut),
+        gradQ: gd,
+        gradK: gd.subarray(heads * c.D),
+        gradV: gd.subarray((heads + kvHeads) * c.D),
+        gradQLayout: layout,
+        gradKLayout: layout,
+        gradVLayout: layout,
       });
       return [grad];
     });
@@ -188,10 +246,14 @@ function compositeAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, causa
   const [, Hkv, S] = k.shape as [number, number, number, number];
   const rep = H / Hkv;
   // repeat each kv head for its query heads: [B, Hkv, S, D] -> [B, H, S, D]
-  const heads = (t: Tensor): Tensor => (rep === 1 ? t : reshape(expand(unsqueeze(t, 2), [B, Hkv, rep, S, D]), [B, H, S, D]));
+  const heads = (t: Tensor): Tensor =>
+    rep === 1 ? t : reshape(expand(unsqueeze(t, 2), [B, Hkv, rep, S, D]), [B, H, S, D]);
   let scores = add(mul(matmul(q, transpose(heads(k), -2, -1)), scale), mask); // [B, H, T, S]
   if (causal) {
-    const hidden = gt(arange(S, undefined, 1, { backend: q.backend }), add(arange(T, undefined, 1, { backend: q.backend }).reshape([T, 1]), S - T));
+    const hidden = gt(
+      arange(S, undefined, 1, { backend: q.backend }),
+      add(arange(T, undefined, 1, { backend: q.backend }).reshape([T, 1]), S - T),
+    );
     scores = where(hidden, -Infinity, scores);
   }
   const dead = noGrad(() => eq(max(scores, -1, true), -Infinity)); // [B, H, T, 1]: rows with no visible key

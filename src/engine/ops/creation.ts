@@ -25,7 +25,8 @@ function resolve(options: TensorOptions | undefined, fallback: DType = 'float32'
 
 function finish(t: Tensor, options: TensorOptions | undefined): Tensor {
   if (options?.requiresGrad === true) {
-    if (!isFloatDType(t.dtype)) throw new ArgumentError('tensor', `only floating-point tensors can require gradients, not ${t.dtype}`);
+    if (!isFloatDType(t.dtype))
+      throw new ArgumentError('tensor', `only floating-point tensors can require gradients, not ${t.dtype}`);
     t.requiresGrad = true;
   }
   return t;
@@ -44,7 +45,8 @@ function inferShape(data: NestedArray): number[] {
 
 function flattenInto(data: NestedArray, shape: readonly number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
-    if (Array.isArray(data)) throw new ShapeError('tensor', 'ragged nested array (sub-arrays of different depths)', [shape]);
+    if (Array.isArray(data))
+      throw new ShapeError('tensor', 'ragged nested array (sub-arrays of different depths)', [shape]);
     out.push(typeof data === 'boolean' ? (data ? 1 : 0) : (data as number));
     return;
   }
@@ -58,7 +60,10 @@ function flattenInto(data: NestedArray, shape: readonly number[], dim: number, o
  * A tensor from nested arrays, or from a flat typed/plain array with an explicit shape.
  * The dtype defaults to the typed array's, else float32 (int32 never guessed from numbers).
  */
-export function tensor(data: NestedArray | DataArray | readonly number[], options?: TensorOptions & { shape?: Shape }): Tensor {
+export function tensor(
+  data: NestedArray | DataArray | readonly number[],
+  options?: TensorOptions & { shape?: Shape },
+): Tensor {
   let flat: ArrayLike<number>;
   let shape: number[];
   let inferred: DType = 'float32';
@@ -74,7 +79,8 @@ export function tensor(data: NestedArray | DataArray | readonly number[], option
     const out: number[] = [];
     flattenInto(data as NestedArray, shape, 0, out);
     flat = out;
-    if (typeof data === 'boolean' || (Array.isArray(data) && typeof (data.flat(Infinity)[0]) === 'boolean')) inferred = 'bool';
+    if (typeof data === 'boolean' || (Array.isArray(data) && typeof data.flat(Infinity)[0] === 'boolean'))
+      inferred = 'bool';
   }
   assertValidShape('tensor', shape);
   if (numel(shape) !== flat.length) {
@@ -97,7 +103,8 @@ export function scalar(value: number, options?: TensorOptions): Tensor {
 /** Wraps an existing array without copying (it must not be used elsewhere afterwards). */
 export function fromArray(data: DataArray, shape: Shape, options?: Omit<TensorOptions, 'dtype'>): Tensor {
   assertValidShape('fromArray', shape);
-  if (numel(shape) !== data.length) throw new ShapeError('fromArray', `${data.length} values do not fill the shape`, [shape]);
+  if (numel(shape) !== data.length)
+    throw new ShapeError('fromArray', `${data.length} values do not fill the shape`, [shape]);
   const backend = options?.backend ?? getDefaultBackend();
   // not tracked by any scope: the caller owns this array, so it must never go to the pool
   const t = new Tensor(new Storage(backend, dtypeOfArray(data), data), [...shape]);
@@ -121,7 +128,11 @@ export function ones(shape: Shape, options?: TensorOptions): Tensor {
 }
 
 function likeOptions(t: Tensor, options?: TensorOptions): TensorOptions {
-  return { dtype: options?.dtype ?? t.dtype, backend: options?.backend ?? t.backend, requiresGrad: options?.requiresGrad ?? false };
+  return {
+    dtype: options?.dtype ?? t.dtype,
+    backend: options?.backend ?? t.backend,
+    requiresGrad: options?.requiresGrad ?? false,
+  };
 }
 
 export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
@@ -139,7 +150,8 @@ export function fullLike(t: Tensor, value: number, options?: TensorOptions): Ten
 /** [start, end) with step; with one argument, [0, start). Integers give int32 unless a dtype is given. */
 export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
   const [lo, hi] = end === undefined ? [0, start] : [start, end];
-  if (step === 0 || !Number.isFinite(step)) throw new ArgumentError('arange', `step must be finite and non-zero, got ${step}`);
+  if (step === 0 || !Number.isFinite(step))
+    throw new ArgumentError('arange', `step must be finite and non-zero, got ${step}`);
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   const allInt = Number.isInteger(lo) && Number.isInteger(step);
   const { dtype, backend } = resolve(options, allInt ? 'int32' : 'float32');
@@ -170,7 +182,10 @@ export interface RandomOptions extends TensorOptions {
 
 function generatorOf(options?: RandomOptions): Generator {
   if (options?.generator === undefined) {
-    throw new ArgumentError('random tensor', 'pass options.generator (a seeded Generator): llmts has no hidden global random state');
+    throw new ArgumentError(
+      'random tensor',
+      'pass options.generator (a seeded Generator): llmts has no hidden global random state',
+    );
   }
   return options.generator;
 }

@@ -71,17 +71,24 @@ function toTensor(v: TensorLike, like: Tensor): Tensor {
 }
 
 function binaryOp(op: BinaryOp, aIn: TensorLike, bIn: TensorLike): Tensor {
-  if (typeof aIn === 'number' && typeof bIn === 'number') throw new ArgumentError(op, 'needs at least one tensor operand');
+  if (typeof aIn === 'number' && typeof bIn === 'number')
+    throw new ArgumentError(op, 'needs at least one tensor operand');
   // float tensor with a scalar: one fused unary kernel
   if (typeof bIn === 'number' && isFloatDType((aIn as Tensor).dtype)) {
     const a = aIn as Tensor;
     switch (op) {
-      case 'add': return unaryOp('add_scalar', a, bIn);
-      case 'sub': return unaryOp('add_scalar', a, -bIn);
-      case 'mul': return unaryOp('scale', a, bIn);
-      case 'div': return unaryOp('scale', a, 1 / bIn);
-      case 'pow': return unaryOp('pow', a, bIn);
-      default: break;
+      case 'add':
+        return unaryOp('add_scalar', a, bIn);
+      case 'sub':
+        return unaryOp('add_scalar', a, -bIn);
+      case 'mul':
+        return unaryOp('scale', a, bIn);
+      case 'div':
+        return unaryOp('scale', a, 1 / bIn);
+      case 'pow':
+        return unaryOp('pow', a, bIn);
+      default:
+        break;
     }
   }
   if (typeof aIn === 'number' && isFloatDType((bIn as Tensor).dtype)) {
@@ -122,29 +129,41 @@ function binaryOp(op: BinaryOp, aIn: TensorLike, bIn: TensorLike): Tensor {
 function binaryGradA(op: BinaryOp, g: Tensor, a: Tensor, b: Tensor, out: Tensor): Tensor {
   switch (op) {
     case 'add':
-    case 'sub': return g;
-    case 'mul': return mul(g, b);
-    case 'div': return div(g, b);
+    case 'sub':
+      return g;
+    case 'mul':
+      return mul(g, b);
+    case 'div':
+      return div(g, b);
     // 0 where b == 0, as torch (else 0^0 would give 0 * inf = NaN)
-    case 'pow': return mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1)))));
-    case 'maximum': return mul(g, tieWeights(a, b, out, 'gt'));
-    case 'minimum': return mul(g, tieWeights(a, b, out, 'lt'));
+    case 'pow':
+      return mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1)))));
+    case 'maximum':
+      return mul(g, tieWeights(a, b, out, 'gt'));
+    case 'minimum':
+      return mul(g, tieWeights(a, b, out, 'lt'));
   }
 }
 
 function binaryGradB(op: BinaryOp, g: Tensor, a: Tensor, b: Tensor, out: Tensor): Tensor {
   switch (op) {
-    case 'add': return g;
-    case 'sub': return neg(g);
-    case 'mul': return mul(g, a);
-    case 'div': return neg(div(mul(g, out), b));
+    case 'add':
+      return g;
+    case 'sub':
+      return neg(g);
+    case 'mul':
+      return mul(g, a);
+    case 'div':
+      return neg(div(mul(g, out), b));
     case 'pow': {
       // a^b log a, but 0 where a == 0 and b >= 0, as torch (else 0 * -inf = NaN)
       const t = mul(out, log(a));
       return mul(g, where(eq(a, 0), where(ge(b, 0), 0, t), t));
     }
-    case 'maximum': return mul(g, tieWeights(b, a, out, 'gt'));
-    case 'minimum': return mul(g, tieWeights(b, a, out, 'lt'));
+    case 'maximum':
+      return mul(g, tieWeights(b, a, out, 'gt'));
+    case 'minimum':
+      return mul(g, tieWeights(b, a, out, 'lt'));
   }
 }
 
@@ -166,7 +185,8 @@ export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp('minim
 // ---- comparisons (bool results, no gradient) ----
 
 function compareOp(op: CompareOp, aIn: TensorLike, bIn: TensorLike): Tensor {
-  if (typeof aIn === 'number' && typeof bIn === 'number') throw new ArgumentError(op, 'needs at least one tensor operand');
+  if (typeof aIn === 'number' && typeof bIn === 'number')
+    throw new ArgumentError(op, 'needs at least one tensor operand');
   const ref = typeof aIn === 'number' ? (bIn as Tensor) : aIn;
   const a = toTensor(aIn, ref);
   const b = toTensor(bIn, ref);
@@ -204,7 +224,11 @@ export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
   const out = empty(shape, dtype, backend);
   backend.where(
-    strided(cond, broadcastStrides(cond.shape, cond.strides, shape)) as { data: Uint8Array; offset: number; strides: number[] },
+    strided(cond, broadcastStrides(cond.shape, cond.strides, shape)) as {
+      data: Uint8Array;
+      offset: number;
+      strides: number[];
+    },
     strided(a, broadcastStrides(a.shape, a.strides, shape)),
     strided(b, broadcastStrides(b.shape, b.strides, shape)),
     shape,

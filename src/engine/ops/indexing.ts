@@ -54,10 +54,17 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
 /** torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along axis; index has x's rank. */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const a = normalizeAxis('gather', axis, x.ndim);
-  if (index.ndim !== x.ndim) throw new ShapeError('gather', 'index must have the same number of dimensions as the input', [x.shape, index.shape]);
+  if (index.ndim !== x.ndim)
+    throw new ShapeError('gather', 'index must have the same number of dimensions as the input', [
+      x.shape,
+      index.shape,
+    ]);
   for (let i = 0; i < x.ndim; i++) {
     if (i !== a && index.shape[i] !== x.shape[i]) {
-      throw new ShapeError('gather', `index dimension ${i} must equal the input's (${x.shape[i]})`, [x.shape, index.shape]);
+      throw new ShapeError('gather', `index dimension ${i} must equal the input's (${x.shape[i]})`, [
+        x.shape,
+        index.shape,
+      ]);
     }
   }
   const backend = sameBackend('gather', x, index);

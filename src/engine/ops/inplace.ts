@@ -16,18 +16,24 @@ import { contiguousCopy } from './movement.ts';
 
 function checkWritable(op: string, t: Tensor): void {
   if (isGradEnabled() && t.requiresGrad) {
-    throw new AutogradError(`${op}: cannot modify a tensor that requires grad in place while grad mode is on (wrap the update in noGrad())`);
+    throw new AutogradError(
+      `${op}: cannot modify a tensor that requires grad in place while grad mode is on (wrap the update in noGrad())`,
+    );
   }
   // an expanded destination would receive several updates per element, in kernel order (fill_ is harmless)
   if (op !== 'fill_' && t.shape.some((d, i) => d > 1 && t.strides[i] === 0)) {
-    throw new ArgumentError(op, 'the destination is an expanded view (several elements share memory); clone() it first');
+    throw new ArgumentError(
+      op,
+      'the destination is an expanded view (several elements share memory); clone() it first',
+    );
   }
   t.storage.version++;
 }
 
 function checkTarget(op: string, t: Tensor, src: Tensor): void {
   const b = broadcastShapes(op, src.shape, t.shape);
-  if (!shapesEqual(b, t.shape)) throw new ShapeError(op, 'the source must broadcast to the destination shape', [t.shape, src.shape]);
+  if (!shapesEqual(b, t.shape))
+    throw new ShapeError(op, 'the source must broadcast to the destination shape', [t.shape, src.shape]);
 }
 
 /**
@@ -36,7 +42,8 @@ function checkTarget(op: string, t: Tensor, src: Tensor): void {
  */
 function unaliased(t: Tensor, src: Tensor): Tensor {
   if (src.storage !== t.storage) return src;
-  const same = src.offset === t.offset && shapesEqual(src.shape, t.shape) && src.strides.every((s, i) => s === t.strides[i]);
+  const same =
+    src.offset === t.offset && shapesEqual(src.shape, t.shape) && src.strides.every((s, i) => s === t.strides[i]);
   return same ? src : contiguousCopy(src);
 }
 
@@ -108,11 +115,13 @@ export function accumulateGrad(t: Tensor, g: Tensor): void {
     });
     return;
   }
-  if (!shapesEqual(t.grad.shape, t.shape)) throw new ShapeError('accumulateGrad', '.grad has a different shape than the tensor', [t.grad.shape, t.shape]);
+  if (!shapesEqual(t.grad.shape, t.shape))
+    throw new ShapeError('accumulateGrad', '.grad has a different shape than the tensor', [t.grad.shape, t.shape]);
   binaryInPlace('add', t.grad, g);
 }
 
 export function assertCanRequireGrad(t: Tensor, flag: boolean): void {
-  if (flag && !isFloatDType(t.dtype)) throw new AutogradError(`only floating-point tensors can require gradients, not ${t.dtype}`);
+  if (flag && !isFloatDType(t.dtype))
+    throw new AutogradError(`only floating-point tensors can require gradients, not ${t.dtype}`);
   if (!t.isLeaf) throw new AutogradError('requiresGrad_ can only change leaf tensors; use detach() first');
 }

@@ -17,17 +17,22 @@ export interface CrossEntropyOptions {
 /** logits [..., C] and int32 targets [...] (the same leading shape). */
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   assertFloat('crossEntropy', logits);
-  if (targets.dtype !== 'int32') throw new DTypeError('crossEntropy', `targets must be int32 class indices, got ${targets.dtype}`, [targets.dtype]);
+  if (targets.dtype !== 'int32')
+    throw new DTypeError('crossEntropy', `targets must be int32 class indices, got ${targets.dtype}`, [targets.dtype]);
   const backend = sameBackend('crossEntropy', logits, targets);
   const ignoreIndex = options.ignoreIndex ?? -100;
   const smoothing = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';
-  if (!(smoothing >= 0 && smoothing <= 1)) throw new ArgumentError('crossEntropy', `labelSmoothing must be in [0, 1], got ${smoothing}`);
+  if (!(smoothing >= 0 && smoothing <= 1))
+    throw new ArgumentError('crossEntropy', `labelSmoothing must be in [0, 1], got ${smoothing}`);
   if (logits.ndim < 1) throw new ShapeError('crossEntropy', 'logits need a class dimension', [logits.shape]);
   const classes = logits.shape[logits.ndim - 1]!;
   const lead = logits.shape.slice(0, -1);
   if (targets.ndim !== lead.length || targets.shape.some((d, i) => d !== lead[i])) {
-    throw new ShapeError('crossEntropy', 'targets must have the shape of logits without the last (class) dimension', [logits.shape, targets.shape]);
+    throw new ShapeError('crossEntropy', 'targets must have the shape of logits without the last (class) dimension', [
+      logits.shape,
+      targets.shape,
+    ]);
   }
   const rows = targets.size;
   const tc = contiguous(targets);
@@ -36,7 +41,11 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   for (let i = 0; i < rows; i++) {
     const t = ids[i]!;
     if (t === ignoreIndex) continue;
-    if (t < 0 || t >= classes) throw new ArgumentError('crossEntropy', `target ${t} at position ${i} is outside [0, ${classes}) and is not ignoreIndex ${ignoreIndex}`);
+    if (t < 0 || t >= classes)
+      throw new ArgumentError(
+        'crossEntropy',
+        `target ${t} at position ${i} is outside [0, ${classes}) and is not ignoreIndex ${ignoreIndex}`,
+      );
     counted++;
   }
   const lc = contiguous(logits);
@@ -63,7 +72,17 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
       if (reduction === 'none') gl.set(denseFloat(contiguous(g)).subarray(0, rows));
       else gl.fill(g.data[g.offset]! * scale);
       const gx = empty(logits.shape, logits.dtype, backend);
-      backend.crossEntropyGrad(denseFloat(lc), ids, denseFloat(lse), gl, rows, classes, ignoreIndex, smoothing, denseFloat(gx));
+      backend.crossEntropyGrad(
+        denseFloat(lc),
+        ids,
+        denseFloat(lse),
+        gl,
+        rows,
+        classes,
+        ignoreIndex,
+        smoothing,
+        denseFloat(gx),
+      );
       return [gx];
     });
   }

@@ -29,8 +29,10 @@ function matrixLayout(t: Tensor): { trans: boolean; ld: number } | null {
   const cols = t.shape[nd - 1]!;
   const sR = t.strides[nd - 2]!;
   const sC = t.strides[nd - 1]!;
-  if ((sC === 1 || cols === 1) && (rows === 1 || sR >= cols)) return { trans: false, ld: rows === 1 ? Math.max(cols, 1) : sR };
-  if ((sR === 1 || rows === 1) && (cols === 1 || sC >= rows)) return { trans: true, ld: cols === 1 ? Math.max(rows, 1) : sC };
+  if ((sC === 1 || cols === 1) && (rows === 1 || sR >= cols))
+    return { trans: false, ld: rows === 1 ? Math.max(cols, 1) : sR };
+  if ((sR === 1 || rows === 1) && (cols === 1 || sC >= rows))
+    return { trans: true, ld: cols === 1 ? Math.max(rows, 1) : sC };
   return null;
 }
 
@@ -66,7 +68,10 @@ function operand(t: Tensor, batchShape: readonly number[]): { op: MatrixOperand;
     bStrides = src.strides.slice(0, -2) as number[];
     stride = flatBatchStride(batchShape, bStrides) ?? 0;
   }
-  return { op: { data: src.data as FloatArray, offset: src.offset, trans: layout.trans, ld: layout.ld, batchStride: stride }, tensor: src };
+  return {
+    op: { data: src.data as FloatArray, offset: src.offset, trans: layout.trans, ld: layout.ld, batchStride: stride },
+    tensor: src,
+  };
 }
 
 function sub(a: FloatArray, offset: number): FloatArray {
@@ -88,7 +93,10 @@ function bmm(a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
   const batch = numel(batchShape);
   const backend = a.backend;
   if (into !== null && (!into.isContiguous() || !shapesEqual(into.shape, [...batchShape, m, n]))) {
-    throw new ShapeError('matmul', 'accumulation target must be contiguous with the product\'s shape', [into.shape, [...batchShape, m, n]]);
+    throw new ShapeError('matmul', "accumulation target must be contiguous with the product's shape", [
+      into.shape,
+      [...batchShape, m, n],
+    ]);
   }
   const out = into ?? empty([...batchShape, m, n], a.dtype, backend);
   if (out.size === 0) return out;
@@ -126,7 +134,8 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   assertFloat('matmul', aIn, bIn);
   assertSameDType('matmul', aIn, bIn);
   sameBackend('matmul', aIn, bIn);
-  if (aIn.ndim === 0 || bIn.ndim === 0) throw new ShapeError('matmul', 'both operands need at least one dimension', [aIn.shape, bIn.shape]);
+  if (aIn.ndim === 0 || bIn.ndim === 0)
+    throw new ShapeError('matmul', 'both operands need at least one dimension', [aIn.shape, bIn.shape]);
   // 1-D @ 1-D: [1, k] @ [k] is [1]; drop that dim too, giving a 0-d result as torch does
   if (aIn.ndim === 1) return squeeze(matmul(unsqueeze(aIn, 0), bIn), bIn.ndim === 1 ? 0 : -2);
   if (bIn.ndim === 1) return squeeze(matmul(aIn, unsqueeze(bIn, -1)), -1);
@@ -162,8 +171,10 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   if (w.ndim !== 2) throw new ShapeError('linear', 'weight must be 2-D [out, in]', [w.shape]);
   const inF = w.shape[1]!;
   const outF = w.shape[0]!;
-  if (x.shape[x.ndim - 1] !== inF) throw new ShapeError('linear', `input's last dimension must be ${inF}`, [x.shape, w.shape]);
-  if (b !== null && (b.ndim !== 1 || b.shape[0] !== outF)) throw new ShapeError('linear', `bias must be [${outF}]`, [b.shape]);
+  if (x.shape[x.ndim - 1] !== inF)
+    throw new ShapeError('linear', `input's last dimension must be ${inF}`, [x.shape, w.shape]);
+  if (b !== null && (b.ndim !== 1 || b.shape[0] !== outF))
+    throw new ShapeError('linear', `bias must be [${outF}]`, [b.shape]);
   const x2 = reshape(x, [-1, inF]).detach();
   const rows = x2.shape[0]!;
   const out = empty([...x.shape.slice(0, -1), outF], x.dtype, backend);
@@ -175,7 +186,11 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   const xLayout = xl ?? { trans: false, ld: inF };
   if (b !== null) {
     // start from the bias rows, then accumulate the product onto them
-    backend.assign({ data: out.data, offset: 0, strides: [outF, 1] }, { data: b.data, offset: b.offset, strides: [0, b.strides[0]!] }, [rows, outF]);
+    backend.assign(
+      { data: out.data, offset: 0, strides: [outF, 1] },
+      { data: b.data, offset: b.offset, strides: [0, b.strides[0]!] },
+      [rows, outF],
+    );
   }
   if (rows > 0) {
     backend.matmul({

@@ -24,11 +24,13 @@ function inferReshape(op: string, t: Tensor, shape: readonly number[]): number[]
   if (out.lastIndexOf(-1) !== minus) throw new ShapeError(op, 'only one dimension can be -1', [t.shape, shape]);
   if (minus >= 0) {
     const known = out.reduce((acc, d, i) => (i === minus ? acc : acc * d), 1);
-    if (known === 0 || t.size % known !== 0) throw new ShapeError(op, `cannot infer the -1 dimension for ${t.size} elements`, [t.shape, shape]);
+    if (known === 0 || t.size % known !== 0)
+      throw new ShapeError(op, `cannot infer the -1 dimension for ${t.size} elements`, [t.shape, shape]);
     out[minus] = t.size / known;
   }
   assertValidShape(op, out);
-  if (numel(out) !== t.size) throw new ShapeError(op, `shape [${out.join(', ')}] is invalid for ${t.size} elements`, [t.shape, shape]);
+  if (numel(out) !== t.size)
+    throw new ShapeError(op, `shape [${out.join(', ')}] is invalid for ${t.size} elements`, [t.shape, shape]);
   return out;
 }
 
@@ -90,7 +92,11 @@ export function view(t: Tensor, shape: readonly number[]): Tensor {
   const target = inferReshape('view', t, shape);
   const strides = viewStrides(t, target);
   if (strides === null) {
-    throw new ShapeError('view', 'the tensor is not contiguous in a way that allows this view; use reshape() (which copies)', [t.shape, target]);
+    throw new ShapeError(
+      'view',
+      'the tensor is not contiguous in a way that allows this view; use reshape() (which copies)',
+      [t.shape, target],
+    );
   }
   const out = view_(t, target, strides, t.offset);
   if (needsGrad(t)) attach(out, 'view', [t], (g) => [reshape(g, t.shape)]);
@@ -117,7 +123,12 @@ export function permute(t: Tensor, axes: readonly number[]): Tensor {
   if (axes.length !== t.ndim) throw new ShapeError('permute', `needs ${t.ndim} axes, got ${axes.length}`, [t.shape]);
   const norm = axes.map((a) => normalizeAxis('permute', a, t.ndim));
   if (new Set(norm).size !== norm.length) throw new ArgumentError('permute', `repeated axis in [${axes.join(', ')}]`);
-  const out = view_(t, norm.map((a) => t.shape[a]!), norm.map((a) => t.strides[a]!), t.offset);
+  const out = view_(
+    t,
+    norm.map((a) => t.shape[a]!),
+    norm.map((a) => t.strides[a]!),
+    t.offset,
+  );
   if (needsGrad(t)) {
     const inverse = new Array<number>(norm.length);
     norm.forEach((a, i) => (inverse[a] = i));
@@ -138,7 +149,8 @@ export function transpose(t: Tensor, a = -2, b = -1): Tensor {
 
 /** Broadcasts size-1 dims to `shape` (new leading dims allowed; -1 keeps a dim) with stride 0. */
 export function expand(t: Tensor, shape: readonly number[]): Tensor {
-  if (shape.length < t.ndim) throw new ShapeError('expand', 'the target has fewer dimensions than the tensor', [t.shape, shape]);
+  if (shape.length < t.ndim)
+    throw new ShapeError('expand', 'the target has fewer dimensions than the tensor', [t.shape, shape]);
   const lead = shape.length - t.ndim;
   const outShape: number[] = [];
   const outStrides: number[] = [];
@@ -152,7 +164,8 @@ export function expand(t: Tensor, shape: readonly number[]): Tensor {
     }
     const have = t.shape[i - lead]!;
     const target = want === -1 ? have : want;
-    if (have !== target && have !== 1) throw new ShapeError('expand', `dimension ${i} of size ${have} cannot expand to ${target}`, [t.shape, shape]);
+    if (have !== target && have !== 1)
+      throw new ShapeError('expand', `dimension ${i} of size ${have} cannot expand to ${target}`, [t.shape, shape]);
     outShape.push(target);
     outStrides.push(have === target ? t.strides[i - lead]! : 0);
   }
@@ -165,7 +178,8 @@ export function expand(t: Tensor, shape: readonly number[]): Tensor {
 export function slice(t: Tensor, axis: number, start: number, end?: number, step = 1): Tensor {
   const a = normalizeAxis('slice', axis, t.ndim);
   const n = t.shape[a]!;
-  if (!Number.isInteger(step) || step <= 0) throw new ArgumentError('slice', `step must be a positive integer, got ${step}`);
+  if (!Number.isInteger(step) || step <= 0)
+    throw new ArgumentError('slice', `step must be a positive integer, got ${step}`);
   const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
   const s = clamp(start);
   const e = Math.max(s, clamp(end ?? n));
@@ -189,7 +203,10 @@ export function slice(t: Tensor, axis: number, start: number, end?: number, step
 export function narrow(t: Tensor, axis: number, start: number, length: number): Tensor {
   const a = normalizeAxis('narrow', axis, t.ndim);
   if (start < 0 || length < 0 || start + length > t.shape[a]!) {
-    throw new ArgumentError('narrow', `range [${start}, ${start + length}) is outside dimension ${a} of size ${t.shape[a]}`);
+    throw new ArgumentError(
+      'narrow',
+      `range [${start}, ${start + length}) is outside dimension ${a} of size ${t.shape[a]}`,
+    );
   }
   return slice(t, a, start, start + length);
 }
@@ -199,7 +216,8 @@ export function select(t: Tensor, axis: number, index: number): Tensor {
   const a = normalizeAxis('select', axis, t.ndim);
   const n = t.shape[a]!;
   const i = index < 0 ? index + n : index;
-  if (i < 0 || i >= n) throw new ArgumentError('select', `index ${index} is out of range for dimension ${a} of size ${n}`);
+  if (i < 0 || i >= n)
+    throw new ArgumentError('select', `index ${index} is out of range for dimension ${a} of size ${n}`);
   return squeeze(slice(t, a, i, i + 1), a);
 }
 
@@ -210,7 +228,12 @@ export function squeeze(t: Tensor, axis?: number): Tensor {
     const a = normalizeAxis('squeeze', axis, t.ndim);
     keep = t.shape.map((_, i) => i).filter((i) => i !== a || t.shape[i] !== 1);
   }
-  const out = view_(t, keep.map((i) => t.shape[i]!), keep.map((i) => t.strides[i]!), t.offset);
+  const out = view_(
+    t,
+    keep.map((i) => t.shape[i]!),
+    keep.map((i) => t.strides[i]!),
+    t.offset,
+  );
   if (needsGrad(t)) attach(out, 'squeeze', [t], (g) => [reshape(g, t.shape)]);
   return out;
 }
@@ -265,13 +288,16 @@ export function split(t: Tensor, sizeOrSections: number | readonly number[], axi
   const n = t.shape[a]!;
   let sizes: number[];
   if (typeof sizeOrSections === 'number') {
-    if (!Number.isInteger(sizeOrSections) || sizeOrSections <= 0) throw new ArgumentError('split', `split size must be a positive integer, got ${sizeOrSections}`);
+    if (!Number.isInteger(sizeOrSections) || sizeOrSections <= 0)
+      throw new ArgumentError('split', `split size must be a positive integer, got ${sizeOrSections}`);
     sizes = [];
     for (let s = 0; s < n; s += sizeOrSections) sizes.push(Math.min(sizeOrSections, n - s));
   } else {
     sizes = [...sizeOrSections];
     if (sizes.reduce((x, y) => x + y, 0) !== n) {
-      throw new ShapeError('split', `sections [${sizes.join(', ')}] do not add up to dimension ${a} of size ${n}`, [t.shape]);
+      throw new ShapeError('split', `sections [${sizes.join(', ')}] do not add up to dimension ${a} of size ${n}`, [
+        t.shape,
+      ]);
     }
   }
   const out: Tensor[] = [];
@@ -292,14 +318,28 @@ export function chunk(t: Tensor, chunks: number, axis = 0): Tensor[] {
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new ArgumentError('cat', 'needs at least one tensor');
   const first = tensors[0]!;
-  if (tensors.some((t) => t.ndim === 0)) throw new ShapeError('cat', '0-d tensors cannot be concatenated (use stack)', tensors.map((x) => x.shape));
+  if (tensors.some((t) => t.ndim === 0))
+    throw new ShapeError(
+      'cat',
+      '0-d tensors cannot be concatenated (use stack)',
+      tensors.map((x) => x.shape),
+    );
   const a = normalizeAxis('cat', axis, first.ndim);
   const backend = sameBackend('cat', ...tensors);
   for (const t of tensors) {
     if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new ShapeError('cat', `all tensors must match except along axis ${a}`, tensors.map((x) => x.shape));
+      throw new ShapeError(
+        'cat',
+        `all tensors must match except along axis ${a}`,
+        tensors.map((x) => x.shape),
+      );
     }
-    if (t.dtype !== first.dtype) throw new DTypeError('cat', 'all tensors must have one dtype (cast first)', tensors.map((x) => x.dtype));
+    if (t.dtype !== first.dtype)
+      throw new DTypeError(
+        'cat',
+        'all tensors must have one dtype (cast first)',
+        tensors.map((x) => x.dtype),
+      );
   }
   const shape = [...first.shape];
   shape[a] = tensors.reduce((acc, t) => acc + t.shape[a]!, 0);
@@ -331,10 +371,18 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new ArgumentError('stack', 'needs at least one tensor');
   const first = tensors[0]!;
   for (const t of tensors) {
-    if (!shapesEqual(t.shape, first.shape)) throw new ShapeError('stack', 'all tensors must have the same shape', tensors.map((x) => x.shape));
+    if (!shapesEqual(t.shape, first.shape))
+      throw new ShapeError(
+        'stack',
+        'all tensors must have the same shape',
+        tensors.map((x) => x.shape),
+      );
   }
   const a = normalizeAxis('stack', axis, first.ndim + 1);
-  return cat(tensors.map((t) => unsqueeze(t, a)), a);
+  return cat(
+    tensors.map((t) => unsqueeze(t, a)),
+    a,
+  );
 }
 
 /** The single value of a one-element tensor. */

@@ -133,7 +133,14 @@ function argExtreme(op: ArgReduceOp, x: Tensor, axis: number, keepdim: boolean):
   const src = contiguous(x);
   const shape = keptShape(x.shape, [a]);
   const out = empty(shape, 'int32', x.backend);
-  x.backend.argReduce(op, dense(src), numel(x.shape.slice(0, a)), x.shape[a]!, numel(x.shape.slice(a + 1)), out.data as Int32Array);
+  x.backend.argReduce(
+    op,
+    dense(src),
+    numel(x.shape.slice(0, a)),
+    x.shape[a]!,
+    numel(x.shape.slice(a + 1)),
+    out.data as Int32Array,
+  );
   return keepdim ? out : reshape(out, outShape(x.shape, [a], false));
 }
 

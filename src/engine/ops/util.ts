@@ -41,7 +41,9 @@ export function sameBackend(op: string, ...tensors: readonly Tensor[]): Backend 
   const b = tensors[0]!.backend;
   for (const t of tensors) {
     if (t.backend !== b) {
-      throw new BackendError(`${op}: tensors live on different backends (${b.name} and ${t.backend.name}); move one with .to() or create them on one backend`);
+      throw new BackendError(
+        `${op}: tensors live on different backends (${b.name} and ${t.backend.name}); move one with .to() or create them on one backend`,
+      );
     }
   }
   return b;
@@ -49,17 +51,28 @@ export function sameBackend(op: string, ...tensors: readonly Tensor[]): Backend 
 
 export function assertFloat(op: string, ...tensors: readonly Tensor[]): void {
   for (const t of tensors) {
-    if (!isFloatDType(t.dtype)) throw new DTypeError(op, 'expects floating-point tensors', tensors.map((x) => x.dtype));
+    if (!isFloatDType(t.dtype))
+      throw new DTypeError(
+        op,
+        'expects floating-point tensors',
+        tensors.map((x) => x.dtype),
+      );
   }
 }
 
 export function assertDType(op: string, t: Tensor, dtypes: readonly DType[], what = 'input'): void {
-  if (!dtypes.includes(t.dtype)) throw new DTypeError(op, `${what} must be ${dtypes.join(' or ')}, got ${t.dtype}`, [t.dtype]);
+  if (!dtypes.includes(t.dtype))
+    throw new DTypeError(op, `${what} must be ${dtypes.join(' or ')}, got ${t.dtype}`, [t.dtype]);
 }
 
 export function assertSameDType(op: string, ...tensors: readonly Tensor[]): void {
   const d = tensors[0]!.dtype;
   for (const t of tensors) {
-    if (t.dtype !== d) throw new DTypeError(op, 'expects tensors of one dtype', tensors.map((x) => x.dtype));
+    if (t.dtype !== d)
+      throw new DTypeError(
+        op,
+        'expects tensors of one dtype',
+        tensors.map((x) => x.dtype),
+      );
   }
 }

@@ -29,7 +29,8 @@ export class FrequencyPresencePenaltyProcessor implements LogitsProcessor {
       const counts = new Map<number, number>();
       for (let i = start; i < r.length; i++) counts.set(r[i]!, (counts.get(r[i]!) ?? 0) + 1);
       for (const [t, c] of counts) {
-        if (t < 0 || t >= vocabSize) throw new ArgumentError(this.name, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
+        if (t < 0 || t >= vocabSize)
+          throw new ArgumentError(this.name, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
         const k = b * vocabSize + t;
         scores[k] = scores[k]! - (c * this.frequency + this.presence);
       }

@@ -15,8 +15,10 @@ export class LogitBiasProcessor implements LogitsProcessor {
     const pairs: [string | number, unknown][] = bias instanceof Map ? [...bias.entries()] : Object.entries(bias);
     for (const [k, v] of pairs) {
       const id = Number(k);
-      if (!Number.isInteger(id) || id < 0) throw new ConfigError('logit_bias', `keys must be token ids >= 0, got ${String(k)}`);
-      if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError('logit_bias', `bias for token ${id} must be a number`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new ConfigError('logit_bias', `keys must be token ids >= 0, got ${String(k)}`);
+      if (typeof v !== 'number' || Number.isNaN(v))
+        throw new ConfigError('logit_bias', `bias for token ${id} must be a number`);
       map.set(id, v);
     }
     this.bias = map;
@@ -25,7 +27,8 @@ export class LogitBiasProcessor implements LogitsProcessor {
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number): void {
     const rows = checkScores(this.name, ids, scores, vocabSize);
     for (const [t, v] of this.bias) {
-      if (t >= vocabSize) throw new ArgumentError(this.name, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
+      if (t >= vocabSize)
+        throw new ArgumentError(this.name, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
       for (let b = 0; b < rows; b++) scores[b * vocabSize + t] = scores[b * vocabSize + t]! + v;
     }
   }

@@ -42,7 +42,8 @@ export class MinNewTokensProcessor implements LogitsProcessor {
   process(ids: readonly (readonly number[])[], scores: Float32Array, vocabSize: number, ctx?: ProcessContext): void {
     const rows = checkScores(this.name, ids, scores, vocabSize);
     for (let b = 0; b < rows; b++) {
-      if (generatedLength(ids, b, ctx) < this.minNewTokens) suppressEos(scores, b * vocabSize, this.eosTokenIds, vocabSize);
+      if (generatedLength(ids, b, ctx) < this.minNewTokens)
+        suppressEos(scores, b * vocabSize, this.eosTokenIds, vocabSize);
     }
   }
 }

@@ -23,10 +23,17 @@ function ngramTable(seq: readonly number[], n: number): Map<string, number[]> {
   return table;
 }
 
-function ban(scores: Float32Array, off: number, tokens: readonly number[] | undefined, vocabSize: number, op: string): void {
+function ban(
+  scores: Float32Array,
+  off: number,
+  tokens: readonly number[] | undefined,
+  vocabSize: number,
+  op: string,
+): void {
   if (tokens === undefined) return;
   for (const t of tokens) {
-    if (t < 0 || t >= vocabSize) throw new ArgumentError(op, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
+    if (t < 0 || t >= vocabSize)
+      throw new ArgumentError(op, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
     scores[off + t] = -Infinity;
   }
 }

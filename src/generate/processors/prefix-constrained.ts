@@ -19,7 +19,10 @@ export class PrefixConstrainedProcessor implements LogitsProcessor {
       const batchId = ctx?.batchIndex[b] ?? b;
       const allowed = this.allowed(batchId, ids[b]!);
       if (allowed.length === 0) {
-        throw new ArgumentError(this.name, `returned no allowed token for batch item ${batchId} (row ${b}); it must allow at least one`);
+        throw new ArgumentError(
+          this.name,
+          `returned no allowed token for batch item ${batchId} (row ${b}); it must allow at least one`,
+        );
       }
       keep.fill(0);
       for (const t of allowed) {

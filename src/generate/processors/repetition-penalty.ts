@@ -11,9 +11,17 @@ import { ArgumentError } from '../../errors.ts';
 import { checkScores, type LogitsProcessor, type ProcessContext } from '../processor.ts';
 import { requirePositive } from '../validate.ts';
 
-function penalize(scores: Float32Array, off: number, tokens: Iterable<number>, p: number, vocabSize: number, op: string): void {
+function penalize(
+  scores: Float32Array,
+  off: number,
+  tokens: Iterable<number>,
+  p: number,
+  vocabSize: number,
+  op: string,
+): void {
   for (const t of tokens) {
-    if (t < 0 || t >= vocabSize) throw new ArgumentError(op, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
+    if (t < 0 || t >= vocabSize)
+      throw new ArgumentError(op, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
     const s = scores[off + t]!;
     scores[off + t] = s < 0 ? s * p : s / p;
   }
@@ -53,6 +61,7 @@ export class EncoderRepetitionPenaltyProcessor implements LogitsProcessor {
     if (enc === undefined || enc.length !== rows) {
       throw new ArgumentError(this.name, 'needs the encoder input ids of every row (encoder-decoder models only)');
     }
-    for (let b = 0; b < rows; b++) penalize(scores, b * vocabSize, new Set(enc[b]!), 1 / this.penalty, vocabSize, this.name);
+    for (let b = 0; b < rows; b++)
+      penalize(scores, b * vocabSize, new Set(enc[b]!), 1 / this.penalty, vocabSize, this.name);
   }
 }

@@ -20,10 +20,12 @@ export class SequenceBiasProcessor implements LogitsProcessor {
     if (!Array.isArray(entries)) throw new ConfigError(field, 'must be a list of [token ids, bias] pairs');
     const map = new Map<string, { seq: readonly number[]; bias: number }>();
     for (const entry of entries) {
-      if (!Array.isArray(entry) || entry.length !== 2) throw new ConfigError(field, 'each entry must be [token ids, bias]');
+      if (!Array.isArray(entry) || entry.length !== 2)
+        throw new ConfigError(field, 'each entry must be [token ids, bias]');
       const [seq, bias] = entry;
       requireTokenIds(field, seq);
-      if (typeof bias !== 'number' || Number.isNaN(bias)) throw new ConfigError(field, `bias must be a number, got ${String(bias)}`);
+      if (typeof bias !== 'number' || Number.isNaN(bias))
+        throw new ConfigError(field, `bias must be a number, got ${String(bias)}`);
       map.set(seq.join(','), { seq: [...seq], bias });
     }
     this.entries = map;
@@ -33,7 +35,8 @@ export class SequenceBiasProcessor implements LogitsProcessor {
     const rows = checkScores(this.name, ids, scores, vocabSize);
     for (const { seq } of this.entries.values()) {
       for (const t of seq) {
-        if (t >= vocabSize) throw new ArgumentError(this.name, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
+        if (t >= vocabSize)
+          throw new ArgumentError(this.name, `token id ${t} is outside the vocabulary (size ${vocabSize})`);
       }
     }
     const bias = new Float64Array(vocabSize);
@@ -74,7 +77,9 @@ export class NoBadWordsProcessor extends SequenceBiasProcessor {
     if (!Array.isArray(badWordsIds) || badWordsIds.length === 0) {
       throw new ConfigError('bad_words_ids', 'must be a non-empty list of token-id lists');
     }
-    const kept = badWordsIds.filter((seq) => !(Array.isArray(seq) && seq.length === 1 && eosTokenIds.includes(seq[0]!)));
+    const kept = badWordsIds.filter(
+      (seq) => !(Array.isArray(seq) && seq.length === 1 && eosTokenIds.includes(seq[0]!)),
+    );
     super(
       kept.map((seq) => [seq, -Infinity] as const),
       'bad_words_ids',

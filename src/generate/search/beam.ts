@@ -97,7 +97,14 @@ export function beamDecode(setup: DecodeSetup): BeamResult[][] {
     Array.from({ length: G }, () => ({
       running: Array.from({ length: S }, () => ({ ids: [], logprobs: [], modelLogprobs: [] })),
       scores: Float32Array.from({ length: S }, (_, j) => (j === 0 ? 0 : NEG)),
-      finished: Array.from({ length: S }, () => ({ ids: [], logprobs: [], modelLogprobs: [], score: NEG, finished: false, reason: 'length' as FinishReason })),
+      finished: Array.from({ length: S }, () => ({
+        ids: [],
+        logprobs: [],
+        modelLogprobs: [],
+        score: NEG,
+        finished: false,
+        reason: 'length' as FinishReason,
+      })),
       unsatisfied: true,
     })),
   );
@@ -123,7 +130,8 @@ export function beamDecode(setup: DecodeSetup): BeamResult[][] {
         if (g > 0 && cfg.diversityPenalty !== 0) {
           for (let n = 0; n < N; n++) {
             const counts = new Map<number, number>();
-            for (let r = n * K; r < n * K + g * S; r++) counts.set(nextTokens[r]!, (counts.get(nextTokens[r]!) ?? 0) + 1);
+            for (let r = n * K; r < n * K + g * S; r++)
+              counts.set(nextTokens[r]!, (counts.get(nextTokens[r]!) ?? 0) + 1);
             for (let j = 0; j < S; j++) {
               for (const [t, c] of counts) {
                 const k = (n * S + j) * V + t;
@@ -136,7 +144,15 @@ export function beamDecode(setup: DecodeSetup): BeamResult[][] {
           const n = rowPrompt[r]!;
           return [...setup.prompts[n]!, ...groups[n]![g]!.running[r - n * K - g * S]!.ids];
         });
-        processors.process(ids, logp, V, processContext(setup, rows.map((r) => rowPrompt[r]!)));
+        processors.process(
+          ids,
+          logp,
+          V,
+          processContext(
+            setup,
+            rows.map((r) => rowPrompt[r]!),
+          ),
+        );
 
         for (let n = 0; n < N; n++) {
           const gs = groups[n]![g]!;
@@ -236,7 +252,13 @@ export function beamDecode(setup: DecodeSetup): BeamResult[][] {
     );
     return Array.from(order, (i) => {
       const h = hyps[i]!;
-      return { ids: h.ids, score: h.score, finishReason: h.reason, logprobs: h.logprobs, modelLogprobs: h.modelLogprobs };
+      return {
+        ids: h.ids,
+        score: h.score,
+        finishReason: h.reason,
+        logprobs: h.logprobs,
+        modelLogprobs: h.modelLogprobs,
+      };
     });
   });
 }

@@ -22,7 +22,10 @@ import type { DecodeSetup, RowResult, StepEvent } from './sample.ts';
 
 function hiddenOf(session: DecoderSession): { data: Float32Array; hiddenSize: number } {
   if (session.lastHiddenStates === undefined) {
-    throw new ArgumentError('contrastive search', "the model's session does not expose lastHiddenStates(); use greedy, sampling or beam search");
+    throw new ArgumentError(
+      'contrastive search',
+      "the model's session does not expose lastHiddenStates(); use greedy, sampling or beam search",
+    );
   }
   return session.lastHiddenStates();
 }
@@ -53,7 +56,8 @@ export function* contrastiveSteps(setup: DecodeSetup): Generator<StepEvent, RowR
       const mask = state.maskRow(a);
       const T = first.data.length / (n * H); // the positions the call returned (L with or without a cache)
       const out: Float64Array[] = [];
-      for (let j = 0; j < T; j++) if (mask[L - T + j] === 1) out.push(unit(first.data.subarray((a * T + j) * H, (a * T + j + 1) * H)));
+      for (let j = 0; j < T; j++)
+        if (mask[L - T + j] === 1) out.push(unit(first.data.subarray((a * T + j) * H, (a * T + j + 1) * H)));
       return out;
     });
 

@@ -44,7 +44,12 @@ export class DecodeRows {
     res.logprobs.push(logProbAt(rowOf(scores, a, V), tok));
     res.modelLogprobs.push(logProbAt(rowOf(logits, a, V), tok));
     res.scores?.push(rowOf(scores, a, V).slice());
-    const reason = this.setup.stopping.check({ row: r, promptIndex: this.setup.promptIndex[r]!, ids: full, generated: res.ids });
+    const reason = this.setup.stopping.check({
+      row: r,
+      promptIndex: this.setup.promptIndex[r]!,
+      ids: full,
+      generated: res.ids,
+    });
     if (reason !== undefined) res.finishReason = reason;
     return reason;
   }

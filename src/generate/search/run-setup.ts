@@ -12,7 +12,11 @@ import type { DecodeSetup } from './sample.ts';
  * for the longest prompt, max_new_tokens and `extraPositions` more (contrastive search runs its
  * candidates one position ahead).
  */
-export function openDecodeState(setup: DecodeSetup, rows: readonly (readonly number[])[], extraPositions = 0): DecodeState {
+export function openDecodeState(
+  setup: DecodeSetup,
+  rows: readonly (readonly number[])[],
+  extraPositions = 0,
+): DecodeState {
   const maxPrompt = setup.prompts.reduce((m, p) => Math.max(m, p.length), 0);
   return new DecodeState(setup.model, {
     prompts: rows,

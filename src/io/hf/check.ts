@@ -16,17 +16,37 @@ import { hfAliases } from './mapping.ts';
 /** llmts config fields (as ConfigError names them) -> the config.json key of each architecture. */
 const HF_FIELDS: Record<HfArchitecture, Record<string, string>> = {
   GPT2LMHeadModel: {
-    block_size: 'n_positions', n_kv_head: 'n_head', intermediate_size: 'n_inner', activation: 'activation_function',
-    norm_eps: 'layer_norm_epsilon', dropout: 'resid_pdrop', attn_dropout: 'attn_pdrop', init_std: 'initializer_range',
+    block_size: 'n_positions',
+    n_kv_head: 'n_head',
+    intermediate_size: 'n_inner',
+    activation: 'activation_function',
+    norm_eps: 'layer_norm_epsilon',
+    dropout: 'resid_pdrop',
+    attn_dropout: 'attn_pdrop',
+    init_std: 'initializer_range',
   },
   LlamaForCausalLM: {
-    block_size: 'max_position_embeddings', n_layer: 'num_hidden_layers', n_head: 'num_attention_heads', n_kv_head: 'num_key_value_heads',
-    n_embd: 'hidden_size', activation: 'hidden_act', norm_eps: 'rms_norm_eps', attn_dropout: 'attention_dropout', init_std: 'initializer_range',
+    block_size: 'max_position_embeddings',
+    n_layer: 'num_hidden_layers',
+    n_head: 'num_attention_heads',
+    n_kv_head: 'num_key_value_heads',
+    n_embd: 'hidden_size',
+    activation: 'hidden_act',
+    norm_eps: 'rms_norm_eps',
+    attn_dropout: 'attention_dropout',
+    init_std: 'initializer_range',
   },
   BertForMaskedLM: {
-    block_size: 'max_position_embeddings', n_layer: 'num_hidden_layers', n_head: 'num_attention_heads', n_kv_head: 'num_attention_heads',
-    n_embd: 'hidden_size', activation: 'hidden_act', norm_eps: 'layer_norm_eps', dropout: 'hidden_dropout_prob',
-    attn_dropout: 'attention_probs_dropout_prob', init_std: 'initializer_range',
+    block_size: 'max_position_embeddings',
+    n_layer: 'num_hidden_layers',
+    n_head: 'num_attention_heads',
+    n_kv_head: 'num_attention_heads',
+    n_embd: 'hidden_size',
+    activation: 'hidden_act',
+    norm_eps: 'layer_norm_eps',
+    dropout: 'hidden_dropout_prob',
+    attn_dropout: 'attention_probs_dropout_prob',
+    init_std: 'initializer_range',
   },
 };
 
@@ -72,7 +92,10 @@ function planFor(arch: HfArchitecture, spec: ModelSpec): Plan {
         { name: 'bert.embeddings.word_embeddings.weight', dims: [[c.vocabSize, 'vocab_size'], h] },
         { name: 'bert.embeddings.position_embeddings.weight', dims: [[c.blockSize, 'max_position_embeddings'], h] },
         { name: 'bert.embeddings.token_type_embeddings.weight', dims: [[c.typeVocabSize, 'type_vocab_size'], h] },
-        { name: 'bert.encoder.layer.0.intermediate.dense.weight', dims: [[c.intermediateSize, 'intermediate_size'], h] },
+        {
+          name: 'bert.encoder.layer.0.intermediate.dense.weight',
+          dims: [[c.intermediateSize, 'intermediate_size'], h],
+        },
       ],
     };
   }
@@ -97,7 +120,10 @@ function planFor(arch: HfArchitecture, spec: ModelSpec): Plan {
     anchors: [
       { name: 'model.embed_tokens.weight', dims: [[c.vocabSize, 'vocab_size'], h] },
       { name: 'model.layers.0.mlp.gate_proj.weight', dims: [[c.intermediateSize, 'intermediate_size'], h] },
-      { name: 'model.layers.0.self_attn.k_proj.weight', dims: [[(c.nKvHead * c.nEmbd) / c.nHead, 'num_key_value_heads'], h] },
+      {
+        name: 'model.layers.0.self_attn.k_proj.weight',
+        dims: [[(c.nKvHead * c.nEmbd) / c.nHead, 'num_key_value_heads'], h],
+      },
     ],
   };
 }
@@ -125,10 +151,15 @@ export function checkSizesAgainstCheckpoint(
     if (key === undefined) continue; // the mapping pass reports missing tensors
     const shape = ckpt.info(key).shape;
     // same size but another layout (a transposed Conv1D): the mapping pass names the tensor
-    if (shape.length !== a.dims.length || shape.reduce((n, d) => n * d, 1) === a.dims.reduce((n, [d]) => n * d, 1)) continue;
+    if (shape.length !== a.dims.length || shape.reduce((n, d) => n * d, 1) === a.dims.reduce((n, [d]) => n * d, 1))
+      continue;
     a.dims.forEach(([want, field], i) => {
       if (shape[i] !== want) {
-        throw new FormatError(configFile, `dimension ${i} of ${key} should be ${want} by ${field}, but the checkpoint's shape is [${shape.join(', ')}]`, field);
+        throw new FormatError(
+          configFile,
+          `dimension ${i} of ${key} should be ${want} by ${field}, but the checkpoint's shape is [${shape.join(', ')}]`,
+          field,
+        );
       }
     });
   }

@@ -18,7 +18,10 @@ import { hfAliases } from './mapping.ts';
 import { rulesFor } from './rules.ts';
 
 export function isHfModelDir(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json')));
+  return (
+    existsSync(join(dir, 'config.json')) &&
+    (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json')))
+  );
 }
 
 function readConfig(dir: string): Record<string, unknown> {
@@ -29,7 +32,8 @@ function readConfig(dir: string): Record<string, unknown> {
   } catch (err) {
     throw new FormatError(file, 'not valid JSON', undefined, { cause: err });
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError(file, 'config.json must be a JSON object');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new FormatError(file, 'config.json must be a JSON object');
   return raw as Record<string, unknown>;
 }
 
@@ -66,12 +70,14 @@ export function loadHfModel(dir: string, options: { backend?: Backend } = {}): A
         if (rule.hfOnly) {
           // a tensor llmts does not have (bias of a bias-free model): it must be zero to be exact
           for (const { key, rec } of parts) {
-            if (Array.from(rec.data as Float32Array).some((v) => v !== 0)) throw new FormatError(ckpt.dir, 'non-zero bias for a model configured without biases', key);
+            if (Array.from(rec.data as Float32Array).some((v) => v !== 0))
+              throw new FormatError(ckpt.dir, 'non-zero bias for a model configured without biases', key);
           }
           continue;
         }
         const target = params.get(rule.ours);
-        if (target === undefined) throw new FormatError(ckpt.dir, `no llmts parameter ${rule.ours} for ${rule.hf.join(' + ')}`);
+        if (target === undefined)
+          throw new FormatError(ckpt.dir, `no llmts parameter ${rule.ours} for ${rule.hf.join(' + ')}`);
         const dst = (target.data as Float32Array).subarray(target.offset, target.offset + target.size);
         let at = 0;
         for (const part of parts) {
@@ -81,26 +87,50 @@ export function loadHfModel(dir: string, options: { backend?: Backend } = {}): A
             // Conv1D [in, out] -> Linear [out, in]
             const [rows, cols] = rec.shape as [number, number];
             if (target.shape[0] !== cols || target.shape[1] !== rows) {
-              throw new FormatError(ckpt.dir, `shape [${rec.shape.join(', ')}] transposed does not match the model's [${target.shape.join(', ')}]`, key);
+              throw new FormatError(
+                ckpt.dir,
+                `shape [${rec.shape.join(', ')}] transposed does not match the model's [${target.shape.join(', ')}]`,
+                key,
+              );
             }
             for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c]!;
             at += src.length;
           } else {
             // a fused q|k|v target takes [H·D, ...], [Hkv·D, ...], [Hkv·D, ...] in turn
-            const want = parts.length === 1 ? target.shape : [qkvRows[parts.indexOf(part)] ?? -1, ...target.shape.slice(1)];
+            const want =
+              parts.length === 1 ? target.shape : [qkvRows[parts.indexOf(part)] ?? -1, ...target.shape.slice(1)];
             if (at + src.length > target.size || rec.shape.join() !== want.join()) {
-              throw new FormatError(ckpt.dir, `shape [${rec.shape.join(', ')}] does not match the model's [${target.shape.join(', ')}]`, key);
+              throw new FormatError(
+                ckpt.dir,
+                `shape [${rec.shape.join(', ')}] does not match the model's [${target.shape.join(', ')}]`,
+                key,
+              );
             }
             dst.set(src, at);
             at += src.length;
           }
         }
-        if (at !== target.size) throw new FormatError(ckpt.dir, `${rule.hf.join(' + ')} fill ${at} of ${target.size} elements of ${rule.ours}`, rule.hf[0]);
+        if (at !== target.size)
+          throw new FormatError(
+            ckpt.dir,
+            `${rule.hf.join(' + ')} fill ${at} of ${target.size} elements of ${rule.ours}`,
+            rule.hf[0],
+          );
       }
     });
     // tied weights and buffers HF keeps (attn.bias masks, rotary inv_freq) are expected leftovers
-    const leftovers = [...available].filter((k) => !used.has(k) && !/(\.attn\.(masked_)?bias$|rotary_emb\.inv_freq$|lm_head\.weight$|position_ids$|cls\.predictions\.decoder\.(weight|bias)$)/.test(k));
-    if (leftovers.length > 0) throw new FormatError(ckpt.dir, `unexpected tensors not used by ${arch}: ${leftovers.slice(0, 8).join(', ')}${leftovers.length > 8 ? ', ...' : ''}`);
+    const leftovers = [...available].filter(
+      (k) =>
+        !used.has(k) &&
+        !/(\.attn\.(masked_)?bias$|rotary_emb\.inv_freq$|lm_head\.weight$|position_ids$|cls\.predictions\.decoder\.(weight|bias)$)/.test(
+          k,
+        ),
+    );
+    if (leftovers.length > 0)
+      throw new FormatError(
+        ckpt.dir,
+        `unexpected tensors not used by ${arch}: ${leftovers.slice(0, 8).join(', ')}${leftovers.length > 8 ? ', ...' : ''}`,
+      );
   } finally {
     ckpt.close();
   }

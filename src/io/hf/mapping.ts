@@ -49,7 +49,10 @@ export function gpt2Rules(c: GPTConfig): MappingRule[] {
       biasRule(`${p}.mlp.c_proj.bias`, C),
     );
   }
-  rules.push({ ours: 'transformer.ln_f.weight', hf: ['transformer.ln_f.weight'] }, biasRule('transformer.ln_f.bias', C));
+  rules.push(
+    { ours: 'transformer.ln_f.weight', hf: ['transformer.ln_f.weight'] },
+    biasRule('transformer.ln_f.bias', C),
+  );
   if (!c.tieEmbeddings) rules.push({ ours: 'lm_head.weight', hf: ['lm_head.weight'] });
   return rules;
 }
@@ -61,7 +64,10 @@ export function llamaRules(c: GPTConfig): MappingRule[] {
     const h = `model.layers.${i}`;
     rules.push(
       { ours: `${o}.ln_1.weight`, hf: [`${h}.input_layernorm.weight`] },
-      { ours: `${o}.attn.c_attn.weight`, hf: [`${h}.self_attn.q_proj.weight`, `${h}.self_attn.k_proj.weight`, `${h}.self_attn.v_proj.weight`] },
+      {
+        ours: `${o}.attn.c_attn.weight`,
+        hf: [`${h}.self_attn.q_proj.weight`, `${h}.self_attn.k_proj.weight`, `${h}.self_attn.v_proj.weight`],
+      },
       { ours: `${o}.attn.c_proj.weight`, hf: [`${h}.self_attn.o_proj.weight`] },
       { ours: `${o}.ln_2.weight`, hf: [`${h}.post_attention_layernorm.weight`] },
       { ours: `${o}.mlp.gate_proj.weight`, hf: [`${h}.mlp.gate_proj.weight`] },
@@ -70,7 +76,10 @@ export function llamaRules(c: GPTConfig): MappingRule[] {
     );
     if (c.bias) {
       rules.push(
-        { ours: `${o}.attn.c_attn.bias`, hf: [`${h}.self_attn.q_proj.bias`, `${h}.self_attn.k_proj.bias`, `${h}.self_attn.v_proj.bias`] },
+        {
+          ours: `${o}.attn.c_attn.bias`,
+          hf: [`${h}.self_attn.q_proj.bias`, `${h}.self_attn.k_proj.bias`, `${h}.self_attn.v_proj.bias`],
+        },
         { ours: `${o}.attn.c_proj.bias`, hf: [`${h}.self_attn.o_proj.bias`] },
         { ours: `${o}.mlp.gate_proj.bias`, hf: [`${h}.mlp.gate_proj.bias`] },
         { ours: `${o}.mlp.up_proj.bias`, hf: [`${h}.mlp.up_proj.bias`] },
@@ -95,8 +104,14 @@ export function bertRules(c: BertConfig): MappingRule[] {
     const o = `layer.${i}`;
     const h = `bert.encoder.layer.${i}`;
     rules.push(
-      { ours: `${o}.attn.c_attn.weight`, hf: [`${h}.attention.self.query.weight`, `${h}.attention.self.key.weight`, `${h}.attention.self.value.weight`] },
-      { ours: `${o}.attn.c_attn.bias`, hf: [`${h}.attention.self.query.bias`, `${h}.attention.self.key.bias`, `${h}.attention.self.value.bias`] },
+      {
+        ours: `${o}.attn.c_attn.weight`,
+        hf: [`${h}.attention.self.query.weight`, `${h}.attention.self.key.weight`, `${h}.attention.self.value.weight`],
+      },
+      {
+        ours: `${o}.attn.c_attn.bias`,
+        hf: [`${h}.attention.self.query.bias`, `${h}.attention.self.key.bias`, `${h}.attention.self.value.bias`],
+      },
       { ours: `${o}.attn.c_proj.weight`, hf: [`${h}.attention.output.dense.weight`] },
       { ours: `${o}.attn.c_proj.bias`, hf: [`${h}.attention.output.dense.bias`] },
       { ours: `${o}.ln_1.weight`, hf: [`${h}.attention.output.LayerNorm.weight`] },

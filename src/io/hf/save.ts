@@ -23,7 +23,11 @@ export function saveHfModel(model: AnyModel, dir: string, options: { maxShardByt
   const tensors = new Map<string, TensorInput>();
   for (const rule of rulesFor(arch, spec)) {
     if (rule.hfOnly) {
-      tensors.set(rule.hf[0]!, { dtype: 'F32', shape: rule.hfOnly.shape, data: new Float32Array(rule.hfOnly.shape.reduce((a, b) => a * b, 1)) });
+      tensors.set(rule.hf[0]!, {
+        dtype: 'F32',
+        shape: rule.hfOnly.shape,
+        data: new Float32Array(rule.hfOnly.shape.reduce((a, b) => a * b, 1)),
+      });
       continue;
     }
     const p = params.get(rule.ours);
@@ -53,5 +57,9 @@ export function saveHfModel(model: AnyModel, dir: string, options: { maxShardByt
   }
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(hfConfigFor(spec), null, 2));
-  return saveSafetensorsCheckpoint(dir, tensors, options.maxShardBytes !== undefined ? { maxShardBytes: options.maxShardBytes } : {});
+  return saveSafetensorsCheckpoint(
+    dir,
+    tensors,
+    options.maxShardBytes !== undefined ? { maxShardBytes: options.maxShardBytes } : {},
+  );
 }

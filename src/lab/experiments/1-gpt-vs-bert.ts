@@ -18,7 +18,12 @@ import { fmt, pct, verdictOf } from '../verdict.ts';
  * How much the output at each position moves when the token at position j changes: the max
  * over positions before j and over positions at or after j.
  */
-function influence(forward: (ids: Tensor) => Tensor, ids: Int32Array, j: number, replacement: number): { before: number; after: number } {
+function influence(
+  forward: (ids: Tensor) => Tensor,
+  ids: Int32Array,
+  j: number,
+  replacement: number,
+): { before: number; after: number } {
   return noGrad(() => {
     const T = ids.length;
     const a = forward(tensor(ids, { shape: [1, T] })).toTypedArray();
@@ -51,11 +56,14 @@ export const gptVsBert: Experiment = {
   name: '1-gpt-vs-bert',
   section: 1,
   title: 'GPT (causal, next token) vs BERT (bidirectional, masked LM)',
-  claims: [{
-    section: 1,
-    quote: 'GPT和BERT的区别',
-    english: 'The difference between GPT and BERT (the notes give only the heading; CLAIMS.md: GPT is decoder-only with causal self-attention and a next-token objective; BERT is encoder-only with bidirectional self-attention and a masked-LM objective, 15% of tokens, 80% [MASK] / 10% random / 10% unchanged; both must be real, trainable models).',
-  }],
+  claims: [
+    {
+      section: 1,
+      quote: 'GPT和BERT的区别',
+      english:
+        'The difference between GPT and BERT (the notes give only the heading; CLAIMS.md: GPT is decoder-only with causal self-attention and a next-token objective; BERT is encoder-only with bidirectional self-attention and a masked-LM objective, 15% of tokens, 80% [MASK] / 10% random / 10% unchanged; both must be real, trainable models).',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const gpt = await charGpt(ctx, 4);
     const bert = await charBert(ctx);
@@ -66,7 +74,9 @@ export const gptVsBert: Experiment = {
     const positions = [Math.floor(T / 4), Math.floor(T / 2), T - 5];
     const replacement = v.encode('Z')[0]!;
     const gptInf = positions.map((j) => influence((x) => gpt.model.forward(x).logits!, ids, j, replacement));
-    const bertInf = positions.map((j) => influence((x) => bert.model.forward(x, { mlmLogits: true }).mlmLogits!, bertIds, j, replacement));
+    const bertInf = positions.map((j) =>
+      influence((x) => bert.model.forward(x, { mlmLogits: true }).mlmLogits!, bertIds, j, replacement),
+    );
     const gptCausal = gptInf.every((r) => r.before === 0 && r.after > 1e-3);
     const bertBidirectional = bertInf.every((r) => r.before > 1e-3 && r.after > 1e-3);
 
@@ -75,7 +85,11 @@ export const gptVsBert: Experiment = {
     const n = Math.min(sample.numTokens, ctx.quick ? 200_000 : 1_000_000);
     const tokens = sample.read(0, n, new Int32Array(n));
     const mask = v.special('[MASK]');
-    const { inputs, labels } = maskTokens(tokens, new Generator(ctx.seed), { maskTokenId: mask, vocabSize: v.size, specialIds: [v.special('[PAD]'), v.special('[CLS]'), v.special('[SEP]'), mask] });
+    const { inputs, labels } = maskTokens(tokens, new Generator(ctx.seed), {
+      maskTokenId: mask,
+      vocabSize: v.size,
+      specialIds: [v.special('[PAD]'), v.special('[CLS]'), v.special('[SEP]'), mask],
+    });
     let selected = 0;
     let masked = 0;
     let random = 0;
@@ -95,7 +109,11 @@ export const gptVsBert: Experiment = {
     const sd = (p: number, m: number): number => Math.sqrt((p * (1 - p)) / m);
     const within = (x: number, p: number, m: number): boolean => Math.abs(x - p) <= 4 * sd(p, m);
     const V = v.size;
-    const maskingOk = within(pSel, 0.15, n) && within(fMask, 0.8, selected) && within(fRandom, 0.1 - 0.1 / V, selected) && within(fKept, 0.1 + 0.1 / V, selected);
+    const maskingOk =
+      within(pSel, 0.15, n) &&
+      within(fMask, 0.8, selected) &&
+      within(fRandom, 0.1 - 0.1 / V, selected) &&
+      within(fKept, 0.1 + 0.1 / V, selected);
 
     const h = unigramEntropy(gpt.corpus.trainText);
     const gptLoss = gpt.lastEval['loss'] ?? NaN;
@@ -104,12 +122,16 @@ export const gptVsBert: Experiment = {
       {
         statement: "GPT's attention is causal: changing token j never changes the outputs at positions before j",
         verdict: verdictOf(gptCausal),
-        evidence: gptInf.map((r, i) => `j=${positions[i]}: max |Δlogits| before j ${fmt(r.before)}, at/after j ${fmt(r.after)}`).join('; '),
+        evidence: gptInf
+          .map((r, i) => `j=${positions[i]}: max |Δlogits| before j ${fmt(r.before)}, at/after j ${fmt(r.after)}`)
+          .join('; '),
       },
       {
         statement: "BERT's attention is bidirectional: changing token j changes the outputs on both sides",
         verdict: verdictOf(bertBidirectional),
-        evidence: bertInf.map((r, i) => `j=${positions[i]}: before ${fmt(r.before)}, at/after ${fmt(r.after)}`).join('; '),
+        evidence: bertInf
+          .map((r, i) => `j=${positions[i]}: before ${fmt(r.before)}, at/after ${fmt(r.after)}`)
+          .join('; '),
       },
       {
         statement: "BERT's masked-LM inputs: 15% of tokens selected; of those 80% [MASK], 10% random, 10% unchanged",
@@ -117,30 +139,50 @@ export const gptVsBert: Experiment = {
         evidence: `maskTokens on ${n.toLocaleString('en')} tokens: selected ${pct(pSel, 2)}; [MASK] ${pct(fMask, 2)}, random ${pct(fRandom, 2)}, unchanged ${pct(fKept, 2)} (expected 10% ± 1/V for the last two; all within 4 standard deviations: ${maskingOk ? 'yes' : 'no'})`,
       },
       {
-        statement: 'both are real, trainable models: each learns far beyond the context-free baseline with its own objective',
+        statement:
+          'both are real, trainable models: each learns far beyond the context-free baseline with its own objective',
         verdict: verdictOf(gptLoss < h - 0.1 && bertLoss < h - 0.1),
         evidence: `validation loss after ${gpt.records.filter((r) => r['kind'] === 'train').length} steps: GPT next-character ${fmt(gptLoss)} nats, BERT masked-character ${fmt(bertLoss)} nats; unigram entropy of the text ${fmt(h)} nats`,
       },
     ];
-    const plots = [{
-      name: 'training',
-      caption: 'Training loss of the shared GPT (next character) and BERT (masked characters) against the unigram entropy, the loss of a model that ignores context.',
-      svg: await lineChartSvg({
-        title: 'GPT and BERT training loss', xLabel: 'step', yLabel: 'loss (nats)',
-        series: [
-          { name: 'GPT (next token)', points: curve(gpt.records, 'loss', 'train') },
-          { name: 'BERT (masked LM)', points: curve(bert.records, 'loss', 'train') },
-          { name: 'unigram entropy', points: [[0, h], [gpt.records.filter((r) => r['kind'] === 'train').length, h]] },
-        ],
-      }),
-    }];
+    const plots = [
+      {
+        name: 'training',
+        caption:
+          'Training loss of the shared GPT (next character) and BERT (masked characters) against the unigram entropy, the loss of a model that ignores context.',
+        svg: await lineChartSvg({
+          title: 'GPT and BERT training loss',
+          xLabel: 'step',
+          yLabel: 'loss (nats)',
+          series: [
+            { name: 'GPT (next token)', points: curve(gpt.records, 'loss', 'train') },
+            { name: 'BERT (masked LM)', points: curve(bert.records, 'loss', 'train') },
+            {
+              name: 'unigram entropy',
+              points: [
+                [0, h],
+                [gpt.records.filter((r) => r['kind'] === 'train').length, h],
+              ],
+            },
+          ],
+        }),
+      },
+    ];
     return {
       findings,
       measured: [
         `shared character GPT and BERT (${gpt.model.config.nLayer} layers, width ${gpt.model.config.nEmbd}, same pre-LN blocks), trained with CausalLMTask and MaskedLMTask on ${gpt.corpus.name}`,
         `influence test: a validation window of ${T} characters, token j replaced by 'Z', logits compared position by position`,
       ],
-      numbers: { gptInfluence: gptInf, bertInfluence: bertInf, positions, masking: { tokens: n, vocabSize: V, selected: pSel, mask: fMask, random: fRandom, unchanged: fKept }, gptValLoss: gptLoss, bertValLoss: bertLoss, unigramEntropy: h },
+      numbers: {
+        gptInfluence: gptInf,
+        bertInfluence: bertInf,
+        positions,
+        masking: { tokens: n, vocabSize: V, selected: pSel, mask: fMask, random: fRandom, unchanged: fKept },
+        gptValLoss: gptLoss,
+        bertValLoss: bertLoss,
+        unigramEntropy: h,
+      },
       plots,
     };
   },

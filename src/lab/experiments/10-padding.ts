@@ -20,7 +20,13 @@ type Forward = (ids: Tensor, mask: Tensor | null) => Tensor; // -> [B, T, V]
  * Max |out(batch)[b, t] - out(alone_b)[t]| over the real tokens of every row. Rows are padded
  * with `pad` on the right or the left; `useMask` false feeds the padded rows without a mask.
  */
-export function paddingGap(forward: Forward, rows: readonly Int32Array[], pad: number, side: 'right' | 'left', useMask = true): number {
+export function paddingGap(
+  forward: Forward,
+  rows: readonly Int32Array[],
+  pad: number,
+  side: 'right' | 'left',
+  useMask = true,
+): number {
   return noGrad(() => {
     const T = Math.max(...rows.map((r) => r.length));
     const B = rows.length;
@@ -39,25 +45,35 @@ export function paddingGap(forward: Forward, rows: readonly Int32Array[], pad: n
       const alone = forward(tensor(r, { shape: [1, r.length] }), null).toTypedArray();
       const start = side === 'right' ? 0 : T - r.length;
       for (let t = 0; t < r.length; t++) {
-        for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(bd[(b * T + start + t) * V + v]! - alone[t * V + v]!));
+        for (let v = 0; v < V; v++)
+          worst = Math.max(worst, Math.abs(bd[(b * T + start + t) * V + v]! - alone[t * V + v]!));
       }
     });
     return worst;
   });
 }
 
-const gptForward = (m: GPT): Forward => (ids, mask) => m.forward(ids, { attentionMask: mask }).logits!;
-const bertForward = (m: BERT): Forward => (ids, mask) => m.forward(ids, { attentionMask: mask, mlmLogits: true }).mlmLogits!;
+const gptForward =
+  (m: GPT): Forward =>
+  (ids, mask) =>
+    m.forward(ids, { attentionMask: mask }).logits!;
+const bertForward =
+  (m: BERT): Forward =>
+  (ids, mask) =>
+    m.forward(ids, { attentionMask: mask, mlmLogits: true }).mlmLogits!;
 
 export const padding: Experiment = {
   name: '10-padding',
   section: 10,
   title: 'Variable lengths: a padded batch with its mask equals each sequence alone',
-  claims: [{
-    section: 10,
-    quote: '模型的静态参数和序列长度无关。实现手段为：padding和mask。',
-    english: "The model's parameters do not depend on the sequence length; variable lengths are handled by padding and masks.",
-  }],
+  claims: [
+    {
+      section: 10,
+      quote: '模型的静态参数和序列长度无关。实现手段为：padding和mask。',
+      english:
+        "The model's parameters do not depend on the sequence length; variable lengths are handled by padding and masks.",
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const gpt = await charGpt(ctx, 4);
     const bert = await charBert(ctx);
@@ -67,11 +83,37 @@ export const padding: Experiment = {
     const rows = lengths.map((n, i) => gpt.corpus.vocab.encode(text.slice(1000 * i, 1000 * i + n)));
     const pad = gpt.corpus.vocab.special('[PAD]');
     const v = bert.corpus.vocab;
-    const bertRows = rows.map((r) => Int32Array.from([v.special('[CLS]'), ...r.subarray(0, Math.max(1, Math.min(r.length, T - 2))), v.special('[SEP]')]));
+    const bertRows = rows.map((r) =>
+      Int32Array.from([
+        v.special('[CLS]'),
+        ...r.subarray(0, Math.max(1, Math.min(r.length, T - 2))),
+        v.special('[SEP]'),
+      ]),
+    );
 
-    const ropeGpt = new GPT(gptPreset('shakespeare-char', { vocabSize: v.size, blockSize: T, nLayer: 2, nHead: 4, nEmbd: 64, position: 'rope' }), { seed: ctx.seed });
+    const ropeGpt = new GPT(
+      gptPreset('shakespeare-char', {
+        vocabSize: v.size,
+        blockSize: T,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 64,
+        position: 'rope',
+      }),
+      { seed: ctx.seed },
+    );
     ropeGpt.eval();
-    const bnGpt = new GPT(gptPreset('shakespeare-char', { vocabSize: v.size, blockSize: T, nLayer: 2, nHead: 4, nEmbd: 64, norm: 'batchnorm' }), { seed: ctx.seed });
+    const bnGpt = new GPT(
+      gptPreset('shakespeare-char', {
+        vocabSize: v.size,
+        blockSize: T,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 64,
+        norm: 'batchnorm',
+      }),
+      { seed: ctx.seed },
+    );
 
     const gaps = {
       gptRight: paddingGap(gptForward(gpt.model), rows, pad, 'right'),
@@ -107,11 +149,20 @@ export const padding: Experiment = {
       },
     ];
     const bars = Object.entries(gaps).map(([k, val]) => ({ label: k, value: Math.log10(Math.max(val, 1e-12)) }));
-    const plots = [{
-      name: 'padding-gap',
-      caption: 'log10 of the largest logit difference between a padded batch and each sequence alone, per model and padding (−12 stands for exactly 0; float32 rounding is about −6).',
-      svg: await barChartSvg({ title: 'padded batch vs each sequence alone', xLabel: 'model / padding', yLabel: 'log10 max |Δlogits|', bars, horizontal: true }),
-    }];
+    const plots = [
+      {
+        name: 'padding-gap',
+        caption:
+          'log10 of the largest logit difference between a padded batch and each sequence alone, per model and padding (−12 stands for exactly 0; float32 rounding is about −6).',
+        svg: await barChartSvg({
+          title: 'padded batch vs each sequence alone',
+          xLabel: 'model / padding',
+          yLabel: 'log10 max |Δlogits|',
+          bars,
+          horizontal: true,
+        }),
+      },
+    ];
     return {
       findings,
       measured: [

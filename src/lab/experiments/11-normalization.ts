@@ -59,7 +59,15 @@ function batchLoss(model: GPT, b: Batch): Tensor {
 }
 
 /** Validation loss over fixed full-length windows of batch size `B`, in the model's current mode. */
-function valLoss(model: GPT, val: TokenSplit, T: number, pad: number, seed: number, batches: number, B: number): number {
+function valLoss(
+  model: GPT,
+  val: TokenSplit,
+  T: number,
+  pad: number,
+  seed: number,
+  batches: number,
+  B: number,
+): number {
   const g = new Generator(seed);
   let total = 0;
   for (let i = 0; i < batches; i++) {
@@ -71,7 +79,16 @@ function valLoss(model: GPT, val: TokenSplit, T: number, pad: number, seed: numb
 
 class RegimeTask implements TrainTask {
   private readonly g: Generator;
-  constructor(readonly model: GPT, readonly train: TokenSplit, readonly val: TokenSplit, readonly regime: Regime, readonly T: number, readonly pad: number, seed: number, readonly evalBatches: number) {
+  constructor(
+    readonly model: GPT,
+    readonly train: TokenSplit,
+    readonly val: TokenSplit,
+    readonly regime: Regime,
+    readonly T: number,
+    readonly pad: number,
+    seed: number,
+    readonly evalBatches: number,
+  ) {
     this.g = new Generator(seed);
   }
 
@@ -109,21 +126,51 @@ export const normalization: Experiment = {
   section: 11,
   title: 'LayerNorm vs BatchNorm at batch size 1 and with mixed lengths',
   claims: [
-    { section: 11, quote: 'NLP任务的序列长度多变：对于变长的句子，在时间步维度上做 BN 操作很困难且不自然。而 LN 对每个词（Token）独立进行归一化，完美适应变长序列。', english: 'Sequence lengths vary; BN over the time dimension is hard and unnatural for variable-length sentences, while LN normalizes each token independently.' },
-    { section: 11, quote: '小批次问题：……我们有时不得不使用非常小的批次（甚至 batch_size=1）。BN 在这种情况下效果很差，而 LN 不受影响。', english: 'With very small batches (even batch_size = 1) BN works poorly while LN is unaffected.' },
+    {
+      section: 11,
+      quote:
+        'NLP任务的序列长度多变：对于变长的句子，在时间步维度上做 BN 操作很困难且不自然。而 LN 对每个词（Token）独立进行归一化，完美适应变长序列。',
+      english:
+        'Sequence lengths vary; BN over the time dimension is hard and unnatural for variable-length sentences, while LN normalizes each token independently.',
+    },
+    {
+      section: 11,
+      quote:
+        '小批次问题：……我们有时不得不使用非常小的批次（甚至 batch_size=1）。BN 在这种情况下效果很差，而 LN 不受影响。',
+      english: 'With very small batches (even batch_size = 1) BN works poorly while LN is unaffected.',
+    },
   ],
   async run(ctx): Promise<ExperimentOutput> {
     const corpus = await sharedCorpus(ctx);
     const q = ctx.quick;
-    const size = q ? { nLayer: 2, nEmbd: 48, T: 32, steps: 150, lr: 3e-3, evalBatches: 4 } : { nLayer: 4, nEmbd: 96, T: 64, steps: 700, lr: 2e-3, evalBatches: 16 };
+    const size = q
+      ? { nLayer: 2, nEmbd: 48, T: 32, steps: 150, lr: 3e-3, evalBatches: 4 }
+      : { nLayer: 4, nEmbd: 96, T: 64, steps: 700, lr: 2e-3, evalBatches: 16 };
     const pad = corpus.vocab.special('[PAD]');
     const runs: Run[] = [];
     for (const regime of REGIMES) {
       for (const norm of ['layernorm', 'batchnorm'] as NormName[]) {
-        const spec = { family: 'gpt' as const, config: gptPreset('shakespeare-char', { vocabSize: corpus.vocab.size, blockSize: size.T, nLayer: size.nLayer, nHead: 4, nEmbd: size.nEmbd, norm }) };
+        const spec = {
+          family: 'gpt' as const,
+          config: gptPreset('shakespeare-char', {
+            vocabSize: corpus.vocab.size,
+            blockSize: size.T,
+            nLayer: size.nLayer,
+            nHead: 4,
+            nEmbd: size.nEmbd,
+            norm,
+          }),
+        };
         const key = `${corpus.id}-norm-${norm}-${regime.split(' ')[0]}-${regime.split(' ')[1]}-${q ? 'quick' : 'full'}`;
         ctx.log(`  training ${norm}, ${regime}`);
-        const t = await trainCached<GPT>(ctx, key, spec, { steps: size.steps, lr: size.lr }, (m) => new RegimeTask(m, corpus.train, corpus.val, regime, size.T, pad, ctx.seed, size.evalBatches), regime);
+        const t = await trainCached<GPT>(
+          ctx,
+          key,
+          spec,
+          { steps: size.steps, lr: size.lr },
+          (m) => new RegimeTask(m, corpus.train, corpus.val, regime, size.T, pad, ctx.seed, size.evalBatches),
+          regime,
+        );
         t.model.eval();
         const evalLoss = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches, 8);
         let trainModeLoss1: number | null = null;
@@ -143,7 +190,8 @@ export const normalization: Experiment = {
     const gMixed = gap('mixed lengths');
     const gControl = gap('batch 16 (control)');
     const margin = 0.02;
-    const line = (regime: Regime): string => `LN ${fmt(get(regime, 'layernorm').evalLoss)} vs BN ${fmt(get(regime, 'batchnorm').evalLoss)} nats (BN ${gap(regime) >= 0 ? '+' : ''}${pct(gap(regime))})`;
+    const line = (regime: Regime): string =>
+      `LN ${fmt(get(regime, 'layernorm').evalLoss)} vs BN ${fmt(get(regime, 'batchnorm').evalLoss)} nats (BN ${gap(regime) >= 0 ? '+' : ''}${pct(gap(regime))})`;
     const bn1 = get('batch 1', 'batchnorm');
     const findings: Finding[] = [
       {
@@ -167,24 +215,39 @@ export const normalization: Experiment = {
         name: 'val-loss',
         caption: 'Validation loss (eval mode) of the same GPT with LayerNorm or BatchNorm, per training regime.',
         svg: await barChartSvg({
-          title: 'validation loss by normalization and regime', xLabel: 'regime', yLabel: 'validation loss (nats/char)',
+          title: 'validation loss by normalization and regime',
+          xLabel: 'regime',
+          yLabel: 'validation loss (nats/char)',
           bars: runs.map((r) => ({ label: r.regime, value: r.evalLoss, group: r.norm })),
         }),
       },
       {
         name: 'curves',
         caption: 'Validation loss during training, per normalization and regime.',
-        svg: await lineChartSvg({ title: 'validation loss during training', xLabel: 'step', yLabel: 'loss (nats/char)', series: runs.map((r) => ({ name: `${r.norm}, ${r.regime}`, points: r.curve })) }),
+        svg: await lineChartSvg({
+          title: 'validation loss during training',
+          xLabel: 'step',
+          yLabel: 'loss (nats/char)',
+          series: runs.map((r) => ({ name: `${r.norm}, ${r.regime}`, points: r.curve })),
+        }),
       },
     ];
     return {
       findings,
       measured: [
         `character GPT ${size.nLayer}x${size.nEmbd}, block ${size.T}, ${size.steps} AdamW steps per run, trained 6 times: {LayerNorm, BatchNorm} x {batch 1, mixed lengths (8 rows, 4..${size.T} tokens), 16 full rows}`,
-        ...runs.map((r) => `${r.norm}, ${r.regime}: val loss ${fmt(r.evalLoss)}${r.trainModeLoss1 !== null ? ` (training-mode statistics: batch 1 ${fmt(r.trainModeLoss1)}, batch 16 ${fmt(r.trainModeLoss16 ?? NaN)})` : ''}`),
+        ...runs.map(
+          (r) =>
+            `${r.norm}, ${r.regime}: val loss ${fmt(r.evalLoss)}${r.trainModeLoss1 !== null ? ` (training-mode statistics: batch 1 ${fmt(r.trainModeLoss1)}, batch 16 ${fmt(r.trainModeLoss16 ?? NaN)})` : ''}`,
+        ),
         "not measured: the notes' third reason (BN's batch noise as a regulariser that helps vision more than language)",
       ],
-      numbers: { size, runs: runs.map(({ curve: _c, ...r }) => r), gaps: { batch1: g1, mixed: gMixed, control: gControl }, margin },
+      numbers: {
+        size,
+        runs: runs.map(({ curve: _c, ...r }) => r),
+        gaps: { batch1: g1, mixed: gMixed, control: gControl },
+        margin,
+      },
       plots,
     };
   },

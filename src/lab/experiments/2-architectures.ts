@@ -70,7 +70,13 @@ function pairs(text: Int32Array, g: Generator, s: TaskShape): { prefix: Int32Arr
 }
 
 /** Mean cross-entropy over the target characters of a batch, for any of the three architectures. */
-function targetLoss(model: AnyModel, arch: Arch, v: CharVocab, batch: { prefix: Int32Array; target: Int32Array }, s: TaskShape): Tensor {
+function targetLoss(
+  model: AnyModel,
+  arch: Arch,
+  v: CharVocab,
+  batch: { prefix: Int32Array; target: Int32Array },
+  s: TaskShape,
+): Tensor {
   const { B, S, R } = s;
   const ids = (data: Int32Array, T: number): Tensor => tensor(data, { shape: [B, T] });
   if (arch === 'decoder-only') {
@@ -109,34 +115,49 @@ function targetLoss(model: AnyModel, arch: Arch, v: CharVocab, batch: { prefix: 
  * predicts the same distribution everywhere, the character marginal, not a continuation.
  */
 function maskedSpread(model: BERT, v: CharVocab, val: Int32Array, s: TaskShape): number {
-  return noGrad(() => tidy(() => {
-    const shape = { ...s, B: 4 };
-    const { prefix } = pairs(val, new Generator(5), shape);
-    const L = 1 + s.S + s.R;
-    const x = new Int32Array(shape.B * L).fill(v.special('[MASK]'));
-    for (let b = 0; b < shape.B; b++) {
-      x[b * L] = v.special('[CLS]');
-      x.set(prefix.subarray(b * s.S, (b + 1) * s.S), b * L + 1);
-    }
-    const logits = model.forward(tensor(x, { shape: [shape.B, L] }), { mlmLogits: true }).mlmLogits!.toTypedArray();
-    const V = logits.length / (shape.B * L);
-    let max = 0;
-    for (let b = 0; b < shape.B; b++) {
-      const first = (b * L + 1 + s.S) * V;
-      for (let t = 2 + s.S; t < L; t++) for (let k = 0; k < V; k++) max = Math.max(max, Math.abs(logits[(b * L + t) * V + k]! - logits[first + k]!));
-    }
-    return max;
-  }));
+  return noGrad(() =>
+    tidy(() => {
+      const shape = { ...s, B: 4 };
+      const { prefix } = pairs(val, new Generator(5), shape);
+      const L = 1 + s.S + s.R;
+      const x = new Int32Array(shape.B * L).fill(v.special('[MASK]'));
+      for (let b = 0; b < shape.B; b++) {
+        x[b * L] = v.special('[CLS]');
+        x.set(prefix.subarray(b * s.S, (b + 1) * s.S), b * L + 1);
+      }
+      const logits = model.forward(tensor(x, { shape: [shape.B, L] }), { mlmLogits: true }).mlmLogits!.toTypedArray();
+      const V = logits.length / (shape.B * L);
+      let max = 0;
+      for (let b = 0; b < shape.B; b++) {
+        const first = (b * L + 1 + s.S) * V;
+        for (let t = 2 + s.S; t < L; t++)
+          for (let k = 0; k < V; k++) max = Math.max(max, Math.abs(logits[(b * L + t) * V + k]! - logits[first + k]!));
+      }
+      return max;
+    }),
+  );
 }
 
 class ContinuationTask implements TrainTask {
   private readonly g: Generator;
-  constructor(readonly model: AnyModel, readonly arch: Arch, readonly v: CharVocab, readonly train: Int32Array, readonly val: Int32Array, readonly shape: TaskShape, seed: number, readonly evalBatches: number) {
+  constructor(
+    readonly model: AnyModel,
+    readonly arch: Arch,
+    readonly v: CharVocab,
+    readonly train: Int32Array,
+    readonly val: Int32Array,
+    readonly shape: TaskShape,
+    seed: number,
+    readonly evalBatches: number,
+  ) {
     this.g = new Generator(seed);
   }
 
   microBatch(): MicroBatchResult {
-    return { loss: targetLoss(this.model, this.arch, this.v, pairs(this.train, this.g, this.shape), this.shape), tokens: this.shape.B * this.shape.R };
+    return {
+      loss: targetLoss(this.model, this.arch, this.v, pairs(this.train, this.g, this.shape), this.shape),
+      tokens: this.shape.B * this.shape.R,
+    };
   }
 
   /** Loss on fixed batches of the training text and of the validation text (same seeds every time). */
@@ -144,7 +165,10 @@ class ContinuationTask implements TrainTask {
     const lossOn = (text: Int32Array, seed: number): number => {
       const g = new Generator(seed);
       let total = 0;
-      for (let i = 0; i < this.evalBatches; i++) total += noGrad(() => tidy(() => targetLoss(this.model, this.arch, this.v, pairs(text, g, this.shape), this.shape).item()));
+      for (let i = 0; i < this.evalBatches; i++)
+        total += noGrad(() =>
+          tidy(() => targetLoss(this.model, this.arch, this.v, pairs(text, g, this.shape), this.shape).item()),
+        );
       return total / this.evalBatches;
     };
     return { loss: lossOn(this.val, 991), train_loss: lossOn(this.train, 992) };
@@ -163,11 +187,15 @@ export const architectures: Experiment = {
   name: '2-architectures',
   section: 2,
   title: 'Decoder-only vs encoder-decoder vs encoder-only at equal and twice the parameters',
-  claims: [{
-    section: 2,
-    quote: '就生成任务而言，引入Encoder并无实质好处，Encoder-Decoder在某些场景下表现更好大概因为它多了一倍的参数，且Encoder-Decoder容易过拟合。',
-    english: 'For generation an encoder brings no real benefit; encoder-decoder models win in some settings probably because they have twice the parameters, and encoder-decoder models overfit easily.',
-  }],
+  claims: [
+    {
+      section: 2,
+      quote:
+        '就生成任务而言，引入Encoder并无实质好处，Encoder-Decoder在某些场景下表现更好大概因为它多了一倍的参数，且Encoder-Decoder容易过拟合。',
+      english:
+        'For generation an encoder brings no real benefit; encoder-decoder models win in some settings probably because they have twice the parameters, and encoder-decoder models overfit easily.',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const corpus = await sharedCorpus(ctx);
     const v = corpus.vocab;
@@ -179,36 +207,101 @@ export const architectures: Experiment = {
     const val = v.encode(corpus.valText);
     const shape: TaskShape = { S: size.S, R: size.R, B: size.B };
     const common = { vocabSize: v.size, nEmbd: size.C, nHead: 4, dropout: 0, attnDropout: 0 };
-    const gpt = (layers: number): ModelSpec => ({ family: 'gpt', config: gptPreset('shakespeare-char', { ...common, blockSize: size.S + size.R, nLayer: layers }) });
+    const gpt = (layers: number): ModelSpec => ({
+      family: 'gpt',
+      config: gptPreset('shakespeare-char', { ...common, blockSize: size.S + size.R, nLayer: layers }),
+    });
     const encdec = (enc: number, dec: number): ModelSpec => ({
       family: 'encdec',
-      config: encoderDecoderPreset({ ...common, blockSize: Math.max(size.S, size.R), nEncoderLayer: enc, nLayer: dec, bias: false, decoderStartTokenId: v.special('[CLS]'), padTokenId: v.special('[PAD]') }),
+      config: encoderDecoderPreset({
+        ...common,
+        blockSize: Math.max(size.S, size.R),
+        nEncoderLayer: enc,
+        nLayer: dec,
+        bias: false,
+        decoderStartTokenId: v.special('[CLS]'),
+        padTokenId: v.special('[PAD]'),
+      }),
     });
     const bert: ModelSpec = {
       family: 'bert',
-      config: bertPreset('bert-tiny', { ...common, blockSize: 1 + size.S + size.R, nLayer: size.L, normPlacement: 'pre', normEps: 1e-5, padTokenId: v.special('[PAD]') }),
+      config: bertPreset('bert-tiny', {
+        ...common,
+        blockSize: 1 + size.S + size.R,
+        nLayer: size.L,
+        normPlacement: 'pre',
+        normEps: 1e-5,
+        padTokenId: v.special('[PAD]'),
+      }),
     };
     const half = Math.max(1, size.L / 2);
     const variants: Variant[] = [
-      { key: 'dec-1x', label: `decoder-only ${size.L}L`, short: `dec ${size.L}L`, arch: 'decoder-only', scale: '1x', spec: gpt(size.L) },
-      { key: 'encdec-1x', label: `encoder-decoder ${half}+${half}L`, short: `enc-dec ${half}+${half}L`, arch: 'encoder-decoder', scale: '1x', spec: encdec(half, half) },
-      { key: 'enc-1x', label: `encoder-only ${size.L}L`, short: `enc ${size.L}L`, arch: 'encoder-only', scale: '1x', spec: bert },
-      { key: 'dec-2x', label: `decoder-only ${2 * size.L}L`, short: `dec ${2 * size.L}L`, arch: 'decoder-only', scale: '2x', spec: gpt(2 * size.L) },
-      { key: 'encdec-2x', label: `encoder-decoder ${size.L}+${size.L}L`, short: `enc-dec ${size.L}+${size.L}L`, arch: 'encoder-decoder', scale: '2x', spec: encdec(size.L, size.L) },
+      {
+        key: 'dec-1x',
+        label: `decoder-only ${size.L}L`,
+        short: `dec ${size.L}L`,
+        arch: 'decoder-only',
+        scale: '1x',
+        spec: gpt(size.L),
+      },
+      {
+        key: 'encdec-1x',
+        label: `encoder-decoder ${half}+${half}L`,
+        short: `enc-dec ${half}+${half}L`,
+        arch: 'encoder-decoder',
+        scale: '1x',
+        spec: encdec(half, half),
+      },
+      {
+        key: 'enc-1x',
+        label: `encoder-only ${size.L}L`,
+        short: `enc ${size.L}L`,
+        arch: 'encoder-only',
+        scale: '1x',
+        spec: bert,
+      },
+      {
+        key: 'dec-2x',
+        label: `decoder-only ${2 * size.L}L`,
+        short: `dec ${2 * size.L}L`,
+        arch: 'decoder-only',
+        scale: '2x',
+        spec: gpt(2 * size.L),
+      },
+      {
+        key: 'encdec-2x',
+        label: `encoder-decoder ${size.L}+${size.L}L`,
+        short: `enc-dec ${size.L}+${size.L}L`,
+        arch: 'encoder-decoder',
+        scale: '2x',
+        spec: encdec(size.L, size.L),
+      },
     ];
     const runs: RunRow[] = [];
     let spread = NaN;
     for (const variant of variants) {
       ctx.log(`  training ${variant.label}`);
-      const t = await trainCached<AnyModel>(ctx, `${corpus.id}-arch-${variant.key}-${q ? 'quick' : 'full'}`, variant.spec, { steps: size.steps, lr: size.lr, evalEvery: Math.max(1, Math.floor(size.steps / 10)) },
-        (m) => new ContinuationTask(m, variant.arch, v, train, val, shape, ctx.seed, size.evalBatches), { ...size });
+      const t = await trainCached<AnyModel>(
+        ctx,
+        `${corpus.id}-arch-${variant.key}-${q ? 'quick' : 'full'}`,
+        variant.spec,
+        { steps: size.steps, lr: size.lr, evalEvery: Math.max(1, Math.floor(size.steps / 10)) },
+        (m) => new ContinuationTask(m, variant.arch, v, train, val, shape, ctx.seed, size.evalBatches),
+        { ...size },
+      );
       if (variant.arch === 'encoder-only') spread = maskedSpread(t.model as BERT, v, val, shape);
       const evals = t.records.filter((r) => r['kind'] === 'eval');
       const valLosses = evals.map((r) => r['loss'] as number);
       const last = t.lastEval;
       runs.push({
-        ...variant, params: t.model.numParameters(), trainLoss: last['train_loss'] ?? NaN, valLoss: last['loss'] ?? NaN, bestVal: Math.min(...valLosses),
-        gap: (last['loss'] ?? NaN) - (last['train_loss'] ?? NaN), valCurve: curve(t.records, 'loss', 'eval'), trainCurve: curve(t.records, 'train_loss', 'eval'),
+        ...variant,
+        params: t.model.numParameters(),
+        trainLoss: last['train_loss'] ?? NaN,
+        valLoss: last['loss'] ?? NaN,
+        bestVal: Math.min(...valLosses),
+        gap: (last['loss'] ?? NaN) - (last['train_loss'] ?? NaN),
+        valCurve: curve(t.records, 'loss', 'eval'),
+        trainCurve: curve(t.records, 'train_loss', 'eval'),
       });
     }
     const get = (key: string): RunRow => runs.find((r) => r.key === key)!;
@@ -219,17 +312,20 @@ export const architectures: Experiment = {
     const ed2 = get('encdec-2x');
     const margin = 0.02;
     const paramsLine = runs.map((r) => `${r.label} ${(r.params / 1000).toFixed(0)}k`).join(', ');
-    const lossLine = (r: RunRow): string => `${r.label}: val ${fmt(r.bestVal)} best / ${fmt(r.valLoss)} final, train ${fmt(r.trainLoss)}`;
+    const lossLine = (r: RunRow): string =>
+      `${r.label}: val ${fmt(r.bestVal)} best / ${fmt(r.valLoss)} final, train ${fmt(r.trainLoss)}`;
     const overfitBoth = ed1.gap > dec1.gap && ed2.gap > dec2.gap;
     const overfitOne = ed1.gap > dec1.gap || ed2.gap > dec2.gap;
     const findings: Finding[] = [
       {
-        statement: 'for generation an encoder adds nothing essential: at equal parameters encoder-decoder is no better than decoder-only',
+        statement:
+          'for generation an encoder adds nothing essential: at equal parameters encoder-decoder is no better than decoder-only',
         verdict: verdictOf(ed1.bestVal >= dec1.bestVal * (1 - margin)),
         evidence: `${lossLine(ed1)}; ${lossLine(dec1)} (better by more than ${pct(margin, 0)} would refute it)`,
       },
       {
-        statement: "encoder-decoder's wins come from its (about 2x) parameters: give the decoder-only model the same and the advantage is gone",
+        statement:
+          "encoder-decoder's wins come from its (about 2x) parameters: give the decoder-only model the same and the advantage is gone",
         verdict: verdictOf(ed2.bestVal >= dec2.bestVal * (1 - margin), !(ed2.bestVal < dec1.bestVal)),
         evidence: `${lossLine(ed2)} vs ${lossLine(dec1)} and ${lossLine(dec2)}${ed2.bestVal < dec1.bestVal ? '' : '. Caveat: at 2x the encoder-decoder does not even beat the 1x decoder-only model here'}`,
       },
@@ -239,7 +335,8 @@ export const architectures: Experiment = {
         evidence: `final val − train loss: encoder-decoder ${fmt(ed1.gap)} (1x), ${fmt(ed2.gap)} (2x); decoder-only ${fmt(dec1.gap)} (1x), ${fmt(dec2.gap)} (2x); encoder-only ${fmt(enc1.gap)}; training text ${size.trainChars.toLocaleString('en')} characters`,
       },
       {
-        statement: 'an encoder-only model is a poor generator (it predicts the continuation without a left-to-right factorization)',
+        statement:
+          'an encoder-only model is a poor generator (it predicts the continuation without a left-to-right factorization)',
         verdict: verdictOf(enc1.bestVal > dec1.bestVal * (1 + margin)),
         evidence: `${lossLine(enc1)} vs ${lossLine(dec1)}; its predictions at the ${size.R} masked positions differ by at most ${fmt(spread)} in logits${spread < 0.1 ? ': it settled on one distribution for every position (the character marginal) instead of a continuation, the symmetric [MASK] inputs giving it no left-to-right foothold' : ''}`,
       },
@@ -247,20 +344,37 @@ export const architectures: Experiment = {
     const plots = [
       {
         name: 'val-curves',
-        caption: 'Validation loss on the target characters during training, per model (compare with the training-set loss below: the gap between the two is over-fitting).',
-        svg: await lineChartSvg({ title: 'validation loss during training', xLabel: 'step', yLabel: 'loss per target character (nats)', series: runs.map((r) => ({ name: r.short, points: r.valCurve })) }),
+        caption:
+          'Validation loss on the target characters during training, per model (compare with the training-set loss below: the gap between the two is over-fitting).',
+        svg: await lineChartSvg({
+          title: 'validation loss during training',
+          xLabel: 'step',
+          yLabel: 'loss per target character (nats)',
+          series: runs.map((r) => ({ name: r.short, points: r.valCurve })),
+        }),
       },
       {
         name: 'train-curves',
         caption: 'Loss on fixed batches of the (small) training text during training, per model.',
-        svg: await lineChartSvg({ title: 'training-set loss during training', xLabel: 'step', yLabel: 'loss per target character (nats)', series: runs.map((r) => ({ name: r.short, points: r.trainCurve })) }),
+        svg: await lineChartSvg({
+          title: 'training-set loss during training',
+          xLabel: 'step',
+          yLabel: 'loss per target character (nats)',
+          series: runs.map((r) => ({ name: r.short, points: r.trainCurve })),
+        }),
       },
       {
         name: 'final',
         caption: 'Best validation loss and final train/validation gap per architecture and size.',
         svg: await barChartSvg({
-          title: 'best validation loss and over-fitting gap', xLabel: 'model', yLabel: 'nats', horizontal: true,
-          bars: runs.flatMap((r) => [{ label: r.short, value: r.bestVal, group: 'best val loss' }, { label: r.short, value: r.gap, group: 'val − train' }]),
+          title: 'best validation loss and over-fitting gap',
+          xLabel: 'model',
+          yLabel: 'nats',
+          horizontal: true,
+          bars: runs.flatMap((r) => [
+            { label: r.short, value: r.bestVal, group: 'best val loss' },
+            { label: r.short, value: r.gap, group: 'val − train' },
+          ]),
         }),
       },
     ];
@@ -271,7 +385,12 @@ export const architectures: Experiment = {
         `width ${size.C}, 4 heads, ${size.steps} AdamW steps of ${size.B} pairs each; parameters: ${paramsLine}`,
         ...runs.map(lossLine),
       ],
-      numbers: { size, runs: runs.map(({ valCurve: _v, trainCurve: _t, spec: _s, ...r }) => r), margin, encoderOnlyMaskedSpread: spread },
+      numbers: {
+        size,
+        runs: runs.map(({ valCurve: _v, trainCurve: _t, spec: _s, ...r }) => r),
+        margin,
+        encoderOnlyMaskedSpread: spread,
+      },
       plots,
     };
   },

@@ -38,7 +38,14 @@ function summarize(name: string, causal: boolean, n: number, mats: Float64Array[
 }
 
 /** softmax(QKᵀ/√d · temperature) for count random (Q, K) ~ N(0, 1) [T, d], float64. */
-function randomAttention(g: Generator, count: number, T: number, d: number, causal: boolean, sharpness: number): Float64Array[] {
+function randomAttention(
+  g: Generator,
+  count: number,
+  T: number,
+  d: number,
+  causal: boolean,
+  sharpness: number,
+): Float64Array[] {
   return noGrad(() => {
     const q = randn([count, 1, T, d], { generator: g, dtype: 'float64' });
     const k = randn([count, 1, T, d], { generator: g, dtype: 'float64' });
@@ -62,18 +69,27 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 type S = ReturnType<typeof statsOf>;
 
 /** Legend-sized names (plot legends truncate long labels). */
-const short = (name: string): string => name.replace('random bidirectional', 'rand. bidir.').replace('random causal', 'rand. causal').replace('trained GPT (causal)', 'GPT (causal)').replace('trained BERT (bidirectional)', 'BERT (bidir.)').replace(' (×1)', '');
+const short = (name: string): string =>
+  name
+    .replace('random bidirectional', 'rand. bidir.')
+    .replace('random causal', 'rand. causal')
+    .replace('trained GPT (causal)', 'GPT (causal)')
+    .replace('trained BERT (bidirectional)', 'BERT (bidir.)')
+    .replace(' (×1)', '');
 
 function statsOf(gr: Group) {
   const T = gr.n;
   return {
-    name: gr.name, causal: gr.causal, matrices: gr.spectra.length,
+    name: gr.name,
+    causal: gr.causal,
+    matrices: gr.spectra.length,
     fullRankFraction: gr.spectra.filter((s) => s.numericalRank === T).length / gr.spectra.length,
     meanNumericalRank: mean(gr.spectra.map((s) => s.numericalRank)),
     minNumericalRank: Math.min(...gr.spectra.map((s) => s.numericalRank)),
     meanEffectiveRank: mean(gr.spectra.map((s) => s.effectiveRank)),
     meanInverseCondition: mean(gr.spectra.map((s) => s.inverseCondition)),
-    maxUpper: gr.maxUpper, minDiag: gr.minDiag,
+    maxUpper: gr.maxUpper,
+    minDiag: gr.minDiag,
   };
 }
 
@@ -81,11 +97,14 @@ export const attentionRank: Experiment = {
   name: '2-attention-rank',
   section: 2,
   title: 'Attention rank: causal (full rank) vs bidirectional (low rank?)',
-  claims: [{
-    section: 2,
-    quote: 'Encoder的双向注意力会存在低秩问题',
-    english: 'The bidirectional attention of an encoder suffers from a low-rank problem (a causal attention matrix is lower-triangular with a positive diagonal, hence full rank).',
-  }],
+  claims: [
+    {
+      section: 2,
+      quote: 'Encoder的双向注意力会存在低秩问题',
+      english:
+        'The bidirectional attention of an encoder suffers from a low-rank problem (a causal attention matrix is lower-triangular with a positive diagonal, hence full rank).',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const gpt = await charGpt(ctx, 4);
     const bert = await charBert(ctx);
@@ -95,8 +114,18 @@ export const attentionRank: Experiment = {
     const d = 16;
     const groups: Group[] = [];
     for (const sharp of [1, 4]) {
-      groups.push(summarize(`random causal (×${sharp})`, true, T, randomAttention(g, count, T, d, true, sharp), 2 ** -52));
-      groups.push(summarize(`random bidirectional (×${sharp})`, false, T, randomAttention(g, count, T, d, false, sharp), 2 ** -52));
+      groups.push(
+        summarize(`random causal (×${sharp})`, true, T, randomAttention(g, count, T, d, true, sharp), 2 ** -52),
+      );
+      groups.push(
+        summarize(
+          `random bidirectional (×${sharp})`,
+          false,
+          T,
+          randomAttention(g, count, T, d, false, sharp),
+          2 ** -52,
+        ),
+      );
     }
     // the trained models on the same validation text: GPT reads T characters, BERT [CLS] + T-2 + [SEP]
     const windows = ctx.quick ? 2 : 4;
@@ -109,7 +138,9 @@ export const attentionRank: Experiment = {
       gptIds.set(chunk, w * T);
       bertIds.set([v.special('[CLS]'), ...chunk.subarray(0, T - 2), v.special('[SEP]')], w * T);
     }
-    noGrad(() => gpt.model.forward(tensor(gptIds, { shape: [windows, T] }), { captureAttention: true, logits: 'none' }));
+    noGrad(() =>
+      gpt.model.forward(tensor(gptIds, { shape: [windows, T] }), { captureAttention: true, logits: 'none' }),
+    );
     noGrad(() => bert.model.forward(tensor(bertIds, { shape: [windows, T] }), { captureAttention: true }));
     groups.push(summarize('trained GPT (causal)', true, T, captured(gpt.model.transformer.h), 2 ** -23));
     groups.push(summarize('trained BERT (bidirectional)', false, T, captured(bert.model.layer), 2 ** -23));
@@ -119,11 +150,15 @@ export const attentionRank: Experiment = {
     const structureOk = groups.filter((gr) => gr.causal).every((gr) => gr.maxUpper === 0 && gr.minDiag > 0);
     const causalFull = causal.every((s) => s.fullRankFraction === 1);
     const [rc1, rb1, rc4, rb4, tg, tb] = stats as [S, S, S, S, S, S];
-    const randomLower = rb1.meanEffectiveRank < rc1.meanEffectiveRank && rb4.meanEffectiveRank < rc4.meanEffectiveRank
-      && rb1.meanNumericalRank <= rc1.meanNumericalRank && rb4.meanNumericalRank <= rc4.meanNumericalRank;
+    const randomLower =
+      rb1.meanEffectiveRank < rc1.meanEffectiveRank &&
+      rb4.meanEffectiveRank < rc4.meanEffectiveRank &&
+      rb1.meanNumericalRank <= rc1.meanNumericalRank &&
+      rb4.meanNumericalRank <= rc4.meanNumericalRank;
     const trainedEffLower = tb.meanEffectiveRank < tg.meanEffectiveRank;
     const trainedNumLower = tb.meanNumericalRank < tg.meanNumericalRank;
-    const rankLine = (x: S): string => `${x.name}: effective rank ${fmt(x.meanEffectiveRank, 1)}, numerical rank ${fmt(x.meanNumericalRank, 1)}/${T}`;
+    const rankLine = (x: S): string =>
+      `${x.name}: effective rank ${fmt(x.meanEffectiveRank, 1)}, numerical rank ${fmt(x.meanNumericalRank, 1)}/${T}`;
     const findings: Finding[] = [
       {
         statement: 'a causal attention matrix is lower-triangular with a positive diagonal, hence full rank',
@@ -136,27 +171,50 @@ export const attentionRank: Experiment = {
         evidence: `${[rb1, rc1, rb4, rc4].map(rankLine).join('; ')}`,
       },
       {
-        statement: "trained models: BERT's bidirectional attention has lower rank than GPT's causal attention on the same text",
+        statement:
+          "trained models: BERT's bidirectional attention has lower rank than GPT's causal attention on the same text",
         verdict: verdictOf(trainedEffLower, !trainedNumLower),
         evidence: `${rankLine(tb)}; ${rankLine(tg)}${trainedNumLower ? '' : ' (only the effective rank is lower)'}`,
       },
     ];
-    const spectrumSeries = groups.filter((gr) => !gr.name.includes('×4')).map((gr) => {
-      const n = gr.n;
-      const avg = new Float64Array(n);
-      for (const s of gr.spectra) for (let i = 0; i < n; i++) avg[i]! += s.sv[i]! / s.sv[0]! / gr.spectra.length;
-      return { name: short(gr.name), points: Array.from(avg, (y, i) => [i + 1, Math.max(y, 1e-12)] as [number, number]) };
-    });
+    const spectrumSeries = groups
+      .filter((gr) => !gr.name.includes('×4'))
+      .map((gr) => {
+        const n = gr.n;
+        const avg = new Float64Array(n);
+        for (const s of gr.spectra) for (let i = 0; i < n; i++) avg[i]! += s.sv[i]! / s.sv[0]! / gr.spectra.length;
+        return {
+          name: short(gr.name),
+          points: Array.from(avg, (y, i) => [i + 1, Math.max(y, 1e-12)] as [number, number]),
+        };
+      });
     const plots = [
       {
         name: 'spectra',
         caption: `Mean singular values σ_i/σ_1 (log scale) of the ${T}×${T} attention matrices of each kind (score scale ×1 for the random ones); a curve that plunges at the end means near-singular matrices.`,
-        svg: await lineChartSvg({ title: 'attention singular-value spectra', xLabel: 'index i', yLabel: 'σ_i / σ_1 (log)', logY: true, series: spectrumSeries }),
+        svg: await lineChartSvg({
+          title: 'attention singular-value spectra',
+          xLabel: 'index i',
+          yLabel: 'σ_i / σ_1 (log)',
+          logY: true,
+          series: spectrumSeries,
+        }),
       },
       {
         name: 'effective-rank',
-        caption: 'Mean effective rank (exp of the entropy of the normalized singular values) per kind of attention matrix.',
-        svg: await barChartSvg({ title: `effective rank of ${T}×${T} attention matrices`, xLabel: 'matrices', yLabel: 'effective rank', horizontal: true, bars: stats.map((s) => ({ label: short(s.name), value: s.meanEffectiveRank, group: s.causal ? 'causal' : 'bidirectional' })) }),
+        caption:
+          'Mean effective rank (exp of the entropy of the normalized singular values) per kind of attention matrix.',
+        svg: await barChartSvg({
+          title: `effective rank of ${T}×${T} attention matrices`,
+          xLabel: 'matrices',
+          yLabel: 'effective rank',
+          horizontal: true,
+          bars: stats.map((s) => ({
+            label: short(s.name),
+            value: s.meanEffectiveRank,
+            group: s.causal ? 'causal' : 'bidirectional',
+          })),
+        }),
       },
     ];
     return {
@@ -165,7 +223,10 @@ export const attentionRank: Experiment = {
         `random: softmax(QKᵀ/√d) with Q, K ~ N(0, 1) of shape [${T}, ${d}] (float64, engine ops + triangularMask), ${count} matrices per kind, score scale ×1 and ×4 (sharper)`,
         `trained: every layer and head of the shared character GPT and BERT (${gpt.model.config.nLayer} layers × 4 heads, same width) on ${windows} validation windows of ${T} tokens (captureAttention)`,
         'numerical rank: singular values above max(m, n)·σ_max·eps (eps 2^-52 for float64, 2^-23 for the float32 models); effective rank: Roy & Vetterli',
-        ...stats.map((s) => `${s.name}: effective rank ${fmt(s.meanEffectiveRank, 1)}, numerical rank ${fmt(s.meanNumericalRank, 1)} (min ${s.minNumericalRank}), σ_min/σ_max ${fmt(s.meanInverseCondition)}`),
+        ...stats.map(
+          (s) =>
+            `${s.name}: effective rank ${fmt(s.meanEffectiveRank, 1)}, numerical rank ${fmt(s.meanNumericalRank, 1)} (min ${s.minNumericalRank}), σ_min/σ_max ${fmt(s.meanInverseCondition)}`,
+        ),
       ],
       numbers: { T, headDim: d, stats },
       plots,

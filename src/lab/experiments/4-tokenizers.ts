@@ -19,7 +19,11 @@ import { asJson } from '../json.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 
 export function chineseSample(): { train: string[]; test: string[] } {
-  const read = (f: string): string[] => readFileSync(join(here, '..', 'data', f), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const read = (f: string): string[] =>
+    readFileSync(join(here, '..', 'data', f), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
   return { train: read('zh-train.txt'), test: read('zh-test.txt') };
 }
 
@@ -42,10 +46,17 @@ interface Candidate {
 function fromTokenizer(name: string, family: Candidate['family'], tok: Tokenizer): Candidate {
   const unk = tok.unkId;
   return {
-    name, family, vocabSize: tok.vocabSize,
+    name,
+    family,
+    vocabSize: tok.vocabSize,
     encode(text) {
       const e = tok.encode(text, null, { addSpecialTokens: false });
-      return e.ids.map((id, i) => ({ token: e.tokens[i]!, unk: unk !== undefined && id === unk, start: e.offsets[i]![0], end: e.offsets[i]![1] }));
+      return e.ids.map((id, i) => ({
+        token: e.tokens[i]!,
+        unk: unk !== undefined && id === unk,
+        start: e.offsets[i]![0],
+        end: e.offsets[i]![1],
+      }));
     },
     decode: (text) => tok.decode(tok.encode(text, null, { addSpecialTokens: false }).ids),
   };
@@ -53,8 +64,11 @@ function fromTokenizer(name: string, family: Candidate['family'], tok: Tokenizer
 
 function fromSentencePiece(name: string, sp: SentencePieceProcessor): Candidate {
   return {
-    name, family: 'SentencePiece', vocabSize: sp.vocabSize,
-    encode: (text) => sp.encode(text).map((p) => ({ token: p.piece, unk: sp.isUnknown(p.id), start: p.start, end: p.end })),
+    name,
+    family: 'SentencePiece',
+    vocabSize: sp.vocabSize,
+    encode: (text) =>
+      sp.encode(text).map((p) => ({ token: p.piece, unk: sp.isUnknown(p.id), start: p.start, end: p.end })),
     decode: (text) => sp.decode(sp.encodeIds(text)),
   };
 }
@@ -96,11 +110,26 @@ function score(c: Candidate, language: string, test: readonly string[]): Score {
     const canon = (t: string): string => t.normalize('NFKC').replace(/\s/g, '');
     if (canon(c.decode(line)) === canon(line)) exact++;
   }
-  return { tokenizer: c.name, language, vocabSize: c.vocabSize, tokensPerChar: tokens / chars, unkRate: unk / tokens, unkCharShare: unkChars / nonSpace, roundTrip: exact / test.length, markerShare: marked / tokens };
+  return {
+    tokenizer: c.name,
+    language,
+    vocabSize: c.vocabSize,
+    tokensPerChar: tokens / chars,
+    unkRate: unk / tokens,
+    unkCharShare: unkChars / nonSpace,
+    roundTrip: exact / test.length,
+    markerShare: marked / tokens,
+  };
 }
 
 async function candidates(train: readonly string[], vocabSize: number): Promise<Candidate[]> {
-  const bpe = trainBpeFromIterator(train, { vocabSize, byteLevel: false, endOfWordSuffix: '</w>', unkToken: '[UNK]', specialTokens: ['[UNK]'] });
+  const bpe = trainBpeFromIterator(train, {
+    vocabSize,
+    byteLevel: false,
+    endOfWordSuffix: '</w>',
+    unkToken: '[UNK]',
+    specialTokens: ['[UNK]'],
+  });
   const byteBpe = trainBpeFromIterator(train, { vocabSize, byteLevel: true });
   const wordpiece = trainWordPieceFromIterator(train, { vocabSize, lowercase: false });
   // a soft limit (spm's --hard_vocab_limit=false): a tiny corpus may support fewer pieces than asked
@@ -124,11 +153,15 @@ export const tokenizers: Experiment = {
   name: '4-tokenizers',
   section: 4,
   title: 'BPE vs WordPiece vs SentencePiece on English and Chinese at equal vocabulary',
-  claims: [{
-    section: 4,
-    quote: 'OOV 处理：BPE 通过拆分子词；WordPiece 通过拆分子词；SentencePiece 保证无 OOV (回退到字符)。预分词依赖：BPE/WordPiece 依赖 (通常基于空格)；SentencePiece 不依赖 (直接从原始字符训练)。语言适用性：BPE/WordPiece 擅长英文；SentencePiece 擅长所有语言 (尤其东亚语言)。',
-    english: 'OOV: BPE and WordPiece split into subwords, SentencePiece guarantees no OOV (falls back to characters); BPE/WordPiece need whitespace pre-tokenization, SentencePiece trains on raw characters; BPE/WordPiece are good for English, SentencePiece for all languages, East Asian ones especially. Markers: </w>, ##, ▁.',
-  }],
+  claims: [
+    {
+      section: 4,
+      quote:
+        'OOV 处理：BPE 通过拆分子词；WordPiece 通过拆分子词；SentencePiece 保证无 OOV (回退到字符)。预分词依赖：BPE/WordPiece 依赖 (通常基于空格)；SentencePiece 不依赖 (直接从原始字符训练)。语言适用性：BPE/WordPiece 擅长英文；SentencePiece 擅长所有语言 (尤其东亚语言)。',
+      english:
+        'OOV: BPE and WordPiece split into subwords, SentencePiece guarantees no OOV (falls back to characters); BPE/WordPiece need whitespace pre-tokenization, SentencePiece trains on raw characters; BPE/WordPiece are good for English, SentencePiece for all languages, East Asian ones especially. Markers: </w>, ##, ▁.',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const q = ctx.quick;
     const sentences = readNlpCorpus(q ? 6000 : 40000);
@@ -137,11 +170,14 @@ export const tokenizers: Experiment = {
     const zh = chineseSample();
     const vocabEn = q ? 1000 : 4000;
     const vocabZh = 800;
-    ctx.log(`  training 6 tokenizers on ${trainEn.length} English sentences (vocabulary ${vocabEn}) and ${zh.train.length} Chinese lines (vocabulary ${vocabZh})`);
+    ctx.log(
+      `  training 6 tokenizers on ${trainEn.length} English sentences (vocabulary ${vocabEn}) and ${zh.train.length} Chinese lines (vocabulary ${vocabZh})`,
+    );
     const en = await candidates(trainEn, vocabEn);
     const zhc = await candidates(zh.train, vocabZh);
     const scores = [...en.map((c) => score(c, 'English', testEn)), ...zhc.map((c) => score(c, 'Chinese', zh.test))];
-    const get = (lang: string, name: string): Score => scores.find((s) => s.language === lang && s.tokenizer.startsWith(name))!;
+    const get = (lang: string, name: string): Score =>
+      scores.find((s) => s.language === lang && s.tokenizer.startsWith(name))!;
     const spFallbackZh = get('Chinese', 'SentencePiece Unigram + byte');
     const spFallbackEn = get('English', 'SentencePiece Unigram + byte');
     const spBpeZh = get('Chinese', 'SentencePiece BPE');
@@ -152,12 +188,16 @@ export const tokenizers: Experiment = {
     const bpeEn = get('English', 'BPE (whitespace');
     const byteEn = get('English', 'byte-level');
     const byteZh = get('Chinese', 'byte-level');
-    const unseen = [...new Set(zh.test.join(''))].filter((ch) => !zh.train.join('').includes(ch) && /\p{Script=Han}/u.test(ch)).length;
+    const unseen = [...new Set(zh.test.join(''))].filter(
+      (ch) => !zh.train.join('').includes(ch) && /\p{Script=Han}/u.test(ch),
+    ).length;
 
     const splits: Record<string, Record<string, string[]>> = {};
     for (const c of en) splits[c.name] = Object.fromEntries(EN_WORDS.map((w) => [w, c.encode(w).map((p) => p.token)]));
     const zhExample = zh.test[4]!;
-    const zhSplits = Object.fromEntries(zhc.map((c) => [c.name, c.encode(zhExample).map((p) => (p.unk ? '[UNK]' : p.token))]));
+    const zhSplits = Object.fromEntries(
+      zhc.map((c) => [c.name, c.encode(zhExample).map((p) => (p.unk ? '[UNK]' : p.token))]),
+    );
 
     const compact = (x: Score): boolean => x.tokensPerChar <= 1.15 * spFallbackEn.tokensPerChar;
     const bpeCompact = compact(bpeEn);
@@ -177,7 +217,10 @@ export const tokenizers: Experiment = {
       },
       {
         statement: 'on Chinese, SentencePiece does better than whitespace-based BPE / WordPiece',
-        verdict: verdictOf(spFallbackZh.unkCharShare < Math.min(wpZh.unkCharShare, bpeZh.unkCharShare) && spFallbackZh.roundTrip >= Math.max(wpZh.roundTrip, bpeZh.roundTrip)),
+        verdict: verdictOf(
+          spFallbackZh.unkCharShare < Math.min(wpZh.unkCharShare, bpeZh.unkCharShare) &&
+            spFallbackZh.roundTrip >= Math.max(wpZh.roundTrip, bpeZh.roundTrip),
+        ),
         evidence: `Chinese held-out text, characters lost to unknown tokens: SentencePiece + byte fallback ${pct(spFallbackZh.unkCharShare, 1)}, WordPiece ${pct(wpZh.unkCharShare, 1)}, BPE ${pct(bpeZh.unkCharShare, 1)}; lines decoded back to their text (up to whitespace and NFKC) ${pct(spFallbackZh.roundTrip, 0)} vs ${pct(wpZh.roundTrip, 0)} vs ${pct(bpeZh.roundTrip, 0)}; tokens per character ${fmt(spFallbackZh.tokensPerChar)} vs ${fmt(wpZh.tokensPerChar)} vs ${fmt(bpeZh.tokensPerChar)}`,
       },
       {
@@ -186,7 +229,8 @@ export const tokenizers: Experiment = {
         evidence: `English tokens per character: BPE ${fmt(bpeEn.tokensPerChar)}, byte-level BPE ${fmt(byteEn.tokensPerChar)}, WordPiece ${fmt(wpEn.tokensPerChar)}, SentencePiece Unigram ${fmt(spFallbackEn.tokensPerChar)} (within 15% counts as as compact)${wpCompact ? '' : '. WordPiece here merges by the likelihood score of the notes, freq(ab) / (freq(a)·freq(b)), which favours rare pairs over frequent ones: at the same vocabulary it covers far fewer common words'}`,
       },
       {
-        statement: 'the markers: BPE ends words with </w>, WordPiece continues them with ##, SentencePiece starts them with ▁',
+        statement:
+          'the markers: BPE ends words with </w>, WordPiece continues them with ##, SentencePiece starts them with ▁',
         verdict: verdictOf(bpeEn.markerShare > 0.1 && wpEn.markerShare > 0.02 && spFallbackEn.markerShare > 0.1),
         evidence: `share of English test tokens with the marker: BPE ${pct(bpeEn.markerShare, 0)}, WordPiece ${pct(wpEn.markerShare, 0)}, SentencePiece ${pct(spFallbackEn.markerShare, 0)}; e.g. "${EN_WORDS[0]}" → BPE ${splits['BPE (whitespace words, </w>)']![EN_WORDS[0]!]!.join(' ')} | WordPiece ${splits['WordPiece (BERT, ##)']![EN_WORDS[0]!]!.join(' ')} | SentencePiece ${splits['SentencePiece Unigram + byte fallback']![EN_WORDS[0]!]!.join(' ')}`,
       },
@@ -195,12 +239,25 @@ export const tokenizers: Experiment = {
       {
         name: 'tokens-per-char',
         caption: 'Tokens per character on held-out text (lower = better compression) at equal vocabulary.',
-        svg: await barChartSvg({ title: 'tokens per character', xLabel: 'tokenizer', yLabel: 'tokens / character', horizontal: true, bars: scores.map((s) => ({ label: s.tokenizer, value: s.tokensPerChar, group: s.language })) }),
+        svg: await barChartSvg({
+          title: 'tokens per character',
+          xLabel: 'tokenizer',
+          yLabel: 'tokens / character',
+          horizontal: true,
+          bars: scores.map((s) => ({ label: s.tokenizer, value: s.tokensPerChar, group: s.language })),
+        }),
       },
       {
         name: 'unknown',
-        caption: 'Share of the held-out characters covered by unknown tokens ([UNK] / <unk>), per tokenizer and language.',
-        svg: await barChartSvg({ title: 'characters lost to unknown tokens', xLabel: 'tokenizer', yLabel: 'share of characters', horizontal: true, bars: scores.map((s) => ({ label: s.tokenizer, value: s.unkCharShare, group: s.language })) }),
+        caption:
+          'Share of the held-out characters covered by unknown tokens ([UNK] / <unk>), per tokenizer and language.',
+        svg: await barChartSvg({
+          title: 'characters lost to unknown tokens',
+          xLabel: 'tokenizer',
+          yLabel: 'share of characters',
+          horizontal: true,
+          bars: scores.map((s) => ({ label: s.tokenizer, value: s.unkCharShare, group: s.language })),
+        }),
       },
     ];
     return {
@@ -208,10 +265,22 @@ export const tokenizers: Experiment = {
       measured: [
         `English: ${trainEn.length} nlp-corpus sentences for training, ${testEn.length} held out; vocabulary ${vocabEn}. Chinese: ${zh.train.length} lines (${zh.train.join('').length} characters) of src/lab/data/zh-train.txt, ${zh.test.length} held-out lines with ${unseen} characters not in training; vocabulary ${vocabZh}`,
         'trainers: trainBpeFromIterator (classic with </w> and [UNK]; byte-level), trainWordPieceFromIterator (BERT pipeline, cased), trainSentencePiece (Unigram, Unigram + byte fallback, BPE + byte fallback; nmt_nfkc, coverage 0.9995)',
-        ...scores.map((s) => `${s.language}, ${s.tokenizer} (vocab ${s.vocabSize}): ${fmt(s.tokensPerChar)} tokens/char, unknown ${pct(s.unkRate, 2)} of tokens / ${pct(s.unkCharShare, 2)} of characters, round trip ${pct(s.roundTrip, 0)} of lines`),
-        `Chinese example ${JSON.stringify(zhExample)}: ${Object.entries(zhSplits).map(([k, v]) => `${k}: ${v.join(' ')}`).join(' | ')}`,
+        ...scores.map(
+          (s) =>
+            `${s.language}, ${s.tokenizer} (vocab ${s.vocabSize}): ${fmt(s.tokensPerChar)} tokens/char, unknown ${pct(s.unkRate, 2)} of tokens / ${pct(s.unkCharShare, 2)} of characters, round trip ${pct(s.roundTrip, 0)} of lines`,
+        ),
+        `Chinese example ${JSON.stringify(zhExample)}: ${Object.entries(zhSplits)
+          .map(([k, v]) => `${k}: ${v.join(' ')}`)
+          .join(' | ')}`,
       ],
-      numbers: { vocabEn, vocabZh, unseenChineseChars: unseen, scores: asJson(scores), englishSplits: splits, chineseSplits: zhSplits },
+      numbers: {
+        vocabEn,
+        vocabZh,
+        unseenChineseChars: unseen,
+        scores: asJson(scores),
+        englishSplits: splits,
+        chineseSplits: zhSplits,
+      },
       plots,
     };
   },

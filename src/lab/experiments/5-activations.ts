@@ -21,7 +21,11 @@ import { fmt, pct, verdictOf } from '../verdict.ts';
 export class DeepMLP extends Module {
   readonly layers: Linear[];
   private readonly act: (x: Tensor) => Tensor;
-  constructor(sizes: readonly number[], readonly activationName: ActivationName, seed: number) {
+  constructor(
+    sizes: readonly number[],
+    readonly activationName: ActivationName,
+    seed: number,
+  ) {
     super();
     const ctx = { generator: new Generator(seed) };
     this.layers = sizes.slice(1).map((out, i) => new Linear(sizes[i]!, out, ctx));
@@ -114,10 +118,23 @@ interface RunResult {
   collapsedAcc: number;
 }
 
-function train(sizes: number[], act: ActivationName, trainSet: Dataset, testSet: Dataset, steps: number, seed: number): RunResult {
+function train(
+  sizes: number[],
+  act: ActivationName,
+  trainSet: Dataset,
+  testSet: Dataset,
+  steps: number,
+  seed: number,
+): RunResult {
   const model = new DeepMLP(sizes, act, seed);
   const opt = new AdamW([{ params: model.parameters(), lr: 1e-2, weightDecay: 0 }]);
-  const schedule = createSchedule({ kind: 'cosine', maxLr: 1e-2, minLr: 1e-3, warmupSteps: Math.floor(steps / 20), decaySteps: steps });
+  const schedule = createSchedule({
+    kind: 'cosine',
+    maxLr: 1e-2,
+    minLr: 1e-3,
+    warmupSteps: Math.floor(steps / 20),
+    decaySteps: steps,
+  });
   const N = trainSet.y.length;
   const x = tensor(trainSet.x, { shape: [N, 2] });
   const y = tensor(trainSet.y, { shape: [N], dtype: 'int32' });
@@ -154,7 +171,14 @@ function train(sizes: number[], act: ActivationName, trainSet: Dataset, testSet:
         maxOut = Math.max(maxOut, Math.abs(out[i * outF + j]!));
       }
     }
-    return { act, trainAcc, testAcc, losses, collapseError: maxDiff / Math.max(maxOut, 1e-12), collapsedAcc: accuracyOf(xw, testSet.y) };
+    return {
+      act,
+      trainAcc,
+      testAcc,
+      losses,
+      collapseError: maxDiff / Math.max(maxOut, 1e-12),
+      collapsedAcc: accuracyOf(xw, testSet.y),
+    };
   });
 }
 
@@ -170,11 +194,15 @@ export const activations: Experiment = {
   name: '5-activations',
   section: 5,
   title: 'Without activations a deep network is one linear map',
-  claims: [{
-    section: 5,
-    quote: '如果神经网络中没有激活函数（或者只使用线性激活函数），无论你堆叠多少层，整个网络最终都等价于一个单一的线性变换。',
-    english: 'Without activation functions (or with linear ones only), however many layers you stack, the whole network is equivalent to a single linear transformation.',
-  }],
+  claims: [
+    {
+      section: 5,
+      quote:
+        '如果神经网络中没有激活函数（或者只使用线性激活函数），无论你堆叠多少层，整个网络最终都等价于一个单一的线性变换。',
+      english:
+        'Without activation functions (or with linear ones only), however many layers you stack, the whole network is equivalent to a single linear transformation.',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const g = new Generator(ctx.seed);
     const steps = ctx.quick ? 400 : 3000;
@@ -194,10 +222,14 @@ export const activations: Experiment = {
     const collapseWorst = Math.max(get('xor', 'none').collapseError, get('spirals', 'none').collapseError);
     const reluCollapse = Math.min(get('xor', 'relu').collapseError, get('spirals', 'relu').collapseError);
     const linAcc = Math.max(get('xor', 'none').testAcc, get('spirals', 'none').testAcc);
-    const bestNonlinear = (task: string): number => Math.max(get(task, 'relu').testAcc, get(task, 'gelu').testAcc, get(task, 'tanh').testAcc);
+    const bestNonlinear = (task: string): number =>
+      Math.max(get(task, 'relu').testAcc, get(task, 'gelu').testAcc, get(task, 'tanh').testAcc);
     const gapXor = bestNonlinear('xor') - get('xor', 'none').testAcc;
     const gapSpirals = bestNonlinear('spirals') - get('spirals', 'none').testAcc;
-    const vsSingle = Math.max(Math.abs(get('xor', 'none').testAcc - get('xor', 'single linear layer').testAcc), Math.abs(get('spirals', 'none').testAcc - get('spirals', 'single linear layer').testAcc));
+    const vsSingle = Math.max(
+      Math.abs(get('xor', 'none').testAcc - get('xor', 'single linear layer').testAcc),
+      Math.abs(get('spirals', 'none').testAcc - get('spirals', 'single linear layer').testAcc),
+    );
     const findings: Finding[] = [
       {
         statement: 'the 4-layer identity-activation network IS the single map x·(W4W3W2W1)ᵀ + b',
@@ -205,7 +237,8 @@ export const activations: Experiment = {
         evidence: `max |f(x) − (x·Wᵀ + b)| / max |f(x)| on the test points: ${fmt(collapseWorst)} (float32 network vs float64 product); the same product for the ReLU network is off by ${fmt(reluCollapse)} (control)`,
       },
       {
-        statement: 'so depth buys nothing without activations: the deep linear network does no better than one linear layer, and fails on non-linear tasks that ReLU/GELU/tanh solve',
+        statement:
+          'so depth buys nothing without activations: the deep linear network does no better than one linear layer, and fails on non-linear tasks that ReLU/GELU/tanh solve',
         verdict: verdictOf(gapXor > 0.2 && gapSpirals > 0.2 && vsSingle < 0.05),
         evidence: `test accuracy, XOR: identity ${pct(get('xor', 'none').testAcc)}, one linear layer ${pct(get('xor', 'single linear layer').testAcc)}, relu ${pct(get('xor', 'relu').testAcc)}, gelu ${pct(get('xor', 'gelu').testAcc)}, tanh ${pct(get('xor', 'tanh').testAcc)}; spirals: identity ${pct(get('spirals', 'none').testAcc)}, one linear layer ${pct(get('spirals', 'single linear layer').testAcc)}, relu ${pct(get('spirals', 'relu').testAcc)}, gelu ${pct(get('spirals', 'gelu').testAcc)}, tanh ${pct(get('spirals', 'tanh').testAcc)}`,
       },
@@ -213,17 +246,25 @@ export const activations: Experiment = {
     const plots = [
       {
         name: 'accuracy',
-        caption: 'Test accuracy of the 4-layer MLP by activation, and of a single linear layer, on XOR and two spirals.',
+        caption:
+          'Test accuracy of the 4-layer MLP by activation, and of a single linear layer, on XOR and two spirals.',
         svg: await barChartSvg({
-          title: 'test accuracy by activation', xLabel: 'activation', yLabel: 'test accuracy',
-          bars: Object.entries(results).flatMap(([task, rs]) => rs.map((r) => ({ label: r.act === 'none' ? 'none (identity)' : r.act, value: r.testAcc, group: task }))),
+          title: 'test accuracy by activation',
+          xLabel: 'activation',
+          yLabel: 'test accuracy',
+          bars: Object.entries(results).flatMap(([task, rs]) =>
+            rs.map((r) => ({ label: r.act === 'none' ? 'none (identity)' : r.act, value: r.testAcc, group: task })),
+          ),
         }),
       },
       {
         name: 'spirals-loss',
         caption: 'Training loss on two spirals (log scale) per activation, and of a single linear layer.',
         svg: await lineChartSvg({
-          title: 'two spirals: training loss', xLabel: 'step', yLabel: 'cross-entropy', logY: true,
+          title: 'two spirals: training loss',
+          xLabel: 'step',
+          yLabel: 'cross-entropy',
+          logY: true,
           series: results['spirals']!.map((r) => ({ name: r.act, points: r.losses })),
         }),
       },
@@ -236,9 +277,23 @@ export const activations: Experiment = {
         `identity-network accuracy max ${pct(linAcc)}`,
       ],
       numbers: {
-        steps, sizes,
-        results: Object.fromEntries(Object.entries(results).map(([k, rs]) => [k, rs.map((r) => ({ act: r.act, trainAcc: r.trainAcc, testAcc: r.testAcc, collapseError: r.collapseError, collapsedAcc: r.collapsedAcc, finalLoss: r.losses[r.losses.length - 1]![1] }))])),
-        collapseWorst, reluCollapse,
+        steps,
+        sizes,
+        results: Object.fromEntries(
+          Object.entries(results).map(([k, rs]) => [
+            k,
+            rs.map((r) => ({
+              act: r.act,
+              trainAcc: r.trainAcc,
+              testAcc: r.testAcc,
+              collapseError: r.collapseError,
+              collapsedAcc: r.collapsedAcc,
+              finalLoss: r.losses[r.losses.length - 1]![1],
+            })),
+          ]),
+        ),
+        collapseWorst,
+        reluCollapse,
       },
       plots,
     };

@@ -42,11 +42,15 @@ export const multiHead: Experiment = {
   name: '6-multi-head',
   section: 6,
   title: 'Multi-head attention vs one large head at equal parameters',
-  claims: [{
-    section: 6,
-    quote: '多头注意力机制：每个头可以专注于一种特定类型的关系（如语法、位置、语义等）…… 大单头矩阵：试图找到一个“面面俱到”但可能“平庸”的单一关注模式。',
-    english: 'With multi-head attention each head can specialise in one kind of relation (syntax, position, semantics); one large head seeks a single compromise pattern and gives a poorer representation.',
-  }],
+  claims: [
+    {
+      section: 6,
+      quote:
+        '多头注意力机制：每个头可以专注于一种特定类型的关系（如语法、位置、语义等）…… 大单头矩阵：试图找到一个“面面俱到”但可能“平庸”的单一关注模式。',
+      english:
+        'With multi-head attention each head can specialise in one kind of relation (syntax, position, semantics); one large head seeks a single compromise pattern and gives a poorer representation.',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const multi = await charGpt(ctx, 4);
     const single = await charGpt(ctx, 1);
@@ -65,14 +69,21 @@ export const multiHead: Experiment = {
     const multiStats = attentionByLayer(multi.model, ids, windows);
     const singleStats = attentionByLayer(single.model, ids, windows);
     const n = Math.min(T, 32);
-    const heat = heatmapGridSvg(`attention on "${v.decode(ids.subarray(0, n)).replace(/\n/g, '⏎')}"`, [...panels(multi.model, '4 heads:', n), ...panels(single.model, '1 head:', n)], 4, 170);
+    const heat = heatmapGridSvg(
+      `attention on "${v.decode(ids.subarray(0, n)).replace(/\n/g, '⏎')}"`,
+      [...panels(multi.model, '4 heads:', n), ...panels(single.model, '1 head:', n)],
+      4,
+      170,
+    );
 
     // specialization: within a layer, heads differ in how far back they look
     const spreads = multiStats.map((layer) => {
       const d = layer.map((s) => s.distance);
       return { min: Math.min(...d), max: Math.max(...d), ratio: Math.max(...d) / Math.max(Math.min(...d), 1e-9) };
     });
-    const prevSpread = multiStats.map((layer) => Math.max(...layer.map((s) => s.previous)) - Math.min(...layer.map((s) => s.previous)));
+    const prevSpread = multiStats.map(
+      (layer) => Math.max(...layer.map((s) => s.previous)) - Math.min(...layer.map((s) => s.previous)),
+    );
     const specialised = spreads.some((s) => s.ratio >= 2) || prevSpread.some((x) => x >= 0.2);
     const margin = 0.01;
     const findings: Finding[] = [
@@ -84,20 +95,40 @@ export const multiHead: Experiment = {
       {
         statement: 'the heads specialise: within a layer they attend in different ways',
         verdict: verdictOf(specialised),
-        evidence: multiStats.map((layer, i) => `layer ${i}: mean distance per head ${layer.map((s) => fmt(s.distance, 1)).join(' / ')}, previous-token mass ${layer.map((s) => pct(s.previous, 0)).join(' / ')}, entropy ${layer.map((s) => fmt(s.entropy, 2)).join(' / ')} nats (single head: distance ${fmt(singleStats[i]![0]!.distance, 1)}, previous ${pct(singleStats[i]![0]!.previous, 0)}, entropy ${fmt(singleStats[i]![0]!.entropy, 2)})`).join('; ') + '. Criterion: in some layer one head looks at least 2x as far back as another, or their previous-token mass differs by 20 points or more',
+        evidence:
+          multiStats
+            .map(
+              (layer, i) =>
+                `layer ${i}: mean distance per head ${layer.map((s) => fmt(s.distance, 1)).join(' / ')}, previous-token mass ${layer.map((s) => pct(s.previous, 0)).join(' / ')}, entropy ${layer.map((s) => fmt(s.entropy, 2)).join(' / ')} nats (single head: distance ${fmt(singleStats[i]![0]!.distance, 1)}, previous ${pct(singleStats[i]![0]!.previous, 0)}, entropy ${fmt(singleStats[i]![0]!.entropy, 2)})`,
+            )
+            .join('; ') +
+          '. Criterion: in some layer one head looks at least 2x as far back as another, or their previous-token mass differs by 20 points or more',
       },
     ];
     const bars = [
-      ...multiStats.flatMap((layer, i) => layer.map((s, h) => ({ label: `L${i} h${h}`, value: s.distance, group: '4 heads' }))),
+      ...multiStats.flatMap((layer, i) =>
+        layer.map((s, h) => ({ label: `L${i} h${h}`, value: s.distance, group: '4 heads' })),
+      ),
       ...singleStats.map((layer, i) => ({ label: `L${i} h0`, value: layer[0]!.distance, group: '1 head' })),
     ];
     const plots = [
       {
         name: 'head-distance',
-        caption: 'Mean distance (in characters) each head looks back, per layer and head, for the 4-head model and the 1-head model.',
-        svg: await barChartSvg({ title: 'mean attention distance per head', xLabel: 'layer / head', yLabel: 'mean |query − key| (chars)', bars }),
+        caption:
+          'Mean distance (in characters) each head looks back, per layer and head, for the 4-head model and the 1-head model.',
+        svg: await barChartSvg({
+          title: 'mean attention distance per head',
+          xLabel: 'layer / head',
+          yLabel: 'mean |query − key| (chars)',
+          bars,
+        }),
       },
-      { name: 'heatmaps', caption: 'Attention of every head on the first 32 characters of a validation window (rows: query, columns: key).', svg: heat },
+      {
+        name: 'heatmaps',
+        caption:
+          'Attention of every head on the first 32 characters of a validation window (rows: query, columns: key).',
+        svg: heat,
+      },
     ];
     return {
       findings,
@@ -106,8 +137,16 @@ export const multiHead: Experiment = {
         `validation loss by evaluateCausalLM over ${evalMulti.tokens} characters; attention statistics over ${windows} validation windows, rows t >= 8`,
       ],
       numbers: {
-        valLossMulti: evalMulti.loss, valLossSingle: evalSingle.loss, relative: rel, margin, paramsMulti: multi.model.numParameters(), paramsSingle: single.model.numParameters(),
-        multiHeads: multiStats.map((l) => l.map((s) => ({ ...s }))), singleHead: singleStats.map((l) => ({ ...l[0]! })), spreads, previousSpread: prevSpread,
+        valLossMulti: evalMulti.loss,
+        valLossSingle: evalSingle.loss,
+        relative: rel,
+        margin,
+        paramsMulti: multi.model.numParameters(),
+        paramsSingle: single.model.numParameters(),
+        multiHeads: multiStats.map((l) => l.map((s) => ({ ...s }))),
+        singleHead: singleStats.map((l) => ({ ...l[0]! })),
+        spreads,
+        previousSpread: prevSpread,
       },
       plots,
     };

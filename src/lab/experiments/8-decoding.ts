@@ -32,8 +32,19 @@ export const decoding: Experiment = {
   section: 8,
   title: 'Beam search vs top-k vs top-p: determinism, probability, repetition',
   claims: [
-    { section: 8, quote: 'Beam Search：找到一个整体累积概率最高的词语序列（句子）。……对于同样的输入和同样的 beam_width，输出结果几乎总是相同的，且容易陷入重复循环（例如，"I think I think I think..."），缺乏惊喜和创造力。', english: 'Beam search looks for the sequence with the highest total probability; for the same input and beam width the output is (almost) always the same, and it easily falls into repetition loops.' },
-    { section: 8, quote: 'Top-k：这是一种随机抽样方法。……Top-p：……从高到低累加词的概率，直到总和超过P为止。', english: 'Top-k and top-p are random sampling methods: keep the K most likely tokens, or the smallest set whose mass exceeds P, renormalise, sample.' },
+    {
+      section: 8,
+      quote:
+        'Beam Search：找到一个整体累积概率最高的词语序列（句子）。……对于同样的输入和同样的 beam_width，输出结果几乎总是相同的，且容易陷入重复循环（例如，"I think I think I think..."），缺乏惊喜和创造力。',
+      english:
+        'Beam search looks for the sequence with the highest total probability; for the same input and beam width the output is (almost) always the same, and it easily falls into repetition loops.',
+    },
+    {
+      section: 8,
+      quote: 'Top-k：这是一种随机抽样方法。……Top-p：……从高到低累加词的概率，直到总和超过P为止。',
+      english:
+        'Top-k and top-p are random sampling methods: keep the K most likely tokens, or the smallest set whose mass exceeds P, renormalise, sample.',
+    },
   ],
   async run(ctx): Promise<ExperimentOutput> {
     const { model, corpus } = await charGpt(ctx, 4);
@@ -60,29 +71,46 @@ export const decoding: Experiment = {
     ];
     const run = (o: GenerateOptions, seed: number): { ids: number[][]; texts: string[]; logprob: number[] } => {
       const out = generate(gm, codec, prompts, { ...o, maxNewTokens, minNewTokens: maxNewTokens, seed });
-      return { ids: out.sequences.map((s) => s.ids), texts: out.sequences.map((s) => s.text ?? ''), logprob: out.sequences.map((s) => s.modelLogprobs.reduce((a, b) => a + b, 0)) };
+      return {
+        ids: out.sequences.map((s) => s.ids),
+        texts: out.sequences.map((s) => s.text ?? ''),
+        logprob: out.sequences.map((s) => s.modelLogprobs.reduce((a, b) => a + b, 0)),
+      };
     };
     const results: StrategyResult[] = strategies.map((s) => {
       const r = run(s.options, ctx.seed);
       const w = r.texts.map(words);
       const c = r.texts.map((t) => [...t]);
-      return { name: s.name, ...r, distinct1: distinctN(w, 1), distinct2: distinctN(w, 2), repChars: meanRepetitionRate(c, 6), repWords: meanRepetitionRate(w, 2) };
+      return {
+        name: s.name,
+        ...r,
+        distinct1: distinctN(w, 1),
+        distinct2: distinctN(w, 2),
+        repChars: meanRepetitionRate(c, 6),
+        repWords: meanRepetitionRate(w, 2),
+      };
     });
     const get = (name: string): StrategyResult => results.find((r) => r.name === name)!;
-    const same = (a: number[][], b: number[][]): boolean => a.length === b.length && a.every((x, i) => x.join(',') === b[i]!.join(','));
+    const same = (a: number[][], b: number[][]): boolean =>
+      a.length === b.length && a.every((x, i) => x.join(',') === b[i]!.join(','));
     const beamAgain = run(strategies[1]!.options, ctx.seed + 1000);
     const beamDeterministic = same(beamAgain.ids, get('beam 4').ids);
     const topkAgain = run(strategies[2]!.options, ctx.seed + 1000);
     const toppAgain = run(strategies[3]!.options, ctx.seed + 1000);
     const toppSameSeed = run(strategies[3]!.options, ctx.seed);
-    const samplingRandom = !same(topkAgain.ids, get('top-k 10').ids) && !same(toppAgain.ids, get('top-p 0.9').ids) && same(toppSameSeed.ids, get('top-p 0.9').ids);
+    const samplingRandom =
+      !same(topkAgain.ids, get('top-k 10').ids) &&
+      !same(toppAgain.ids, get('top-p 0.9').ids) &&
+      same(toppSameSeed.ids, get('top-p 0.9').ids);
     const beam = get('beam 4');
     const greedy = get('greedy');
     const beamBetter = beam.logprob.filter((lp, i) => lp >= greedy.logprob[i]! - 1e-6).length / beam.logprob.length;
     const topP = get('top-p 0.9');
     const topK = get('top-k 10');
-    const beamRepeats = beam.repChars > topP.repChars && beam.repChars > topK.repChars && beam.distinct2 < topP.distinct2;
-    const meanLp = (r: StrategyResult): number => r.logprob.reduce((a, b) => a + b, 0) / r.logprob.length / maxNewTokens;
+    const beamRepeats =
+      beam.repChars > topP.repChars && beam.repChars > topK.repChars && beam.distinct2 < topP.distinct2;
+    const meanLp = (r: StrategyResult): number =>
+      r.logprob.reduce((a, b) => a + b, 0) / r.logprob.length / maxNewTokens;
     const findings: Finding[] = [
       {
         statement: 'beam search is deterministic: the same input and beam width give the same output',
@@ -97,7 +125,12 @@ export const decoding: Experiment = {
       {
         statement: 'beam search falls into repetition loops; top-k / top-p sampling much less',
         verdict: verdictOf(beamRepeats),
-        evidence: results.map((r) => `${r.name}: repeated char 6-grams ${pct(r.repChars)}, repeated word bigrams ${pct(r.repWords)}, distinct-2 ${fmt(r.distinct2)}`).join('; '),
+        evidence: results
+          .map(
+            (r) =>
+              `${r.name}: repeated char 6-grams ${pct(r.repChars)}, repeated word bigrams ${pct(r.repWords)}, distinct-2 ${fmt(r.distinct2)}`,
+          )
+          .join('; '),
       },
       {
         statement: 'top-k and top-p are random: other seeds give other text (the same seed the same text)',
@@ -105,17 +138,22 @@ export const decoding: Experiment = {
         evidence: `seed ${ctx.seed} vs ${ctx.seed + 1000}: top-k ${same(topkAgain.ids, topK.ids) ? 'identical' : 'different'}, top-p ${same(toppAgain.ids, topP.ids) ? 'identical' : 'different'}; top-p with the same seed twice: ${same(toppSameSeed.ids, topP.ids) ? 'identical' : 'different'}`,
       },
     ];
-    const plots = [{
-      name: 'repetition',
-      caption: 'Share of repeated character 6-grams within each continuation (higher = loops) and distinct word bigrams across continuations (higher = more varied), per decoding strategy.',
-      svg: await barChartSvg({
-        title: 'repetition and diversity by decoding strategy', xLabel: 'strategy', yLabel: 'fraction',
-        bars: results.flatMap((r) => [
-          { label: r.name, value: r.repChars, group: 'repeated char 6-grams' },
-          { label: r.name, value: r.distinct2, group: 'distinct word bigrams' },
-        ]),
-      }),
-    }];
+    const plots = [
+      {
+        name: 'repetition',
+        caption:
+          'Share of repeated character 6-grams within each continuation (higher = loops) and distinct word bigrams across continuations (higher = more varied), per decoding strategy.',
+        svg: await barChartSvg({
+          title: 'repetition and diversity by decoding strategy',
+          xLabel: 'strategy',
+          yLabel: 'fraction',
+          bars: results.flatMap((r) => [
+            { label: r.name, value: r.repChars, group: 'repeated char 6-grams' },
+            { label: r.name, value: r.distinct2, group: 'distinct word bigrams' },
+          ]),
+        }),
+      },
+    ];
     const show = (s: string): string => JSON.stringify(s.replace(/\n/g, ' / '));
     return {
       findings,
@@ -125,8 +163,21 @@ export const decoding: Experiment = {
         ...results.map((r) => `${r.name}: ${show(r.texts[0]!)}`),
       ],
       numbers: {
-        prompts: prompts.length, promptLen, maxNewTokens, beamDeterministic, samplingRandom, beamAtLeastGreedy: beamBetter,
-        strategies: results.map((r) => ({ name: r.name, distinct1: r.distinct1, distinct2: r.distinct2, repChars: r.repChars, repWords: r.repWords, meanLogprobPerToken: meanLp(r), sample: r.texts[0]! })),
+        prompts: prompts.length,
+        promptLen,
+        maxNewTokens,
+        beamDeterministic,
+        samplingRandom,
+        beamAtLeastGreedy: beamBetter,
+        strategies: results.map((r) => ({
+          name: r.name,
+          distinct1: r.distinct1,
+          distinct2: r.distinct2,
+          repChars: r.repChars,
+          repWords: r.repWords,
+          meanLogprobPerToken: meanLp(r),
+          sample: r.texts[0]!,
+        })),
       },
       plots,
     };

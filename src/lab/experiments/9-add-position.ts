@@ -46,7 +46,8 @@ export function additionStats(tokens: Tensor, positions: Tensor): AddStats {
     const pos = rows(positions);
     const d = tokens.shape[1]!;
     const sums = new Float32Array(V * P * d);
-    for (let v = 0; v < V; v++) for (let p = 0; p < P; p++) for (let j = 0; j < d; j++) sums[(v * P + p) * d + j] = tok[v]![j]! + pos[p]![j]!;
+    for (let v = 0; v < V; v++)
+      for (let p = 0; p < P; p++) for (let j = 0; j < d; j++) sums[(v * P + p) * d + j] = tok[v]![j]! + pos[p]![j]!;
     const x = tensor(sums, { shape: [V * P, d] });
     const byPos = matmul(x, positions.to('float32').T).argmax(-1).toTypedArray();
     const byTok = matmul(x, tokens.to('float32').T).argmax(-1).toTypedArray();
@@ -74,7 +75,8 @@ export function probeAccuracy(tokens: Tensor, positions: Tensor): { position: nu
     const tok = rows(tokens);
     const pos = rows(positions);
     const sums = new Float64Array(V * P * d);
-    for (let v = 0; v < V; v++) for (let p = 0; p < P; p++) for (let j = 0; j < d; j++) sums[(v * P + p) * d + j] = tok[v]![j]! + pos[p]![j]!;
+    for (let v = 0; v < V; v++)
+      for (let p = 0; p < P; p++) for (let j = 0; j < d; j++) sums[(v * P + p) * d + j] = tok[v]![j]! + pos[p]![j]!;
     const x = tensor(sums, { shape: [V * P, d], dtype: 'float64' });
     const xtx = matmul(x.T, x).toTypedArray();
     const acc = (classes: number, label: (v: number, p: number) => number): number => {
@@ -82,7 +84,9 @@ export function probeAccuracy(tokens: Tensor, positions: Tensor): { position: nu
       for (let v = 0; v < V; v++) for (let p = 0; p < P; p++) y[(v * P + p) * classes + label(v, p)] = 1;
       const xty = matmul(x.T, tensor(y, { shape: [V * P, classes], dtype: 'float64' })).toTypedArray();
       const w = solveSpd(xtx, xty, d, classes, 1e-3);
-      const pred = matmul(x, tensor(w, { shape: [d, classes], dtype: 'float64' })).argmax(-1).toTypedArray();
+      const pred = matmul(x, tensor(w, { shape: [d, classes], dtype: 'float64' }))
+        .argmax(-1)
+        .toTypedArray();
       let ok = 0;
       for (let v = 0; v < V; v++) for (let p = 0; p < P; p++) if (pred[v * P + p] === label(v, p)) ok++;
       return ok / (V * P);
@@ -95,11 +99,15 @@ export const addPosition: Experiment = {
   name: '9-add-position',
   section: 9,
   title: 'Adding position to the word vector: near-orthogonal in high dimensions, linearly separable again',
-  claims: [{
-    section: 9,
-    quote: '融合方式为什么是相加：线性变换可以将相加的信息重新解耦（W(A+B) = WA + WB），A和B在高维空间往往是接近正交的，让W和A/B其中一个方向一致就能提取信息',
-    english: 'Adding works because a linear map can separate the sum again: in high dimensions A and B are nearly orthogonal, so a W aligned with one of them extracts it.',
-  }],
+  claims: [
+    {
+      section: 9,
+      quote:
+        '融合方式为什么是相加：线性变换可以将相加的信息重新解耦（W(A+B) = WA + WB），A和B在高维空间往往是接近正交的，让W和A/B其中一个方向一致就能提取信息',
+      english:
+        'Adding works because a linear map can separate the sum again: in high dimensions A and B are nearly orthogonal, so a W aligned with one of them extracts it.',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const g = new Generator(ctx.seed);
     const dims = ctx.quick ? [4, 16, 64, 256] : [4, 8, 16, 32, 64, 128, 256, 512, 1024];
@@ -127,27 +135,38 @@ export const addPosition: Experiment = {
     for (let i = 1; i < byDim.length; i++) if (byDim[i]!.meanAbsCos >= byDim[i - 1]!.meanAbsCos) shrinking = false;
     const findings: Finding[] = [
       {
-        statement: 'random token vectors and sinusoidal positions become nearly orthogonal as the width grows (|cos| ~ 1/√d)',
+        statement:
+          'random token vectors and sinusoidal positions become nearly orthogonal as the width grows (|cos| ~ 1/√d)',
         verdict: verdictOf(shrinking && widest.meanAbsCos < 1.5 * widest.expectedCos),
-        evidence: byDim.map((r) => `d=${r.d}: mean |cos| ${fmt(r.meanAbsCos)} (random pair ${fmt(r.expectedCos)})`).join('; '),
+        evidence: byDim
+          .map((r) => `d=${r.d}: mean |cos| ${fmt(r.meanAbsCos)} (random pair ${fmt(r.expectedCos)})`)
+          .join('; '),
       },
       {
-        statement: 'a linear read-out aligned with one of them recovers it from the sum (W = position table finds the position, W = token table the token)',
+        statement:
+          'a linear read-out aligned with one of them recovers it from the sum (W = position table finds the position, W = token table the token)',
         verdict: verdictOf(bigOk, smallWorse),
         evidence: `${byDim.map((r) => `d=${r.d}: position ${pct(r.positionAcc)}, token ${pct(r.tokenAcc)}`).join('; ')}${smallWorse ? ' (in low dimensions the sum is ambiguous: the claim needs high d)' : ''}`,
       },
       {
         statement: `in the trained GPT (d = ${C}) a linear map recovers both the character and the position from wte + wpe`,
-        verdict: verdictOf(gptProbe.position > 0.9 && gptProbe.token > 0.9, gptStats.positionAcc < 0.9 || gptStats.tokenAcc < 0.9),
+        verdict: verdictOf(
+          gptProbe.position > 0.9 && gptProbe.token > 0.9,
+          gptStats.positionAcc < 0.9 || gptStats.tokenAcc < 0.9,
+        ),
         evidence: `mean |cos(wte, wpe)| ${fmt(gptStats.meanAbsCos)} (random pair in d=${C}: ${fmt(Math.sqrt(2 / (Math.PI * C)))}); aligned read-out (W = wpe / wte): position ${pct(gptStats.positionAcc)}, token ${pct(gptStats.tokenAcc)}; best linear read-out (least squares): position ${pct(gptProbe.position)}, token ${pct(gptProbe.token)} over ${nChars}x${wpe.shape[0]} sums`,
       },
     ];
     const plots = [
       {
         name: 'orthogonality',
-        caption: 'Mean |cos| between random token vectors and sinusoidal position vectors, and the accuracy of reading each back from their sum with the aligned table, against the width d.',
+        caption:
+          'Mean |cos| between random token vectors and sinusoidal position vectors, and the accuracy of reading each back from their sum with the aligned table, against the width d.',
         svg: await lineChartSvg({
-          title: 'token vs position vectors by width d', xLabel: 'width d', yLabel: 'value', points: true,
+          title: 'token vs position vectors by width d',
+          xLabel: 'width d',
+          yLabel: 'value',
+          points: true,
           series: [
             { name: 'mean |cos(token, position)|', points: byDim.map((r) => [r.d, r.meanAbsCos] as [number, number]) },
             { name: 'position read-out accuracy', points: byDim.map((r) => [r.d, r.positionAcc] as [number, number]) },

@@ -26,7 +26,14 @@ function rotate(x: Tensor, ps: readonly number[], style: RopeStyle): Float64Arra
 }
 
 /** Max over (m, n, s) of |score(m+s, n+s) - score(m, n)| / (|q||k|): scores of random q, k rotated by the library. */
-function invariance(D: number, style: RopeStyle, g: Generator, dtype: 'float32' | 'float64', maxPos: number, shifts: readonly number[]): number {
+function invariance(
+  D: number,
+  style: RopeStyle,
+  g: Generator,
+  dtype: 'float32' | 'float64',
+  maxPos: number,
+  shifts: readonly number[],
+): number {
   return noGrad(() => {
     const pairs = 64;
     const q = randn([1, 1, pairs, D], { generator: g, dtype });
@@ -38,7 +45,19 @@ function invariance(D: number, style: RopeStyle, g: Generator, dtype: 'float32' 
     const base = score(rotate(q, m, style), rotate(k, n, style), D);
     let worst = 0;
     for (const s of shifts) {
-      const shifted = score(rotate(q, m.map((x) => x + s), style), rotate(k, n.map((x) => x + s), style), D);
+      const shifted = score(
+        rotate(
+          q,
+          m.map((x) => x + s),
+          style,
+        ),
+        rotate(
+          k,
+          n.map((x) => x + s),
+          style,
+        ),
+        D,
+      );
       for (let i = 0; i < pairs; i++) {
         let nq = 0;
         let nk = 0;
@@ -91,8 +110,14 @@ export function measuredSpeeds(D: number, P: number, style: RopeStyle = 'half'):
       let den = 0;
       for (let p = 0; p < a.length; p++) {
         let v = a[p]! + offset;
-        while (v - prev > Math.PI) { v -= 2 * Math.PI; offset -= 2 * Math.PI; }
-        while (v - prev < -Math.PI) { v += 2 * Math.PI; offset += 2 * Math.PI; }
+        while (v - prev > Math.PI) {
+          v -= 2 * Math.PI;
+          offset -= 2 * Math.PI;
+        }
+        while (v - prev < -Math.PI) {
+          v += 2 * Math.PI;
+          offset += 2 * Math.PI;
+        }
         prev = v;
         num += p * v;
         den += p * p;
@@ -106,10 +131,16 @@ export function measuredSpeeds(D: number, P: number, style: RopeStyle = 'half'):
 /** max |logits(positions + s) - logits(positions)| of a random-init GPT with the given positional scheme. */
 function shiftedLogitsDiff(position: 'rope' | 'learned', T: number, shift: number, seed: number): number {
   return noGrad(() => {
-    const model = new GPT(gptPreset('shakespeare-char', { vocabSize: 50, blockSize: 256, nLayer: 2, nHead: 4, nEmbd: 64, position }), { seed });
+    const model = new GPT(
+      gptPreset('shakespeare-char', { vocabSize: 50, blockSize: 256, nLayer: 2, nHead: 4, nEmbd: 64, position }),
+      { seed },
+    );
     model.eval();
     const g = new Generator(seed + 7);
-    const ids = tensor(Int32Array.from({ length: T }, () => g.randint(50)), { shape: [1, T], dtype: 'int32' });
+    const ids = tensor(
+      Int32Array.from({ length: T }, () => g.randint(50)),
+      { shape: [1, T], dtype: 'int32' },
+    );
     const p0 = Array.from({ length: T }, (_, i) => i);
     const a = model.forward(ids, { positionIds: positions(p0) }).logits!.toTypedArray();
     const b = model.forward(ids, { positionIds: positions(p0.map((p) => p + shift)) }).logits!.toTypedArray();
@@ -124,9 +155,23 @@ export const rope: Experiment = {
   section: 9,
   title: 'RoPE: scores depend on m−n only; V is not rotated; which pairs turn fast',
   claims: [
-    { section: 9, quote: '现在做点积（在复数里相当于共轭相乘）：Score = (q·e^{imθ})·(k·e^{inθ})* = q·k*·e^{i(m−n)θ}', english: 'After rotating q by mθ and k by nθ, their score depends on the positions only through m − n.' },
-    { section: 9, quote: 'RoPE 通常只作用于 Q 和 K，而不作用于 V。（最重要的一点）', english: 'RoPE acts on Q and K only, never on V (the most important point).' },
-    { section: 9, quote: '假设 embedding 有 128 维，RoPE 是把它们两两分组进行旋转的。这 64 组旋转的“速度”（频率）是完全不同的！，前面的转的慢后面的转的快。', english: 'With 128 dims RoPE rotates 64 pairs, each at a different speed; the first pairs turn slowly, the later ones fast.' },
+    {
+      section: 9,
+      quote: '现在做点积（在复数里相当于共轭相乘）：Score = (q·e^{imθ})·(k·e^{inθ})* = q·k*·e^{i(m−n)θ}',
+      english: 'After rotating q by mθ and k by nθ, their score depends on the positions only through m − n.',
+    },
+    {
+      section: 9,
+      quote: 'RoPE 通常只作用于 Q 和 K，而不作用于 V。（最重要的一点）',
+      english: 'RoPE acts on Q and K only, never on V (the most important point).',
+    },
+    {
+      section: 9,
+      quote:
+        '假设 embedding 有 128 维，RoPE 是把它们两两分组进行旋转的。这 64 组旋转的“速度”（频率）是完全不同的！，前面的转的慢后面的转的快。',
+      english:
+        'With 128 dims RoPE rotates 64 pairs, each at a different speed; the first pairs turn slowly, the later ones fast.',
+    },
   ],
   async run(ctx): Promise<ExperimentOutput> {
     const g = new Generator(ctx.seed);
@@ -151,7 +196,11 @@ export const rope: Experiment = {
     const formula = Array.from(speeds, (_, i) => Math.pow(10000, (-2 * i) / D));
     let speedErr = 0;
     for (let i = 0; i < speeds.length; i++) {
-      speedErr = Math.max(speedErr, Math.abs(speeds[i]! - formula[i]!) / formula[i]!, Math.abs(speedsInterleaved[i]! - formula[i]!) / formula[i]!);
+      speedErr = Math.max(
+        speedErr,
+        Math.abs(speeds[i]! - formula[i]!) / formula[i]!,
+        Math.abs(speedsInterleaved[i]! - formula[i]!) / formula[i]!,
+      );
     }
     let decreasing = 0;
     for (let i = 1; i < speeds.length; i++) if (speeds[i]! < speeds[i - 1]!) decreasing++;
@@ -164,10 +213,15 @@ export const rope: Experiment = {
       {
         statement: 'q_m·k_n depends on the positions only through m − n (to 1e-5)',
         verdict: verdictOf(worstInv < 1e-5),
-        evidence: `max |score(m+s, n+s) − score(m, n)| / (|q||k|) over 64 random (q, k, m, n), shifts {${shifts.join(', ')}}, head dim ${D}: ${Object.entries(inv).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`,
+        evidence: `max |score(m+s, n+s) − score(m, n)| / (|q||k|) over 64 random (q, k, m, n), shifts {${shifts.join(', ')}}, head dim ${D}: ${Object.entries(
+          inv,
+        )
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}`,
       },
       {
-        statement: 'only Q and K are rotated: a whole RoPE GPT is unchanged when every position shifts by the same amount',
+        statement:
+          'only Q and K are rotated: a whole RoPE GPT is unchanged when every position shifts by the same amount',
         verdict: verdictOf(ropeDiff < 1e-4 && learnedDiff > 1e-2),
         evidence: `max |Δlogits| after shifting all ${T} positions by ${shift}: ${fmt(ropeDiff)} with position = rope, ${fmt(learnedDiff)} with learned absolute positions (control)`,
       },
@@ -179,15 +233,19 @@ export const rope: Experiment = {
       {
         statement: 'the first pairs turn slowly and the later ones fast',
         verdict: verdictOf(firstSlower && decreasing === 0),
-        evidence: `measured: pair 0 turns ${fmt(first, 4)} rad/position (wavelength ${fmt(2 * Math.PI / first, 2)} positions), pair ${speeds.length - 1} ${fmt(last)} rad/position (wavelength ${fmt(2 * Math.PI / last, 0)}); speed falls at ${decreasing} of ${speeds.length - 1} steps${decreasing === speeds.length - 1 ? ': the first pairs are the FAST ones' : ''}`,
+        evidence: `measured: pair 0 turns ${fmt(first, 4)} rad/position (wavelength ${fmt((2 * Math.PI) / first, 2)} positions), pair ${speeds.length - 1} ${fmt(last)} rad/position (wavelength ${fmt((2 * Math.PI) / last, 0)}); speed falls at ${decreasing} of ${speeds.length - 1} steps${decreasing === speeds.length - 1 ? ': the first pairs are the FAST ones' : ''}`,
       },
     ];
     const plots = [
       {
         name: 'rotation-speed',
-        caption: 'Radians per position of each of the 64 pairs (log scale), measured by rotating basis vectors with applyRope, and θ_i = 10000^(−2i/128).',
+        caption:
+          'Radians per position of each of the 64 pairs (log scale), measured by rotating basis vectors with applyRope, and θ_i = 10000^(−2i/128).',
         svg: await lineChartSvg({
-          title: 'RoPE rotation speed per dimension pair (d = 128)', xLabel: 'pair index i', yLabel: 'radians per position (log)', logY: true,
+          title: 'RoPE rotation speed per dimension pair (d = 128)',
+          xLabel: 'pair index i',
+          yLabel: 'radians per position (log)',
+          logY: true,
           series: [
             { name: 'measured (rotate-half)', points: Array.from(speeds, (v, i) => [i, v] as [number, number]) },
             { name: 'θ_i = 10000^(−2i/d)', points: formula.map((v, i) => [i, v] as [number, number]) },
@@ -202,7 +260,18 @@ export const rope: Experiment = {
         `random-init 2-layer GPTs (width 64, 4 heads) with position = rope and = learned, logits at positions 0..${T - 1} and ${shift}..${shift + T - 1}`,
         `rotation speed: unit vectors rotated to positions 0..${P}, slope of the unwrapped angle of each pair`,
       ],
-      numbers: { invariance: inv, worstInvariance: worstInv, ropeShiftDiff: ropeDiff, learnedShiftDiff: learnedDiff, speeds: Array.from(speeds), formula, speedRelErr: speedErr, decreasingSteps: decreasing, firstPairSpeed: first, lastPairSpeed: last },
+      numbers: {
+        invariance: inv,
+        worstInvariance: worstInv,
+        ropeShiftDiff: ropeDiff,
+        learnedShiftDiff: learnedDiff,
+        speeds: Array.from(speeds),
+        formula,
+        speedRelErr: speedErr,
+        decreasingSteps: decreasing,
+        firstPairSpeed: first,
+        lastPairSpeed: last,
+      },
       plots,
     };
   },

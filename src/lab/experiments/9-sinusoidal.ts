@@ -53,7 +53,8 @@ function orthogonality(k: number, dim: number): { maxDev: number; det: number } 
     }
   }
   let det = 1;
-  for (let i = 0; i < dim; i += 2) det *= m[i * dim + i]! * m[(i + 1) * dim + i + 1]! - m[i * dim + i + 1]! * m[(i + 1) * dim + i]!;
+  for (let i = 0; i < dim; i += 2)
+    det *= m[i * dim + i]! * m[(i + 1) * dim + i + 1]! - m[i * dim + i + 1]! * m[(i + 1) * dim + i]!;
   return { maxDev, det };
 }
 
@@ -61,11 +62,14 @@ export const sinusoidal: Experiment = {
   name: '9-sinusoidal',
   section: 9,
   title: 'Sinusoidal encodings: PE(pos+k) is a rotation of PE(pos)',
-  claims: [{
-    section: 9,
-    quote: '正余弦编码有一个神奇的性质：对于任何固定的偏移量 `k`，位置 `pos+k` 的编码，可以由位置 `pos` 的编码通过一个线性变换来表示',
-    english: 'For any fixed offset k, the encoding of pos+k is a linear transformation of the encoding of pos.',
-  }],
+  claims: [
+    {
+      section: 9,
+      quote:
+        '正余弦编码有一个神奇的性质：对于任何固定的偏移量 `k`，位置 `pos+k` 的编码，可以由位置 `pos` 的编码通过一个线性变换来表示',
+      english: 'For any fixed offset k, the encoding of pos+k is a linear transformation of the encoding of pos.',
+    },
+  ],
   async run(ctx): Promise<ExperimentOutput> {
     const dim = ctx.quick ? 64 : 512;
     const len = ctx.quick ? 256 : 2048;
@@ -73,7 +77,12 @@ export const sinusoidal: Experiment = {
     const backend = getDefaultBackend();
     const pe64 = sinusoidalTable(len, dim, backend, 'float64', BASE);
     const pe32 = sinusoidalTable(len, dim, backend, 'float32', BASE);
-    const rows = offsets.map((k) => ({ k, err64: shiftError(pe64, k, dim, len), err32: shiftError(pe32, k, dim, len), ...orthogonality(k, dim) }));
+    const rows = offsets.map((k) => ({
+      k,
+      err64: shiftError(pe64, k, dim, len),
+      err32: shiftError(pe32, k, dim, len),
+      ...orthogonality(k, dim),
+    }));
     const worst64 = Math.max(...rows.map((r) => r.err64));
     const worst32 = Math.max(...rows.map((r) => r.err32));
     const worstOrth = Math.max(...rows.map((r) => r.maxDev));
@@ -88,7 +97,10 @@ export const sinusoidal: Experiment = {
     };
     const starts = [0, Math.floor(len / 8), Math.floor(len / 3)];
     const maxK = Math.min(128, len - starts[starts.length - 1]! - 1);
-    const series = starts.map((p) => ({ name: `pos = ${p}`, points: Array.from({ length: maxK + 1 }, (_, k) => [k, dot(p, p + k)] as [number, number]) }));
+    const series = starts.map((p) => ({
+      name: `pos = ${p}`,
+      points: Array.from({ length: maxK + 1 }, (_, k) => [k, dot(p, p + k)] as [number, number]),
+    }));
     let dotSpread = 0;
     for (let k = 0; k <= maxK; k++) {
       const vals = starts.map((p) => dot(p, p + k));
@@ -115,9 +127,14 @@ export const sinusoidal: Experiment = {
     const plots = [
       {
         name: 'shift-error',
-        caption: 'Largest error of PE(pos+k) ≈ M_k·PE(pos) over all positions per offset k (log scale), for the float64 and the float32 table.',
+        caption:
+          'Largest error of PE(pos+k) ≈ M_k·PE(pos) over all positions per offset k (log scale), for the float64 and the float32 table.',
         svg: await lineChartSvg({
-          title: 'max |PE(pos+k) − M_k·PE(pos)|', xLabel: 'offset k', yLabel: 'max abs error (log)', logY: true, points: true,
+          title: 'max |PE(pos+k) − M_k·PE(pos)|',
+          xLabel: 'offset k',
+          yLabel: 'max abs error (log)',
+          logY: true,
+          points: true,
           series: [
             { name: 'float64 table', points: rows.map((r) => [r.k, Math.max(r.err64, 1e-18)] as [number, number]) },
             { name: 'float32 table', points: rows.map((r) => [r.k, Math.max(r.err32, 1e-18)] as [number, number]) },
@@ -134,7 +151,9 @@ export const sinusoidal: Experiment = {
       findings,
       measured: [
         `sinusoidalTable(${len}, ${dim}) from src/nn/positional.ts in float64 and float32; M_k = blockdiag([[cos kw_i, sin kw_i], [-sin kw_i, cos kw_i]]), w_i = 1/${BASE}^(2i/d)`,
-        ...rows.map((r) => `k = ${r.k}: error ${fmt(r.err64)} (f64), ${fmt(r.err32)} (f32); |MᵀM - I| ${fmt(r.maxDev)}`),
+        ...rows.map(
+          (r) => `k = ${r.k}: error ${fmt(r.err64)} (f64), ${fmt(r.err32)} (f32); |MᵀM - I| ${fmt(r.maxDev)}`,
+        ),
       ],
       numbers: { dim, len, offsets: rows, worst64, worst32, worstOrth, worstDet, dotSpread },
       plots,

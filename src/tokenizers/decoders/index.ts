@@ -8,7 +8,18 @@ import { MetaspaceDecoder } from './metaspace.ts';
 import { BPEDecoder, DecoderSequence, FuseDecoder, ReplaceDecoder, StripDecoder } from './simple.ts';
 import { WordPieceDecoder, cleanupTokenizationSpaces } from './wordpiece.ts';
 
-export { BPEDecoder, ByteFallbackDecoder, ByteLevelDecoder, DecoderSequence, FuseDecoder, MetaspaceDecoder, ReplaceDecoder, StripDecoder, WordPieceDecoder, cleanupTokenizationSpaces };
+export {
+  BPEDecoder,
+  ByteFallbackDecoder,
+  ByteLevelDecoder,
+  DecoderSequence,
+  FuseDecoder,
+  MetaspaceDecoder,
+  ReplaceDecoder,
+  StripDecoder,
+  WordPieceDecoder,
+  cleanupTokenizationSpaces,
+};
 
 registerDecoder('ByteLevel', () => new ByteLevelDecoder());
 registerDecoder('WordPiece', (c) => new WordPieceDecoder(c.optString('prefix') ?? '##', c.bool('cleanup', true)));

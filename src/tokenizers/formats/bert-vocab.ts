@@ -20,12 +20,17 @@ export interface BertOptions {
 
 const BERT_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
-export function bertTokenizerFromVocab(tokens: readonly string[], options: BertOptions = {}, file = '<vocab>'): Tokenizer {
+export function bertTokenizerFromVocab(
+  tokens: readonly string[],
+  options: BertOptions = {},
+  file = '<vocab>',
+): Tokenizer {
   const vocab = new Map<string, number>();
   tokens.forEach((t, i) => {
     if (!vocab.has(t)) vocab.set(t, i);
   });
-  for (const need of ['[UNK]', '[CLS]', '[SEP]']) if (!vocab.has(need)) throw new FormatError(file, `a BERT vocabulary needs ${need}`, need);
+  for (const need of ['[UNK]', '[CLS]', '[SEP]'])
+    if (!vocab.has(need)) throw new FormatError(file, `a BERT vocabulary needs ${need}`, need);
   // cased vocabularies contain capitalised whole words such as "The"
   const lowercase = options.lowercase ?? !(vocab.has('The') && vocab.has('In'));
   const cls = vocab.get('[CLS]')!;
@@ -43,14 +48,25 @@ export function bertTokenizerFromVocab(tokens: readonly string[], options: BertO
     normalized: false,
     special: true,
   }));
-  return new Tokenizer(new WordPiece(vocab, { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }), {
-    normalizer: new BertNormalizer({ lowercase, stripAccents: options.stripAccents ?? null, handleChineseChars: options.handleChineseChars ?? true }),
-    preTokenizer: new BertPreTokenizer(),
-    postProcessor: new TemplateProcessing(parseTemplate('[CLS]:0 $A:0 [SEP]:0'), parseTemplate('[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1'), specials),
-    decoder: new WordPieceDecoder('##', true),
-    addedTokens: added,
-    roles: { pad: vocab.has('[PAD]') ? '[PAD]' : null, unk: '[UNK]', bos: '[CLS]', eos: '[SEP]' },
-  });
+  return new Tokenizer(
+    new WordPiece(vocab, { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }),
+    {
+      normalizer: new BertNormalizer({
+        lowercase,
+        stripAccents: options.stripAccents ?? null,
+        handleChineseChars: options.handleChineseChars ?? true,
+      }),
+      preTokenizer: new BertPreTokenizer(),
+      postProcessor: new TemplateProcessing(
+        parseTemplate('[CLS]:0 $A:0 [SEP]:0'),
+        parseTemplate('[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1'),
+        specials,
+      ),
+      decoder: new WordPieceDecoder('##', true),
+      addedTokens: added,
+      roles: { pad: vocab.has('[PAD]') ? '[PAD]' : null, unk: '[UNK]', bos: '[CLS]', eos: '[SEP]' },
+    },
+  );
 }
 
 export function parseVocabTxt(text: string): string[] {
@@ -66,11 +82,13 @@ export function loadBertVocab(path: string, options: BertOptions = {}): Tokenize
 /** Writes a WordPiece tokenizer's vocabulary as BERT's vocab.txt (one token per line, in id order). */
 export function saveBertVocab(tok: Tokenizer, path: string): void {
   const model = tok.model;
-  if (!(model instanceof WordPiece)) throw new FormatError(path, `vocab.txt holds a WordPiece vocabulary; this tokenizer's model is ${model.type}`);
+  if (!(model instanceof WordPiece))
+    throw new FormatError(path, `vocab.txt holds a WordPiece vocabulary; this tokenizer's model is ${model.type}`);
   const lines: string[] = [];
   for (let id = 0; id < model.vocabR.length; id++) {
     const t = model.vocabR[id];
-    if (t === undefined || t.includes('\n')) throw new FormatError(path, `id ${id} has no token or a token with a newline; vocab.txt cannot represent it`);
+    if (t === undefined || t.includes('\n'))
+      throw new FormatError(path, `id ${id} has no token or a token with a newline; vocab.txt cannot represent it`);
     lines.push(t);
   }
   writeFileAtomic(path, lines.join('\n') + '\n');

@@ -13,22 +13,40 @@ export function parseMergesTxt(text: string, file: string, lineNumbers: number[]
     const line = raw.replace(/\r$/, '');
     if (line.length === 0 || (i === 0 && line.startsWith('#version'))) return;
     const parts = line.split(' ');
-    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') throw new FormatError(file, `expected two tokens separated by a space, got ${JSON.stringify(line.slice(0, 60))}`, `line ${i + 1}`);
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '')
+      throw new FormatError(
+        file,
+        `expected two tokens separated by a space, got ${JSON.stringify(line.slice(0, 60))}`,
+        `line ${i + 1}`,
+      );
     out.push([parts[0]!, parts[1]!]);
     lineNumbers.push(i + 1);
   });
   return out;
 }
 
-export function gpt2FromText(vocabJson: string, mergesTxt: string, vocabFile = 'vocab.json', mergesFile = 'merges.txt'): Tokenizer {
-  const vocab = readVocab(new ConfigReader({ vocab: ConfigReader.root(parseJson(vocabJson, vocabFile), vocabFile).value }, vocabFile, ''), 'vocab');
+export function gpt2FromText(
+  vocabJson: string,
+  mergesTxt: string,
+  vocabFile = 'vocab.json',
+  mergesFile = 'merges.txt',
+): Tokenizer {
+  const vocab = readVocab(
+    new ConfigReader({ vocab: ConfigReader.root(parseJson(vocabJson, vocabFile), vocabFile).value }, vocabFile, ''),
+    'vocab',
+  );
   const lines: number[] = [];
   const merges = parseMergesTxt(mergesTxt, mergesFile, lines);
   let model: BPE;
   try {
     model = new BPE(vocab, merges);
   } catch (err) {
-    if (err instanceof FormatError) throw new FormatError(mergesFile, err.message.replace(/^<bpe merges> \(field [^)]*\): /, ''), (err.field ?? '').replace(/^model\.merges\[(\d+)\]$/, (_, n: string) => `line ${lines[Number(n)] ?? '?'}`));
+    if (err instanceof FormatError)
+      throw new FormatError(
+        mergesFile,
+        err.message.replace(/^<bpe merges> \(field [^)]*\): /, ''),
+        (err.field ?? '').replace(/^model\.merges\[(\d+)\]$/, (_, n: string) => `line ${lines[Number(n)] ?? '?'}`),
+      );
     throw err;
   }
   const specials = new Map<string, number>();

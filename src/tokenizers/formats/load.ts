@@ -61,10 +61,18 @@ export function loadTokenizer(path: string): Tokenizer {
     const vj = join(path, 'vocab.json');
     const mt = join(path, 'merges.txt');
     if (existsSync(vj) && existsSync(mt)) return applyRoles(loadGpt2(vj, mt), cfg.roles);
-    for (const loader of getFormatLoaders()) if (loader.detect(path, true)) return applyRoles(loader.load(path), cfg.roles);
+    for (const loader of getFormatLoaders())
+      if (loader.detect(path, true)) return applyRoles(loader.load(path), cfg.roles);
     const vt = join(path, 'vocab.txt');
-    if (existsSync(vt)) return applyRoles(loadBertVocab(vt, cfg.doLowerCase === undefined ? {} : { lowercase: cfg.doLowerCase }), cfg.roles);
-    throw new FormatError(path, 'no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt or tokenizer.model in this directory');
+    if (existsSync(vt))
+      return applyRoles(
+        loadBertVocab(vt, cfg.doLowerCase === undefined ? {} : { lowercase: cfg.doLowerCase }),
+        cfg.roles,
+      );
+    throw new FormatError(
+      path,
+      'no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt or tokenizer.model in this directory',
+    );
   }
   const ext = extname(path).toLowerCase();
   if (ext === '.json' && basename(path) !== 'vocab.json') return applyRoles(loadTokenizerJson(path), cfg.roles);
@@ -73,8 +81,17 @@ export function loadTokenizer(path: string): Tokenizer {
     const mt = join(dir, 'merges.txt');
     if (existsSync(mt)) return applyRoles(loadGpt2(path, mt), cfg.roles);
   }
-  for (const loader of getFormatLoaders()) if (loader.detect(path, false)) return applyRoles(loader.load(path), cfg.roles);
-  if (ext === '.txt') return applyRoles(loadBertVocab(path, cfg.doLowerCase === undefined ? {} : { lowercase: cfg.doLowerCase }), cfg.roles);
-  if (ext === '.model') throw new FormatError(path, 'SentencePiece .model files need the SentencePiece loader, which is not registered');
-  throw new FormatError(path, `unrecognised tokenizer file type ${JSON.stringify(ext)}: expected tokenizer.json, .tiktoken, vocab.txt, vocab.json (+ merges.txt) or .model`);
+  for (const loader of getFormatLoaders())
+    if (loader.detect(path, false)) return applyRoles(loader.load(path), cfg.roles);
+  if (ext === '.txt')
+    return applyRoles(
+      loadBertVocab(path, cfg.doLowerCase === undefined ? {} : { lowercase: cfg.doLowerCase }),
+      cfg.roles,
+    );
+  if (ext === '.model')
+    throw new FormatError(path, 'SentencePiece .model files need the SentencePiece loader, which is not registered');
+  throw new FormatError(
+    path,
+    `unrecognised tokenizer file type ${JSON.stringify(ext)}: expected tokenizer.json, .tiktoken, vocab.txt, vocab.json (+ merges.txt) or .model`,
+  );
 }

@@ -14,6 +14,7 @@ export function readTextFile(path: string, maxBytes = MAX_TOKENIZER_FILE_BYTES):
     if (err instanceof IOError) throw err;
     throw new IOError(path, `cannot read: ${(err as Error).message}`, { cause: err });
   }
-  if (size > maxBytes) throw new FormatError(path, `file is ${size} bytes, more than the ${maxBytes} allowed for a tokenizer file`);
+  if (size > maxBytes)
+    throw new FormatError(path, `file is ${size} bytes, more than the ${maxBytes} allowed for a tokenizer file`);
   return readFileSync(path, 'utf8');
 }

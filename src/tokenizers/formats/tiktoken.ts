@@ -20,11 +20,23 @@ export const TIKTOKEN_SPECIALS: Record<string, Record<string, number>> = {
   r50k_base: { '<|endoftext|>': 50256 },
   gpt2: { '<|endoftext|>': 50256 },
   p50k_base: { '<|endoftext|>': 50256 },
-  cl100k_base: { '<|endoftext|>': 100257, '<|fim_prefix|>': 100258, '<|fim_middle|>': 100259, '<|fim_suffix|>': 100260, '<|endofprompt|>': 100276 },
+  cl100k_base: {
+    '<|endoftext|>': 100257,
+    '<|fim_prefix|>': 100258,
+    '<|fim_middle|>': 100259,
+    '<|fim_suffix|>': 100260,
+    '<|endofprompt|>': 100276,
+  },
   o200k_base: { '<|endoftext|>': 199999, '<|endofprompt|>': 200018 },
 };
 
-const PATTERN_OF: Record<string, KnownPattern> = { r50k_base: 'gpt2', gpt2: 'gpt2', p50k_base: 'gpt2', cl100k_base: 'cl100k', o200k_base: 'o200k' };
+const PATTERN_OF: Record<string, KnownPattern> = {
+  r50k_base: 'gpt2',
+  gpt2: 'gpt2',
+  p50k_base: 'gpt2',
+  cl100k_base: 'cl100k',
+  o200k_base: 'o200k',
+};
 
 export interface TiktokenOptions {
   /** Split pattern: a known name or a regex source; default from the file name (r50k/p50k/cl100k/o200k). */
@@ -46,7 +58,8 @@ export function parseTiktokenRanks(text: string, file: string): Map<string, numb
     const sp = line.indexOf(' ');
     const b64 = sp < 0 ? '' : line.slice(0, sp);
     const rankStr = sp < 0 ? '' : line.slice(sp + 1).trim();
-    if (sp <= 0 || !B64.test(b64) || !/^\d{1,9}$/.test(rankStr)) throw new FormatError(file, `expected "base64 rank", got ${JSON.stringify(line.slice(0, 60))}`, `line ${lineNo}`);
+    if (sp <= 0 || !B64.test(b64) || !/^\d{1,9}$/.test(rankStr))
+      throw new FormatError(file, `expected "base64 rank", got ${JSON.stringify(line.slice(0, 60))}`, `line ${lineNo}`);
     const rank = Number(rankStr);
     const bytes = Buffer.from(b64, 'base64');
     if (bytes.length === 0) throw new FormatError(file, 'empty token', `line ${lineNo}`);
@@ -57,7 +70,8 @@ export function parseTiktokenRanks(text: string, file: string): Map<string, numb
     ranks.add(rank);
   }
   for (let b = 0; b < 256; b++) {
-    if (!vocab.has(bytesToByteLevel(Uint8Array.of(b)))) throw new FormatError(file, `byte 0x${b.toString(16)} has no token: not a byte-level encoding`, 'ranks');
+    if (!vocab.has(bytesToByteLevel(Uint8Array.of(b))))
+      throw new FormatError(file, `byte 0x${b.toString(16)} has no token: not a byte-level encoding`, 'ranks');
   }
   return vocab;
 }
@@ -79,17 +93,28 @@ export function bpeFromRanks(vocab: Map<string, number>): BPE {
   }
   // merges for serialization: in rank order (HF's tiktoken conversion does the same)
   merges.sort((x, y) => x[2] - y[2] || vocab.get(x[0])! - vocab.get(y[0])!);
-  return new BPE(vocab, merges.map(([a, b]) => [a, b] as [string, string]), { ignoreMerges: false }, pairs);
+  return new BPE(
+    vocab,
+    merges.map(([a, b]) => [a, b] as [string, string]),
+    { ignoreMerges: false },
+    pairs,
+  );
 }
 
 export function tiktokenFromText(text: string, file: string, options: TiktokenOptions = {}): Tokenizer {
   const name = basename(file).replace(/\.tiktoken$/, '');
   const vocab = parseTiktokenRanks(text, file);
   const pattern = options.pattern ?? PATTERN_OF[name];
-  if (pattern === undefined) throw new FormatError(file, `unknown encoding ${JSON.stringify(name)}: pass options.pattern (gpt2, cl100k, o200k or a regex)`, 'pattern');
+  if (pattern === undefined)
+    throw new FormatError(
+      file,
+      `unknown encoding ${JSON.stringify(name)}: pass options.pattern (gpt2, cl100k, o200k or a regex)`,
+      'pattern',
+    );
   const specials = new Map(Object.entries(options.specialTokens ?? TIKTOKEN_SPECIALS[name] ?? {}));
   const ranks = new Set(vocab.values());
-  for (const [t, id] of specials) if (ranks.has(id)) throw new FormatError(file, `special token ${t} id ${id} collides with a rank`, 'specialTokens');
+  for (const [t, id] of specials)
+    if (ranks.has(id)) throw new FormatError(file, `special token ${t} id ${id} collides with a rank`, 'specialTokens');
   return byteLevelTokenizer(bpeFromRanks(vocab), pattern, specials);
 }
 

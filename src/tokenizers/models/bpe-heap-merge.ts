@@ -17,7 +17,14 @@ export const NO_RANK = 0x7fffffff;
  * neighbour's end offset. With dropout > 0, each popped merge is skipped with that probability
  * (drawn from rng) and its entry re-queued after the next merge that happens (HF BPE dropout).
  */
-export function heapMerge(pairs: PairTable, sym: Int32Array, n: number, end: Int32Array | null = null, dropout = 0, rng?: Generator): Int32Array {
+export function heapMerge(
+  pairs: PairTable,
+  sym: Int32Array,
+  n: number,
+  end: Int32Array | null = null,
+  dropout = 0,
+  rng?: Generator,
+): Int32Array {
   const next = new Int32Array(n);
   const prev = new Int32Array(n);
   for (let i = 0; i < n; i++) {

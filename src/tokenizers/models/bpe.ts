@@ -56,7 +56,12 @@ export class BPE extends VocabModel implements Model {
   private symBuf = new Int32Array(256);
   private rankBuf = new Int32Array(256);
 
-  constructor(vocab: Map<string, number>, merges: readonly [string, string][], options: Partial<BpeOptions> = {}, pairs?: PairTable) {
+  constructor(
+    vocab: Map<string, number>,
+    merges: readonly [string, string][],
+    options: Partial<BpeOptions> = {},
+    pairs?: PairTable,
+  ) {
     super(vocab);
     this.options = {
       dropout: null,
@@ -82,11 +87,21 @@ export class BPE extends VocabModel implements Model {
         const ia = vocab.get(a);
         const ib = vocab.get(b);
         if (ia === undefined || ib === undefined) {
-          throw new FormatError('<bpe merges>', `merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) names a token missing from the vocab`, `model.merges[${rank}]`);
+          throw new FormatError(
+            '<bpe merges>',
+            `merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) names a token missing from the vocab`,
+            `model.merges[${rank}]`,
+          );
         }
-        const joined = a + (prefixLen > 0 && b.startsWith(this.options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
+        const joined =
+          a + (prefixLen > 0 && b.startsWith(this.options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
         const m = vocab.get(joined);
-        if (m === undefined) throw new FormatError('<bpe merges>', `merge ${rank} produces ${JSON.stringify(joined)}, which is not in the vocab`, `model.merges[${rank}]`);
+        if (m === undefined)
+          throw new FormatError(
+            '<bpe merges>',
+            `merge ${rank} produces ${JSON.stringify(joined)}, which is not in the vocab`,
+            `model.merges[${rank}]`,
+          );
         this.pairs.set(ia, ib, rank, m);
       });
     }
@@ -136,7 +151,9 @@ export class BPE extends VocabModel implements Model {
       }
     }
     const w = this.initWord(piece, false);
-    const ids = this.dropoutOn ? Int32Array.from(this.mergeWithOffsets(w).ids) : this.mergeIds(Int32Array.from(w.ids), w.ids.length);
+    const ids = this.dropoutOn
+      ? Int32Array.from(this.mergeWithOffsets(w).ids)
+      : this.mergeIds(Int32Array.from(w.ids), w.ids.length);
     if (useCache) this.remember(piece, ids);
     for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
   }
@@ -257,9 +274,10 @@ export class BPE extends VocabModel implements Model {
       }
       unkStart = -1;
     };
-    for (let i = 0; i < piece.length; ) {
+    for (let i = 0; i < piece.length;) {
       const c = piece.charCodeAt(i);
-      const w = c >= 0xd800 && c <= 0xdbff && i + 1 < piece.length && (piece.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      const w =
+        c >= 0xd800 && c <= 0xdbff && i + 1 < piece.length && (piece.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       let s = w === 1 ? piece[i]! : piece.slice(i, i + 2);
       if (i > 0 && o.continuingSubwordPrefix !== null) s = o.continuingSubwordPrefix + s;
       if (i + w === piece.length && o.endOfWordSuffix !== null) s = s + o.endOfWordSuffix;

@@ -18,9 +18,18 @@ export function readVocab(c: ConfigReader, key = 'vocab'): Map<string, number> {
   const seen = new Set<number>();
   for (const [tok, id] of Object.entries(v)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_VOCAB) {
-      throw new FormatError(c.file, `id of token ${JSON.stringify(tok)} must be an integer in [0, ${MAX_VOCAB}), got ${JSON.stringify(id)}`, `${c.fieldPath(key)}.${tok}`);
+      throw new FormatError(
+        c.file,
+        `id of token ${JSON.stringify(tok)} must be an integer in [0, ${MAX_VOCAB}), got ${JSON.stringify(id)}`,
+        `${c.fieldPath(key)}.${tok}`,
+      );
     }
-    if (seen.has(id)) throw new FormatError(c.file, `id ${id} is used by two tokens (second: ${JSON.stringify(tok)})`, `${c.fieldPath(key)}.${tok}`);
+    if (seen.has(id))
+      throw new FormatError(
+        c.file,
+        `id ${id} is used by two tokens (second: ${JSON.stringify(tok)})`,
+        `${c.fieldPath(key)}.${tok}`,
+      );
     seen.add(id);
     vocab.set(tok, id);
   }
@@ -33,11 +42,20 @@ export function readMerges(c: ConfigReader, key = 'merges'): [string, string][] 
   return arr.map((m, i) => {
     if (typeof m === 'string') {
       const parts = m.split(' ');
-      if (parts.length !== 2) throw new FormatError(c.file, `merge must be two tokens separated by one space, got ${JSON.stringify(m)}`, `${c.fieldPath(key)}[${i}]`);
+      if (parts.length !== 2)
+        throw new FormatError(
+          c.file,
+          `merge must be two tokens separated by one space, got ${JSON.stringify(m)}`,
+          `${c.fieldPath(key)}[${i}]`,
+        );
       return [parts[0]!, parts[1]!];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
-    throw new FormatError(c.file, `merge must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`, `${c.fieldPath(key)}[${i}]`);
+    throw new FormatError(
+      c.file,
+      `merge must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`,
+      `${c.fieldPath(key)}[${i}]`,
+    );
   });
 }
 
@@ -47,7 +65,11 @@ function withFile<T>(c: ConfigReader, f: () => T): T {
     return f();
   } catch (err) {
     if (err instanceof FormatError && err.file === '<bpe merges>') {
-      throw new FormatError(c.file, err.message.replace(/^<bpe merges> \(field [^)]*\): /, ''), c.fieldPath(err.field?.replace(/^model\./, '') ?? 'merges'));
+      throw new FormatError(
+        c.file,
+        err.message.replace(/^<bpe merges> \(field [^)]*\): /, ''),
+        c.fieldPath(err.field?.replace(/^model\./, '') ?? 'merges'),
+      );
     }
     throw err;
   }
@@ -55,7 +77,8 @@ function withFile<T>(c: ConfigReader, f: () => T): T {
 
 registerModel('BPE', (c) => {
   const dropout = c.optNumber('dropout') ?? null;
-  if (dropout !== null && !(dropout >= 0 && dropout <= 1)) c.fail('dropout', `expected a probability in [0, 1], got ${dropout}`);
+  if (dropout !== null && !(dropout >= 0 && dropout <= 1))
+    c.fail('dropout', `expected a probability in [0, 1], got ${dropout}`);
   const vocab = readVocab(c);
   const merges = readMerges(c);
   const unk = c.optString('unk_token') ?? null;

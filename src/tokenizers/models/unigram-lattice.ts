@@ -309,7 +309,8 @@ export class Lattice {
         if (v > m) m = v;
       }
       let sum = 0;
-      for (let r = this.beginHead[pos]!; r >= 0; r = this.beginNext[r]!) sum += Math.exp(bwd[pos + plen[r]!]! + score[r]! - m);
+      for (let r = this.beginHead[pos]!; r >= 0; r = this.beginNext[r]!)
+        sum += Math.exp(bwd[pos + plen[r]!]! + score[r]! - m);
       bwd[pos] = m + Math.log(sum);
     }
     const z = fwd[len]!;

@@ -75,7 +75,10 @@ export class UnigramModel implements LatticeVocab {
     this.mergeUnknown = options.mergeUnknown ?? true;
     const n = pieces.length;
     if (scores.length !== n || types.length !== n) {
-      throw new ArgumentError('UnigramModel', `pieces (${n}), scores (${scores.length}) and types (${types.length}) differ in length`);
+      throw new ArgumentError(
+        'UnigramModel',
+        `pieces (${n}), scores (${scores.length}) and types (${types.length}) differ in length`,
+      );
     }
     this.scores = Float32Array.from(scores);
     this.types = Uint8Array.from(types);
@@ -125,11 +128,11 @@ export class UnigramModel implements LatticeVocab {
     const unkScore = f32(this.minScore - UNK_PENALTY);
     // the vocabulary matches come per chunk (cached); the float Viterbi runs over the whole text,
     // since its rounding depends on the running score
-    for (let a = 0; a < n; ) {
+    for (let a = 0; a < n;) {
       const b = this.chunkable ? chunkEnd(text, a) : n;
       const m = this.chunkMatches(text, a, b);
       let k = 0;
-      for (let s = a; s < b; ) {
+      for (let s = a; s < b;) {
         const c = text.charCodeAt(s);
         const w = c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
         const base = best[s]!;
@@ -163,7 +166,7 @@ export class UnigramModel implements LatticeVocab {
       a = b;
     }
     const start = out.length;
-    for (let e = n; e > 0; ) {
+    for (let e = n; e > 0;) {
       const s = from[e]!;
       out.push({ start: s, end: e, id: ids[e]! });
       e = s;
@@ -186,7 +189,7 @@ export class UnigramModel implements LatticeVocab {
     const out: number[] = [];
     const { trie, types } = this;
     const n = text.length;
-    for (let s = a; s < b; ) {
+    for (let s = a; s < b;) {
       const c = text.charCodeAt(s);
       const w = c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       let node = 0;
@@ -224,7 +227,8 @@ export class UnigramModel implements LatticeVocab {
    * nbestSize > 1, among the n best with p ∝ exp(alpha * score); nbestSize 1 or alpha 0: Viterbi.
    */
   sample(text: string, alpha: number, rng: Generator, nbestSize = -1): Segment[] {
-    if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new ArgumentError('UnigramModel.sample', `alpha must be a finite number >= 0, got ${alpha}`);
+    if (!(alpha >= 0) || !Number.isFinite(alpha))
+      throw new ArgumentError('UnigramModel.sample', `alpha must be a finite number >= 0, got ${alpha}`);
     if (text.length === 0) return [];
     if (nbestSize === 1 || nbestSize === 0 || alpha === 0) return this.encode(text);
     const lattice = this.lattice(text);
@@ -260,13 +264,15 @@ const MATCH_CACHE_LIMIT = 1 << 16;
 
 /** True if `piece` has '▁' right after a character that is not '▁'. */
 export function spansWordBoundary(piece: string): boolean {
-  for (let i = 1; i < piece.length; i++) if (piece.charCodeAt(i) === 0x2581 && piece.charCodeAt(i - 1) !== 0x2581) return true;
+  for (let i = 1; i < piece.length; i++)
+    if (piece.charCodeAt(i) === 0x2581 && piece.charCodeAt(i - 1) !== 0x2581) return true;
   return false;
 }
 
 /** End of the chunk starting at `a`: the next '▁' that follows a character other than '▁'. */
 function chunkEnd(text: string, a: number): number {
-  for (let i = a + 1; i < text.length; i++) if (text.charCodeAt(i) === 0x2581 && text.charCodeAt(i - 1) !== 0x2581) return i;
+  for (let i = a + 1; i < text.length; i++)
+    if (text.charCodeAt(i) === 0x2581 && text.charCodeAt(i - 1) !== 0x2581) return i;
   return text.length;
 }
 

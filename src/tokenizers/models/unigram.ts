@@ -45,22 +45,30 @@ export class Unigram implements Model {
     pieces.forEach((p, i) => {
       if (!this.idOf.has(p)) this.idOf.set(p, i);
     });
-    const types = options.types !== undefined ? Uint8Array.from(options.types) : new Uint8Array(n).fill(PieceType.NORMAL);
+    const types =
+      options.types !== undefined ? Uint8Array.from(options.types) : new Uint8Array(n).fill(PieceType.NORMAL);
     if (options.types === undefined) {
       if (this.unkId !== null) types[this.unkId] = PieceType.UNKNOWN;
-      if (this.byteFallback) pieces.forEach((p, i) => pieceByte(p) >= 0 && i !== this.unkId && (types[i] = PieceType.BYTE));
+      if (this.byteFallback)
+        pieces.forEach((p, i) => pieceByte(p) >= 0 && i !== this.unkId && (types[i] = PieceType.BYTE));
     }
     if (this.byteFallback) {
       for (let b = 0; b < 256; b++) {
         const id = this.idOf.get(bytePiece(b));
-        if (id === undefined) throw new ArgumentError('Unigram', `byte_fallback needs the piece ${bytePiece(b)}, which is missing`);
+        if (id === undefined)
+          throw new ArgumentError('Unigram', `byte_fallback needs the piece ${bytePiece(b)}, which is missing`);
         this.byteIds[b] = id;
       }
     }
-    this.core = new UnigramModel(pieces, vocab.map((v) => Math.fround(v[1])), types, {
-      unkId: this.unkId ?? -1,
-      mergeUnknown: !this.byteFallback,
-    });
+    this.core = new UnigramModel(
+      pieces,
+      vocab.map((v) => Math.fround(v[1])),
+      types,
+      {
+        unkId: this.unkId ?? -1,
+        mergeUnknown: !this.byteFallback,
+      },
+    );
   }
 
   get unkToken(): string | undefined {
@@ -98,13 +106,21 @@ export class Unigram implements Model {
         for (const b of Buffer.from(piece.slice(s.start, s.end), 'utf8')) {
           out.push({ id: this.byteIds[b]!, value: bytePiece(b), offsets: [s.start, s.end] });
         }
-      } else out.push({ id: s.id, value: s.id === this.unkId ? this.vocab[s.id]![0] : piece.slice(s.start, s.end), offsets: [s.start, s.end] });
+      } else
+        out.push({
+          id: s.id,
+          value: s.id === this.unkId ? this.vocab[s.id]![0] : piece.slice(s.start, s.end),
+          offsets: [s.start, s.end],
+        });
     }
     return out;
   }
 
   private noUnk(piece: string, s: Segment): never {
-    throw new ArgumentError('Unigram.tokenize', `${JSON.stringify(piece.slice(s.start, s.end))} is not in the vocabulary and the model has no unk_id`);
+    throw new ArgumentError(
+      'Unigram.tokenize',
+      `${JSON.stringify(piece.slice(s.start, s.end))} is not in the vocabulary and the model has no unk_id`,
+    );
   }
 
   tokenToId(token: string): number | undefined {
@@ -137,8 +153,18 @@ export class Unigram implements Model {
 export function readUnigramVocab(raw: unknown, file: string, field: string): [string, number][] {
   if (!Array.isArray(raw)) throw new FormatError(file, 'expected an array of [piece, score] pairs', field);
   return raw.map((e, i) => {
-    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'number' || !Number.isFinite(e[1])) {
-      throw new FormatError(file, `expected [piece, finite score], got ${JSON.stringify(e)?.slice(0, 60)}`, `${field}[${i}]`);
+    if (
+      !Array.isArray(e) ||
+      e.length !== 2 ||
+      typeof e[0] !== 'string' ||
+      typeof e[1] !== 'number' ||
+      !Number.isFinite(e[1])
+    ) {
+      throw new FormatError(
+        file,
+        `expected [piece, finite score], got ${JSON.stringify(e)?.slice(0, 60)}`,
+        `${field}[${i}]`,
+      );
     }
     return [e[0], e[1]] as [string, number];
   });

@@ -23,7 +23,11 @@ export class WordLevel extends VocabModel implements Model {
     const id = this.vocab.get(piece);
     if (id !== undefined) return id;
     const unk = this.unkTokenName === null ? undefined : this.vocab.get(this.unkTokenName);
-    if (unk === undefined) throw new ArgumentError('WordLevel.tokenize', `${JSON.stringify(piece.slice(0, 40))} is not in the vocab and there is no unk token`);
+    if (unk === undefined)
+      throw new ArgumentError(
+        'WordLevel.tokenize',
+        `${JSON.stringify(piece.slice(0, 40))} is not in the vocab and there is no unk token`,
+      );
     return unk;
   }
 

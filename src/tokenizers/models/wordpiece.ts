@@ -31,7 +31,11 @@ export class WordPiece extends VocabModel implements Model {
 
   private unk(piece: string): Token {
     const id = this.vocab.get(this.options.unkToken);
-    if (id === undefined) throw new ArgumentError('WordPiece.tokenize', `cannot tokenize ${JSON.stringify(piece.slice(0, 40))}: the unk token ${JSON.stringify(this.options.unkToken)} is not in the vocab`);
+    if (id === undefined)
+      throw new ArgumentError(
+        'WordPiece.tokenize',
+        `cannot tokenize ${JSON.stringify(piece.slice(0, 40))}: the unk token ${JSON.stringify(this.options.unkToken)} is not in the vocab`,
+      );
     return { id, value: this.options.unkToken, offsets: [0, piece.length] };
   }
 
@@ -68,7 +72,12 @@ export class WordPiece extends VocabModel implements Model {
           break;
         }
         // step back one character (a surrogate pair is one character)
-        end -= end - 2 >= start && (piece.charCodeAt(end - 1) & 0xfc00) === 0xdc00 && (piece.charCodeAt(end - 2) & 0xfc00) === 0xd800 ? 2 : 1;
+        end -=
+          end - 2 >= start &&
+          (piece.charCodeAt(end - 1) & 0xfc00) === 0xdc00 &&
+          (piece.charCodeAt(end - 2) & 0xfc00) === 0xd800
+            ? 2
+            : 1;
       }
       if (found === null) return [this.unk(piece)];
       out.push(found);

@@ -19,7 +19,8 @@ const DROP = /[\u0000\uFFFD]|[^\P{C}\t\n\r]/gu;
 const SPACE = /\p{White_Space}/gu;
 /** Characters clean-text changes: dropped ones and whitespace other than ' '. */
 const CLEAN = /[\u0000\uFFFD]|\p{C}|[^\P{White_Space} ]/gu;
-const CJK = /[\u4E00-\u9FFF\u3400-\u4DBF\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\uF900-\uFAFF\u{2F800}-\u{2FA1F}]/gu;
+const CJK =
+  /[\u4E00-\u9FFF\u3400-\u4DBF\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\uF900-\uFAFF\u{2F800}-\u{2FA1F}]/gu;
 const MN_G = /\p{Mn}/gu;
 
 /** The CJK Unified Ideograph blocks BERT isolates. */
@@ -82,7 +83,8 @@ export class BertNormalizer implements Normalizer {
     const o = this.options;
     let s = text;
     const ascii = !NON_ASCII.test(s);
-    if (o.cleanText) s = ascii ? s.replace(ASCII_DROP, '').replace(ASCII_SPACE, ' ') : s.replace(DROP, '').replace(SPACE, ' ');
+    if (o.cleanText)
+      s = ascii ? s.replace(ASCII_DROP, '').replace(ASCII_SPACE, ' ') : s.replace(DROP, '').replace(SPACE, ' ');
     if (o.handleChineseChars && !ascii) s = s.replace(CJK, ' $& ');
     if (this.doStrip && !ascii) s = s.normalize('NFD').replace(MN_G, '');
     if (o.lowercase) s = lowercaseString(s);

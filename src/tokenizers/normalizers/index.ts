@@ -28,4 +28,7 @@ registerNormalizer(
       lowercase: c.bool('lowercase', true),
     }),
 );
-registerNormalizer('Sequence', (c) => new NormalizerSequence(c.objectArray('normalizers').map((n) => normalizers.create(n))));
+registerNormalizer(
+  'Sequence',
+  (c) => new NormalizerSequence(c.objectArray('normalizers').map((n) => normalizers.create(n))),
+);

@@ -36,7 +36,7 @@ export class Precompiled implements Normalizer {
     const bytes = Buffer.from(text, 'utf8');
     const n = bytes.length;
     const b2u = byteToUnit(text, n);
-    for (let pos = 0; pos < n; ) {
+    for (let pos = 0; pos < n;) {
       this.charsmap.longestRule(bytes, pos, n, this.rule);
       const len = this.rule.length;
       // a rule must end on a character boundary to map back to UTF-16 (always so for real charsmaps)

@@ -17,7 +17,11 @@ export class BertProcessing extends PostProcessorBase {
   processEncodings(encodings: Encoding[], add: boolean): Encoding[] {
     if (!add) return encodings;
     const [a, b] = encodings;
-    const out = [specialEncoding([this.cls[1]], [this.cls[0]], 0), a!.setSequence(0, 0), specialEncoding([this.sep[1]], [this.sep[0]], 0)];
+    const out = [
+      specialEncoding([this.cls[1]], [this.cls[0]], 0),
+      a!.setSequence(0, 0),
+      specialEncoding([this.sep[1]], [this.sep[0]], 0),
+    ];
     if (b !== undefined) out.push(b.setSequence(1, 1), specialEncoding([this.sep[1]], [this.sep[0]], 1));
     return out;
   }

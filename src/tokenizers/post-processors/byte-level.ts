@@ -23,6 +23,11 @@ export class ByteLevelProcessor extends PostProcessorBase {
     return pair === null ? ids : ids.concat(pair);
   }
   toJSON(): JsonObject {
-    return { type: this.type, add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+    return {
+      type: this.type,
+      add_prefix_space: this.addPrefixSpace,
+      trim_offsets: this.trimOffsets,
+      use_regex: this.useRegex,
+    };
   }
 }

@@ -8,11 +8,19 @@ import { RobertaProcessing } from './roberta.ts';
 import { PostProcessorSequence } from './sequence.ts';
 import { TemplateProcessing } from './template.ts';
 
-export { BertProcessing, ByteLevelProcessor, PostProcessorBase, RobertaProcessing, PostProcessorSequence, TemplateProcessing };
+export {
+  BertProcessing,
+  ByteLevelProcessor,
+  PostProcessorBase,
+  RobertaProcessing,
+  PostProcessorSequence,
+  TemplateProcessing,
+};
 
 function tokenPair(c: ConfigReader, key: string): [string, number] {
   const v = c.array(key);
-  if (v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'number' || !Number.isInteger(v[1]) || v[1] < 0) c.fail(key, 'expected ["token", id]');
+  if (v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'number' || !Number.isInteger(v[1]) || v[1] < 0)
+    c.fail(key, 'expected ["token", id]');
   return [v[0] as string, v[1] as number];
 }
 
@@ -20,9 +28,19 @@ registerPostProcessor('TemplateProcessing', (c) => TemplateProcessing.fromJson(c
 registerPostProcessor('BertProcessing', (c) => new BertProcessing(tokenPair(c, 'sep'), tokenPair(c, 'cls')));
 registerPostProcessor(
   'RobertaProcessing',
-  (c) => new RobertaProcessing(tokenPair(c, 'sep'), tokenPair(c, 'cls'), c.bool('trim_offsets', true), c.bool('add_prefix_space', true)),
+  (c) =>
+    new RobertaProcessing(
+      tokenPair(c, 'sep'),
+      tokenPair(c, 'cls'),
+      c.bool('trim_offsets', true),
+      c.bool('add_prefix_space', true),
+    ),
 );
-registerPostProcessor('ByteLevel', (c) => new ByteLevelProcessor(c.bool('trim_offsets', true), c.bool('add_prefix_space', true), c.bool('use_regex', true)));
+registerPostProcessor(
+  'ByteLevel',
+  (c) =>
+    new ByteLevelProcessor(c.bool('trim_offsets', true), c.bool('add_prefix_space', true), c.bool('use_regex', true)),
+);
 registerPostProcessor('Sequence', (c) => {
   const children = c.objectArray('processors').map((p): PostProcessorBase => {
     const made = postProcessors.create(p);

@@ -31,6 +31,12 @@ export class RobertaProcessing extends PostProcessorBase {
     return out;
   }
   toJSON(): JsonObject {
-    return { type: this.type, sep: [...this.sep], cls: [...this.cls], trim_offsets: this.trimOffsets, add_prefix_space: this.addPrefixSpace };
+    return {
+      type: this.type,
+      sep: [...this.sep],
+      cls: [...this.cls],
+      trim_offsets: this.trimOffsets,
+      add_prefix_space: this.addPrefixSpace,
+    };
   }
 }

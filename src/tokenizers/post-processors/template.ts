@@ -7,7 +7,8 @@ import type { ConfigReader, JsonObject } from '../config-reader.ts';
 import type { Encoding } from '../encoding.ts';
 import { PostProcessorBase, specialEncoding } from './base.ts';
 
-export type TemplatePiece = { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
+export type TemplatePiece =
+  { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
 
 export interface TemplateSpecialToken {
   id: string;
@@ -40,13 +41,18 @@ export class TemplateProcessing extends PostProcessorBase {
   ) {
     super();
     for (const p of [...single, ...pair]) {
-      if (p.kind === 'special' && !specialTokens.has(p.id)) throw new ArgumentError('TemplateProcessing', `template uses special token ${JSON.stringify(p.id)} missing from special_tokens`);
+      if (p.kind === 'special' && !specialTokens.has(p.id))
+        throw new ArgumentError(
+          'TemplateProcessing',
+          `template uses special token ${JSON.stringify(p.id)} missing from special_tokens`,
+        );
     }
   }
 
   addedTokens(isPair: boolean): number {
     let n = 0;
-    for (const p of isPair ? this.pair : this.single) if (p.kind === 'special') n += this.specialTokens.get(p.id)!.ids.length;
+    for (const p of isPair ? this.pair : this.single)
+      if (p.kind === 'special') n += this.specialTokens.get(p.id)!.ids.length;
     return n;
   }
 
@@ -81,7 +87,9 @@ export class TemplateProcessing extends PostProcessorBase {
 
   toJSON(): JsonObject {
     const piece = (p: TemplatePiece): JsonObject =>
-      p.kind === 'sequence' ? { Sequence: { id: p.id, type_id: p.typeId } } : { SpecialToken: { id: p.id, type_id: p.typeId } };
+      p.kind === 'sequence'
+        ? { Sequence: { id: p.id, type_id: p.typeId } }
+        : { SpecialToken: { id: p.id, type_id: p.typeId } };
     const special: JsonObject = {};
     for (const [k, t] of this.specialTokens) special[k] = { id: t.id, ids: t.ids, tokens: t.tokens };
     return { type: this.type, single: this.single.map(piece), pair: this.pair.map(piece), special_tokens: special };
@@ -108,15 +116,25 @@ export class TemplateProcessing extends PostProcessorBase {
     if (st !== undefined) {
       for (const key of Object.keys(st.value)) {
         const t = st.object(key);
-        const ids = t.array('ids').map((x, i) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 ? x : t.fail(`ids[${i}]` as unknown as number, 'expected a token id')));
+        const ids = t
+          .array('ids')
+          .map((x, i) =>
+            typeof x === 'number' && Number.isInteger(x) && x >= 0
+              ? x
+              : t.fail(`ids[${i}]` as unknown as number, 'expected a token id'),
+          );
         const tokens = t.stringArray('tokens');
         if (ids.length !== tokens.length) t.fail('tokens', `has ${tokens.length} entries but ids has ${ids.length}`);
         specials.set(key, { id: t.optString('id') ?? key, ids, tokens });
       }
     }
     const single = readTemplate('single');
-    const pair = c.has('pair') ? readTemplate('pair') : [...single, { kind: 'sequence' as const, id: 'B' as const, typeId: 1 }];
-    for (const p of [...single, ...pair]) if (p.kind === 'special' && !specials.has(p.id)) c.fail('special_tokens', `missing the token ${JSON.stringify(p.id)} used in the template`);
+    const pair = c.has('pair')
+      ? readTemplate('pair')
+      : [...single, { kind: 'sequence' as const, id: 'B' as const, typeId: 1 }];
+    for (const p of [...single, ...pair])
+      if (p.kind === 'special' && !specials.has(p.id))
+        c.fail('special_tokens', `missing the token ${JSON.stringify(p.id)} used in the template`);
     return new TemplateProcessing(single, pair, specials);
   }
 }

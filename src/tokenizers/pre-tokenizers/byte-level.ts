@@ -25,7 +25,7 @@ export function byteLevelMap(ns: NormalizedString): void {
   }
   if (ascii) return; // printable ASCII maps to itself
   const b = new AlignmentBuilder();
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i)!;
     const w = cp > 0xffff ? 2 : 1;
     const bytes = encoder.encode(s.slice(i, i + w));

@@ -36,6 +36,7 @@ export function classAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c < 0xd800 || c > 0xdbff) return bmpClass(c) * 4 + 1;
   const d = text.charCodeAt(i + 1);
-  if (d >= 0xdc00 && d <= 0xdfff) return classify(String.fromCodePoint(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) * 4 + 2;
+  if (d >= 0xdc00 && d <= 0xdfff)
+    return classify(String.fromCodePoint(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) * 4 + 2;
   return OTHER * 4 + 1; // lone high surrogate
 }

@@ -8,7 +8,7 @@ export type CharPredicate = (cp: number) => boolean;
 export function charRanges(text: string, pred: CharPredicate): [number, number, boolean][] {
   const out: [number, number, boolean][] = [];
   let runStart = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
     const w = cp > 0xffff ? 2 : 1;
     if (pred(cp)) {
@@ -23,7 +23,9 @@ export function charRanges(text: string, pred: CharPredicate): [number, number, 
 }
 
 export function splitByChars(ns: NormalizedString, pred: CharPredicate, behavior: SplitBehavior): NormalizedString[] {
-  return applyBehavior(charRanges(ns.normalized, pred), behavior).map(([a, b]) => (a === 0 && b === ns.length ? ns : ns.slice(a, b)));
+  return applyBehavior(charRanges(ns.normalized, pred), behavior).map(([a, b]) =>
+    a === 0 && b === ns.length ? ns : ns.slice(a, b),
+  );
 }
 
 export function splitStringByChars(text: string, pred: CharPredicate, behavior: SplitBehavior): string[] {
@@ -41,7 +43,8 @@ export function isWhiteSpaceCp(cp: number): boolean {
 
 /** BERT punctuation: ASCII punctuation (includes symbols like $ + < = > ^ ` |) or \p{P}. */
 export function isBertPunctuation(cp: number): boolean {
-  if (cp < 128) return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
+  if (cp < 128)
+    return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
   return P.test(String.fromCodePoint(cp));
 }
 

@@ -13,13 +13,30 @@ import { PreTokenizerSequence } from './sequence.ts';
 import { Split } from './split.ts';
 import { Whitespace, WhitespaceSplit } from './whitespace.ts';
 
-export { BertPreTokenizer, ByteLevel, CharDelimiterSplit, Digits, Metaspace, Punctuation, PreTokenizerSequence, Split, Whitespace, WhitespaceSplit };
+export {
+  BertPreTokenizer,
+  ByteLevel,
+  CharDelimiterSplit,
+  Digits,
+  Metaspace,
+  Punctuation,
+  PreTokenizerSequence,
+  Split,
+  Whitespace,
+  WhitespaceSplit,
+};
 
-const behavior = (c: ConfigReader, fallback?: (typeof SPLIT_BEHAVIORS)[number]) => c.oneOf('behavior', SPLIT_BEHAVIORS, fallback);
+const behavior = (c: ConfigReader, fallback?: (typeof SPLIT_BEHAVIORS)[number]) =>
+  c.oneOf('behavior', SPLIT_BEHAVIORS, fallback);
 
 registerPreTokenizer(
   'ByteLevel',
-  (c) => new ByteLevel({ addPrefixSpace: c.bool('add_prefix_space', true), trimOffsets: c.bool('trim_offsets', true), useRegex: c.bool('use_regex', true) }),
+  (c) =>
+    new ByteLevel({
+      addPrefixSpace: c.bool('add_prefix_space', true),
+      trimOffsets: c.bool('trim_offsets', true),
+      useRegex: c.bool('use_regex', true),
+    }),
 );
 registerPreTokenizer('Split', (c) => new Split(patternFromJson(c, 'pattern'), behavior(c), c.bool('invert', false)));
 registerPreTokenizer('Whitespace', () => new Whitespace());
@@ -34,7 +51,8 @@ registerPreTokenizer('CharDelimiterSplit', (c) => {
 });
 registerPreTokenizer('Metaspace', (c) => {
   const replacement = c.string('replacement');
-  if ([...replacement].length !== 1) c.fail('replacement', `expected one character, got ${JSON.stringify(replacement)}`);
+  if ([...replacement].length !== 1)
+    c.fail('replacement', `expected one character, got ${JSON.stringify(replacement)}`);
   // older files have add_prefix_space instead of prepend_scheme
   const scheme: PrependScheme = c.has('prepend_scheme')
     ? c.oneOf('prepend_scheme', ['always', 'first', 'never'] as const)
@@ -43,4 +61,7 @@ registerPreTokenizer('Metaspace', (c) => {
       : 'never';
   return new Metaspace(replacement, scheme, c.bool('split', true));
 });
-registerPreTokenizer('Sequence', (c) => new PreTokenizerSequence(c.objectArray('pretokenizers').map((p) => preTokenizers.create(p))));
+registerPreTokenizer(
+  'Sequence',
+  (c) => new PreTokenizerSequence(c.objectArray('pretokenizers').map((p) => preTokenizers.create(p))),
+);

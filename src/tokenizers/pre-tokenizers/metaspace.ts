@@ -24,11 +24,15 @@ export class Metaspace implements PreTokenizer {
   preTokenize(pts: PreTokenizedString): void {
     pts.split((_, ns) => {
       const edits: [number, number, string][] = [];
-      for (let i = ns.normalized.indexOf(' '); i >= 0; i = ns.normalized.indexOf(' ', i + 1)) edits.push([i, i + 1, this.replacement]);
+      for (let i = ns.normalized.indexOf(' '); i >= 0; i = ns.normalized.indexOf(' ', i + 1))
+        edits.push([i, i + 1, this.replacement]);
       ns.replaceRanges(edits);
       if (this.shouldPrepend(ns.normalized, ns.originalSpan()[0] === 0)) ns.prepend(this.replacement);
       if (!this.split) return [ns];
-      return applyBehavior(charRanges(ns.normalized, (c) => c === this.cp), 'MergedWithNext').map(([a, b]) => ns.slice(a, b));
+      return applyBehavior(
+        charRanges(ns.normalized, (c) => c === this.cp),
+        'MergedWithNext',
+      ).map(([a, b]) => ns.slice(a, b));
     });
   }
 
@@ -41,7 +45,10 @@ export class Metaspace implements PreTokenizer {
     let s = text.replaceAll(' ', this.replacement);
     if (s.length > 0 && this.shouldPrepend(s, atStart)) s = this.replacement + s;
     if (!this.split) return s.length > 0 ? [s] : [];
-    return applyBehavior(charRanges(s, (c) => c === this.cp), 'MergedWithNext').map(([a, b]) => s.slice(a, b));
+    return applyBehavior(
+      charRanges(s, (c) => c === this.cp),
+      'MergedWithNext',
+    ).map(([a, b]) => s.slice(a, b));
   }
 
   toJSON(): JsonObject {

@@ -29,7 +29,12 @@ export type KnownPattern = 'gpt2' | 'cl100k' | 'o200k';
 export function identifyPattern(source: string): KnownPattern | null {
   const s = source.replace(/\?\+/g, '?').replace(/\+\+/g, '+');
   if (s === GPT2_PATTERN) return 'gpt2';
-  if (s === CL100K_PATTERN || s === "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+") return 'cl100k';
+  if (
+    s === CL100K_PATTERN ||
+    s ===
+      "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+"
+  )
+    return 'cl100k';
   if (s === O200K_PATTERN) return 'o200k';
   return null;
 }

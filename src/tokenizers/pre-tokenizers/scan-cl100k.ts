@@ -16,7 +16,8 @@ function contraction(text: string, i: number): number {
   }
   const b = text.charCodeAt(i + 2) | 0x20;
   const rawB = text.charCodeAt(i + 2);
-  if (raw < 128 && rawB < 128 && ((a === 114 && b === 101) || (a === 118 && b === 101) || (a === 108 && b === 108))) return 3;
+  if (raw < 128 && rawB < 128 && ((a === 114 && b === 101) || (a === 118 && b === 101) || (a === 108 && b === 108)))
+    return 3;
   return 0;
 }
 
@@ -41,7 +42,8 @@ export function scanCl100k(text: string, emit: Emit): void {
       // [^\r\n\p{L}\p{N}]?\p{L}+
       let letterStart = -1;
       if (cls === LETTER) letterStart = i;
-      else if (cls !== NUMBER && !isNewline(c) && i + w < n && classAt(text, i + w) >> 2 === LETTER) letterStart = i + w;
+      else if (cls !== NUMBER && !isNewline(c) && i + w < n && classAt(text, i + w) >> 2 === LETTER)
+        letterStart = i + w;
       if (letterStart >= 0) {
         j = letterStart;
         while (j < n) {

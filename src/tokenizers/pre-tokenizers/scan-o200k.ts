@@ -47,7 +47,8 @@ function at(text: string, i: number): number {
     return v * 4 + 1;
   }
   const d = text.charCodeAt(i + 1);
-  if (d >= 0xdc00 && d <= 0xdfff) return classify(String.fromCodePoint(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) * 4 + 2;
+  if (d >= 0xdc00 && d <= 0xdfff)
+    return classify(String.fromCodePoint(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) * 4 + 2;
   return OTHER * 4 + 1;
 }
 
@@ -88,7 +89,7 @@ function upperLower(text: string, k: number): number {
   }
   if (j < n && inL(at(text, j) >> 2)) return runL(text, j);
   // give back U characters until one of them can start L+
-  for (let p = j; p > k; ) {
+  for (let p = j; p > k;) {
     p = prevStart(text, p);
     if (inL(at(text, p) >> 2)) return runL(text, p);
   }

@@ -41,7 +41,11 @@ export function regexScanner(re: RegExp, keepGaps: boolean): Scanner {
 
 /** The fastest scanner equivalent to the pattern (known patterns cover every character, so gaps never occur). */
 export function createScanner(pattern: KnownPattern | string, re: RegExp, keepGaps: boolean): Scanner {
-  if (pattern === 'gpt2' || pattern === "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+") return scanGpt2;
+  if (
+    pattern === 'gpt2' ||
+    pattern === "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+  )
+    return scanGpt2;
   if (pattern === 'cl100k') return scanCl100k;
   if (pattern === 'o200k') return scanO200k;
   return regexScanner(re, keepGaps);

@@ -1,7 +1,13 @@
 /** HF Split: split on a String or Regex pattern with a delimiter behaviour, optionally inverted. */
 import type { JsonObject } from '../config-reader.ts';
 import type { PreTokenizer } from '../interfaces.ts';
-import { coverMatches, splitStringWithBehavior, splitWithBehavior, type PreTokenizedString, type SplitBehavior } from '../pre-tokenized-string.ts';
+import {
+  coverMatches,
+  splitStringWithBehavior,
+  splitWithBehavior,
+  type PreTokenizedString,
+  type SplitBehavior,
+} from '../pre-tokenized-string.ts';
 import { findMatches, patternToJson, type Pattern } from '../pattern.ts';
 
 export class Split implements PreTokenizer {
@@ -13,11 +19,21 @@ export class Split implements PreTokenizer {
   ) {}
 
   preTokenize(pts: PreTokenizedString): void {
-    pts.split((_, ns) => splitWithBehavior(ns, coverMatches(ns.length, findMatches(this.pattern, ns.normalized), this.invert), this.behavior));
+    pts.split((_, ns) =>
+      splitWithBehavior(
+        ns,
+        coverMatches(ns.length, findMatches(this.pattern, ns.normalized), this.invert),
+        this.behavior,
+      ),
+    );
   }
 
   preTokenizeString(text: string): string[] {
-    return splitStringWithBehavior(text, coverMatches(text.length, findMatches(this.pattern, text), this.invert), this.behavior);
+    return splitStringWithBehavior(
+      text,
+      coverMatches(text.length, findMatches(this.pattern, text), this.invert),
+      this.behavior,
+    );
   }
 
   toJSON(): JsonObject {

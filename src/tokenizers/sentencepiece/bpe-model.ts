@@ -50,7 +50,10 @@ export class SpmBpeModel {
     this.mergeUnknown = options.mergeUnknown ?? true;
     const n = pieces.length;
     if (scores.length !== n || types.length !== n) {
-      throw new ArgumentError('SpmBpeModel', `pieces (${n}), scores (${scores.length}) and types (${types.length}) differ in length`);
+      throw new ArgumentError(
+        'SpmBpeModel',
+        `pieces (${n}), scores (${scores.length}) and types (${types.length}) differ in length`,
+      );
     }
     this.scores = Float32Array.from(scores);
     this.types = Uint8Array.from(types);
@@ -86,7 +89,8 @@ export class SpmBpeModel {
    * with that probability (BPE-dropout, SentencePiece's SampleEncode) and needs `rng`.
    */
   encode(text: string, dropout = 0, rng?: Generator): Segment[] {
-    if (dropout > 0 && rng === undefined) throw new ArgumentError('SpmBpeModel.encode', 'dropout needs a random generator');
+    if (dropout > 0 && rng === undefined)
+      throw new ArgumentError('SpmBpeModel.encode', 'dropout needs a random generator');
     const out: Segment[] = [];
     if (text.length === 0) return out;
     if (!this.chunkable || dropout > 0) {
@@ -114,12 +118,19 @@ export class SpmBpeModel {
     for (const s of segs) out.push({ start: s.start + start, end: s.end + start, id: s.id });
   }
 
-  private encodeChunk(text: string, from: number, to: number, out: Segment[], dropout: number, rng: Generator | undefined): void {
+  private encodeChunk(
+    text: string,
+    from: number,
+    to: number,
+    out: Segment[],
+    dropout: number,
+    rng: Generator | undefined,
+  ): void {
     // symbols: [start, end) in text, doubly linked; an empty symbol (end == start) is dead
     const starts: number[] = [];
     const ends: number[] = [];
     const frozen: boolean[] = [];
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       let len = this.userDefined.size > 0 ? this.userDefined.match(text, i) : 0;
       const freeze = len > 0;
       if (!freeze) {
@@ -147,7 +158,8 @@ export class SpmBpeModel {
       const id = this.mergeable.get(piece);
       if (id === undefined) return;
       agenda.push({ left, right, score: this.scores[id]!, size: piece.length });
-      if (this.types[id] === PieceType.UNUSED) revMerge.set(piece, [text.slice(starts[left]!, ends[left]!), text.slice(starts[right]!, ends[right]!)]);
+      if (this.types[id] === PieceType.UNUSED)
+        revMerge.set(piece, [text.slice(starts[left]!, ends[left]!), text.slice(starts[right]!, ends[right]!)]);
     };
     for (let i = 1; i < n; i++) maybeAdd(i - 1, i);
     while (agenda.size > 0) {
@@ -170,7 +182,13 @@ export class SpmBpeModel {
   }
 
   /** Emits a final symbol, splitting UNUSED pieces back into what they were merged from. */
-  private resegment(text: string, start: number, end: number, revMerge: Map<string, [string, string]>, out: Segment[]): void {
+  private resegment(
+    text: string,
+    start: number,
+    end: number,
+    revMerge: Map<string, [string, string]>,
+    out: Segment[],
+  ): void {
     const piece = text.slice(start, end);
     const id = this.pieceToId(piece);
     if (id < 0 || this.types[id] !== PieceType.UNUSED) {

@@ -38,8 +38,14 @@ export class SentencePieceBpe implements Model {
     const unk = this.core.unkId;
     for (const s of this.core.encode(piece)) {
       if (s.id === unk && this.byteFallback) {
-        for (const b of Buffer.from(piece.slice(s.start, s.end), 'utf8')) out.push({ id: this.byteIds[b]!, value: bytePiece(b), offsets: [s.start, s.end] });
-      } else out.push({ id: s.id, value: s.id === unk ? this.pieces[unk]! : piece.slice(s.start, s.end), offsets: [s.start, s.end] });
+        for (const b of Buffer.from(piece.slice(s.start, s.end), 'utf8'))
+          out.push({ id: this.byteIds[b]!, value: bytePiece(b), offsets: [s.start, s.end] });
+      } else
+        out.push({
+          id: s.id,
+          value: s.id === unk ? this.pieces[unk]! : piece.slice(s.start, s.end),
+          offsets: [s.start, s.end],
+        });
     }
     return out;
   }
@@ -99,8 +105,13 @@ export class SentencePieceBpe implements Model {
  * For each mergeable piece (NORMAL, USER_DEFINED, UNUSED), every split into two mergeable pieces,
  * by the piece's score (best first; stable in id order), splits ordered by the parts' ids.
  */
-export function mergesFromScores(pieces: readonly string[], scores: ArrayLike<number>, types: ArrayLike<number>): [string, string][] {
-  const mergeable = (t: number): boolean => t === PieceType.NORMAL || t === PieceType.USER_DEFINED || t === PieceType.UNUSED;
+export function mergesFromScores(
+  pieces: readonly string[],
+  scores: ArrayLike<number>,
+  types: ArrayLike<number>,
+): [string, string][] {
+  const mergeable = (t: number): boolean =>
+    t === PieceType.NORMAL || t === PieceType.USER_DEFINED || t === PieceType.UNUSED;
   const id = new Map<string, number>();
   pieces.forEach((p, i) => {
     if (mergeable(types[i]!) && !id.has(p)) id.set(p, i);

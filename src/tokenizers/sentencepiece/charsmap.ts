@@ -29,10 +29,15 @@ export class PrecompiledCharsmap {
     file = '<charsmap>',
     field = 'normalizer_spec.precompiled_charsmap',
   ) {
-    if (blob.byteLength <= 4) throw new FormatError(file, `charsmap of ${blob.byteLength} bytes is too short for its header`, field);
+    if (blob.byteLength <= 4)
+      throw new FormatError(file, `charsmap of ${blob.byteLength} bytes is too short for its header`, field);
     const trieSize = new DataView(blob.buffer, blob.byteOffset, 4).getUint32(0, true);
     if (trieSize > blob.byteLength - 4) {
-      throw new FormatError(file, `charsmap trie size ${trieSize} exceeds the ${blob.byteLength - 4} bytes that follow the header`, field);
+      throw new FormatError(
+        file,
+        `charsmap trie size ${trieSize} exceeds the ${blob.byteLength - 4} bytes that follow the header`,
+        field,
+      );
     }
     if (trieSize % 4 !== 0) throw new FormatError(file, `charsmap trie size ${trieSize} is not a multiple of 4`, field);
     this.trie = DoubleArray.fromBytes(blob.subarray(4, 4 + trieSize));
@@ -78,7 +83,9 @@ export class PrecompiledCharsmap {
       let e = Math.min(offset, s.length);
       while (e < s.length && s[e] !== 0) e++;
       // a hostile blob may hold invalid UTF-8 here: decoded leniently (U+FFFD), never thrown
-      text = Buffer.from(s.buffer, s.byteOffset + Math.min(offset, s.length), e - Math.min(offset, s.length)).toString('utf8');
+      text = Buffer.from(s.buffer, s.byteOffset + Math.min(offset, s.length), e - Math.min(offset, s.length)).toString(
+        'utf8',
+      );
       this.cache.set(offset, text);
     }
     return text;

@@ -61,20 +61,34 @@ export function tokenizerFromModelProto(proto: ModelProto, file = '<model>'): To
   const byteFallback = proto.trainerSpec.byteFallback;
   const unkId = proto.pieces.findIndex((p) => p.type === 'UNKNOWN');
   let model;
-  if (type === 'UNIGRAM') model = new Unigram(proto.pieces.map((p) => [p.piece, p.score] as const), { unkId, byteFallback, types });
+  if (type === 'UNIGRAM')
+    model = new Unigram(
+      proto.pieces.map((p) => [p.piece, p.score] as const),
+      { unkId, byteFallback, types },
+    );
   else if (type === 'BPE') model = new SentencePieceBpe(pieces, scores, types, byteFallback);
-  else throw new FormatError(file, `model_type ${type} has no pipeline form; use SentencePieceProcessor for WORD and CHAR models`, 'trainer_spec.model_type');
+  else
+    throw new FormatError(
+      file,
+      `model_type ${type} has no pipeline form; use SentencePieceProcessor for WORD and CHAR models`,
+      'trainer_spec.model_type',
+    );
 
   const spec = proto.normalizerSpec;
   const norms: Normalizer[] = [];
-  if (spec.precompiledCharsmap.byteLength > 0) norms.push(new Precompiled(spec.precompiledCharsmap, file, 'normalizer_spec.precompiled_charsmap'));
+  if (spec.precompiledCharsmap.byteLength > 0)
+    norms.push(new Precompiled(spec.precompiledCharsmap, file, 'normalizer_spec.precompiled_charsmap'));
   if (spec.removeExtraWhitespaces) {
     norms.push(new Replace(regexPattern(EDGE_SPACES), ''));
     norms.push(new Replace(regexPattern(SPACE_RUNS), ' '));
   }
   if (spec.addDummyPrefix) norms.push(new Prepend(SPACE_SYMBOL));
   if (spec.escapeWhitespaces) norms.push(new Replace(stringPattern(' '), SPACE_SYMBOL));
-  const chain: Decoder[] = [new ReplaceDecoder(stringPattern(SPACE_SYMBOL), ' '), new ByteFallbackDecoder(), new FuseDecoder()];
+  const chain: Decoder[] = [
+    new ReplaceDecoder(stringPattern(SPACE_SYMBOL), ' '),
+    new ByteFallbackDecoder(),
+    new FuseDecoder(),
+  ];
   if (spec.addDummyPrefix || spec.removeExtraWhitespaces) chain.push(new StripDecoder(' ', 1, 0));
   const addedTokens: AddedToken[] = [];
   proto.pieces.forEach((p, id) => {
@@ -82,11 +96,20 @@ export function tokenizerFromModelProto(proto: ModelProto, file = '<model>'): To
       // user-defined symbols match in the normalized text, so the normalizer still sees the whole
       // input (its dummy prefix goes only at the start), as SentencePiece's prefix matcher does
       const user = p.type === 'USER_DEFINED';
-      addedTokens.push({ id, content: p.piece, singleWord: false, lstrip: false, rstrip: false, normalized: user, special: !user });
+      addedTokens.push({
+        id,
+        content: p.piece,
+        singleWord: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: user,
+        special: !user,
+      });
     }
   });
   const ts = proto.trainerSpec;
-  const control = (piece: string): string | null => (proto.pieces.some((p) => p.piece === piece && p.type === 'CONTROL') ? piece : null);
+  const control = (piece: string): string | null =>
+    proto.pieces.some((p) => p.piece === piece && p.type === 'CONTROL') ? piece : null;
   const roles: SpecialTokenRoles = {
     bos: control(ts.bosPiece),
     eos: control(ts.eosPiece),
@@ -132,14 +155,21 @@ export function modelProtoFromTokenizer(tok: Tokenizer): ModelProto {
   } else if (mtype === 'BPE') {
     pieces = bpePieces(json);
   } else {
-    throw new ArgumentError('modelProtoFromTokenizer', `a ${String(mtype)} model has no SentencePiece form (Unigram or BPE needed)`);
+    throw new ArgumentError(
+      'modelProtoFromTokenizer',
+      `a ${String(mtype)} model has no SentencePiece form (Unigram or BPE needed)`,
+    );
   }
   // piece types from the added tokens and byte fallback
   const byPiece = new Map(pieces.map((p, i) => [p.piece, i]));
   for (const t of tok.addedTokens) {
     let i = byPiece.get(t.content);
     if (i === undefined) {
-      if (t.id !== pieces.length) throw new ArgumentError('modelProtoFromTokenizer', `added token ${JSON.stringify(t.content)} has id ${t.id}, not the next piece id ${pieces.length}`);
+      if (t.id !== pieces.length)
+        throw new ArgumentError(
+          'modelProtoFromTokenizer',
+          `added token ${JSON.stringify(t.content)} has id ${t.id}, not the next piece id ${pieces.length}`,
+        );
       pieces.push({ piece: t.content, score: 0, type: 'NORMAL' });
       i = pieces.length - 1;
       byPiece.set(t.content, i);
@@ -149,18 +179,29 @@ export function modelProtoFromTokenizer(tok: Tokenizer): ModelProto {
     p.type = t.special ? 'CONTROL' : 'USER_DEFINED';
     p.score = 0;
   }
-  if (byteFallback) for (const p of pieces) if (p.type === 'NORMAL' && pieceByte(p.piece) >= 0) ((p.type = 'BYTE'), (p.score = 0));
-  if (!pieces.some((p) => p.type === 'UNKNOWN')) throw new ArgumentError('modelProtoFromTokenizer', 'SentencePiece models need an unknown piece; the tokenizer has none');
+  if (byteFallback)
+    for (const p of pieces) if (p.type === 'NORMAL' && pieceByte(p.piece) >= 0) ((p.type = 'BYTE'), (p.score = 0));
+  if (!pieces.some((p) => p.type === 'UNKNOWN'))
+    throw new ArgumentError(
+      'modelProtoFromTokenizer',
+      'SentencePiece models need an unknown piece; the tokenizer has none',
+    );
 
   const spec = defaultNormalizerSpec();
   const norms = flattenNormalizers(tok.normalizer);
   const pre = tok.preTokenizer;
   const charsmap = norms.find((n): n is Precompiled => n instanceof Precompiled)?.blob ?? new Uint8Array(0);
   spec.precompiledCharsmap = charsmap;
-  spec.name = charsmap.byteLength === 0 ? 'identity' : Buffer.from(charsmap).equals(nmtNfkcCharsmap()) ? 'nmt_nfkc' : 'user_defined';
+  spec.name =
+    charsmap.byteLength === 0
+      ? 'identity'
+      : Buffer.from(charsmap).equals(nmtNfkcCharsmap())
+        ? 'nmt_nfkc'
+        : 'user_defined';
   spec.removeExtraWhitespaces = norms.some((n) => n instanceof Replace && n.pattern.source === SPACE_RUNS);
   spec.addDummyPrefix =
-    norms.some((n) => n instanceof Prepend && n.prepend === SPACE_SYMBOL) || (pre instanceof Metaspace && pre.prependScheme !== 'never');
+    norms.some((n) => n instanceof Prepend && n.prepend === SPACE_SYMBOL) ||
+    (pre instanceof Metaspace && pre.prependScheme !== 'never');
   spec.escapeWhitespaces = true;
 
   const ts = defaultTrainerSpec();
@@ -182,7 +223,9 @@ export function modelProtoFromTokenizer(tok: Tokenizer): ModelProto {
     ts[idKey] = id;
     if (name !== null && id >= 0) ts[pieceKey] = name;
   }
-  ts.controlSymbols = pieces.filter((p, i) => p.type === 'CONTROL' && ![ts.bosId, ts.eosId, ts.padId].includes(i)).map((p) => p.piece);
+  ts.controlSymbols = pieces
+    .filter((p, i) => p.type === 'CONTROL' && ![ts.bosId, ts.eosId, ts.padId].includes(i))
+    .map((p) => p.piece);
   ts.userDefinedSymbols = pieces.filter((p) => p.type === 'USER_DEFINED').map((p) => p.piece);
   return { pieces, trainerSpec: ts, normalizerSpec: spec, denormalizerSpec: null };
 }
@@ -196,13 +239,16 @@ export function saveSentencePieceModel(tok: Tokenizer, path: string): void {
 function bpePieces(json: JsonObject): SentencePieceEntry[] {
   const vocab = json['vocab'];
   const merges = json['merges'];
-  if (!isJsonObject(vocab) || !Array.isArray(merges)) throw new ArgumentError('modelProtoFromTokenizer', 'the BPE model has no vocab or merges');
+  if (!isJsonObject(vocab) || !Array.isArray(merges))
+    throw new ArgumentError('modelProtoFromTokenizer', 'the BPE model has no vocab or merges');
   const unk = typeof json['unk_token'] === 'string' ? json['unk_token'] : null;
   const entries = Object.entries(vocab as Record<string, JsonValue>) as [string, number][];
   const n = entries.reduce((m, [, id]) => Math.max(m, id + 1), 0);
   const names: string[] = new Array<string>(n);
   for (const [p, id] of entries) names[id] = p;
-  for (let i = 0; i < n; i++) if (names[i] === undefined) throw new ArgumentError('modelProtoFromTokenizer', `BPE vocab ids are not dense: id ${i} is missing`);
+  for (let i = 0; i < n; i++)
+    if (names[i] === undefined)
+      throw new ArgumentError('modelProtoFromTokenizer', `BPE vocab ids are not dense: id ${i} is missing`);
   return piecesFromMerges(
     names,
     merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : (m as [string, string]))),
@@ -210,7 +256,11 @@ function bpePieces(json: JsonObject): SentencePieceEntry[] {
   );
 }
 
-function piecesFromMerges(names: readonly string[], merges: readonly (readonly [string, string])[], unk: string | null): SentencePieceEntry[] {
+function piecesFromMerges(
+  names: readonly string[],
+  merges: readonly (readonly [string, string])[],
+  unk: string | null,
+): SentencePieceEntry[] {
   const firstRank = new Map<string, number>();
   merges.forEach(([a, b], r) => {
     const p = a + b;
@@ -242,7 +292,11 @@ export interface BpeProtoOptions {
  * A SentencePiece BPE model from a vocabulary (index = id) and a ranked merge list, e.g. LLaMA's
  * from its tokenizer.json: each piece scores -(rank of the first merge that forms it).
  */
-export function bpeModelProtoFromMerges(vocab: readonly string[], merges: readonly (readonly [string, string])[], options: BpeProtoOptions): ModelProto {
+export function bpeModelProtoFromMerges(
+  vocab: readonly string[],
+  merges: readonly (readonly [string, string])[],
+  options: BpeProtoOptions,
+): ModelProto {
   const pieces = piecesFromMerges(vocab, merges, options.unkPiece);
   const control = new Set(options.controlPieces ?? []);
   for (const p of pieces) {
@@ -251,7 +305,9 @@ export function bpeModelProtoFromMerges(vocab: readonly string[], merges: readon
     else if (p.type === 'UNKNOWN') p.score = 0;
   }
   if (options.byteFallback) {
-    for (let b = 0; b < 256; b++) if (!vocab.includes(bytePiece(b))) throw new ArgumentError('bpeModelProtoFromMerges', `byte fallback needs ${bytePiece(b)} in the vocabulary`);
+    for (let b = 0; b < 256; b++)
+      if (!vocab.includes(bytePiece(b)))
+        throw new ArgumentError('bpeModelProtoFromMerges', `byte fallback needs ${bytePiece(b)} in the vocabulary`);
   }
   const ts = defaultTrainerSpec();
   ts.modelType = 'BPE';
@@ -259,7 +315,11 @@ export function bpeModelProtoFromMerges(vocab: readonly string[], merges: readon
   ts.byteFallback = options.byteFallback;
   ts.numThreads = 1;
   ts.unkId = pieces.findIndex((p) => p.type === 'UNKNOWN');
-  if (ts.unkId < 0) throw new ArgumentError('bpeModelProtoFromMerges', `the unknown piece ${JSON.stringify(options.unkPiece)} is not in the vocabulary`);
+  if (ts.unkId < 0)
+    throw new ArgumentError(
+      'bpeModelProtoFromMerges',
+      `the unknown piece ${JSON.stringify(options.unkPiece)} is not in the vocabulary`,
+    );
   ts.unkPiece = options.unkPiece;
   ts.bosPiece = options.bosPiece ?? ts.bosPiece;
   ts.eosPiece = options.eosPiece ?? ts.eosPiece;

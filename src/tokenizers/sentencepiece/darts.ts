@@ -80,7 +80,7 @@ export class DoubleArray {
     let pos = offsetOf(units[0]!);
     let found = 0;
     let best = 0;
-    for (let k = u; k < n; ) {
+    for (let k = u; k < n;) {
       let cp = text.charCodeAt(k);
       let w = 1;
       if (cp >= 0xd800 && cp <= 0xdfff) {
@@ -93,7 +93,15 @@ export class DoubleArray {
       const nb = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
       for (let j = 0; j < nb; j++) {
         const label =
-          nb === 1 ? cp : j === 0 ? (nb === 2 ? 0xc0 | (cp >> 6) : nb === 3 ? 0xe0 | (cp >> 12) : 0xf0 | (cp >> 18)) : 0x80 | ((cp >> (6 * (nb - 1 - j))) & 0x3f);
+          nb === 1
+            ? cp
+            : j === 0
+              ? nb === 2
+                ? 0xc0 | (cp >> 6)
+                : nb === 3
+                  ? 0xe0 | (cp >> 12)
+                  : 0xf0 | (cp >> 18)
+              : 0x80 | ((cp >> (6 * (nb - 1 - j))) & 0x3f);
         pos ^= label;
         if (pos >= size) return best;
         const unit = units[pos]!;

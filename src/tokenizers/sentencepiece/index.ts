@@ -22,7 +22,14 @@ export {
   bpeModelProtoFromMerges,
 } from './convert.ts';
 export type { BpeProtoOptions } from './convert.ts';
-export { decodeModelProto, encodeModelProto, readModelProtoFile, writeModelProtoFile, defaultTrainerSpec, defaultNormalizerSpec } from './model-proto.ts';
+export {
+  decodeModelProto,
+  encodeModelProto,
+  readModelProtoFile,
+  writeModelProtoFile,
+  defaultTrainerSpec,
+  defaultNormalizerSpec,
+} from './model-proto.ts';
 export type { ModelProto, TrainerSpec, NormalizerSpec, SentencePieceEntry, ModelType } from './model-proto.ts';
 export { PieceType } from './piece-type.ts';
 export type { PieceTypeName } from './piece-type.ts';

@@ -111,12 +111,18 @@ export function decodeModelProto(bytes: Uint8Array, file = '<buffer>'): ModelPro
   } catch (err) {
     const where = locateWireError(ModelProtoType, bytes);
     const detail = where?.message ?? (err as Error).message;
-    throw new FormatError(file, `not a valid SentencePiece model protobuf: ${detail}`, where?.field ?? 'ModelProto', { cause: err });
+    throw new FormatError(file, `not a valid SentencePiece model protobuf: ${detail}`, where?.field ?? 'ModelProto', {
+      cause: err,
+    });
   }
-  const raw = ModelProtoType.toObject(message, { defaults: true, longs: Number, enums: Number }) as Record<string, unknown>;
+  const raw = ModelProtoType.toObject(message, { defaults: true, longs: Number, enums: Number }) as Record<
+    string,
+    unknown
+  >;
   const proto = validate(raw, file);
   const m = message as unknown as Record<string, object | null | undefined>;
-  const keys = (o: object | null | undefined): ReadonlySet<string> => new Set(o === undefined || o === null ? [] : Object.keys(o).filter((k) => !k.startsWith('$')));
+  const keys = (o: object | null | undefined): ReadonlySet<string> =>
+    new Set(o === undefined || o === null ? [] : Object.keys(o).filter((k) => !k.startsWith('$')));
   presence.set(proto.trainerSpec, keys(m['trainer_spec']));
   presence.set(proto.normalizerSpec, keys(m['normalizer_spec']));
   if (proto.denormalizerSpec !== null) presence.set(proto.denormalizerSpec, keys(m['denormalizer_spec']));
@@ -133,7 +139,11 @@ export function readModelProtoFile(path: string): ModelProto {
     if (err instanceof IOError) throw err;
     throw new IOError(path, `cannot read SentencePiece model: ${(err as Error).message}`, { cause: err });
   }
-  if (size > MAX_MODEL_BYTES) throw new FormatError(path, `file of ${size} bytes is larger than any SentencePiece model (limit ${MAX_MODEL_BYTES})`);
+  if (size > MAX_MODEL_BYTES)
+    throw new FormatError(
+      path,
+      `file of ${size} bytes is larger than any SentencePiece model (limit ${MAX_MODEL_BYTES})`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -146,12 +156,25 @@ export function readModelProtoFile(path: string): ModelProto {
 export function encodeModelProto(proto: ModelProto): Uint8Array {
   const obj: Record<string, unknown> = {
     // as SentencePiece writes them: score always, type only when not NORMAL
-    pieces: proto.pieces.map((p) => (p.type === 'NORMAL' ? { piece: p.piece, score: p.score } : { piece: p.piece, score: p.score, type: PieceType[p.type] })),
-    trainer_spec: specToMessage(proto.trainerSpec as unknown as Record<string, unknown>, ModelProtoType.lookupType('sentencepiece.TrainerSpec')),
-    normalizer_spec: specToMessage(proto.normalizerSpec as unknown as Record<string, unknown>, ModelProtoType.lookupType('sentencepiece.NormalizerSpec')),
+    pieces: proto.pieces.map((p) =>
+      p.type === 'NORMAL'
+        ? { piece: p.piece, score: p.score }
+        : { piece: p.piece, score: p.score, type: PieceType[p.type] },
+    ),
+    trainer_spec: specToMessage(
+      proto.trainerSpec as unknown as Record<string, unknown>,
+      ModelProtoType.lookupType('sentencepiece.TrainerSpec'),
+    ),
+    normalizer_spec: specToMessage(
+      proto.normalizerSpec as unknown as Record<string, unknown>,
+      ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
+    ),
   };
   if (proto.denormalizerSpec !== null) {
-    obj['denormalizer_spec'] = specToMessage(proto.denormalizerSpec as unknown as Record<string, unknown>, ModelProtoType.lookupType('sentencepiece.NormalizerSpec'));
+    obj['denormalizer_spec'] = specToMessage(
+      proto.denormalizerSpec as unknown as Record<string, unknown>,
+      ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
+    );
   }
   return ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
 }
@@ -177,7 +200,8 @@ function isDefault(v: unknown, field: protobuf.Field): boolean {
   if (v instanceof Uint8Array) return v.byteLength === 0;
   let d: unknown = field.defaultValue;
   if (field.resolvedType instanceof protobuf.Enum && typeof d === 'string') d = field.resolvedType.values[d];
-  if (field.type === 'float' && typeof d === 'number' && typeof v === 'number') return Math.fround(v) === Math.fround(d);
+  if (field.type === 'float' && typeof d === 'number' && typeof v === 'number')
+    return Math.fround(v) === Math.fround(d);
   if (typeof d === 'object' && d !== null) d = Number(d); // Long
   return v === d;
 }
@@ -187,7 +211,7 @@ export function writeModelProtoFile(path: string, proto: ModelProto): void {
 }
 
 function fromMessage(type: protobuf.Type, raw: Record<string, unknown>): Record<string, unknown> {
-  const withDefaults = type.toObject(type.fromObject(raw), { defaults: true, longs: Number, enums: Number});
+  const withDefaults = type.toObject(type.fromObject(raw), { defaults: true, longs: Number, enums: Number });
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(withDefaults)) out[camel(k)] = v;
   return out;
@@ -209,13 +233,20 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
     if (type === undefined) throw new FormatError(file, `unknown piece type ${p.type}`, `${field}.type`);
     if (!Number.isFinite(p.score)) throw new FormatError(file, `score ${p.score} is not finite`, `${field}.score`);
     const prev = seen.get(p.piece);
-    if (prev !== undefined) throw new FormatError(file, `piece ${JSON.stringify(p.piece)} is already defined as pieces[${prev}]`, `${field}.piece`);
+    if (prev !== undefined)
+      throw new FormatError(
+        file,
+        `piece ${JSON.stringify(p.piece)} is already defined as pieces[${prev}]`,
+        `${field}.piece`,
+      );
     seen.set(p.piece, i);
     if (type === 'UNKNOWN') {
-      if (unk >= 0) throw new FormatError(file, `a second UNKNOWN piece (the first is pieces[${unk}])`, `${field}.type`);
+      if (unk >= 0)
+        throw new FormatError(file, `a second UNKNOWN piece (the first is pieces[${unk}])`, `${field}.type`);
       unk = i;
     }
-    if (type === 'BYTE' && pieceByte(p.piece) < 0) throw new FormatError(file, `BYTE piece ${JSON.stringify(p.piece)} is not of the form <0xNN>`, `${field}.piece`);
+    if (type === 'BYTE' && pieceByte(p.piece) < 0)
+      throw new FormatError(file, `BYTE piece ${JSON.stringify(p.piece)} is not of the form <0xNN>`, `${field}.piece`);
     pieces.push({ piece: p.piece, score: p.score, type });
   }
   if (unk < 0) throw new FormatError(file, 'the model has no UNKNOWN piece', 'pieces');
@@ -225,7 +256,8 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
   if (rawTrainer !== null && rawTrainer !== undefined) {
     for (const [k, v] of Object.entries(rawTrainer)) (trainerSpec as unknown as Record<string, unknown>)[camel(k)] = v;
     const mt = MODEL_TYPES[rawTrainer['model_type'] as number];
-    if (mt === undefined) throw new FormatError(file, `unknown model type ${String(rawTrainer['model_type'])}`, 'trainer_spec.model_type');
+    if (mt === undefined)
+      throw new FormatError(file, `unknown model type ${String(rawTrainer['model_type'])}`, 'trainer_spec.model_type');
     trainerSpec.modelType = mt;
   } else {
     trainerSpec.modelType = 'UNIGRAM';
@@ -241,18 +273,21 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
   }
   const normalizerSpec = readNormalizerSpec(raw['normalizer_spec'], file, 'normalizer_spec');
   const denorm = raw['denormalizer_spec'];
-  const denormalizerSpec = denorm === null || denorm === undefined ? null : readNormalizerSpec(denorm, file, 'denormalizer_spec');
+  const denormalizerSpec =
+    denorm === null || denorm === undefined ? null : readNormalizerSpec(denorm, file, 'denormalizer_spec');
   return { pieces, trainerSpec, normalizerSpec, denormalizerSpec };
 }
 
 function readNormalizerSpec(raw: unknown, file: string, field: string): NormalizerSpec {
   const spec = fromMessage(ModelProtoType.lookupType('sentencepiece.NormalizerSpec'), {}) as unknown as NormalizerSpec;
   if (raw !== null && raw !== undefined) {
-    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) (spec as unknown as Record<string, unknown>)[camel(k)] = v;
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>))
+      (spec as unknown as Record<string, unknown>)[camel(k)] = v;
   }
   spec.precompiledCharsmap = new Uint8Array(spec.precompiledCharsmap);
   // checks the header now so a broken blob fails at load, naming the field
-  if (spec.precompiledCharsmap.byteLength > 0) new PrecompiledCharsmap(spec.precompiledCharsmap, file, `${field}.precompiled_charsmap`);
+  if (spec.precompiledCharsmap.byteLength > 0)
+    new PrecompiledCharsmap(spec.precompiledCharsmap, file, `${field}.precompiled_charsmap`);
   return spec;
 }
 
@@ -332,7 +367,8 @@ function walk(type: protobuf.Type, r: protobuf.Reader, end: number, path: string
         } catch {
           throw new WireError(fp, `truncated length at byte ${lenPos}`);
         }
-        if (len > end - r.pos) throw new WireError(fp, `length ${len} at byte ${lenPos} exceeds the ${end - r.pos} bytes that remain`);
+        if (len > end - r.pos)
+          throw new WireError(fp, `length ${len} at byte ${lenPos} exceeds the ${end - r.pos} bytes that remain`);
         const sub = field?.resolvedType;
         if (sub instanceof protobuf.Type) {
           if (depth >= MAX_DEPTH) throw new WireError(fp, 'messages nested too deeply');

@@ -252,7 +252,13 @@ export class SentencePieceNormalizer {
   }
 
   /** SentencePiece's NormalizePrefix at byte `pos`: sets the piece's text and bytes consumed. */
-  private prefix(text: string, bytes: Uint8Array, b2u: Int32Array, pos: number, piece: { length: number; text: string }): void {
+  private prefix(
+    text: string,
+    bytes: Uint8Array,
+    b2u: Int32Array,
+    pos: number,
+    piece: { length: number; text: string },
+  ): void {
     const lead = bytes[pos]!;
     const charStart = (lead & 0xc0) !== 0x80;
     if (this.userDefined !== null && charStart) {

@@ -11,7 +11,14 @@ export const PieceType = {
 export type PieceTypeName = keyof typeof PieceType;
 export type PieceTypeValue = (typeof PieceType)[PieceTypeName];
 
-export const PIECE_TYPE_NAMES: readonly PieceTypeName[] = ['NORMAL', 'UNKNOWN', 'CONTROL', 'USER_DEFINED', 'UNUSED', 'BYTE'];
+export const PIECE_TYPE_NAMES: readonly PieceTypeName[] = [
+  'NORMAL',
+  'UNKNOWN',
+  'CONTROL',
+  'USER_DEFINED',
+  'UNUSED',
+  'BYTE',
+];
 
 export function pieceTypeName(v: number): PieceTypeName | undefined {
   return PIECE_TYPE_NAMES.find((n) => PieceType[n] === v);

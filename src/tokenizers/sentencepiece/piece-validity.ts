@@ -101,8 +101,10 @@ export function isValidPiece(cps: ArrayLike<number>, rules: PieceRules, start = 
     if (c === WS_CHAR) {
       if (!rules.allowWhitespaceOnlyPieces || !allWs) {
         if (rules.treatWhitespaceAsSuffix) {
-          if ((rules.splitByWhitespace && pos < n - 1) || (!rules.splitByWhitespace && pos < n - 1 && pos === 0)) return false;
-        } else if ((rules.splitByWhitespace && pos > 0) || (!rules.splitByWhitespace && pos > 0 && pos === n - 1)) return false;
+          if ((rules.splitByWhitespace && pos < n - 1) || (!rules.splitByWhitespace && pos < n - 1 && pos === 0))
+            return false;
+        } else if ((rules.splitByWhitespace && pos > 0) || (!rules.splitByWhitespace && pos > 0 && pos === n - 1))
+          return false;
       }
       continue;
     }

@@ -79,12 +79,24 @@ export class SentencePieceProcessor {
     });
     this.unkId = unk;
     const matcher = user.length > 0 ? new PrefixMatcher(user) : null;
-    this.normalizer = makeNormalizer(proto.normalizerSpec, proto.trainerSpec.treatWhitespaceAsSuffix, matcher, 'normalizer_spec');
+    this.normalizer = makeNormalizer(
+      proto.normalizerSpec,
+      proto.trainerSpec.treatWhitespaceAsSuffix,
+      matcher,
+      'normalizer_spec',
+    );
     const d = proto.denormalizerSpec;
-    this.denormalizer = d !== null && d.precompiledCharsmap.byteLength > 0 ? makeNormalizer(d, false, null, 'denormalizer_spec') : null;
+    this.denormalizer =
+      d !== null && d.precompiledCharsmap.byteLength > 0 ? makeNormalizer(d, false, null, 'denormalizer_spec') : null;
     const mergeUnk = !this.byteFallback;
-    this.unigram = this.modelType === 'UNIGRAM' ? new UnigramModel(this.pieces, this.scores, this.types, { mergeUnknown: mergeUnk }) : null;
-    this.bpe = this.modelType === 'BPE' ? new SpmBpeModel(this.pieces, this.scores, this.types, { mergeUnknown: mergeUnk }) : null;
+    this.unigram =
+      this.modelType === 'UNIGRAM'
+        ? new UnigramModel(this.pieces, this.scores, this.types, { mergeUnknown: mergeUnk })
+        : null;
+    this.bpe =
+      this.modelType === 'BPE'
+        ? new SpmBpeModel(this.pieces, this.scores, this.types, { mergeUnknown: mergeUnk })
+        : null;
   }
 
   static load(path: string): SentencePieceProcessor {
@@ -122,7 +134,11 @@ export class SentencePieceProcessor {
 
   idToPiece(id: number): string {
     const p = this.pieces[id];
-    if (p === undefined) throw new ArgumentError('SentencePieceProcessor.idToPiece', `id ${id} is outside the vocabulary [0, ${this.pieces.length})`);
+    if (p === undefined)
+      throw new ArgumentError(
+        'SentencePieceProcessor.idToPiece',
+        `id ${id} is outside the vocabulary [0, ${this.pieces.length})`,
+      );
     return p;
   }
 
@@ -185,7 +201,11 @@ export class SentencePieceProcessor {
 
   /** The `n` best segmentations (Unigram only), best first, as id lists with their scores. */
   nbest(text: string, n: number): { ids: number[]; score: number }[] {
-    if (this.unigram === null) throw new ArgumentError('SentencePieceProcessor.nbest', `n-best needs a Unigram model, this one is ${this.modelType}`);
+    if (this.unigram === null)
+      throw new ArgumentError(
+        'SentencePieceProcessor.nbest',
+        `n-best needs a Unigram model, this one is ${this.modelType}`,
+      );
     const { normalized, normToOrig } = this.normalizer.normalize(text);
     if (normalized.length === 0) return [];
     return this.unigram.nbest(normalized, n).map((r) => ({
@@ -198,7 +218,8 @@ export class SentencePieceProcessor {
   sample(text: string, options: SampleOptions): EncodedPiece[] {
     const { normalized, normToOrig } = this.normalizer.normalize(text);
     let segs: Segment[];
-    if (this.unigram !== null) segs = this.unigram.sample(normalized, options.alpha, options.rng, options.nbestSize ?? -1);
+    if (this.unigram !== null)
+      segs = this.unigram.sample(normalized, options.alpha, options.rng, options.nbestSize ?? -1);
     else if (this.bpe !== null) segs = this.bpe.encode(normalized, options.alpha, options.rng);
     else segs = this.segment(normalized);
     return this.expand(normalized, normToOrig, segs);
@@ -210,7 +231,7 @@ export class SentencePieceProcessor {
     if (this.bpe !== null) return this.bpe.encode(normalized);
     const out: Segment[] = [];
     if (this.modelType === 'CHAR') {
-      for (let i = 0; i < normalized.length; ) {
+      for (let i = 0; i < normalized.length;) {
         const c = normalized.codePointAt(i)!;
         const w = c > 0xffff ? 2 : 1;
         out.push({ start: i, end: i + w, id: this.pieceToId(normalized.slice(i, i + w)) });
@@ -252,7 +273,10 @@ export class SentencePieceProcessor {
 
   /** SentencePiece's DecodeIds. */
   decode(ids: readonly number[]): string {
-    return this.decodePieces(ids.map((id) => this.idToPiece(id)), ids);
+    return this.decodePieces(
+      ids.map((id) => this.idToPiece(id)),
+      ids,
+    );
   }
 
   /** SentencePiece's DecodePieces (ids looked up when not given). */
@@ -295,7 +319,12 @@ export class SentencePieceProcessor {
   }
 }
 
-function makeNormalizer(spec: NormalizerSpec, suffix: boolean, matcher: PrefixMatcher | null, field: string): SentencePieceNormalizer {
+function makeNormalizer(
+  spec: NormalizerSpec,
+  suffix: boolean,
+  matcher: PrefixMatcher | null,
+  field: string,
+): SentencePieceNormalizer {
   const blob = spec.precompiledCharsmap;
   return new SentencePieceNormalizer({
     charsmap: blob.byteLength > 0 ? new PrecompiledCharsmap(blob, '<model>', `${field}.precompiled_charsmap`) : null,
@@ -313,7 +342,7 @@ function makeNormalizer(spec: NormalizerSpec, suffix: boolean, matcher: PrefixMa
  */
 export function decodeBytesLikeSentencePiece(bytes: readonly number[]): string {
   let out = '';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const len = validCharLength(bytes, i);
     if (len === 0) {
       out += '\ufffd';

@@ -9,7 +9,13 @@ import { extname, join } from 'node:path';
 import { FormatError } from '../../errors.ts';
 import { readUnigramVocab, Unigram } from '../models/unigram.ts';
 import { Precompiled } from '../normalizers/precompiled.ts';
-import { registerFormatLoader, registerModel, registerNormalizer, registerTrainer, type TrainerOptions } from '../registry.ts';
+import {
+  registerFormatLoader,
+  registerModel,
+  registerNormalizer,
+  registerTrainer,
+  type TrainerOptions,
+} from '../registry.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import { loadSentencePieceTokenizer, saveSentencePieceModel } from './convert.ts';
 import { trainSentencePiece, type SentencePieceTrainOptions } from './train.ts';
@@ -21,14 +27,16 @@ registerNormalizer('Precompiled', (c) => {
   const raw = c.raw('precompiled_charsmap');
   if (raw === null || raw === undefined) return new Precompiled(new Uint8Array(0), c.file, field);
   const s = c.string('precompiled_charsmap');
-  if (s.length % 4 !== 0 || !BASE64.test(s)) throw new FormatError(c.file, 'precompiled_charsmap is not valid base64', field);
+  if (s.length % 4 !== 0 || !BASE64.test(s))
+    throw new FormatError(c.file, 'precompiled_charsmap is not valid base64', field);
   return new Precompiled(new Uint8Array(Buffer.from(s, 'base64')), c.file, field);
 });
 
 registerModel('Unigram', (c) => {
   const vocab = readUnigramVocab(c.raw('vocab'), c.file, c.fieldPath('vocab'));
   const unkId = c.has('unk_id') ? c.int('unk_id') : null;
-  if (unkId !== null && unkId >= vocab.length) c.fail('unk_id', `unk_id ${unkId} is outside the vocabulary [0, ${vocab.length})`);
+  if (unkId !== null && unkId >= vocab.length)
+    c.fail('unk_id', `unk_id ${unkId} is outside the vocabulary [0, ${vocab.length})`);
   const byteFallback = c.bool('byte_fallback', false);
   try {
     return new Unigram(vocab, { unkId, byteFallback });
@@ -41,7 +49,8 @@ const MODEL_FILES = ['tokenizer.model', 'spiece.model', 'sentencepiece.bpe.model
 
 registerFormatLoader({
   name: 'sentencepiece',
-  detect: (path, isDir) => (isDir ? MODEL_FILES.some((f) => existsSync(join(path, f))) : extname(path).toLowerCase() === '.model'),
+  detect: (path, isDir) =>
+    isDir ? MODEL_FILES.some((f) => existsSync(join(path, f))) : extname(path).toLowerCase() === '.model',
   load: (path) => {
     if (extname(path).toLowerCase() === '.model') return loadSentencePieceTokenizer(path);
     const f = MODEL_FILES.find((m) => existsSync(join(path, m)))!;
@@ -49,12 +58,21 @@ registerFormatLoader({
   },
 });
 
-function trainOptions(files: readonly string[], o: TrainerOptions, modelType: 'unigram' | 'bpe'): SentencePieceTrainOptions {
+function trainOptions(
+  files: readonly string[],
+  o: TrainerOptions,
+  modelType: 'unigram' | 'bpe',
+): SentencePieceTrainOptions {
   const x = o.extra ?? {};
   const num = (k: string): number | undefined => (typeof x[k] === 'number' ? x[k] : undefined);
   const bool = (k: string): boolean | undefined => (typeof x[k] === 'boolean' ? x[k] : undefined);
   const str = (k: string): string | undefined => (typeof x[k] === 'string' ? x[k] : undefined);
-  const opts: SentencePieceTrainOptions = { input: files, vocabSize: o.vocabSize, modelType, showProgress: o.showProgress ?? false };
+  const opts: SentencePieceTrainOptions = {
+    input: files,
+    vocabSize: o.vocabSize,
+    modelType,
+    showProgress: o.showProgress ?? false,
+  };
   const meta = new Set(['<unk>', '<s>', '</s>']);
   const control = (o.specialTokens ?? []).filter((t) => !meta.has(t));
   if (control.length > 0) opts.controlSymbols = control;
@@ -79,7 +97,8 @@ async function train(files: readonly string[], o: TrainerOptions, modelType: 'un
   return sp.toTokenizer();
 }
 
-const extraHelp = 'extra: character_coverage, byte_fallback, normalization_rule_name (nmt_nfkc|identity), user_defined_symbols (a,b), split_digits';
+const extraHelp =
+  'extra: character_coverage, byte_fallback, normalization_rule_name (nmt_nfkc|identity), user_defined_symbols (a,b), split_digits';
 /** Writes DIR/tokenizer.model beside tokenizer.json. */
 function saveModel(tok: Tokenizer, dir: string): string[] {
   const path = join(dir, 'tokenizer.model');

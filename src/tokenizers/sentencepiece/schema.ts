@@ -78,7 +78,12 @@ const schema = {
         SelfTestData: {
           edition: 'proto2',
           fields: { samples: { rule: 'repeated', type: 'Sample', id: 1 } },
-          nested: { Sample: { edition: 'proto2', fields: { input: { type: 'string', id: 1 }, expected: { type: 'string', id: 2 } } } },
+          nested: {
+            Sample: {
+              edition: 'proto2',
+              fields: { input: { type: 'string', id: 1 }, expected: { type: 'string', id: 2 } },
+            },
+          },
         },
         ModelProto: {
           edition: 'proto2',

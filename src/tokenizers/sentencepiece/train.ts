@@ -11,7 +11,13 @@ import { ConfigError } from '../../errors.ts';
 import { trainUnigramPieces } from '../trainers/unigram-trainer.ts';
 import { trainSpmBpePieces } from '../trainers/spm-bpe-trainer.ts';
 import { nmtNfkcCharsmap, PrecompiledCharsmap } from './charsmap.ts';
-import { defaultNormalizerSpec, defaultTrainerSpec, type ModelProto, type SentencePieceEntry, type TrainerSpec } from './model-proto.ts';
+import {
+  defaultNormalizerSpec,
+  defaultTrainerSpec,
+  type ModelProto,
+  type SentencePieceEntry,
+  type TrainerSpec,
+} from './model-proto.ts';
 import { SentencePieceNormalizer } from './normalizer.ts';
 import { bytePiece, type PieceTypeName } from './piece-type.ts';
 import type { PieceRules } from './piece-validity.ts';
@@ -74,7 +80,10 @@ export async function trainSentencePiece(options: SentencePieceTrainOptions): Pr
   normalizerSpec.addDummyPrefix = options.addDummyPrefix ?? true;
   normalizerSpec.removeExtraWhitespaces = options.removeExtraWhitespaces ?? true;
   normalizerSpec.escapeWhitespaces = true;
-  const charsmap = normalizerSpec.precompiledCharsmap.byteLength > 0 ? new PrecompiledCharsmap(normalizerSpec.precompiledCharsmap) : null;
+  const charsmap =
+    normalizerSpec.precompiledCharsmap.byteLength > 0
+      ? new PrecompiledCharsmap(normalizerSpec.precompiledCharsmap)
+      : null;
   const normalizer = new SentencePieceNormalizer({
     charsmap,
     addDummyPrefix: normalizerSpec.addDummyPrefix,
@@ -84,7 +93,8 @@ export async function trainSentencePiece(options: SentencePieceTrainOptions): Pr
     userDefined: spec.userDefinedSymbols.length > 0 ? new PrefixMatcher(spec.userDefinedSymbols) : null,
   });
   const files = options.input ?? [];
-  if (files.length === 0 && options.sentences === undefined) throw new ConfigError('input', 'give training files or sentences');
+  if (files.length === 0 && options.sentences === undefined)
+    throw new ConfigError('input', 'give training files or sentences');
   const corpus = await loadCorpus(files, options.sentences, {
     normalizer,
     maxSentenceLength: spec.maxSentenceLength,
@@ -92,7 +102,8 @@ export async function trainSentencePiece(options: SentencePieceTrainOptions): Pr
     requiredChars: spec.requiredChars,
     showProgress: options.showProgress ?? false,
   });
-  if (corpus.sentences.length === 0) throw new ConfigError('input', 'no training sentences (empty input, or every line too long)');
+  if (corpus.sentences.length === 0)
+    throw new ConfigError('input', 'no training sentences (empty input, or every line too long)');
   const rules: PieceRules = {
     maxPieceLength: spec.maxSentencepieceLength,
     splitByUnicodeScript: spec.splitByUnicodeScript,
@@ -139,7 +150,8 @@ export async function trainSentencePiece(options: SentencePieceTrainOptions): Pr
 
 function trainerSpecFrom(o: SentencePieceTrainOptions): TrainerSpec {
   const spec = defaultTrainerSpec();
-  if (!Number.isInteger(o.vocabSize) || o.vocabSize <= 0) throw new ConfigError('vocab_size', `must be a positive integer, got ${o.vocabSize}`);
+  if (!Number.isInteger(o.vocabSize) || o.vocabSize <= 0)
+    throw new ConfigError('vocab_size', `must be a positive integer, got ${o.vocabSize}`);
   const cov = o.characterCoverage ?? 0.9995;
   if (!(cov > 0 && cov <= 1)) throw new ConfigError('character_coverage', `must be in (0, 1], got ${cov}`);
   spec.modelType = (o.modelType ?? 'unigram') === 'bpe' ? 'BPE' : 'UNIGRAM';

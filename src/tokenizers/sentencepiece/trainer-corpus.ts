@@ -36,7 +36,11 @@ export interface TrainingCorpus {
 }
 
 /** Streams the lines of `files` (split on '\n', as std::getline) to `onLine`, with a progress bar over bytes. */
-export async function readLines(files: readonly string[], onLine: (line: string) => void, showProgress = false): Promise<void> {
+export async function readLines(
+  files: readonly string[],
+  onLine: (line: string) => void,
+  showProgress = false,
+): Promise<void> {
   let total = 0;
   for (const f of files) {
     try {
@@ -45,7 +49,11 @@ export async function readLines(files: readonly string[], onLine: (line: string)
       throw new IOError(f, `cannot read training input: ${(err as Error).message}`, { cause: err });
     }
   }
-  const bar = createProgress(Math.max(1, Math.round(total / 1e6)), { label: 'reading', unit: 'MB', force: showProgress });
+  const bar = createProgress(Math.max(1, Math.round(total / 1e6)), {
+    label: 'reading',
+    unit: 'MB',
+    force: showProgress,
+  });
   let done = 0;
   try {
     for (const f of files) {
@@ -76,7 +84,11 @@ export async function readLines(files: readonly string[], onLine: (line: string)
 }
 
 /** Collects, normalizes and filters training sentences from files and/or given lines. */
-export async function loadCorpus(files: readonly string[], lines: Iterable<string> | undefined, options: CorpusOptions): Promise<TrainingCorpus> {
+export async function loadCorpus(
+  files: readonly string[],
+  lines: Iterable<string> | undefined,
+  options: CorpusOptions,
+): Promise<TrainingCorpus> {
   const sentences: string[] = [];
   let skippedTooLong = 0;
   const add = (line: string): void => {
@@ -97,7 +109,12 @@ export async function loadCorpus(files: readonly string[], lines: Iterable<strin
 }
 
 /** Chooses the alphabet by coverage and replaces the other characters with U+2585. */
-export function applyCoverage(sentences: string[], coverage: number, required: string, skippedTooLong = 0): TrainingCorpus {
+export function applyCoverage(
+  sentences: string[],
+  coverage: number,
+  required: string,
+  skippedTooLong = 0,
+): TrainingCorpus {
   const counts = new Map<number, number>();
   let all = 0;
   for (const s of sentences) {

@@ -56,7 +56,9 @@ export function trainBpeCore(wordCounts: ReadonlyMap<string, number>, o: BpeCore
   if (o.alphabetOrder === 'codepoint') kept.sort((x, y) => x[0].codePointAt(0)! - y[0].codePointAt(0)!);
   else {
     const order = new Map(o.alphabetOrder.map((c, i) => [c, i]));
-    kept.sort((x, y) => (order.get(x[0]) ?? 1e9 + x[0].codePointAt(0)!) - (order.get(y[0]) ?? 1e9 + y[0].codePointAt(0)!));
+    kept.sort(
+      (x, y) => (order.get(x[0]) ?? 1e9 + x[0].codePointAt(0)!) - (order.get(y[0]) ?? 1e9 + y[0].codePointAt(0)!),
+    );
   }
   for (const [ch] of kept) addToken(ch);
 
@@ -116,7 +118,11 @@ export function trainBpeCore(wordCounts: ReadonlyMap<string, number>, o: BpeCore
 
   const merges: [string, string][] = [];
   const target = o.vocabSize;
-  const bar = createProgress(Math.max(1, target - id2w.length), { unit: 'merge', label: 'bpe merges', force: o.showProgress });
+  const bar = createProgress(Math.max(1, target - id2w.length), {
+    unit: 'merge',
+    label: 'bpe merges',
+    force: o.showProgress,
+  });
   const start = id2w.length;
   while (id2w.length < target) {
     const top = queue.pop();

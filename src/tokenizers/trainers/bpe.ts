@@ -44,10 +44,15 @@ export interface BpeTrainerOptions {
 }
 
 function validate(o: BpeTrainerOptions): void {
-  if (!Number.isInteger(o.vocabSize) || o.vocabSize <= 0) throw new ArgumentError('trainBpe', `vocabSize must be a positive integer, got ${o.vocabSize}`);
+  if (!Number.isInteger(o.vocabSize) || o.vocabSize <= 0)
+    throw new ArgumentError('trainBpe', `vocabSize must be a positive integer, got ${o.vocabSize}`);
   const specials = o.specialTokens ?? [];
   const base = (o.byteLevel ?? true) ? 256 : 0;
-  if (o.vocabSize < specials.length + base) throw new ArgumentError('trainBpe', `vocabSize ${o.vocabSize} is smaller than the ${specials.length} special tokens + ${base} byte tokens`);
+  if (o.vocabSize < specials.length + base)
+    throw new ArgumentError(
+      'trainBpe',
+      `vocabSize ${o.vocabSize} is smaller than the ${specials.length} special tokens + ${base} byte tokens`,
+    );
 }
 
 function preTokenizerFor(o: BpeTrainerOptions): PreTokenizer {
@@ -56,7 +61,10 @@ function preTokenizerFor(o: BpeTrainerOptions): PreTokenizer {
   if (pattern === null) return new ByteLevel({ addPrefixSpace: false, useRegex: false });
   if (pattern === 'gpt2') return new ByteLevel({ addPrefixSpace: false, useRegex: true });
   const src = pattern === 'cl100k' || pattern === 'o200k' ? patternSource(pattern) : pattern;
-  return new PreTokenizerSequence([new Split(regexPattern(src), 'Isolated'), new ByteLevel({ addPrefixSpace: false, useRegex: false })]);
+  return new PreTokenizerSequence([
+    new Split(regexPattern(src), 'Isolated'),
+    new ByteLevel({ addPrefixSpace: false, useRegex: false }),
+  ]);
 }
 
 /** Trains on counted pre-tokens and assembles the tokenizer. */

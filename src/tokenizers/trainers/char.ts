@@ -52,9 +52,13 @@ export function trainCharTokenizer(text: string, options: CharTrainerOptions = {
 /** From files, streamed. */
 export async function trainChar(files: readonly string[], options: CharTrainerOptions = {}): Promise<Tokenizer> {
   const set = new Set<string>();
-  forEachChunk(files, (t) => {
-    for (const ch of t) set.add(ch);
-  }, { showProgress: options.showProgress ?? false, label: 'char: reading' });
+  forEachChunk(
+    files,
+    (t) => {
+      for (const ch of t) set.add(ch);
+    },
+    { showProgress: options.showProgress ?? false, label: 'char: reading' },
+  );
   if (set.size === 0) throw new ArgumentError('trainChar', 'the training files are empty');
   return charTokenizerFromChars(set, options);
 }

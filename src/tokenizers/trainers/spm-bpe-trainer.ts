@@ -40,10 +40,17 @@ interface HeapItem {
 }
 
 /** Returns merged pieces (score -rank) followed by the alphabet, without meta pieces. */
-export function trainSpmBpePieces(sentences: readonly string[], requiredChars: readonly [number, number][], options: SpmBpeTrainerOptions): ScoredPiece[] {
+export function trainSpmBpePieces(
+  sentences: readonly string[],
+  requiredChars: readonly [number, number][],
+  options: SpmBpeTrainerOptions,
+): ScoredPiece[] {
   const target = options.pieceCount - requiredChars.length;
   if (target < 0) {
-    throw new ConfigError('vocab_size', `is smaller than the alphabet (${requiredChars.length} characters) plus the meta pieces; raise it or lower character_coverage`);
+    throw new ConfigError(
+      'vocab_size',
+      `is smaller than the alphabet (${requiredChars.length} characters) plus the meta pieces; raise it or lower character_coverage`,
+    );
   }
   const { words: wordStrings, freqs } = splitIntoWords(sentences, options.rules.treatWhitespaceAsSuffix);
 
@@ -71,7 +78,9 @@ export function trainSpmBpePieces(sentences: readonly string[], requiredChars: r
   const heap: HeapItem[] = [];
   const better = (a: HeapItem, b: HeapItem): boolean =>
     a.count > b.count ||
-    (a.count === b.count && (a.rec.length < b.rec.length || (a.rec.length === b.rec.length && compareCodePoints(a.rec.piece, b.rec.piece) < 0)));
+    (a.count === b.count &&
+      (a.rec.length < b.rec.length ||
+        (a.rec.length === b.rec.length && compareCodePoints(a.rec.piece, b.rec.piece) < 0)));
   const push = (item: HeapItem): void => {
     heap.push(item);
     let i = heap.length - 1;
@@ -115,7 +124,15 @@ export function trainSpmBpePieces(sentences: readonly string[], requiredChars: r
       invalid.add(key);
       return undefined;
     }
-    rec = { left: a, right: b, count: 0, words: new Set(), piece: symbolText[a]! + symbolText[b]!, length: cps.length, dead: false };
+    rec = {
+      left: a,
+      right: b,
+      count: 0,
+      words: new Set(),
+      piece: symbolText[a]! + symbolText[b]!,
+      length: cps.length,
+      dead: false,
+    };
     pairs.set(key, rec);
     return rec;
   };
@@ -137,7 +154,11 @@ export function trainSpmBpePieces(sentences: readonly string[], requiredChars: r
 
   const final: ScoredPiece[] = [];
   const produced = new Set<string>();
-  const progress = createProgress(Math.max(1, target), { label: 'spm-bpe merges', unit: 'merge', force: options.showProgress ?? false });
+  const progress = createProgress(Math.max(1, target), {
+    label: 'spm-bpe merges',
+    unit: 'merge',
+    force: options.showProgress ?? false,
+  });
   try {
     while (final.length < target) {
       const item = pop();
@@ -188,7 +209,10 @@ export function trainSpmBpePieces(sentences: readonly string[], requiredChars: r
     progress.stop();
   }
   if (final.length < target && (options.hardVocabLimit ?? true)) {
-    throw new ConfigError('vocab_size', `the corpus supports only ${final.length + requiredChars.length} pieces besides the meta pieces, fewer than the ${options.pieceCount} asked; lower vocab_size or set hard_vocab_limit false`);
+    throw new ConfigError(
+      'vocab_size',
+      `the corpus supports only ${final.length + requiredChars.length} pieces besides the meta pieces, fewer than the ${options.pieceCount} asked; lower vocab_size or set hard_vocab_limit false`,
+    );
   }
   for (const [c] of requiredChars) {
     const s = String.fromCodePoint(c);

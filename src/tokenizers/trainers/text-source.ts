@@ -10,7 +10,11 @@ import { createProgress } from '../../util/progress.ts';
 const CHUNK = 1 << 22; // 4 MiB
 
 /** Calls `fn` with consecutive text chunks of every file. */
-export function forEachChunk(files: readonly string[], fn: (text: string) => void, options: { showProgress?: boolean; label?: string } = {}): void {
+export function forEachChunk(
+  files: readonly string[],
+  fn: (text: string) => void,
+  options: { showProgress?: boolean; label?: string } = {},
+): void {
   let total = 0;
   for (const f of files) {
     try {
@@ -19,7 +23,11 @@ export function forEachChunk(files: readonly string[], fn: (text: string) => voi
       throw new IOError(f, `cannot read training file: ${(err as Error).message}`, { cause: err });
     }
   }
-  const bar = createProgress(Math.max(1, Math.round(total / 1e6)), { unit: 'MB', label: options.label ?? 'counting', force: options.showProgress === true });
+  const bar = createProgress(Math.max(1, Math.round(total / 1e6)), {
+    unit: 'MB',
+    label: options.label ?? 'counting',
+    force: options.showProgress === true,
+  });
   let done = 0;
   const decoder = new TextDecoder('utf-8');
   const buf = Buffer.alloc(CHUNK);

@@ -49,24 +49,36 @@ export type ScoredPiece = [piece: string, score: number];
  * `requiredChars` is the alphabet (code point, count), most frequent first. Returns pieces sorted
  * by score (best first), without meta pieces.
  */
-export function trainUnigramPieces(sentences: readonly string[], requiredChars: readonly [number, number][], options: UnigramTrainerOptions): ScoredPiece[] {
+export function trainUnigramPieces(
+  sentences: readonly string[],
+  requiredChars: readonly [number, number][],
+  options: UnigramTrainerOptions,
+): ScoredPiece[] {
   const seedSize = options.seedSentencepieceSize ?? 1_000_000;
   const shrinking = options.shrinkingFactor ?? 0.75;
   const subIterations = options.numSubIterations ?? 2;
-  if (!(shrinking > 0 && shrinking < 1)) throw new ConfigError('shrinking_factor', `must be in (0, 1), got ${shrinking}`);
-  if (options.pieceCount <= 0) throw new ConfigError('vocab_size', `leaves no room for pieces after the meta pieces (${options.pieceCount})`);
+  if (!(shrinking > 0 && shrinking < 1))
+    throw new ConfigError('shrinking_factor', `must be in (0, 1), got ${shrinking}`);
+  if (options.pieceCount <= 0)
+    throw new ConfigError('vocab_size', `leaves no room for pieces after the meta pieces (${options.pieceCount})`);
 
   const seed = makeSeedPieces(sentences, seedSize, options.rules);
   const words = splitIntoWords(sentences, options.rules.treatWhitespaceAsSuffix);
   // every word's lattice under the seed vocabulary, found once; later vocabularies are subsets
-  const cache = WordMatches.build(words, seed.map((p) => p[0]));
+  const cache = WordMatches.build(
+    words,
+    seed.map((p) => p[0]),
+  );
   let vocab: Vocab = { pieces: seed, seed: Int32Array.from(seed, (_, i) => i) };
   const desired = Math.floor(options.vocabSize * 1.1);
-  const progress = createProgress(Math.max(1, Math.ceil(Math.log(Math.max(2, seed.length / desired)) / -Math.log(shrinking)) + 1), {
-    label: 'unigram EM',
-    unit: 'round',
-    force: options.showProgress ?? false,
-  });
+  const progress = createProgress(
+    Math.max(1, Math.ceil(Math.log(Math.max(2, seed.length / desired)) / -Math.log(shrinking)) + 1),
+    {
+      label: 'unigram EM',
+      unit: 'round',
+      force: options.showProgress ?? false,
+    },
+  );
   try {
     for (let round = 0; ; round++) {
       for (let iter = 0; iter < subIterations; iter++) {
@@ -84,7 +96,10 @@ export function trainUnigramPieces(sentences: readonly string[], requiredChars: 
   }
   const final = finalize(new TrainerModel(vocab.pieces), requiredChars, options.pieceCount);
   if (final.length < options.pieceCount && (options.hardVocabLimit ?? true)) {
-    throw new ConfigError('vocab_size', `the corpus supports only ${final.length} pieces besides the meta pieces, fewer than the ${options.pieceCount} asked; lower vocab_size or set hard_vocab_limit false`);
+    throw new ConfigError(
+      'vocab_size',
+      `the corpus supports only ${final.length} pieces besides the meta pieces, fewer than the ${options.pieceCount} asked; lower vocab_size or set hard_vocab_limit false`,
+    );
   }
   return final;
 }
@@ -135,7 +150,8 @@ export class WordMatches {
       for (let u = 0; u < n16; u++) {
         u2c.push(c);
         const x = text.charCodeAt(u);
-        if (x >= 0xd800 && x <= 0xdbff && u + 1 < n16 && (text.charCodeAt(u + 1) & 0xfc00) === 0xdc00) u2c.push(-1), u++;
+        if (x >= 0xd800 && x <= 0xdbff && u + 1 < n16 && (text.charCodeAt(u + 1) & 0xfc00) === 0xdc00)
+          (u2c.push(-1), u++);
         c++;
       }
       u2c.push(c);

@@ -36,7 +36,15 @@ export class WordCounter {
       prefix = pre.options.addPrefixSpace;
     } else if (pre instanceof PreTokenizerSequence && pre.preTokenizers.length === 2) {
       const [s, b] = pre.preTokenizers;
-      if (s instanceof Split && b instanceof ByteLevel && !b.options.useRegex && !b.options.addPrefixSpace && s.pattern.kind === 'Regex' && s.behavior === 'Isolated' && !s.invert) {
+      if (
+        s instanceof Split &&
+        b instanceof ByteLevel &&
+        !b.options.useRegex &&
+        !b.options.addPrefixSpace &&
+        s.pattern.kind === 'Regex' &&
+        s.behavior === 'Isolated' &&
+        !s.invert
+      ) {
         scanner = createScanner(identifyPattern(s.pattern.source) ?? s.pattern.source, s.pattern.re, true);
       }
     }

@@ -43,7 +43,10 @@ interface Entry {
 }
 
 /** The training loop on counted words; returns the vocabulary in id order. */
-export function trainWordPieceCore(wordCounts: ReadonlyMap<string, number>, o: Required<Omit<WordPieceTrainerOptions, 'limitAlphabet' | 'lowercase'>> & { limitAlphabet: number | null }): string[] {
+export function trainWordPieceCore(
+  wordCounts: ReadonlyMap<string, number>,
+  o: Required<Omit<WordPieceTrainerOptions, 'limitAlphabet' | 'lowercase'>> & { limitAlphabet: number | null },
+): string[] {
   const prefix = o.continuingSubwordPrefix;
   const { id2w, w2id, add } = tokenTable();
   for (const s of o.specialTokens) add(s);
@@ -51,7 +54,8 @@ export function trainWordPieceCore(wordCounts: ReadonlyMap<string, number>, o: R
   const charFreq = new Map<string, number>();
   for (const [w, c] of wordCounts) for (const ch of w) charFreq.set(ch, (charFreq.get(ch) ?? 0) + c);
   let alphabet = [...charFreq.entries()];
-  if (o.limitAlphabet !== null && alphabet.length > o.limitAlphabet) alphabet = alphabet.sort((x, y) => y[1] - x[1]).slice(0, o.limitAlphabet);
+  if (o.limitAlphabet !== null && alphabet.length > o.limitAlphabet)
+    alphabet = alphabet.sort((x, y) => y[1] - x[1]).slice(0, o.limitAlphabet);
   const allowed = new Set(alphabet.map(([ch]) => ch));
   // initial symbols: word-initial characters and their ## forms, sorted for determinism
   const initial = new Set<string>();
@@ -102,7 +106,10 @@ export function trainWordPieceCore(wordCounts: ReadonlyMap<string, number>, o: R
     }
   });
 
-  const heap = new Heap<Entry>((x, y) => x.score > y.score || (x.score === y.score && (x.count > y.count || (x.count === y.count && x.key < y.key))));
+  const heap = new Heap<Entry>(
+    (x, y) =>
+      x.score > y.score || (x.score === y.score && (x.count > y.count || (x.count === y.count && x.key < y.key))),
+  );
   const refresh = (key: number): void => {
     const v = (version.get(key) ?? 0) + 1;
     version.set(key, v);
@@ -114,7 +121,11 @@ export function trainWordPieceCore(wordCounts: ReadonlyMap<string, number>, o: R
   };
   for (const key of pairCounts.keys()) refresh(key);
 
-  const bar = createProgress(Math.max(1, o.vocabSize - id2w.length), { unit: 'merge', label: 'wordpiece merges', force: o.showProgress });
+  const bar = createProgress(Math.max(1, o.vocabSize - id2w.length), {
+    unit: 'merge',
+    label: 'wordpiece merges',
+    force: o.showProgress,
+  });
   const start = id2w.length;
   while (id2w.length < o.vocabSize) {
     const top = heap.pop();
@@ -162,7 +173,10 @@ export function trainWordPieceCore(wordCounts: ReadonlyMap<string, number>, o: R
 }
 
 export async function trainWordPiece(files: readonly string[], options: WordPieceTrainerOptions): Promise<Tokenizer> {
-  return trainWordPieceFromChunks((emit) => forEachChunk(files, emit, { showProgress: options.showProgress ?? false, label: 'wordpiece: counting' }), options);
+  return trainWordPieceFromChunks(
+    (emit) => forEachChunk(files, emit, { showProgress: options.showProgress ?? false, label: 'wordpiece: counting' }),
+    options,
+  );
 }
 
 export function trainWordPieceFromIterator(texts: Iterable<string>, options: WordPieceTrainerOptions): Tokenizer {
@@ -171,13 +185,19 @@ export function trainWordPieceFromIterator(texts: Iterable<string>, options: Wor
   }, options);
 }
 
-function trainWordPieceFromChunks(source: (emit: (t: string) => void) => void, options: WordPieceTrainerOptions): Tokenizer {
-  if (!Number.isInteger(options.vocabSize) || options.vocabSize <= 0) throw new ArgumentError('trainWordPiece', `vocabSize must be a positive integer, got ${options.vocabSize}`);
+function trainWordPieceFromChunks(
+  source: (emit: (t: string) => void) => void,
+  options: WordPieceTrainerOptions,
+): Tokenizer {
+  if (!Number.isInteger(options.vocabSize) || options.vocabSize <= 0)
+    throw new ArgumentError('trainWordPiece', `vocabSize must be a positive integer, got ${options.vocabSize}`);
   const lowercase = options.lowercase ?? true;
   const counter = new WordCounter(new BertNormalizer({ lowercase }), new BertPreTokenizer());
   source((t) => counter.add(t));
   const specials = options.specialTokens ?? DEFAULT_SPECIALS;
-  for (const need of ['[UNK]', '[CLS]', '[SEP]']) if (!specials.includes(need)) throw new ArgumentError('trainWordPiece', `specialTokens must include ${need} (BERT pipeline)`);
+  for (const need of ['[UNK]', '[CLS]', '[SEP]'])
+    if (!specials.includes(need))
+      throw new ArgumentError('trainWordPiece', `specialTokens must include ${need} (BERT pipeline)`);
   const vocab = trainWordPieceCore(counter.result(), {
     vocabSize: options.vocabSize,
     minFrequency: options.minFrequency ?? 2,

@@ -20,9 +20,17 @@ export interface TokenBatch {
 export class WindowSampler {
   readonly generator: Generator;
   private readonly window: Int32Array;
-  constructor(readonly split: TokenSplit, readonly batchSize: number, readonly blockSize: number, seed: number) {
+  constructor(
+    readonly split: TokenSplit,
+    readonly batchSize: number,
+    readonly blockSize: number,
+    seed: number,
+  ) {
     if (split.numTokens < blockSize + 2) {
-      throw new ArgumentError('WindowSampler', `split "${split.name}" has ${split.numTokens} tokens, fewer than block_size + 2 = ${blockSize + 2}`);
+      throw new ArgumentError(
+        'WindowSampler',
+        `split "${split.name}" has ${split.numTokens} tokens, fewer than block_size + 2 = ${blockSize + 2}`,
+      );
     }
     this.generator = new Generator(seed);
     this.window = new Int32Array(blockSize + 1);

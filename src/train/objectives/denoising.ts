@@ -25,8 +25,18 @@ function poisson(g: Generator, lambda: number): number {
 }
 
 /** ids/mask [B, T] (right-padded rows) -> source, its mask, decoder input and labels (all [B, T]). */
-export function corruptSpans(ids: Int32Array, mask: Int32Array, B: number, T: number, g: Generator, o: DenoisingOptions): {
-  source: Int32Array; sourceMask: Int32Array; decoderInput: Int32Array; labels: Int32Array;
+export function corruptSpans(
+  ids: Int32Array,
+  mask: Int32Array,
+  B: number,
+  T: number,
+  g: Generator,
+  o: DenoisingOptions,
+): {
+  source: Int32Array;
+  sourceMask: Int32Array;
+  decoderInput: Int32Array;
+  labels: Int32Array;
 } {
   const density = o.noiseDensity ?? 0.15;
   const meanSpan = o.meanSpan ?? 3;

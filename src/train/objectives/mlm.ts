@@ -17,7 +17,11 @@ export interface MlmOptions {
   attentionMask?: ArrayLike<number>;
 }
 
-export function maskTokens(ids: Int32Array, generator: Generator, o: MlmOptions): { inputs: Int32Array; labels: Int32Array } {
+export function maskTokens(
+  ids: Int32Array,
+  generator: Generator,
+  o: MlmOptions,
+): { inputs: Int32Array; labels: Int32Array } {
   const p = o.probability ?? 0.15;
   if (!(p > 0 && p < 1)) throw new ArgumentError('maskTokens', `probability must be in (0, 1), got ${p}`);
   const special = new Set(o.specialIds);

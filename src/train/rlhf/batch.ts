@@ -42,7 +42,11 @@ export function buildSequenceBatch(
   eosId: number,
 ): SequenceBatch {
   const B = prompts.length;
-  if (B === 0 || responses.length !== B) throw new ArgumentError('buildSequenceBatch', `needs one response per prompt and at least one row (got ${B} prompts, ${responses.length} responses)`);
+  if (B === 0 || responses.length !== B)
+    throw new ArgumentError(
+      'buildSequenceBatch',
+      `needs one response per prompt and at least one row (got ${B} prompts, ${responses.length} responses)`,
+    );
   const cut = responses.map((r) => truncateAtEos(r, eosId));
   let P = 0;
   let R = 0;
@@ -68,7 +72,12 @@ export function buildSequenceBatch(
     responseMask.fill(1, b * R, b * R + r.length);
   }
   return {
-    B, P, R, ids, attention, responseMask,
+    B,
+    P,
+    R,
+    ids,
+    attention,
+    responseMask,
     responseLengths: cut.map((r) => r.length),
     hasEos: cut.map((r) => r[r.length - 1] === eosId),
     prompts: prompts.map((p) => [...p]),
@@ -78,11 +87,21 @@ export function buildSequenceBatch(
 
 /** The rows `rows` of a batch, re-padded to their own longest prompt and response. */
 export function selectRows(batch: SequenceBatch, rows: readonly number[], padId: number, eosId: number): SequenceBatch {
-  return buildSequenceBatch(rows.map((r) => batch.prompts[r]!), rows.map((r) => batch.responses[r]!), padId, eosId);
+  return buildSequenceBatch(
+    rows.map((r) => batch.prompts[r]!),
+    rows.map((r) => batch.responses[r]!),
+    padId,
+    eosId,
+  );
 }
 
 /** Per-row [B, R] values of `src` (laid out for `from`) re-laid for `rows` of it in `to` (same response alignment). */
-export function gatherRows(src: ArrayLike<number>, from: SequenceBatch, rows: readonly number[], to: SequenceBatch): Float32Array {
+export function gatherRows(
+  src: ArrayLike<number>,
+  from: SequenceBatch,
+  rows: readonly number[],
+  to: SequenceBatch,
+): Float32Array {
   const out = new Float32Array(to.B * to.R);
   rows.forEach((r, i) => {
     const n = from.responseLengths[r]!;
@@ -92,7 +111,13 @@ export function gatherRows(src: ArrayLike<number>, from: SequenceBatch, rows: re
 }
 
 /** The inverse of gatherRows: a micro-batch's [b, R'] values written back into `rows` of the full [B, R] layout `dst`. */
-export function scatterRows(src: ArrayLike<number>, part: SequenceBatch, rows: readonly number[], full: SequenceBatch, dst: Float32Array): void {
+export function scatterRows(
+  src: ArrayLike<number>,
+  part: SequenceBatch,
+  rows: readonly number[],
+  full: SequenceBatch,
+  dst: Float32Array,
+): void {
   rows.forEach((r, i) => {
     const n = full.responseLengths[r]!;
     for (let t = 0; t < n; t++) dst[r * full.R + t] = src[i * part.R + t]!;

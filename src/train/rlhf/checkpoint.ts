@@ -57,20 +57,31 @@ function moduleTensors(m: Module): [string, Tensor][] {
 
 export function saveMultiCheckpoint(path: string, c: MultiCheckpoint): void {
   const tensors = new Map<string, TensorInput>();
-  for (const { prefix, module } of c.modules) for (const [name, t] of moduleTensors(module)) tensors.set(`${prefix}/${name}`, tensorInput(t));
+  for (const { prefix, module } of c.modules)
+    for (const [name, t] of moduleTensors(module)) tensors.set(`${prefix}/${name}`, tensorInput(t));
   const optimizers: { prefix: string; step: number; groups: { lr: number; weightDecay: number }[] }[] = [];
   for (const { prefix, optimizer } of c.optimizers) {
     const state = optimizer.stateDict();
     state.slots.forEach((slot, i) => {
-      for (const [k, v] of Object.entries(slot)) tensors.set(`${prefix}/${i}/${k}`, { dtype: v instanceof Float64Array ? 'F64' : 'F32', shape: [v.length], data: v });
+      for (const [k, v] of Object.entries(slot))
+        tensors.set(`${prefix}/${i}/${k}`, {
+          dtype: v instanceof Float64Array ? 'F64' : 'F32',
+          shape: [v.length],
+          data: v,
+        });
     });
     optimizers.push({ prefix, step: state.step, groups: state.groups });
   }
   const main = optimizers.find((o) => o.prefix === 'optim') ?? null;
   const meta: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT, version: 1, step: c.step, model: c.spec,
+    format: CHECKPOINT_FORMAT,
+    version: 1,
+    step: c.step,
+    model: c.spec,
     optimizer: main === null ? null : { step: main.step, groups: main.groups },
-    rng: c.rng, extra: { ...(c.extra as Record<string, JsonValue>), optimizers: optimizers as unknown as JsonValue }, train: c.train,
+    rng: c.rng,
+    extra: { ...(c.extra as Record<string, JsonValue>), optimizers: optimizers as unknown as JsonValue },
+    train: c.train,
   };
   saveSafetensors(path, tensors, { llmts: JSON.stringify(meta) });
 }
@@ -82,7 +93,11 @@ export interface RestoredCheckpoint {
 }
 
 /** Restores the given modules and optimizers in place; missing or mis-shaped tensors are FormatErrors. */
-export function restoreMultiCheckpoint(path: string, modules: readonly ModuleEntry[], optimizers: readonly OptimizerEntry[]): RestoredCheckpoint {
+export function restoreMultiCheckpoint(
+  path: string,
+  modules: readonly ModuleEntry[],
+  optimizers: readonly OptimizerEntry[],
+): RestoredCheckpoint {
   if (!existsSync(path)) throw new FormatError(path, 'checkpoint not found');
   const ckpt = openCheckpoint(path);
   try {
@@ -94,14 +109,23 @@ export function restoreMultiCheckpoint(path: string, modules: readonly ModuleEnt
           if (!file.header.tensors.has(key)) throw new FormatError(path, `missing tensor ${key}`, key);
           const rec = file.read(key);
           if (rec.shape.length !== t.ndim || rec.shape.some((d, i) => d !== t.shape[i])) {
-            throw new FormatError(path, `shape [${rec.shape.join(', ')}] does not match the model's [${t.shape.join(', ')}]`, key);
+            throw new FormatError(
+              path,
+              `shape [${rec.shape.join(', ')}] does not match the model's [${t.shape.join(', ')}]`,
+              key,
+            );
           }
           if (!t.isContiguous()) throw new ConfigError(name, 'parameters must be contiguous to restore');
           (t.data as Float32Array).set(rec.data as unknown as ArrayLike<number>, t.offset);
         }
       }
     });
-    const recorded = ((ckpt.meta.extra as { optimizers?: { prefix: string; step: number; groups: { lr: number; weightDecay: number }[] }[] } | null)?.optimizers) ?? [];
+    const recorded =
+      (
+        ckpt.meta.extra as {
+          optimizers?: { prefix: string; step: number; groups: { lr: number; weightDecay: number }[] }[];
+        } | null
+      )?.optimizers ?? [];
     for (const { prefix, optimizer } of optimizers) {
       const rec = recorded.find((o) => o.prefix === prefix);
       if (rec === undefined) throw new FormatError(path, `no state for optimizer ${prefix}`, prefix);
@@ -110,7 +134,8 @@ export function restoreMultiCheckpoint(path: string, modules: readonly ModuleEnt
         if (!key.startsWith(`${prefix}/`)) continue;
         const [, index, slot] = key.split('/');
         const i = Number(index);
-        if (!Number.isInteger(i) || slot === undefined) throw new FormatError(path, 'malformed optimizer tensor name', key);
+        if (!Number.isInteger(i) || slot === undefined)
+          throw new FormatError(path, 'malformed optimizer tensor name', key);
         slots[i] ??= {};
         slots[i]![slot] = file.read(key).data as Float32Array;
       }

@@ -35,7 +35,8 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new FormatError(path, `not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
   if (raw === null || raw === undefined) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError(path, 'the config must be a mapping of keys to values');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new FormatError(path, 'the config must be a mapping of keys to values');
   return Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [camelCase(k), v]));
 }
 
@@ -56,10 +57,16 @@ function coerce(value: unknown, kind: FieldKind, key: string, where: string, fro
     throw new ConfigError(key, `${where}: expects true or false, got ${JSON.stringify(value)}`);
   }
   if (kind === 'number' || kind === 'integer') {
-    const n = typeof value === 'number' ? value : fromText && typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    const n =
+      typeof value === 'number'
+        ? value
+        : fromText && typeof value === 'string' && value.trim() !== ''
+          ? Number(value)
+          : NaN;
     if (fromText && value === 'null') return null;
     if (!Number.isFinite(n)) throw new ConfigError(key, `${where}: expects a number, got ${JSON.stringify(value)}`);
-    if (kind === 'integer' && !Number.isInteger(n)) throw new ConfigError(key, `${where}: expects an integer, got ${n}`);
+    if (kind === 'integer' && !Number.isInteger(n))
+      throw new ConfigError(key, `${where}: expects an integer, got ${n}`);
     return n;
   }
   if (typeof value !== 'string') throw new ConfigError(key, `${where}: expects a string, got ${JSON.stringify(value)}`);
@@ -71,12 +78,18 @@ function coerce(value: unknown, kind: FieldKind, key: string, where: string, fro
  * switches) under camelCase keys; keys not in `defaults` are ignored there (they are the
  * command's own options), but are errors in a file.
  */
-export function mergeConfig<T extends object>(defaults: T, kinds: FieldKinds<T>, file: { path: string; values: Record<string, unknown> } | null, flags: Record<string, unknown>): T {
+export function mergeConfig<T extends object>(
+  defaults: T,
+  kinds: FieldKinds<T>,
+  file: { path: string; values: Record<string, unknown> } | null,
+  flags: Record<string, unknown>,
+): T {
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   const known = new Set(Object.keys(defaults));
   if (file !== null) {
     for (const [k, v] of Object.entries(file.values)) {
-      if (!known.has(k)) throw new ConfigError(k, `${file.path}: unknown key (known: ${[...known].map(kebabCase).join(', ')})`);
+      if (!known.has(k))
+        throw new ConfigError(k, `${file.path}: unknown key (known: ${[...known].map(kebabCase).join(', ')})`);
       out[k] = coerce(v, kindOf(defaults, kinds, k as keyof T), k, file.path, false);
     }
   }
@@ -105,12 +118,17 @@ export interface OptionSpec {
 }
 
 /** Command-line options for every field of `defaults` (`--kebab-name <value>`, switches for booleans). */
-export function optionSpecs<T extends object>(defaults: T, kinds: FieldKinds<T>, descriptions: Partial<Record<keyof T, string>>): OptionSpec[] {
+export function optionSpecs<T extends object>(
+  defaults: T,
+  kinds: FieldKinds<T>,
+  descriptions: Partial<Record<keyof T, string>>,
+): OptionSpec[] {
   return (Object.keys(defaults) as (keyof T & string)[]).map((key) => {
     const kind = kindOf(defaults, kinds, key);
     const d = defaults[key];
     const shown = d === null ? 'none' : String(d);
-    const flag = kind === 'boolean' ? `--${kebabCase(key)} [bool]` : `--${kebabCase(key)} <${kind === 'string' ? 'value' : 'n'}>`;
+    const flag =
+      kind === 'boolean' ? `--${kebabCase(key)} [bool]` : `--${kebabCase(key)} <${kind === 'string' ? 'value' : 'n'}>`;
     return { flag, description: `${descriptions[key] ?? key} (default: ${shown})` };
   });
 }

@@ -39,7 +39,13 @@ export interface PolicyEval {
   samples: { prompt: string; response: string; gold: number | null; reward: number | null }[];
 }
 
-export function evaluatePolicy(policy: GPT, tokenizer: Tokenizer, template: ChatTemplate, ids: ChatIds, o: PolicyEvalOptions): PolicyEval {
+export function evaluatePolicy(
+  policy: GPT,
+  tokenizer: Tokenizer,
+  template: ChatTemplate,
+  ids: ChatIds,
+  o: PolicyEvalOptions,
+): PolicyEval {
   const g = new Generator(o.seed);
   const promptIds = o.prompts.map((p) => encodePrompt(tokenizer, template, p));
   const rows: number[] = [];
@@ -53,15 +59,25 @@ export function evaluatePolicy(policy: GPT, tokenizer: Tokenizer, template: Chat
   const samples: PolicyEval['samples'] = [];
   for (let s = 0; s < rows.length; s += chunk) {
     const part = rows.slice(s, s + chunk);
-    const r = rollout(policy, tokenizer, ids, part.map((i) => promptIds[i]!), { temperature: o.temperature, maxNewTokens: o.maxNewTokens, generator: g });
+    const r = rollout(
+      policy,
+      tokenizer,
+      ids,
+      part.map((i) => promptIds[i]!),
+      { temperature: o.temperature, maxNewTokens: o.maxNewTokens, generator: g },
+    );
     const scores = o.rewardModel ? o.rewardModel.score(r.batch) : null;
     if (o.reference) {
       const { B, R } = r.batch;
-      const [lp, lr] = noGrad(() => tidy(() => [
-        policyForward(policy, r.batch, o.temperature).logprobs.toTypedArray(),
-        policyForward(o.reference!, r.batch, o.temperature).logprobs.toTypedArray(),
-      ]));
-      for (let b = 0; b < B; b++) for (let t = 0; t < R; t++) if (r.batch.responseMask[b * R + t] !== 0) klSum += lp![b * R + t]! - lr![b * R + t]!;
+      const [lp, lr] = noGrad(() =>
+        tidy(() => [
+          policyForward(policy, r.batch, o.temperature).logprobs.toTypedArray(),
+          policyForward(o.reference!, r.batch, o.temperature).logprobs.toTypedArray(),
+        ]),
+      );
+      for (let b = 0; b < B; b++)
+        for (let t = 0; t < R; t++)
+          if (r.batch.responseMask[b * R + t] !== 0) klSum += lp![b * R + t]! - lr![b * R + t]!;
     }
     part.forEach((pi, j) => {
       const finished = r.batch.hasEos[j]!;
@@ -71,7 +87,8 @@ export function evaluatePolicy(policy: GPT, tokenizer: Tokenizer, template: Chat
       if (reward !== null) rewardSum += reward;
       eos += finished ? 1 : 0;
       len += r.batch.responseLengths[j]!;
-      if (samples.length < 64) samples.push({ prompt: o.prompts[pi]!.map((m) => m.content).join(' | '), response: r.texts[j]!, gold, reward });
+      if (samples.length < 64)
+        samples.push({ prompt: o.prompts[pi]!.map((m) => m.content).join(' | '), response: r.texts[j]!, gold, reward });
     });
   }
   const n = rows.length;

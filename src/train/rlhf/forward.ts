@@ -17,7 +17,12 @@ import type { ScalarHeadModel } from '../../models/heads.ts';
 import type { SequenceBatch } from './batch.ts';
 import { lastTokenColumns } from './batch.ts';
 
-export function batchTensors(batch: SequenceBatch): { ids: Tensor; mask: Tensor; responseMask: Tensor; targets: Tensor } {
+export function batchTensors(batch: SequenceBatch): {
+  ids: Tensor;
+  mask: Tensor;
+  responseMask: Tensor;
+  targets: Tensor;
+} {
   const L = batch.P + batch.R;
   const targets = new Int32Array(batch.B * batch.R);
   for (let b = 0; b < batch.B; b++) targets.set(batch.ids.subarray(b * L + batch.P, (b + 1) * L), b * batch.R);
@@ -37,7 +42,12 @@ export interface PolicyOutput {
 }
 
 /** Log-probabilities (and optionally entropies) of the response tokens under `model` at `temperature`. */
-export function policyForward(model: GPT, batch: SequenceBatch, temperature: number, withEntropy = false): PolicyOutput {
+export function policyForward(
+  model: GPT,
+  batch: SequenceBatch,
+  temperature: number,
+  withEntropy = false,
+): PolicyOutput {
   const { ids, mask, targets } = batchTensors(batch);
   const { B, P, R } = batch;
   const L = P + R;

@@ -23,7 +23,11 @@ export class FixedKlController implements KlController {
 }
 
 export class AdaptiveKlController implements KlController {
-  constructor(public value: number, readonly target: number, readonly horizon: number) {
+  constructor(
+    public value: number,
+    readonly target: number,
+    readonly horizon: number,
+  ) {
     if (!(value >= 0)) throw new ArgumentError('klCoef', `must be >= 0, got ${value}`);
     if (!(target > 0)) throw new ArgumentError('klTarget', `must be > 0, got ${target}`);
     if (!(horizon > 0)) throw new ArgumentError('klHorizon', `must be > 0, got ${horizon}`);
@@ -36,5 +40,7 @@ export class AdaptiveKlController implements KlController {
 }
 
 export function createKlController(o: { klCoef: number; klTarget: number | null; klHorizon: number }): KlController {
-  return o.klTarget === null ? new FixedKlController(o.klCoef) : new AdaptiveKlController(o.klCoef, o.klTarget, o.klHorizon);
+  return o.klTarget === null
+    ? new FixedKlController(o.klCoef)
+    : new AdaptiveKlController(o.klCoef, o.klTarget, o.klHorizon);
 }

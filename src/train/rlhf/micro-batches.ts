@@ -18,7 +18,11 @@ import { gatherRows, scatterRows, selectRows } from './batch.ts';
 export class MicroBatch {
   readonly part: SequenceBatch;
 
-  constructor(readonly full: SequenceBatch, readonly rows: number[], ids: { padId: number; eosId: number }) {
+  constructor(
+    readonly full: SequenceBatch,
+    readonly rows: number[],
+    ids: { padId: number; eosId: number },
+  ) {
     this.part = selectRows(full, rows, ids.padId, ids.eosId);
   }
 
@@ -34,7 +38,12 @@ export class MicroBatch {
 }
 
 /** `rows` cut into micro-batches of `size` rows. */
-export function microBatches(batch: SequenceBatch, rows: readonly number[], size: number, ids: { padId: number; eosId: number }): MicroBatch[] {
+export function microBatches(
+  batch: SequenceBatch,
+  rows: readonly number[],
+  size: number,
+  ids: { padId: number; eosId: number },
+): MicroBatch[] {
   const out: MicroBatch[] = [];
   for (let s = 0; s < rows.length; s += size) out.push(new MicroBatch(batch, rows.slice(s, s + size), ids));
   return out;
@@ -72,7 +81,8 @@ export function forwardMicroBatches<K extends string>(
   const out: Partial<Record<K, Float32Array>> = {};
   for (const mb of microBatches(batch, order, size, ids)) {
     const res = noGrad(() => tidy(() => forward(mb.part)));
-    for (const k of Object.keys(res) as K[]) scatterRows(res[k], mb.part, mb.rows, batch, (out[k] ??= new Float32Array(batch.B * batch.R)));
+    for (const k of Object.keys(res) as K[])
+      scatterRows(res[k], mb.part, mb.rows, batch, (out[k] ??= new Float32Array(batch.B * batch.R)));
   }
   return out as Record<K, Float32Array>;
 }

@@ -27,12 +27,26 @@ export interface OnlineInputs {
   task: GoldTask | null;
 }
 
-export function loadOnlineInputs(o: { model: string; rewardModel: string; prompts?: string; evalPrompts?: string; task?: string }): OnlineInputs {
+export function loadOnlineInputs(o: {
+  model: string;
+  rewardModel: string;
+  prompts?: string;
+  evalPrompts?: string;
+  task?: string;
+}): OnlineInputs {
   const policy = loadPolicyRun(o.model);
-  if (policy.format === null) throw new ConfigError('model', `${o.model} has no chat format (tokenizer_config.json): run llmts sft first`);
+  if (policy.format === null)
+    throw new ConfigError('model', `${o.model} has no chat format (tokenizer_config.json): run llmts sft first`);
   const rm = loadRewardModel(o.rewardModel);
-  if (rm.tokenizer.vocabSize !== policy.tokenizer.vocabSize || rm.format.eosToken !== policy.format.eosToken || rm.format.padToken !== policy.format.padToken) {
-    throw new ConfigError('reward_model', `${o.rewardModel} was trained with a different tokenizer or chat format than ${o.model}`);
+  if (
+    rm.tokenizer.vocabSize !== policy.tokenizer.vocabSize ||
+    rm.format.eosToken !== policy.format.eosToken ||
+    rm.format.padToken !== policy.format.padToken
+  ) {
+    throw new ConfigError(
+      'reward_model',
+      `${o.rewardModel} was trained with a different tokenizer or chat format than ${o.model}`,
+    );
   }
   const ids = chatIds(policy.tokenizer, new ChatTemplate(policy.format));
   const scorer = new RewardScorer(rm.rm, rm.info.normalization, ids.padId, ids.eosId);
@@ -44,5 +58,13 @@ export function loadOnlineInputs(o: { model: string; rewardModel: string; prompt
   else throw new ArgumentError('--prompts', 'give a prompts JSONL file, or --task NAME');
   if (o.evalPrompts !== undefined) evalPrompts = readPromptJsonl(o.evalPrompts).map((r) => r.prompt);
   else if (task !== null) evalPrompts = task.prompts('eval');
-  return { policy: policy.model, tokenizer: policy.tokenizer, format: policy.format ?? resolveChatFormat('chatml'), scorer, prompts, evalPrompts, task };
+  return {
+    policy: policy.model,
+    tokenizer: policy.tokenizer,
+    format: policy.format ?? resolveChatFormat('chatml'),
+    scorer,
+    prompts,
+    evalPrompts,
+    task,
+  };
 }

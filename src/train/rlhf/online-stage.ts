@@ -60,7 +60,17 @@ export interface OnlineStageInputs {
 }
 
 /** The keys of OnlineStageInputs that are not recorded as hyperparameters. */
-const INPUT_KEYS = ['policy', 'tokenizer', 'format', 'scorer', 'prompts', 'evalPrompts', 'task', 'onStep', 'inputs'] as const;
+const INPUT_KEYS = [
+  'policy',
+  'tokenizer',
+  'format',
+  'scorer',
+  'prompts',
+  'evalPrompts',
+  'task',
+  'onStep',
+  'inputs',
+] as const;
 
 export interface OnlineStart {
   /** The SFT model as prepareForChat left it (its template and special-token ids). */
@@ -74,7 +84,8 @@ export interface OnlineStart {
 /** The policy and the frozen reference, both copies of the SFT model (which must already know the chat format). */
 export function startOnlineStage(stage: string, o: OnlineStageInputs & { seed: number }): OnlineStart {
   const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
-  if (prepared.added > 0) throw new ArgumentError(stage, 'the policy\'s tokenizer lacks the chat format\'s special tokens: run SFT first');
+  if (prepared.added > 0)
+    throw new ArgumentError(stage, "the policy's tokenizer lacks the chat format's special tokens: run SFT first");
   const policy = cloneGpt(prepared.model, o.seed);
   const reference = freeze(cloneGpt(prepared.model, o.seed));
   return { prepared, policy, reference };
@@ -91,14 +102,37 @@ export async function runOnlineStage(
   const record = writeStageRunFiles(stage, o, spec, INPUT_KEYS);
   const evaluate = (policy: GPT): Record<string, number> => {
     const e = evaluatePolicy(policy, o.tokenizer, prepared.template, prepared.ids, {
-      prompts: o.evalPrompts.length > 0 ? o.evalPrompts : o.prompts, samplesPerPrompt: o.evalSamplesPerPrompt, temperature: o.temperature,
-      maxNewTokens: o.maxNewTokens, seed: o.seed + 99, task: o.task ?? null, rewardModel: o.scorer, reference,
+      prompts: o.evalPrompts.length > 0 ? o.evalPrompts : o.prompts,
+      samplesPerPrompt: o.evalSamplesPerPrompt,
+      temperature: o.temperature,
+      maxNewTokens: o.maxNewTokens,
+      seed: o.seed + 99,
+      task: o.task ?? null,
+      rewardModel: o.scorer,
+      reference,
     });
-    return { reward: e.reward!, kl: e.kl!, eos_rate: e.eosRate, response_length: e.length, ...(e.gold !== null ? { gold: e.gold } : {}) };
+    return {
+      reward: e.reward!,
+      kl: e.kl!,
+      eos_rate: e.eosRate,
+      response_length: e.length,
+      ...(e.gold !== null ? { gold: e.gold } : {}),
+    };
   };
   return runRlLoop({
-    algorithm: run.algorithm, spec, steps: o.steps, runDir: o.runDir, evalEvery: o.evalEvery, sampleEvery: o.sampleEvery, checkpointEvery: o.checkpointEvery,
-    resume: o.resume, timeLimitSeconds: o.timeLimitSeconds, trainRecord: record, evaluate, progressLabel: stage,
-    progressKeys: run.progressKeys, ...(o.onStep ? { onStep: o.onStep } : {}),
+    algorithm: run.algorithm,
+    spec,
+    steps: o.steps,
+    runDir: o.runDir,
+    evalEvery: o.evalEvery,
+    sampleEvery: o.sampleEvery,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    timeLimitSeconds: o.timeLimitSeconds,
+    trainRecord: record,
+    evaluate,
+    progressLabel: stage,
+    progressKeys: run.progressKeys,
+    ...(o.onStep ? { onStep: o.onStep } : {}),
   });
 }

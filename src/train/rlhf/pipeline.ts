@@ -27,7 +27,12 @@ import type { MetricRecord } from '../metrics.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { RewardScorer } from './reward-scorer.ts';
 import { goldPairs } from './tasks/annotate.ts';
-import { taskPreferences, taskSftConversations, writePreferenceJsonl, TASK_PREFERENCE_DEFAULTS } from './tasks/datasets.ts';
+import {
+  taskPreferences,
+  taskSftConversations,
+  writePreferenceJsonl,
+  TASK_PREFERENCE_DEFAULTS,
+} from './tasks/datasets.ts';
 import type { TaskPreferenceOptions } from './tasks/datasets.ts';
 import type { GoldTask } from './tasks/task.ts';
 
@@ -68,9 +73,20 @@ export interface PipelineOptions {
 
 export interface PipelineReport {
   policies: PolicyReport[];
-  rm: { heldOutAccuracy: number; goldAccuracy: number; pairs: number; goldPairs: number; trainGroups: number; seconds: number };
+  rm: {
+    heldOutAccuracy: number;
+    goldAccuracy: number;
+    pairs: number;
+    goldPairs: number;
+    trainGroups: number;
+    seconds: number;
+  };
   /** PPO with beta = 0: the learned reward and the gold reward over training (train-batch means). */
-  overoptimization: { trajectory: { step: number; reward: number; gold: number; kl: number }[]; peakGold: number; final: PolicyReport } | null;
+  overoptimization: {
+    trajectory: { step: number; reward: number; gold: number; kl: number }[];
+    peakGold: number;
+    final: PolicyReport;
+  } | null;
   sft: GPT;
   ppo: GPT;
   scorer: RewardScorer;
@@ -88,11 +104,28 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
   const measure = (stage: string, policy: GPT, seconds: number): PolicyReport => {
     const ids = chatIds(o.tokenizer, template);
     const e = evaluatePolicy(policy, o.tokenizer, template, ids, {
-      prompts: evalPrompts, samplesPerPrompt: o.evalSamplesPerPrompt, temperature, maxNewTokens, seed: o.seed + 4242, task: o.task, rewardModel: scorer, reference,
+      prompts: evalPrompts,
+      samplesPerPrompt: o.evalSamplesPerPrompt,
+      temperature,
+      maxNewTokens,
+      seed: o.seed + 4242,
+      task: o.task,
+      rewardModel: scorer,
+      reference,
     });
-    const r: PolicyReport = { stage, gold: e.gold!, reward: e.reward, kl: e.kl, eosRate: e.eosRate, length: e.length, seconds };
+    const r: PolicyReport = {
+      stage,
+      gold: e.gold!,
+      reward: e.reward,
+      kl: e.kl,
+      eosRate: e.eosRate,
+      length: e.length,
+      seconds,
+    };
     policies.push(r);
-    log(`      ${stage}: gold ${r.gold.toFixed(3)}${r.reward !== null ? `, RM score ${r.reward.toFixed(3)}` : ''}${r.kl !== null ? `, KL ${r.kl.toFixed(3)}` : ''}, EOS ${(r.eosRate * 100).toFixed(0)}%, ${r.length.toFixed(1)} tokens`);
+    log(
+      `      ${stage}: gold ${r.gold.toFixed(3)}${r.reward !== null ? `, RM score ${r.reward.toFixed(3)}` : ''}${r.kl !== null ? `, KL ${r.kl.toFixed(3)}` : ''}, EOS ${(r.eosRate * 100).toFixed(0)}%, ${r.length.toFixed(1)} tokens`,
+    );
     return r;
   };
   const clock = (): (() => number) => {
@@ -111,40 +144,83 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
   log(`[sft] ${o.sftExamples} demonstrations of "${o.task.name}": ${o.task.description}`);
   let t = clock();
   const sftRun = await trainSft({
-    ...SFT_DEFAULTS, ...o.sft, model: o.model, tokenizer: o.tokenizer, format: o.format, seed: o.seed,
-    train: taskSftConversations(o.task, o.sftExamples, o.seed), val: taskSftConversations(o.task, 200, o.seed + 1, 'eval'), runDir: join(o.runDir, 'sft'),
+    ...SFT_DEFAULTS,
+    ...o.sft,
+    model: o.model,
+    tokenizer: o.tokenizer,
+    format: o.format,
+    seed: o.seed,
+    train: taskSftConversations(o.task, o.sftExamples, o.seed),
+    val: taskSftConversations(o.task, 200, o.seed + 1, 'eval'),
+    runDir: join(o.runDir, 'sft'),
     ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('sft', r) } : {}),
   });
   const sft = sftRun.model;
   const sftSeconds = t();
-  log(`      ${sftRun.result.steps} steps in ${sftSeconds.toFixed(0)} s, held-out loss on assistant tokens ${sftRun.result.lastEval?.['loss']?.toFixed(3)}`);
+  log(
+    `      ${sftRun.result.steps} steps in ${sftSeconds.toFixed(0)} s, held-out loss on assistant tokens ${sftRun.result.lastEval?.['loss']?.toFixed(3)}`,
+  );
   reference = sft;
 
   // preferences and reward model
-  const prefOpts: TaskPreferenceOptions = { ...TASK_PREFERENCE_DEFAULTS, temperature, maxNewTokens, seed: o.seed + 7, ...o.preferences };
-  log(`[reward model] ${prefOpts.k} answers of the SFT model per prompt, ranked by simulated annotators (noise ${prefOpts.annotatorTemperature})`);
+  const prefOpts: TaskPreferenceOptions = {
+    ...TASK_PREFERENCE_DEFAULTS,
+    temperature,
+    maxNewTokens,
+    seed: o.seed + 7,
+    ...o.preferences,
+  };
+  log(
+    `[reward model] ${prefOpts.k} answers of the SFT model per prompt, ranked by simulated annotators (noise ${prefOpts.annotatorTemperature})`,
+  );
   t = clock();
   const prefs = taskPreferences(sft, o.tokenizer, o.format, o.task, prefOpts);
   writePreferenceJsonl(join(o.runDir, 'data', 'preferences.jsonl'), prefs.train);
   writePreferenceJsonl(join(o.runDir, 'data', 'preferences-val.jsonl'), prefs.val);
   const rmRun = await trainRewardModel({
-    ...REWARD_DEFAULTS, ...o.rm, backbone: sft, tokenizer: o.tokenizer, format: o.format, train: prefs.train, val: prefs.val, seed: o.seed, runDir: join(o.runDir, 'reward'),
+    ...REWARD_DEFAULTS,
+    ...o.rm,
+    backbone: sft,
+    tokenizer: o.tokenizer,
+    format: o.format,
+    train: prefs.train,
+    val: prefs.val,
+    seed: o.seed,
+    runDir: join(o.runDir, 'reward'),
     ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('reward', r) } : {}),
   });
   scorer = rmRun.scorer;
   const ids = chatIds(o.tokenizer, template);
-  const gp = tokenizeGroups(o.tokenizer, template, ids.eosId, goldPairs(prefs.val), rmRun.rm.backbone.config.blockSize).groups;
+  const gp = tokenizeGroups(
+    o.tokenizer,
+    template,
+    ids.eosId,
+    goldPairs(prefs.val),
+    rmRun.rm.backbone.config.blockSize,
+  ).groups;
   const goldAcc = rankingMetrics(rmRun.rm, gp, ids.padId, ids.eosId);
   const rmSeconds = t();
-  log(`      ${prefs.train.length} groups (${prefs.train.length * prefOpts.k * (prefOpts.k - 1) / 2} pairs); held-out pairwise accuracy ${(rmRun.heldOut.accuracy * 100).toFixed(1)}% vs the annotators, ${(goldAcc.accuracy * 100).toFixed(1)}% vs the gold reward (${goldAcc.pairs} pairs) in ${rmSeconds.toFixed(0)} s`);
+  log(
+    `      ${prefs.train.length} groups (${(prefs.train.length * prefOpts.k * (prefOpts.k - 1)) / 2} pairs); held-out pairwise accuracy ${(rmRun.heldOut.accuracy * 100).toFixed(1)}% vs the annotators, ${(goldAcc.accuracy * 100).toFixed(1)}% vs the gold reward (${goldAcc.pairs} pairs) in ${rmSeconds.toFixed(0)} s`,
+  );
   measure('SFT', sft, sftSeconds);
 
   // PPO
   log(`[ppo] actor + critic (from the RM) + frozen reference + frozen RM; beta ${o.ppo.klCoef ?? PPO_DEFAULTS.klCoef}`);
   t = clock();
   const ppoRun = await trainPpo({
-    ...PPO_DEFAULTS, evalEvery: 0, ...o.ppo, policy: sft, tokenizer: o.tokenizer, format: o.format, scorer, seed: o.seed,
-    prompts: o.task.prompts('train'), evalPrompts, task: o.task, runDir: join(o.runDir, 'ppo'),
+    ...PPO_DEFAULTS,
+    evalEvery: 0,
+    ...o.ppo,
+    policy: sft,
+    tokenizer: o.tokenizer,
+    format: o.format,
+    scorer,
+    seed: o.seed,
+    prompts: o.task.prompts('train'),
+    evalPrompts,
+    task: o.task,
+    runDir: join(o.runDir, 'ppo'),
     ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('ppo', r) } : {}),
   });
   measure('PPO', ppoRun.actor, t());
@@ -153,7 +229,15 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
     log(`[dpo] the same preference data, against the same SFT reference`);
     t = clock();
     const dpoRun = await trainDpo({
-      ...DPO_DEFAULTS, ...o.dpo, policy: sft, tokenizer: o.tokenizer, format: o.format, train: prefs.train, val: prefs.val, seed: o.seed, runDir: join(o.runDir, 'dpo'),
+      ...DPO_DEFAULTS,
+      ...o.dpo,
+      policy: sft,
+      tokenizer: o.tokenizer,
+      format: o.format,
+      train: prefs.train,
+      val: prefs.val,
+      seed: o.seed,
+      runDir: join(o.runDir, 'dpo'),
       ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('dpo', r) } : {}),
     });
     measure('DPO', dpoRun.policy, t());
@@ -162,22 +246,52 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
     log(`[grpo] the same reward model, groups of ${o.grpo.groupSize ?? GRPO_DEFAULTS.groupSize} answers, no critic`);
     t = clock();
     const grpoRun = await trainGrpo({
-      ...GRPO_DEFAULTS, evalEvery: 0, ...o.grpo, policy: sft, tokenizer: o.tokenizer, format: o.format, scorer, seed: o.seed,
-      prompts: o.task.prompts('train'), evalPrompts, task: o.task, runDir: join(o.runDir, 'grpo'),
+      ...GRPO_DEFAULTS,
+      evalEvery: 0,
+      ...o.grpo,
+      policy: sft,
+      tokenizer: o.tokenizer,
+      format: o.format,
+      scorer,
+      seed: o.seed,
+      prompts: o.task.prompts('train'),
+      evalPrompts,
+      task: o.task,
+      runDir: join(o.runDir, 'grpo'),
       ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('grpo', r) } : {}),
     });
     measure('GRPO', grpoRun.policy, t());
   }
   let overoptimization: PipelineReport['overoptimization'] = null;
   if (o.overoptimization) {
-    log(`[ppo, beta = 0] the same PPO without the KL penalty: the learned reward is optimized with nothing holding the policy near the SFT model`);
+    log(
+      `[ppo, beta = 0] the same PPO without the KL penalty: the learned reward is optimized with nothing holding the policy near the SFT model`,
+    );
     t = clock();
     const trajectory: { step: number; reward: number; gold: number; kl: number }[] = [];
     const run = await trainPpo({
-      ...PPO_DEFAULTS, evalEvery: 0, ...o.ppo, ...o.overoptimization, klCoef: 0, klTarget: null, policy: sft, tokenizer: o.tokenizer, format: o.format, scorer, seed: o.seed,
-      prompts: o.task.prompts('train'), evalPrompts, task: o.task, runDir: join(o.runDir, 'ppo-beta0'),
+      ...PPO_DEFAULTS,
+      evalEvery: 0,
+      ...o.ppo,
+      ...o.overoptimization,
+      klCoef: 0,
+      klTarget: null,
+      policy: sft,
+      tokenizer: o.tokenizer,
+      format: o.format,
+      scorer,
+      seed: o.seed,
+      prompts: o.task.prompts('train'),
+      evalPrompts,
+      task: o.task,
+      runDir: join(o.runDir, 'ppo-beta0'),
       onStep: (r) => {
-        trajectory.push({ step: r['step'] as number, reward: r['reward'] as number, gold: r['gold'] as number, kl: r['kl'] as number });
+        trajectory.push({
+          step: r['step'] as number,
+          reward: r['reward'] as number,
+          gold: r['gold'] as number,
+          kl: r['kl'] as number,
+        });
         o.onStep?.('ppo-beta0', r);
       },
     });
@@ -186,14 +300,31 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
   }
   return {
     policies,
-    rm: { heldOutAccuracy: rmRun.heldOut.accuracy, goldAccuracy: goldAcc.accuracy, pairs: rmRun.heldOut.pairs, goldPairs: goldAcc.pairs, trainGroups: prefs.train.length, seconds: rmSeconds },
-    overoptimization, sft, ppo: ppoRun.actor, scorer,
+    rm: {
+      heldOutAccuracy: rmRun.heldOut.accuracy,
+      goldAccuracy: goldAcc.accuracy,
+      pairs: rmRun.heldOut.pairs,
+      goldPairs: goldAcc.pairs,
+      trainGroups: prefs.train.length,
+      seconds: rmSeconds,
+    },
+    overoptimization,
+    sft,
+    ppo: ppoRun.actor,
+    scorer,
   };
 }
 
 /** The report as a Markdown table. */
 export function pipelineTable(r: PipelineReport): string {
   const f = (v: number | null, d = 3): string => (v === null ? '-' : v.toFixed(d));
-  const rows = r.policies.map((p) => `| ${p.stage} | ${f(p.gold)} | ${f(p.reward)} | ${f(p.kl)} | ${(p.eosRate * 100).toFixed(0)}% | ${p.length.toFixed(1)} | ${p.seconds.toFixed(0)} |`);
-  return ['| policy | gold reward | RM score | KL to SFT | EOS | length | train s |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = r.policies.map(
+    (p) =>
+      `| ${p.stage} | ${f(p.gold)} | ${f(p.reward)} | ${f(p.kl)} | ${(p.eosRate * 100).toFixed(0)}% | ${p.length.toFixed(1)} | ${p.seconds.toFixed(0)} |`,
+  );
+  return [
+    '| policy | gold reward | RM score | KL to SFT | EOS | length | train s |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

@@ -46,7 +46,12 @@ function countMask(mask: Tensor): number {
 
 function checkShapes(op: string, ...ts: Tensor[]): void {
   const s = JSON.stringify(ts[0]!.shape);
-  for (const t of ts) if (JSON.stringify(t.shape) !== s) throw new ArgumentError(op, `inputs must share one shape, got ${ts.map((x) => `[${x.shape.join(', ')}]`).join(' ')}`);
+  for (const t of ts)
+    if (JSON.stringify(t.shape) !== s)
+      throw new ArgumentError(
+        op,
+        `inputs must share one shape, got ${ts.map((x) => `[${x.shape.join(', ')}]`).join(' ')}`,
+      );
 }
 
 /**
@@ -54,17 +59,26 @@ function checkShapes(op: string, ...ts: Tensor[]): void {
  * rho = exp(logp - oldLogp). For A > 0 the loss is flat (zero gradient) once rho > 1 + eps; for
  * A < 0 the max keeps the more pessimistic of the two terms.
  */
-export function clippedPolicyLoss(logp: Tensor, oldLogp: Tensor, advantages: Tensor, mask: Tensor, o: PolicyLossOptions): PolicyLossResult {
+export function clippedPolicyLoss(
+  logp: Tensor,
+  oldLogp: Tensor,
+  advantages: Tensor,
+  mask: Tensor,
+  o: PolicyLossOptions,
+): PolicyLossResult {
   checkShapes('clippedPolicyLoss', logp, oldLogp, advantages, mask);
   const c = o.logRatioClamp ?? 20;
-  const denominator = o.weights !== undefined ? 0 : o.denominator ?? countMask(mask);
+  const denominator = o.weights !== undefined ? 0 : (o.denominator ?? countMask(mask));
   const logRatio = clamp(sub(logp, oldLogp), -c, c);
   const ratio = exp(logRatio);
   const negAdv = neg(advantages);
   const unclipped = mul(negAdv, ratio);
   const clipped = mul(negAdv, clamp(ratio, 1 - o.clipEps, 1 + o.clipEps));
   const perToken = maximum(unclipped, clipped);
-  const loss = o.weights !== undefined ? sum(mul(perToken, o.weights)) : mul(sum(mul(perToken, mask)), 1 / Math.max(denominator, 1));
+  const loss =
+    o.weights !== undefined
+      ? sum(mul(perToken, o.weights))
+      : mul(sum(mul(perToken, mask)), 1 / Math.max(denominator, 1));
   const stats = noGrad(() => {
     const lr = logRatio.toTypedArray();
     const active = gt(clipped, unclipped).toTypedArray();
@@ -83,7 +97,12 @@ export function clippedPolicyLoss(logp: Tensor, oldLogp: Tensor, advantages: Ten
       ratioSum += r;
       maxDev = Math.max(maxDev, Math.abs(r - 1));
     }
-    return { clipFrac: n > 0 ? clip / n : 0, approxKl: n > 0 ? kl / n : 0, ratioMean: n > 0 ? ratioSum / n : 1, ratioMaxDev: maxDev };
+    return {
+      clipFrac: n > 0 ? clip / n : 0,
+      approxKl: n > 0 ? kl / n : 0,
+      ratioMean: n > 0 ? ratioSum / n : 1,
+      ratioMaxDev: maxDev,
+    };
   });
   return { loss, ...stats };
 }
@@ -108,7 +127,14 @@ export interface ValueLossResult {
  * The clipped value loss: 0.5 * masked mean of max((V - R)^2, (clip(V, V_old +- clip) - R)^2).
  * clip = Infinity gives the plain squared error.
  */
-export function clippedValueLoss(values: Tensor, oldValues: Tensor, returns: Tensor, mask: Tensor, clip: number, denominator?: number): ValueLossResult {
+export function clippedValueLoss(
+  values: Tensor,
+  oldValues: Tensor,
+  returns: Tensor,
+  mask: Tensor,
+  clip: number,
+  denominator?: number,
+): ValueLossResult {
   checkShapes('clippedValueLoss', values, oldValues, returns, mask);
   const denom = denominator ?? countMask(mask);
   const clippedValues = add(oldValues, clamp(sub(values, oldValues), -clip, clip));
@@ -120,7 +146,11 @@ export function clippedValueLoss(values: Tensor, oldValues: Tensor, returns: Ten
     const m = mask.toTypedArray();
     let n = 0;
     let k = 0;
-    for (let i = 0; i < m.length; i++) if (m[i] !== 0) { n++; k += active[i]!; }
+    for (let i = 0; i < m.length; i++)
+      if (m[i] !== 0) {
+        n++;
+        k += active[i]!;
+      }
     return n > 0 ? k / n : 0;
   });
   return { loss, clipFrac };

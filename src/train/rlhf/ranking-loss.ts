@@ -47,7 +47,12 @@ export interface RankingLossResult {
 }
 
 /** The pairs (winner row, loser row, weight) of groups: weight 1 / (C(K,2) * groups). */
-export function rankingPairs(groups: readonly RankedGroup[]): { win: number[]; lose: number[]; weight: number[]; margin: number[] } {
+export function rankingPairs(groups: readonly RankedGroup[]): {
+  win: number[];
+  lose: number[];
+  weight: number[];
+  margin: number[];
+} {
   const win: number[] = [];
   const lose: number[] = [];
   const weight: number[] = [];
@@ -69,7 +74,8 @@ export function rankingPairs(groups: readonly RankedGroup[]): { win: number[]; l
 }
 
 export function rankingLoss(scores: Tensor, groups: readonly RankedGroup[], centerCoef = 0): RankingLossResult {
-  if (scores.ndim !== 1) throw new ArgumentError('rankingLoss', `scores must be 1-D [rows], got [${scores.shape.join(', ')}]`);
+  if (scores.ndim !== 1)
+    throw new ArgumentError('rankingLoss', `scores must be 1-D [rows], got [${scores.shape.join(', ')}]`);
   const p = rankingPairs(groups);
   const n = p.win.length;
   const sw = indexSelect(scores, 0, tensor(Int32Array.from(p.win), { shape: [n] }));

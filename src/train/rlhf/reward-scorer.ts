@@ -45,7 +45,12 @@ export class RewardScorer {
  * `missingEosPenalty` for an answer cut at the length budget (detail 10), clipped to
  * +-scoreClip.
  */
-export function penalizedScores(normalized: ArrayLike<number>, hasEos: readonly boolean[], missingEosPenalty: number, scoreClip: number): Float32Array {
+export function penalizedScores(
+  normalized: ArrayLike<number>,
+  hasEos: readonly boolean[],
+  missingEosPenalty: number,
+  scoreClip: number,
+): Float32Array {
   const scores = new Float32Array(normalized.length);
   for (let b = 0; b < normalized.length; b++) {
     let s = normalized[b]!;

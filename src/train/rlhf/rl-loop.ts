@@ -82,7 +82,15 @@ export async function runRlLoop(o: RlLoopOptions): Promise<RlLoopResult> {
     writeFileSync(log.path, '');
   }
   const save = (step: number): void => {
-    saveMultiCheckpoint(last, { spec: o.spec, modules, optimizers: alg.optimizers(), rng: alg.policy.generator.getState(), step, extra: { algorithm: alg.state() }, train: o.trainRecord });
+    saveMultiCheckpoint(last, {
+      spec: o.spec,
+      modules,
+      optimizers: alg.optimizers(),
+      rng: alg.policy.generator.getState(),
+      step,
+      extra: { algorithm: alg.state() },
+      train: o.trainRecord,
+    });
   };
   const evaluate = (step: number): Record<string, number> | null => {
     if (!o.evaluate) return null;
@@ -109,7 +117,10 @@ export async function runRlLoop(o: RlLoopOptions): Promise<RlLoopResult> {
     const ms = performance.now() - t0;
     times.push(ms);
     for (const [k, v] of Object.entries(metrics)) {
-      if (!Number.isFinite(v)) throw new NumericError(`${k} is ${v} at step ${step}; the last checkpoint is intact. Lower the learning rate or raise the KL coefficient.`);
+      if (!Number.isFinite(v))
+        throw new NumericError(
+          `${k} is ${v} at step ${step}; the last checkpoint is intact. Lower the learning rate or raise the KL coefficient.`,
+        );
     }
     const record: MetricRecord = { kind: 'train', step, ...metrics, ms };
     log.append(record);
@@ -134,5 +145,12 @@ export async function runRlLoop(o: RlLoopOptions): Promise<RlLoopResult> {
   const records = log.read();
   await writeRlPlots(o.runDir, records);
   const sorted = [...times].sort((a, b) => a - b);
-  return { steps: step, records, firstEval, lastEval, stoppedEarly, msPerStep: sorted[Math.floor(sorted.length / 2)] ?? 0 };
+  return {
+    steps: step,
+    records,
+    firstEval,
+    lastEval,
+    stoppedEarly,
+    msPerStep: sorted[Math.floor(sorted.length / 2)] ?? 0,
+  };
 }

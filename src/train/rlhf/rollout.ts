@@ -30,18 +30,37 @@ export interface Rollout {
 }
 
 /** Samples responses to token-id prompts and lays them out as a SequenceBatch. */
-export function rollout(policy: GPT, tokenizer: Tokenizer, ids: ChatIds, prompts: readonly (readonly number[])[], o: RolloutOptions): Rollout {
+export function rollout(
+  policy: GPT,
+  tokenizer: Tokenizer,
+  ids: ChatIds,
+  prompts: readonly (readonly number[])[],
+  o: RolloutOptions,
+): Rollout {
   const wasTraining = policy.training;
   policy.eval(); // dropout off while sampling (detail 7)
   try {
     const out = generate(gptForGeneration(policy), undefined, prompts, {
-      doSample: true, topK: 0, topP: 1, temperature: o.temperature, maxNewTokens: o.maxNewTokens,
-      numReturnSequences: o.samplesPerPrompt ?? 1, eosTokenId: ids.eosId, padTokenId: ids.padId, generator: o.generator,
-      repetitionPenalty: 1, useCache: true,
+      doSample: true,
+      topK: 0,
+      topP: 1,
+      temperature: o.temperature,
+      maxNewTokens: o.maxNewTokens,
+      numReturnSequences: o.samplesPerPrompt ?? 1,
+      eosTokenId: ids.eosId,
+      padTokenId: ids.padId,
+      generator: o.generator,
+      repetitionPenalty: 1,
+      useCache: true,
     });
     const promptIndex = out.sequences.map((s) => s.promptIndex);
     const responses = out.sequences.map((s) => (s.ids.length > 0 ? s.ids : [ids.eosId]));
-    const batch = buildSequenceBatch(promptIndex.map((i) => prompts[i]!), responses, ids.padId, ids.eosId);
+    const batch = buildSequenceBatch(
+      promptIndex.map((i) => prompts[i]!),
+      responses,
+      ids.padId,
+      ids.eosId,
+    );
     return { batch, promptIndex, texts: batch.responses.map((r) => decodeResponse(tokenizer, r, ids.eosId)) };
   } finally {
     policy.train(wasTraining);

@@ -14,7 +14,10 @@ export class EpochSampler {
   private pos = 0;
   epoch = 0;
 
-  constructor(readonly size: number, seed: number) {
+  constructor(
+    readonly size: number,
+    seed: number,
+  ) {
     if (size <= 0) throw new ArgumentError('EpochSampler', 'no examples to sample from');
     this.g = new Generator(seed);
     this.order = this.g.permutation(size);
@@ -35,12 +38,21 @@ export class EpochSampler {
   }
 
   getState(): JsonValue {
-    return { g: this.g.getState() as unknown as JsonValue, order: Array.from(this.order), pos: this.pos, epoch: this.epoch };
+    return {
+      g: this.g.getState() as unknown as JsonValue,
+      order: Array.from(this.order),
+      pos: this.pos,
+      epoch: this.epoch,
+    };
   }
 
   setState(s: JsonValue): void {
     const st = s as unknown as { g: GeneratorState; order: number[]; pos: number; epoch: number };
-    if (!Array.isArray(st.order) || st.order.length !== this.size) throw new ArgumentError('EpochSampler.setState', `the saved order covers ${st.order?.length} examples, the data ${this.size}`);
+    if (!Array.isArray(st.order) || st.order.length !== this.size)
+      throw new ArgumentError(
+        'EpochSampler.setState',
+        `the saved order covers ${st.order?.length} examples, the data ${this.size}`,
+      );
     this.g.setState(st.g);
     this.order = Int32Array.from(st.order);
     this.pos = st.pos;

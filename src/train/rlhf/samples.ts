@@ -29,7 +29,10 @@ export function rolloutSamples(
 ): { golds: number[] | null; samples: RlSample[] } {
   const golds = task ? texts.map((t, j) => task.gold(prompts[j]!, t, hasEos[j]!)) : null;
   const samples = texts.slice(0, 8).map((t, j) => ({
-    prompt: prompts[j]!.map((m) => m.content).join(' | '), response: t, reward: rewards[j]!, gold: golds ? golds[j]! : null,
+    prompt: prompts[j]!.map((m) => m.content).join(' | '),
+    response: t,
+    reward: rewards[j]!,
+    gold: golds ? golds[j]! : null,
   }));
   return { golds, samples };
 }

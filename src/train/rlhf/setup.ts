@@ -37,15 +37,26 @@ export interface PolicyBundle {
 export function loadPolicyRun(runDir: string): PolicyBundle {
   if (!existsSync(runDir)) throw new IOError(runDir, 'run directory not found');
   const { model } = loadModelFromRun(runDir);
-  if (!(model instanceof GPT)) throw new ConfigError('model', `${runDir} holds a ${model.constructor.name}; the alignment stages need a GPT (decoder-only) model`);
+  if (!(model instanceof GPT))
+    throw new ConfigError(
+      'model',
+      `${runDir} holds a ${model.constructor.name}; the alignment stages need a GPT (decoder-only) model`,
+    );
   const tokPath = join(runDir, 'tokenizer.json');
-  if (!existsSync(tokPath)) throw new IOError(runDir, 'no tokenizer.json in the run directory (alignment stages need a BPE/SentencePiece tokenizer)');
+  if (!existsSync(tokPath))
+    throw new IOError(
+      runDir,
+      'no tokenizer.json in the run directory (alignment stages need a BPE/SentencePiece tokenizer)',
+    );
   return { model, tokenizer: loadTokenizer(tokPath), format: runChatFormat(runDir), runDir };
 }
 
 /** A copy with the same config and weights (dropout off: every RLHF model runs in eval mode, detail 7). */
 export function cloneGpt(model: GPT, seed = 0): GPT {
-  const copy = new GPT({ ...model.config, dropout: 0, attnDropout: 0 }, { seed, dtype: model.dtype, backend: model.transformer.wte.weight.backend });
+  const copy = new GPT(
+    { ...model.config, dropout: 0, attnDropout: 0 },
+    { seed, dtype: model.dtype, backend: model.transformer.wte.weight.backend },
+  );
   copy.loadStateDict(model.stateDict(), { strict: false });
   return copy.eval();
 }
@@ -63,7 +74,10 @@ export function freeze<M extends Module>(m: M): M {
  */
 export function resizeVocab(model: GPT, vocabSize: number, seed = 0): GPT {
   if (vocabSize <= model.config.vocabSize) return model;
-  const grown = new GPT({ ...model.config, vocabSize }, { seed, dtype: model.dtype, backend: model.transformer.wte.weight.backend });
+  const grown = new GPT(
+    { ...model.config, vocabSize },
+    { seed, dtype: model.dtype, backend: model.transformer.wte.weight.backend },
+  );
   const g = new Generator(seed + 1);
   const old = model.stateDict();
   noGrad(() => {
@@ -85,7 +99,12 @@ export function resizeVocab(model: GPT, vocabSize: number, seed = 0): GPT {
 }
 
 /** Adds the format's special tokens the tokenizer lacks; returns the model resized if needed. */
-export function prepareForChat(model: GPT, tokenizer: Tokenizer, format: ChatFormat, seed = 0): { model: GPT; added: number; ids: ChatIds; template: ChatTemplate } {
+export function prepareForChat(
+  model: GPT,
+  tokenizer: Tokenizer,
+  format: ChatFormat,
+  seed = 0,
+): { model: GPT; added: number; ids: ChatIds; template: ChatTemplate } {
   const template = new ChatTemplate(format);
   const missing = formatSpecialTokens(format).filter((t) => tokenizer.tokenToId(t) === undefined);
   const added = missing.length > 0 ? tokenizer.addSpecialTokens(missing) : 0;
@@ -95,11 +114,24 @@ export function prepareForChat(model: GPT, tokenizer: Tokenizer, format: ChatFor
 }
 
 /** A run directory's fixed files: tokenizer.json, tokenizer_config.json (chat format), config.json. */
-export function writeRunFiles(runDir: string, o: { tokenizer: Tokenizer; format: ChatFormat; spec: ModelSpec; stage: string; config: JsonValue; inputs?: Record<string, string> }): void {
+export function writeRunFiles(
+  runDir: string,
+  o: {
+    tokenizer: Tokenizer;
+    format: ChatFormat;
+    spec: ModelSpec;
+    stage: string;
+    config: JsonValue;
+    inputs?: Record<string, string>;
+  },
+): void {
   mkdirSync(runDir, { recursive: true });
   o.tokenizer.save(join(runDir, 'tokenizer.json'));
   writeChatFormat(runDir, o.format);
-  writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify({ stage: o.stage, model: o.spec, train: o.config, inputs: o.inputs ?? {} }, null, 2)}\n`);
+  writeFileAtomic(
+    join(runDir, 'config.json'),
+    `${JSON.stringify({ stage: o.stage, model: o.spec, train: o.config, inputs: o.inputs ?? {} }, null, 2)}\n`,
+  );
 }
 
 /**
@@ -107,13 +139,17 @@ export function writeRunFiles(runDir: string, o: { tokenizer: Tokenizer; format:
  * models, data and callbacks), as JSON, in config.json beside the run's fixed files; the
  * record is returned for the checkpoints to store too.
  */
-export function writeStageRunFiles<O extends { runDir: string; tokenizer: Tokenizer; format: ChatFormat; inputs?: Record<string, string> }>(
-  stage: string,
-  o: O,
-  spec: ModelSpec,
-  inputKeys: readonly (keyof O)[],
-): JsonValue {
+export function writeStageRunFiles<
+  O extends { runDir: string; tokenizer: Tokenizer; format: ChatFormat; inputs?: Record<string, string> },
+>(stage: string, o: O, spec: ModelSpec, inputKeys: readonly (keyof O)[]): JsonValue {
   const record = JSON.parse(JSON.stringify(withoutKeys(o, inputKeys))) as JsonValue;
-  writeRunFiles(o.runDir, { tokenizer: o.tokenizer, format: o.format, spec, stage, config: record, ...(o.inputs ? { inputs: o.inputs } : {}) });
+  writeRunFiles(o.runDir, {
+    tokenizer: o.tokenizer,
+    format: o.format,
+    spec,
+    stage,
+    config: record,
+    ...(o.inputs ? { inputs: o.inputs } : {}),
+  });
   return record;
 }

@@ -31,7 +31,10 @@ export function holdOut<T>(all: T[], fraction: number, seed: number): { train: T
   if (!(fraction > 0 && all.length > 1)) return { train: all, val: [] };
   const perm = new Generator(seed).permutation(all.length);
   const nVal = Math.max(1, Math.floor(all.length * fraction));
-  return { val: Array.from(perm.subarray(0, nVal), (i) => all[i]!), train: Array.from(perm.subarray(nVal), (i) => all[i]!) };
+  return {
+    val: Array.from(perm.subarray(0, nVal), (i) => all[i]!),
+    train: Array.from(perm.subarray(nVal), (i) => all[i]!),
+  };
 }
 
 export interface StageFiles<C, T> {
@@ -44,10 +47,15 @@ export interface StageFiles<C, T> {
 }
 
 /** Reads a stage's inputs; `read` parses one JSONL file of records (conversations or preference groups). */
-export function readStageFiles<C extends StageFileInputs & { seed: number }, T>(c: C, read: (path: string) => T[]): StageFiles<C, T> {
+export function readStageFiles<C extends StageFileInputs & { seed: number }, T>(
+  c: C,
+  read: (path: string) => T[],
+): StageFiles<C, T> {
   const policy = loadPolicyRun(c.model);
-  const format = c.chatTemplate !== null ? resolveChatFormat(c.chatTemplate) : policy.format ?? resolveChatFormat('chatml');
+  const format =
+    c.chatTemplate !== null ? resolveChatFormat(c.chatTemplate) : (policy.format ?? resolveChatFormat('chatml'));
   const all = read(c.data);
-  const { train, val } = c.valData !== null ? { train: all, val: read(c.valData) } : holdOut(all, c.valFraction, c.seed);
+  const { train, val } =
+    c.valData !== null ? { train: all, val: read(c.valData) } : holdOut(all, c.valFraction, c.seed);
   return { policy, format, train, val, hyper: withoutKeys(c, FILE_KEYS) };
 }

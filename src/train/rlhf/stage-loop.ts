@@ -47,14 +47,35 @@ export interface StageLoopRun {
   checkpointer: (optimizer: AdamW) => Checkpointer;
 }
 
-export async function runStageLoop(o: StageLoopHyper & { runDir: string; onStep?: (r: MetricRecord) => void }, run: StageLoopRun): Promise<LoopResult> {
+export async function runStageLoop(
+  o: StageLoopHyper & { runDir: string; onStep?: (r: MetricRecord) => void },
+  run: StageLoopRun,
+): Promise<LoopResult> {
   const model = run.model;
   flattenParameters(model);
   const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), o.lr, o.weightDecay), { betas: run.betas });
-  const schedule = createSchedule({ kind: 'cosine', maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, decaySteps: Math.max(o.steps, o.warmupSteps + 1) });
+  const schedule = createSchedule({
+    kind: 'cosine',
+    maxLr: o.lr,
+    minLr: o.minLr,
+    warmupSteps: o.warmupSteps,
+    decaySteps: Math.max(o.steps, o.warmupSteps + 1),
+  });
   return trainLoop({
-    model, optimizer, schedule, task: run.task, steps: o.steps, gradAccumSteps: o.gradAccumSteps, gradClip: o.gradClip,
-    evalEvery: o.evalEvery, checkpointEvery: o.checkpointEvery, checkpointer: run.checkpointer(optimizer), runDir: o.runDir, resume: o.resume,
-    progressLabel: run.progressLabel, ...(o.timeLimitSeconds !== null ? { timeLimitSeconds: o.timeLimitSeconds } : {}), ...(o.onStep ? { onStep: o.onStep } : {}),
+    model,
+    optimizer,
+    schedule,
+    task: run.task,
+    steps: o.steps,
+    gradAccumSteps: o.gradAccumSteps,
+    gradClip: o.gradClip,
+    evalEvery: o.evalEvery,
+    checkpointEvery: o.checkpointEvery,
+    checkpointer: run.checkpointer(optimizer),
+    runDir: o.runDir,
+    resume: o.resume,
+    progressLabel: run.progressLabel,
+    ...(o.timeLimitSeconds !== null ? { timeLimitSeconds: o.timeLimitSeconds } : {}),
+    ...(o.onStep ? { onStep: o.onStep } : {}),
   });
 }

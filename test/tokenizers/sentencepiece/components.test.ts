@@ -39,12 +39,13 @@ describe('suffix array', () => {
         got.add(`${[...t.subarray(start, start + nodes.depth[i]!)].join(',')}#${nodes.right[i]! - nodes.left[i]!}`);
       }
       const occ = new Map<string, number[]>();
-      for (let i = 0; i < n; i++) for (let j = i + 1; j <= n; j++) {
-        const s = [...t.subarray(i, j)].join(',');
-        const o = occ.get(s);
-        if (o === undefined) occ.set(s, [i]);
-        else o.push(i);
-      }
+      for (let i = 0; i < n; i++)
+        for (let j = i + 1; j <= n; j++) {
+          const s = [...t.subarray(i, j)].join(',');
+          const o = occ.get(s);
+          if (o === undefined) occ.set(s, [i]);
+          else o.push(i);
+        }
       const want = new Set<string>();
       for (const [s, o] of occ) {
         if (o.length < 2) continue;
@@ -58,7 +59,11 @@ describe('suffix array', () => {
 });
 
 describe('piece validity (SentencePiece rules)', () => {
-  const ok = (s: string, rules = DEFAULT_PIECE_RULES): boolean => isValidPiece(Array.from(s, (c) => c.codePointAt(0)!), rules);
+  const ok = (s: string, rules = DEFAULT_PIECE_RULES): boolean =>
+    isValidPiece(
+      Array.from(s, (c) => c.codePointAt(0)!),
+      rules,
+    );
   it('allows "▁" only first, one script per piece, digits apart from letters', () => {
     assert.ok(ok('▁the'));
     assert.ok(!ok('the▁'));

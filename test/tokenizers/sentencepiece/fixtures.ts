@@ -54,15 +54,24 @@ export function modelBytes(name: keyof Expected['models']): Uint8Array {
 /** Sentences of nlp-corpus builds/doc-{first..last}.json joined by '\n' plus a final '\n'. */
 export function nlpDocs(first: number, last: number): string {
   const lines: string[] = [];
-  for (let i = first; i <= last; i++) lines.push(...(JSON.parse(readFileSync(join(root, 'node_modules', 'nlp-corpus', 'builds', `doc-${i}.json`), 'utf8')) as string[]));
+  for (let i = first; i <= last; i++)
+    lines.push(
+      ...(JSON.parse(
+        readFileSync(join(root, 'node_modules', 'nlp-corpus', 'builds', `doc-${i}.json`), 'utf8'),
+      ) as string[]),
+    );
   return lines.join('\n') + '\n';
 }
 
 /** TypeScript's zh-cn diagnostic messages [start, stop) in key order, one per line. */
 export function zhMessages(start: number, stop: number): string {
-  const d = JSON.parse(readFileSync(join(root, 'node_modules', 'typescript', 'lib', 'zh-cn', 'diagnosticMessages.generated.json'), 'utf8')) as Record<string, string>;
+  const d = JSON.parse(
+    readFileSync(join(root, 'node_modules', 'typescript', 'lib', 'zh-cn', 'diagnosticMessages.generated.json'), 'utf8'),
+  ) as Record<string, string>;
   // the script sorts keys with Python's sorted(): code point order
-  const keys = Object.keys(d).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(start, stop);
+  const keys = Object.keys(d)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(start, stop);
   return keys.map((k) => d[k]!.replaceAll('\n', ' ')).join('\n') + '\n';
 }
 

@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import llamaTokenizer from 'llama-tokenizer-js';
 import { tokenizerFromJson, type Tokenizer } from '../../../src/tokenizers/index.ts';
-import { bpeModelProtoFromMerges, SentencePieceProcessor, tokenizerFromModelProto } from '../../../src/tokenizers/sentencepiece/index.ts';
+import {
+  bpeModelProtoFromMerges,
+  SentencePieceProcessor,
+  tokenizerFromModelProto,
+} from '../../../src/tokenizers/sentencepiece/index.ts';
 import { Generator } from '../../../src/engine/random.ts';
 import { nlpDocs } from './fixtures.ts';
 
@@ -47,7 +51,11 @@ describe('LLaMA SentencePiece BPE vs llama-tokenizer-js', () => {
   let fromJson: Tokenizer;
   before(() => {
     const merges = [...llama.merges.keys()].map((k) => k.split(' ') as [string, string]);
-    const proto = bpeModelProtoFromMerges(llama.vocabById, merges, { unkPiece: '<unk>', controlPieces: ['<s>', '</s>'], byteFallback: true });
+    const proto = bpeModelProtoFromMerges(llama.vocabById, merges, {
+      unkPiece: '<unk>',
+      controlPieces: ['<s>', '</s>'],
+      byteFallback: true,
+    });
     sp = new SentencePieceProcessor(proto);
     tok = tokenizerFromModelProto(proto);
     fromJson = tokenizerFromJson(tok.toJSON(), '<llama tokenizer.json>');
@@ -73,13 +81,38 @@ describe('LLaMA SentencePiece BPE vs llama-tokenizer-js', () => {
   });
 
   it('matches on 1000 corpus sentences', () => {
-    const lines = nlpDocs(10, 10).split('\n').filter((l) => l.length > 0);
+    const lines = nlpDocs(10, 10)
+      .split('\n')
+      .filter((l) => l.length > 0);
     for (const t of lines) check(t);
   });
 
   it('matches on random mixtures of whitespace, scripts, emoji and bytes', () => {
     const g = new Generator(7);
-    const atoms = ['a', 'b', 'th', 'ing', ' ', '  ', '\n', '\t', 'é', '你', '好', '😀', '🇯🇵', '\u200d', 'ﬁ', '<s>', '<0x41>', '\u2581', '\u0000', '1', '.', '\u{1F9D9}'];
+    const atoms = [
+      'a',
+      'b',
+      'th',
+      'ing',
+      ' ',
+      '  ',
+      '\n',
+      '\t',
+      'é',
+      '你',
+      '好',
+      '😀',
+      '🇯🇵',
+      '\u200d',
+      'ﬁ',
+      '<s>',
+      '<0x41>',
+      '\u2581',
+      '\u0000',
+      '1',
+      '.',
+      '\u{1F9D9}',
+    ];
     for (let i = 0; i < 1500; i++) {
       let t = '';
       const n = 1 + g.randint(14);

@@ -26,7 +26,12 @@ function tinyProto(): ModelProto {
     score: i < 3 ? 0 : -i,
     type: (i === 0 ? 'UNKNOWN' : i < 3 ? 'CONTROL' : 'NORMAL') as 'UNKNOWN' | 'CONTROL' | 'NORMAL',
   }));
-  return { pieces, trainerSpec: { ...defaultTrainerSpec(), vocabSize: 8 }, normalizerSpec: defaultNormalizerSpec(), denormalizerSpec: null };
+  return {
+    pieces,
+    trainerSpec: { ...defaultTrainerSpec(), vocabSize: 8 },
+    normalizerSpec: defaultNormalizerSpec(),
+    denormalizerSpec: null,
+  };
 }
 
 function formatError(fn: () => unknown): FormatError {

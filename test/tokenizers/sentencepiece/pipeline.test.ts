@@ -54,7 +54,8 @@ for (const name of names) {
     });
 
     it('decodes as SentencePiece except that <unk> is skipped like every special token', () => {
-      for (const c of fixture.cases) assert.equal(fromModel.decode(c.ids), c.decoded.replaceAll(' \u2047 ', ''), JSON.stringify(c.text));
+      for (const c of fixture.cases)
+        assert.equal(fromModel.decode(c.ids), c.decoded.replaceAll(' \u2047 ', ''), JSON.stringify(c.text));
     });
 
     it('tokenizer.json round trip keeps the ids', () => {
@@ -64,7 +65,8 @@ for (const name of names) {
         assert.deepEqual(fromJson.encodeIds(c.text, RAW), c.ids, JSON.stringify(c.text));
       }
       // with special tokens enabled (the default) both forms agree on every case
-      for (const c of fixture.cases) assert.deepEqual(fromJson.encode(c.text).ids, fromModel.encode(c.text).ids, JSON.stringify(c.text));
+      for (const c of fixture.cases)
+        assert.deepEqual(fromJson.encode(c.text).ids, fromModel.encode(c.text).ids, JSON.stringify(c.text));
     });
 
     it('tokenizer.json -> .model gives SentencePiece exact again', () => {
@@ -72,7 +74,10 @@ for (const name of names) {
       saveSentencePieceModel(fromJson, path);
       const sp = SentencePieceProcessor.load(path);
       for (const c of fixture.cases) assert.deepEqual(sp.encodeIds(c.text), c.ids, JSON.stringify(c.text));
-      assert.equal(sp.proto.normalizerSpec.removeExtraWhitespaces, fixture.train_args['remove_extra_whitespaces'] ?? true);
+      assert.equal(
+        sp.proto.normalizerSpec.removeExtraWhitespaces,
+        fixture.train_args['remove_extra_whitespaces'] ?? true,
+      );
     });
   });
 }
@@ -86,16 +91,25 @@ describe("Hugging Face's JS port reads our tokenizer.json", () => {
     // its port lacks what these need: unknown characters (it splits astral ones), empty
     // normalized text (it still prepends '▁'), special tokens in the text, and float32 sums (it
     // adds scores in float64, so near-ties such as '.' + '...' vs '...' + '.' can go the other way)
-    const plain = (c: Case): boolean => !c.ids.includes(0) && c.ids.length > 0 && !/<\/?\w+>/.test(c.text) && !/([.!?-])\1\1\1/.test(c.text);
+    const plain = (c: Case): boolean =>
+      !c.ids.includes(0) && c.ids.length > 0 && !/<\/?\w+>/.test(c.text) && !/([.!?-])\1\1\1/.test(c.text);
     const cases = fixture.cases.filter(plain);
     assert.ok(cases.length >= 20);
-    for (const c of cases) assert.deepEqual(hf.encode(c.text, { add_special_tokens: false }).ids, c.ids, JSON.stringify(c.text));
+    for (const c of cases)
+      assert.deepEqual(hf.encode(c.text, { add_special_tokens: false }).ids, c.ids, JSON.stringify(c.text));
   });
 });
 
 describe('malformed Unigram / Precompiled sections of tokenizer.json', () => {
   const load = (section: Record<string, unknown>): unknown => tokenizerFromJson(section as JsonValue, 'bad.json');
-  const unigram = { type: 'Unigram', unk_id: 0, vocab: [['<unk>', 0], ['a', -1]] };
+  const unigram = {
+    type: 'Unigram',
+    unk_id: 0,
+    vocab: [
+      ['<unk>', 0],
+      ['a', -1],
+    ],
+  };
   const field = (fn: () => unknown): string | undefined => {
     try {
       fn();
@@ -107,13 +121,42 @@ describe('malformed Unigram / Precompiled sections of tokenizer.json', () => {
     assert.fail('expected a FormatError');
   };
   it('names the broken field', () => {
-    assert.equal(field(() => load({ model: { ...unigram, vocab: [['<unk>', 0], ['a', 'x']] } })), 'model.vocab[1]');
-    assert.equal(field(() => load({ model: { ...unigram, vocab: {} } })), 'model.vocab');
-    assert.equal(field(() => load({ model: { ...unigram, unk_id: 7 } })), 'model.unk_id');
-    assert.equal(field(() => load({ model: { ...unigram, byte_fallback: true } })), 'model.vocab');
-    const pre = (charsmap: string): unknown => load({ model: unigram, normalizer: { type: 'Precompiled', precompiled_charsmap: charsmap } });
-    assert.equal(field(() => pre('not base64!')), 'normalizer.precompiled_charsmap');
-    assert.equal(field(() => pre(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]).toString('base64'))), 'normalizer.precompiled_charsmap');
+    assert.equal(
+      field(() =>
+        load({
+          model: {
+            ...unigram,
+            vocab: [
+              ['<unk>', 0],
+              ['a', 'x'],
+            ],
+          },
+        }),
+      ),
+      'model.vocab[1]',
+    );
+    assert.equal(
+      field(() => load({ model: { ...unigram, vocab: {} } })),
+      'model.vocab',
+    );
+    assert.equal(
+      field(() => load({ model: { ...unigram, unk_id: 7 } })),
+      'model.unk_id',
+    );
+    assert.equal(
+      field(() => load({ model: { ...unigram, byte_fallback: true } })),
+      'model.vocab',
+    );
+    const pre = (charsmap: string): unknown =>
+      load({ model: unigram, normalizer: { type: 'Precompiled', precompiled_charsmap: charsmap } });
+    assert.equal(
+      field(() => pre('not base64!')),
+      'normalizer.precompiled_charsmap',
+    );
+    assert.equal(
+      field(() => pre(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]).toString('base64'))),
+      'normalizer.precompiled_charsmap',
+    );
     assert.doesNotThrow(() => pre(''));
   });
 });

@@ -7,7 +7,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultNormalizerSpec, defaultTrainerSpec, SentencePieceProcessor } from '../../../src/tokenizers/sentencepiece/index.ts';
+import {
+  defaultNormalizerSpec,
+  defaultTrainerSpec,
+  SentencePieceProcessor,
+} from '../../../src/tokenizers/sentencepiece/index.ts';
 import { cpToUtf16, loadExpected, modelBytes, type Expected } from './fixtures.ts';
 
 const names = Object.keys(loadExpected().models) as (keyof Expected['models'])[];
@@ -27,13 +31,30 @@ for (const name of names) {
     for (const c of fixture.cases) {
       it(`encodes ${JSON.stringify(c.text).slice(0, 50)}`, () => {
         const enc = sp.encode(c.text);
-        assert.deepEqual(enc.map((p) => p.id), c.ids, 'ids');
-        assert.deepEqual(enc.map((p) => p.piece), c.pieces, 'pieces');
+        assert.deepEqual(
+          enc.map((p) => p.id),
+          c.ids,
+          'ids',
+        );
+        assert.deepEqual(
+          enc.map((p) => p.piece),
+          c.pieces,
+          'pieces',
+        );
         const want = c.offsets.map(([b, e]) => [cpToUtf16(c.text, b), cpToUtf16(c.text, e)]);
-        assert.deepEqual(enc.map((p) => [p.start, p.end]), want, 'offsets');
+        assert.deepEqual(
+          enc.map((p) => [p.start, p.end]),
+          want,
+          'offsets',
+        );
         assert.deepEqual(sp.encodeIds(c.text), c.ids, 'encodeIds');
         assert.equal(sp.decode(c.ids), c.decoded, 'decode');
-        if (c.nbest !== undefined) assert.deepEqual(sp.nbest(c.text, c.nbest.length).map((r) => r.ids), c.nbest, 'n-best');
+        if (c.nbest !== undefined)
+          assert.deepEqual(
+            sp.nbest(c.text, c.nbest.length).map((r) => r.ids),
+            c.nbest,
+            'n-best',
+          );
       });
     }
   });
@@ -67,7 +88,11 @@ describe('SentencePiece decoding rules', () => {
 describe('WORD and CHAR models', () => {
   const make = (modelType: 'WORD' | 'CHAR', pieces: string[]): SentencePieceProcessor =>
     new SentencePieceProcessor({
-      pieces: ['<unk>', '<s>', '</s>', ...pieces].map((piece, i) => ({ piece, score: i < 3 ? 0 : -i, type: i === 0 ? 'UNKNOWN' : i < 3 ? 'CONTROL' : 'NORMAL' })),
+      pieces: ['<unk>', '<s>', '</s>', ...pieces].map((piece, i) => ({
+        piece,
+        score: i < 3 ? 0 : -i,
+        type: i === 0 ? 'UNKNOWN' : i < 3 ? 'CONTROL' : 'NORMAL',
+      })),
       trainerSpec: { ...defaultTrainerSpec(), modelType },
       normalizerSpec: defaultNormalizerSpec(),
       denormalizerSpec: null,

@@ -65,7 +65,12 @@ describe('Unigram sampling', () => {
   it('is reproducible with a seed and varies without one', () => {
     const draw = (seed: number): string[] => {
       const rng = new Generator(seed);
-      return Array.from({ length: 50 }, () => sp.sample('understanding the unbelievable', { alpha: 0.2, rng }).map((p) => p.piece).join('|'));
+      return Array.from({ length: 50 }, () =>
+        sp
+          .sample('understanding the unbelievable', { alpha: 0.2, rng })
+          .map((p) => p.piece)
+          .join('|'),
+      );
     };
     assert.deepEqual(draw(42), draw(42));
     assert.notDeepEqual(draw(42), draw(43));
@@ -87,7 +92,10 @@ describe('Unigram sampling', () => {
       const n = 10000;
       const counts = new Map<string, number>();
       for (let i = 0; i < n; i++) {
-        const key = unigram.sample(word, alpha, rng).map((s) => s.id).join(',');
+        const key = unigram
+          .sample(word, alpha, rng)
+          .map((s) => s.id)
+          .join(',');
         assert.ok(probs.has(key), `sampled a segmentation that does not exist: ${key}`);
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
@@ -113,7 +121,10 @@ describe('Unigram sampling', () => {
     const n = 8000;
     const counts = new Map<string, number>();
     for (let i = 0; i < n; i++) {
-      const key = unigram.sample(word, alpha, rng, 4).map((s) => s.id).join(',');
+      const key = unigram
+        .sample(word, alpha, rng, 4)
+        .map((s) => s.id)
+        .join(',');
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     for (const key of counts.keys()) assert.ok(probs.has(key));
@@ -124,8 +135,14 @@ describe('Unigram sampling', () => {
   it('with alpha 0 or nbestSize 1 gives the Viterbi segmentation', () => {
     const rng = new Generator(0);
     const best = sp.encodeIds('understanding');
-    assert.deepEqual(sp.sample('understanding', { alpha: 0, rng }).map((p) => p.id), best);
-    assert.deepEqual(sp.sample('understanding', { alpha: 0.3, rng, nbestSize: 1 }).map((p) => p.id), best);
+    assert.deepEqual(
+      sp.sample('understanding', { alpha: 0, rng }).map((p) => p.id),
+      best,
+    );
+    assert.deepEqual(
+      sp.sample('understanding', { alpha: 0.3, rng, nbestSize: 1 }).map((p) => p.id),
+      best,
+    );
   });
 });
 
@@ -134,7 +151,10 @@ describe('BPE-dropout', () => {
   it('keeps every merge at 0 and none at 1', () => {
     const rng = new Generator(3);
     const text = 'the quick brown fox';
-    assert.deepEqual(bpe.sample(text, { alpha: 0, rng }).map((p) => p.id), bpe.encodeIds(text));
+    assert.deepEqual(
+      bpe.sample(text, { alpha: 0, rng }).map((p) => p.id),
+      bpe.encodeIds(text),
+    );
     assert.deepEqual(
       bpe.sample(text, { alpha: 1, rng }).map((p) => p.piece),
       [...'\u2581the\u2581quick\u2581brown\u2581fox'],
@@ -143,7 +163,12 @@ describe('BPE-dropout', () => {
   it('is reproducible with a seed', () => {
     const run = (seed: number): string => {
       const rng = new Generator(seed);
-      return Array.from({ length: 20 }, () => bpe.sample('unbelievable things', { alpha: 0.3, rng }).map((p) => p.piece).join('|')).join(' ');
+      return Array.from({ length: 20 }, () =>
+        bpe
+          .sample('unbelievable things', { alpha: 0.3, rng })
+          .map((p) => p.piece)
+          .join('|'),
+      ).join(' ');
     };
     assert.equal(run(9), run(9));
     assert.notEqual(run(9), run(10));

@@ -51,43 +51,44 @@ describe('trainers vs SentencePiece on the same corpus', () => {
     assert.equal(sha256(zhHeld), m['unigram-zh'].heldout_sha256);
   });
 
-  const cases: { name: keyof Expected['models']; train: () => Promise<SentencePieceProcessor>; held: () => string }[] = [
-    {
-      name: 'unigram-en',
-      train: () => trainSentencePiece({ sentences: en.split('\n'), vocabSize: 2000 }),
-      held: () => enHeld,
-    },
-    {
-      name: 'bpe-en',
-      train: async () => {
-        const path = join(dir, 'en.txt');
-        writeFileSync(path, en);
-        return trainSentencePiece({
-          input: [path],
-          modelType: 'bpe',
-          vocabSize: 2000,
-          normalizationRuleName: 'identity',
-          removeExtraWhitespaces: false,
-          byteFallback: true,
-          userDefinedSymbols: ['<br>'],
-        });
+  const cases: { name: keyof Expected['models']; train: () => Promise<SentencePieceProcessor>; held: () => string }[] =
+    [
+      {
+        name: 'unigram-en',
+        train: () => trainSentencePiece({ sentences: en.split('\n'), vocabSize: 2000 }),
+        held: () => enHeld,
       },
-      held: () => enHeld,
-    },
-    {
-      name: 'unigram-zh',
-      train: () =>
-        trainSentencePiece({
-          sentences: zh.split('\n'),
-          vocabSize: 3000,
-          normalizationRuleName: 'identity',
-          byteFallback: true,
-          userDefinedSymbols: ['<sep>'],
-          controlSymbols: ['<cls>'],
-        }),
-      held: () => zhHeld,
-    },
-  ];
+      {
+        name: 'bpe-en',
+        train: async () => {
+          const path = join(dir, 'en.txt');
+          writeFileSync(path, en);
+          return trainSentencePiece({
+            input: [path],
+            modelType: 'bpe',
+            vocabSize: 2000,
+            normalizationRuleName: 'identity',
+            removeExtraWhitespaces: false,
+            byteFallback: true,
+            userDefinedSymbols: ['<br>'],
+          });
+        },
+        held: () => enHeld,
+      },
+      {
+        name: 'unigram-zh',
+        train: () =>
+          trainSentencePiece({
+            sentences: zh.split('\n'),
+            vocabSize: 3000,
+            normalizationRuleName: 'identity',
+            byteFallback: true,
+            userDefinedSymbols: ['<sep>'],
+            controlSymbols: ['<cls>'],
+          }),
+        held: () => zhHeld,
+      },
+    ];
 
   for (const c of cases) {
     it(`${c.name}: compression within 2% of SentencePiece's, same vocabulary layout`, async () => {
@@ -96,10 +97,14 @@ describe('trainers vs SentencePiece on the same corpus', () => {
       const ref = SentencePieceProcessor.fromBytes(modelBytes(c.name));
       const ours = tokensPerByte((l) => sp.encodeIds(l), c.held());
       const ratio = ours / fixture.heldout_tokens_per_byte;
-      assert.ok(Math.abs(ratio - 1) <= 0.02, `tokens/byte ${ours.toFixed(5)} vs SentencePiece ${fixture.heldout_tokens_per_byte.toFixed(5)}`);
+      assert.ok(
+        Math.abs(ratio - 1) <= 0.02,
+        `tokens/byte ${ours.toFixed(5)} vs SentencePiece ${fixture.heldout_tokens_per_byte.toFixed(5)}`,
+      );
       assert.equal(sp.vocabSize, ref.vocabSize);
       // meta pieces, user/control symbols and byte pieces at SentencePiece's ids
-      for (let id = 0; id < ref.vocabSize; id++) if (ref.types[id] !== 1) assert.equal(sp.pieces[id], ref.pieces[id], `meta piece ${id}`);
+      for (let id = 0; id < ref.vocabSize; id++)
+        if (ref.types[id] !== 1) assert.equal(sp.pieces[id], ref.pieces[id], `meta piece ${id}`);
       assert.ok(overlap(sp, ref) > 0.95, `only ${(100 * overlap(sp, ref)).toFixed(1)}% of SentencePiece's pieces`);
       trained.push({ name: c.name, sp, heldout: c.held() });
     });
@@ -108,7 +113,8 @@ describe('trainers vs SentencePiece on the same corpus', () => {
   it('applies character coverage: rare CJK characters stay out and fall back to bytes', () => {
     const zhModel = trained.find((t) => t.name === 'unigram-zh')!.sp;
     const ref = SentencePieceProcessor.fromBytes(modelBytes('unigram-zh'));
-    const alphabet = (s: SentencePieceProcessor): Set<string> => new Set(s.pieces.filter((p, i) => s.types[i] === 1 && [...p].length === 1));
+    const alphabet = (s: SentencePieceProcessor): Set<string> =>
+      new Set(s.pieces.filter((p, i) => s.types[i] === 1 && [...p].length === 1));
     assert.deepEqual([...alphabet(zhModel)].sort(), [...alphabet(ref)].sort());
     assert.deepEqual(zhModel.encodePieces('龘').slice(1), ['<0xE9>', '<0xBE>', '<0x98>']);
   });
@@ -118,7 +124,10 @@ describe('trained models round trip', () => {
   it('through .model and tokenizer.json, with identical encodings', () => {
     assert.equal(trained.length, 3, 'the training tests ran first');
     for (const { name, sp, heldout } of trained) {
-      const lines = heldout.split('\n').filter((l) => l.length > 0).slice(0, 200);
+      const lines = heldout
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .slice(0, 200);
       lines.push('  odd   spacing\there ', 'ＦＵＬＬ ﬁ ☃☃ 👍🏽', '');
       const modelPath = join(dir, `${name}.model`);
       sp.save(modelPath);
@@ -152,7 +161,9 @@ describe('trained models round trip', () => {
           const ids = sp.encodeIds(text);
           assert.ok(!ids.includes(sp.unkId), `unk in ${JSON.stringify(text)}`);
           // identity normalization: only the rules of whitespace change the text
-          const ws = sp.proto.normalizerSpec.removeExtraWhitespaces ? text.replace(/ +/g, ' ').replace(/^ | $/g, '') : text;
+          const ws = sp.proto.normalizerSpec.removeExtraWhitespaces
+            ? text.replace(/ +/g, ' ').replace(/^ | $/g, '')
+            : text;
           assert.equal(sp.decode(ids), ws);
         }
       }),
@@ -164,14 +175,27 @@ describe('trained models round trip', () => {
 describe('trainer options', () => {
   it('rejects what cannot be trained, naming the option', async () => {
     await assert.rejects(trainSentencePiece({ sentences: ['abc'], vocabSize: 0 }), ConfigError);
-    await assert.rejects(trainSentencePiece({ sentences: ['abc abc'], vocabSize: 5 }), (e: unknown) => e instanceof ConfigError && e.field === 'vocab_size');
+    await assert.rejects(
+      trainSentencePiece({ sentences: ['abc abc'], vocabSize: 5 }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'vocab_size',
+    );
     await assert.rejects(trainSentencePiece({ sentences: ['hello world'], vocabSize: 500 }), /supports only/);
-    await assert.rejects(trainSentencePiece({ sentences: [''], vocabSize: 50 }), (e: unknown) => e instanceof ConfigError && e.field === 'input');
-    await assert.rejects(trainSentencePiece({ sentences: ['abc'], vocabSize: 50, characterCoverage: 1.5 }), ConfigError);
+    await assert.rejects(
+      trainSentencePiece({ sentences: [''], vocabSize: 50 }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'input',
+    );
+    await assert.rejects(
+      trainSentencePiece({ sentences: ['abc'], vocabSize: 50, characterCoverage: 1.5 }),
+      ConfigError,
+    );
   });
 
   it('returns fewer pieces without hard_vocab_limit', async () => {
-    const sp = await trainSentencePiece({ sentences: ['hello world', 'hello there'], vocabSize: 500, hardVocabLimit: false });
+    const sp = await trainSentencePiece({
+      sentences: ['hello world', 'hello there'],
+      vocabSize: 500,
+      hardVocabLimit: false,
+    });
     assert.ok(sp.vocabSize < 500 && sp.vocabSize > 10);
     assert.deepEqual(sp.decode(sp.encodeIds('hello world')), 'hello world');
   });

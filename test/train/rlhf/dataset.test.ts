@@ -15,28 +15,51 @@ function file(name: string, text: string): string {
 
 describe('alignment datasets (JSONL)', () => {
   it('reads SFT records as messages or prompt/response (completion)', () => {
-    const p = file('sft.jsonl', toJsonl([
-      { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] },
-      { prompt: 'Describe the cat.', response: 'The cat is lovely.' },
-      { prompt: [{ role: 'system', content: 's' }, { role: 'user', content: 'q' }], completion: [{ role: 'assistant', content: 'a' }] },
-    ]) + '\n\n');
+    const p = file(
+      'sft.jsonl',
+      toJsonl([
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'hello' },
+          ],
+        },
+        { prompt: 'Describe the cat.', response: 'The cat is lovely.' },
+        {
+          prompt: [
+            { role: 'system', content: 's' },
+            { role: 'user', content: 'q' },
+          ],
+          completion: [{ role: 'assistant', content: 'a' }],
+        },
+      ]) + '\n\n',
+    );
     const out = readSftJsonl(p);
     assert.equal(out.length, 3);
-    assert.deepEqual(out[1], [{ role: 'user', content: 'Describe the cat.' }, { role: 'assistant', content: 'The cat is lovely.' }]);
-    assert.deepEqual(out[2]!.map((m) => m.role), ['system', 'user', 'assistant']);
+    assert.deepEqual(out[1], [
+      { role: 'user', content: 'Describe the cat.' },
+      { role: 'assistant', content: 'The cat is lovely.' },
+    ]);
+    assert.deepEqual(
+      out[2]!.map((m) => m.role),
+      ['system', 'user', 'assistant'],
+    );
   });
 
   it('reads preference pairs (with margin) and ranked groups (reordered best first)', () => {
-    const p = file('pref.jsonl', toJsonl([
-      { prompt: 'q', chosen: 'good', rejected: 'bad', margin: 0.5 },
-      { prompt: 'q', responses: ['b', 'a', 'c'], ranking: [1, 0, 2] },
-    ]));
+    const p = file(
+      'pref.jsonl',
+      toJsonl([
+        { prompt: 'q', chosen: 'good', rejected: 'bad', margin: 0.5 },
+        { prompt: 'q', responses: ['b', 'a', 'c'], ranking: [1, 0, 2] },
+      ]),
+    );
     const out = readPreferenceJsonl(p);
     assert.deepEqual(out[0], { prompt: [{ role: 'user', content: 'q' }], responses: ['good', 'bad'], margin: 0.5 });
     assert.deepEqual(out[1]!.responses, ['a', 'b', 'c']);
   });
 
-  it('keeps a prompt record\'s other fields', () => {
+  it("keeps a prompt record's other fields", () => {
     const out = readPromptJsonl(file('prompts.jsonl', toJsonl([{ prompt: 'Describe the cat.', topic: 'cat' }])));
     assert.deepEqual(out[0], { prompt: [{ role: 'user', content: 'Describe the cat.' }], meta: { topic: 'cat' } });
   });
@@ -54,7 +77,11 @@ describe('alignment datasets (JSONL)', () => {
     for (const [name, text, re] of bad) {
       const p = file(name, text);
       const read = name < 'e' ? readSftJsonl : readPreferenceJsonl;
-      assert.throws(() => read(p), (err: unknown) => err instanceof FormatError && re.test(err.message) && err.message.includes(p), name);
+      assert.throws(
+        () => read(p),
+        (err: unknown) => err instanceof FormatError && re.test(err.message) && err.message.includes(p),
+        name,
+      );
     }
     assert.throws(() => readSftJsonl(join(dir, 'missing.jsonl')), /cannot read/);
   });

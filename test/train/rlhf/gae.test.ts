@@ -22,13 +22,24 @@ describe('GAE', () => {
     const a2 = 0.9;
     const a1 = -0.4 + 0.5 * a2;
     const a0 = 0.4 + 0.5 * a1;
-    assert.deepEqual(Array.from(advantages).map((x) => +x.toFixed(6)), [a0, a1, a2].map((x) => +x.toFixed(6)));
-    assert.deepEqual(Array.from(returns).map((x) => +x.toFixed(6)), [a0 + 0.2, a1 + 0.5, a2 + 0.1].map((x) => +x.toFixed(6)));
+    assert.deepEqual(
+      Array.from(advantages).map((x) => +x.toFixed(6)),
+      [a0, a1, a2].map((x) => +x.toFixed(6)),
+    );
+    assert.deepEqual(
+      Array.from(returns).map((x) => +x.toFixed(6)),
+      [a0 + 0.2, a1 + 0.5, a2 + 0.1].map((x) => +x.toFixed(6)),
+    );
   });
 
   it('equals the direct sum of discounted TD errors on random trajectories with masks', () => {
     const g = new Generator(3);
-    for (const [gamma, lambda] of [[1, 0.95], [0.99, 0.9], [0.5, 1], [1, 0]] as const) {
+    for (const [gamma, lambda] of [
+      [1, 0.95],
+      [0.99, 0.9],
+      [0.5, 1],
+      [1, 0],
+    ] as const) {
       const B = 5;
       const R = 7;
       const rewards = new Float32Array(B * R);
@@ -45,7 +56,13 @@ describe('GAE', () => {
       const { advantages, returns } = computeGae(rewards, values, mask, B, R, gamma, lambda);
       for (let b = 0; b < B; b++) {
         const n = lengths[b]!;
-        const d = direct(Array.from(rewards.subarray(b * R, b * R + R)), Array.from(values.subarray(b * R, b * R + R)), n, gamma, lambda);
+        const d = direct(
+          Array.from(rewards.subarray(b * R, b * R + R)),
+          Array.from(values.subarray(b * R, b * R + R)),
+          n,
+          gamma,
+          lambda,
+        );
         for (let t = 0; t < R; t++) {
           const i = b * R + t;
           if (t < n) {
@@ -64,7 +81,10 @@ describe('GAE', () => {
     const r = [0.5, -1, 2, 0.25];
     const v = [3, -2, 0.7, 1];
     const { returns } = computeGae(r, v, [1, 1, 1, 1], 1, 4, 1, 1);
-    assert.deepEqual(Array.from(returns).map((x) => +x.toFixed(5)), [1.75, 1.25, 2.25, 0.25]);
+    assert.deepEqual(
+      Array.from(returns).map((x) => +x.toFixed(5)),
+      [1.75, 1.25, 2.25, 0.25],
+    );
   });
 
   it('with lambda = 0 the advantage is the one-step TD error', () => {

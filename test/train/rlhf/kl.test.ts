@@ -8,7 +8,12 @@ import { sum } from '../../../src/engine/ops/reduce.ts';
 
 describe('KL estimators', () => {
   it('k1, k2, k3 follow their formulas', () => {
-    for (const [lp, lq] of [[-1.2, -0.7], [-0.1, -3], [-2, -2], [-5, -0.01]] as const) {
+    for (const [lp, lq] of [
+      [-1.2, -0.7],
+      [-0.1, -3],
+      [-2, -2],
+      [-5, -0.01],
+    ] as const) {
       const r = lp - lq;
       assert.equal(klTerm(lp, lq, 'k1'), r);
       assert.ok(Math.abs(klTerm(lp, lq, 'k2') - 0.5 * r * r) < 1e-15);

@@ -2,7 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor } from '../../../src/engine/ops/creation.ts';
 import { add } from '../../../src/engine/ops/elementwise.ts';
-import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean, sequenceMeanWeights } from '../../../src/train/rlhf/ppo-loss.ts';
+import {
+  clippedPolicyLoss,
+  clippedValueLoss,
+  maskedTokenMean,
+  sequenceMeanWeights,
+} from '../../../src/train/rlhf/ppo-loss.ts';
 
 const EPS = 0.2;
 
@@ -76,7 +81,14 @@ describe('clipped surrogate (notes section 3)', () => {
       manual += Math.max(-adv[i]! * r, -adv[i]! * Math.min(Math.max(r, 0.8), 1.2));
     }
     assert.ok(Math.abs(whole.loss.item() - manual / 5) < 1e-6);
-    const half = (a: number, b: number): number => clippedPolicyLoss(tensor(logp.slice(a, b)), tensor(old.slice(a, b)), tensor(adv.slice(a, b)), tensor(mask.slice(a, b)), { clipEps: EPS, denominator: 5 }).loss.item();
+    const half = (a: number, b: number): number =>
+      clippedPolicyLoss(
+        tensor(logp.slice(a, b)),
+        tensor(old.slice(a, b)),
+        tensor(adv.slice(a, b)),
+        tensor(mask.slice(a, b)),
+        { clipEps: EPS, denominator: 5 },
+      ).loss.item();
     assert.ok(Math.abs(half(0, 3) + half(3, 6) - whole.loss.item()) < 1e-6);
   });
 
@@ -90,7 +102,13 @@ describe('clipped surrogate (notes section 3)', () => {
     const mask = [1, 1, 0, 1, 0, 0];
     const w = sequenceMeanWeights(mask, 2, 3);
     assert.deepEqual(Array.from(w), [0.25, 0.25, 0, 0.5, 0, 0]);
-    const r = clippedPolicyLoss(tensor([0, 0, 0, 0, 0, 0]), tensor([0, 0, 0, 0, 0, 0]), tensor([1, 3, 9, 2, 9, 9]), tensor(mask), { clipEps: EPS, weights: tensor(w) });
+    const r = clippedPolicyLoss(
+      tensor([0, 0, 0, 0, 0, 0]),
+      tensor([0, 0, 0, 0, 0, 0]),
+      tensor([1, 3, 9, 2, 9, 9]),
+      tensor(mask),
+      { clipEps: EPS, weights: tensor(w) },
+    );
     assert.ok(Math.abs(r.loss.item() - -(0.25 * 1 + 0.25 * 3 + 0.5 * 2)) < 1e-6);
   });
 });
@@ -113,7 +131,7 @@ describe('clipped value loss', () => {
 
   it('without clipping (Infinity) is the plain masked squared error', () => {
     const r = clippedValueLoss(tensor([1, 2, 3]), tensor([0, 0, 0]), tensor([0, 0, 0]), tensor([1, 1, 0]), Infinity);
-    assert.ok(Math.abs(r.loss.item() - 0.5 * (1 + 4) / 2) < 1e-6);
+    assert.ok(Math.abs(r.loss.item() - (0.5 * (1 + 4)) / 2) < 1e-6);
   });
 });
 

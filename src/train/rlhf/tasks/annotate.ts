@@ -33,7 +33,14 @@ export interface AnnotatedGroup extends PreferenceGroup {
   gold: number[];
 }
 
-export function collectPreferences(policy: GPT, tokenizer: Tokenizer, template: ChatTemplate, ids: ChatIds, task: GoldTask, o: CollectOptions): AnnotatedGroup[] {
+export function collectPreferences(
+  policy: GPT,
+  tokenizer: Tokenizer,
+  template: ChatTemplate,
+  ids: ChatIds,
+  task: GoldTask,
+  o: CollectOptions,
+): AnnotatedGroup[] {
   const sampling = new Generator(o.seed);
   const annotator = new Generator(o.seed + 7919);
   const promptIds = o.prompts.map((p) => encodePrompt(tokenizer, template, p));
@@ -43,7 +50,13 @@ export function collectPreferences(policy: GPT, tokenizer: Tokenizer, template: 
   const perCall = Math.max(1, Math.floor(256 / o.k));
   for (let s = 0; s < jobs.length; s += perCall) {
     const part = jobs.slice(s, s + perCall);
-    const r = rollout(policy, tokenizer, ids, part.map((i) => promptIds[i]!), { temperature: o.temperature, maxNewTokens: o.maxNewTokens, samplesPerPrompt: o.k, generator: sampling });
+    const r = rollout(
+      policy,
+      tokenizer,
+      ids,
+      part.map((i) => promptIds[i]!),
+      { temperature: o.temperature, maxNewTokens: o.maxNewTokens, samplesPerPrompt: o.k, generator: sampling },
+    );
     part.forEach((pi, j) => {
       const prompt = o.prompts[pi]!.map((m) => ({ ...m }));
       const texts: string[] = [];
@@ -83,7 +96,8 @@ export function rankedPairs(groups: readonly PreferenceGroup[]): PreferenceGroup
   for (const g of groups) {
     for (let i = 0; i < g.responses.length; i++) {
       for (let j = i + 1; j < g.responses.length; j++) {
-        if (g.responses[i] !== g.responses[j]) out.push({ prompt: g.prompt, responses: [g.responses[i]!, g.responses[j]!] });
+        if (g.responses[i] !== g.responses[j])
+          out.push({ prompt: g.prompt, responses: [g.responses[i]!, g.responses[j]!] });
       }
     }
   }

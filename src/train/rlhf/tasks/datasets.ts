@@ -17,7 +17,12 @@ import { collectPreferences } from './annotate.ts';
 import type { GoldTask } from './task.ts';
 
 /** n conversations: a training prompt and one demonstration each. */
-export function taskSftConversations(task: GoldTask, n: number, seed: number, split: 'train' | 'eval' = 'train'): ChatMessage[][] {
+export function taskSftConversations(
+  task: GoldTask,
+  n: number,
+  seed: number,
+  split: 'train' | 'eval' = 'train',
+): ChatMessage[][] {
   const g = new Generator(seed);
   const prompts = task.prompts(split);
   return Array.from({ length: n }, () => {
@@ -37,22 +42,54 @@ export interface TaskPreferenceOptions {
   seed: number;
 }
 
-export const TASK_PREFERENCE_DEFAULTS: TaskPreferenceOptions = { groupsPerPrompt: 60, valGroupsPerPrompt: 10, k: 4, annotatorTemperature: 0.3, temperature: 1, maxNewTokens: 24, seed: 1 };
+export const TASK_PREFERENCE_DEFAULTS: TaskPreferenceOptions = {
+  groupsPerPrompt: 60,
+  valGroupsPerPrompt: 10,
+  k: 4,
+  annotatorTemperature: 0.3,
+  temperature: 1,
+  maxNewTokens: 24,
+  seed: 1,
+};
 
-export function taskPreferences(policy: GPT, tokenizer: Tokenizer, format: ChatFormat, task: GoldTask, o: TaskPreferenceOptions): { train: AnnotatedGroup[]; val: AnnotatedGroup[] } {
+export function taskPreferences(
+  policy: GPT,
+  tokenizer: Tokenizer,
+  format: ChatFormat,
+  task: GoldTask,
+  o: TaskPreferenceOptions,
+): { train: AnnotatedGroup[]; val: AnnotatedGroup[] } {
   const template = new ChatTemplate(format);
   const ids = chatIds(tokenizer, template);
-  const common = { k: o.k, temperature: o.temperature, maxNewTokens: o.maxNewTokens, annotatorTemperature: o.annotatorTemperature };
+  const common = {
+    k: o.k,
+    temperature: o.temperature,
+    maxNewTokens: o.maxNewTokens,
+    annotatorTemperature: o.annotatorTemperature,
+  };
   return {
-    train: collectPreferences(policy, tokenizer, template, ids, task, { ...common, prompts: task.prompts('train'), groupsPerPrompt: o.groupsPerPrompt, seed: o.seed }),
-    val: collectPreferences(policy, tokenizer, template, ids, task, { ...common, prompts: task.prompts('eval'), groupsPerPrompt: o.valGroupsPerPrompt, seed: o.seed + 1 }),
+    train: collectPreferences(policy, tokenizer, template, ids, task, {
+      ...common,
+      prompts: task.prompts('train'),
+      groupsPerPrompt: o.groupsPerPrompt,
+      seed: o.seed,
+    }),
+    val: collectPreferences(policy, tokenizer, template, ids, task, {
+      ...common,
+      prompts: task.prompts('eval'),
+      groupsPerPrompt: o.valGroupsPerPrompt,
+      seed: o.seed + 1,
+    }),
   };
 }
 
 /** Ranked groups as `{"prompt", "responses", "ranking"}` JSONL (responses already best first; the gold values are not written: training sees rankings only). */
 export function writePreferenceJsonl(path: string, groups: readonly AnnotatedGroup[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, toJsonl(groups.map((g) => ({ prompt: g.prompt, responses: g.responses, ranking: g.responses.map((_, i) => i) }))));
+  writeFileSync(
+    path,
+    toJsonl(groups.map((g) => ({ prompt: g.prompt, responses: g.responses, ranking: g.responses.map((_, i) => i) }))),
+  );
 }
 
 export function writeSftJsonl(path: string, conversations: readonly (readonly ChatMessage[])[]): void {

@@ -11,10 +11,17 @@ export const TASKS: Readonly<Record<string, GoldTask>> = { reviews: reviewsTask 
 
 export function getTask(name: string): GoldTask {
   const t = TASKS[name];
-  if (t === undefined) throw new ConfigError('task', `unknown task "${name}" (available: ${Object.keys(TASKS).join(', ')})`);
+  if (t === undefined)
+    throw new ConfigError('task', `unknown task "${name}" (available: ${Object.keys(TASKS).join(', ')})`);
   return t;
 }
 export { collectPreferences, goldPairs, rankedPairs } from './annotate.ts';
 export type { AnnotatedGroup } from './annotate.ts';
-export { taskSftConversations, taskPreferences, TASK_PREFERENCE_DEFAULTS, writePreferenceJsonl, writeSftJsonl } from './datasets.ts';
+export {
+  taskSftConversations,
+  taskPreferences,
+  TASK_PREFERENCE_DEFAULTS,
+  writePreferenceJsonl,
+  writeSftJsonl,
+} from './datasets.ts';
 export { taskTokenizer } from './tokenizer.ts';

@@ -29,13 +29,39 @@ import type { ChatMessage } from '../../../data/chat/template.ts';
 import type { GoldTask } from './task.ts';
 import { lastUserText } from './task.ts';
 
-export const TOPICS = ['cat', 'dog', 'garden', 'river', 'movie', 'song', 'book', 'city', 'coffee', 'tea', 'train', 'beach', 'forest', 'market', 'school', 'museum'];
+export const TOPICS = [
+  'cat',
+  'dog',
+  'garden',
+  'river',
+  'movie',
+  'song',
+  'book',
+  'city',
+  'coffee',
+  'tea',
+  'train',
+  'beach',
+  'forest',
+  'market',
+  'school',
+  'museum',
+];
 export const POSITIVE = ['lovely', 'great', 'wonderful', 'bright', 'charming', 'friendly'];
 export const NEGATIVE = ['awful', 'boring', 'dirty', 'noisy', 'ugly', 'gloomy'];
 export const NEUTRAL = ['large', 'small', 'old', 'modern', 'busy', 'simple'];
 const ADJECTIVES = [...POSITIVE, ...NEGATIVE, ...NEUTRAL];
-const SENTIMENT = new Map<string, number>([...POSITIVE.map((a) => [a, 1] as const), ...NEGATIVE.map((a) => [a, -1] as const), ...NEUTRAL.map((a) => [a, 0] as const)]);
-const OPENERS: [string, number][] = [['', 0], ['Sure! ', 0.5], ['Well, ', 0], ['Ugh. ', -0.5]];
+const SENTIMENT = new Map<string, number>([
+  ...POSITIVE.map((a) => [a, 1] as const),
+  ...NEGATIVE.map((a) => [a, -1] as const),
+  ...NEUTRAL.map((a) => [a, 0] as const),
+]);
+const OPENERS: [string, number][] = [
+  ['', 0],
+  ['Sure! ', 0.5],
+  ['Well, ', 0],
+  ['Ugh. ', -0.5],
+];
 /** Fraction of demonstrations about another topic than the one asked (careless writers). */
 export const OFF_TOPIC = 0.25;
 const QUESTIONS = ['Describe the {}.', 'Tell me about the {}.', 'What do you think of the {}?'];
@@ -93,10 +119,12 @@ export const reviewsTask: GoldTask = {
   prompts(split) {
     // a fixed split of (question, topic) pairs: every topic is seen in training
     const out: ChatMessage[][] = [];
-    TOPICS.forEach((t, ti) => QUESTIONS.forEach((q, qi) => {
-      const heldOut = (ti + qi) % 6 === 0;
-      if ((split === 'eval') === heldOut) out.push([{ role: 'user', content: q.replace('{}', t) }]);
-    }));
+    TOPICS.forEach((t, ti) =>
+      QUESTIONS.forEach((q, qi) => {
+        const heldOut = (ti + qi) % 6 === 0;
+        if ((split === 'eval') === heldOut) out.push([{ role: 'user', content: q.replace('{}', t) }]);
+      }),
+    );
     return out;
   },
   demonstration(prompt, g) {
@@ -113,7 +141,9 @@ export const reviewsTask: GoldTask = {
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
       const t = pick(TOPICS, g);
-      out.push(`${pick(QUESTIONS, g).replace('{}', t)} ${this.demonstration([{ role: 'user', content: `Describe the ${t}.` }], g)}`);
+      out.push(
+        `${pick(QUESTIONS, g).replace('{}', t)} ${this.demonstration([{ role: 'user', content: `Describe the ${t}.` }], g)}`,
+      );
     }
     return out;
   },

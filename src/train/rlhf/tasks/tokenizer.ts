@@ -6,7 +6,10 @@ import type { ChatFormat } from '../../../data/chat/template.ts';
 import { CHATML_FORMAT, ChatTemplate, formatSpecialTokens } from '../../../data/chat/template.ts';
 import type { GoldTask } from './task.ts';
 
-export function taskTokenizer(task: GoldTask, o: { vocabSize?: number; seed?: number; format?: ChatFormat; extraText?: readonly string[] } = {}): Tokenizer {
+export function taskTokenizer(
+  task: GoldTask,
+  o: { vocabSize?: number; seed?: number; format?: ChatFormat; extraText?: readonly string[] } = {},
+): Tokenizer {
   const format = o.format ?? CHATML_FORMAT;
   const specials = ['<|endoftext|>', ...formatSpecialTokens(format).filter((t) => t !== '<|endoftext|>')];
   const g = new Generator(o.seed ?? 0);
@@ -18,5 +21,10 @@ export function taskTokenizer(task: GoldTask, o: { vocabSize?: number; seed?: nu
     return template.render([...p, { role: 'assistant', content: task.demonstration(p, g) }]);
   });
   const texts = [...chats, ...task.corpus(g, 2000), ...(o.extraText ?? [])];
-  return trainBpeFromIterator(texts, { vocabSize: o.vocabSize ?? 512, specialTokens: specials, byteLevel: true, showProgress: false });
+  return trainBpeFromIterator(texts, {
+    vocabSize: o.vocabSize ?? 512,
+    specialTokens: specials,
+    byteLevel: true,
+    showProgress: false,
+  });
 }

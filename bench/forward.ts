@@ -17,7 +17,7 @@ import { flattenParameters } from '../src/nn/module.ts';
 import { tidy } from '../src/engine/memory.ts';
 import { noGrad } from '../src/engine/grad-mode.ts';
 import { tensor } from '../src/engine/ops/creation.ts';
-import { Generator } from '../src/engine/random.ts';
+import { Generator } from '../src/core/random.ts';
 
 interface Case {
   name: string;

@@ -15,7 +15,7 @@ import { GPT, gptPreset } from '../src/models/gpt.ts';
 import { gptForGeneration } from '../src/models/generative.ts';
 import { generate } from '../src/generate/index.ts';
 import { getDefaultBackend } from '../src/backends/select.ts';
-import { Generator } from '../src/engine/random.ts';
+import { Generator } from '../src/core/random.ts';
 
 interface Shape {
   name: string;

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Interface } from 'node:readline';
 import type { Backend } from '../src/backends/backend.ts';
 import { availableBackends } from '../src/backends/select.ts';
-import { Generator } from '../src/engine/random.ts';
+import { Generator } from '../src/core/random.ts';
 
 const SHAPES: [number, number, number][] = [
   [128, 128, 128],

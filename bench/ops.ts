@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Backend } from '../src/backends/backend.ts';
 import { loadAddon, loadNativeBackend } from '../src/backends/native/index.ts';
 import { referenceBackend } from '../src/backends/reference/index.ts';
-import { Generator } from '../src/engine/random.ts';
+import { Generator } from '../src/core/random.ts';
 
 interface OpCase {
   name: string;

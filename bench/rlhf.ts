@@ -15,18 +15,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getDefaultBackend } from '../src/backends/select.ts';
-import { Generator } from '../src/engine/random.ts';
+import { Generator } from '../src/core/random.ts';
 import { GPT, gptPreset } from '../src/models/gpt.ts';
 import { ScalarHeadModel } from '../src/models/heads.ts';
 import { CHATML_FORMAT, ChatTemplate } from '../src/data/chat/template.ts';
 import { chatIds } from '../src/data/chat/encode.ts';
-import { PpoAlgorithm, PPO_DEFAULTS } from '../src/train/ppo.ts';
-import type { Experience } from '../src/train/ppo.ts';
-import { buildSequenceBatch } from '../src/train/rlhf/batch.ts';
-import { RewardScorer } from '../src/train/rlhf/reward-scorer.ts';
-import { cloneGpt } from '../src/train/rlhf/setup.ts';
-import { reviewsTask } from '../src/train/rlhf/tasks/reviews.ts';
-import { taskTokenizer } from '../src/train/rlhf/tasks/tokenizer.ts';
+import { PpoAlgorithm, PPO_DEFAULTS } from '../src/align/ppo.ts';
+import type { Experience } from '../src/align/ppo.ts';
+import { buildSequenceBatch } from '../src/align/shared/batch.ts';
+import { RewardScorer } from '../src/align/shared/reward-scorer.ts';
+import { cloneGpt } from '../src/align/shared/setup.ts';
+import { reviewsTask } from '../src/align/tasks/reviews.ts';
+import { taskTokenizer } from '../src/align/tasks/tokenizer.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);

@@ -1,5 +1,5 @@
 /** Parsing command-line values into typed numbers, with errors that name the flag. */
-import { ArgumentError } from '../src/errors.ts';
+import { ArgumentError } from '../src/core/errors.ts';
 
 export function intOption(flag: string, v: unknown, min = -Infinity): number | undefined {
   if (v === undefined) return undefined;

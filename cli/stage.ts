@@ -5,19 +5,19 @@
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { optionSpecs, stageConfig } from '../src/train/rlhf/config.ts';
-import type { FieldKinds } from '../src/train/rlhf/config.ts';
-import { loadOnlineInputs } from '../src/train/rlhf/online-inputs.ts';
-import type { OnlineInputs } from '../src/train/rlhf/online-inputs.ts';
-import { loadPolicyRun } from '../src/train/rlhf/setup.ts';
+import { optionSpecs, stageConfig } from '../src/align/shared/config.ts';
+import type { FieldKinds } from '../src/align/shared/config.ts';
+import { loadOnlineInputs } from '../src/align/online-inputs.ts';
+import type { OnlineInputs } from '../src/align/online-inputs.ts';
+import { loadPolicyRun } from '../src/align/shared/setup.ts';
 import {
   getTask,
   taskPreferences,
   TASK_PREFERENCE_DEFAULTS,
   writePreferenceJsonl,
-} from '../src/train/rlhf/tasks/index.ts';
+} from '../src/align/tasks/index.ts';
 import { resolveChatFormat } from '../src/data/chat/format-file.ts';
-import { ArgumentError } from '../src/errors.ts';
+import { ArgumentError } from '../src/core/errors.ts';
 import { floatOption, intOption } from './options.ts';
 
 /** A stage's hyperparameters: defaults, the kind of each field, and a description per flag. */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.ts';
 import { runPipeline } from '../../src/data/pipeline/run.ts';
 import { reportText } from '../../src/data/pipeline/report.ts';

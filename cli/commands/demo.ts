@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runPretrainDemo, DEMO_SIZES } from '../../src/demo/pretrain-demo.ts';
 import { runRlhfDemo } from '../../src/demo/rlhf-demo.ts';
 import type { DemoSize } from '../../src/demo/pretrain-demo.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { getDefaultBackend } from '../../src/backends/select.ts';
 import { floatOption, intOption } from '../options.ts';
 

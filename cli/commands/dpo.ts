@@ -1,8 +1,8 @@
 /** `llmts dpo`: direct preference optimization (sigmoid or IPO) from the SFT model and preference data. */
 import type { Command } from 'commander';
-import { dpoFromFiles, DPO_DEFAULTS } from '../../src/train/dpo.ts';
-import { DPO_KINDS, DPO_TEXT } from '../../src/train/rlhf/stage-options.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { dpoFromFiles, DPO_DEFAULTS } from '../../src/align/dpo.ts';
+import { DPO_KINDS, DPO_TEXT } from '../../src/align/stage-options.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { addHyperOptions, addPreferenceDataOptions, hyperFromOptions, preferenceInputs } from '../stage.ts';
 
 const SPEC = { defaults: DPO_DEFAULTS, kinds: DPO_KINDS, text: DPO_TEXT };

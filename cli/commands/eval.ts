@@ -4,7 +4,7 @@ import { openShardDataset } from '../../src/data/shards/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { evaluateCausalLM } from '../../src/train/evaluate.ts';
 import { GPT } from '../../src/models/gpt.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { intOption } from '../options.ts';
 
 export function register(program: Command): void {

@@ -1,7 +1,7 @@
 /** `llmts grpo`: group-relative policy optimization (no critic), on the same models and data as PPO. */
 import type { Command } from 'commander';
-import { trainGrpo, GRPO_DEFAULTS } from '../../src/train/grpo.ts';
-import { GRPO_KINDS, GRPO_TEXT } from '../../src/train/rlhf/stage-options.ts';
+import { trainGrpo, GRPO_DEFAULTS } from '../../src/align/grpo.ts';
+import { GRPO_KINDS, GRPO_TEXT } from '../../src/align/stage-options.ts';
 import { registerOnlineStage } from '../stage.ts';
 
 export function register(program: Command): void {

@@ -1,39 +1,110 @@
-/** Every CLI command, in the order `llmts --help` lists them. */
+/**
+ * Every CLI command, in the order `llmts --help` lists them. A command's module is imported
+ * only when that command runs (or its own --help is asked for): `llmts --help` and
+ * `llmts tokenize` then load a few modules instead of the whole library.
+ */
 import type { Command } from 'commander';
-import { register as data } from './data.ts';
-import { register as prepare } from './prepare.ts';
-import { register as tokenizer } from './tokenizer.ts';
-import { register as demo } from './demo.ts';
-import { register as model } from './model.ts';
-import { register as pretrain } from './pretrain.ts';
-import { register as sample } from './sample.ts';
-import { register as evaluate } from './eval.ts';
-import { register as score } from './score.ts';
-import { register as sft } from './sft.ts';
-import { register as rm } from './rm.ts';
-import { register as ppo } from './ppo.ts';
-import { register as dpo } from './dpo.ts';
-import { register as grpo } from './grpo.ts';
-import { register as chat } from './chat.ts';
-import { register as lab } from './lab.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [
-  demo,
-  tokenizer,
-  data,
-  prepare,
-  model,
-  pretrain,
-  evaluate,
-  sample,
-  score,
-  sft,
-  rm,
-  ppo,
-  dpo,
-  grpo,
-  chat,
-  lab,
+export interface CommandEntry {
+  /** Top-level command names the module registers. */
+  names: readonly string[];
+  /** One line per name for `llmts --help`, before the module is loaded. */
+  summary: Readonly<Record<string, string>>;
+  load: () => Promise<{ register: RegisterCommand }>;
+}
+
+export const commandEntries: readonly CommandEntry[] = [
+  {
+    names: ['demo'],
+    summary: {
+      demo: 'the main job: train a tokenizer and a small GPT on English text, then sample (--rlhf: alignment)',
+    },
+    load: () => import('./demo.ts'),
+  },
+  {
+    names: ['tokenizer', 'tokenize', 'detokenize'],
+    summary: {
+      tokenizer: 'train and inspect tokenizers (BPE, WordPiece, char, SentencePiece)',
+      tokenize: 'text -> token ids or tokens, one output line per input line',
+      detokenize: 'token ids -> text, one output line per input line',
+    },
+    load: () => import('./tokenizer.ts'),
+  },
+  {
+    names: ['data'],
+    summary: { data: 'data preprocessing: extract, normalize, filter, dedup, redact PII, tokenize' },
+    load: () => import('./data.ts'),
+  },
+  {
+    names: ['prepare'],
+    summary: { prepare: 'tokenize text files into a token-shard dataset with a train/val split' },
+    load: () => import('./prepare.ts'),
+  },
+  {
+    names: ['model'],
+    summary: { model: 'inspect or create models' },
+    load: () => import('./model.ts'),
+  },
+  {
+    names: ['pretrain'],
+    summary: { pretrain: 'pretrain a model on a token-shard dataset (causal LM, masked LM or denoising)' },
+    load: () => import('./pretrain.ts'),
+  },
+  {
+    names: ['eval'],
+    summary: { eval: 'loss, perplexity and bits per byte of a causal LM on a dataset split' },
+    load: () => import('./eval.ts'),
+  },
+  {
+    names: ['sample'],
+    summary: { sample: 'generate text from a model (greedy, sampling, beam search)' },
+    load: () => import('./sample.ts'),
+  },
+  {
+    names: ['score'],
+    summary: { score: "each token's log-probability given the tokens before it, and the perplexity" },
+    load: () => import('./score.ts'),
+  },
+  {
+    names: ['sft'],
+    summary: { sft: 'supervised fine-tuning on chat data (loss on assistant tokens only)' },
+    load: () => import('./sft.ts'),
+  },
+  {
+    names: ['rm'],
+    summary: { rm: 'train a reward model from ranked answers' },
+    load: () => import('./rm.ts'),
+  },
+  {
+    names: ['ppo'],
+    summary: { ppo: 'PPO-RLHF: actor, critic, frozen reference and reward model' },
+    load: () => import('./ppo.ts'),
+  },
+  {
+    names: ['dpo'],
+    summary: { dpo: 'DPO: learn from preference pairs against the frozen SFT model' },
+    load: () => import('./dpo.ts'),
+  },
+  {
+    names: ['grpo'],
+    summary: { grpo: 'GRPO: group-relative policy optimization, no critic' },
+    load: () => import('./grpo.ts'),
+  },
+  {
+    names: ['chat'],
+    summary: { chat: 'chat with a tuned model in the terminal' },
+    load: () => import('./chat.ts'),
+  },
+  {
+    names: ['lab'],
+    summary: { lab: "run the notes' claims as experiments and report whether each holds" },
+    load: () => import('./lab.ts'),
+  },
+  {
+    names: ['doctor'],
+    summary: { doctor: 'the backend, ISA path, threads, Node version and whether the native addon built' },
+    load: () => import('./doctor.ts'),
+  },
 ];

@@ -7,7 +7,7 @@ import { saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { PRESETS, createModel, specFromPreset, specOf } from '../../src/models/registry.ts';
 import type { AnyModel, PresetName } from '../../src/models/registry.ts';
 import { GPT } from '../../src/models/gpt.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { join } from 'node:path';
 import { defined, floatOption, intOption } from '../options.ts';
 

@@ -1,7 +1,7 @@
 /** `llmts ppo`: PPO-RLHF with actor, critic, frozen reference and frozen reward model. */
 import type { Command } from 'commander';
-import { trainPpo, PPO_DEFAULTS } from '../../src/train/ppo.ts';
-import { PPO_KINDS, PPO_TEXT } from '../../src/train/rlhf/stage-options.ts';
+import { trainPpo, PPO_DEFAULTS } from '../../src/align/ppo.ts';
+import { PPO_KINDS, PPO_TEXT } from '../../src/align/stage-options.ts';
 import { registerOnlineStage } from '../stage.ts';
 
 export function register(program: Command): void {

@@ -3,7 +3,7 @@
  * with a train/val split, for `llmts pretrain --data DIR`.
  */
 import type { Command } from 'commander';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { prepareDataset } from '../../src/data/prepare.ts';
 import { loadTokenizerLike } from '../../src/data/tokenize/tokenizer-like.ts';
 

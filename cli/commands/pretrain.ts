@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { pretrain, defaultPretrainConfig } from '../../src/train/pretrain.ts';
 import { PRESETS } from '../../src/models/registry.ts';
 import type { PresetName } from '../../src/models/registry.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { defined, floatOption, intOption } from '../options.ts';
 
 export function register(program: Command): void {

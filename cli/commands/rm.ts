@@ -1,7 +1,7 @@
 /** `llmts rm`: train a reward model on ranked answers (K-way / pairwise Bradley-Terry). */
 import type { Command } from 'commander';
-import { rewardFromFiles, REWARD_DEFAULTS } from '../../src/train/reward.ts';
-import { REWARD_KINDS, REWARD_TEXT } from '../../src/train/rlhf/stage-options.ts';
+import { rewardFromFiles, REWARD_DEFAULTS } from '../../src/align/reward.ts';
+import { REWARD_KINDS, REWARD_TEXT } from '../../src/align/stage-options.ts';
 import { addHyperOptions, addPreferenceDataOptions, hyperFromOptions, preferenceInputs } from '../stage.ts';
 
 const SPEC = { defaults: REWARD_DEFAULTS, kinds: REWARD_KINDS, text: REWARD_TEXT };

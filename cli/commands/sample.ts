@@ -4,7 +4,7 @@ import { generate, streamText } from '../../src/generate/index.ts';
 import type { GenerateOptions } from '../../src/generate/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { forGeneration } from '../../src/models/generative.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { defined, floatOption, intOption } from '../options.ts';
 
 export function register(program: Command): void {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { loadModel } from '../../src/io/load-model.ts';
 import { scoreTokens } from '../../src/models/score.ts';
 import { GPT } from '../../src/models/gpt.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 
 export function register(program: Command): void {
   program

@@ -1,9 +1,9 @@
 /** `llmts sft`: supervised fine-tuning on chat data (loss on assistant tokens only). */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { sftFromFiles, SFT_DEFAULTS } from '../../src/train/sft.ts';
-import { SFT_KINDS, SFT_TEXT } from '../../src/train/rlhf/stage-options.ts';
-import { getTask, taskSftConversations, writeSftJsonl } from '../../src/train/rlhf/tasks/index.ts';
+import { sftFromFiles, SFT_DEFAULTS } from '../../src/align/sft.ts';
+import { SFT_KINDS, SFT_TEXT } from '../../src/align/stage-options.ts';
+import { getTask, taskSftConversations, writeSftJsonl } from '../../src/align/tasks/index.ts';
 import { intOption } from '../options.ts';
 import { addHyperOptions, fileInputs, hyperFromOptions } from '../stage.ts';
 

@@ -10,7 +10,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { ArgumentError, IOError } from '../../src/errors.ts';
+import { ArgumentError, IOError } from '../../src/core/errors.ts';
 import {
   getTrainer,
   loadTokenizer,

@@ -17,7 +17,7 @@
  *   (`Partial<Kernels>`) and `supports(kernel, dtype)` says which; the rest fall back to
  *   the reference kernels (see src/backends/compose.ts).
  */
-import type { DataArray, DType, FloatArray } from '../engine/dtype.ts';
+import type { DataArray, DType, FloatArray } from '../core/dtype.ts';
 
 export type UnaryOp =
   | 'neg'

@@ -4,7 +4,7 @@
  * new backend (native, WebAssembly) can start with a few fast kernels and still run every op.
  */
 import type { Backend, KernelName, Kernels } from './backend.ts';
-import type { DType } from '../engine/dtype.ts';
+import type { DType } from '../core/dtype.ts';
 import { referenceBackend } from './reference/index.ts';
 
 export interface PartialBackend extends Partial<Kernels> {

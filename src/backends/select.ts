@@ -4,9 +4,9 @@
  * when its addon is built, else reference with one line on stderr saying so.
  */
 import type { Backend } from './backend.ts';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../core/errors.ts';
 import { referenceBackend } from './reference/index.ts';
-import { loadNativeBackend } from './native/index.ts';
+import { loadNativeBackend, threadsFromEnv } from './native/index.ts';
 
 export type BackendName = 'reference' | 'native';
 
@@ -39,6 +39,7 @@ export function availableBackends(): Backend[] {
 
 export function getDefaultBackend(): Backend {
   if (defaultBackend !== undefined) return defaultBackend;
+  threadsFromEnv(); // a bad LLMTS_THREADS is an error, not a reason to fall back to the reference backend
   const requested = process.env['LLMTS_BACKEND'];
   if (requested !== undefined && requested !== '') {
     if (requested !== 'reference' && requested !== 'native') {

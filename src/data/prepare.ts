@@ -10,8 +10,8 @@
  * For a character-level vocabulary (char: true) the characters of the whole input,
  * sorted by code point, are the vocabulary (nanoGPT's sorted(set(data))); no EOS.
  */
-import { ArgumentError } from '../errors.ts';
-import { createProgress } from '../util/progress.ts';
+import { ArgumentError } from '../core/errors.ts';
+import { createProgress } from '../core/progress.ts';
 import { INPUT_DEFAULTS } from './readers/input-spec.ts';
 import type { InputSpec } from './readers/input-spec.ts';
 import { planShards } from './readers/plan.ts';

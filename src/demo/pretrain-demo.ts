@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import { trainBpeFromIterator } from '../tokenizers/index.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import { readNlpCorpus } from '../data/corpora/nlp-corpus.ts';
@@ -25,7 +25,7 @@ import { generate } from '../generate/index.ts';
 import type { GenerateOptions } from '../generate/index.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
-import { Generator } from '../engine/random.ts';
+import { Generator } from '../core/random.ts';
 import { flattenParameters } from '../nn/module.ts';
 
 export type DemoSize = 'tiny' | 'small' | 'medium';

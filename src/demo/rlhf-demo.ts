@@ -12,20 +12,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError } from '../errors.ts';
-import { Generator } from '../engine/random.ts';
+import { ArgumentError } from '../core/errors.ts';
+import { Generator } from '../core/random.ts';
 import { trainBpeFromIterator } from '../tokenizers/index.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import { fromTokenizer } from '../data/tokenize/tokenizer-like.ts';
 import { defaultPretrainConfig, pretrain } from '../train/pretrain.ts';
 import type { GPT } from '../models/gpt.ts';
 import { CHATML_FORMAT, ChatTemplate, formatSpecialTokens } from '../data/chat/template.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { lineChartSvg } from '../util/plot.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
+import { lineChartSvg } from '../core/plot.ts';
 import { readNlpCorpus } from '../data/corpora/nlp-corpus.ts';
-import { reviewsTask } from '../train/rlhf/tasks/reviews.ts';
-import { pipelineTable, runAlignmentPipeline } from '../train/rlhf/pipeline.ts';
-import type { PipelineReport } from '../train/rlhf/pipeline.ts';
+import { reviewsTask } from '../align/tasks/reviews.ts';
+import { pipelineTable, runAlignmentPipeline } from '../align/pipeline.ts';
+import type { PipelineReport } from '../align/pipeline.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 
 export interface RlhfDemoOptions {

@@ -12,9 +12,9 @@
  * raises DisposedError instead of reading memory that another tensor now owns.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { DataArray, DType } from './dtype.ts';
-import { itemSize } from './dtype.ts';
-import { ArgumentError, DisposedError } from '../errors.ts';
+import type { DataArray, DType } from '../core/dtype.ts';
+import { itemSize } from '../core/dtype.ts';
+import { ArgumentError, DisposedError } from '../core/errors.ts';
 
 export class Storage {
   private array: DataArray | null;

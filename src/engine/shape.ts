@@ -1,5 +1,5 @@
 /** Shape arithmetic: element counts, strides, broadcasting, axis normalization. */
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, ShapeError } from '../core/errors.ts';
 
 export type Shape = readonly number[];
 

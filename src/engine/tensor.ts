@@ -6,7 +6,7 @@
  * functional ops in ./ops, where validation, kernels and backward rules live.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { DataArray, DType } from './dtype.ts';
+import type { DataArray, DType } from '../core/dtype.ts';
 import type { GradNode } from './autograd/node.ts';
 import type { Storage } from './memory.ts';
 import type { Shape } from './shape.ts';

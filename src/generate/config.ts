@@ -5,7 +5,7 @@
  * type and names the offending field. resolveGenerationConfig then applies HF's
  * defaults and the cross-field rules (temperature 0 -> greedy, and so on).
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { SequenceBiasEntry } from './processors/sequence-bias.ts';
 
 export type EarlyStopping = boolean | 'never';

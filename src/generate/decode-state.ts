@@ -5,7 +5,7 @@
  * as HF does. With a cache, the first forward sends every position and later ones
  * only the newest token; without, every forward sends the whole row.
  */
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import type { DecoderSession, EncoderInput, GenerativeModel } from './model.ts';
 
 /**

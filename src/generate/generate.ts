@@ -5,8 +5,8 @@
  * (diverse) beam search over a left-padded batch. Decoder-only models continue the prompt;
  * encoder-decoder models encode it and decode from decoder_start_token_id.
  */
-import { ArgumentError, ConfigError } from '../errors.ts';
-import { Generator } from '../engine/random.ts';
+import { ArgumentError, ConfigError } from '../core/errors.ts';
+import { Generator } from '../core/random.ts';
 import { resolveGenerationConfig, type GenerationConfig, type ResolvedGenerationConfig } from './config.ts';
 import { encoderInputFrom } from './decode-state.ts';
 import type { GenerationTokenizer, GenerativeModel } from './model.ts';

@@ -9,7 +9,7 @@
  * Sequences shorter than n contribute no n-grams; a set with no n-gram at all gives
  * NaN rather than a misleading 0 or 1.
  */
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 
 export type Sym = number | string;
 

@@ -16,7 +16,7 @@
  * this by class); other custom processors run after the default processors and
  * before the warpers.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { ResolvedGenerationConfig } from './config.ts';
 import type { LogitsProcessor, ProcessContext } from './processor.ts';
 import { ExponentialDecayLengthPenaltyProcessor } from './processors/exponential-decay.ts';

@@ -4,7 +4,7 @@
  * prompt tokens, without left padding, followed by the tokens generated for it).
  * A removed token gets -Infinity.
  */
-import { ShapeError } from '../errors.ts';
+import { ShapeError } from '../core/errors.ts';
 
 /** Per-call facts some processors need beyond the ids (all indexed by row). */
 export interface ProcessContext {

@@ -4,8 +4,8 @@
  * Generator. A row whose every score is -inf has no candidate: greedy returns 0 as
  * torch.argmax would, sampling raises a typed error naming the row.
  */
-import { ArgumentError } from '../errors.ts';
-import type { Generator } from '../engine/random.ts';
+import { ArgumentError } from '../core/errors.ts';
+import type { Generator } from '../core/random.ts';
 import { argmax, row, softmax } from './math.ts';
 
 export function greedyToken(scores: Float32Array, b: number, vocabSize: number): number {

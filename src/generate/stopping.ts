@@ -4,7 +4,7 @@
  * the output (HF). When several hold at once the reason reported is the first of
  * eos, stop_string, callback, length.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { GenerationTokenizer } from './model.ts';
 
 export type FinishReason = 'eos' | 'stop_string' | 'callback' | 'length';

@@ -18,7 +18,7 @@ import type { GenerationTokenizer, GenerativeModel } from './model.ts';
 import { contrastiveSteps } from './search/contrastive.ts';
 import { sampleSteps } from './search/sample.ts';
 import type { FinishReason } from './stopping.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 
 export class IncrementalDecoder {
   private readonly ids: number[] = [];

@@ -3,7 +3,7 @@
  * as Hugging Face spells it (snake_case), since that is what generation_config.json
  * and the CLI use.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 export function requireFinite(field: string, x: number): number {
   if (typeof x !== 'number' || !Number.isFinite(x))

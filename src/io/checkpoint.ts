@@ -11,16 +11,23 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.ts';
-import type { GeneratorState } from '../engine/random.ts';
+import type { GeneratorState } from '../core/random.ts';
 import { noGrad } from '../engine/grad-mode.ts';
-import { ConfigError, FormatError } from '../errors.ts';
+import { ConfigError, FormatError } from '../core/errors.ts';
 import { SafetensorsFile, saveSafetensors } from './safetensors.ts';
 import type { TensorInput } from './safetensors.ts';
 import type { Module } from '../nn/module.ts';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.ts';
 import { createModel, parseModelSpec } from '../models/registry.ts';
 import type { AnyModel, ModelSpec } from '../models/registry.ts';
-import type { Checkpointer, JsonValue } from '../train/loop.ts';
+import type { JsonValue } from '../core/json.ts';
+
+/** Saves and restores everything of a run at a step (RunCheckpointer below implements it). */
+export interface Checkpointer {
+  save(kind: 'last' | 'best', step: number, extra: JsonValue): void;
+  /** The state saved with the last checkpoint, after restoring model and optimizer; null if none. */
+  restore(): { step: number; extra: JsonValue } | null;
+}
 
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FormatError, IOError } from '../errors.ts';
+import { FormatError, IOError } from '../core/errors.ts';
 import type { AnyModel } from '../models/registry.ts';
 import { loadTokenizer } from '../tokenizers/index.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';

@@ -9,8 +9,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ArgumentError, FormatError, IOError } from '../errors.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { ArgumentError, FormatError, IOError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
 import { DTYPE_BITS } from './safetensors-dtypes.ts';
 import {
   SafetensorsError,

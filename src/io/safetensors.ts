@@ -14,8 +14,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { ArgumentError, FormatError, IOError } from '../errors.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { ArgumentError, FormatError, IOError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
 import {
   DTYPE_ARRAY,
   DTYPE_BITS,

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import type { LabContextLike } from './types.ts';
 
 export interface LabOptions {

@@ -6,14 +6,14 @@
  * characters, and an in-memory TokenSplit so the library's own training tasks
  * (CausalLMTask, MaskedLMTask) run on it unchanged.
  */
+import { packageRoot } from '../core/package-root.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { TokenSplit } from '../data/shards/reader.ts';
-import { ArgumentError, IOError } from '../errors.ts';
+import { ArgumentError, IOError } from '../core/errors.ts';
 import { nlpCorpusFileSentences } from '../data/corpora/nlp-corpus.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repoRoot = packageRoot();
 
 export function shakespearePath(): string {
   const env = process.env['LLMTS_SHAKESPEARE'];

@@ -1,5 +1,5 @@
 /** Plain data as a JsonValue for result files (drops undefined and functions, as JSON does). */
-import type { JsonValue } from '../train/loop.ts';
+import type { JsonValue } from '../core/json.ts';
 
 export function asJson(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;

@@ -3,7 +3,7 @@
  * values by one-sided Jacobi (accurate to ~1e-15 relative, fine for the n <= 256 matrices the
  * lab looks at), numerical and effective rank. Matrices are row-major Float64Array [m, n].
  */
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 
 /** Singular values of a row-major [m, n] matrix, descending. */
 export function singularValues(a: ArrayLike<number>, m: number, n: number): Float64Array {

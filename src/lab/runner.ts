@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError, FormatError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { ArgumentError, FormatError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
 import { LabContext } from './context.ts';
 import { formatResult } from './print.ts';
 import { EXPERIMENTS } from './registry.ts';

@@ -6,14 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
 import { checkpointPath, openCheckpoint, restoreModel, RunCheckpointer } from '../io/checkpoint.ts';
 import { createModel } from '../models/registry.ts';
 import type { AnyModel, ModelSpec } from '../models/registry.ts';
 import { flattenParameters } from '../nn/module.ts';
 import { AdamW, createSchedule, groupsForWeightDecay } from '../optim/index.ts';
 import { trainLoop } from '../train/loop.ts';
-import type { JsonValue, TrainTask } from '../train/loop.ts';
+import type { JsonValue } from '../core/json.ts';
+import type { TrainTask } from '../train/loop.ts';
 import { MetricsLog, seriesOf } from '../train/metrics.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import type { LabContextLike } from './types.ts';

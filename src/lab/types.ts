@@ -4,7 +4,7 @@
  * tokenizers, decoders and trainers, and returns findings whose verdicts are computed from
  * the numbers (never written by hand).
  */
-import type { JsonValue } from '../train/loop.ts';
+import type { JsonValue } from '../core/json.ts';
 
 export type Verdict = 'holds' | 'does not hold' | 'holds with a caveat';
 export const VERDICTS: readonly Verdict[] = ['holds', 'does not hold', 'holds with a caveat'];

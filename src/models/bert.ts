@@ -10,8 +10,8 @@
  * B batch, T sequence length, C hidden size, V vocab size.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
-import { Generator } from '../engine/random.ts';
+import type { FloatDType } from '../core/dtype.ts';
+import { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { add, tanh } from '../engine/ops/elementwise.ts';
 import { crossEntropy } from '../engine/ops/loss.ts';
@@ -21,7 +21,7 @@ import { embedding } from '../engine/ops/indexing.ts';
 import { reshape, select } from '../engine/ops/movement.ts';
 import { zeros } from '../engine/ops/creation.ts';
 import { getDefaultBackend } from '../backends/select.ts';
-import { ConfigError, ShapeError } from '../errors.ts';
+import { ConfigError, ShapeError } from '../core/errors.ts';
 import { Module } from '../nn/module.ts';
 import { Buffer, Parameter } from '../nn/parameter.ts';
 import { Embedding, Linear, activation } from '../nn/layers.ts';

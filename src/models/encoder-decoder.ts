@@ -7,8 +7,8 @@
  * B batch, S source length, T target length, C width, V vocab size.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
-import { Generator } from '../engine/random.ts';
+import type { FloatDType } from '../core/dtype.ts';
+import { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { add } from '../engine/ops/elementwise.ts';
 import { crossEntropy } from '../engine/ops/loss.ts';
@@ -17,7 +17,7 @@ import { dropout } from '../engine/ops/dropout.ts';
 import { embedding } from '../engine/ops/indexing.ts';
 import { reshape, slice } from '../engine/ops/movement.ts';
 import { getDefaultBackend } from '../backends/select.ts';
-import { ShapeError, ConfigError } from '../errors.ts';
+import { ShapeError, ConfigError } from '../core/errors.ts';
 import { Module } from '../nn/module.ts';
 import { Buffer } from '../nn/parameter.ts';
 import { Embedding } from '../nn/layers.ts';

@@ -10,7 +10,7 @@ import { tensor } from '../engine/ops/creation.ts';
 import { indexSelect } from '../engine/ops/indexing.ts';
 import { cast, contiguousCopy } from '../engine/ops/movement.ts';
 import type { Tensor } from '../engine/tensor.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { GPT as GPTClass } from './gpt.ts';
 import type { GPT } from './gpt.ts';

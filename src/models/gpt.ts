@@ -10,8 +10,8 @@
  * B batch, T sequence length, C n_embd, V vocab size, H heads, D head size.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
-import { Generator } from '../engine/random.ts';
+import type { FloatDType } from '../core/dtype.ts';
+import { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { add } from '../engine/ops/elementwise.ts';
 import { crossEntropy } from '../engine/ops/loss.ts';
@@ -20,7 +20,7 @@ import { dropout } from '../engine/ops/dropout.ts';
 import { embedding } from '../engine/ops/indexing.ts';
 import { slice, reshape } from '../engine/ops/movement.ts';
 import { getDefaultBackend } from '../backends/select.ts';
-import { ConfigError, ShapeError } from '../errors.ts';
+import { ConfigError, ShapeError } from '../core/errors.ts';
 import { Module } from '../nn/module.ts';
 import { Buffer } from '../nn/parameter.ts';
 import { Embedding, Linear } from '../nn/layers.ts';

@@ -11,11 +11,11 @@ import type { Tensor } from '../engine/tensor.ts';
 import { tensor } from '../engine/ops/creation.ts';
 import { indexSelect } from '../engine/ops/indexing.ts';
 import { reshape, squeeze } from '../engine/ops/movement.ts';
-import { ShapeError } from '../errors.ts';
+import { ShapeError } from '../core/errors.ts';
 import { Module } from '../nn/module.ts';
 import { Linear } from '../nn/layers.ts';
 import { constant_, normal_ } from '../nn/init.ts';
-import { Generator } from '../engine/random.ts';
+import { Generator } from '../core/random.ts';
 import { GPT } from './gpt.ts';
 
 export type HeadInit = 'reward' | 'zero';

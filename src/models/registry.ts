@@ -4,8 +4,8 @@
  * directory's config.json stores and what createModel builds.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
-import { ConfigError } from '../errors.ts';
+import type { FloatDType } from '../core/dtype.ts';
+import { ConfigError } from '../core/errors.ts';
 import { BERT, bertPreset } from './bert.ts';
 import type { BertConfig } from './bert.ts';
 import { EncoderDecoder, encoderDecoderPreset } from './encoder-decoder.ts';

@@ -8,7 +8,7 @@ import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
 import { logSoftmax } from '../engine/ops/softmax.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import type { GPT } from './gpt.ts';
 
 export interface TokenScores {

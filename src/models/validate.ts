@@ -1,5 +1,5 @@
 /** Config validation shared by the models: each error names the field as users write it (snake_case). */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { ACTIVATIONS } from '../nn/layers.ts';
 import { NORMS } from '../nn/norm-layer.ts';
 

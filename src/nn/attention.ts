@@ -8,8 +8,8 @@
  * B batch, T query positions, S key positions, C model width, H query heads, Hkv key/value
  * heads, D head size.
  */
-import type { Generator } from '../engine/random.ts';
-import type { FloatDType } from '../engine/dtype.ts';
+import type { Generator } from '../core/random.ts';
+import type { FloatDType } from '../core/dtype.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { keep } from '../engine/memory.ts';
 import { packedAttention, scaledDotProductAttention } from '../engine/ops/attention.ts';
@@ -21,7 +21,7 @@ import { noGrad } from '../engine/grad-mode.ts';
 import { dropout } from '../engine/ops/dropout.ts';
 import { expand, reshape, slice, transpose, view } from '../engine/ops/movement.ts';
 import { triangularMask } from './masks.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { Linear } from './layers.ts';
 import { Module } from './module.ts';
 import type { InitContext } from './init.ts';

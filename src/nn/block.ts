@@ -3,7 +3,7 @@
  * Post-LN (original Transformer, BERT): ln_1(x + attn(x)), then ln_2(x + mlp(x)).
  * The decoder block of an encoder-decoder adds cross-attention between the two.
  */
-import type { Generator } from '../engine/random.ts';
+import type { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { add } from '../engine/ops/elementwise.ts';
 import { Module } from './module.ts';

@@ -1,7 +1,7 @@
 /** Parameter initialization with an explicit Generator (no hidden global RNG). */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
-import type { Generator } from '../engine/random.ts';
+import type { FloatDType } from '../core/dtype.ts';
+import type { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { full, rand, randn } from '../engine/ops/creation.ts';
 import { noGrad } from '../engine/grad-mode.ts';

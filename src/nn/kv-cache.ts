@@ -9,7 +9,7 @@ import { zerosOn, strided } from '../engine/ops/util.ts';
 import { indexSelect } from '../engine/ops/indexing.ts';
 import { slice, contiguousCopy } from '../engine/ops/movement.ts';
 import { noGrad } from '../engine/grad-mode.ts';
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, ShapeError } from '../core/errors.ts';
 
 export class LayerKVCache {
   private k: Tensor | null = null;

@@ -1,11 +1,11 @@
 /** Basic layers: Linear (weight [out, in], as torch.nn.Linear), Embedding, Dropout, and the activation table. */
-import type { Generator } from '../engine/random.ts';
+import type { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { linear } from '../engine/ops/matmul.ts';
 import { embedding } from '../engine/ops/indexing.ts';
 import { dropout } from '../engine/ops/dropout.ts';
 import { gelu, relu, silu, tanh, sigmoid } from '../engine/ops/elementwise.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { Module } from './module.ts';
 import { Parameter } from './parameter.ts';
 import type { InitContext } from './init.ts';

@@ -4,10 +4,10 @@
  * pads get 1), and block-diagonal masks with position resets for packed documents.
  */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
+import type { FloatDType } from '../core/dtype.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { empty } from '../engine/ops/util.ts';
-import { ShapeError } from '../errors.ts';
+import { ShapeError } from '../core/errors.ts';
 
 /** Additive [T, S]: 0 where key s is visible to query t (s <= t + S - T), -inf elsewhere. */
 export function triangularMask(T: number, S: number, dtype: FloatDType, backend: Backend): Tensor {

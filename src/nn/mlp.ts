@@ -2,7 +2,7 @@
  * Feed-forward blocks: the standard MLP (c_fc -> activation -> c_proj, as GPT-2/BERT) and the
  * gated one (down(act(gate(x)) * up(x)): SwiGLU with silu as LLaMA, GeGLU with gelu).
  */
-import type { Generator } from '../engine/random.ts';
+import type { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { mul } from '../engine/ops/elementwise.ts';
 import { dropout } from '../engine/ops/dropout.ts';

@@ -10,7 +10,7 @@ import { Storage, untracked } from '../engine/memory.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { copy_ } from '../engine/ops/inplace.ts';
 import { cast, contiguousCopy } from '../engine/ops/movement.ts';
-import { ConfigError, ShapeError } from '../errors.ts';
+import { ConfigError, ShapeError } from '../core/errors.ts';
 import { shapesEqual } from '../engine/shape.ts';
 import { Buffer, Parameter } from './parameter.ts';
 

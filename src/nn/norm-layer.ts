@@ -1,6 +1,6 @@
 /** A normalization chosen by name, so models can swap LayerNorm / RMSNorm / BatchNorm / none (notes section 11). */
 import type { Tensor } from '../engine/tensor.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { Module } from './module.ts';
 import { LayerNorm, MaskedBatchNorm, RMSNorm } from './norms.ts';
 import type { InitContext } from './init.ts';

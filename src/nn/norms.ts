@@ -11,7 +11,7 @@ import { sum } from '../engine/ops/reduce.ts';
 import { cast, reshape } from '../engine/ops/movement.ts';
 import { full, ones } from '../engine/ops/creation.ts';
 import { noGrad } from '../engine/grad-mode.ts';
-import { ShapeError } from '../errors.ts';
+import { ShapeError } from '../core/errors.ts';
 import { Module } from './module.ts';
 import { Buffer, Parameter } from './parameter.ts';
 import type { InitContext } from './init.ts';

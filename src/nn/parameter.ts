@@ -2,7 +2,7 @@
 import { Tensor } from '../engine/tensor.ts';
 import { untracked } from '../engine/memory.ts';
 import { contiguousCopy } from '../engine/ops/movement.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 
 export class Parameter extends Tensor {
   /** Whether optimizers should apply weight decay (set by the model: no decay for norms, biases, embeddings). */

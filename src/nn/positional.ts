@@ -4,12 +4,12 @@
  * NTK scaling) and ALiBi biases. Learned absolute positions are an Embedding (layers.ts).
  */
 import type { Backend } from '../backends/backend.ts';
-import type { FloatDType } from '../engine/dtype.ts';
+import type { FloatDType } from '../core/dtype.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { empty } from '../engine/ops/util.ts';
 import { cat, reshape, slice, stack, select } from '../engine/ops/movement.ts';
 import { add, mul, neg } from '../engine/ops/elementwise.ts';
-import { ConfigError, ShapeError } from '../errors.ts';
+import { ConfigError, ShapeError } from '../core/errors.ts';
 
 const f32 = Math.fround;
 

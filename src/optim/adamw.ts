@@ -4,12 +4,12 @@
  * order; when the group's parameters and gradients are back to back in memory (after
  * flattenParameters) a whole group is one kernel call.
  */
-import type { FloatArray } from '../engine/dtype.ts';
+import type { FloatArray } from '../core/dtype.ts';
 import { untracked } from '../engine/memory.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { zerosOn } from '../engine/ops/util.ts';
 import type { Tensor } from '../engine/tensor.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import { Optimizer } from './optimizer.ts';
 import type { OptimizerState, ParamGroup } from './optimizer.ts';
 

@@ -4,7 +4,7 @@
  * (decay for matrices, none for norms, biases and embeddings).
  */
 import type { Parameter } from '../nn/parameter.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import { zeroGradients } from './clip.ts';
 import { decays } from '../nn/module.ts';
 

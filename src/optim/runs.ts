@@ -3,7 +3,7 @@
  * flattenParameters) into contiguous runs, so optimizer updates, gradient norms and zeroing
  * are one kernel call per run instead of one per parameter.
  */
-import type { FloatArray } from '../engine/dtype.ts';
+import type { FloatArray } from '../core/dtype.ts';
 import type { Tensor } from '../engine/tensor.ts';
 
 export interface Run {

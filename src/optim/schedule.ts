@@ -1,5 +1,5 @@
 /** Learning-rate schedules: constant, linear warmup then cosine or linear decay to a floor (nanoGPT's get_lr). */
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 
 export interface ScheduleOptions {
   kind: 'constant' | 'cosine' | 'linear';

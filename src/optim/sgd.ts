@@ -5,7 +5,7 @@ import { add, mul } from '../engine/ops/elementwise.ts';
 import { copy_ } from '../engine/ops/inplace.ts';
 import { zerosOn } from '../engine/ops/util.ts';
 import type { Tensor } from '../engine/tensor.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { Optimizer } from './optimizer.ts';
 import type { OptimizerState, ParamGroup } from './optimizer.ts';

@@ -4,7 +4,7 @@
  * Tokens with `normalized: false` are matched on the raw text, the others on normalized text.
  * Matching is leftmost-longest; `singleWord`, `lstrip`, `rstrip` follow HF's rules.
  */
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 import type { ConfigReader, JsonObject } from './config-reader.ts';
 import { isWhiteSpace } from './normalized-string.ts';
 

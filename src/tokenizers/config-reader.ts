@@ -3,16 +3,13 @@
  * checks the type and, on failure, throws a FormatError naming the file and the field
  * path as written in the file (e.g. `pre_tokenizer.pretokenizers[1].pattern`).
  */
-import { FormatError } from '../errors.ts';
+import { FormatError } from '../core/errors.ts';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
-export interface JsonObject {
-  [key: string]: JsonValue;
-}
+import { isJsonObject } from '../core/json.ts';
+import type { JsonObject, JsonValue } from '../core/json.ts';
 
-export function isJsonObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isJsonObject };
+export type { JsonObject, JsonValue };
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

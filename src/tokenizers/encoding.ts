@@ -4,7 +4,7 @@
  * Offsets are [start, end) UTF-16 indices into the original input ([0, 0] for added specials).
  */
 
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError } from '../core/errors.ts';
 
 export type TruncationDirection = 'left' | 'right';
 export type PaddingDirection = 'left' | 'right';

@@ -7,8 +7,8 @@
  * - `encodeIds` (the data pipeline's path) skips alignment and Encoding objects and uses a
  *   specialised scanner + cached BPE for byte-level BPE pipelines (see fast-encode.ts).
  */
-import { ArgumentError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { ArgumentError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
 import type { JsonObject, JsonValue } from './config-reader.ts';
 import {
   AddedVocabulary,

@@ -15,14 +15,16 @@ import type { Module } from '../nn/module.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 import type { Schedule } from '../optim/schedule.ts';
 import { clipFactor, gradNorm } from '../optim/clip.ts';
-import { NumericError } from '../errors.ts';
-import { createProgress } from '../util/progress.ts';
-import { lineChartSvg } from '../util/plot.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { NumericError } from '../core/errors.ts';
+import { createProgress } from '../core/progress.ts';
+import { lineChartSvg } from '../core/plot.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
+import type { JsonValue } from '../core/json.ts';
+import type { Checkpointer } from '../io/checkpoint.ts';
 import { MetricsLog, seriesOf } from './metrics.ts';
 import type { MetricRecord } from './metrics.ts';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 export interface MicroBatchResult {
   /** Mean loss of the micro-batch: a scalar with a graph. */
@@ -42,12 +44,7 @@ export interface TrainTask {
   loadState(state: JsonValue): void;
 }
 
-/** Saves and restores everything of a run at a step (src/train/checkpoint.ts implements it). */
-export interface Checkpointer {
-  save(kind: 'last' | 'best', step: number, extra: JsonValue): void;
-  /** The state saved with the last checkpoint, after restoring model and optimizer; null if none. */
-  restore(): { step: number; extra: JsonValue } | null;
-}
+export type { Checkpointer };
 
 export interface LoopOptions {
   model: Module;

@@ -5,7 +5,7 @@
  * describes one consistent run.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
 
 export type MetricRecord = Record<string, number | string | boolean | null>;
 

@@ -7,8 +7,8 @@
  * batches (comparable numbers, no state to checkpoint).
  */
 import type { TokenSplit } from '../data/shards/index.ts';
-import { Generator } from '../engine/random.ts';
-import type { GeneratorState } from '../engine/random.ts';
+import { Generator } from '../core/random.ts';
+import type { GeneratorState } from '../core/random.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
@@ -16,7 +16,8 @@ import type { Tensor } from '../engine/tensor.ts';
 import type { GPT } from '../models/gpt.ts';
 import type { BERT } from '../models/bert.ts';
 import type { EncoderDecoder } from '../models/encoder-decoder.ts';
-import type { JsonValue, MicroBatchResult, TrainTask } from './loop.ts';
+import type { JsonValue } from '../core/json.ts';
+import type { MicroBatchResult, TrainTask } from './loop.ts';
 import { WindowSampler } from './objectives/clm.ts';
 import { maskTokens } from './objectives/mlm.ts';
 import { packRows } from './objectives/packing.ts';

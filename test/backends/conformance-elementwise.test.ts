@@ -8,7 +8,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BinaryOp, CompareOp, StridedArray, UnaryOp } from '../../src/backends/backend.ts';
-import type { DataArray } from '../../src/engine/dtype.ts';
+import type { DataArray } from '../../src/core/dtype.ts';
 import { referenceBackend as ref } from '../../src/backends/reference/index.ts';
 import {
   assertClose,

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableBackends } from '../../src/backends/select.ts';
 import { referenceBackend } from '../../src/backends/reference/index.ts';
-import { Generator } from '../../src/engine/random.ts';
+import { Generator } from '../../src/core/random.ts';
 
 const native = availableBackends().find((b) => b.name === 'native');
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Backend, StridedArray } from '../../src/backends/backend.ts';
 import type { NativeAddon } from '../../src/backends/native/index.ts';
 import { loadAddon, loadNativeBackend } from '../../src/backends/native/index.ts';
-import { Generator } from '../../src/engine/random.ts';
+import { Generator } from '../../src/core/random.ts';
 
 export interface Native {
   backend: Backend;

@@ -4,7 +4,7 @@ import { c4Quality } from '../../src/data/stages/c4-quality.ts';
 import { c4BadWords } from '../../src/data/stages/c4-badwords.ts';
 import { finewebQuality } from '../../src/data/stages/fineweb-quality.ts';
 import { splitIntoSentences } from '../../src/data/text/sentences.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { distinctWords, run } from './helpers.ts';
 
 const sentence = (i: number): string => `The ${distinctWords(4, 5, i * 4).join(' ')} went home.`;

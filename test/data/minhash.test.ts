@@ -5,7 +5,7 @@ import { clusterDuplicates } from '../../src/data/dedup/cluster.ts';
 import type { SignatureColumns } from '../../src/data/dedup/cluster.ts';
 import { UnionFind } from '../../src/data/dedup/union-find.ts';
 import { simplifyText } from '../../src/data/text/simplify.ts';
-import { Generator } from '../../src/engine/random.ts';
+import { Generator } from '../../src/core/random.ts';
 import { distinctWords } from './helpers.ts';
 
 const VOCAB = distinctWords(5000, 6);

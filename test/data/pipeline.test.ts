@@ -8,7 +8,7 @@ import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.t
 import type { PipelineConfig } from '../../src/data/pipeline/config.ts';
 import { runPipeline } from '../../src/data/pipeline/run.ts';
 import { openShardDataset } from '../../src/data/shards/index.ts';
-import { ConfigError, IOError } from '../../src/errors.ts';
+import { ConfigError, IOError } from '../../src/core/errors.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'data', 'mixed');
 

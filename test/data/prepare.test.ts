@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { runLlmts, type CliResult } from '../helpers/cli.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,12 +94,8 @@ test('prepare with a BPE tokenizer.json: documents + EOS, last documents are val
   }
 });
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'llmts.mjs'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LLMTS_NO_PROGRESS: '1' },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(args: string[]): CliResult {
+  return runLlmts(args);
 }
 
 test('CLI: data run with worker threads, data stats, data clean, prepare; bad input is one clear error line', () => {

@@ -9,7 +9,7 @@ import { emptyReaderStats, readShard } from '../../src/data/readers/read-shard.t
 import type { ReadItem } from '../../src/data/readers/read-shard.ts';
 import { INPUT_DEFAULTS } from '../../src/data/readers/input-spec.ts';
 import type { InputSpec } from '../../src/data/readers/input-spec.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 
 async function readAll(spec: InputSpec): Promise<[ReadItem[], ReturnType<typeof emptyReaderStats>]> {
   const stats = emptyReaderStats();

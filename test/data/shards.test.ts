@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync, existsS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createShardWriter, openShardDataset } from '../../src/data/shards/index.ts';
-import { FormatError, ArgumentError } from '../../src/errors.ts';
-import { Generator } from '../../src/engine/random.ts';
+import { FormatError, ArgumentError } from '../../src/core/errors.ts';
+import { Generator } from '../../src/core/random.ts';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'llmts-shards-'));

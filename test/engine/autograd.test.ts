@@ -19,7 +19,7 @@ import {
   linear,
 } from '../../src/engine/index.ts';
 import { attach } from '../../src/engine/autograd/node.ts';
-import { AutogradError } from '../../src/errors.ts';
+import { AutogradError } from '../../src/core/errors.ts';
 import { ref } from './helpers.ts';
 
 const f64 = (values: number[], requiresGrad = true) => tensor(values, { dtype: 'float64', backend: ref, requiresGrad });

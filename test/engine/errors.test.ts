@@ -1,5 +1,5 @@
 /**
- * Invalid calls raise typed errors (src/errors.ts) with a stable `code` and a message that
+ * Invalid calls raise typed errors (src/core/errors.ts) with a stable `code` and a message that
  * names the op and the shapes or dtypes involved.
  */
 import { describe, it } from 'node:test';
@@ -44,7 +44,7 @@ import {
   zeros,
 } from '../../src/engine/index.ts';
 import type { Tensor } from '../../src/engine/index.ts';
-import type { ErrorCode } from '../../src/errors.ts';
+import type { ErrorCode } from '../../src/core/errors.ts';
 import {
   ArgumentError,
   AutogradError,
@@ -53,7 +53,7 @@ import {
   DTypeError,
   LlmtsError,
   ShapeError,
-} from '../../src/errors.ts';
+} from '../../src/core/errors.ts';
 
 /** Asserts fn throws an instance of cls with `code` whose message matches every pattern. */
 function throwsTyped(

@@ -33,7 +33,7 @@ import {
   untracked,
   zeros,
 } from '../../src/engine/index.ts';
-import { DisposedError } from '../../src/errors.ts';
+import { DisposedError } from '../../src/core/errors.ts';
 
 const V = 7;
 const C = 8;

@@ -86,7 +86,7 @@ import {
   square,
 } from '../../src/engine/index.ts';
 import { ref } from './helpers.ts';
-import { ShapeError } from '../../src/errors.ts';
+import { ShapeError } from '../../src/core/errors.ts';
 
 const f64 = (values: number[], shape: number[]) => tensor(values, { shape, dtype: 'float64', backend: ref });
 

@@ -3,7 +3,7 @@
 // cache/batch invariance, and diverse (group) beam search.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Generator } from '../../src/engine/random.ts';
+import { Generator } from '../../src/core/random.ts';
 import { generate, type GenerateOptions } from '../../src/generate/generate.ts';
 import { logSoftmax } from '../../src/generate/math.ts';
 import { AttentionMockModel, FunctionModel, tableModel } from './mock-models.ts';

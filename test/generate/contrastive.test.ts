@@ -2,7 +2,7 @@
 // sessions, no cache), plus cache and batch invariance.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { generate } from '../../src/generate/generate.ts';
 import { softmax, topkIndices } from '../../src/generate/math.ts';
 import { AttentionMockModel, FunctionModel } from './mock-models.ts';

@@ -3,7 +3,7 @@
 // encoder-decoder decoding.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArgumentError, ConfigError } from '../../src/errors.ts';
+import { ArgumentError, ConfigError } from '../../src/core/errors.ts';
 import { leftPad, positionIdsFromMask } from '../../src/generate/decode-state.ts';
 import { generate, toPaddedSequences, type GenerateOptions } from '../../src/generate/generate.ts';
 import { AttentionMockModel, FunctionModel, StringTokenizer } from './mock-models.ts';

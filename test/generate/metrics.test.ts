@@ -1,7 +1,7 @@
 // Repetition measures on hand-counted sequences.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { distinctN, meanRepetitionRate, ngrams, repetitionRate, tokenRepetition } from '../../src/generate/metrics.ts';
 
 describe('n-gram repetition metrics', () => {

@@ -11,7 +11,7 @@
  * FunctionModel's logits are fn(real tokens so far), ignoring pads and positions: a
  * crafted distribution per prefix, for beam-search and stopping tests.
  */
-import { Generator } from '../../src/engine/random.ts';
+import { Generator } from '../../src/core/random.ts';
 import type {
   DecoderSession,
   EncoderInput,

@@ -1,7 +1,7 @@
 // Logits processors against hand-computed expectations (HF logits_process.py semantics).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArgumentError, ConfigError, ShapeError } from '../../src/errors.ts';
+import { ArgumentError, ConfigError, ShapeError } from '../../src/core/errors.ts';
 import type { ProcessContext } from '../../src/generate/processor.ts';
 import { ExponentialDecayLengthPenaltyProcessor } from '../../src/generate/processors/exponential-decay.ts';
 import { ForcedBOSProcessor, ForcedEOSProcessor } from '../../src/generate/processors/forced-tokens.ts';

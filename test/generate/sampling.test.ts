@@ -2,8 +2,8 @@
 // empirical token frequencies follow the warped distribution.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Generator } from '../../src/engine/random.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { Generator } from '../../src/core/random.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { resolveGenerationConfig } from '../../src/generate/config.ts';
 import { generate } from '../../src/generate/generate.ts';
 import { softmax } from '../../src/generate/math.ts';

@@ -2,7 +2,7 @@
 // plus the processor-list order and the config rules.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { readGenerationConfig, resolveGenerationConfig } from '../../src/generate/config.ts';
 import type { LogitsProcessor } from '../../src/generate/processor.ts';
 import { buildLogitsProcessors } from '../../src/generate/processor-list.ts';

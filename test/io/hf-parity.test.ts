@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Backend } from '../../src/backends/backend.ts';
 import { tensor } from '../../src/engine/index.ts';
 import type { Tensor } from '../../src/engine/index.ts';
-import { FormatError } from '../../src/errors.ts';
+import { FormatError } from '../../src/core/errors.ts';
 import { loadHfModel } from '../../src/io/hf/load.ts';
 import { saveHfModel } from '../../src/io/hf/save.ts';
 import { rulesFor } from '../../src/io/hf/rules.ts';

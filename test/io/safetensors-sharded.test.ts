@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FormatError, IOError } from '../../src/errors.ts';
+import { FormatError, IOError } from '../../src/core/errors.ts';
 import { SafetensorsError, type TensorInput } from '../../src/io/safetensors.ts';
 import { INDEX_FILE, SafetensorsCheckpoint, saveSafetensorsCheckpoint } from '../../src/io/safetensors-sharded.ts';
 import { FIXTURES, inputOf, readExpected, sameValues } from './safetensors-fixtures.ts';

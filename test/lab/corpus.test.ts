@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labCharCorpus, nlpCorpusParagraphs } from '../../src/lab/corpus.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 
 function withCorpus<T>(value: string | undefined, fn: () => T): T {
   const saved = process.env['LLMTS_LAB_CORPUS'];

@@ -19,7 +19,7 @@ import { readResult, runExperiment, selectExperiments, writeReport } from '../..
 import type { ExperimentResult, Verdict } from '../../src/lab/types.ts';
 import { VERDICTS } from '../../src/lab/types.ts';
 import { overallVerdict } from '../../src/lab/verdict.ts';
-import { ArgumentError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/core/errors.ts';
 import { readPng } from './png.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'llmts-lab-'));

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator } from '../../src/engine/index.ts';
-import { ConfigError, FormatError } from '../../src/errors.ts';
+import { ConfigError, FormatError } from '../../src/core/errors.ts';
 import {
   loadModelFromRun,
   openCheckpoint,

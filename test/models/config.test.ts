@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Generator } from '../../src/engine/index.ts';
-import { ConfigError, ShapeError } from '../../src/errors.ts';
+import { ConfigError, ShapeError } from '../../src/core/errors.ts';
 import { GPT, gptPreset } from '../../src/models/gpt.ts';
 import type { GPTConfig } from '../../src/models/gpt.ts';
 import { BERT, bertPreset } from '../../src/models/bert.ts';

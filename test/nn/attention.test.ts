@@ -14,7 +14,7 @@ import { getDefaultBackend } from '../../src/backends/select.ts';
 import { SelfAttention } from '../../src/nn/attention.ts';
 import type { AttentionConfig } from '../../src/nn/attention.ts';
 import { paddingMask } from '../../src/nn/masks.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { GPT, gptPreset } from '../../src/models/gpt.ts';
 import { assertRel, ids2d } from '../models/helpers.ts';
 

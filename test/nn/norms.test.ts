@@ -14,7 +14,7 @@ import { Generator, tensor } from '../../src/engine/index.ts';
 import type { Tensor } from '../../src/engine/index.ts';
 import { getDefaultBackend } from '../../src/backends/select.ts';
 import { LayerNorm, MaskedBatchNorm, RMSNorm } from '../../src/nn/norms.ts';
-import { ShapeError } from '../../src/errors.ts';
+import { ShapeError } from '../../src/core/errors.ts';
 import { GPT, gptPreset } from '../../src/models/gpt.ts';
 import { assertRel, ids2d, leftPad, randomIds, rightPad, rowAt } from '../models/helpers.ts';
 

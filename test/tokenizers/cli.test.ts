@@ -1,17 +1,13 @@
 /** The tokenizer CLI end to end: train -> tokenize -> detokenize round trip, errors as one line. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { runLlmts } from '../helpers/cli.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'llmts.mjs');
 const run = (...args: string[]): { code: number | null; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LLMTS_NO_PROGRESS: '1' },
-  });
+  const r = runLlmts(args);
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 

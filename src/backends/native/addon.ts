@@ -4,11 +4,11 @@
  * the shared Float64Array `args` at the positions each entry documents (see
  * native/src/addon.c). Only the wrapper in ./kernels.ts talks to this interface.
  */
+import { packageRoot } from '../../core/package-root.ts';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BackendError } from '../../errors.ts';
+import { join } from 'node:path';
+import { BackendError } from '../../core/errors.ts';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
 
@@ -102,9 +102,8 @@ export interface NativeAddon {
   noop(a: Arr, b: Arr): void;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** build/ at the repository root (src/backends/native -> ../../..). */
-export const addonPath = join(here, '..', '..', '..', 'build', 'Release', 'llmts_native.node');
+/** build/ beside package.json (node-gyp's output, from the sources or the compiled build alike). */
+export const addonPath = join(packageRoot(), 'build', 'Release', 'llmts_native.node');
 
 let cached: NativeAddon | undefined;
 

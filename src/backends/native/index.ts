@@ -8,6 +8,7 @@
  * with typed arrays only (no objects cross into C), so a call costs well under a microsecond.
  * Threads default to os.availableParallelism(); setThreads(n) changes the pool size.
  */
+import { BackendError } from '../../core/errors.ts';
 import { availableParallelism } from 'node:os';
 import type {
   AdamWArgs,
@@ -18,8 +19,8 @@ import type {
   MatmulArgs,
   StridedArray,
 } from '../backend.ts';
-import type { DType } from '../../engine/dtype.ts';
-import { itemSize, newArray } from '../../engine/dtype.ts';
+import type { DType } from '../../core/dtype.ts';
+import { itemSize, newArray } from '../../core/dtype.ts';
 import { composeBackend } from '../compose.ts';
 import type { PartialBackend } from '../compose.ts';
 import { referenceBackend as ref } from '../reference/index.ts';
@@ -411,11 +412,21 @@ function makePartial(N: NativeAddon): PartialBackend {
 
 let backend: Backend | undefined;
 
+/** LLMTS_THREADS (as OMP_NUM_THREADS is to OpenMP), or undefined when unset. */
+export function threadsFromEnv(): number | undefined {
+  const raw = process.env['LLMTS_THREADS'];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new BackendError(`LLMTS_THREADS must be an integer from 1 to 1024, got "${raw}"`);
+  return n;
+}
+
 /** Loads the addon (throws BackendError with the reason when it is missing or broken). */
 export function loadNativeBackend(): Backend {
   if (backend !== undefined) return backend;
   const addon = loadAddon();
-  addon.setThreads(availableParallelism());
+  addon.setThreads(threadsFromEnv() ?? availableParallelism());
   backend = composeBackend(makePartial(addon));
   return backend;
 }

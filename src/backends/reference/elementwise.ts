@@ -1,6 +1,6 @@
 /** Reference elementwise kernels: unary ops and their derivatives, broadcasting binary ops, compare, where. */
 import type { BinaryOp, CompareOp, StridedArray, UnaryOp } from '../backend.ts';
-import type { DataArray, FloatArray } from '../../engine/dtype.ts';
+import type { DataArray, FloatArray } from '../../core/dtype.ts';
 import { erf, gelu, geluGrad, geluTanh, geluTanhGrad, sigmoid } from './math.ts';
 
 export function unaryScalar(op: UnaryOp, x: number, p: number): number {

@@ -3,7 +3,7 @@
  * backend is tested against. Float32 inputs are computed in float64 and rounded on store.
  */
 import type { Backend } from '../backend.ts';
-import { newArray } from '../../engine/dtype.ts';
+import { newArray } from '../../core/dtype.ts';
 import { attention, attentionGrad } from './attention.ts';
 import { assign, binary, compare, copyStrided, fill, unary, unaryGrad, where } from './elementwise.ts';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.ts';

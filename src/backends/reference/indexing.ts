@@ -1,5 +1,5 @@
 /** Reference index kernels: indexSelect / indexAdd (embedding and its gradient) and gather / scatterAdd. */
-import type { DataArray, FloatArray } from '../../engine/dtype.ts';
+import type { DataArray, FloatArray } from '../../core/dtype.ts';
 
 export function indexSelect(
   src: DataArray,

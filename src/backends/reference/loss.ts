@@ -1,5 +1,5 @@
 /** Reference fused cross-entropy (log-softmax + NLL + label smoothing), forward and backward. */
-import type { FloatArray } from '../../engine/dtype.ts';
+import type { FloatArray } from '../../core/dtype.ts';
 
 export function crossEntropy(
   logits: FloatArray,

@@ -1,5 +1,5 @@
 /** Reference LayerNorm and RMSNorm (biased variance, as PyTorch), forward and backward. */
-import type { FloatArray } from '../../engine/dtype.ts';
+import type { FloatArray } from '../../core/dtype.ts';
 
 export function layerNorm(
   x: FloatArray,

@@ -1,6 +1,6 @@
 /** Reference reductions over the middle axis of a dense [outer, r, inner] array, accumulated in float64. */
 import type { ArgReduceOp, ReduceOp } from '../backend.ts';
-import type { DataArray, FloatArray } from '../../engine/dtype.ts';
+import type { DataArray, FloatArray } from '../../core/dtype.ts';
 
 export function reduce(op: ReduceOp, x: DataArray, outer: number, r: number, inner: number, out: DataArray): void {
   for (let o = 0; o < outer; o++) {

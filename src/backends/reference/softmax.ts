@@ -1,5 +1,5 @@
 /** Reference row-wise softmax / log-softmax and their gradients. */
-import type { FloatArray } from '../../engine/dtype.ts';
+import type { FloatArray } from '../../core/dtype.ts';
 
 export function softmax(x: FloatArray, rows: number, cols: number, out: FloatArray, log: boolean): void {
   for (let r = 0; r < rows; r++) {

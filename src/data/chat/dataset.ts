@@ -12,7 +12,7 @@
  * conversational form, a list holding one assistant message.
  */
 import { readFileSync } from 'node:fs';
-import { FormatError, IOError } from '../../errors.ts';
+import { FormatError, IOError } from '../../core/errors.ts';
 import type { ChatMessage } from './template.ts';
 
 export type JsonRecord = Record<string, unknown>;

@@ -7,7 +7,7 @@
  * at span boundaries is what the model sees at inference) and a token belongs to a span when
  * its first character does.
  */
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { Tokenizer } from '../../tokenizers/tokenizer.ts';
 import type { ChatMessage, ChatTemplate } from './template.ts';
 

@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FormatError, IOError } from '../../errors.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { ConfigError, FormatError, IOError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { CHATML_FORMAT, PLAIN_FORMAT } from './template.ts';
 import type { ChatFormat } from './template.ts';
 

@@ -3,4 +3,4 @@ export * from './template.ts';
 export * from './encode.ts';
 export * from './dataset.ts';
 export * from './format-file.ts';
-export * from './session.ts';
+

@@ -12,7 +12,7 @@
  * render(messages[:i], add_generation_prompt=True), which must be a prefix of it.
  */
 import { Template } from '@huggingface/jinja';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 
 export interface ChatMessage {
   role: string;

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { IOError } from '../../errors.ts';
+import { IOError } from '../../core/errors.ts';
 
 /** The package's builds/ folder; a typed IOError when the package is not installed. */
 export function nlpCorpusDir(): string {

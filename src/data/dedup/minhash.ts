@@ -7,8 +7,8 @@
  * `bands` bands of `rows` values, each band reduced to a 52-bit key. Two documents
  * become candidates when any band key matches: probability 1 - (1 - s^r)^b at Jaccard s.
  */
-import { Generator } from '../../engine/random.ts';
-import { ArgumentError } from '../../errors.ts';
+import { Generator } from '../../core/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { finalize32, mix32, murmur32Range } from '../text/hash.ts';
 import { simplifyText } from '../text/simplify.ts';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { INPUT_DEFAULTS } from '../readers/input-spec.ts';
 import type { InputSpec } from '../readers/input-spec.ts';
 import { STAGE_TYPES, validateStageParams } from './registry.ts';

@@ -5,8 +5,8 @@
  * after the other workers have been terminated. Finished tasks keep their outputs.
  */
 import { Worker } from 'node:worker_threads';
-import { IOError, LlmtsError } from '../../errors.ts';
-import type { ErrorCode } from '../../errors.ts';
+import { IOError, LlmtsError } from '../../core/errors.ts';
+import type { ErrorCode } from '../../core/errors.ts';
 import type { InputShard } from '../readers/plan.ts';
 import { runTask } from './task.ts';
 import type { ProgressFn, ShardResult, TaskContext } from './task.ts';
@@ -53,7 +53,7 @@ export async function runPool(
       w.postMessage({ type: 'task', segment: t.segment, shard: t.shard } satisfies ToWorker);
     };
     for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...ctx, inWorker: true } });
+      const w = new Worker(workerUrl(), { workerData: { ...ctx, inWorker: true } });
       pool.push(w);
       running++;
       const current: { task: PoolTask | null } = { task: null };
@@ -88,4 +88,14 @@ export async function runPool(
       next(w, current);
     }
   });
+}
+
+/**
+ * The worker's entry: the compiled worker.js in the build; from the TypeScript sources a
+ * bootstrap that registers tsx first (workers do not inherit the parent's loader hooks).
+ */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('./worker-entry.mjs', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
 }

@@ -4,7 +4,7 @@
  * "map" stages look at one document, "barrier" stages (dedup) need every shard's
  * signatures before any document can move on, "sink" (tokenize) ends the pipeline.
  */
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { Stage } from '../stages/stage.ts';
 import { htmlExtract } from '../stages/html-extract.ts';
 import { normalizeUnicode } from '../stages/normalize.ts';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import type { InputShard } from '../readers/plan.ts';
 import { emptyReaderStats } from '../readers/read-shard.ts';
 import type { ReaderStats } from '../readers/read-shard.ts';

@@ -9,9 +9,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError } from '../../errors.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
-import { createProgress } from '../../util/progress.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { createProgress } from '../../core/progress.ts';
 import { planShards } from '../readers/plan.ts';
 import type { InputShard } from '../readers/plan.ts';
 import { removeStaleTemps } from '../writers/atomic-stream.ts';

@@ -4,7 +4,7 @@
  * shards are clustered once, then the next segment drops the duplicates. This is the
  * datatrove/dolma shape: filter per shard, signatures per shard, one clustering step.
  */
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { MinHashOptions } from '../dedup/minhash.ts';
 import { stageKind, withDefaults } from './registry.ts';
 import type { StageConfig } from './config.ts';

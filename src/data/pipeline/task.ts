@@ -18,7 +18,7 @@ import { intermediateRecord, keptRecord, parseIntermediate, rejectedRecord } fro
 import { MinHasher } from '../dedup/minhash.ts';
 import { hash52 } from '../text/hash.ts';
 import { simplifyText } from '../text/simplify.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { loadTokenizerLike } from '../tokenize/tokenizer-like.ts';
 import type { TokenizerLike } from '../tokenize/tokenizer-like.ts';
 import type { PipelineConfig } from './config.ts';

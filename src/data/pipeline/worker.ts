@@ -3,7 +3,7 @@
  * runTask and reports progress, results and errors (with their llmts error code).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LlmtsError } from '../../errors.ts';
+import { LlmtsError } from '../../core/errors.ts';
 import type { InputShard } from '../readers/plan.ts';
 import { runTask } from './task.ts';
 import type { TaskContext } from './task.ts';

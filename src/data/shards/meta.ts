@@ -3,7 +3,7 @@
  * the dtype and vocabulary of the .bin files, the separator/prefix tokens, the
  * tokenizer, and every split's files with their token and document counts.
  */
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 
 export const SHARD_FORMAT = 'llmts-shards';
 export const SHARD_VERSION = 1;

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ArgumentError, FormatError } from '../../errors.ts';
+import { ArgumentError, FormatError } from '../../core/errors.ts';
 import { bytesPerToken, validateMeta } from './meta.ts';
 import type { ShardMeta } from './meta.ts';
 

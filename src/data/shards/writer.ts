@@ -19,8 +19,8 @@ import {
   copyFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ArgumentError, IOError } from '../../errors.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { ArgumentError, IOError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { bytesPerToken, dtypeForVocab, SHARD_FORMAT, SHARD_VERSION } from './meta.ts';
 import type { ShardFileMeta, ShardMeta, SplitMeta, TokenDType } from './meta.ts';
 

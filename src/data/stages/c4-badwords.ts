@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Stage } from './stage.ts';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 
 export interface C4BadWordsOptions {
   words: string[];

@@ -6,7 +6,7 @@
  * (ids 0..255, EOS 256) for bring-up and tests without a trained vocabulary.
  */
 import { existsSync } from 'node:fs';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { loadTokenizer } from '../../tokenizers/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
 

@@ -15,7 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { IOError } from '../../errors.ts';
+import { IOError } from '../../core/errors.ts';
 
 let counter = 0;
 const FLUSH_CHARS = 1 << 20;

@@ -6,8 +6,8 @@
  */
 import type { Tensor } from '../tensor.ts';
 import { noGrad } from '../grad-mode.ts';
-import { Generator } from '../random.ts';
-import { ArgumentError } from '../../errors.ts';
+import { Generator } from '../../core/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
 
 export interface GradcheckOptions {
   eps?: number;

@@ -7,9 +7,9 @@
  * from the saved log-sum-exp instead of storing a [T, S] matrix per head.
  */
 import type { AttentionArgs, AttentionLayout } from '../../backends/backend.ts';
-import type { FloatArray } from '../dtype.ts';
+import type { FloatArray } from '../../core/dtype.ts';
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { allocStorage } from '../memory.ts';

@@ -1,12 +1,12 @@
 /** Creating tensors: from data, constants, ranges and random draws (always with an explicit Generator for randomness). */
 import type { Backend } from '../../backends/backend.ts';
-import type { DataArray, DType } from '../dtype.ts';
-import { dtypeOfArray, isFloatDType, newArray } from '../dtype.ts';
+import type { DataArray, DType } from '../../core/dtype.ts';
+import { dtypeOfArray, isFloatDType, newArray } from '../../core/dtype.ts';
 import { getDefaultBackend } from '../../backends/select.ts';
 import { Storage } from '../memory.ts';
-import { Generator } from '../random.ts';
+import { Generator } from '../../core/random.ts';
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, ShapeError } from '../../core/errors.ts';
 import { assertValidShape, numel } from '../shape.ts';
 import type { Shape } from '../shape.ts';
 import { empty } from './util.ts';

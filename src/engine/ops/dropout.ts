@@ -1,7 +1,7 @@
 /** Dropout with an explicit seeded Generator: zeroes each element with probability p and scales the rest by 1/(1-p). */
 import { Tensor } from '../tensor.ts';
-import type { Generator } from '../random.ts';
-import { ArgumentError } from '../../errors.ts';
+import type { Generator } from '../../core/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { assertFloat, empty } from './util.ts';
 import { mul } from './elementwise.ts';
 

@@ -4,11 +4,11 @@
  * tensor operand is; float tensor (op) scalar runs as one fused unary kernel.
  */
 import type { BinaryOp, CompareOp, UnaryOp } from '../../backends/backend.ts';
-import type { DType } from '../dtype.ts';
-import { isFloatDType, promoteTypes } from '../dtype.ts';
+import type { DType } from '../../core/dtype.ts';
+import { isFloatDType, promoteTypes } from '../../core/dtype.ts';
 import { Tensor } from '../tensor.ts';
 import type { TensorLike } from '../tensor.ts';
-import { ArgumentError, DTypeError } from '../../errors.ts';
+import { ArgumentError, DTypeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { broadcastShapes, broadcastStrides } from '../shape.ts';
 import { assertFloat, dense, denseFloat, empty, sameBackend, strided } from './util.ts';

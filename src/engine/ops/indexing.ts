@@ -1,6 +1,6 @@
 /** Indexing with integer tensors: embedding, indexSelect and gather, each with a scatter-add backward. */
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { leafGradBuffer } from '../autograd/leaf-grad.ts';
 import { normalizeAxis, numel } from '../shape.ts';

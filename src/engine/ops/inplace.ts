@@ -5,11 +5,11 @@
  */
 import { Tensor } from '../tensor.ts';
 import type { TensorLike } from '../tensor.ts';
-import { ArgumentError, AutogradError, ShapeError } from '../../errors.ts';
+import { ArgumentError, AutogradError, ShapeError } from '../../core/errors.ts';
 import { isGradEnabled } from '../grad-mode.ts';
 import { untracked } from '../memory.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
-import { isFloatDType } from '../dtype.ts';
+import { isFloatDType } from '../../core/dtype.ts';
 import { empty, sameBackend, strided } from './util.ts';
 import { full } from './creation.ts';
 import { contiguousCopy } from './movement.ts';

@@ -1,6 +1,6 @@
 /** Fused cross-entropy over class logits, with ignoreIndex and label smoothing (torch.nn.functional.cross_entropy semantics). */
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { assertFloat, dense, denseFloat, empty, sameBackend } from './util.ts';
 import { contiguous, reshape } from './movement.ts';

@@ -4,9 +4,9 @@
  * leading dimensions), so `x.matmul(w.T)` copies nothing. linear(x, w, b) is the fused
  * y = x·wᵀ + b of a Linear layer with w [out, in].
  */
-import type { FloatArray } from '../dtype.ts';
+import type { FloatArray } from '../../core/dtype.ts';
 import { Tensor } from '../tensor.ts';
-import { ShapeError } from '../../errors.ts';
+import { ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { broadcastShapes, broadcastStrides, numel, shapesEqual } from '../shape.ts';
 import { leafGradBuffer } from '../autograd/leaf-grad.ts';

@@ -3,10 +3,10 @@
  * transpose, expand, slice, select, squeeze/unsqueeze) and the ops that copy (contiguous,
  * cat, stack, cast). Backward of a view is the adjoint view (or a scatter into zeros).
  */
-import type { DType } from '../dtype.ts';
-import { isFloatDType } from '../dtype.ts';
+import type { DType } from '../../core/dtype.ts';
+import { isFloatDType } from '../../core/dtype.ts';
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { assertValidShape, contiguousStrides, normalizeAxis, numel, shapesEqual } from '../shape.ts';
 import type { Shape } from '../shape.ts';

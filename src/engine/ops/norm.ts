@@ -1,6 +1,6 @@
 /** Fused LayerNorm and RMSNorm over the last dimension (PyTorch semantics: biased variance, eps inside the sqrt). */
 import { Tensor } from '../tensor.ts';
-import { DTypeError, ShapeError } from '../../errors.ts';
+import { DTypeError, ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { leafGradBuffer } from '../autograd/leaf-grad.ts';
 import { assertFloat, denseFloat, empty, sameBackend, zerosOn } from './util.ts';

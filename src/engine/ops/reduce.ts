@@ -4,10 +4,10 @@
  * are adjacent merge into one r, otherwise they are permuted to the end first.
  */
 import type { ArgReduceOp, ReduceOp } from '../../backends/backend.ts';
-import type { DType } from '../dtype.ts';
-import { isFloatDType } from '../dtype.ts';
+import type { DType } from '../../core/dtype.ts';
+import { isFloatDType } from '../../core/dtype.ts';
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, ShapeError } from '../../core/errors.ts';
 import { attach, needsGrad } from '../autograd/node.ts';
 import { normalizeAxes, normalizeAxis, numel, shapesEqual } from '../shape.ts';
 import type { Shape } from '../shape.ts';

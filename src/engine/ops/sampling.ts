@@ -1,7 +1,7 @@
 /** torch.multinomial: draws category indices from rows of non-negative weights with an explicit Generator. */
-import type { Generator } from '../random.ts';
+import type { Generator } from '../../core/random.ts';
 import { Tensor } from '../tensor.ts';
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, ShapeError } from '../../core/errors.ts';
 import { contiguous } from './movement.ts';
 import { empty } from './util.ts';
 

@@ -1,10 +1,10 @@
 /** Helpers shared by the ops: allocation, dense/strided views for kernels, validation. */
 import type { Backend, StridedArray } from '../../backends/backend.ts';
-import type { DataArray, DType, FloatArray } from '../dtype.ts';
-import { isFloatDType } from '../dtype.ts';
+import type { DataArray, DType, FloatArray } from '../../core/dtype.ts';
+import { isFloatDType } from '../../core/dtype.ts';
 import { allocStorage } from '../memory.ts';
 import { Tensor } from '../tensor.ts';
-import { BackendError, DTypeError } from '../../errors.ts';
+import { BackendError, DTypeError } from '../../core/errors.ts';
 import { contiguousStrides, numel } from '../shape.ts';
 import type { Shape } from '../shape.ts';
 

@@ -5,7 +5,7 @@
  * tokens into its penalty ring buffer); lastN = -1 means the whole row. Not part of
  * Hugging Face; it runs right after repetition_penalty.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { checkScores, type LogitsProcessor } from '../processor.ts';
 import { requireFinite, requireInt } from '../validate.ts';
 

@@ -2,7 +2,7 @@
  * Additive per-token bias (OpenAI / llama.cpp logit_bias): scores[t] += bias[t] on
  * every row; a bias of -Infinity bans the token. It runs right after sequence_bias.
  */
-import { ArgumentError, ConfigError } from '../../errors.ts';
+import { ArgumentError, ConfigError } from '../../core/errors.ts';
 import { checkScores, type LogitsProcessor } from '../processor.ts';
 
 export class LogitBiasProcessor implements LogitsProcessor {

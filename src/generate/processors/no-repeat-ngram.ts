@@ -6,7 +6,7 @@
  * EncoderNoRepeatNGram bans tokens that would complete an n-gram of the encoder input
  * (encoder-decoder models).
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { checkScores, type LogitsProcessor, type ProcessContext } from '../processor.ts';
 import { requireInt } from '../validate.ts';
 

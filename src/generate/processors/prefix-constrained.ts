@@ -3,7 +3,7 @@
  * allowed(batchId, ids) returns keep their score, all others get -inf. batchId is
  * the prompt index (rows of one prompt's beams share it). An empty list is an error.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { checkScores, type LogitsProcessor, type ProcessContext } from '../processor.ts';
 
 export type PrefixAllowedTokensFn = (batchId: number, ids: readonly number[]) => readonly number[];

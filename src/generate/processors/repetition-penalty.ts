@@ -7,7 +7,7 @@
  * EncoderRepetitionPenalty applies the same rule with 1/p over the encoder input,
  * so tokens of the source are rewarded when p > 1 (encoder-decoder models).
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { checkScores, type LogitsProcessor, type ProcessContext } from '../processor.ts';
 import { requirePositive } from '../validate.ts';
 

@@ -5,7 +5,7 @@
  * the row's context are ignored. Biases of several sequences ending in the same
  * token add; a sequence listed twice keeps its last bias (HF stores them in a dict).
  */
-import { ArgumentError, ConfigError } from '../../errors.ts';
+import { ArgumentError, ConfigError } from '../../core/errors.ts';
 import { checkScores, type LogitsProcessor } from '../processor.ts';
 import { requireTokenIds } from '../validate.ts';
 

@@ -34,7 +34,7 @@
  * HammingDiversityLogitsProcessor, which HF runs first). Each group keeps its own S
  * finished hypotheses; the returned sequences are the best of all groups.
  */
-import type { Generator } from '../../engine/random.ts';
+import type { Generator } from '../../core/random.ts';
 import { logSoftmax, row as rowOf, topkIndices } from '../math.ts';
 import { sampleWithoutReplacement } from '../sampler.ts';
 import type { FinishReason } from '../stopping.ts';

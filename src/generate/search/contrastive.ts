@@ -12,7 +12,7 @@
  * The model's session must implement lastHiddenStates(). Rows leave the batch when
  * they stop, as in the greedy loop.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { row as rowOf, softmax, topkIndices } from '../math.ts';
 import type { DecoderSession } from '../model.ts';
 import type { FinishReason } from '../stopping.ts';

@@ -9,7 +9,7 @@
  * Draws consume the Generator row by row in row order, one draw per running row per
  * step, so a seed reproduces a run exactly for the same batch.
  */
-import type { Generator as Rng } from '../../engine/random.ts';
+import type { Generator as Rng } from '../../core/random.ts';
 import type { ResolvedGenerationConfig } from '../config.ts';
 import type { EncoderInput, GenerativeModel } from '../model.ts';
 import type { LogitsProcessorList } from '../processor-list.ts';

@@ -5,7 +5,7 @@
  * (layers, vocabulary, width, MLP width, positions, token types, kv heads) must agree with
  * the shape of a tensor in the file, which bounds the model by the file's size.
  */
-import { ConfigError, FormatError } from '../../errors.ts';
+import { ConfigError, FormatError } from '../../core/errors.ts';
 import { validateGPTConfig } from '../../models/gpt.ts';
 import { validateBertConfig } from '../../models/bert.ts';
 import type { ModelSpec } from '../../models/registry.ts';

@@ -7,7 +7,7 @@ import type { GPTConfig } from '../../models/gpt.ts';
 import type { BertConfig } from '../../models/bert.ts';
 import type { ModelSpec } from '../../models/registry.ts';
 import type { ActivationName } from '../../nn/layers.ts';
-import { ConfigError, FormatError } from '../../errors.ts';
+import { ConfigError, FormatError } from '../../core/errors.ts';
 import type { HfArchitecture } from './mapping.ts';
 
 type Json = Record<string, unknown>;

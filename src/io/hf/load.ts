@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Backend } from '../../backends/backend.ts';
 import { noGrad } from '../../engine/grad-mode.ts';
 import type { Tensor } from '../../engine/tensor.ts';
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import { createModel } from '../../models/registry.ts';
 import type { AnyModel } from '../../models/registry.ts';
 import { SafetensorsCheckpoint } from '../safetensors-sharded.ts';

@@ -1,6 +1,6 @@
 /** The mapping rules of an HF architecture for a model spec. */
 import type { ModelSpec } from '../../models/registry.ts';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { bertRules, gpt2Rules, llamaRules } from './mapping.ts';
 import type { HfArchitecture, MappingRule } from './mapping.ts';
 

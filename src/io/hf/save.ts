@@ -7,10 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../../engine/tensor.ts';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { specOf } from '../../models/registry.ts';
 import type { AnyModel } from '../../models/registry.ts';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { saveSafetensorsCheckpoint } from '../safetensors-sharded.ts';
 import type { TensorInput } from '../safetensors.ts';
 import { hfArchitectureFor, hfConfigFor } from './config.ts';

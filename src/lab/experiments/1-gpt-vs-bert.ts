@@ -8,7 +8,7 @@
 import { Generator, noGrad, tensor } from '../../engine/index.ts';
 import type { Tensor } from '../../engine/index.ts';
 import { maskTokens } from '../../train/objectives/mlm.ts';
-import { lineChartSvg } from '../../util/plot.ts';
+import { lineChartSvg } from '../../core/plot.ts';
 import { charBert, charGpt } from '../shared-models.ts';
 import { curve } from '../train.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';

@@ -9,7 +9,7 @@ import { noGrad, tensor } from '../../engine/index.ts';
 import type { Tensor } from '../../engine/index.ts';
 import { BERT } from '../../models/bert.ts';
 import { GPT, gptPreset } from '../../models/gpt.ts';
-import { barChartSvg } from '../../util/plot.ts';
+import { barChartSvg } from '../../core/plot.ts';
 import { charBert, charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, verdictOf } from '../verdict.ts';

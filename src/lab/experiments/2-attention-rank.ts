@@ -8,7 +8,7 @@ import { getDefaultBackend } from '../../backends/select.ts';
 import { add, Generator, matmul, noGrad, randn, softmax, tensor } from '../../engine/index.ts';
 import type { Tensor } from '../../engine/index.ts';
 import { triangularMask } from '../../nn/masks.ts';
-import { barChartSvg, lineChartSvg } from '../../util/plot.ts';
+import { barChartSvg, lineChartSvg } from '../../core/plot.ts';
 import { matrices, spectrum } from '../attention-stats.ts';
 import type { Spectrum } from '../attention-stats.ts';
 import { charBert, charGpt } from '../shared-models.ts';

@@ -17,14 +17,14 @@ import { GPT } from '../../models/gpt.ts';
 import { gptForGeneration } from '../../models/generative.ts';
 import { ScalarHeadModel } from '../../models/heads.ts';
 import { AdamW } from '../../optim/index.ts';
-import { buildSequenceBatch } from '../../train/rlhf/batch.ts';
-import type { SequenceBatch } from '../../train/rlhf/batch.ts';
-import { policyForward, valueForward } from '../../train/rlhf/forward.ts';
-import { computeGae } from '../../train/rlhf/gae.ts';
-import { maskedWhiten } from '../../train/rlhf/masked.ts';
-import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean } from '../../train/rlhf/ppo-loss.ts';
-import { lineChartSvg } from '../../util/plot.ts';
-import { createProgress } from '../../util/progress.ts';
+import { buildSequenceBatch } from '../../align/shared/batch.ts';
+import type { SequenceBatch } from '../../align/shared/batch.ts';
+import { policyForward, valueForward } from '../../align/shared/forward.ts';
+import { computeGae } from '../../align/shared/gae.ts';
+import { maskedWhiten } from '../../align/shared/masked.ts';
+import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean } from '../../align/shared/ppo-loss.ts';
+import { lineChartSvg } from '../../core/plot.ts';
+import { createProgress } from '../../core/progress.ts';
 import type { CharVocab } from '../corpus.ts';
 import { charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
@@ -375,7 +375,7 @@ export const ppoClip: Experiment = {
     return {
       findings,
       measured: [
-        `grid: r from 0.40 to 1.60 in steps of 0.01, A = ±1, ε = ${EPS}; clippedPolicyLoss (src/train/rlhf/ppo-loss.ts) with logp = log r, old logp = 0; gradients by autograd (dL/dr = dL/dlogp / r)`,
+        `grid: r from 0.40 to 1.60 in steps of 0.01, A = ±1, ε = ${EPS}; clippedPolicyLoss (src/align/shared/ppo-loss.ts) with logp = log r, old logp = 0; gradients by autograd (dL/dr = dL/dlogp / r)`,
         'the notes print the ratio garbled ("π_θold(a|s) π_θ(a|s)"): the library computes r = exp(logπ_θ − logπ_θold) = π_θ / π_θold',
         `PPO run: actor, frozen reference and critic (zero value head) copied from the shared character GPT; ${runOpts.iterations} iterations × ${runOpts.batch} prompts of ${runOpts.promptLen} characters, ${runOpts.responseLen}-character answers sampled with generate(); reward = share of vowels (a stand-in for a reward model); per-token KL penalty β = ${runOpts.beta}; GAE γ = 1, λ = 0.95; ${runOpts.epochs} epochs per iteration, AdamW lr ${runOpts.lr}`,
         'the actor never sees the reward function: its loss takes only log-probabilities and the advantages (clippedPolicyLoss(logp, oldLogp, advantages, mask))',

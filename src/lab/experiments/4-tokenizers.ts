@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { readNlpCorpus } from '../../data/corpora/nlp-corpus.ts';
 import { trainBpeFromIterator, trainWordPieceFromIterator, trainSentencePiece } from '../../tokenizers/index.ts';
 import type { SentencePieceProcessor, Tokenizer } from '../../tokenizers/index.ts';
-import { barChartSvg } from '../../util/plot.ts';
+import { barChartSvg } from '../../core/plot.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, pct, verdictOf } from '../verdict.ts';
 import { asJson } from '../json.ts';

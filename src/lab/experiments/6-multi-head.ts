@@ -7,7 +7,7 @@
 import { noGrad, tensor } from '../../engine/index.ts';
 import type { GPT } from '../../models/gpt.ts';
 import { evaluateCausalLM } from '../../train/evaluate.ts';
-import { barChartSvg } from '../../util/plot.ts';
+import { barChartSvg } from '../../core/plot.ts';
 import { headStats } from '../attention-stats.ts';
 import type { HeadStats } from '../attention-stats.ts';
 import { heatmapGridSvg } from '../heatmap.ts';

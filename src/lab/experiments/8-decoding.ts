@@ -7,7 +7,7 @@ import { generate } from '../../generate/generate.ts';
 import type { GenerateOptions } from '../../generate/generate.ts';
 import { distinctN, meanRepetitionRate } from '../../generate/metrics.ts';
 import { gptForGeneration } from '../../models/generative.ts';
-import { barChartSvg } from '../../util/plot.ts';
+import { barChartSvg } from '../../core/plot.ts';
 import { charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, pct, verdictOf } from '../verdict.ts';

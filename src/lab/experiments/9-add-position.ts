@@ -8,7 +8,7 @@ import { getDefaultBackend } from '../../backends/select.ts';
 import { Generator, matmul, noGrad, randn, tensor } from '../../engine/index.ts';
 import type { Tensor } from '../../engine/index.ts';
 import { sinusoidalTable } from '../../nn/positional.ts';
-import { lineChartSvg } from '../../util/plot.ts';
+import { lineChartSvg } from '../../core/plot.ts';
 import { charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, pct, verdictOf } from '../verdict.ts';

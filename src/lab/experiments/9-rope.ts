@@ -10,7 +10,7 @@ import type { Tensor } from '../../engine/index.ts';
 import { GPT, gptPreset } from '../../models/gpt.ts';
 import { applyRope, ropeTables } from '../../nn/positional.ts';
 import type { RopeStyle } from '../../nn/positional.ts';
-import { lineChartSvg } from '../../util/plot.ts';
+import { lineChartSvg } from '../../core/plot.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, verdictOf } from '../verdict.ts';
 

@@ -7,7 +7,7 @@ import { getDefaultBackend } from '../../backends/select.ts';
 import { matmul, tensor, noGrad } from '../../engine/index.ts';
 import type { Tensor } from '../../engine/index.ts';
 import { sinusoidalTable } from '../../nn/positional.ts';
-import { lineChartSvg } from '../../util/plot.ts';
+import { lineChartSvg } from '../../core/plot.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, verdictOf } from '../verdict.ts';
 

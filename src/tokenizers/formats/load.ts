@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { FormatError, IOError } from '../../errors.ts';
+import { FormatError, IOError } from '../../core/errors.ts';
 import { isJsonObject } from '../config-reader.ts';
 import { getFormatLoaders } from '../registry.ts';
 import type { SpecialTokenRoles, Tokenizer } from '../tokenizer.ts';

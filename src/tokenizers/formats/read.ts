@@ -1,6 +1,6 @@
 /** Reading tokenizer files with size guards, so a hostile path cannot make us read gigabytes. */
 import { readFileSync, statSync } from 'node:fs';
-import { FormatError, IOError } from '../../errors.ts';
+import { FormatError, IOError } from '../../core/errors.ts';
 
 export const MAX_TOKENIZER_FILE_BYTES = 1 << 30;
 

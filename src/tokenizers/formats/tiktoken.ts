@@ -6,7 +6,7 @@
  * is an ordinary byte-level BPE (saveable as tokenizer.json).
  */
 import { basename } from 'node:path';
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import { bytesToByteLevel } from '../byte-alphabet.ts';
 import { BPE } from '../models/bpe.ts';
 import { PairTable } from '../models/pair-table.ts';

@@ -5,7 +5,7 @@
  * adversarial words (a million spaces) stay fast. The ids-only path (long words) and the path
  * with offsets and dropout run this one loop, so they cannot disagree on the merge order.
  */
-import type { Generator } from '../../engine/random.ts';
+import type { Generator } from '../../core/random.ts';
 import type { PairTable } from './pair-table.ts';
 
 /** PairTable.rank of a pair that never merges. */

@@ -9,8 +9,8 @@
  * linear scan over cached pair ranks (cheap for real words); longer ones use a heap over a
  * linked list (bpe-heap-merge.ts) so adversarial inputs (a million spaces) stay O(n log n).
  */
-import { ArgumentError, FormatError } from '../../errors.ts';
-import { Generator } from '../../engine/random.ts';
+import { ArgumentError, FormatError } from '../../core/errors.ts';
+import { Generator } from '../../core/random.ts';
 import type { JsonObject, JsonValue } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { BYTE_TO_CHAR } from '../byte-alphabet.ts';

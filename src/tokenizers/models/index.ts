@@ -1,5 +1,5 @@
 /** Built-in models, registered by their tokenizer.json `type`, with validated vocab / merges parsing. */
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import { isJsonObject, type ConfigReader } from '../config-reader.ts';
 import { registerModel } from '../registry.ts';
 import { BPE } from './bpe.ts';

@@ -12,7 +12,7 @@
  * every addition, as SentencePiece's `float` arithmetic does, so ties and near-ties resolve the
  * same way and n-best lists come out in the same order.
  */
-import type { Generator } from '../../engine/random.ts';
+import type { Generator } from '../../core/random.ts';
 import type { UnigramTrie } from './unigram-trie.ts';
 import { StdHeap } from '../sentencepiece/std-heap.ts';
 

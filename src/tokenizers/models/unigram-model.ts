@@ -11,8 +11,8 @@
  * - `encode` is SentencePiece's EncodeOptimized (Viterbi on the fly, no lattice); `nbest` and
  *   `sample` build the lattice (unigram-lattice.ts).
  */
-import { ArgumentError } from '../../errors.ts';
-import type { Generator } from '../../engine/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
+import type { Generator } from '../../core/random.ts';
 import { Lattice, UNK_PENALTY, type LatticeVocab } from './unigram-lattice.ts';
 import { UnigramTrie } from './unigram-trie.ts';
 

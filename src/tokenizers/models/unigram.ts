@@ -8,8 +8,8 @@
  * (sentencepiece/convert.ts), the real piece types apply: CONTROL and UNUSED pieces never match,
  * USER_DEFINED ones always win.
  */
-import { ArgumentError, FormatError } from '../../errors.ts';
-import type { Generator } from '../../engine/random.ts';
+import { ArgumentError, FormatError } from '../../core/errors.ts';
+import type { Generator } from '../../core/random.ts';
 import type { JsonObject } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { bytePiece, pieceByte, PieceType } from '../sentencepiece/piece-type.ts';

@@ -1,5 +1,5 @@
 /** WordLevel: each pre-token is looked up whole; missing ones become the unk token. */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import type { JsonObject } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { vocabToJson } from './vocab-util.ts';

@@ -3,7 +3,7 @@
  * `##` prefix; a word that cannot be covered, or longer than max_input_chars_per_word
  * characters, becomes a single [UNK] (HF `WordPiece::tokenize`).
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import type { JsonObject } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { vocabToJson } from './vocab-util.ts';

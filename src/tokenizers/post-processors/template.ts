@@ -2,7 +2,7 @@
  * TemplateProcessing: `$A`/`$B` sequences and special tokens with type ids, e.g. BERT's
  * single "[CLS]:0 $A:0 [SEP]:0" and pair "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1".
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import type { ConfigReader, JsonObject } from '../config-reader.ts';
 import type { Encoding } from '../encoding.ts';
 import { PostProcessorBase, specialEncoding } from './base.ts';

@@ -8,8 +8,8 @@
  * Text is split, where provably harmless, into chunks before each '▁' that follows a non-'▁'
  * character (no piece can span such a boundary in that case), and chunks are cached.
  */
-import { ArgumentError } from '../../errors.ts';
-import type { Generator } from '../../engine/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
+import type { Generator } from '../../core/random.ts';
 import { mergeUnknown, type Segment } from '../models/unigram-model.ts';
 import { PieceType } from './piece-type.ts';
 import { PrefixMatcher } from './prefix-matcher.ts';

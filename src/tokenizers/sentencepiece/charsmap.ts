@@ -10,7 +10,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import { DoubleArray, type PrefixMatch } from './darts.ts';
 
 export class PrecompiledCharsmap {

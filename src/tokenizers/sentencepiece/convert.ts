@@ -18,7 +18,7 @@
  * types and exact algorithms (Unigram Viterbi, BPE by piece score); loaded back from
  * tokenizer.json they follow HF's semantics, where control pieces are ordinary vocabulary.
  */
-import { ArgumentError, FormatError } from '../../errors.ts';
+import { ArgumentError, FormatError } from '../../core/errors.ts';
 import type { AddedToken } from '../added-vocabulary.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../config-reader.ts';
 import { ByteFallbackDecoder } from '../decoders/byte-fallback.ts';

@@ -7,12 +7,12 @@
  * pieces, bad byte pieces, a charsmap whose header lies) -> FormatError{file, field}.
  */
 import { readFileSync, statSync } from 'node:fs';
-import protobuf from 'protobufjs';
-import { FormatError, IOError } from '../../errors.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import type * as protobuf from 'protobufjs';
+import { FormatError, IOError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { PrecompiledCharsmap } from './charsmap.ts';
 import { PIECE_TYPE_NAMES, PieceType, pieceByte, type PieceTypeName } from './piece-type.ts';
-import { ModelProtoType } from './schema.ts';
+import { protoSchema } from './schema.ts';
 
 export type ModelType = 'UNIGRAM' | 'BPE' | 'WORD' | 'CHAR';
 
@@ -95,11 +95,17 @@ export const MAX_MODEL_BYTES = 64 << 20;
 const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export function defaultTrainerSpec(): TrainerSpec {
-  return fromMessage(ModelProtoType.lookupType('sentencepiece.TrainerSpec'), {}) as unknown as TrainerSpec;
+  return fromMessage(
+    protoSchema().ModelProtoType.lookupType('sentencepiece.TrainerSpec'),
+    {},
+  ) as unknown as TrainerSpec;
 }
 
 export function defaultNormalizerSpec(): NormalizerSpec {
-  const spec = fromMessage(ModelProtoType.lookupType('sentencepiece.NormalizerSpec'), {}) as unknown as NormalizerSpec;
+  const spec = fromMessage(
+    protoSchema().ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
+    {},
+  ) as unknown as NormalizerSpec;
   return spec;
 }
 
@@ -107,18 +113,19 @@ export function defaultNormalizerSpec(): NormalizerSpec {
 export function decodeModelProto(bytes: Uint8Array, file = '<buffer>'): ModelProto {
   let message: protobuf.Message;
   try {
-    message = ModelProtoType.decode(bytes);
+    message = protoSchema().ModelProtoType.decode(bytes);
   } catch (err) {
-    const where = locateWireError(ModelProtoType, bytes);
+    const where = locateWireError(protoSchema().ModelProtoType, bytes);
     const detail = where?.message ?? (err as Error).message;
     throw new FormatError(file, `not a valid SentencePiece model protobuf: ${detail}`, where?.field ?? 'ModelProto', {
       cause: err,
     });
   }
-  const raw = ModelProtoType.toObject(message, { defaults: true, longs: Number, enums: Number }) as Record<
-    string,
-    unknown
-  >;
+  const raw = protoSchema().ModelProtoType.toObject(message, {
+    defaults: true,
+    longs: Number,
+    enums: Number,
+  }) as Record<string, unknown>;
   const proto = validate(raw, file);
   const m = message as unknown as Record<string, object | null | undefined>;
   const keys = (o: object | null | undefined): ReadonlySet<string> =>
@@ -163,20 +170,20 @@ export function encodeModelProto(proto: ModelProto): Uint8Array {
     ),
     trainer_spec: specToMessage(
       proto.trainerSpec as unknown as Record<string, unknown>,
-      ModelProtoType.lookupType('sentencepiece.TrainerSpec'),
+      protoSchema().ModelProtoType.lookupType('sentencepiece.TrainerSpec'),
     ),
     normalizer_spec: specToMessage(
       proto.normalizerSpec as unknown as Record<string, unknown>,
-      ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
+      protoSchema().ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
     ),
   };
   if (proto.denormalizerSpec !== null) {
     obj['denormalizer_spec'] = specToMessage(
       proto.denormalizerSpec as unknown as Record<string, unknown>,
-      ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
+      protoSchema().ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
     );
   }
-  return ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
+  return protoSchema().ModelProtoType.encode(protoSchema().ModelProtoType.fromObject(obj)).finish();
 }
 
 /** Fields a decoded spec had on the wire, so re-encoding an unmodified file reproduces it. */
@@ -199,7 +206,8 @@ function isDefault(v: unknown, field: protobuf.Field): boolean {
   if (Array.isArray(v)) return v.length === 0;
   if (v instanceof Uint8Array) return v.byteLength === 0;
   let d: unknown = field.defaultValue;
-  if (field.resolvedType instanceof protobuf.Enum && typeof d === 'string') d = field.resolvedType.values[d];
+  if (field.resolvedType instanceof protoSchema().protobuf.Enum && typeof d === 'string')
+    d = field.resolvedType.values[d];
   if (field.type === 'float' && typeof d === 'number' && typeof v === 'number')
     return Math.fround(v) === Math.fround(d);
   if (typeof d === 'object' && d !== null) d = Number(d); // Long
@@ -251,7 +259,10 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
   }
   if (unk < 0) throw new FormatError(file, 'the model has no UNKNOWN piece', 'pieces');
 
-  const trainerSpec = fromMessage(ModelProtoType.lookupType('sentencepiece.TrainerSpec'), {}) as unknown as TrainerSpec;
+  const trainerSpec = fromMessage(
+    protoSchema().ModelProtoType.lookupType('sentencepiece.TrainerSpec'),
+    {},
+  ) as unknown as TrainerSpec;
   const rawTrainer = raw['trainer_spec'] as Record<string, unknown> | null;
   if (rawTrainer !== null && rawTrainer !== undefined) {
     for (const [k, v] of Object.entries(rawTrainer)) (trainerSpec as unknown as Record<string, unknown>)[camel(k)] = v;
@@ -279,7 +290,10 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
 }
 
 function readNormalizerSpec(raw: unknown, file: string, field: string): NormalizerSpec {
-  const spec = fromMessage(ModelProtoType.lookupType('sentencepiece.NormalizerSpec'), {}) as unknown as NormalizerSpec;
+  const spec = fromMessage(
+    protoSchema().ModelProtoType.lookupType('sentencepiece.NormalizerSpec'),
+    {},
+  ) as unknown as NormalizerSpec;
   if (raw !== null && raw !== undefined) {
     for (const [k, v] of Object.entries(raw as Record<string, unknown>))
       (spec as unknown as Record<string, unknown>)[camel(k)] = v;
@@ -296,7 +310,7 @@ function readNormalizerSpec(raw: unknown, file: string, field: string): Normaliz
  * the first field whose bytes are broken: `{ field: 'pieces[3].piece', message }`.
  */
 export function locateWireError(type: protobuf.Type, bytes: Uint8Array): { field: string; message: string } | null {
-  const reader = protobuf.Reader.create(bytes);
+  const reader = protoSchema().protobuf.Reader.create(bytes);
   try {
     walk(type, reader, bytes.length, type.name === 'ModelProto' ? '' : type.name, 0);
   } catch (err) {
@@ -370,7 +384,7 @@ function walk(type: protobuf.Type, r: protobuf.Reader, end: number, path: string
         if (len > end - r.pos)
           throw new WireError(fp, `length ${len} at byte ${lenPos} exceeds the ${end - r.pos} bytes that remain`);
         const sub = field?.resolvedType;
-        if (sub instanceof protobuf.Type) {
+        if (sub instanceof protoSchema().protobuf.Type) {
           if (depth >= MAX_DEPTH) throw new WireError(fp, 'messages nested too deeply');
           walk(sub, r, r.pos + len, fp, depth + 1);
         } else if (field?.type === 'string') {
@@ -403,7 +417,7 @@ function wireTypeOf(field: protobuf.Field): number {
     case 'bytes':
       return 2;
     default:
-      return field.resolvedType instanceof protobuf.Type ? 2 : 0;
+      return field.resolvedType instanceof protoSchema().protobuf.Type ? 2 : 0;
   }
 }
 

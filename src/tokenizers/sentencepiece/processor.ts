@@ -9,8 +9,8 @@
  * norm_to_orig table (the Python binding reports the same spans in code points). The pipeline
  * form of the same tokenizer (Tokenizer / tokenizer.json) is built by convert.ts.
  */
-import { ArgumentError } from '../../errors.ts';
-import type { Generator } from '../../engine/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
+import type { Generator } from '../../core/random.ts';
 import { UnigramModel, mergeUnknown, type Segment } from '../models/unigram-model.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import { SpmBpeModel } from './bpe-model.ts';

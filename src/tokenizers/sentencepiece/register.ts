@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { FormatError } from '../../errors.ts';
+import { FormatError } from '../../core/errors.ts';
 import { readUnigramVocab, Unigram } from '../models/unigram.ts';
 import { Precompiled } from '../normalizers/precompiled.ts';
 import {

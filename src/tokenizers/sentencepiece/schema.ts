@@ -3,7 +3,8 @@
  * protobufjs JSON namespace so no code generation or .proto parsing is needed at runtime.
  * Field numbers and defaults follow sentencepiece_model.proto as shipped with 0.1.9x.
  */
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs';
 
 const trainerSpecFields = {
   input: { rule: 'repeated', type: 'string', id: 1 },
@@ -111,7 +112,19 @@ const schema = {
   },
 };
 
-const root = protobuf.Root.fromJSON(schema);
-export const ModelProtoType = root.lookupType('sentencepiece.ModelProto');
-export const TrainerSpecType = root.lookupType('sentencepiece.TrainerSpec');
-export const NormalizerSpecType = root.lookupType('sentencepiece.NormalizerSpec');
+export interface ProtoSchema {
+  protobuf: typeof Protobuf;
+  ModelProtoType: Protobuf.Type;
+}
+
+let loaded: ProtoSchema | undefined;
+
+/** protobufjs and the ModelProto type, loaded on first use (~40 ms that tokenizer.json users never need). */
+export function protoSchema(): ProtoSchema {
+  if (loaded === undefined) {
+    const protobuf = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
+    const root = protobuf.Root.fromJSON(schema);
+    loaded = { protobuf, ModelProtoType: root.lookupType('sentencepiece.ModelProto') };
+  }
+  return loaded;
+}

@@ -7,7 +7,7 @@
  *   const sp = await trainSentencePiece({ input: ['corpus.txt'], vocabSize: 8000 });
  *   sp.save('m.model'); sp.encodeIds('Hello world');
  */
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { trainUnigramPieces } from '../trainers/unigram-trainer.ts';
 import { trainSpmBpePieces } from '../trainers/spm-bpe-trainer.ts';
 import { nmtNfkcCharsmap, PrecompiledCharsmap } from './charsmap.ts';

@@ -10,8 +10,8 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { IOError } from '../../errors.ts';
-import { createProgress } from '../../util/progress.ts';
+import { IOError } from '../../core/errors.ts';
+import { createProgress } from '../../core/progress.ts';
 import type { SentencePieceNormalizer } from './normalizer.ts';
 import { UNK_CHAR } from './piece-validity.ts';
 

@@ -6,7 +6,7 @@
  * - a max-heap of (count, pair) with lazy invalidation picks the next merge: most frequent first,
  *   ties to the smaller (id a, id b). No rescan per merge.
  */
-import { createProgress } from '../../util/progress.ts';
+import { createProgress } from '../../core/progress.ts';
 import { Heap } from './heap.ts';
 import { tokenTable } from './token-table.ts';
 

@@ -4,7 +4,7 @@
  * ever out of vocabulary); `byteLevel: false` gives a classic whitespace-split BPE with an
  * optional end-of-word suffix ('</w>') and an unk token.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { BYTE_TO_CHAR, byteLevelAlphabet } from '../byte-alphabet.ts';
 import { BPEDecoder } from '../decoders/simple.ts';
 import { byteLevelTokenizer } from '../formats/byte-level-pipeline.ts';

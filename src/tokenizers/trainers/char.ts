@@ -3,7 +3,7 @@
  * characters (code points) of the training text, id = rank. Saved as tokenizer.json as a
  * WordLevel model behind a Split that isolates every character, with a Fuse decoder.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError } from '../../core/errors.ts';
 import { FuseDecoder } from '../decoders/simple.ts';
 import { specialAddedTokens } from '../formats/byte-level-pipeline.ts';
 import { WordLevel } from '../models/word-level.ts';

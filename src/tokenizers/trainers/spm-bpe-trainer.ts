@@ -10,8 +10,8 @@
  * the merge order can therefore differ where that subset missed a pair that had become the most
  * frequent.
  */
-import { ConfigError } from '../../errors.ts';
-import { createProgress } from '../../util/progress.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { createProgress } from '../../core/progress.ts';
 import { isValidPiece, UNK_CHAR, type PieceRules } from '../sentencepiece/piece-validity.ts';
 import { compareCodePoints, splitIntoWords, type ScoredPiece } from './unigram-trainer.ts';
 

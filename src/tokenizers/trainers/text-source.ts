@@ -4,8 +4,8 @@
  * over the total bytes.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { IOError } from '../../errors.ts';
-import { createProgress } from '../../util/progress.ts';
+import { IOError } from '../../core/errors.ts';
+import { createProgress } from '../../core/progress.ts';
 
 const CHUNK = 1 << 22; // 4 MiB
 

@@ -19,8 +19,8 @@
  * expectations and losses are float64 (SentencePiece: float32), so near-ties at the pruning and
  * M-step thresholds can fall differently (a few pieces in 2000 on the fixture corpus).
  */
-import { ConfigError } from '../../errors.ts';
-import { createProgress } from '../../util/progress.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { createProgress } from '../../core/progress.ts';
 import { Lattice, UNK_PENALTY, type LatticeVocab } from '../models/unigram-lattice.ts';
 import { UnigramTrie } from '../models/unigram-trie.ts';
 import { isValidPiece, type PieceRules, WS_CHAR } from '../sentencepiece/piece-validity.ts';

@@ -9,8 +9,8 @@
  * versioned entries. A merge changes freq(a), freq(b) and so the score of every pair that
  * contains a or b; those pairs get fresh heap entries (index token -> pairs).
  */
-import { ArgumentError } from '../../errors.ts';
-import { createProgress } from '../../util/progress.ts';
+import { ArgumentError } from '../../core/errors.ts';
+import { createProgress } from '../../core/progress.ts';
 import { bertTokenizerFromVocab } from '../formats/bert-vocab.ts';
 import { BertNormalizer } from '../normalizers/bert.ts';
 import { BertPreTokenizer } from '../pre-tokenizers/bert.ts';

@@ -4,9 +4,9 @@
  * checkpoint, so a resumed run draws the same windows.
  */
 import type { TokenSplit } from '../../data/shards/index.ts';
-import { Generator } from '../../engine/random.ts';
-import type { GeneratorState } from '../../engine/random.ts';
-import { ArgumentError } from '../../errors.ts';
+import { Generator } from '../../core/random.ts';
+import type { GeneratorState } from '../../core/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
 
 export interface TokenBatch {
   /** [B, T] inputs. */

@@ -3,7 +3,7 @@
  * source (lengths ~ Poisson(3), covering ~15% of tokens) are each replaced by one mask
  * token; the decoder reconstructs the original sequence from a right-shifted copy.
  */
-import type { Generator } from '../../engine/random.ts';
+import type { Generator } from '../../core/random.ts';
 
 export interface DenoisingOptions {
   maskTokenId: number;

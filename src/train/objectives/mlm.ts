@@ -4,8 +4,8 @@
  * become [MASK], 10% a random token, 10% stay; labels are the original ids where selected
  * and -100 elsewhere.
  */
-import type { Generator } from '../../engine/random.ts';
-import { ArgumentError } from '../../errors.ts';
+import type { Generator } from '../../core/random.ts';
+import { ArgumentError } from '../../core/errors.ts';
 
 export interface MlmOptions {
   maskTokenId: number;

@@ -5,7 +5,7 @@
  * then right-padded. The attention mask marks real tokens.
  */
 import type { TokenSplit } from '../../data/shards/index.ts';
-import type { Generator } from '../../engine/random.ts';
+import type { Generator } from '../../core/random.ts';
 
 export interface RowSpecials {
   pad: number;

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Generator } from '../../../src/engine/random.ts';
+import { Generator } from '../../../src/core/random.ts';
 import { NormalizedString } from '../../../src/tokenizers/normalized-string.ts';
 import { decodeModelProto, nmtNfkcCharsmap, Precompiled } from '../../../src/tokenizers/sentencepiece/index.ts';
 import { DEFAULT_PIECE_RULES, isValidPiece } from '../../../src/tokenizers/sentencepiece/piece-validity.ts';

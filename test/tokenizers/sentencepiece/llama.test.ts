@@ -15,7 +15,7 @@ import {
   SentencePieceProcessor,
   tokenizerFromModelProto,
 } from '../../../src/tokenizers/sentencepiece/index.ts';
-import { Generator } from '../../../src/engine/random.ts';
+import { Generator } from '../../../src/core/random.ts';
 import { nlpDocs } from './fixtures.ts';
 
 interface LlamaJs {

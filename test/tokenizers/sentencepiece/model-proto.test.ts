@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FormatError, IOError } from '../../../src/errors.ts';
+import { FormatError, IOError } from '../../../src/core/errors.ts';
 import {
   decodeModelProto,
   defaultNormalizerSpec,

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { FormatError } from '../../../src/errors.ts';
+import { FormatError } from '../../../src/core/errors.ts';
 import type { JsonValue } from '../../../src/tokenizers/config-reader.ts';
 import { loadTokenizer, tokenizerFromJson, type Tokenizer } from '../../../src/tokenizers/index.ts';
 import { saveSentencePieceModel, SentencePieceProcessor } from '../../../src/tokenizers/sentencepiece/index.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Generator } from '../../../src/engine/random.ts';
+import { Generator } from '../../../src/core/random.ts';
 import { SentencePieceProcessor } from '../../../src/tokenizers/sentencepiece/index.ts';
 import { modelBytes } from './fixtures.ts';
 

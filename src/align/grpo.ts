@@ -1,0 +1,363 @@
+/**
+ * GRPO (DeepSeekMath, arXiv:2402.03300): no critic. For each prompt sample a group of G
+ * answers, score them with the frozen reward model (normalized, EOS penalty), and use the
+ * group-normalized score (r - mean_group) / (std_group + 1e-4) as every token's advantage.
+ * The loss is the clipped surrogate plus beta * k3(pi_theta, pi_ref) in the loss (not in the
+ * reward), aggregated per sequence then over sequences ('grpo'), or as a token mean ('token',
+ * DAPO / Dr. GRPO style). Shares PPO's rollout, scoring, minibatching, checkpoints, metrics
+ * and loop, so the two can be compared on the same task with the same models.
+ */
+import { tidy } from '../engine/memory.ts';
+import { tensor } from '../engine/ops/creation.ts';
+import { add, mul } from '../engine/ops/elementwise.ts';
+import { sum } from '../engine/ops/reduce.ts';
+import { ArgumentError } from '../core/errors.ts';
+import type { GPT } from '../models/gpt.ts';
+import { flattenParameters } from '../nn/module.ts';
+import type { AdamW } from '../optim/adamw.ts';
+import type { Tokenizer } from '../tokenizers/index.ts';
+import { encodePrompt } from '../data/chat/encode.ts';
+import type { ChatIds } from '../data/chat/encode.ts';
+import type { ChatMessage, ChatTemplate } from '../data/chat/template.ts';
+import type { JsonValue } from '../core/json.ts';
+import { policyForward } from './shared/forward.ts';
+import { k3Tensor, klPerToken } from './shared/kl.ts';
+import { maskCount, maskedMean } from './shared/masked.ts';
+import { forwardMicroBatches, microBatches, minibatches } from './shared/micro-batches.ts';
+import type { OnlineHyper, OnlineStageInputs } from './shared/online-stage.ts';
+import { runOnlineStage, startOnlineStage } from './shared/online-stage.ts';
+import { clippedPolicyLoss, sequenceMeanWeights } from './shared/ppo-loss.ts';
+import { penalizedScores } from './shared/reward-scorer.ts';
+import type { RewardScorer } from './shared/reward-scorer.ts';
+import { rollout } from './shared/rollout.ts';
+import type { RlAlgorithm, RlLoopResult, RlStepResult } from './shared/rl-loop.ts';
+import { clippedStep, lrFactor, rlOptimizer } from './shared/rl-optimizer.ts';
+import { RlStreams } from './shared/rl-streams.ts';
+import type { RlStreamsState } from './shared/rl-streams.ts';
+import { rolloutSamples } from './shared/samples.ts';
+import { freeze } from './shared/setup.ts';
+import type { GoldTask } from './shared/gold-task.ts';
+import type { ModuleEntry, OptimizerEntry } from './shared/checkpoint.ts';
+
+export interface GrpoHyper extends OnlineHyper {
+  /** Prompts per step; each gets groupSize answers. */
+  promptsPerStep: number;
+  groupSize: number;
+  /** Answers per optimizer step. */
+  miniBatchSize: number;
+  microBatchSize: number;
+  /** Passes over each batch (GRPO's mu; 1 = on-policy, the ratio is 1 but still carries the gradient). */
+  numIterations: number;
+  /** Coefficient of the k3 KL term in the loss. */
+  beta: number;
+  clipEps: number;
+  /** How advantages are scaled: by the group's std (GRPO), the batch's, or not at all (Dr. GRPO). */
+  scaleRewards: 'group' | 'batch' | 'none';
+  /** 'grpo': mean over each answer's tokens, then over answers; 'token': mean over all tokens. */
+  lossType: 'grpo' | 'token';
+}
+
+export const GRPO_DEFAULTS: GrpoHyper = {
+  steps: 100,
+  promptsPerStep: 16,
+  groupSize: 4,
+  miniBatchSize: 16,
+  microBatchSize: 16,
+  numIterations: 1,
+  lr: 1e-4,
+  adamEps: 1e-5,
+  lrSchedule: 'linear',
+  gradClip: 1.0,
+  temperature: 1.0,
+  maxNewTokens: 24,
+  beta: 0.04,
+  clipEps: 0.2,
+  scaleRewards: 'group',
+  lossType: 'grpo',
+  missingEosPenalty: 1,
+  scoreClip: 10,
+  evalEvery: 20,
+  evalSamplesPerPrompt: 4,
+  sampleEvery: 10,
+  checkpointEvery: 50,
+  seed: 1337,
+  resume: false,
+  timeLimitSeconds: null,
+};
+
+export function validateGrpo(h: GrpoHyper): void {
+  const req = (ok: boolean, field: string, msg: string): void => {
+    if (!ok) throw new ArgumentError(`grpo.${field}`, msg);
+  };
+  const B = h.promptsPerStep * h.groupSize;
+  req(
+    Number.isInteger(h.groupSize) && h.groupSize >= 2,
+    'groupSize',
+    `must be an integer >= 2 (advantages compare answers within a group), got ${h.groupSize}`,
+  );
+  req(
+    Number.isInteger(h.promptsPerStep) && h.promptsPerStep >= 1,
+    'promptsPerStep',
+    `must be an integer >= 1, got ${h.promptsPerStep}`,
+  );
+  req(
+    Number.isInteger(h.miniBatchSize) && h.miniBatchSize >= 1 && B % h.miniBatchSize === 0,
+    'miniBatchSize',
+    `must divide promptsPerStep * groupSize (${B}), got ${h.miniBatchSize}`,
+  );
+  req(
+    Number.isInteger(h.microBatchSize) && h.microBatchSize >= 1 && h.miniBatchSize % h.microBatchSize === 0,
+    'microBatchSize',
+    `must divide miniBatchSize (${h.miniBatchSize}), got ${h.microBatchSize}`,
+  );
+  req(h.temperature > 0, 'temperature', `must be > 0, got ${h.temperature}`);
+  req(h.beta >= 0, 'beta', `must be >= 0, got ${h.beta}`);
+  req(
+    ['group', 'batch', 'none'].includes(h.scaleRewards),
+    'scaleRewards',
+    `must be group, batch or none, got ${h.scaleRewards}`,
+  );
+  req(h.lossType === 'grpo' || h.lossType === 'token', 'lossType', `must be grpo or token, got ${h.lossType}`);
+}
+
+/** Group-normalized advantages of scores laid out group after group: (r - mean) / (std + 1e-4); std unbiased, as torch.std. */
+export function groupAdvantages(
+  scores: ArrayLike<number>,
+  groupSize: number,
+  scale: GrpoHyper['scaleRewards'],
+): { advantages: Float32Array; groupStdMean: number; zeroStdFraction: number } {
+  const n = scores.length;
+  if (n % groupSize !== 0)
+    throw new ArgumentError('groupAdvantages', `${n} scores do not split into groups of ${groupSize}`);
+  const adv = new Float32Array(n);
+  let stdSum = 0;
+  let zero = 0;
+  const groups = n / groupSize;
+  const stds: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    let mean = 0;
+    for (let i = 0; i < groupSize; i++) mean += scores[g * groupSize + i]! / groupSize;
+    let ss = 0;
+    for (let i = 0; i < groupSize; i++) ss += (scores[g * groupSize + i]! - mean) ** 2;
+    const std = Math.sqrt(ss / (groupSize - 1));
+    stds.push(std);
+    stdSum += std;
+    if (std < 1e-6) zero++;
+    for (let i = 0; i < groupSize; i++) adv[g * groupSize + i] = scores[g * groupSize + i]! - mean;
+  }
+  if (scale === 'group') for (let i = 0; i < n; i++) adv[i] = adv[i]! / (stds[Math.floor(i / groupSize)]! + 1e-4);
+  if (scale === 'batch') {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += scores[i]! / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (scores[i]! - m) ** 2;
+    const std = Math.sqrt(ss / Math.max(n - 1, 1));
+    for (let i = 0; i < n; i++) adv[i] = adv[i]! / (std + 1e-4);
+  }
+  return { advantages: adv, groupStdMean: stdSum / groups, zeroStdFraction: zero / groups };
+}
+
+export class GrpoAlgorithm implements RlAlgorithm {
+  readonly optimizer: AdamW;
+  private readonly streams: RlStreams;
+  private readonly promptIds: number[][];
+  firstMinibatch: { ratioMean: number; ratioMaxDev: number } | null = null;
+
+  constructor(
+    readonly policy: GPT,
+    readonly reference: GPT,
+    readonly scorer: RewardScorer,
+    readonly tokenizer: Tokenizer,
+    readonly ids: ChatIds,
+    readonly prompts: readonly (readonly ChatMessage[])[],
+    template: ChatTemplate,
+    readonly h: GrpoHyper,
+    readonly task: GoldTask | null,
+  ) {
+    validateGrpo(h);
+    policy.eval();
+    freeze(reference);
+    this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
+    flattenParameters(policy);
+    this.optimizer = rlOptimizer(policy, h.lr, h.adamEps);
+    this.streams = new RlStreams(prompts.length, h.seed);
+  }
+
+  extraModules(): ModuleEntry[] {
+    return [];
+  }
+
+  optimizers(): OptimizerEntry[] {
+    return [{ prefix: 'optim', optimizer: this.optimizer }];
+  }
+
+  state(): JsonValue {
+    return this.streams.getState() as unknown as JsonValue;
+  }
+
+  loadState(raw: JsonValue): void {
+    this.streams.setState(raw as unknown as RlStreamsState);
+  }
+
+  step(step: number): RlStepResult {
+    const h = this.h;
+    const rows = this.streams.prompts.next(h.promptsPerStep);
+    const r = rollout(
+      this.policy,
+      this.tokenizer,
+      this.ids,
+      rows.map((i) => this.promptIds[i]!),
+      {
+        temperature: h.temperature,
+        maxNewTokens: h.maxNewTokens,
+        samplesPerPrompt: h.groupSize,
+        generator: this.streams.sampling,
+      },
+    );
+    const batch = r.batch;
+    const { B, R } = batch;
+    const scored = this.scorer.score(batch);
+    const scores = penalizedScores(scored.normalized, batch.hasEos, h.missingEosPenalty, h.scoreClip);
+    const adv = groupAdvantages(scores, h.groupSize, h.scaleRewards);
+    const tokenAdv = new Float32Array(B * R);
+    for (let b = 0; b < B; b++) tokenAdv.fill(adv.advantages[b]!, b * R, b * R + batch.responseLengths[b]!);
+
+    const order = this.streams.permutation(B);
+    const {
+      lp: oldLogprobs,
+      ent: entropy,
+      ref: refLogprobs,
+    } = forwardMicroBatches(batch, order, h.microBatchSize, this.ids, (part) => {
+      const pol = policyForward(this.policy, part, h.temperature, true);
+      return {
+        lp: pol.logprobs.toTypedArray(),
+        ent: pol.entropy!.toTypedArray(),
+        ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray(),
+      };
+    });
+    const mask = batch.responseMask;
+    const k1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
+    const k3 = klPerToken(oldLogprobs, refLogprobs, mask, 'k3');
+
+    // update
+    const lrScale = lrFactor(h.lrSchedule, step, h.steps);
+    this.optimizer.setLearningRate(h.lr * lrScale);
+    const acc = { loss: 0, kl: 0, clip: 0, approxKl: 0, ratio: 0, n: 0, gradNorm: 0 };
+    this.firstMinibatch = null;
+    for (let it = 0; it < h.numIterations; it++) {
+      const epochOrder = it === 0 ? order : this.streams.permutation(B);
+      for (const { rows: mbRows, tokens: mbTokens } of minibatches(batch, epochOrder, h.miniBatchSize)) {
+        const mb = { loss: 0, kl: 0, clip: 0, approxKl: 0, ratio: 0, maxDev: 0 };
+        for (const micro of microBatches(batch, mbRows, h.microBatchSize, this.ids)) {
+          const part = micro.part;
+          tidy(() => {
+            const maskT = micro.mask();
+            const w =
+              h.lossType === 'grpo'
+                ? sequenceMeanWeights(part.responseMask, part.B, part.R, mbRows.length)
+                : part.responseMask.map((x) => x / mbTokens);
+            const weights = tensor(w, { shape: [part.B, part.R] });
+            const pol = policyForward(this.policy, part, h.temperature);
+            const pl = clippedPolicyLoss(pol.logprobs, micro.gather(oldLogprobs), micro.gather(tokenAdv), maskT, {
+              clipEps: h.clipEps,
+              weights,
+            });
+            let loss = pl.loss;
+            if (h.beta > 0) {
+              const klTerm = sum(mul(k3Tensor(pol.logprobs, micro.gather(refLogprobs)), weights));
+              loss = add(loss, mul(klTerm, h.beta));
+              mb.kl += klTerm.item();
+            }
+            loss.backward();
+            const frac = maskCount(part.responseMask) / mbTokens;
+            mb.loss += loss.item();
+            mb.clip += pl.clipFrac * frac;
+            mb.approxKl += pl.approxKl * frac;
+            mb.ratio += pl.ratioMean * frac;
+            mb.maxDev = Math.max(mb.maxDev, pl.ratioMaxDev);
+          });
+        }
+        if (this.firstMinibatch === null) this.firstMinibatch = { ratioMean: mb.ratio, ratioMaxDev: mb.maxDev };
+        const norm = clippedStep(this.optimizer, h.gradClip);
+        this.optimizer.zeroGrad();
+        acc.loss += mb.loss;
+        acc.kl += mb.kl;
+        acc.clip += mb.clip;
+        acc.approxKl += mb.approxKl;
+        acc.ratio += mb.ratio;
+        acc.gradNorm += norm;
+        acc.n++;
+      }
+    }
+    const { golds, samples } = rolloutSamples(
+      r.texts,
+      r.promptIndex.map((i) => this.prompts[rows[i]!]!),
+      batch.hasEos,
+      scored.normalized,
+      this.task,
+    );
+    const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
+    let klSum = 0;
+    let k3Sum = 0;
+    for (let i = 0; i < B * R; i++) {
+      klSum += k1[i]!;
+      k3Sum += k3[i]!;
+    }
+    const n = Math.max(acc.n, 1);
+    const metrics: Record<string, number> = {
+      reward: mean(scored.normalized),
+      score: mean(scores),
+      ...(golds ? { gold: mean(golds) } : {}),
+      reward_std: adv.groupStdMean,
+      frac_reward_zero_std: adv.zeroStdFraction,
+      kl: klSum / B,
+      kl_k3: k3Sum / B,
+      kl_loss: acc.kl / n,
+      loss: acc.loss / n,
+      entropy: maskedMean(entropy, mask),
+      clip_frac: acc.clip / n,
+      approx_kl: acc.approxKl / n,
+      ratio: acc.ratio / n,
+      ratio_first: this.firstMinibatch?.ratioMean ?? 1,
+      ratio_first_max_dev: this.firstMinibatch?.ratioMaxDev ?? 0,
+      response_length: maskCount(mask) / B,
+      eos_rate: batch.hasEos.filter(Boolean).length / B,
+      grad_norm: acc.gradNorm / n,
+      lr: h.lr * lrScale,
+    };
+    return { metrics, samples };
+  }
+}
+
+/** The SFT model (`policy`) is copied into the trained policy and the frozen reference. */
+export interface GrpoOptions extends GrpoHyper, OnlineStageInputs {}
+
+export interface GrpoResult {
+  policy: GPT;
+  reference: GPT;
+  algorithm: GrpoAlgorithm;
+  loop: RlLoopResult;
+}
+
+export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
+  validateGrpo(o);
+  const start = startOnlineStage('grpo', o);
+  const { prepared, policy, reference } = start;
+  const algorithm = new GrpoAlgorithm(
+    policy,
+    reference,
+    o.scorer,
+    o.tokenizer,
+    prepared.ids,
+    o.prompts,
+    prepared.template,
+    o,
+    o.task ?? null,
+  );
+  const loop = await runOnlineStage('grpo', o, {
+    start,
+    algorithm,
+    progressKeys: ['reward', 'gold', 'kl', 'reward_std'],
+  });
+  return { policy, reference, algorithm, loop };
+}

@@ -1,0 +1,138 @@
+/**
+ * What the online stages (PPO, GRPO) do around their algorithm, shared so the two are run,
+ * recorded and measured identically (the comparison in docs/rlhf.md relies on it): copy the
+ * SFT model into the trained policy and a frozen reference, record the hyperparameters and
+ * write the run files, evaluate the policy on held-out prompts (gold reward, RM score, KL to
+ * the reference) and run the shared RL loop.
+ */
+import { ArgumentError } from '../../core/errors.ts';
+import type { GPT } from '../../models/gpt.ts';
+import { specOf } from '../../models/registry.ts';
+import type { Tokenizer } from '../../tokenizers/index.ts';
+import type { ChatFormat, ChatMessage } from '../../data/chat/template.ts';
+import type { MetricRecord } from '../../train/metrics.ts';
+import { evaluatePolicy } from './evaluate.ts';
+import type { RewardScorer } from './reward-scorer.ts';
+import type { RlAlgorithm, RlLoopResult } from './rl-loop.ts';
+import { runRlLoop } from './rl-loop.ts';
+import { cloneGpt, freeze, prepareForChat, writeStageRunFiles } from './setup.ts';
+import type { GoldTask } from './gold-task.ts';
+
+/** The hyperparameters every online stage has (PpoHyper and GrpoHyper add their own). */
+export interface OnlineHyper {
+  /** Iterations (rollout + update). */
+  steps: number;
+  lr: number;
+  adamEps: number;
+  /** Linear decay of the learning rates to 0 over the run (detail 26), or constant. */
+  lrSchedule: 'linear' | 'constant';
+  gradClip: number | null;
+  temperature: number;
+  maxNewTokens: number;
+  /** Subtracted from the normalized score of an answer without EOS (detail 10). */
+  missingEosPenalty: number;
+  /** Normalized scores are clipped to +-scoreClip. */
+  scoreClip: number;
+  evalEvery: number;
+  evalSamplesPerPrompt: number;
+  sampleEvery: number;
+  checkpointEvery: number;
+  seed: number;
+  resume: boolean;
+  timeLimitSeconds: number | null;
+}
+
+/** The inputs of an online stage besides its hyperparameters. */
+export interface OnlineStageInputs {
+  /** The SFT model: copied into the trained policy and the frozen reference. */
+  policy: GPT;
+  tokenizer: Tokenizer;
+  format: ChatFormat;
+  /** The frozen reward model and its normalization. */
+  scorer: RewardScorer;
+  prompts: readonly (readonly ChatMessage[])[];
+  evalPrompts: readonly (readonly ChatMessage[])[];
+  task?: GoldTask | null;
+  runDir: string;
+  onStep?: (r: MetricRecord) => void;
+  /** Where the inputs came from, for config.json. */
+  inputs?: Record<string, string>;
+}
+
+/** The keys of OnlineStageInputs that are not recorded as hyperparameters. */
+const INPUT_KEYS = [
+  'policy',
+  'tokenizer',
+  'format',
+  'scorer',
+  'prompts',
+  'evalPrompts',
+  'task',
+  'onStep',
+  'inputs',
+] as const;
+
+export interface OnlineStart {
+  /** The SFT model as prepareForChat left it (its template and special-token ids). */
+  prepared: ReturnType<typeof prepareForChat>;
+  /** The copy to train. */
+  policy: GPT;
+  /** A frozen copy. */
+  reference: GPT;
+}
+
+/** The policy and the frozen reference, both copies of the SFT model (which must already know the chat format). */
+export function startOnlineStage(stage: string, o: OnlineStageInputs & { seed: number }): OnlineStart {
+  const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
+  if (prepared.added > 0)
+    throw new ArgumentError(stage, "the policy's tokenizer lacks the chat format's special tokens: run SFT first");
+  const policy = cloneGpt(prepared.model, o.seed);
+  const reference = freeze(cloneGpt(prepared.model, o.seed));
+  return { prepared, policy, reference };
+}
+
+/** Records the run, then trains `algorithm` in the shared RL loop, evaluating its policy against the reference. */
+export async function runOnlineStage(
+  stage: string,
+  o: OnlineStageInputs & OnlineHyper,
+  run: { start: OnlineStart; algorithm: RlAlgorithm; progressKeys: readonly string[] },
+): Promise<RlLoopResult> {
+  const { prepared, reference } = run.start;
+  const spec = specOf(run.algorithm.policy);
+  const record = writeStageRunFiles(stage, o, spec, INPUT_KEYS);
+  const evaluate = (policy: GPT): Record<string, number> => {
+    const e = evaluatePolicy(policy, o.tokenizer, prepared.template, prepared.ids, {
+      prompts: o.evalPrompts.length > 0 ? o.evalPrompts : o.prompts,
+      samplesPerPrompt: o.evalSamplesPerPrompt,
+      temperature: o.temperature,
+      maxNewTokens: o.maxNewTokens,
+      seed: o.seed + 99,
+      task: o.task ?? null,
+      rewardModel: o.scorer,
+      reference,
+    });
+    return {
+      reward: e.reward!,
+      kl: e.kl!,
+      eos_rate: e.eosRate,
+      response_length: e.length,
+      ...(e.gold !== null ? { gold: e.gold } : {}),
+    };
+  };
+  return runRlLoop({
+    algorithm: run.algorithm,
+    spec,
+    steps: o.steps,
+    runDir: o.runDir,
+    evalEvery: o.evalEvery,
+    sampleEvery: o.sampleEvery,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    timeLimitSeconds: o.timeLimitSeconds,
+    trainRecord: record,
+    evaluate,
+    progressLabel: stage,
+    progressKeys: run.progressKeys,
+    ...(o.onStep ? { onStep: o.onStep } : {}),
+  });
+}

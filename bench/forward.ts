@@ -1,15 +1,13 @@
 /**
- * `npm run bench -- forward [--quick] [--no-peer] [--backend reference|native]`
+ * `npm run bench -- forward [--quick] [--no-peer] [--backend reference|native] [--threads N] [--json]`
  *
  * Forward and forward+backward tokens/s of a GPT-2-small shaped model (12 layers, 768 wide,
  * 12 heads, 1024 context, random weights) at batch 1 and 8, and of the nanoGPT
  * shakespeare-char shape (4 layers, 128 wide, 4 heads, block 64, batch 12), on each
- * available backend, with the same model in PyTorch in the same run for the ratio.
+ * available backend, with the same model in PyTorch in the same run for the ratio: PyTorch at
+ * llmts's thread count and at each count from 1 to the cores (bench/lib/harness.ts), both ratios printed.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Backend } from '../src/backends/backend.ts';
 import { availableBackends } from '../src/backends/select.ts';
 import { GPT, gptPreset } from '../src/models/gpt.ts';
@@ -18,6 +16,17 @@ import { tidy } from '../src/engine/memory.ts';
 import { noGrad } from '../src/engine/grad-mode.ts';
 import { tensor } from '../src/engine/ops/creation.ts';
 import { Generator } from '../src/core/random.ts';
+import {
+  BENCH_DIR,
+  flagValue,
+  median,
+  peerAtThreads,
+  pythonVersion,
+  ratio,
+  runPython,
+  versus,
+  startBench,
+} from './lib/harness.ts';
 
 interface Case {
   name: string;
@@ -34,11 +43,6 @@ const CASES: Case[] = [
   { name: 'gpt2-small B8', nLayer: 12, nHead: 12, nEmbd: 768, vocab: 50257, T: 1024, B: 8 },
   { name: 'shakespeare-char', nLayer: 4, nHead: 4, nEmbd: 128, vocab: 65, T: 64, B: 12 },
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function measure(c: Case, backend: Backend, reps: number): { fwd: number; fwdBwd: number } {
   const model = new GPT(
@@ -79,9 +83,7 @@ function measure(c: Case, backend: Backend, reps: number): { fwd: number; fwdBwd
   return { fwd: tokens / (median(fwd.slice(1)) / 1000), fwdBwd: tokens / (median(both.slice(1)) / 1000) };
 }
 
-function peer(c: Case, reps: number): { fwd: number; fwdBwd: number } | null {
-  if (!existsSync('/usr/bin/python3')) return null;
-  const code = `
+const PEER_CODE = `
 import json, sys, time, torch, importlib.util
 spec = importlib.util.spec_from_file_location('tg', sys.argv[1]); tg = importlib.util.module_from_spec(spec); spec.loader.exec_module(tg)
 c = json.loads(sys.argv[2]); torch.set_num_threads(c['threads']); torch.manual_seed(0)
@@ -97,28 +99,36 @@ def step(train):
     return time.perf_counter() - t0
 f = sorted(step(False) for _ in range(c['reps'] + 1))[1:]; b = sorted(step(True) for _ in range(c['reps'] + 1))[1:]
 n = c['B'] * c['T']
-print(json.dumps({'fwd': n / f[len(f) // 2], 'fwdBwd': n / b[len(b) // 2]}))
+print(json.dumps({'fwd': n / f[len(f) // 2], 'fwdBwd': n / b[len(b) // 2], 'threads': torch.get_num_threads()}))
 `;
-  const env = { ...process.env };
-  delete env['OPENBLAS_CORETYPE'];
-  delete env['OPENBLAS_L2_SIZE'];
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_gpt.py');
-  const r = spawnSync('/usr/bin/python3', ['-c', code, script, JSON.stringify({ ...c, reps, threads: 1 })], {
-    env,
-    encoding: 'utf8',
-    timeout: 1_800_000,
+
+interface Rates {
+  fwd: number;
+  fwdBwd: number;
+}
+
+function peer(c: Case, reps: number, threads: number): Rates | null {
+  const script = join(BENCH_DIR, 'peers', 'torch_gpt.py');
+  return runPython<Rates>({ code: PEER_CODE }, [script, JSON.stringify({ ...c, reps, threads })], threads, {
+    timeoutMs: 1_800_000,
   });
-  if (r.status !== 0) return null;
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { fwd: number; fwdBwd: number };
 }
 
 export async function main(args: string[]): Promise<void> {
+  const bench = startBench('forward', args);
   const quick = args.includes('--quick');
-  const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined;
+  const only = flagValue(args, '--backend');
   const backends = availableBackends().filter((b) => only === undefined || b.name === only);
   const reps = quick ? 2 : 4;
+  if (bench.withPeer) bench.peerVersion('torch', pythonVersion('torch'));
+  const tok = (x: number): string => Math.round(x).toString().padStart(7);
   for (const c of quick ? CASES.slice(2) : CASES) {
-    const p = args.includes('--no-peer') ? null : peer(c, reps);
+    const p = await peerAtThreads(
+      bench,
+      (t) => peer(c, reps, t),
+      (r) => r.fwdBwd,
+      'higher',
+    );
     for (const b of backends) {
       // the reference backend on GPT-2-small takes minutes per step: skip it there
       if (b.name === 'reference' && c.nEmbd > 256 && !args.includes('--all')) {
@@ -128,14 +138,41 @@ export async function main(args: string[]): Promise<void> {
         continue;
       }
       const r = measure(c, b, reps);
-      const ratio = (x: number, y: number | undefined): string => (y ? ` (${(x / y).toFixed(2)}x PyTorch)` : '');
+      const threads = b.name === 'reference' ? 1 : bench.threads;
+      const vs = (pick: (r: Rates) => number): string => versus(p, pick(r), pick, 'PyTorch', 'higher');
       console.log(
-        `${c.name.padEnd(17)} ${b.name.padEnd(9)} ${b.threads}t  forward ${Math.round(r.fwd).toString().padStart(7)} tok/s${ratio(r.fwd, p?.fwd)}   forward+backward ${Math.round(r.fwdBwd).toString().padStart(7)} tok/s${ratio(r.fwdBwd, p?.fwdBwd)}`,
+        `${c.name.padEnd(17)} ${b.name.padEnd(9)} ${threads}t  forward ${tok(r.fwd)} tok/s${vs((x) => x.fwd)}   forward+backward ${tok(r.fwdBwd)} tok/s${vs((x) => x.fwdBwd)}`,
       );
+      const like = p.atLlmts?.result;
+      const best = p.best?.result;
+      bench.record({
+        case: c.name,
+        impl: `llmts-${b.name}`,
+        threads,
+        forwardTokensPerS: Math.round(r.fwd),
+        forwardBackwardTokensPerS: Math.round(r.fwdBwd),
+      });
+      if (b.name === 'native' && like && best) {
+        bench.summary[`${c.name} forward+backward vs PyTorch at ${p.atLlmts!.threads}t`] = ratio(r.fwdBwd, like.fwdBwd);
+        bench.summary[`${c.name} forward+backward vs PyTorch best (${p.best!.threads}t)`] = ratio(
+          r.fwdBwd,
+          best.fwdBwd,
+        );
+      }
     }
-    if (p)
+    for (const pt of p.all) {
       console.log(
-        `${c.name.padEnd(17)} pytorch   1t  forward ${Math.round(p.fwd).toString().padStart(7)} tok/s   forward+backward ${Math.round(p.fwdBwd).toString().padStart(7)} tok/s`,
+        `${c.name.padEnd(17)} pytorch   ${pt.threads}t  forward ${tok(pt.result.fwd)} tok/s   forward+backward ${tok(pt.result.fwdBwd)} tok/s${pt === p.best && p.all.length > 1 ? '  (best)' : ''}`,
       );
+      bench.record({
+        case: c.name,
+        impl: 'pytorch',
+        threads: pt.threads,
+        forwardTokensPerS: Math.round(pt.result.fwd),
+        forwardBackwardTokensPerS: Math.round(pt.result.fwdBwd),
+        best: pt === p.best,
+      });
+    }
   }
+  bench.finish();
 }

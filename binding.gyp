@@ -55,7 +55,7 @@
     },
     {
       'target_name': 'llmts_native',
-      'sources': ['native/src/addon.c', 'native/src/pool.c'],
+      'sources': ['native/src/addon.c', 'native/src/pool.c', 'native/src/par.c'],
       'dependencies': ['llmts_kernels_scalar', 'llmts_kernels_avx2', 'llmts_kernels_avx512'],
       'libraries': ['-lm', '-lpthread'],
     },

@@ -47,6 +47,24 @@
 #define GEMM_KC 384
 #define GEMM_MC 264
 #define GEMM_NC 1024
+#elif defined(LLMTS_ISA_WASM)
+/* 128-bit SIMD in V8 gets 16 xmm registers (one is its scratch): a 4 x 8 tile is 8 accumulators
+ * + 2 vectors of B + 1 broadcast of A; the blocks fit the L1/L2 of the machines it was tuned on */
+#ifndef GEMM_MR
+#define GEMM_MR 4
+#endif
+#ifndef GEMM_NV
+#define GEMM_NV 2
+#endif
+#ifndef GEMM_KC
+#define GEMM_KC 256
+#endif
+#ifndef GEMM_MC
+#define GEMM_MC 128
+#endif
+#ifndef GEMM_NC
+#define GEMM_NC 1024
+#endif
 #else
 #define GEMM_MR 4
 #define GEMM_NV 4
@@ -489,7 +507,7 @@ static void gemv_range(void *ctx, int64_t j0, int64_t j1, int tid) {
       float acc = 0.0f;
       for (int64_t p = 0; p < kc; p++) {
         const float bv = g->trans_b ? J->b[j * ldb + pc + p] : J->b[(pc + p) * ldb + j];
-        acc = fmaf(J->a[pc + p], bv, acc);
+        acc = sfma(J->a[pc + p], bv, acc);
       }
       c = pc == 0 ? (g->accumulate ? acc + J->c[j] : acc) : acc + c;
     }

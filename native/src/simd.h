@@ -1,11 +1,18 @@
 /*
- * A small vector abstraction so one kernel source compiles three times: AVX-512 (16 lanes),
- * AVX2+FMA (8 lanes) and scalar (1 lane). The ISA is chosen by the build (-DLLMTS_ISA_*),
- * and FN(name) gives every function an ISA suffix so the three copies link side by side.
+ * A small vector abstraction so one kernel source compiles for every target: AVX-512 (16
+ * lanes), AVX2+FMA (8 lanes) and scalar (1 lane) into the native addon, and WebAssembly SIMD
+ * (4 lanes, 128-bit) into the wasm backend (scripts/build-wasm.mjs). The ISA is chosen by the
+ * build (-DLLMTS_ISA_*), and FN(name) gives every function an ISA suffix so the x86 copies link
+ * side by side.
  *
  * vf: float lanes; vi: int32 lanes; vm: a lane mask; vd: float64 accumulator covering the
  * lanes of one vf (two registers on the SIMD paths).
- * max/min keep the x86 operand rule: vmax(a, b) returns b when either is NaN.
+ * max/min keep the x86 operand rule on every path: vmax(a, b) returns b when either is NaN.
+ * vfma(a, b, c) = a*b + c is fused (one rounding) where the hardware has FMA (AVX-512, AVX2;
+ * the scalar path computes it in float64). WebAssembly SIMD has no deterministic FMA, so there
+ * it rounds twice; vfms, whose callers need the exact low part of a product, computes in
+ * float64 on that path. sfma(a, b, c) is one lane of vfma, for scalar tails that must sum
+ * exactly like the vector body (LLMTS_FUSED_FMA says which kind this path has).
  */
 #ifndef LLMTS_SIMD_H
 #define LLMTS_SIMD_H
@@ -20,8 +27,10 @@
 #define ISA_SUFFIX avx2
 #elif defined(LLMTS_ISA_SCALAR)
 #define ISA_SUFFIX scalar
+#elif defined(LLMTS_ISA_WASM)
+#define ISA_SUFFIX wasm
 #else
-#error "define one of LLMTS_ISA_AVX512, LLMTS_ISA_AVX2, LLMTS_ISA_SCALAR"
+#error "define one of LLMTS_ISA_AVX512, LLMTS_ISA_AVX2, LLMTS_ISA_SCALAR, LLMTS_ISA_WASM"
 #endif
 
 #define FN_CAT2(a, b) a##_##b
@@ -206,6 +215,116 @@ INL void vdstore(double *p, vd a) { _mm256_storeu_pd(p, a.lo); _mm256_storeu_pd(
 INL vd vdload(const double *p) { vd r = {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)}; return r; }
 INL vf vdtof(vd a) { return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(a.lo)), _mm256_cvtpd_ps(a.hi), 1); }
 
+#elif defined(LLMTS_ISA_WASM)
+#include <wasm_simd128.h>
+#define VL 4
+typedef v128_t vf;
+typedef v128_t vi;
+typedef v128_t vm;
+typedef struct { v128_t lo, hi; } vd;
+
+/* WebAssembly has no masked loads or stores: tails go through a small buffer, so a tail never
+ * reads or writes past the n valid elements (the end of linear memory may be right there) */
+INL vf vload(const float *p) { return wasm_v128_load(p); }
+INL vf vload_nf(const float *p, long n, float fill) {
+  float t[4] = {fill, fill, fill, fill};
+  for (long i = 0; i < n && i < 4; i++) t[i] = p[i];
+  return wasm_v128_load(t);
+}
+INL vf vload_n(const float *p, long n) { return vload_nf(p, n, 0.0f); }
+INL void vstore(float *p, vf x) { wasm_v128_store(p, x); }
+INL void vstore_n(float *p, vf x, long n) {
+  float t[4];
+  wasm_v128_store(t, x);
+  for (long i = 0; i < n && i < 4; i++) p[i] = t[i];
+}
+INL v128_t tailmask(long n) {
+  return wasm_i32x4_lt(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat((int32_t)n));
+}
+INL vf vkeep_n(vf x, long n) { return wasm_v128_and(x, tailmask(n)); }
+INL vf vset1(float x) { return wasm_f32x4_splat(x); }
+INL vf vzero(void) { return wasm_f32x4_splat(0.0f); }
+INL vf vadd(vf a, vf b) { return wasm_f32x4_add(a, b); }
+INL vf vsub(vf a, vf b) { return wasm_f32x4_sub(a, b); }
+INL vf vmul(vf a, vf b) { return wasm_f32x4_mul(a, b); }
+INL vf vdiv(vf a, vf b) { return wasm_f32x4_div(a, b); }
+INL vf vfma(vf a, vf b, vf c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+INL vf vfnma(vf a, vf b, vf c) { return wasm_f32x4_sub(c, wasm_f32x4_mul(a, b)); }
+/* a*b - c with one rounding to float: the float64 product of two floats is exact */
+INL vf vfms(vf a, vf b, vf c) {
+  v128_t lo = wasm_f64x2_sub(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
+                             wasm_f64x2_promote_low_f32x4(c));
+  vf a2 = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3), b2 = wasm_i32x4_shuffle(b, b, 2, 3, 2, 3);
+  vf c2 = wasm_i32x4_shuffle(c, c, 2, 3, 2, 3);
+  v128_t hi = wasm_f64x2_sub(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a2), wasm_f64x2_promote_low_f32x4(b2)),
+                             wasm_f64x2_promote_low_f32x4(c2));
+  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+/* pmax(b, a) = b < a ? a : b, i.e. x86's maxps(a, b) = a > b ? a : b (b when either is NaN) */
+INL vf vmax(vf a, vf b) { return wasm_f32x4_pmax(b, a); }
+INL vf vmin(vf a, vf b) { return wasm_f32x4_pmin(b, a); }
+INL vf vsqrt(vf a) { return wasm_f32x4_sqrt(a); }
+INL vf vabs(vf a) { return wasm_f32x4_abs(a); }
+INL vf vneg(vf a) { return wasm_f32x4_neg(a); }
+INL vf vround(vf a) { return wasm_f32x4_nearest(a); }
+INL vm vlt(vf a, vf b) { return wasm_f32x4_lt(a, b); }
+INL vm vle(vf a, vf b) { return wasm_f32x4_le(a, b); }
+INL vm vgt(vf a, vf b) { return wasm_f32x4_gt(a, b); }
+INL vm vge(vf a, vf b) { return wasm_f32x4_ge(a, b); }
+INL vm veq(vf a, vf b) { return wasm_f32x4_eq(a, b); }
+INL vm vne(vf a, vf b) { return wasm_f32x4_ne(a, b); }
+INL vm visnan(vf a) { return wasm_f32x4_ne(a, a); }
+INL vm vmor(vm a, vm b) { return wasm_v128_or(a, b); }
+INL vm vmand(vm a, vm b) { return wasm_v128_and(a, b); }
+INL int vmany(vm a) { return wasm_v128_any_true(a); }
+INL vf vsel(vm m, vf a, vf b) { return wasm_v128_bitselect(a, b, m); }
+/* round to nearest like cvtps2dq (truncating an integral value is exact) */
+INL vi vcvti(vf a) { return wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(a)); }
+INL vf vcvtf(vi a) { return wasm_f32x4_convert_i32x4(a); }
+INL vi vaddi(vi a, vi b) { return wasm_i32x4_add(a, b); }
+INL vi vsubi(vi a, vi b) { return wasm_i32x4_sub(a, b); }
+INL vi vset1i(int x) { return wasm_i32x4_splat(x); }
+INL vi vslli23(vi a) { return wasm_i32x4_shl(a, 23); }
+INL vi vsrai1(vi a) { return wasm_i32x4_shr(a, 1); }
+INL vi vsrli23(vi a) { return wasm_u32x4_shr(a, 23); }
+INL vi vandi(vi a, vi b) { return wasm_v128_and(a, b); }
+INL vi vori(vi a, vi b) { return wasm_v128_or(a, b); }
+INL vf vasf(vi a) { return a; }
+INL vi vasi(vf a) { return a; }
+INL vf vgather(const float *p, int64_t stride) {
+  return wasm_f32x4_make(p[0], p[stride], p[2 * stride], p[3 * stride]);
+}
+INL float vhsum(vf a) {
+  vf s = wasm_f32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 2, 3));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
+}
+INL float vhmax(vf a) {
+  vf s = vmax(a, wasm_i32x4_shuffle(a, a, 2, 3, 2, 3));
+  s = vmax(s, wasm_i32x4_shuffle(s, s, 1, 1, 1, 1));
+  return wasm_f32x4_extract_lane(s, 0);
+}
+INL float vhmin(vf a) {
+  vf s = vmin(a, wasm_i32x4_shuffle(a, a, 2, 3, 2, 3));
+  s = vmin(s, wasm_i32x4_shuffle(s, s, 1, 1, 1, 1));
+  return wasm_f32x4_extract_lane(s, 0);
+}
+INL vd vdzero(void) { vd r = {wasm_f64x2_splat(0.0), wasm_f64x2_splat(0.0)}; return r; }
+INL vd vdadd(vd acc, vf x) {
+  acc.lo = wasm_f64x2_add(acc.lo, wasm_f64x2_promote_low_f32x4(x));
+  acc.hi = wasm_f64x2_add(acc.hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(x, x, 2, 3, 2, 3)));
+  return acc;
+}
+INL vd vdsum(vd a, vd b) { a.lo = wasm_f64x2_add(a.lo, b.lo); a.hi = wasm_f64x2_add(a.hi, b.hi); return a; }
+INL double vdhsum(vd a) {
+  v128_t s = wasm_f64x2_add(a.lo, a.hi);
+  return wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
+}
+INL void vdstore(double *p, vd a) { wasm_v128_store(p, a.lo); wasm_v128_store(p + 2, a.hi); }
+INL vd vdload(const double *p) { vd r = {wasm_v128_load(p), wasm_v128_load(p + 2)}; return r; }
+INL vf vdtof(vd a) {
+  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(a.lo), wasm_f32x4_demote_f64x2_zero(a.hi), 0, 1, 4, 5);
+}
+
 #else /* scalar */
 #define VL 1
 typedef float vf;
@@ -270,6 +389,15 @@ INL double vdhsum(vd a) { return a; }
 INL void vdstore(double *p, vd a) { *p = a; }
 INL vd vdload(const double *p) { return *p; }
 INL vf vdtof(vd a) { return (float)a; }
+#endif
+
+/* one lane of vfma (see the top of this file) */
+#if defined(LLMTS_ISA_WASM)
+#define LLMTS_FUSED_FMA 0
+INL float sfma(float a, float b, float c) { return a * b + c; }
+#else
+#define LLMTS_FUSED_FMA 1
+INL float sfma(float a, float b, float c) { return fmaf(a, b, c); }
 #endif
 
 #endif

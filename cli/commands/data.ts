@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .requiredOption('--input <paths...>', 'files, directories or globs')
     .requiredOption('--output <dir>', 'output directory (kept/, rejected/, report.*)')
     .option('--preset <name>', `${Object.keys(PRESETS).join(' | ')}`, 'fineweb')
-    .option('--format <f>', 'auto | jsonl | text', 'auto')
+    .option('--format <f>', 'auto | jsonl | text | html | warc | parquet | csv', 'auto')
     .option('--text-field <name>', 'JSONL text field', 'text')
     .option('--text-mode <mode>', 'text files: file | paragraph | line', 'paragraph')
     .option('--tokenizer <spec>', 'also tokenize the kept documents into <output>/tokens (tokenizer file or "bytes")')
@@ -109,7 +109,7 @@ export function register(program: Command): void {
     .command('stats')
     .description('print the report of a pipeline run, a token-shard dataset summary, or statistics of raw input files')
     .argument('<paths...>', 'a run directory, a dataset directory, or input files/globs')
-    .option('--format <f>', 'inputs: auto | jsonl | text', 'auto')
+    .option('--format <f>', 'inputs: auto | jsonl | text | html | warc | parquet | csv', 'auto')
     .option('--text-field <name>', 'inputs: JSONL text field', 'text')
     .option('--text-mode <mode>', 'inputs: file | paragraph | line', 'paragraph')
     .action(async (paths: string[], o: Record<string, string>) => {

@@ -3,4 +3,3 @@ export * from './template.ts';
 export * from './encode.ts';
 export * from './dataset.ts';
 export * from './format-file.ts';
-

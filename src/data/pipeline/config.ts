@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../core/errors.ts';
 import { INPUT_DEFAULTS } from '../readers/input-spec.ts';
+import { INPUT_FORMATS } from '../readers/formats.ts';
 import type { InputSpec } from '../readers/input-spec.ts';
 import { STAGE_TYPES, validateStageParams } from './registry.ts';
 import type { StageType } from './registry.ts';
@@ -81,7 +82,7 @@ export function validateConfig(raw: unknown): PipelineConfig {
     };
   } else throw new ConfigError('input', 'expected {paths: [...], ...} or a list of paths');
   const enums: [keyof InputSpec, readonly string[]][] = [
-    ['format', ['auto', 'jsonl', 'text']],
+    ['format', ['auto', ...INPUT_FORMATS]],
     ['text_mode', ['file', 'paragraph', 'line']],
     ['invalid_utf8', ['replace', 'reject']],
   ];

@@ -64,6 +64,7 @@ export function buildReport(
         reader.bytes += rs.bytes;
         reader.blankLines += rs.blankLines;
         for (const [k, v] of Object.entries(rs.malformed)) reader.malformed[k] = (reader.malformed[k] ?? 0) + v;
+        for (const [k, v] of Object.entries(rs.skipped ?? {})) reader.skipped[k] = (reader.skipped[k] ?? 0) + v;
       }
       r.stages.forEach((s, i) => {
         if (s) mergeStageStats(stages[i] as StageStats, s);
@@ -145,6 +146,8 @@ export function reportText(r: PipelineReport): string {
   lines.push(
     `malformed input: ${mal.length === 0 ? 'none' : mal.map(([k, v]) => `${k} ${v}`).join(', ')}; empty files ${r.reader.emptyFiles}; blank lines ${r.reader.blankLines}`,
   );
+  const skipped = Object.entries(r.reader.skipped ?? {});
+  if (skipped.length > 0) lines.push(`skipped input records: ${skipped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push('');
   lines.push('stage               docs in   docs out   bytes in     bytes out    time');
   for (const s of r.stages) {

@@ -1,12 +1,14 @@
+import type { InputFormat } from './formats.ts';
+
 /** How input files are read: format, fields, document boundaries, sharding. */
 export interface InputSpec {
   /** files, directories (recursive) or globs (*, **, ?) */
   paths: string[];
-  /** auto: .jsonl/.ndjson/.json(.gz) are JSONL, everything else text */
-  format: 'auto' | 'jsonl' | 'text';
-  /** JSONL: the field that holds the text */
+  /** auto: by extension (formats.ts; .gz/.zst peeled off first); an unknown extension is an error */
+  format: 'auto' | InputFormat;
+  /** JSONL/Parquet/CSV: the field (column) that holds the text */
   text_field: string;
-  /** JSONL: the field used as document id (else "<file>@<byte offset>") */
+  /** JSONL/Parquet/CSV: the field used as document id (else "<file>@<byte offset>") */
   id_field: string;
   /** text: one document per file, per blank-line-separated block, or per line */
   text_mode: 'file' | 'paragraph' | 'line';

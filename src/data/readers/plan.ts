@@ -8,6 +8,8 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../../core/errors.ts';
 import type { InputSpec } from './input-spec.ts';
+import { compressionOf, detectFormat } from './formats.ts';
+import type { Compression, InputFormat } from './formats.ts';
 
 export interface InputShard {
   /** position in the plan; names outputs (00000, 00001, ...) */
@@ -16,8 +18,8 @@ export interface InputShard {
   file: string;
   /** path relative to the input's base (used in document ids) */
   rel: string;
-  format: 'jsonl' | 'text';
-  gzip: boolean;
+  format: InputFormat;
+  compression: Compression;
   /** byte range [start, end) of the (uncompressed) file; end null = to the end */
   start: number;
   end: number | null;
@@ -84,11 +86,6 @@ function expand(spec: string): [string, string][] {
   return files.filter((f) => re.test(relative(base, f).split(sep).join('/'))).map((f) => [f, base]);
 }
 
-function detectFormat(file: string, format: InputSpec['format']): 'jsonl' | 'text' {
-  if (format !== 'auto') return format;
-  return /\.(jsonl|ndjson|json)(\.gz)?$/i.test(file) ? 'jsonl' : 'text';
-}
-
 /** Finds the first record boundary at or after `pos`; null if none before EOF. */
 function nextBoundary(fd: number, pos: number, size: number, paragraph: boolean): number | null {
   const buf = Buffer.alloc(1 << 16);
@@ -128,10 +125,14 @@ export function planShards(input: InputSpec): InputShard[] {
   const limit = Math.max(1, Math.floor(input.shard_size_mb * 1024 * 1024));
   for (const [file, base] of files) {
     const st = statSync(file);
-    const gzip = /\.gz$/i.test(file);
+    const compression = compressionOf(file);
     const format = detectFormat(file, input.format);
     const rel = relative(base, file).split(sep).join('/');
-    const splittable = !gzip && (format === 'jsonl' || input.text_mode !== 'file') && st.size > limit;
+    // only uncompressed line-oriented files can be cut at a record boundary found by seeking
+    const splittable =
+      compression === 'none' &&
+      (format === 'jsonl' || (format === 'text' && input.text_mode !== 'file')) &&
+      st.size > limit;
     const cuts = [0];
     if (splittable) {
       const fd = openSync(file, 'r');
@@ -155,7 +156,7 @@ export function planShards(input: InputSpec): InputShard[] {
         file,
         rel,
         format,
-        gzip,
+        compression,
         start: cuts[i] as number,
         end: i + 1 < cuts.length ? (cuts[i + 1] as number) : null,
         size: st.size,

@@ -1,16 +1,20 @@
 /**
  * Streams the records of one input shard as documents, in constant memory: the byte
- * range is read in chunks (gunzipped when .gz), cut into lines on 0x0A bytes, and lines
- * become records (JSONL line, text line, or blank-line-separated paragraph; "file"
- * mode makes the whole file one record). Malformed input never stops the run: invalid
+ * range is read in chunks (decompressed when .gz/.zst), cut into lines on 0x0A bytes, and
+ * lines become records (JSONL line, text line, or blank-line-separated paragraph; "file"
+ * mode makes the whole file one record; an HTML file is always one record, decoded by its
+ * declared charset). WARC, Parquet and CSV shards go to their own readers (warc.ts,
+ * parquet.ts, csv.ts), which yield the same batches. Malformed input never stops the run: invalid
  * UTF-8, broken JSON, missing text fields and oversized records are counted and
  * returned as rejections so they reach the rejected output with their reason.
  */
-import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import type { Document } from '../document.ts';
+import { openBytes } from './byte-source.ts';
+import { decodeWebBytes } from './charset.ts';
+import { readCsv } from './csv.ts';
+import { readParquet } from './parquet.ts';
+import { readWarc } from './warc.ts';
 import type { InputSpec } from './input-spec.ts';
 import type { InputShard } from './plan.ts';
 
@@ -22,10 +26,12 @@ export interface ReaderStats {
   blankLines: number;
   /** malformed input by kind: invalid_utf8, malformed_json, missing_text_field, record_too_large */
   malformed: Record<string, number>;
+  /** well-formed input that is not a document, by kind (WARC request/metadata records, non-HTML responses...) */
+  skipped: Record<string, number>;
 }
 
 export function emptyReaderStats(): ReaderStats {
-  return { files: 0, emptyFiles: 0, records: 0, bytes: 0, blankLines: 0, malformed: {} };
+  return { files: 0, emptyFiles: 0, records: 0, bytes: 0, blankLines: 0, malformed: {}, skipped: {} };
 }
 
 export type ReadItem = { doc: Document; reject?: string };
@@ -36,15 +42,14 @@ function bump(s: ReaderStats, k: string): void {
 
 /** Yields batches of documents (and reader rejections) of a shard. */
 export async function* readShard(shard: InputShard, spec: InputSpec, stats: ReaderStats): AsyncGenerator<ReadItem[]> {
+  if (shard.format === 'warc') return yield* readWarc(shard, spec, stats);
+  if (shard.format === 'parquet') return yield* readParquet(shard, spec, stats);
+  if (shard.format === 'csv') return yield* readCsv(shard, spec, stats);
   if (shard.start === 0) stats.files++;
-  let stream: Readable = createReadStream(shard.file, {
-    start: shard.start,
-    ...(shard.end !== null ? { end: shard.end - 1 } : {}),
-    highWaterMark: 1 << 20,
-  });
-  if (shard.gzip) stream = stream.pipe(createGunzip());
+  const stream = openBytes(shard.file, shard.compression, { start: shard.start, end: shard.end });
   const maxRecord = Math.floor(spec.max_record_mb * 1024 * 1024);
-  const mode = shard.format === 'jsonl' ? 'jsonl' : spec.text_mode;
+  const html = shard.format === 'html';
+  const mode = shard.format === 'jsonl' ? 'jsonl' : html ? 'file' : spec.text_mode;
   let offset = shard.start; // byte offset of the next unread byte (uncompressed stream)
   let pending: Buffer[] = [];
   let pendingLen = 0;
@@ -187,7 +192,7 @@ export async function* readShard(shard: InputShard, spec: InputSpec, stats: Read
       pending = [buf];
       tooLarge(0, out);
     } else {
-      const text = decode(buf, 0, out);
+      const text = html ? decodeWebBytes(buf).text : decode(buf, 0, out);
       if (text !== null) {
         stats.records++;
         if (text.trim().length === 0) {

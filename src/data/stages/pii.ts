@@ -1,25 +1,36 @@
 /**
  * PII redaction: emails and IPv4 addresses as datatrove's PIIFormatter does (same
  * regexes, public IPs only by default, the same placeholder lists used round-robin,
- * the counter reset per input shard so output is deterministic), plus IPv6 addresses
- * and phone numbers (dolma's pattern, with a leading + country code allowed), which
- * datatrove does not redact. Placeholders for those are reserved documentation
- * values (RFC 3849 IPv6, the fictional 555-01xx range). mode "tag" writes dolma-style
+ * the counter reset per input shard so output is deterministic), plus what datatrove
+ * does not redact: IPv6 addresses, phone numbers (international +CC anywhere and the
+ * national formats of `phone_regions`, each validated against libphonenumber-js's number
+ * plans), IBANs (country length + mod-97) and payment card numbers (issuer prefix + Luhn).
+ * Decoys are left alone: a "domain" ending in a file extension (logo@2x.png), a dotted
+ * quad inside a longer dotted number or after "version", "section", "§"... (4.2.1.3).
+ * Placeholders are reserved documentation values (RFC 3849 IPv6, the fictional 555-01xx
+ * range) or values no pattern matches again. mode "tag" writes dolma-style
  * |||EMAIL_ADDRESS||| markers instead.
  */
 import type { Stage } from './stage.ts';
+import { findPhones, isCardNumber, isValidIban, looksLikeNumbering } from './pii-patterns.ts';
 
 export interface PiiOptions {
   remove_emails: boolean;
   remove_ips: boolean;
   remove_ipv6: boolean;
   remove_phones: boolean;
+  remove_ibans: boolean;
+  remove_cards: boolean;
+  /** ISO 3166 regions whose national phone formats (without +CC) are recognised */
+  phone_regions: string[];
   only_remove_public_ips: boolean;
   mode: 'placeholder' | 'tag';
   email_replacement: string[];
   ip_replacement: string[];
   ipv6_replacement: string[];
   phone_replacement: string[];
+  iban_replacement: string[];
+  card_replacement: string[];
 }
 
 export const PII_DEFAULTS: PiiOptions = {
@@ -27,6 +38,9 @@ export const PII_DEFAULTS: PiiOptions = {
   remove_ips: true,
   remove_ipv6: true,
   remove_phones: true,
+  remove_ibans: true,
+  remove_cards: true,
+  phone_regions: ['US'],
   only_remove_public_ips: true,
   mode: 'placeholder',
   email_replacement: ['email@example.com', 'firstname.lastname@example.org'],
@@ -40,16 +54,26 @@ export const PII_DEFAULTS: PiiOptions = {
   ],
   ipv6_replacement: ['2001:db8::1', '2001:db8::2'],
   phone_replacement: ['(555) 555-0100', '(555) 555-0199'],
+  iban_replacement: ['XX00 0000 0000 0000 0000 00'],
+  card_replacement: ['0000 0000 0000 0000'],
 };
 
 // datatrove's email pattern, made case-insensitive (its lowercase-only class misses "John.Doe@Example.com")
 const EMAIL_RE =
   /\b[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?|\[(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?|[a-z0-9-]*[a-z0-9]:)\])/gi;
-const IPV4_RE = /(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)/g;
+// datatrove's IPv4 pattern, not inside a longer dotted number (1.2.3.4.5, 10.1.2.3.4)
+const IPV4_RE =
+  /(?<![\d.])(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(?!\.?\d)/g;
+// an email "domain" ending in one of these is a file name (logo@2x.png, icon@3x.webp)
+const FILE_EXTENSION_TLD =
+  /\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?|css|js|mjs|ts|json|pdf|zip|gz|tar|mp[34]|mov|avi|webm|woff2?|ttf|otf|html?|php|aspx?|txt|xml|ya?ml|md)$/i;
+// seven digits with at most three non-digits between neighbours: the least a phone number has
+const PHONE_HINT = /(?:\d[^\d\n]{0,3}){6}\d/;
+const IBAN_RE = /\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?\b/g;
+// 13-19 digits in groups of 4 (one separator kind), or Amex's 4-6-5, or unbroken
+const CARD_RE = /(?<![\d-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|3[47]\d{2}([ -]?)\d{6}\2\d{5})(?![\d-])/g;
 // candidate IPv6 tokens; validated by parseIPv6 below
 const IPV6_RE = /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/gi;
-// dolma's phone pattern (\s+ prefix kept out of the match), optionally with +CC
-const PHONE_RE = /(?<=^|\s)(?:\+\d{1,3}[-. ]?)?\(?(\d{3})\)?[-. ]*(\d{3})[-. ]?(\d{4})(?!\d)/g;
 
 /** Python ipaddress.ip_address(x).is_global for IPv4 (IANA special-purpose registry). */
 export function isGlobalIPv4(ip: string): boolean {
@@ -113,7 +137,7 @@ export function isGlobalIPv6(groups: readonly number[]): boolean {
 export function pii(opts: Partial<PiiOptions> = {}): Stage {
   const o: PiiOptions = { ...PII_DEFAULTS, ...opts };
   const tag = o.mode === 'tag';
-  const rr = { email: 0, ip: 0, ipv6: 0, phone: 0 };
+  const rr = { email: 0, ip: 0, ipv6: 0, phone: 0, iban: 0, card: 0 };
   const pick = (kind: keyof typeof rr, list: readonly string[], tagText: string): string => {
     if (tag) return tagText;
     const r = list[rr[kind] % list.length] as string;
@@ -123,19 +147,35 @@ export function pii(opts: Partial<PiiOptions> = {}): Stage {
   return {
     name: 'pii',
     startShard() {
-      rr.email = rr.ip = rr.ipv6 = rr.phone = 0;
+      rr.email = rr.ip = rr.ipv6 = rr.phone = rr.iban = rr.card = 0;
     },
     apply(doc, count) {
       let t = doc.text;
       if (o.remove_emails && t.includes('@')) {
-        t = t.replace(EMAIL_RE, () => {
+        t = t.replace(EMAIL_RE, (m) => {
+          if (FILE_EXTENSION_TLD.test(m)) return m;
           count('emails');
           return pick('email', o.email_replacement, '|||EMAIL_ADDRESS|||');
         });
       }
+      if (o.remove_ibans) {
+        t = t.replace(IBAN_RE, (m) => {
+          if (!isValidIban(m)) return m;
+          count('ibans');
+          return pick('iban', o.iban_replacement, '|||IBAN|||');
+        });
+      }
+      if (o.remove_cards) {
+        t = t.replace(CARD_RE, (m) => {
+          if (!isCardNumber(m)) return m;
+          count('cards');
+          return pick('card', o.card_replacement, '|||CREDIT_CARD_NUMBER|||');
+        });
+      }
       if (o.remove_ips && t.includes('.')) {
-        t = t.replace(IPV4_RE, (m) => {
+        t = t.replace(IPV4_RE, (m, offset: number, whole: string) => {
           if (o.only_remove_public_ips && !isGlobalIPv4(m)) return m;
+          if (looksLikeNumbering(whole, offset)) return m;
           count('ipv4');
           return pick('ip', o.ip_replacement, '|||IP_ADDRESS|||');
         });
@@ -149,11 +189,21 @@ export function pii(opts: Partial<PiiOptions> = {}): Stage {
           return pick('ipv6', o.ipv6_replacement, '|||IP_ADDRESS|||');
         });
       }
-      if (o.remove_phones) {
-        t = t.replace(PHONE_RE, () => {
-          count('phones');
-          return pick('phone', o.phone_replacement, '|||PHONE_NUMBER|||');
-        });
+      if (o.remove_phones && PHONE_HINT.test(t)) {
+        const spans = findPhones(t, o.phone_regions);
+        if (spans.length > 0) {
+          const parts: string[] = [];
+          let at = 0;
+          for (const sp of spans) {
+            if (sp.start < at) continue;
+            parts.push(t.slice(at, sp.start));
+            count('phones');
+            parts.push(pick('phone', o.phone_replacement, '|||PHONE_NUMBER|||'));
+            at = sp.end;
+          }
+          parts.push(t.slice(at));
+          t = parts.join('');
+        }
       }
       if (t !== doc.text) {
         count('documents_redacted');

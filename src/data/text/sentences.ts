@@ -1,9 +1,10 @@
 /**
  * Sentence splitting for C4's min_num_sentences. datatrove uses NLTK's punkt model;
  * this is a rule-based approximation: a sentence ends at a run of terminal punctuation
- * (optionally followed by closing quotes/brackets) followed by whitespace and a
- * character that can start a sentence, unless the word before the period is a known
- * abbreviation or a single-letter initial.
+ * (optionally followed by closing quotes/brackets) followed by whitespace, unless the
+ * word before the period is a known abbreviation or a single-letter initial. The next
+ * word's case is not consulted, so lower-cased text (forums, chat, ASR transcripts)
+ * splits like cased text. CJK full stops (。！？｡) end a sentence with no space after them.
  */
 
 const ABBREVIATIONS = new Set([
@@ -53,11 +54,13 @@ const ABBREVIATIONS = new Set([
   'pp',
   'al',
   'cf',
+  'a.m',
+  'p.m',
 ]);
 
 const LETTER_OR_DOT = /[\p{L}.]/u;
-// terminal run, closers, whitespace, then what follows
-const BOUNDARY_RE = /([.!?…]+|[。！？])(["'”’)\]]*)(\s+|$)/gu;
+// a Latin terminal run, closers, then whitespace or the end; or a CJK terminal run and its closers
+const BOUNDARY_RE = /([.!?…]+)(["'”’)\]]*)(\s+|$)|([。！？｡]+)([」』）】〉》”’"']*)(\s*)/gu;
 
 /** Splits text into sentences (trimmed, non-empty). */
 export function splitIntoSentences(text: string): string[] {
@@ -66,18 +69,16 @@ export function splitIntoSentences(text: string): string[] {
   BOUNDARY_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = BOUNDARY_RE.exec(text)) !== null) {
-    const punct = m[1] as string;
-    const end = m.index + punct.length + (m[2] as string).length;
-    const next = text.charAt(m.index + m[0].length);
-    if (m.index + m[0].length < text.length && punct === '.') {
+    const cjk = m[1] === undefined;
+    const punct = (cjk ? m[4] : m[1]) as string;
+    const end = m.index + punct.length + ((cjk ? m[5] : m[2]) as string).length;
+    if (!cjk && m.index + m[0].length < text.length && punct === '.') {
       // an abbreviation or initial before the period does not end a sentence
       // the run of letters and periods just before the period
       let k = m.index;
       while (k > start && LETTER_OR_DOT.test(text.charAt(k - 1))) k--;
       const lastWord = text.slice(k, m.index).toLowerCase();
       if (ABBREVIATIONS.has(lastWord) || /^\p{L}$/u.test(lastWord)) continue;
-      // a lowercase continuation is not a new sentence
-      if (/\p{Ll}/u.test(next)) continue;
     }
     const s = text.slice(start, end).trim();
     if (s.length > 0) out.push(s);

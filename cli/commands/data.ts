@@ -11,7 +11,7 @@ import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.t
 import { runPipeline } from '../../src/data/pipeline/run.ts';
 import { reportText } from '../../src/data/pipeline/report.ts';
 import type { PipelineReport } from '../../src/data/pipeline/report.ts';
-import { openShardDataset } from '../../src/data/shards/index.ts';
+import { mergeShardDatasets, openShardDataset } from '../../src/data/shards/index.ts';
 import { corpusStats } from '../../src/data/stats.ts';
 import { INPUT_DEFAULTS } from '../../src/data/readers/input-spec.ts';
 
@@ -103,6 +103,27 @@ export function register(program: Command): void {
         fresh: o['fresh'] === true,
       });
       console.log(reportText(report));
+    });
+
+  data
+    .command('merge')
+    .description(
+      'merge token-shard datasets into one, documents shuffled with a seed (llmts shards or Megatron .bin/.idx)',
+    )
+    .argument('<datasets...>', 'token-shard dataset directories (same vocabulary)')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--seed <n>', 'shuffle seed', '0')
+    .option('--no-shuffle', 'keep input order')
+    .option('--format <f>', 'llmts | megatron (<split>_text_document.bin/.idx)', 'llmts')
+    .action((inputs: string[], o: { out: string; seed: string; shuffle: boolean; format: string }) => {
+      if (o.format !== 'llmts' && o.format !== 'megatron')
+        throw new ArgumentError('data merge', `--format expects llmts or megatron, got ${o.format}`);
+      const seed = Number(o.seed);
+      if (!Number.isInteger(seed)) throw new ArgumentError('data merge', `--seed expects an integer, got ${o.seed}`);
+      const r = mergeShardDatasets(inputs, o.out, { seed: o.shuffle ? seed : null, format: o.format });
+      for (const [split, s] of Object.entries(r.splits))
+        console.log(`${split}: ${s.documents} documents, ${s.tokens.toLocaleString('en')} tokens`);
+      console.log(`wrote ${o.out}`);
     });
 
   data

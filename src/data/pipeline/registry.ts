@@ -48,6 +48,8 @@ export const TOKENIZE_DEFAULTS = {
   /** prepend the tokenizer's BOS (if it has one) */
   prepend_bos: false,
   max_tokens_per_file: 1 << 30,
+  /** llmts shards in tokens/, Megatron-LM .bin/.idx in megatron/, or both */
+  output_format: 'llmts',
 };
 
 export const EXACT_DEDUP_DEFAULTS = {
@@ -112,6 +114,9 @@ export function validateStageParams(type: StageType, params: Record<string, unkn
     }
   }
   if (type === 'tokenize') {
+    const of = params['output_format'];
+    if (of !== undefined && !['llmts', 'megatron', 'both'].includes(of as string))
+      throw new ConfigError(`${where}.output_format`, 'expected llmts, megatron or both');
     const f = params['val_fraction'];
     if (f !== undefined && !(typeof f === 'number' && f >= 0 && f < 1))
       throw new ConfigError(`${where}.val_fraction`, 'expected a number in [0, 1)');

@@ -8,7 +8,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { createProgress } from '../../core/progress.ts';
@@ -18,6 +18,7 @@ import { removeStaleTemps } from '../writers/atomic-stream.ts';
 import { clusterDuplicates } from '../dedup/cluster.ts';
 import type { ClusterResult } from '../dedup/cluster.ts';
 import { createShardWriter } from '../shards/writer.ts';
+import { MegatronWriter } from '../shards/megatron.ts';
 import { loadTokenizerLike } from '../tokenize/tokenizer-like.ts';
 import type { PipelineConfig } from './config.ts';
 import { runLayout } from './layout.ts';
@@ -124,16 +125,32 @@ async function pack(L: RunLayout, config: PipelineConfig, seg: Segment, shards: 
   const tok = await loadTokenizerLike(spec, `stages[${seg.sinkAt}].tokenizer`);
   const eos = p['append_eos'] === true ? (tok.eosId ?? null) : null;
   const bos = p['prepend_bos'] === true ? (tok.bosId ?? null) : null;
-  const w = createShardWriter(L.tokensDir, {
-    vocabSize: tok.vocabSize,
-    eosId: eos,
-    bosId: bos,
-    tokenizerJson: tok.json?.() ?? null,
-    tokenizerName: spec === 'bytes' ? 'bytes' : null,
-    maxTokensPerFile: p['max_tokens_per_file'] as number,
-    source: `llmts data pipeline over ${config.input.paths.join(', ')}; val = documents whose id hash falls below ${p['val_fraction']}`,
-    createdBy: 'llmts data run',
-  });
+  const fmt = p['output_format'] as 'llmts' | 'megatron' | 'both';
+  const mega = new Map<string, MegatronWriter>();
+  const megaFor = (split: string): MegatronWriter => {
+    let m = mega.get(split);
+    if (m === undefined) {
+      m = new MegatronWriter(join(L.out, 'megatron', `${split}_text_document`), {
+        vocabSize: tok.vocabSize,
+        eosId: eos,
+      });
+      mega.set(split, m);
+    }
+    return m;
+  };
+  const w =
+    fmt === 'megatron'
+      ? null
+      : createShardWriter(L.tokensDir, {
+          vocabSize: tok.vocabSize,
+          eosId: eos,
+          bosId: bos,
+          tokenizerJson: tok.json?.() ?? null,
+          tokenizerName: spec === 'bytes' ? 'bytes' : null,
+          maxTokensPerFile: p['max_tokens_per_file'] as number,
+          source: `llmts data pipeline over ${config.input.paths.join(', ')}; val = documents whose id hash falls below ${p['val_fraction']}`,
+          createdBy: 'llmts data run',
+        });
   try {
     for (const sh of shards) {
       const idx = readFileSync(L.tokensIdx(sh.name));
@@ -143,13 +160,18 @@ async function pack(L: RunLayout, config: PipelineConfig, seg: Segment, shards: 
       let off = 0;
       for (let i = 0; i < n; i++) {
         const len = idx.readUInt32LE(i * 4);
-        w.addDocument(idx[n * 4 + i] === 1 ? 'val' : 'train', ids.subarray(off, off + len));
+        const split = idx[n * 4 + i] === 1 ? 'val' : 'train';
+        const doc = ids.subarray(off, off + len);
+        w?.addDocument(split, doc);
+        if (fmt !== 'llmts') megaFor(split).addDocument(bos !== null ? [bos, ...doc] : doc);
         off += len;
       }
     }
-    w.finish();
+    w?.finish();
+    for (const m of mega.values()) m.finish();
   } catch (err) {
-    w.abort();
+    w?.abort();
+    for (const m of mega.values()) m.abort();
     throw err;
   }
   writeFileAtomic(L.packDone, '{}\n');

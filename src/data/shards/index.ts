@@ -4,3 +4,7 @@ export { createShardWriter, ShardWriter } from './writer.ts';
 export type { ShardWriterOptions } from './writer.ts';
 export { bytesPerToken, dtypeForVocab, SHARD_FORMAT, SHARD_VERSION, validateMeta } from './meta.ts';
 export type { ShardFileMeta, ShardMeta, SplitMeta, TokenDType, TokenizerRef } from './meta.ts';
+export { MegatronWriter, MEGATRON_DTYPE, MEGATRON_MAGIC } from './megatron.ts';
+export type { MegatronWriterOptions } from './megatron.ts';
+export { mergeShardDatasets } from './merge.ts';
+export type { MergeOptions, MergeResult } from './merge.ts';

@@ -12,6 +12,7 @@
       'native/src/loss.c',
       'native/src/misc.c',
       'native/src/attention.c',
+      'native/src/paged_attention.c',
       'native/src/table.c',
     ],
     # no -ffast-math: NaN/Inf must propagate as in the reference kernels; no implicit FMA

@@ -497,6 +497,48 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* pagedAttention(q, kPages, vPages, out, pageTable, tokenRow, tokenPos, alibi); args: tokens heads kvHeads d
+ * pageSize pages pagesPerRow rows scale qTokenStride qHeadStride. Every page a token will read must exist. */
+static napi_value js_paged_attention(napi_env env, napi_callback_info info) {
+  GET_ARGS(8)
+  ARR(0, q, 0) ARR(1, kp, 0) ARR(2, vp, 0) ARR(3, o, 0) ARR(4, table_arr, 0) ARR(5, row, 0) ARR(6, pos, 0)
+  ARR(7, alibi, 1)
+  PagedArgs a;
+  memset(&a, 0, sizeof a);
+  a.tokens = I(0), a.heads = I(1), a.kv_heads = I(2), a.d = I(3), a.page = I(4), a.pages = I(5), a.per_row = I(6);
+  int64_t rows = I(7);
+  a.scale = (float)A(8), a.q_st = I(9), a.q_sh = I(10);
+  if (q.type != napi_float32_array || kp.type != napi_float32_array || vp.type != napi_float32_array ||
+      o.type != napi_float32_array || (alibi.data && alibi.type != napi_float32_array))
+    return throw_err(env, "llmts native: pagedAttention needs float32 arrays"), NULL;
+  if (table_arr.type != napi_int32_array || row.type != napi_int32_array || pos.type != napi_int32_array)
+    return throw_err(env, "llmts native: pagedAttention needs int32 page table, rows and positions"), NULL;
+  if (a.tokens < 0 || a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads != 0 || a.d <= 0 || a.page <= 0 ||
+      a.pages < 0 || a.per_row < 0 || rows < 0 || a.q_st < 0 || a.q_sh < 0)
+    return throw_err(env, "llmts native: pagedAttention sizes out of range"), NULL;
+  if (a.tokens == 0) return NULL;
+  NEED(q, (double)(a.tokens - 1) * a.q_st + (double)(a.heads - 1) * a.q_sh + a.d, "pagedAttention q")
+  NEED(o, (double)a.tokens * a.heads * a.d, "pagedAttention out")
+  NEED(kp, (double)a.pages * a.page * a.kv_heads * a.d, "pagedAttention kPages")
+  NEED(vp, (double)a.pages * a.page * a.kv_heads * a.d, "pagedAttention vPages")
+  NEED(table_arr, (double)rows * a.per_row, "pagedAttention pageTable")
+  NEED(row, a.tokens, "pagedAttention tokenRow") NEED(pos, a.tokens, "pagedAttention tokenPos")
+  if (alibi.data) NEED(alibi, a.heads, "pagedAttention alibi")
+  const int32_t *t = table_arr.data, *r = row.data, *p = pos.data;
+  for (int64_t n = 0; n < a.tokens; n++) {
+    if (r[n] < 0 || r[n] >= rows || p[n] < 0 || (int64_t)p[n] >= a.per_row * a.page)
+      return throw_err(env, "llmts native: pagedAttention token row or position out of range"), NULL;
+    for (int64_t j = 0; j <= p[n] / a.page; j++) {
+      int32_t page = t[(int64_t)r[n] * a.per_row + j];
+      if (page < 0 || page >= a.pages) return throw_err(env, "llmts native: pagedAttention page id out of range"), NULL;
+    }
+  }
+  a.q = q.data, a.kp = kp.data, a.vp = vp.data, a.out = o.data, a.alibi = alibi.data;
+  a.table = t, a.row = r, a.pos = p;
+  table->paged_attention(&a);
+  return NULL;
+}
+
 /* adamw(param, grad, m, v); args: n lr beta1 beta2 eps weightDecay step gradScale */
 static napi_value js_adamw(napi_env env, napi_callback_info info) {
   GET_ARGS(4)
@@ -627,6 +669,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FNP("indexAdd", js_index_add),
     FNP("attention", js_attention),
     FNP("attentionGrad", js_attention_grad),
+    FNP("pagedAttention", js_paged_attention),
     FNP("adamw", js_adamw),
     FNP("isa", js_isa),
     FNP("bestIsa", js_best_isa),

@@ -43,6 +43,17 @@ typedef struct {
   int causal;
 } AttnArgs;
 
+/* attention over a paged KV cache (paged_attention.c): q token n head h at n q_st + h q_sh;
+ * out dense [tokens, heads, d]; kp/vp dense [pages, page, kv_heads, d]; table [rows, per_row];
+ * row/pos [tokens]; alibi [heads] or NULL */
+typedef struct {
+  const float *q, *kp, *vp, *alibi;
+  float *out;
+  const int32_t *table, *row, *pos;
+  int64_t q_st, q_sh, tokens, heads, kv_heads, d, page, pages, per_row;
+  float scale;
+} PagedArgs;
+
 typedef struct {
   float *param;
   const float *grad;
@@ -96,6 +107,7 @@ typedef struct {
                     float *dst);
   void (*attention)(const AttnArgs *a);
   void (*attention_grad)(const AttnArgs *a);
+  void (*paged_attention)(const PagedArgs *a);
   void (*adamw)(const AdamArgs *a);
 } KernelTable;
 

@@ -35,6 +35,7 @@ void FN(index_add)(const float *src, int64_t outer, int64_t n, int64_t inner, co
                    float *dst);
 void FN(attention)(const AttnArgs *a);
 void FN(attention_grad)(const AttnArgs *a);
+void FN(paged_attention)(const PagedArgs *a);
 void FN(adamw)(const AdamArgs *a);
 
 const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
@@ -62,5 +63,6 @@ const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
   .index_add = FN(index_add),
   .attention = FN(attention),
   .attention_grad = FN(attention_grad),
+  .paged_attention = FN(paged_attention),
   .adamw = FN(adamw),
 };

@@ -117,6 +117,43 @@ export interface AttentionArgs<A extends FloatArray = FloatArray> {
   readonly mask: StridedArray<A> | null;
 }
 
+/**
+ * Attention over a paged KV cache (serving: vLLM's PagedAttention). N query tokens from any mix
+ * of sequences; token n belongs to page-table row tokenRow[n], sits at position tokenPos[n] and
+ * attends to that sequence's keys at positions 0..tokenPos[n] (causal within its sequence; they
+ * must already be written). Key s of row r is slot s % pageSize of page pageTable[r][s / pageSize].
+ * Query head h reads key/value head floor(h / (H / Hkv)).
+ *   out[n,h] = softmax_s(scale * q[n,h]·k[r,hk,s] - alibi[h]·(pos - s)) · v[r,hk,s]
+ * Inference only (no lse, no backward). A native kernel must make out[n] depend only on token
+ * n's query, its sequence's cache and its position (batch invariance: see docs/serve.md).
+ */
+export interface PagedAttentionArgs<A extends FloatArray = FloatArray> {
+  /** Query of token n, head h at n * qTokenStride + h * qHeadStride, headDim contiguous. */
+  readonly q: A;
+  readonly qTokenStride: number;
+  readonly qHeadStride: number;
+  /** Dense [N, H, D], written. */
+  readonly out: A;
+  /** Dense [numPages, pageSize, Hkv, D]. */
+  readonly kPages: A;
+  readonly vPages: A;
+  /** Dense [rows, pagesPerRow] page ids (only the pages a token reads need to be valid). */
+  readonly pageTable: Int32Array;
+  readonly pagesPerRow: number;
+  readonly rows: number;
+  readonly tokenRow: Int32Array;
+  readonly tokenPos: Int32Array;
+  readonly tokens: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly pageSize: number;
+  readonly numPages: number;
+  readonly scale: number;
+  /** ALiBi slopes [H], or null. */
+  readonly alibiSlopes: Float32Array | null;
+}
+
 export interface AttentionGradArgs<A extends FloatArray = FloatArray> extends AttentionArgs<A> {
   readonly gradOut: A; // layout outLayout
   readonly gradQ: A; // layout gradQLayout, written
@@ -295,6 +332,7 @@ export interface Kernels {
 
   attention(args: AttentionArgs): void;
   attentionGrad(args: AttentionGradArgs): void;
+  pagedAttention(args: PagedAttentionArgs): void;
 
   /** One AdamW step over dense arrays of equal length (decoupled weight decay: p -= lr*wd*p). */
   adamw(args: AdamWArgs): void;

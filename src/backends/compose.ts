@@ -59,6 +59,7 @@ export function composeBackend(partial: PartialBackend): Backend {
     scatterAdd: pick('scatterAdd'),
     attention: pick('attention'),
     attentionGrad: pick('attentionGrad'),
+    pagedAttention: pick('pagedAttention'),
     adamw: pick('adamw'),
   };
   if (partial.setThreads) composed.setThreads = partial.setThreads.bind(partial);

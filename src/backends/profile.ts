@@ -43,6 +43,7 @@ const KERNELS: readonly KernelName[] = [
   'scatterAdd',
   'attention',
   'attentionGrad',
+  'pagedAttention',
   'adamw',
 ];
 
@@ -77,7 +78,7 @@ export function withProfiling(inner: Backend): ProfilingBackend {
 /** Kernel groups for a step breakdown. */
 export const KERNEL_GROUPS: Record<string, readonly KernelName[]> = {
   matmul: ['matmul'],
-  attention: ['attention', 'attentionGrad'],
+  attention: ['attention', 'attentionGrad', 'pagedAttention'],
   norms: ['layerNorm', 'layerNormGrad', 'rmsNorm', 'rmsNormGrad'],
   'softmax + cross-entropy': ['softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad'],
   elementwise: ['unary', 'unaryGrad', 'binary', 'compare', 'where'],

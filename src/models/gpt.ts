@@ -17,7 +17,7 @@ import { add } from '../engine/ops/elementwise.ts';
 import { crossEntropy } from '../engine/ops/loss.ts';
 import { linear } from '../engine/ops/matmul.ts';
 import { dropout } from '../engine/ops/dropout.ts';
-import { embedding } from '../engine/ops/indexing.ts';
+import { embedding, indexSelect } from '../engine/ops/indexing.ts';
 import { slice, reshape } from '../engine/ops/movement.ts';
 import { getDefaultBackend } from '../backends/select.ts';
 import { ConfigError, ShapeError } from '../core/errors.ts';
@@ -30,6 +30,7 @@ import type { AttentionInputs } from '../nn/attention.ts';
 import { createNorm } from '../nn/norm-layer.ts';
 import type { NormLayer, NormName } from '../nn/norm-layer.ts';
 import { KVCache } from '../nn/kv-cache.ts';
+import type { PagedKVCache, PagedStep } from '../nn/paged-kv-cache.ts';
 import { alibiBias, alibiSlopes, ropeTables, sinusoidalTable } from '../nn/positional.ts';
 import type { RopeScaling, RopeStyle } from '../nn/positional.ts';
 import { packedDocuments, paddingMask, positionsFromMask, rangePositions } from '../nn/masks.ts';
@@ -187,6 +188,14 @@ export interface ForwardOptions {
   logits?: 'all' | 'last' | 'none';
   /** Keep every layer's attention probabilities (slower unfused path). */
   captureAttention?: boolean;
+  /**
+   * Serving: ids [1, N] are the tokens of several sequences side by side, each at its own
+   * position (positionIds [1, N] required); keys and values go to the paged cache and every
+   * token attends to its own sequence only (see nn/paged-kv-cache.ts).
+   */
+  paged?: { cache: PagedKVCache; step: PagedStep } | null;
+  /** int32 [R] indices into the B·T positions: logits only for these rows, as [1, R, V] (overrides `logits`). */
+  logitRows?: Tensor | null;
 }
 
 export interface CausalLMOutput {
@@ -295,6 +304,7 @@ export class GPT extends Module {
     if (ids.dtype !== 'int32' || ids.ndim !== 2)
       throw new ShapeError('GPT.forward', 'ids must be int32 [B, T]', [ids.shape]);
     const [B, T] = ids.shape as [number, number];
+    if (options.paged) return this.pagedForward(ids, options);
     const cache = options.cache ?? null;
     const past = cache?.length ?? 0;
     const S = past + T;
@@ -356,7 +366,17 @@ export class GPT extends Module {
       x = block.forward(x, { ...inputs, cache: cache?.layers[i] ?? null }, tokenMask);
     });
     const hidden = tr.ln_f.forward(x, tokenMask); // [B, T, C]
+    return this.head(hidden, options);
+  }
 
+  /** Logits (all, last, none or the chosen rows) and the loss from the final hidden states [B, T, C]. */
+  private head(hidden: Tensor, options: ForwardOptions): CausalLMOutput {
+    const c = this.config;
+    const [B, T] = hidden.shape as [number, number, number];
+    if (options.logitRows) {
+      const rows = indexSelect(reshape(hidden, [B * T, c.nEmbd]), 0, options.logitRows); // [R, C]
+      return { logits: reshape(linear(rows, this.lm_head.weight), [1, -1, c.vocabSize]), hidden, loss: null };
+    }
     const which = options.logits ?? 'all';
     let logits: Tensor | null = null;
     if (which !== 'none') {
@@ -370,6 +390,44 @@ export class GPT extends Module {
       loss = crossEntropy(reshape(logits, [-1, c.vocabSize]), reshape(options.targets, [-1]));
     }
     return { logits, hidden, loss };
+  }
+
+  /** The serving forward pass (options.paged): one row of tokens from many sequences. */
+  private pagedForward(ids: Tensor, options: ForwardOptions): CausalLMOutput {
+    const c = this.config;
+    const { cache, step } = options.paged!;
+    const positions = options.positionIds ?? null;
+    const N = ids.shape[1]!;
+    if (ids.shape[0] !== 1 || positions === null || positions.shape[0] !== 1 || positions.shape[1] !== N)
+      throw new ShapeError('GPT.forward', 'a paged forward needs ids and positionIds as one row [1, N]', [
+        ids.shape,
+        positions?.shape ?? [],
+      ]);
+    if (options.attentionMask || options.cache || options.documentIds || options.targets || options.captureAttention)
+      throw new ShapeError('GPT.forward', 'a paged forward takes no attention mask, KV cache, documents or targets');
+    const rope =
+      c.position === 'rope'
+        ? ropeTables(
+            positions,
+            {
+              headDim: c.nEmbd / c.nHead,
+              theta: c.ropeTheta,
+              style: c.ropeStyle,
+              scaling: c.ropeScaling,
+              maxPositions: c.blockSize,
+            },
+            this.dtype,
+          )
+        : null;
+    const tr = this.transformer;
+    let x = tr.wte.forward(ids); // [1, N, C]
+    if (tr.wpe !== null) x = add(x, tr.wpe.forward(positions));
+    if (tr.sinusoid !== null) x = add(x, embedding(tr.sinusoid, positions));
+    const alibiSlopes = this.slopes === null ? null : Float32Array.from(this.slopes);
+    tr.h.forEach((block, layer) => {
+      x = block.forward(x, { causal: true, mask: null, rope, cache: null, paged: { cache, layer, step, alibiSlopes } });
+    });
+    return this.head(tr.ln_f.forward(x), options);
   }
 
   get dtype(): FloatDType {

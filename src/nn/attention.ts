@@ -13,6 +13,7 @@ import type { FloatDType } from '../core/dtype.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { keep } from '../engine/memory.ts';
 import { packedAttention, scaledDotProductAttention } from '../engine/ops/attention.ts';
+import { pagedAttention } from '../engine/ops/paged-attention.ts';
 import { matmul } from '../engine/ops/matmul.ts';
 import { softmax } from '../engine/ops/softmax.ts';
 import { add, eq, mul, where } from '../engine/ops/elementwise.ts';
@@ -21,11 +22,12 @@ import { noGrad } from '../engine/grad-mode.ts';
 import { dropout } from '../engine/ops/dropout.ts';
 import { expand, reshape, slice, transpose, view } from '../engine/ops/movement.ts';
 import { triangularMask } from './masks.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, ShapeError } from '../core/errors.ts';
 import { Linear } from './layers.ts';
 import { Module } from './module.ts';
 import type { InitContext } from './init.ts';
 import type { LayerKVCache } from './kv-cache.ts';
+import type { PagedLayerInputs } from './paged-kv-cache.ts';
 import type { RopeStyle } from './positional.ts';
 import { applyRope } from './positional.ts';
 
@@ -53,6 +55,12 @@ export interface AttentionInputs {
   /** RoPE cos/sin tables [B, 1, T, rotaryDim], or null for no rotary positions. */
   rope: { cos: Tensor; sin: Tensor } | null;
   cache: LayerKVCache | null;
+  /**
+   * Serving: the batch is one row (B = 1) of N tokens from several sequences at their own
+   * positions; keys and values go to a paged cache and each token attends to its own sequence
+   * there (see paged-kv-cache.ts). ALiBi comes as slopes instead of an additive mask.
+   */
+  paged?: (PagedLayerInputs & { alibiSlopes: Float32Array | null }) | null;
   /** Keep each layer's attention probabilities [B, H, T, S] in `lastAttention` (slower, unfused path). */
   capture?: boolean;
 }
@@ -144,7 +152,7 @@ export class SelfAttention extends Module {
     const { nHead: H, nKvHead: Hkv, headDim: D } = this;
     const qkv = this.c_attn.forward(x); // [B, T, (H + 2Hkv)·D]
     const fused = !inputs.capture && !(this.training && this.config.attnDropout > 0);
-    if (inputs.rope === null && inputs.cache === null && fused) {
+    if (inputs.rope === null && inputs.cache === null && !inputs.paged && fused) {
       // q, k, v straight from the packed projection: one gradient for c_attn's output in backward
       const packed = transpose(view(qkv, [B, T, H + 2 * Hkv, D]), 1, 2); // [B, H + 2Hkv, T, D]
       const y = packedAttention(packed, H, Hkv, { causal: inputs.causal, mask: inputs.mask });
@@ -165,10 +173,30 @@ export class SelfAttention extends Module {
       q = applyRope(q, inputs.rope, this.config.ropeStyle);
       k = applyRope(k, inputs.rope, this.config.ropeStyle);
     }
+    if (inputs.paged) return this.pagedForward(q, k, v, inputs.paged);
     if (inputs.cache !== null) ({ k, v } = inputs.cache.append(k, v)); // [B, Hkv, S, D]
     const y = this.attend(q, k, v, inputs); // [B, H, T, D]
     const merged = reshape(transpose(y, 1, 2), [B, T, H * D]); // free: y is stored as [B, T, H, D]
     return dropout(this.c_proj.forward(merged), this.config.residDropout, this.generator, this.training);
+  }
+
+  /** q [1, H, N, D], k and v [1, Hkv, N, D]: write k, v to the paged cache, attend there, project. */
+  private pagedForward(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    paged: PagedLayerInputs & { alibiSlopes: Float32Array | null },
+  ): Tensor {
+    const [B, H, N, D] = q.shape as [number, number, number, number];
+    if (B !== 1)
+      throw new ShapeError('SelfAttention', 'a paged forward takes its tokens as one row [1, N, C]', [q.shape]);
+    const tokenMajor = (t: Tensor): Tensor => transpose(t.squeeze(0), 0, 1); // [N, heads, D] view
+    const { cache, layer, step } = paged;
+    cache.write(layer, tokenMajor(k), tokenMajor(v), step.slots);
+    const pools = cache.layers[layer]!;
+    const y = pagedAttention(tokenMajor(q), pools.k, pools.v, step, { alibiSlopes: paged.alibiSlopes }); // [N, H, D]
+    this.lastAttention = null;
+    return this.c_proj.forward(reshape(y, [1, N, H * D]));
   }
 
   /** softmax(q·kᵀ/√D + mask)·v over the heads (see attendHeads). */

@@ -85,6 +85,16 @@ export interface NativeAddon {
     gradK: Float32Array,
     gradV: Float32Array,
   ): void;
+  pagedAttention(
+    q: Float32Array,
+    kPages: Float32Array,
+    vPages: Float32Array,
+    out: Float32Array,
+    pageTable: Int32Array,
+    tokenRow: Int32Array,
+    tokenPos: Int32Array,
+    alibiSlopes: Float32Array | null,
+  ): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void;
   /** The active SIMD path: 'avx512' | 'avx2' | 'scalar'. */
   isa(): string;

@@ -17,6 +17,7 @@ import type {
   Backend,
   KernelName,
   MatmulArgs,
+  PagedAttentionArgs,
   StridedArray,
 } from '../backend.ts';
 import type { DType } from '../../core/dtype.ts';
@@ -60,6 +61,7 @@ const NATIVE: Partial<Record<KernelName, readonly DType[]>> = {
   indexAdd: ['float32'],
   attention: ['float32'],
   attentionGrad: ['float32'],
+  pagedAttention: ['float32'],
   adamw: ['float32'],
 };
 
@@ -392,6 +394,22 @@ function makePartial(N: NativeAddon): PartialBackend {
         a.gradK,
         a.gradV,
       );
+    },
+
+    pagedAttention(a: PagedAttentionArgs) {
+      if (!f32(a.q) || !f32(a.out) || !f32(a.kPages) || !f32(a.vPages)) return ref.pagedAttention(a);
+      A[0] = a.tokens;
+      A[1] = a.heads;
+      A[2] = a.kvHeads;
+      A[3] = a.headDim;
+      A[4] = a.pageSize;
+      A[5] = a.numPages;
+      A[6] = a.pagesPerRow;
+      A[7] = a.rows;
+      A[8] = a.scale;
+      A[9] = a.qTokenStride;
+      A[10] = a.qHeadStride;
+      N.pagedAttention(a.q, a.kPages, a.vPages, a.out, a.pageTable, a.tokenRow, a.tokenPos, a.alibiSlopes);
     },
 
     adamw(a: AdamWArgs) {

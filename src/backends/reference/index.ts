@@ -11,6 +11,7 @@ import { crossEntropy, crossEntropyGrad } from './loss.ts';
 import { matmul } from './matmul.ts';
 import { layerNorm, layerNormGrad, rmsNorm, rmsNormGrad } from './norm.ts';
 import { adamw } from './optim.ts';
+import { pagedAttention } from './paged-attention.ts';
 import { argReduce, reduce, sumSquares } from './reduce.ts';
 import { softmax, softmaxGrad } from './softmax.ts';
 
@@ -45,5 +46,6 @@ export const referenceBackend: Backend = {
   scatterAdd,
   attention,
   attentionGrad,
+  pagedAttention,
   adamw,
 };

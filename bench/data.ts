@@ -1,5 +1,5 @@
 /**
- * Data pipeline throughput: `npm run bench -- data [--input PATH] [--mb N]`.
+ * Data pipeline throughput: `npm run bench -- data [--input PATH] [--mb N] [--json]`.
  *
  * On a corpus given by path (text/JSONL files, directories or globs), or by default the
  * real English sentences nlp-corpus ships (node_modules/nlp-corpus/builds, grouped into
@@ -13,7 +13,7 @@
  *    1 worker thread and with one per core.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planShards } from '../src/data/readers/plan.ts';
 import { emptyReaderStats, readShard } from '../src/data/readers/read-shard.ts';
@@ -31,6 +31,7 @@ import { runPipeline } from '../src/data/pipeline/run.ts';
 import { splitIntoWords } from '../src/data/text/words.ts';
 import { splitIntoSentences } from '../src/data/text/sentences.ts';
 import { nlpCorpusFileSentences } from '../src/data/corpora/nlp-corpus.ts';
+import { ratio, startBench } from './lib/harness.ts';
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -220,6 +221,7 @@ function timeIt<T>(f: () => T, minMs = 1500): [T, number] {
 }
 
 export async function main(args: string[]): Promise<void> {
+  const bench = startBench('data', args);
   const input = arg(args, '--input');
   const limitMb = Number(arg(args, '--mb') ?? '4');
   let docs = input ? await inputDocs(input) : nlpCorpusDocs();
@@ -239,6 +241,23 @@ export async function main(args: string[]): Promise<void> {
   const [ours, tOurs] = timeIt(() => runChain(chain(), sample));
   const [base, tBase] = timeIt(() => sample.map(baselineKeep));
   const agree = ours.filter((k, i) => k === base[i]).length;
+  bench.record({
+    part: 'filter chain',
+    impl: 'llmts',
+    threads: 1,
+    MBs: r2(mb / (tOurs / 1000)),
+    kept: ours.filter(Boolean).length,
+    of: sample.length,
+  });
+  bench.record({
+    part: 'filter chain',
+    impl: 'baseline (this file)',
+    threads: 1,
+    MBs: r2(mb / (tBase / 1000)),
+    agree,
+    of: sample.length,
+  });
+  bench.summary['filter chain vs baseline'] = ratio(tBase, tOurs);
   console.log(
     `filter chain, 1 core:      llmts ${(mb / (tOurs / 1000)).toFixed(2)} MB/s | baseline ${(mb / (tBase / 1000)).toFixed(2)} MB/s | ratio ${(tBase / tOurs).toFixed(2)}x | kept ${ours.filter(Boolean).length}/${sample.length}, decisions agree on ${agree}/${sample.length}`,
   );
@@ -249,6 +268,7 @@ export async function main(args: string[]): Promise<void> {
     for (const d of sample) s += mh.signature(d)[0] as number;
     return s;
   });
+  bench.record({ part: 'minhash signatures', impl: 'llmts', threads: 1, MBs: r2(mb / (tSig / 1000)) });
   console.log(
     `MinHash signatures, 1 core: ${(mb / (tSig / 1000)).toFixed(2)} MB/s (${mh.bands} bands x ${mh.rows} rows, ${mh.ngram}-grams)`,
   );
@@ -272,7 +292,7 @@ export async function main(args: string[]): Promise<void> {
       'minhash_dedup',
       'pii',
     ];
-    const cores = cpus().length;
+    const cores = bench.machine.cores;
     const res: Record<number, number> = {};
     for (const workers of [1, cores]) {
       const cfg = validateConfig({
@@ -284,6 +304,13 @@ export async function main(args: string[]): Promise<void> {
       const { report } = await runPipeline(cfg, { workers, quiet: true, fresh: true });
       const secs = (performance.now() - t0) / 1000;
       res[workers] = totalMb / secs;
+      bench.record({
+        part: 'end to end',
+        impl: 'llmts',
+        threads: workers,
+        MBs: r2(res[workers]!),
+        documentsKept: report.output.documents,
+      });
       console.log(
         `end to end, ${workers} worker(s): ${totalMb.toFixed(2)} MB in ${secs.toFixed(2)} s = ${res[workers]!.toFixed(2)} MB/s (${report.inputs.shards} shards, kept ${report.output.documents} of ${report.reader.records} documents)`,
       );
@@ -292,4 +319,7 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  bench.finish();
 }
+
+const r2 = (x: number): number => Math.round(x * 100) / 100;

@@ -1,21 +1,29 @@
 /**
- * `npm run bench -- generate [--quick] [--new-tokens N] [--no-peer]`
+ * `npm run bench -- generate [--quick] [--new-tokens N] [--no-peer] [--threads N] [--json]`
  *
  * Decode throughput of greedy generation with and without the KV cache, batch 1 and 8, for
  * the GPT-2-small shape (12 x 768, vocab 50,257, random weights) and the shakespeare-char
  * shape, plus time to first token. Batch-1 decoding is bound by memory bandwidth: each token
  * reads every weight once, so the achieved GB/s is printed beside tokens/s. The peer is the
- * same model in PyTorch (bench/peers/torch_gpt.py) run in the same benchmark.
+ * same model in PyTorch (bench/peers/torch_gpt.py) run in the same benchmark, at llmts's thread
+ * count and at each count from 1 to the cores.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { GPT, gptPreset } from '../src/models/gpt.ts';
 import { gptForGeneration } from '../src/models/generative.ts';
 import { generate } from '../src/generate/index.ts';
 import { getDefaultBackend } from '../src/backends/select.ts';
 import { Generator } from '../src/core/random.ts';
+import {
+  BENCH_DIR,
+  flagValue,
+  peerAtThreads,
+  pythonVersion,
+  ratio,
+  runPythonPeer,
+  startBench,
+  versus,
+} from './lib/harness.ts';
 
 interface Shape {
   name: string;
@@ -30,21 +38,6 @@ const SHAPES: Shape[] = [
   { name: 'gpt2-small', vocab: 50257, block: 1024, nLayer: 12, nHead: 12, nEmbd: 768 },
   { name: 'shakespeare-char', vocab: 65, block: 256, nLayer: 4, nHead: 4, nEmbd: 128 },
 ];
-
-interface Row {
-  model: string;
-  impl: string;
-  batch: number;
-  cache: boolean;
-  ttftMs: number;
-  tokensPerS: number;
-  gbPerS: number;
-}
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 async function ours(
   shape: Shape,
@@ -88,11 +81,6 @@ function peer(
   newTokens: number,
   threads: number,
 ): { ttftMs: number; tokensPerS: number } | null {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_gpt.py');
-  if (!existsSync('/usr/bin/python3')) return null;
-  const env = { ...process.env };
-  delete env['OPENBLAS_CORETYPE'];
-  delete env['OPENBLAS_L2_SIZE'];
   const cfg = {
     bench: 'generate',
     vocab: shape.vocab,
@@ -104,70 +92,79 @@ function peer(
     prompt,
     new_tokens: newTokens,
     cache,
-    threads,
   };
-  const r = spawnSync('/usr/bin/python3', [script, JSON.stringify(cfg)], { env, encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) {
-    console.error(`  (PyTorch peer unavailable: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
-    return null;
-  }
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ttft_ms: number; tokens_per_s: number };
-  return { ttftMs: out.ttft_ms, tokensPerS: out.tokens_per_s };
+  const out = runPythonPeer<{ ttft_ms: number; tokens_per_s: number }>(
+    join(BENCH_DIR, 'peers', 'torch_gpt.py'),
+    cfg,
+    threads,
+    { timeoutMs: 600_000 },
+  );
+  return out === null ? null : { ttftMs: out.ttft_ms, tokensPerS: out.tokens_per_s };
 }
 
 export async function main(args: string[]): Promise<void> {
+  const bench = startBench('generate', args);
   const quick = args.includes('--quick');
-  const withPeer = !args.includes('--no-peer');
-  const newTokens = Number(flag(args, '--new-tokens') ?? (quick ? 8 : 32));
+  const newTokens = Number(flagValue(args, '--new-tokens') ?? (quick ? 8 : 32));
   const prompt = 16;
   const backend = getDefaultBackend();
-  const threads = backend.threads;
+  if (bench.withPeer) bench.peerVersion('torch', pythonVersion('torch'));
   console.log(
-    `backend ${backend.name}, ${threads} thread(s); prompt ${prompt} tokens, ${newTokens} new tokens, greedy`,
+    `backend ${backend.name}, ${bench.threads} thread(s); prompt ${prompt} tokens, ${newTokens} new tokens, greedy`,
   );
-  const rows: Row[] = [];
   for (const shape of quick ? SHAPES.slice(1) : SHAPES) {
     for (const batch of [1, 8]) {
       for (const cache of [true, false]) {
         const n = cache ? newTokens : Math.max(4, Math.floor(newTokens / 4));
         const o = await ours(shape, batch, cache, prompt, n);
         // batch-1 decoding reads every weight once per step: bytes moved per second
-        const gb = (o.params * 4 * (o.tokensPerS / batch)) / 1e9;
-        rows.push({
-          model: shape.name,
-          impl: 'llmts',
-          batch,
-          cache,
-          ttftMs: o.ttftMs,
-          tokensPerS: o.tokensPerS,
-          gbPerS: gb,
+        const gbPerS = (tps: number): number => Math.round(((o.params * 4 * (tps / batch)) / 1e9) * 10) / 10;
+        const label = `${shape.name} batch ${batch} ${cache ? 'kv-cache' : 'no-cache'}`;
+        bench.record({
+          case: label,
+          impl: `llmts-${backend.name}`,
+          threads: bench.threads,
+          ttftMs: Math.round(o.ttftMs * 10) / 10,
+          tokensPerS: Math.round(o.tokensPerS * 10) / 10,
+          gbPerS: gbPerS(o.tokensPerS),
         });
-        if (withPeer) {
-          const p = peer(shape, batch, cache, prompt, n, threads);
-          if (p)
-            rows.push({
-              model: shape.name,
-              impl: 'pytorch',
-              batch,
-              cache,
-              ttftMs: p.ttftMs,
-              tokensPerS: p.tokensPerS,
-              gbPerS: (o.params * 4 * (p.tokensPerS / batch)) / 1e9,
-            });
-        }
-        const mine = rows.filter((r) => r.impl === 'llmts').pop()!;
-        const theirs = rows
-          .filter((r) => r.impl === 'pytorch' && r.model === shape.name && r.batch === batch && r.cache === cache)
-          .pop();
+        const p = await peerAtThreads(
+          bench,
+          (t) => peer(shape, batch, cache, prompt, n, t),
+          (r) => r.tokensPerS,
+          'higher',
+        );
+        for (const pt of p.all)
+          bench.record({
+            case: label,
+            impl: 'pytorch',
+            threads: pt.threads,
+            ttftMs: Math.round(pt.result.ttftMs * 10) / 10,
+            tokensPerS: Math.round(pt.result.tokensPerS * 10) / 10,
+            gbPerS: gbPerS(pt.result.tokensPerS),
+            best: pt === p.best,
+          });
         console.log(
           `${shape.name.padEnd(17)} batch ${String(batch).padStart(2)} ${cache ? 'kv-cache' : 'no-cache'}  ` +
-            `llmts ${mine.tokensPerS.toFixed(1).padStart(8)} tok/s (${mine.gbPerS.toFixed(1)} GB/s, first token ${mine.ttftMs.toFixed(0)} ms)` +
-            (theirs
-              ? `  pytorch ${theirs.tokensPerS.toFixed(1).padStart(8)} tok/s (first ${theirs.ttftMs.toFixed(0)} ms)  ratio ${(mine.tokensPerS / theirs.tokensPerS).toFixed(2)}x`
-              : ''),
+            `llmts ${o.tokensPerS.toFixed(1).padStart(8)} tok/s (${gbPerS(o.tokensPerS)} GB/s, first token ${o.ttftMs.toFixed(0)} ms)` +
+            versus(p, o.tokensPerS, (r) => r.tokensPerS, 'PyTorch', 'higher'),
         );
+        for (const pt of p.all)
+          console.log(
+            `${''.padEnd(17)} pytorch ${pt.threads}t ${pt.result.tokensPerS.toFixed(1).padStart(8)} tok/s (first token ${pt.result.ttftMs.toFixed(0)} ms)${pt === p.best && p.all.length > 1 ? '  (best)' : ''}`,
+          );
+        if (p.atLlmts)
+          bench.summary[`${label} vs PyTorch at ${p.atLlmts.threads}t`] = ratio(
+            o.tokensPerS,
+            p.atLlmts.result.tokensPerS,
+          );
+        if (p.best)
+          bench.summary[`${label} vs PyTorch best (${p.best.threads}t)`] = ratio(
+            o.tokensPerS,
+            p.best.result.tokensPerS,
+          );
       }
     }
   }
-  if (args.includes('--json')) for (const r of rows) console.log(JSON.stringify(r));
+  bench.finish();
 }

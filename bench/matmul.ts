@@ -1,26 +1,26 @@
 /**
- * SGEMM throughput: `npm run bench -- matmul [--json] [--rounds N] [--seconds S]`.
+ * SGEMM throughput: `npm run bench -- matmul [--json] [--rounds N] [--seconds S] [--peer-threads A,B]`.
  *
- * For each shape (M, K, N) of issue 2, GFLOP/s of every available backend with 1 thread and
- * with all cores, and of numpy/OpenBLAS in the same run (Debian's /usr/bin/python3, with
+ * For each shape (M, K, N) of issue 2, GFLOP/s of every available backend at each thread count
+ * from 1 to the cores (and llmts's own count), and of numpy/OpenBLAS at the same counts
+ * (OPENBLAS_NUM_THREADS) in the same run (Debian's /usr/bin/python3, with
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from that process's environment so OpenBLAS
  * picks its own kernel). Measurements alternate between llmts and OpenBLAS (1 thread, all
  * cores, then again) for each shape and keep the best of `rounds` trials, so both see the same
  * machine load; after a multi-threaded OpenBLAS call the bench waits until OpenBLAS's
  * busy-waiting threads have gone to sleep. The reference
  * (TypeScript) backend is only timed on shapes up to REFERENCE_MAX_FLOPS.
- * --json prints one object per line: {"backend","threads","m","k","n","gflops"}.
+ * --json writes bench/results/matmul.json with rows {"backend","threads","m","k","n","gflops"}.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Interface } from 'node:readline';
 import type { Backend } from '../src/backends/backend.ts';
 import { availableBackends } from '../src/backends/select.ts';
 import { Generator } from '../src/core/random.ts';
+import { flagValue, peerEnv, PYTHON, pythonAvailable, pythonVersion, startBench } from './lib/harness.ts';
 
 const SHAPES: [number, number, number][] = [
   [128, 128, 128],
@@ -34,7 +34,6 @@ const SHAPES: [number, number, number][] = [
   [4096, 768, 3072],
 ];
 const REFERENCE_MAX_FLOPS = 1.2e8;
-const PYTHON = '/usr/bin/python3';
 const OPENBLAS_SETTLE_MS = 400;
 
 // a persistent numpy worker: reads "m k n seconds" lines, answers with the best GFLOP/s
@@ -74,10 +73,7 @@ class NumpyWorker {
   private readonly pending: ((line: string) => void)[] = [];
 
   constructor(threads: number) {
-    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-    delete env['OPENBLAS_CORETYPE'];
-    delete env['OPENBLAS_L2_SIZE'];
-    this.proc = spawn(PYTHON, ['-c', NUMPY_WORKER], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(PYTHON, ['-c', NUMPY_WORKER], { env: peerEnv(threads), stdio: ['pipe', 'pipe', 'pipe'] });
     this.lines = createInterface({ input: this.proc.stdout });
     this.lines.on('line', (line) => this.pending.shift()?.(line));
     this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(`numpy: ${d.toString()}`));
@@ -97,15 +93,6 @@ class NumpyWorker {
   close(): void {
     this.proc.stdin.end();
   }
-}
-
-async function numpyAvailable(): Promise<boolean> {
-  if (!existsSync(PYTHON)) return false;
-  return new Promise((resolve) => {
-    const p = spawn(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
-    p.on('exit', (code) => resolve(code === 0));
-    p.on('error', () => resolve(false));
-  });
 }
 
 interface Operands {
@@ -169,25 +156,25 @@ interface Row {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const json = args.includes('--json');
-  const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
-  const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 0.25) || 0.25;
-  const cores = availableParallelism();
-  const threadCounts = cores > 1 ? [1, cores] : [1];
+  const bench = startBench('matmul', args);
+  const rounds = Number(flagValue(args, '--rounds') ?? 3) || 3;
+  const seconds = Number(flagValue(args, '--seconds') ?? 0.25) || 0.25;
+  const cores = bench.machine.cores;
+  // llmts and OpenBLAS at the same counts: llmts's own, and every count from 1 to the cores
+  const threadCounts = [...bench.peerThreads].sort((a, b) => a - b);
   const backends = availableBackends();
-  const haveNumpy = await numpyAvailable();
+  const haveNumpy = bench.withPeer && pythonAvailable('numpy');
+  if (haveNumpy) bench.peerVersion('numpy', pythonVersion('numpy'));
   const workers = new Map<number, NumpyWorker>();
   if (haveNumpy) for (const t of threadCounts) workers.set(t, new NumpyWorker(t));
   // let the workers import numpy and warm up before anything is timed
   for (const w of workers.values()) await w.gflops(64, 64, 64, 0.05);
-  if (!json) {
-    console.log(`matmul GFLOP/s, best of ${rounds} alternating trials of ${seconds}s; ${cores} cores`);
-    if (!haveNumpy) console.log('(numpy not available at /usr/bin/python3: no OpenBLAS comparison)');
-  }
+  console.log(`matmul GFLOP/s, best of ${rounds} alternating trials of ${seconds}s; ${cores} cores`);
+  if (!haveNumpy) console.log(`(numpy not available at ${PYTHON}: no OpenBLAS comparison)`);
   const rows: Row[] = [];
   const emit = (row: Row): void => {
     rows.push(row);
-    if (json) console.log(JSON.stringify(row));
+    bench.record({ ...row });
   };
   try {
     for (const [m, k, n] of SHAPES) {
@@ -220,9 +207,35 @@ export async function main(args: string[]): Promise<void> {
     }
   } finally {
     for (const w of workers.values()) w.close();
-    for (const b of backends) b.setThreads?.(cores);
+    bench.applyThreads(bench.threads);
   }
-  if (!json) printTable(rows, threadCounts);
+  printTable(rows, threadCounts);
+  summarize(bench.summary, rows, bench.threads, threadCounts);
+  bench.finish();
+}
+
+/** Headline ratios: native vs OpenBLAS at llmts's thread count, and vs OpenBLAS's best count. */
+function summarize(
+  summary: Record<string, number | string | null>,
+  rows: Row[],
+  threads: number,
+  counts: number[],
+): void {
+  for (const [m, k, n] of SHAPES) {
+    const at = (backend: string, t: number): number | undefined =>
+      rows.find((r) => r.backend === backend && r.threads === t && r.m === m && r.k === k && r.n === n)?.gflops;
+    const ours = at('native', threads);
+    const like = at('numpy-openblas', threads);
+    const blas = counts.map((t) => [t, at('numpy-openblas', t)] as const).filter((x) => x[1] !== undefined);
+    const best = blas.reduce<readonly [number, number | undefined] | undefined>(
+      (b, x) => (b === undefined || x[1]! > b[1]! ? x : b),
+      undefined,
+    );
+    if (ours === undefined || like === undefined || best === undefined) continue;
+    summary[`(${m},${k},${n}) native/openblas at ${threads}t`] = Math.round((ours / like) * 100) / 100;
+    summary[`(${m},${k},${n}) native ${threads}t / openblas best (${best[0]}t)`] =
+      Math.round((ours / best[1]!) * 100) / 100;
+  }
 }
 
 function printTable(rows: Row[], threadCounts: number[]): void {

@@ -2,16 +2,16 @@
  * Fused / memory-bound kernel throughput: `npm run bench -- ops [--json] [--seconds S]`.
  *
  * For each kernel on transformer-sized float32 inputs: GB/s (bytes the kernel must read and
- * write, once) of the native backend with 1 thread and with all cores, against the plain
+ * write, once) of the native backend with 1 thread and with llmts's thread count (--threads), against the plain
  * TypeScript loops of the reference backend in the same run, and the ratio. Attention is
  * compute-bound and is reported in GFLOP/s. Then the per-call overhead from TypeScript into
  * a kernel: a no-op addon call, and tiny (n = 1) kernels through the backend wrapper.
  */
-import { availableParallelism } from 'node:os';
 import type { Backend } from '../src/backends/backend.ts';
 import { loadAddon, loadNativeBackend } from '../src/backends/native/index.ts';
 import { referenceBackend } from '../src/backends/reference/index.ts';
 import { Generator } from '../src/core/random.ts';
+import { flagValue, startBench } from './lib/harness.ts';
 
 interface OpCase {
   name: string;
@@ -294,8 +294,8 @@ function perCall(fn: () => void, calls = 200000): number {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const json = args.includes('--json');
-  const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 0.3) || 0.3;
+  const bench = startBench('ops', args);
+  const seconds = Number(flagValue(args, '--seconds') ?? 0.3) || 0.3;
   let native: Backend;
   try {
     native = loadNativeBackend();
@@ -303,26 +303,30 @@ export async function main(args: string[]): Promise<void> {
     console.log(`native backend unavailable: ${err instanceof Error ? err.message : String(err)}`);
     return;
   }
-  const cores = availableParallelism();
-  if (!json) {
+  const threads = bench.threads;
+  {
     console.log(
       `kernel throughput, native (${loadAddon().isa()}) vs reference TypeScript loops; best over ${seconds}s`,
     );
     console.log(
-      `${'kernel'.padEnd(40)} ${'unit'.padEnd(8)} ${'ref'.padStart(8)} ${'native t1'.padStart(10)} ${`native t${cores}`.padStart(10)} ${'t1/ref'.padStart(8)}`,
+      `${'kernel'.padEnd(40)} ${'unit'.padEnd(8)} ${'ref'.padStart(8)} ${'native t1'.padStart(10)} ${`native t${threads}`.padStart(10)} ${'t1/ref'.padStart(8)}`,
     );
   }
   for (const c of cases()) {
     const ref = rate(() => c.run(referenceBackend), c.work, Math.min(seconds, 0.15));
     native.setThreads!(1);
     const t1 = rate(() => c.run(native), c.work, seconds);
-    native.setThreads!(cores);
-    const tn = cores > 1 ? rate(() => c.run(native), c.work, seconds) : t1;
-    if (json) {
-      console.log(
-        JSON.stringify({ kernel: c.name, unit: c.unit, reference: ref, native1: t1, nativeAll: tn, threads: cores }),
-      );
-    } else {
+    native.setThreads!(threads);
+    const tn = threads > 1 ? rate(() => c.run(native), c.work, seconds) : t1;
+    bench.record({
+      kernel: c.name,
+      unit: c.unit,
+      reference: r2(ref),
+      native1: r2(t1),
+      nativeN: r2(tn),
+      threads: threads,
+    });
+    {
       console.log(
         `${c.name.padEnd(40)} ${c.unit.padEnd(8)} ${ref.toFixed(2).padStart(8)} ${t1.toFixed(2).padStart(10)} ${tn.toFixed(2).padStart(10)} ${(t1 / ref).toFixed(1).padStart(7)}x`,
       );
@@ -332,7 +336,7 @@ export async function main(args: string[]): Promise<void> {
   const addon = loadAddon();
   const a = new Float32Array(16),
     b = new Float32Array(16);
-  native.setThreads!(cores);
+  native.setThreads!(threads);
   const overhead = {
     noop: perCall(() => addon.noop(a, b)),
     unary1: perCall(() => native.unary('neg', a, b, 1, 0)),
@@ -361,9 +365,10 @@ export async function main(args: string[]): Promise<void> {
       native.binary('add', { data: a, offset: 0, strides: [1] }, { data: b, offset: 0, strides: [1] }, [1], b),
     ),
   };
-  if (json) {
-    console.log(JSON.stringify({ perCallNs: overhead }));
-  } else {
+  for (const [call, ns] of Object.entries(overhead))
+    bench.record({ kernel: `per-call ${call}`, unit: 'ns', ns: Math.round(ns) });
+  bench.summary['noop ns'] = Math.round(overhead.noop);
+  {
     console.log('\nper-call overhead (ns per call, TypeScript -> C and back)');
     console.log(`  addon no-op with two typed arrays      ${overhead.noop.toFixed(0).padStart(6)}`);
     console.log(
@@ -372,4 +377,7 @@ export async function main(args: string[]): Promise<void> {
     console.log(`  backend.binary('add', [1])             ${overhead.binary1.toFixed(0).padStart(6)}`);
     console.log(`  backend.matmul 1x1x1                   ${overhead.matmul1.toFixed(0).padStart(6)}`);
   }
+  bench.finish();
 }
+
+const r2 = (x: number): number => Math.round(x * 100) / 100;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- rlhf [--batch N] [--epochs N] [--repeats N] [--no-peer] [--peer-threads N]`
+ * `npm run bench -- rlhf [--batch N] [--epochs N] [--repeats N] [--no-peer] [--threads N] [--peer-threads A,B] [--json]`
  *
  * One PPO update (the part of a PPO step that trains: several epochs over shuffled
  * minibatches, actor + separate critic, clipped losses, clipping, Adam) on a fixed rollout of
@@ -7,13 +7,11 @@
  * same computation as TRL), same model shape (the end-to-end test's: 2 layers, 64 wide, the task tokenizer's vocabulary),
  * same batch. Also times the rest of a PPO step in llmts: the rollout (sampling with a KV
  * cache) and scoring (old/reference log-probs, values, RM scores). Prints ms and the ratio.
- * PyTorch runs single-threaded by default (faster than 2 threads on models this small here).
+ * PyTorch runs at llmts's thread count and at each count from 1 to the cores; both ratios are printed.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { getDefaultBackend } from '../src/backends/select.ts';
 import { Generator } from '../src/core/random.ts';
 import { GPT, gptPreset } from '../src/models/gpt.ts';
@@ -27,6 +25,7 @@ import { RewardScorer } from '../src/align/shared/reward-scorer.ts';
 import { cloneGpt } from '../src/align/shared/setup.ts';
 import { reviewsTask } from '../src/align/tasks/reviews.ts';
 import { taskTokenizer } from '../src/align/tasks/tokenizer.ts';
+import { BENCH_DIR, peerAtThreads, pythonVersion, ratio, runPythonPeer, startBench, versus } from './lib/harness.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -34,6 +33,7 @@ function flag(args: string[], name: string, fallback: number): number {
 }
 
 export async function main(args: string[]): Promise<void> {
+  const bench = startBench('rlhf', args);
   const B = flag(args, '--batch', 64);
   const epochs = flag(args, '--epochs', 4);
   const repeats = flag(args, '--repeats', 3);
@@ -110,37 +110,56 @@ export async function main(args: string[]): Promise<void> {
     `llmts rollout (${collected.exp.batch.R} new tokens max, KV cache) + scoring (actor, reference, critic, RM): ${collectMs.toFixed(0)} ms`,
   );
 
-  const here = dirname(fileURLToPath(import.meta.url));
-  if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
-    const env = { ...process.env };
-    delete env['OPENBLAS_CORETYPE'];
-    delete env['OPENBLAS_L2_SIZE'];
-    const cfg = {
-      vocab,
-      block: 64,
-      n_layer: 2,
-      n_head: 2,
-      n_embd: 64,
-      batch: B,
-      prompt: P,
-      response: R,
-      temperature: 1,
-      epochs,
-      minibatch: 16,
-      repeats,
-      threads: flag(args, '--peer-threads', 1),
-    };
-    const r = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_ppo.py'), JSON.stringify(cfg)], {
-      env,
-      encoding: 'utf8',
-      cwd: mkdtempSync(join(tmpdir(), 'llmts-ppo-bench-')),
+  bench.record({ part: 'ppo-update', impl: `llmts-${backend.name}`, threads: bench.threads, ms: Math.round(ours) });
+  bench.record({
+    part: 'rollout+scoring',
+    impl: `llmts-${backend.name}`,
+    threads: bench.threads,
+    ms: Math.round(collectMs),
+  });
+
+  const cfg = {
+    vocab,
+    block: 64,
+    n_layer: 2,
+    n_head: 2,
+    n_embd: 64,
+    batch: B,
+    prompt: P,
+    response: R,
+    temperature: 1,
+    epochs,
+    minibatch: 16,
+    repeats,
+  };
+  if (bench.withPeer) bench.peerVersion('torch', pythonVersion('torch'));
+  const peer = await peerAtThreads(
+    bench,
+    (t) =>
+      runPythonPeer<{ ms_per_update: number; threads: number }>(join(BENCH_DIR, 'peers', 'torch_ppo.py'), cfg, t, {
+        cwd: mkdtempSync(join(tmpdir(), 'llmts-ppo-bench-')),
+      }),
+    (r) => r.ms_per_update,
+    'lower',
+  );
+  for (const pt of peer.all) {
+    console.log(
+      `PyTorch ${pt.threads}t: PPO update ${pt.result.ms_per_update.toFixed(0)} ms${pt === peer.best && peer.all.length > 1 ? '  (best)' : ''}`,
+    );
+    bench.record({
+      part: 'ppo-update',
+      impl: 'pytorch',
+      threads: pt.threads,
+      ms: Math.round(pt.result.ms_per_update),
+      best: pt === peer.best,
     });
-    if (r.status !== 0) {
-      console.log(`PyTorch peer failed: ${r.stderr.trim().split('\n').pop()}`);
-      return;
-    }
-    const peer = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_update: number; threads: number };
-    console.log(`PyTorch (${peer.threads} threads): ${peer.ms_per_update.toFixed(0)} ms`);
-    console.log(`ratio llmts / PyTorch: ${(ours / peer.ms_per_update).toFixed(2)}x the time`);
   }
+  console.log(
+    `llmts PPO update ${ours.toFixed(0)} ms${versus(peer, ours, (r) => r.ms_per_update, 'PyTorch', 'lower')}`,
+  );
+  if (peer.atLlmts)
+    bench.summary[`speed vs PyTorch at ${peer.atLlmts.threads}t`] = ratio(peer.atLlmts.result.ms_per_update, ours);
+  if (peer.best)
+    bench.summary[`speed vs PyTorch best (${peer.best.threads}t)`] = ratio(peer.best.result.ms_per_update, ours);
+  bench.finish();
 }

@@ -2,9 +2,10 @@
  * SentencePiece: `npm run bench -- sentencepiece [--input PATH] [--mb N] [--vocab N] [--no-train]`.
  *
  * On a text file (default: ~4 MB of English assembled from nlp-corpus, as the tokenizers bench
- * does), in one run and on one thread:
+ * does), in one run, llmts on one thread (its trainers and encoders are single-threaded):
  *  - training time of our Unigram and SentencePiece-BPE trainers (vocab 8000) and of Debian's
- *    SentencePiece C++ trainer (num_threads=1, through /usr/bin/python3) on the same file, the
+ *    SentencePiece C++ trainer (num_threads=1, and at its best count up to the cores, through
+ *    /usr/bin/python3) on the same file, the
  *    ratio, and both models' tokens per byte on held-out text;
  *  - encode MB/s of LLaMA's tokenizer (SentencePiece BPE + byte fallback) built from
  *    llama-tokenizer-js's data: our exact processor and the pipeline (`Tokenizer.encodeIds`) vs
@@ -12,7 +13,6 @@
  *  - Unigram encode MB/s, ours vs SentencePiece's C++ encoder (batch call from Python).
  * Exported as `sentencepieceSection` so the tokenizers bench can include it.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +24,8 @@ import {
   trainSentencePiece,
 } from '../src/tokenizers/sentencepiece/index.ts';
 import { nlpCorpusText } from '../src/data/corpora/nlp-corpus.ts';
-
-const PY = '/usr/bin/python3';
+import { peerAtThreads, pythonVersion, ratio, runPython, startBench } from './lib/harness.ts';
+import type { Bench } from './lib/harness.ts';
 
 interface LlamaJs {
   vocabById: string[];
@@ -66,6 +66,7 @@ function tokensPerByte(encode: (l: string) => number[], lines: readonly string[]
 }
 
 const f2 = (x: number): string => x.toFixed(2);
+const f = (x: number): number => Math.round(x * 100) / 100;
 
 /** Runs SentencePiece's trainer and encoder in Python; null when it is not installed. */
 function pythonSentencePiece(
@@ -74,14 +75,15 @@ function pythonSentencePiece(
   heldout: string,
   vocab: number,
   type: 'unigram' | 'bpe',
-): { train: number; trainCpu: number; tpb: number; encodeMBs: number; ids: number[][]; model: string } | null {
-  const prefix = join(dir, `spm-${type}`);
+  threads: number,
+): SpmResult | null {
+  const prefix = join(dir, `spm-${type}-${threads}t`);
   const script = `
 import sys, time, json
 import sentencepiece as spm
 t0 = time.time()
 c0 = time.process_time()
-spm.SentencePieceTrainer.train(input=${JSON.stringify(corpus)}, model_prefix=${JSON.stringify(prefix)}, vocab_size=${vocab}, model_type=${JSON.stringify(type)}, num_threads=1, minloglevel=2)
+spm.SentencePieceTrainer.train(input=${JSON.stringify(corpus)}, model_prefix=${JSON.stringify(prefix)}, vocab_size=${vocab}, model_type=${JSON.stringify(type)}, num_threads=${threads}, minloglevel=2)
 train = time.time() - t0
 train_cpu = time.process_time() - c0
 sp = spm.SentencePieceProcessor(model_file=${JSON.stringify(prefix + '.model')})
@@ -96,20 +98,22 @@ for _ in range(2):
     enc = min(enc, time.time() - t0)
 print(json.dumps({'train': train, 'trainCpu': train_cpu, 'tpb': sum(len(x) for x in ids) / nbytes, 'encodeMBs': nbytes / 1e6 / enc, 'ids': ids[:2000]}))
 `;
-  const r = spawnSync(PY, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) return null;
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-    train: number;
-    trainCpu: number;
-    tpb: number;
-    encodeMBs: number;
-    ids: number[][];
-  };
-  return { ...out, model: prefix + '.model' };
+  const out = runPython<Omit<SpmResult, 'model'>>({ code: script }, [], threads);
+  return out === null ? null : { ...out, model: prefix + '.model' };
+}
+
+interface SpmResult {
+  train: number;
+  trainCpu: number;
+  tpb: number;
+  encodeMBs: number;
+  ids: number[][];
+  model: string;
 }
 
 /** The SentencePiece section: training vs SentencePiece, encoding vs llama-tokenizer-js. */
 export async function sentencepieceSection(
+  bench: Bench,
   text: string,
   options: { vocab?: number; train?: boolean } = {},
 ): Promise<void> {
@@ -126,6 +130,7 @@ export async function sentencepieceSection(
     writeFileSync(corpus, trainLines.join('\n') + '\n');
     writeFileSync(heldPath, held.join('\n') + '\n');
     const mb = Buffer.byteLength(trainLines.join('\n')) / 1e6;
+    if (bench.withPeer) bench.peerVersion('sentencepiece', pythonVersion('sentencepiece'));
     console.log(`\n## SentencePiece (train ${f2(mb)} MB, held out ${held.length} lines, vocab ${vocab}, one thread)`);
 
     if (options.train ?? true) {
@@ -143,16 +148,50 @@ export async function sentencepieceSection(
         const cu = process.cpuUsage(c0);
         const oursCpu = (cu.user + cu.system) / 1e6;
         const oursTpb = tokensPerByte((l) => sp.encodeIds(l), held);
-        const ref = pythonSentencePiece(dir, corpus, heldPath, vocab, type);
+        bench.record({
+          part: `train ${type}`,
+          impl: 'llmts',
+          threads: 1,
+          seconds: f(ours),
+          cpuSeconds: f(oursCpu),
+          tokensPerByte: oursTpb,
+        });
+        // our trainers run on one thread: SentencePiece at num_threads=1, and at its best count
+        const p = await peerAtThreads(
+          bench,
+          (t) => pythonSentencePiece(dir, corpus, heldPath, vocab, type, t),
+          (r) => r.train,
+          'lower',
+          { llmtsThreads: 1 },
+        );
+        const ref = p.atLlmts?.result ?? null;
         if (ref === null) {
           console.log(
             `| ${type} | ${f2(ours)} (${f2(oursCpu)}) | (python3-sentencepiece not available) | | ${oursTpb.toFixed(4)} | |`,
           );
           continue;
         }
-        console.log(
-          `| ${type} | ${f2(ours)} (${f2(oursCpu)}) | ${f2(ref.train)} (${f2(ref.trainCpu)}) | ${f2(ours / ref.train)}x (${f2(oursCpu / ref.trainCpu)}x) | ${oursTpb.toFixed(4)} | ${ref.tpb.toFixed(4)} (${(100 * (oursTpb / ref.tpb - 1)).toFixed(2)}%) |`,
-        );
+        for (const pt of p.all) {
+          const r = pt.result;
+          bench.record({
+            part: `train ${type}`,
+            impl: 'sentencepiece',
+            threads: pt.threads,
+            seconds: f(r.train),
+            cpuSeconds: f(r.trainCpu),
+            tokensPerByte: r.tpb,
+            best: pt === p.best,
+          });
+          console.log(
+            `| ${type} | ${f2(ours)} (${f2(oursCpu)}) | ${pt.threads}t: ${f2(r.train)} (${f2(r.trainCpu)})${pt === p.best && p.all.length > 1 ? ' best' : ''} | ${f2(ours / r.train)}x (${f2(oursCpu / r.trainCpu)}x) | ${oursTpb.toFixed(4)} | ${r.tpb.toFixed(4)} (${(100 * (oursTpb / r.tpb - 1)).toFixed(2)}%) |`,
+          );
+        }
+        bench.summary[`train ${type} time vs SentencePiece at 1t`] = ratio(ours, ref.train);
+        if (p.best)
+          bench.summary[`train ${type} time vs SentencePiece best (${p.best.threads}t)`] = ratio(
+            ours,
+            p.best.result.train,
+          );
         // encode speed on SentencePiece's own model, ours vs its C++ encoder (batch call)
         const spm = SentencePieceProcessor.load(ref.model);
         const heldMB = Buffer.byteLength(held.join('')) / 1e6;
@@ -164,6 +203,15 @@ export async function sentencepieceSection(
         encodeRows.push(
           `| ${type} | ${f2(heldMB / t)} | ${f2(ref.encodeMBs)} | ${f2(heldMB / t / ref.encodeMBs)}x | ${same}/${ref.ids.length} |`,
         );
+        bench.record({
+          part: `encode ${type}`,
+          impl: 'llmts',
+          threads: 1,
+          encodeMBs: f(heldMB / t),
+          identical: same,
+          of: ref.ids.length,
+        });
+        bench.record({ part: `encode ${type}`, impl: 'sentencepiece', threads: 1, encodeMBs: f(ref.encodeMBs) });
       }
       if (encodeRows.length > 0) {
         console.log(`\nEncoding held-out text with SentencePiece's own models (${held.length} lines):`);
@@ -212,17 +260,35 @@ export async function sentencepieceSection(
     console.log(`| llmts SentencePieceProcessor | ${f2(sampleMB / tSp)} | ${f2(tRef / tSp)}x |`);
     console.log(`| llmts Tokenizer.encodeIds | ${f2(sampleMB / tTok)} | ${f2(tRef / tTok)}x |`);
     console.log(`identical ids: ${identical}/${sample.length} lines`);
+    bench.record({ part: 'llama encode', impl: 'llama-tokenizer-js', threads: 1, encodeMBs: f(sampleMB / tRef) });
+    bench.record({
+      part: 'llama encode',
+      impl: 'llmts SentencePieceProcessor',
+      threads: 1,
+      encodeMBs: f(sampleMB / tSp),
+    });
+    bench.record({
+      part: 'llama encode',
+      impl: 'llmts Tokenizer.encodeIds',
+      threads: 1,
+      encodeMBs: f(sampleMB / tTok),
+      identical,
+      of: sample.length,
+    });
+    bench.summary['llama encode vs llama-tokenizer-js'] = ratio(tRef, tSp);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export async function main(args: string[]): Promise<void> {
+  const bench = startBench('sentencepiece', args);
   const input = arg(args, '--input');
   const mb = Number(arg(args, '--mb') ?? '4');
   const text = input !== undefined ? readFileSync(input, 'utf8') : nlpCorpusText(mb * 1e6);
-  await sentencepieceSection(text, {
+  await sentencepieceSection(bench, text, {
     vocab: Number(arg(args, '--vocab') ?? '8000'),
     train: !args.includes('--no-train'),
   });
+  bench.finish();
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- shakespeare [--data PATH] [--iters N] [--json] [--no-peer] [--peer-threads N]`
+ * `npm run bench -- shakespeare [--data PATH] [--iters N] [--json] [--no-peer] [--threads N] [--peer-threads A,B]`
  *
  * nanoGPT's config/train_shakespeare_char.py with its README's CPU overrides, in llmts and,
  * in the same run, in PyTorch (bench/peers/torch_gpt.py, nanoGPT's model and loop):
@@ -7,11 +7,10 @@
  * dropout 0, AdamW lr 1e-3 (beta2 0.99, weight decay 0.1), warmup 100, cosine to 1e-4 at 2000,
  * grad clip 1.0, 2000 iterations, evaluations of 20 batches. --iters shortens the run with the
  * schedule unchanged. Prints ms/iter (median), tokens/s, peak RSS, the validation loss at
- * 500/1000/2000 and the throughput ratio to PyTorch. --profile adds a 60-step profiled run that
+ * 500/1000/2000 and the throughput ratio to PyTorch, at llmts's thread count and at PyTorch's best. --profile adds a 60-step profiled run that
  * splits a step's time into matmul, attention, norms, elementwise, optimizer and the
  * TypeScript between kernels.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,18 +19,25 @@ import { prepareDataset } from '../src/data/prepare.ts';
 import { defaultPretrainConfig, pretrain } from '../src/train/pretrain.ts';
 import { getDefaultBackend, setDefaultBackend } from '../src/backends/select.ts';
 import { groupTimes, withProfiling } from '../src/backends/profile.ts';
+import {
+  BENCH_DIR,
+  flagValue,
+  peerAtThreads,
+  pythonVersion,
+  ratio,
+  runPythonPeer,
+  startBench,
+  versus,
+} from './lib/harness.ts';
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+const flag = flagValue;
 
 export async function main(args: string[]): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const data = resolve(flag(args, '--data') ?? join(here, '..', '..', 'shared', 'data', 'tinyshakespeare.txt'));
   if (!existsSync(data)) throw new Error(`no corpus at ${data}; pass --data PATH to tinyshakespeare.txt`);
   const iters = Number(flag(args, '--iters') ?? 2000);
-  const json = args.includes('--json');
+  const bench = startBench('shakespeare', args);
   const evalAt = [500, 1000, 2000].filter((i) => i <= iters);
   if (!evalAt.includes(iters)) evalAt.push(iters);
   const backend = getDefaultBackend();
@@ -49,10 +55,7 @@ export async function main(args: string[]): Promise<void> {
       checkpointEvery: 0,
       seed: 1337,
     });
-    if (!json)
-      console.log(
-        `llmts (${backend.name}, ${backend.threads} threads): ${iters} iterations of nanoGPT shakespeare-char`,
-      );
+    console.log(`llmts (${backend.name}, ${backend.threads} threads): ${iters} iterations of nanoGPT shakespeare-char`);
     const r = await pretrain({
       ...config,
       onStep: () => undefined,
@@ -80,60 +83,77 @@ export async function main(args: string[]): Promise<void> {
       evals: Record<string, number>;
       threads: number;
     }
-    let peer: PeerResult | null = null;
-    if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
-      const env = { ...process.env };
-      delete env['OPENBLAS_CORETYPE'];
-      delete env['OPENBLAS_L2_SIZE'];
-      const cfg = {
-        bench: 'shakespeare',
-        data,
-        iters,
-        eval_at: evalAt,
-        batch_size: 12,
-        block_size: 64,
-        n_layer: 4,
-        n_head: 4,
-        n_embd: 128,
-        threads: Number(flag(args, '--peer-threads') ?? 1),
-      };
-      if (!json) console.log(`PyTorch peer (nanoGPT's model and loop, ${cfg.threads} thread(s))...`);
-      const p = spawnSync('/usr/bin/python3', [join(here, 'peers', 'torch_gpt.py'), JSON.stringify(cfg)], {
-        env,
-        encoding: 'utf8',
-        timeout: 3_600_000,
-      });
-      if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop()!) as PeerResult;
-      else console.error(`PyTorch peer failed: ${(p.stderr || '').trim().split('\n').pop()}`);
-    }
-    if (json) {
-      console.log(
-        JSON.stringify({
-          iters: ours.iters,
-          val_loss: ours.val_loss,
-          train_loss: ours.train_loss,
-          ms_per_iter: ours.ms_per_iter,
-          tokens_per_s: ours.tokens_per_s,
-          peer,
-        }),
-      );
-      return;
-    }
+    const cfg = {
+      bench: 'shakespeare',
+      data,
+      iters,
+      eval_at: evalAt,
+      batch_size: 12,
+      block_size: 64,
+      n_layer: 4,
+      n_head: 4,
+      n_embd: 128,
+    };
+    if (bench.withPeer) bench.peerVersion('torch', pythonVersion('torch'));
+    const peer = await peerAtThreads(
+      bench,
+      (t) => {
+        console.log(`PyTorch peer (nanoGPT's model and loop, ${t} thread(s))...`);
+        return runPythonPeer<PeerResult>(join(BENCH_DIR, 'peers', 'torch_gpt.py'), cfg, t);
+      },
+      (r) => r.ms_per_iter,
+      'lower',
+    );
     const fmt = (e: Record<string, number | null | undefined>): string =>
       evalAt.map((i) => `${i}: ${e[String(i)]?.toFixed(4) ?? '-'}`).join(', ');
     console.log(
-      `llmts:   ${ours.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(ours.tokens_per_s)} tokens/s, peak RSS ${ours.peak_rss_mb.toFixed(0)} MB; val loss ${fmt(ours.evals)}`,
+      `llmts   ${bench.threads}t: ${ours.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(ours.tokens_per_s)} tokens/s, peak RSS ${ours.peak_rss_mb.toFixed(0)} MB; val loss ${fmt(ours.evals)}` +
+        versus(peer, ours.ms_per_iter, (r) => r.ms_per_iter, 'PyTorch', 'lower'),
     );
-    if (peer) {
+    bench.record({
+      impl: `llmts-${backend.name}`,
+      threads: bench.threads,
+      iters: ours.iters,
+      msPerIter: ours.ms_per_iter,
+      tokensPerS: ours.tokens_per_s,
+      valLoss: ours.val_loss,
+      trainLoss: ours.train_loss,
+      peakRssMb: Math.round(ours.peak_rss_mb),
+      evals: JSON.stringify(ours.evals),
+    });
+    for (const pt of peer.all) {
+      const r = pt.result;
       console.log(
-        `pytorch: ${peer.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(peer.tokens_per_s)} tokens/s; val loss ${fmt(peer.evals)}`,
+        `pytorch ${pt.threads}t: ${r.ms_per_iter.toFixed(1)} ms/iter (median), ${Math.round(r.tokens_per_s)} tokens/s; val loss ${fmt(r.evals)}${pt === peer.best && peer.all.length > 1 ? '  (best)' : ''}`,
       );
-      console.log(`ratio (llmts tokens/s / pytorch tokens/s): ${(ours.tokens_per_s / peer.tokens_per_s).toFixed(2)}x`);
+      bench.record({
+        impl: 'pytorch',
+        threads: pt.threads,
+        iters,
+        msPerIter: r.ms_per_iter,
+        tokensPerS: r.tokens_per_s,
+        valLoss: r.val_loss,
+        evals: JSON.stringify(r.evals),
+        best: pt === peer.best,
+      });
     }
+    if (peer.atLlmts)
+      bench.summary[`speed vs PyTorch at ${peer.atLlmts.threads}t`] = ratio(
+        peer.atLlmts.result.ms_per_iter,
+        ours.ms_per_iter,
+      );
+    if (peer.best)
+      bench.summary[`speed vs PyTorch best (${peer.best.threads}t)`] = ratio(
+        peer.best.result.ms_per_iter,
+        ours.ms_per_iter,
+      );
+    bench.summary['llmts val loss'] = ours.val_loss;
+    bench.summary['pytorch val loss (best run)'] = peer.best?.result.val_loss ?? null;
     if (args.includes('--profile')) await profile(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  bench.finish();
 }
 
 /** Where a training step's time goes: kernels by group, and the rest (op dispatch, autograd, data). */

@@ -1,5 +1,5 @@
 /**
- * Tokenizer throughput: `npm run bench -- tokenizers [--input PATH] [--encoding gpt2|cl100k|o200k] [--no-train] [--mb N]`.
+ * Tokenizer throughput: `npm run bench -- tokenizers [--input PATH] [--encoding gpt2|cl100k|o200k] [--no-train] [--mb N] [--json]`.
  *
  * On a text file given by path, or by default ~4.3 MB of English assembled at run time from
  * the sentences nlp-corpus ships (node_modules/nlp-corpus/builds/*.json), it prints, in one
@@ -8,12 +8,12 @@
  *    gpt-tokenizer, js-tiktoken and @huggingface/tokenizers (the last on the first MB only:
  *    it is ~10x slower), whether each one's ids equal llmts's, and the ratio to the fastest peer;
  *  - the time to train an 8,000-token byte-level BPE on ~4 MB with llmts, and with Debian's
- *    SentencePiece trainer (BPE and Unigram, num_threads=1) when /usr/bin/python3 can import it.
+ *    SentencePiece trainer (BPE and Unigram) at num_threads=1 (llmts's trainer is single-threaded)
+ *    and at each count up to the cores, when /usr/bin/python3 can import it.
  * With --sentencepiece it adds bench/sentencepiece.ts's section (also `npm run bench -- sentencepiece`).
  * Each figure is the median of 5 timed runs after a warm-up (encode: the first 200 KB; decode: all ids).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get_encoding } from 'tiktoken';
@@ -25,6 +25,8 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { loadTiktoken, trainBpe, type Tokenizer } from '../src/tokenizers/index.ts';
 import { sentencepieceSection } from './sentencepiece.ts';
 import { nlpCorpusText } from '../src/data/corpora/nlp-corpus.ts';
+import { peerAtThreads, pythonAvailable, pythonVersion, ratio, runPython, startBench } from './lib/harness.ts';
+import type { Bench } from './lib/harness.ts';
 
 const NM = join(import.meta.dirname, '..', 'node_modules');
 
@@ -70,6 +72,9 @@ function fmt(x: number): string {
 }
 
 export async function main(args: string[]): Promise<void> {
+  const bench = startBench('tokenizers', args);
+  for (const pkg of ['tiktoken', 'gpt-tokenizer', 'js-tiktoken', '@huggingface/tokenizers'])
+    bench.peerVersion(pkg, npmVersion(pkg));
   const input = arg(args, '--input');
   const encoding = arg(args, '--encoding') ?? 'gpt2';
   const mb = Number(arg(args, '--mb') ?? '4.3');
@@ -121,6 +126,15 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `${'llmts'.padEnd(26)} ${fmt(oursEnc).padStart(12)} ${fmt(oursDec).padStart(12)}  (${ours.length} tokens)`,
   );
+  bench.record({
+    part: 'encode/decode',
+    impl: 'llmts',
+    threads: 1,
+    encodeMBs: round2(oursEnc),
+    decodeMBs: round2(oursDec),
+    identicalIds: true,
+    bytes,
+  });
   let bestPeerEnc = 0;
   let bestPeerDec = 0;
   let bestEncName = '';
@@ -153,18 +167,43 @@ export async function main(args: string[]): Promise<void> {
     bestPeerDec = Math.max(bestPeerDec, d);
     const note = sub === text ? '' : ` (first ${(subBytes / 1e6).toFixed(1)} MB)`;
     console.log(`${p.name.padEnd(26)} ${fmt(e).padStart(12)} ${fmt(d).padStart(12)}  ${same ? 'yes' : 'NO'}${note}`);
+    bench.record({
+      part: 'encode/decode',
+      impl: p.name,
+      threads: 1,
+      encodeMBs: round2(e),
+      decodeMBs: round2(d),
+      identicalIds: same,
+      bytes: subBytes,
+    });
     p.free?.();
   }
   console.log(
     `\nllmts / fastest peer (${bestEncName}): encode ${(oursEnc / bestPeerEnc).toFixed(2)}x, decode ${(oursDec / bestPeerDec).toFixed(2)}x`,
   );
+  bench.summary['encode MB/s llmts'] = round2(oursEnc);
+  bench.summary[`encode vs fastest peer (${bestEncName})`] = ratio(oursEnc, bestPeerEnc);
+  bench.summary['decode vs fastest peer'] = ratio(oursDec, bestPeerDec);
 
-  if (!args.includes('--no-train')) await trainingBench(text);
+  if (!args.includes('--no-train')) await trainingBench(bench, text);
   // SentencePiece (Unigram / SPM-BPE training vs SentencePiece, LLaMA encode vs llama-tokenizer-js): bench/sentencepiece.ts
-  if (args.includes('--sentencepiece')) await sentencepieceSection(text, { train: !args.includes('--no-train') });
+  if (args.includes('--sentencepiece'))
+    await sentencepieceSection(bench, text, { train: !args.includes('--no-train') });
+  bench.finish();
 }
 
-async function trainingBench(text: string): Promise<void> {
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** An installed npm package's version (node_modules/NAME/package.json). */
+function npmVersion(name: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(join(NM, name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+async function trainingBench(bench: Bench, text: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'llmts-bench-tok-'));
   try {
     // ~4 MB of lines (SentencePiece reads one sentence per line)
@@ -176,28 +215,43 @@ async function trainingBench(text: string): Promise<void> {
     const t0 = performance.now();
     const tok = await trainBpe([path], { vocabSize: 8000 });
     const ours = (performance.now() - t0) / 1000;
-    console.log(`  llmts byte-level BPE:            ${ours.toFixed(2)} s (${tok.vocabSize} tokens)`);
-    const py = '/usr/bin/python3';
-    if (!existsSync(py) || spawnSync(py, ['-c', 'import sentencepiece'], { stdio: 'ignore' }).status !== 0) {
+    console.log(`  llmts byte-level BPE (1 thread):  ${ours.toFixed(2)} s (${tok.vocabSize} tokens)`);
+    bench.record({ part: 'train 8000', impl: 'llmts-bpe', threads: 1, seconds: round2(ours) });
+    if (!bench.withPeer) return;
+    if (!pythonAvailable('sentencepiece')) {
       console.log('  SentencePiece: python3-sentencepiece not importable by /usr/bin/python3; skipped');
       return;
     }
+    bench.peerVersion('sentencepiece', pythonVersion('sentencepiece'));
     for (const kind of ['bpe', 'unigram']) {
-      const script = [
+      const code = [
         'import sentencepiece as spm, sys, time',
         't = time.time()',
-        `spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], vocab_size=8000, model_type='${kind}', num_threads=1, minloglevel=2)`,
+        `spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], vocab_size=8000, model_type='${kind}', num_threads=int(sys.argv[3]), minloglevel=2)`,
         'print(time.time() - t)',
       ].join('\n');
-      const r = spawnSync(py, ['-c', script, path, join(dir, `spm-${kind}`)], { encoding: 'utf8' });
-      if (r.status !== 0) {
-        console.log(`  SentencePiece ${kind}: failed (${r.stderr.trim().split('\n').pop()})`);
-        continue;
-      }
-      const secs = Number(r.stdout.trim().split('\n').pop());
-      console.log(
-        `  SentencePiece ${kind.padEnd(8)} (C++):     ${secs.toFixed(2)} s   llmts BPE / this = ${(ours / secs).toFixed(2)}x the time`,
+      // llmts's trainer runs on one thread: SentencePiece at 1 thread, and at its best count
+      const p = await peerAtThreads(
+        bench,
+        (t) => runPython<number>({ code }, [path, join(dir, `spm-${kind}`), String(t)], t),
+        (secs) => secs,
+        'lower',
+        { llmtsThreads: 1 },
       );
+      for (const pt of p.all) {
+        bench.record({
+          part: 'train 8000',
+          impl: `sentencepiece-${kind}`,
+          threads: pt.threads,
+          seconds: round2(pt.result),
+          best: pt === p.best,
+        });
+        console.log(
+          `  SentencePiece ${kind.padEnd(8)} (C++, ${pt.threads}t): ${pt.result.toFixed(2)} s   llmts BPE / this = ${(ours / pt.result).toFixed(2)}x the time${pt === p.best && p.all.length > 1 ? '  (best)' : ''}`,
+        );
+      }
+      if (p.best)
+        bench.summary[`train time vs SentencePiece ${kind} best (${p.best.threads}t)`] = ratio(ours, p.best.result);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

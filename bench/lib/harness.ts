@@ -203,22 +203,26 @@ export interface PeerComparison<T> {
 
 /**
  * Runs `measure` at every thread count of bench.peerThreads (null: the peer is unavailable or
- * failed) and picks the like-for-like point and the best one by `score`.
+ * failed) and picks the like-for-like point and the best one by `score`. `llmtsThreads`
+ * overrides bench.threads for code of llmts that is single-threaded whatever the pool size
+ * (the tokenizers, the data filters): the like-for-like peer point is then at that count.
  */
 export async function peerAtThreads<T>(
   bench: Bench,
   measure: (threads: number) => T | null | Promise<T | null>,
   score: (r: T) => number,
   better: 'higher' | 'lower',
+  options: { llmtsThreads?: number } = {},
 ): Promise<PeerComparison<T>> {
   const all: PeerPoint<T>[] = [];
   if (!bench.withPeer) return { atLlmts: null, best: null, all };
-  for (const threads of bench.peerThreads) {
+  const ours = options.llmtsThreads ?? bench.threads;
+  for (const threads of [...new Set([ours, ...bench.peerThreads])]) {
     const result = await measure(threads);
     if (result === null) break; // unavailable: do not retry at every count
     all.push({ threads, result });
   }
-  return comparePeer(bench.threads, all, score, better);
+  return comparePeer(ours, all, score, better);
 }
 
 export function comparePeer<T>(

@@ -192,7 +192,7 @@ export async function runPretrainDemo(o: DemoOptions): Promise<DemoResult> {
   writeFileSync(join(o.runDir, 'samples.json'), JSON.stringify(samples, null, 2));
   log(`run directory: ${o.runDir}`);
   log(`  metrics.jsonl (per step), loss.svg (curve), checkpoint-last/best.safetensors, tokenizer.json, samples.json`);
-  log(`  try: npx llmts sample --model ${o.runDir} --prompt "Once upon a time" --top-p 0.9`);
+  log(`  try: npx llmts sample --model ${o.runDir} --prompt "Once upon a time" --do-sample --top-p 0.9`);
   log(`total time ${elapsed()}`);
   return { runDir: o.runDir, valLoss, perplexity: Math.exp(valLoss), bitsPerByte: bpb, steps: r.result.steps, samples };
 }

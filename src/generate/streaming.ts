@@ -21,15 +21,29 @@ import type { FinishReason } from './stopping.ts';
 import { ArgumentError } from '../core/errors.ts';
 
 export class IncrementalDecoder {
-  private readonly ids: number[] = [];
+  private readonly ids: number[];
   private emitted = '';
+  /** decode(context): the text before the first emitted character. */
+  private readonly before: string;
 
-  constructor(private readonly tokenizer: GenerationTokenizer) {}
+  /**
+   * `context` (e.g. the prompt's ids) is decoded together with the new tokens and never
+   * emitted: a SentencePiece decoder strips the leading space of a text's first token, so
+   * the new tokens' text is only right as the continuation of decode(context) (HF's
+   * TextStreamer without skip_prompt).
+   */
+  constructor(
+    private readonly tokenizer: GenerationTokenizer,
+    context: readonly number[] = [],
+  ) {
+    this.ids = [...context];
+    this.before = context.length > 0 ? tokenizer.decode(this.ids) : '';
+  }
 
   /** Adds tokens; returns the newly stable text (possibly ''). */
   push(...tokens: number[]): string {
     this.ids.push(...tokens);
-    const text = this.tokenizer.decode(this.ids);
+    const text = this.decoded();
     let end = text.length;
     while (end > 0 && text.charCodeAt(end - 1) === 0xfffd) end--;
     if (end > 0) {
@@ -41,8 +55,14 @@ export class IncrementalDecoder {
 
   /** Emits whatever is held back (call at the end of the stream). */
   flush(): string {
-    const text = this.tokenizer.decode(this.ids);
+    const text = this.decoded();
     return this.advance(text, text.length);
+  }
+
+  /** The text of the tokens after the context. */
+  private decoded(): string {
+    const all = this.tokenizer.decode(this.ids);
+    return all.startsWith(this.before) ? all.slice(this.before.length) : all;
   }
 
   /** Everything emitted so far. */
@@ -71,6 +91,28 @@ export interface StreamChunk {
   finishReason?: FinishReason;
 }
 
+/**
+ * The text `ids` add after `context` (a prompt): decode(context + ids) minus decode(context),
+ * or decode(ids) if the decoder rewrote the context's text. This keeps the word boundary a
+ * SentencePiece decoder drops at the start of a text (decode(['▁u', '▁wv']) is 'u wv').
+ */
+export function continuationText(
+  tokenizer: GenerationTokenizer,
+  context: readonly number[],
+  ids: readonly number[],
+): string {
+  if (context.length === 0) return tokenizer.decode([...ids]);
+  const before = tokenizer.decode([...context]);
+  const all = tokenizer.decode([...context, ...ids]);
+  return all.startsWith(before) ? all.slice(before.length) : tokenizer.decode([...ids]);
+}
+
+/** Options of streamGenerate beyond generate()'s. */
+export interface StreamOptions extends GenerateOptions {
+  /** Decode each row's new tokens as the continuation of its prompt (see continuationText). */
+  decodeWithPrompt?: boolean;
+}
+
 /** Yields to the event loop between steps so a consumer can render while decoding continues. */
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -82,11 +124,14 @@ export async function* streamGenerate(
   model: GenerativeModel,
   tokenizer: GenerationTokenizer,
   prompts: Prompt | readonly Prompt[],
-  options: GenerateOptions = {},
+  options: StreamOptions = {},
 ): AsyncGenerator<StreamChunk, void, void> {
-  const { setup, cfg } = prepareGeneration(model, tokenizer, prompts, options);
+  const { decodeWithPrompt, ...rest } = options;
+  const { setup, cfg } = prepareGeneration(model, tokenizer, prompts, rest);
   if (cfg.numBeams > 1) throw new ArgumentError('streamGenerate', 'beam search cannot stream; use generate()');
-  const decoders = setup.prompts.map(() => new IncrementalDecoder(tokenizer));
+  const decoders = setup.prompts.map(
+    (prompt) => new IncrementalDecoder(tokenizer, decodeWithPrompt === true ? prompt : []),
+  );
   const steps = cfg.contrastive ? contrastiveSteps(setup) : sampleSteps(setup);
   for (;;) {
     const r = steps.next();

@@ -58,7 +58,13 @@ export const EXACT_DEDUP_DEFAULTS = {
 };
 
 const DEFAULTS: Record<StageType, Record<string, unknown>> = {
-  html_extract: { only_if_html: true, prefer_main: true, include_title: false, drop_boilerplate_classes: true },
+  html_extract: {
+    only_if_html: true,
+    prefer_main: true,
+    include_title: false,
+    drop_boilerplate_classes: true,
+    markdown: false,
+  },
   normalize: { form: 'NFC' },
   clean_whitespace: { collapse_spaces: true, max_blank_lines: 1, min_chars: 1 },
   script_filter: { keep: [], min_score: 0 },

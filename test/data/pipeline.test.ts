@@ -133,7 +133,8 @@ test('pipeline over the mixed sample keeps the expected documents, each rejectio
       'the first train document decodes to a kept text',
     );
     assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('<svg'));
-    assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('| gopher_quality:gopher_short_doc | 2 |'));
+    assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('| gopher_quality:gopher_short_doc | 1 |'));
+    assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('| html_extract:html_no_text | 1 |'));
     ds.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

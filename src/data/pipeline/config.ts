@@ -143,5 +143,10 @@ export function loadConfigFile(path: string): PipelineConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   config.input.paths = config.input.paths.map(abs);
   config.output.dir = abs(config.output.dir);
+  for (const st of config.stages) {
+    const b = st.params['benchmarks'];
+    if (st.type === 'decontaminate' && typeof b === 'object' && b !== null)
+      st.params['benchmarks'] = Object.fromEntries(Object.entries(b).map(([k, v]) => [k, abs(String(v))]));
+  }
   return config;
 }

@@ -18,6 +18,7 @@ import { c4BadWords } from '../stages/c4-badwords.ts';
 import { finewebQuality, FINEWEB_QUALITY_DEFAULTS } from '../stages/fineweb-quality.ts';
 import { pii, PII_DEFAULTS } from '../stages/pii.ts';
 import { MINHASH_DEFAULTS } from '../dedup/minhash.ts';
+import { decontaminate, DECONTAMINATE_DEFAULTS } from '../stages/decontaminate.ts';
 
 export const STAGE_TYPES = [
   'html_extract',
@@ -31,6 +32,7 @@ export const STAGE_TYPES = [
   'c4_badwords',
   'fineweb_quality',
   'pii',
+  'decontaminate',
   'exact_dedup',
   'minhash_dedup',
   'tokenize',
@@ -75,6 +77,7 @@ const DEFAULTS: Record<StageType, Record<string, unknown>> = {
   c4_badwords: { words: [], words_file: null, no_word_boundaries: false },
   fineweb_quality: { ...FINEWEB_QUALITY_DEFAULTS },
   pii: { ...PII_DEFAULTS },
+  decontaminate: { ...DECONTAMINATE_DEFAULTS },
   exact_dedup: { ...EXACT_DEDUP_DEFAULTS },
   minhash_dedup: { ...MINHASH_DEFAULTS },
   tokenize: { ...TOKENIZE_DEFAULTS },
@@ -162,6 +165,8 @@ export function createStage(type: StageType, params: Record<string, unknown>): S
       return finewebQuality(p);
     case 'pii':
       return pii(p);
+    case 'decontaminate':
+      return decontaminate(p);
     default:
       throw new ConfigError('stages', `${type} is not a per-document stage`);
   }

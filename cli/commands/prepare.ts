@@ -7,11 +7,14 @@ import { ArgumentError } from '../../src/core/errors.ts';
 import { prepareDataset } from '../../src/data/prepare.ts';
 import { loadTokenizerLike } from '../../src/data/tokenize/tokenizer-like.ts';
 
-function num(name: string, v: string | undefined, int: boolean): number | undefined {
+/** A numeric flag in [min, max] (an integer when `int`), or undefined when not given. */
+function num(name: string, v: string | undefined, int: boolean, min: number, max = Infinity): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (int && !Number.isInteger(n)))
-    throw new ArgumentError('prepare', `--${name} expects a number, got ${v}`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max) {
+    const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}${int ? ']' : ')'}`;
+    throw new ArgumentError('prepare', `--${name} expects ${int ? 'an integer' : 'a number'} ${range}, got ${v}`);
+  }
   return n;
 }
 
@@ -48,10 +51,12 @@ export function register(program: Command): void {
       if (!['file', 'paragraph', 'line'].includes(mode))
         throw new ArgumentError('prepare', `--text-mode must be file, paragraph or line, got ${mode}`);
       const t0 = performance.now();
-      const valFraction = num('val-fraction', o['valFraction'] as string | undefined, false);
-      const valDocuments = num('val-documents', o['valDocuments'] as string | undefined, true);
-      const eosId = num('eos-id', o['eosId'] as string | undefined, true);
-      const maxTokens = num('max-tokens-per-file', o['maxTokensPerFile'] as string | undefined, true);
+      const valFraction = num('val-fraction', o['valFraction'] as string | undefined, false, 0, 1);
+      if (valFraction === 1)
+        throw new ArgumentError('prepare', '--val-fraction must be below 1 (some data must train)');
+      const valDocuments = num('val-documents', o['valDocuments'] as string | undefined, true, 0);
+      const eosId = num('eos-id', o['eosId'] as string | undefined, true, 0);
+      const maxTokens = num('max-tokens-per-file', o['maxTokensPerFile'] as string | undefined, true, 1);
       const r = await prepareDataset({
         inputs: o['input'] as string[],
         out: o['out'] as string,
@@ -76,6 +81,7 @@ export function register(program: Command): void {
       console.log(`vocab ${m.vocab_size} (${m.dtype}), eos ${m.eos_id ?? 'none'}; ${m.source}`);
       const mal = Object.entries(r.reader.malformed);
       if (mal.length > 0) console.log(`malformed input skipped: ${mal.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      for (const e of r.reader.errors) console.log(`error: ${e}`);
       console.log(`wrote ${o['out']} in ${secs.toFixed(2)}s`);
     });
 }

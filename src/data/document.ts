@@ -20,3 +20,12 @@ export interface Rejection {
   /** For dedup rejections: the id of the document that was kept instead. */
   duplicateOf?: string;
 }
+
+/** Field names of kept and rejected records that the pipeline writes itself (metadata may not take them). */
+export const RESERVED_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'text',
+  'rejected_stage',
+  'rejected_reason',
+  'duplicate_of',
+]);

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync, existsSync, readdirSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  truncateSync,
+  existsSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createShardWriter, openShardDataset } from '../../src/data/shards/index.ts';
@@ -170,7 +179,12 @@ test('FormatError on a missing or corrupt meta.json, size mismatches and out-of-
     const bin = readFileSync(join(dir, 'train-00000.bin'));
     bin.writeUInt16LE(77, 4); // id 77 >= vocab 50
     writeFileSync(join(dir, 'train-00000.bin'), bin);
-    const ds = openShardDataset(dir);
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'sha256' && /train-00000\.bin/.test(e.file),
+    );
+    // without the checksum (a dataset from before checksums), each chunk's ids are still checked
+    const ds = openShardDataset(dir, { verifyChecksums: false });
     assert.throws(
       () => ds.split('train').read(0, 3, new Int32Array(3)),
       (e) => e instanceof FormatError && /vocab_size/.test(e.message),
@@ -182,7 +196,11 @@ test('FormatError on a missing or corrupt meta.json, size mismatches and out-of-
     const idx = readFileSync(join(dir, 'train-00000.idx'));
     idx.writeBigUInt64LE(9n, 16); // last offset no longer the token count
     writeFileSync(join(dir, 'train-00000.idx'), idx);
-    const ds2 = openShardDataset(dir);
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'sha256',
+    );
+    const ds2 = openShardDataset(dir, { verifyChecksums: false });
     assert.throws(() => ds2.split('train').documentBounds(0), FormatError);
     ds2.close();
   } finally {
@@ -204,6 +222,56 @@ test('finish replaces an existing dataset but refuses a directory that is not on
     w2.addDocument('train', [1]);
     assert.throws(() => w2.finish(), /not a shard dataset/);
     assert.ok(!existsSync(other));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('meta.json cannot point outside the dataset, nor declare a vocabulary that sizes an absurd model', () => {
+  const root = tmp();
+  try {
+    const dir = freshDataset(root);
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+    mkdirSync(join(root, 'outside'));
+    writeFileSync(join(root, 'outside', 'tokenizer.json'), '{}');
+    for (const file of ['../outside/tokenizer.json', '/etc/passwd', '.hidden', 'a\\b']) {
+      writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, tokenizer: { file, name: null } }));
+      assert.throws(
+        () => openShardDataset(dir),
+        (e) => e instanceof FormatError && e.field === 'tokenizer.file',
+      );
+    }
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, dtype: 'uint32', vocab_size: 2 ** 31 }));
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'vocab_size' && /larger than/.test(e.message),
+    );
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    writeFileSync(join(dir, 'meta.json'), `{"format":"llmts-shards","version":1,"dtype":${deep}}`);
+    assert.throws(
+      () => openShardDataset(dir),
+      (e) => e instanceof FormatError && e.field === 'dtype' && e.message.length < 300,
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the tokenizer copy is checked against its SHA-256 in meta.json', () => {
+  const root = tmp();
+  try {
+    const dir = join(root, 'ds');
+    const w = createShardWriter(dir, { vocabSize: 50, tokenizerJson: '{"model":"x"}' });
+    w.addDocument('train', [1, 2]);
+    w.finish();
+    const ds = openShardDataset(dir);
+    assert.equal(ds.tokenizerPath(), join(dir, 'tokenizer.json'));
+    writeFileSync(join(dir, 'tokenizer.json'), '{"model":"y"}');
+    assert.throws(
+      () => ds.tokenizerPath(),
+      (e) => e instanceof FormatError && /tokenizer\.json/.test(e.file) && e.field === 'sha256',
+    );
+    ds.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import type { InputShard } from '../readers/plan.ts';
-import { emptyReaderStats } from '../readers/read-shard.ts';
+import { emptyReaderStats, mergeReaderStats } from '../readers/read-shard.ts';
 import type { ReaderStats } from '../readers/read-shard.ts';
 import { emptyStageStats, mergeStageStats } from '../stages/stage.ts';
 import type { StageStats } from '../stages/stage.ts';
@@ -56,24 +56,17 @@ export function buildReport(
   const stages = config.stages.map((s) => emptyStageStats(s.type));
   for (const seg of results) {
     for (const r of seg) {
-      if (r.reader) {
-        const rs = r.reader;
-        reader.files += rs.files;
-        reader.emptyFiles += rs.emptyFiles;
-        reader.records += rs.records;
-        reader.bytes += rs.bytes;
-        reader.blankLines += rs.blankLines;
-        for (const [k, v] of Object.entries(rs.malformed)) reader.malformed[k] = (reader.malformed[k] ?? 0) + v;
-        for (const [k, v] of Object.entries(rs.skipped ?? {})) reader.skipped[k] = (reader.skipped[k] ?? 0) + v;
-      }
+      if (r.reader) mergeReaderStats(reader, r.reader);
       r.stages.forEach((s, i) => {
         if (s) mergeStageStats(stages[i] as StageStats, s);
       });
     }
   }
   const rejections: Record<string, number> = {};
+  // corrupt_compressed counts files, not documents
   for (const [k, v] of Object.entries(reader.malformed))
-    if (k !== 'invalid_utf8' || config.input.invalid_utf8 === 'reject') rejections[`reader:${k}`] = v;
+    if (k !== 'corrupt_compressed' && (k !== 'invalid_utf8' || config.input.invalid_utf8 === 'reject'))
+      rejections[`reader:${k}`] = v;
   for (const s of stages)
     for (const [k, v] of Object.entries(s.rejected))
       rejections[`${s.name}:${k}`] = (rejections[`${s.name}:${k}`] ?? 0) + v;
@@ -148,6 +141,12 @@ export function reportText(r: PipelineReport): string {
   );
   const skipped = Object.entries(r.reader.skipped ?? {});
   if (skipped.length > 0) lines.push(`skipped input records: ${skipped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const renamed = Object.entries(r.reader.renamed ?? {});
+  if (renamed.length > 0)
+    lines.push(
+      `input fields renamed (the pipeline writes these names): ${renamed.map(([k, v]) => `${k} (${v} records)`).join(', ')}`,
+    );
+  for (const e of r.reader.errors ?? []) lines.push(`error: ${e}`);
   lines.push('');
   lines.push('stage               docs in   docs out   bytes in     bytes out    time');
   for (const s of r.stages) {
@@ -207,6 +206,8 @@ export function reportMarkdown(r: PipelineReport): string {
   md.push('', '## Malformed input', '', `| kind | count |`, '|---|---:|');
   for (const [k, v] of Object.entries(r.reader.malformed)) md.push(`| ${k} | ${v} |`);
   md.push(`| empty files | ${r.reader.emptyFiles} |`, `| blank lines | ${r.reader.blankLines} |`);
+  for (const [k, v] of Object.entries(r.reader.renamed ?? {})) md.push(`| renamed field ${k} | ${v} |`);
+  if ((r.reader.errors ?? []).length > 0) md.push('', ...(r.reader.errors ?? []).map((e) => `- ${e}`));
   if (r.dedup.length > 0) {
     md.push(
       '',

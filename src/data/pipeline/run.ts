@@ -6,9 +6,9 @@
  * produces byte-identical outputs. A re-run with different inputs or config is refused
  * unless `fresh` is set (which starts over).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { createProgress } from '../../core/progress.ts';
@@ -177,6 +177,61 @@ async function pack(L: RunLayout, config: PipelineConfig, seg: Segment, shards: 
   writeFileAtomic(L.packDone, '{}\n');
 }
 
+/**
+ * What a run writes directly inside its output directory (besides temp files of interrupted
+ * writes). A new top-level output must be listed here, or --fresh will refuse to remove it.
+ */
+const RUN_OUTPUTS = new Set([
+  '_work',
+  'kept',
+  'rejected',
+  'tokens',
+  'megatron',
+  'stats',
+  'report.json',
+  'report.md',
+  'report.html',
+  'metrics.jsonl',
+]);
+const TEMP_NAME = /^\..+\.(?:tmp|staging)-\d+-\d+(?:\.old)?$/;
+
+function isInside(file: string, dir: string): boolean {
+  const rel = relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * --fresh: removes what an earlier run wrote, and only that. Refuses (ConfigError, nothing
+ * deleted) when the directory holds one of this run's inputs, or anything a run does not
+ * write, or pipeline-named folders without a run's marker (someone else's "kept/").
+ */
+function removeEarlierRun(out: string, L: RunLayout, shards: readonly InputShard[]): void {
+  if (!existsSync(out)) return;
+  const input = shards.find((s) => isInside(s.file, out));
+  if (input !== undefined)
+    throw new ConfigError(
+      'output.dir',
+      `--fresh would delete the input ${input.file}, which is inside the output directory ${out}; write to another directory`,
+    );
+  const entries = readdirSync(out);
+  const foreign = entries.filter((n) => !RUN_OUTPUTS.has(n) && !TEMP_NAME.test(n));
+  if (foreign.length > 0)
+    throw new ConfigError(
+      'output.dir',
+      `--fresh removes only what the pipeline wrote, but ${out} also holds ${foreign
+        .slice(0, 3)
+        .map((n) => JSON.stringify(n))
+        .join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}; use a new output directory or empty it yourself`,
+    );
+  // (a run stopped right after creating _work/ leaves only that folder)
+  if (entries.some((n) => RUN_OUTPUTS.has(n) && n !== '_work') && !existsSync(L.runFile))
+    throw new ConfigError(
+      'output.dir',
+      `${out} holds ${entries.filter((n) => RUN_OUTPUTS.has(n)).join(', ')} but no pipeline run (no _work/run.json); --fresh will not delete them`,
+    );
+  for (const n of entries) rmSync(join(out, n), { recursive: true, force: true });
+}
+
 export async function runPipeline(config: PipelineConfig, opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const out = resolve(config.output.dir);
@@ -187,7 +242,9 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
     config: { ...config, workers: undefined, output: { ...config.output, dir: out } },
     shards: shards.map((s) => [s.file, s.start, s.end, s.size, s.mtimeMs]),
   });
-  if (opts.fresh === true) rmSync(out, { recursive: true, force: true });
+  if (existsSync(out) && !statSync(out).isDirectory())
+    throw new ConfigError('output.dir', `${out} is a file; the output must be a directory`);
+  if (opts.fresh === true) removeEarlierRun(out, L, shards);
   if (existsSync(L.runFile)) {
     if (readFileSync(L.runFile, 'utf8') !== fingerprint) {
       throw new ConfigError(

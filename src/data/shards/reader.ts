@@ -6,6 +6,7 @@
  * checked against vocab_size when it is read; the .idx of a file is read on first use.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArgumentError, FormatError } from '../../core/errors.ts';
@@ -17,6 +18,29 @@ export interface ShardReaderOptions {
   chunkTokens?: number;
   /** chunks kept per split (default 256: 16 MiB of uint16 at the default chunk size) */
   cacheChunks?: number;
+  /** check the SHA-256 of every file meta.json lists a checksum for, at open (default true) */
+  verifyChecksums?: boolean;
+}
+
+/** SHA-256 (hex) of a whole file, read through `fd` in 4 MiB pieces. */
+function sha256OfFd(fd: number, size: number): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+  for (let pos = 0; pos < size;) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (n === 0) break;
+    h.update(buf.subarray(0, n));
+    pos += n;
+  }
+  return h.digest('hex');
+}
+
+function checksumError(path: string, want: string, got: string): FormatError {
+  return new FormatError(
+    path,
+    `SHA-256 ${got.slice(0, 16)}... does not match ${want.slice(0, 16)}... recorded in meta.json: the file is corrupt or was changed after the dataset was written`,
+    'sha256',
+  );
 }
 
 export interface TokenSplit {
@@ -48,6 +72,8 @@ export interface ShardDataset {
 interface FileEntry {
   bin: string;
   idx: string;
+  bin_sha256?: string;
+  idx_sha256?: string;
   tokens: number;
   documents: number;
   firstToken: number;
@@ -68,6 +94,7 @@ class SplitReader implements TokenSplit {
   private readonly fileStarts: Float64Array;
   // every chunk fits in the cache: no eviction, so hits skip the LRU bookkeeping
   private readonly resident: boolean;
+  private readonly verifyChecksums: boolean;
 
   constructor(
     readonly name: string,
@@ -75,6 +102,7 @@ class SplitReader implements TokenSplit {
     private readonly meta: ShardMeta,
     opts: ShardReaderOptions,
   ) {
+    this.verifyChecksums = opts.verifyChecksums ?? true;
     const sm = meta.splits[name];
     if (sm === undefined)
       throw new ArgumentError('ShardDataset.split', `no split "${name}" (have ${Object.keys(meta.splits).join(', ')})`);
@@ -111,10 +139,20 @@ class SplitReader implements TokenSplit {
         'tokens',
       );
     }
+    if (this.verifyChecksums && f.bin_sha256 !== undefined) {
+      const got = sha256OfFd(fd, size);
+      if (got !== f.bin_sha256) {
+        closeSync(fd);
+        throw checksumError(binPath, f.bin_sha256, got);
+      }
+    }
     f.fd = fd;
     const ifd = openSync(idxPath, 'r');
     const isize = fstatSync(ifd).size;
+    const idxHash = this.verifyChecksums && f.idx_sha256 !== undefined ? sha256OfFd(ifd, isize) : undefined;
     closeSync(ifd);
+    if (idxHash !== undefined && idxHash !== f.idx_sha256)
+      throw checksumError(idxPath, f.idx_sha256 as string, idxHash);
     if (isize !== (f.documents + 1) * 8) {
       throw new FormatError(
         idxPath,
@@ -324,7 +362,15 @@ export function openShardDataset(dir: string, opts: ShardReaderOptions = {}): Sh
       return s;
     },
     tokenizerPath() {
-      return meta.tokenizer.file === null ? null : join(root, meta.tokenizer.file);
+      if (meta.tokenizer.file === null) return null;
+      const path = join(root, meta.tokenizer.file);
+      const want = meta.tokenizer.sha256;
+      if (want !== undefined && (opts.verifyChecksums ?? true)) {
+        if (!existsSync(path)) throw new FormatError(path, 'missing: listed in meta.json but not in the directory');
+        const got = createHash('sha256').update(readFileSync(path)).digest('hex');
+        if (got !== want) throw checksumError(path, want, got);
+      }
+      return path;
     },
     close() {
       for (const s of open.values()) s.close();

@@ -15,12 +15,16 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
-  copyFileSync,
+  readFileSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArgumentError, IOError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../../core/atomic.ts';
+import { fsyncDir, removeStaleTemps, writeFileAtomic } from '../../core/atomic.ts';
+import { faultPoint } from '../../core/fault.ts';
 import { bytesPerToken, dtypeForVocab, SHARD_FORMAT, SHARD_VERSION } from './meta.ts';
 import type { ShardFileMeta, ShardMeta, SplitMeta, TokenDType } from './meta.ts';
 
@@ -49,6 +53,7 @@ const BUF_TOKENS = 1 << 16;
 class SplitWriter {
   readonly files: ShardFileMeta[] = [];
   private fd: number | null = null;
+  private hash: Hash | null = null;
   private buf: Uint16Array | Uint32Array;
   private bufLen = 0;
   private fileTokens = 0;
@@ -71,6 +76,7 @@ class SplitWriter {
     const bin = `${this.name}-${n}.bin`;
     this.files.push({ bin, idx: `${this.name}-${n}.idx`, tokens: 0, documents: 0 });
     this.fd = openSync(join(this.dir, bin), 'w');
+    this.hash = createHash('sha256');
     this.fileTokens = 0;
     this.nOffsets = 0;
     this.pushOffset(0);
@@ -90,6 +96,7 @@ class SplitWriter {
     const bytes = new Uint8Array(this.buf.buffer, 0, this.bufLen * this.buf.BYTES_PER_ELEMENT);
     let off = 0;
     while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    this.hash?.update(bytes);
     this.bufLen = 0;
   }
 
@@ -104,7 +111,11 @@ class SplitWriter {
     meta.documents = this.nOffsets - 1;
     const idx = new BigUint64Array(this.nOffsets);
     for (let i = 0; i < this.nOffsets; i++) idx[i] = BigInt(this.offsets[i] as number);
-    writeFileAtomic(join(this.dir, meta.idx), new Uint8Array(idx.buffer));
+    const idxBytes = new Uint8Array(idx.buffer);
+    writeFileAtomic(join(this.dir, meta.idx), idxBytes);
+    meta.bin_sha256 = (this.hash as Hash).digest('hex');
+    meta.idx_sha256 = createHash('sha256').update(idxBytes).digest('hex');
+    this.hash = null;
   }
 
   add(ids: ArrayLike<number>, bos: number | null, eos: number | null): void {
@@ -149,6 +160,9 @@ export class ShardWriter {
     this.dtype = opts.dtype ?? dtypeForVocab(v);
     if (this.dtype === 'uint16' && v > 65536)
       throw new ArgumentError('ShardWriter', `uint16 cannot hold a vocabulary of ${v}`);
+    const maxTokens = opts.maxTokensPerFile;
+    if (maxTokens !== undefined && !(Number.isSafeInteger(maxTokens) && maxTokens >= 1))
+      throw new ArgumentError('ShardWriter', `maxTokensPerFile must be a positive integer, got ${maxTokens}`);
     this.eos = opts.eosId ?? null;
     this.bos = opts.bosId ?? null;
     for (const [k, id] of [
@@ -159,6 +173,10 @@ export class ShardWriter {
         throw new ArgumentError('ShardWriter', `${k} ${id} is not an id below vocabSize ${v}`);
     }
     this.dir = resolve(dir);
+    if (existsSync(this.dir) && !statSync(this.dir).isDirectory())
+      throw new IOError(this.dir, 'is a file; a shard dataset is a directory');
+    // staging folders of writers that were killed (their process is gone) are garbage
+    removeStaleTemps(dirname(this.dir), basename(this.dir));
     this.staging = join(dirname(this.dir), `.${basename(this.dir)}.staging-${process.pid}-${Date.now()}`);
     rmSync(this.staging, { recursive: true, force: true });
     mkdirSync(this.staging, { recursive: true });
@@ -205,9 +223,12 @@ export class ShardWriter {
       splits[name] = { tokens: w.tokens, documents: w.documents, files: w.files };
     }
     let tokenizerFile: string | null = null;
+    let tokenizerHash: string | null = null;
     if (this.opts.tokenizerFile) {
       try {
-        copyFileSync(this.opts.tokenizerFile, join(this.staging, 'tokenizer.json'));
+        const bytes = readFileSync(this.opts.tokenizerFile);
+        tokenizerHash = createHash('sha256').update(bytes).digest('hex');
+        writeFileAtomic(join(this.staging, 'tokenizer.json'), bytes);
       } catch (err) {
         throw new IOError(
           this.opts.tokenizerFile,
@@ -217,7 +238,9 @@ export class ShardWriter {
       }
       tokenizerFile = 'tokenizer.json';
     } else if (this.opts.tokenizerJson) {
-      writeFileAtomic(join(this.staging, 'tokenizer.json'), this.opts.tokenizerJson);
+      const bytes = Buffer.from(this.opts.tokenizerJson, 'utf8');
+      tokenizerHash = createHash('sha256').update(bytes).digest('hex');
+      writeFileAtomic(join(this.staging, 'tokenizer.json'), bytes);
       tokenizerFile = 'tokenizer.json';
     }
     const meta: ShardMeta = {
@@ -230,6 +253,7 @@ export class ShardWriter {
       tokenizer: {
         file: tokenizerFile,
         name: this.opts.tokenizerName ?? null,
+        ...(tokenizerHash !== null ? { sha256: tokenizerHash } : {}),
         ...(this.opts.chars ? { chars: this.opts.chars } : {}),
       },
       splits: Object.fromEntries(
@@ -259,6 +283,11 @@ function splitOrder(a: string, b: string): number {
 
 /** Moves `from` to `to`, replacing an existing dataset there (never another kind of directory). */
 function replaceDirectory(from: string, to: string): void {
+  if (existsSync(to) && !statSync(to).isDirectory()) {
+    rmSync(from, { recursive: true, force: true });
+    throw new IOError(to, 'is a file, not a shard dataset; refusing to replace it');
+  }
+  faultPoint('prepare:staged');
   if (existsSync(to)) {
     const entries = readdirSync(to);
     if (entries.length > 0 && !entries.includes('meta.json')) {
@@ -273,6 +302,7 @@ function replaceDirectory(from: string, to: string): void {
     mkdirSync(dirname(to), { recursive: true });
     renameSync(from, to);
   }
+  fsyncDir(dirname(to));
 }
 
 export function createShardWriter(dir: string, opts: ShardWriterOptions): ShardWriter {

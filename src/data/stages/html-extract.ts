@@ -22,13 +22,27 @@ export interface HtmlExtractOptions {
 }
 
 const LOOKS_HTML_RE = /^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])/i;
-const TAG_RE = /<\/?(?:p|div|span|a|br|li|ul|h[1-6]|table|td|tr|article|section|body|html|img|script|style)\b[^>]*>/gi;
+// a tag name after "<" or "</", anchored (sticky) at one position: bounded work per "<"
+const TAG_NAME_RE = /\/?(?:p|div|span|a|br|li|ul|h[1-6]|table|td|tr|article|section|body|html|img|script|style)\b/iy;
 
+/**
+ * True for a document with an HTML prologue or at least three common tags. "A tag" is what
+ * /<\/?(?:p|div|...)\b[^>]*>/gi finds; a global scan of that regex is quadratic when a
+ * tag never closes ("<a " repeated: 16 s on 180 KB), so each "<" is checked once with an
+ * anchored name match, and [^>]*> holds exactly when a ">" follows somewhere later.
+ */
 export function looksLikeHtml(text: string): boolean {
   if (LOOKS_HTML_RE.test(text)) return true;
-  TAG_RE.lastIndex = 0;
+  const lastGt = text.lastIndexOf('>');
   let n = 0;
-  while (TAG_RE.exec(text) !== null) if (++n >= 3) return true;
+  for (let lt = text.indexOf('<'); lt !== -1 && lt < lastGt;) {
+    TAG_NAME_RE.lastIndex = lt + 1;
+    if (TAG_NAME_RE.test(text) && TAG_NAME_RE.lastIndex <= lastGt) {
+      if (++n >= 3) return true;
+      // the regex's match runs to the next ">"; its scan resumes after it
+      lt = text.indexOf('<', text.indexOf('>', TAG_NAME_RE.lastIndex) + 1);
+    } else lt = text.indexOf('<', lt + 1);
+  }
   return false;
 }
 

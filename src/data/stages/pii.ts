@@ -61,6 +61,65 @@ export const PII_DEFAULTS: PiiOptions = {
 // datatrove's email pattern, made case-insensitive (its lowercase-only class misses "John.Doe@Example.com")
 const EMAIL_RE =
   /\b[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?|\[(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?|[a-z0-9-]*[a-z0-9]:)\])/gi;
+const EMAIL_AT_RE = new RegExp(EMAIL_RE.source, 'iy');
+// characters of an e-mail local part (the first class of EMAIL_RE), by char code
+const LOCAL_CHARS = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-")
+  LOCAL_CHARS[c.charCodeAt(0)] = 1;
+const isWordCode = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/**
+ * The spans EMAIL_RE matches in a global scan, found in linear time. A global scan of EMAIL_RE
+ * itself is quadratic (its local part backtracks over every start position of a long run such
+ * as "&a&a&a...": 16 KB took 0.7 s). A match needs an "@": for each one, the local part is a
+ * suffix of the run of local-part characters and dots before it, and the leftmost valid start
+ * (on a word boundary, not a dot, after the last "..") is the only one worth one anchored try,
+ * since the domain after the "@" does not depend on where the local part starts.
+ */
+export function findEmails(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let prevEnd = 0;
+  for (let p = text.indexOf('@'); p !== -1; p = text.indexOf('@', p + 1)) {
+    if (p < prevEnd || p === 0 || text.charCodeAt(p - 1) === 46) continue;
+    let r = p;
+    let from = -1; // first start allowed by the last ".." of the run
+    while (r > prevEnd) {
+      const c = text.charCodeAt(r - 1);
+      if (c !== 46 && !(c < 128 && LOCAL_CHARS[c] === 1)) break;
+      r--;
+      if (from === -1 && c === 46 && text.charCodeAt(r + 1) === 46) from = r + 2;
+    }
+    for (let q = Math.max(r, from); q < p; q++) {
+      const c = text.charCodeAt(q);
+      if (c === 46) continue;
+      const before = q > 0 && isWordCode(text.charCodeAt(q - 1));
+      if (before === isWordCode(c)) continue; // \b
+      EMAIL_AT_RE.lastIndex = q;
+      const m = EMAIL_AT_RE.exec(text);
+      if (m !== null) {
+        out.push([q, q + m[0].length]);
+        prevEnd = q + m[0].length;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** Replaces each span with what `by` returns for its text. */
+function replaceSpans(text: string, spans: readonly [number, number][], by: (match: string) => string): string {
+  if (spans.length === 0) return text;
+  const parts: string[] = [];
+  let at = 0;
+  for (const [b, e] of spans) {
+    parts.push(text.slice(at, b), by(text.slice(b, e)));
+    at = e;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
+}
+
 // datatrove's IPv4 pattern, not inside a longer dotted number (1.2.3.4.5, 10.1.2.3.4)
 const IPV4_RE =
   /(?<![\d.])(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(?!\.?\d)/g;
@@ -152,7 +211,7 @@ export function pii(opts: Partial<PiiOptions> = {}): Stage {
     apply(doc, count) {
       let t = doc.text;
       if (o.remove_emails && t.includes('@')) {
-        t = t.replace(EMAIL_RE, (m) => {
+        t = replaceSpans(t, findEmails(t), (m) => {
           if (FILE_EXTENSION_TLD.test(m)) return m;
           count('emails');
           return pick('email', o.email_replacement, '|||EMAIL_ADDRESS|||');

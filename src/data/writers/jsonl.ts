@@ -2,22 +2,32 @@
  * JSONL records for kept and rejected documents: {"id", "text", ...metadata}; rejected
  * ones add "rejected_stage", "rejected_reason" and, for duplicates, "duplicate_of".
  */
+import { RESERVED_FIELDS } from '../document.ts';
 import type { Document, Rejection } from '../document.ts';
 
+/**
+ * id and text, the metadata, then `after`. A metadata key equal to one of the pipeline's own
+ * fields never replaces it (the reader renames such input fields; a stage could still add
+ * one): it gets an "_original" suffix instead.
+ */
+function recordOf(doc: Document, after: Record<string, unknown> = {}): Record<string, unknown> {
+  const rec: Record<string, unknown> = { id: doc.id, text: doc.text };
+  for (const k of Object.keys(doc.metadata)) {
+    let key = k;
+    while (RESERVED_FIELDS.has(key) || (key !== k && Object.hasOwn(doc.metadata, key))) key += '_original';
+    Object.defineProperty(rec, key, { value: doc.metadata[k], enumerable: true, writable: true, configurable: true });
+  }
+  return Object.assign(rec, after);
+}
+
 export function keptRecord(doc: Document): string {
-  return JSON.stringify({ id: doc.id, text: doc.text, ...doc.metadata }) + '\n';
+  return JSON.stringify(recordOf(doc)) + '\n';
 }
 
 export function rejectedRecord(r: Rejection): string {
-  const rec: Record<string, unknown> = {
-    id: r.doc.id,
-    text: r.doc.text,
-    ...r.doc.metadata,
-    rejected_stage: r.stage,
-    rejected_reason: r.reason,
-  };
-  if (r.duplicateOf !== undefined) rec['duplicate_of'] = r.duplicateOf;
-  return JSON.stringify(rec) + '\n';
+  const after: Record<string, unknown> = { rejected_stage: r.stage, rejected_reason: r.reason };
+  if (r.duplicateOf !== undefined) after['duplicate_of'] = r.duplicateOf;
+  return JSON.stringify(recordOf(r.doc, after)) + '\n';
 }
 
 /** Intermediate records between pipeline segments keep metadata separate from id/text. */

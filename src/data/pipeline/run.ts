@@ -221,7 +221,9 @@ function removeEarlierRun(out: string, L: RunLayout, shards: readonly InputShard
       `--fresh removes only what the pipeline wrote, but ${out} also holds ${foreign
         .slice(0, 3)
         .map((n) => JSON.stringify(n))
-        .join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}; use a new output directory or empty it yourself`,
+        .join(
+          ', ',
+        )}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}; use a new output directory or empty it yourself`,
     );
   // (a run stopped right after creating _work/ leaves only that folder)
   if (entries.some((n) => RUN_OUTPUTS.has(n) && n !== '_work') && !existsSync(L.runFile))

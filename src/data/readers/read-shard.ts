@@ -88,7 +88,8 @@ function bracketCount(line: string): number {
 
 /** obj[k] = v as an own property, also for "__proto__" (which plain assignment would treat as the prototype). */
 function setOwn(obj: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
   else obj[k] = v;
 }
 

@@ -98,6 +98,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./chat.ts'),
   },
   {
+    names: ['serve'],
+    summary: { serve: 'an OpenAI-compatible HTTP server for a model, with continuous batching' },
+    load: () => import('./serve.ts'),
+  },
+  {
     names: ['lab'],
     summary: { lab: "run the notes' claims as experiments and report whether each holds" },
     load: () => import('./lab.ts'),

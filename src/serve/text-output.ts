@@ -16,6 +16,8 @@ export interface Released<T> {
   text: string;
   /** Tokens whose text is now fully released (or that carry no text). */
   tokens: T[];
+  /** Where each token's text starts in the output text. */
+  offsets: number[];
 }
 
 export class TextOutput<T> {
@@ -23,8 +25,11 @@ export class TextOutput<T> {
   /** All decoded text so far; text[0, emitted) has been released. */
   private text = '';
   private emitted = 0;
-  /** Tokens not yet released, each with the text offset where its text ends. */
-  private pending: { token: T; end: number }[] = [];
+  /**
+   * Tokens not yet released, each with the text offset where its text ends; null while its
+   * text is incomplete (part of a character), until a later token completes it.
+   */
+  private pending: { token: T; end: number | null }[] = [];
   /** Where the text of the next pending token starts (the end of the last released one). */
   private releasedEnd = 0;
   private readonly longestStop: number;
@@ -46,16 +51,19 @@ export class TextOutput<T> {
 
   /** Adds one token (with its payload); returns what can be released now. */
   push(id: number, token: T): Released<T> {
-    if (this.stopped) return { text: '', tokens: [] };
-    this.text += this.decoder.push(id);
-    this.pending.push({ token, end: this.text.length });
+    if (this.stopped) return { text: '', tokens: [], offsets: [] };
+    const delta = this.decoder.push(id);
+    this.text += delta;
+    this.pending.push({ token, end: null });
+    if (delta !== '') for (const p of this.pending) p.end ??= this.text.length;
     return this.advance(false);
   }
 
   /** The sequence ended (EOS, length): releases the decoder's remainder and any held-back text. */
   finish(): Released<T> {
-    if (this.stopped) return { text: '', tokens: [] };
+    if (this.stopped) return { text: '', tokens: [], offsets: [] };
     this.text += this.decoder.flush();
+    for (const p of this.pending) p.end ??= this.text.length;
     return this.advance(true);
   }
 
@@ -75,17 +83,19 @@ export class TextOutput<T> {
     const text = this.text.slice(this.emitted, until);
     this.emitted = until;
     const tokens: T[] = [];
+    const offsets: number[] = [];
     while (this.pending.length > 0) {
       const p = this.pending[0]!;
       // after a stop: tokens that begin before the cut are part of the output, the rest are dropped
-      const done = cut >= 0 ? this.releasedEnd < cut : p.end <= until || final;
+      const done = cut >= 0 ? this.releasedEnd < cut : p.end !== null && (p.end <= until || final);
       if (!done) break;
       tokens.push(p.token);
-      this.releasedEnd = p.end;
+      offsets.push(this.releasedEnd);
+      this.releasedEnd = p.end ?? this.text.length;
       this.pending.shift();
     }
     if (cut >= 0) this.pending = [];
-    return { text, tokens };
+    return { text, tokens, offsets };
   }
 
   /** Length of the longest suffix of the unreleased text that is a proper prefix of a stop string. */

@@ -65,6 +65,8 @@ function paramName(err: FastifyError): string | null {
   const missing = (v.params as { missingProperty?: unknown }).missingProperty;
   if (typeof missing === 'string') path = path === '' ? missing : `${path}/${missing}`;
   if (path === '') return null;
+  // logit_bias keys are token ids, not array indices: name the field
+  if (path.startsWith('logit_bias')) return 'logit_bias';
   return path
     .split('/')
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '');
@@ -160,6 +162,8 @@ export class LlmServer {
       forceCloseConnections: 'idle',
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     });
+    // JSON only: a text/plain body is refused (415) rather than validated as a string
+    this.app.removeContentTypeParser('text/plain');
     this.routes();
   }
 

@@ -12,6 +12,7 @@ import { GPT, gptPreset } from '../../src/models/gpt.ts';
 import { MLP } from '../../src/nn/mlp.ts';
 import { loadGpt2 } from '../../src/tokenizers/formats/gpt2.ts';
 import type { Tokenizer } from '../../src/tokenizers/index.ts';
+import type { StepModel } from '../../src/serve/step-model.ts';
 import { LlmServer, type ServerOptions } from '../../src/serve/server.ts';
 import { servedModelFrom, type ServedModel } from '../../src/serve/served-model.ts';
 
@@ -148,4 +149,22 @@ export async function metric(url: string, name: string, labels: Record<string, s
   }
   if (!found) throw new Error(`metric ${name} ${JSON.stringify(labels)} not found`);
   return sum;
+}
+
+/** A step model that takes at least `ms` per step (so a request is still running when the test acts). */
+export function slowed(model: ServedModel, ms: number): ServedModel {
+  const inner = model.step;
+  const step: StepModel = {
+    vocabSize: inner.vocabSize,
+    maxPositions: inner.maxPositions,
+    pageSize: inner.pageSize,
+    numPages: inner.numPages,
+    kvBytes: inner.kvBytes,
+    forward(input) {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+      return inner.forward(input);
+    },
+  };
+  return { ...model, step };
 }

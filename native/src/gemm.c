@@ -493,7 +493,18 @@ static void gemv_range(void *ctx, int64_t j0, int64_t j1, int tid) {
         for (int64_t p = 0; p < kc; p++) acc = vfma(vset1(J->a[pc + p]), vload(bp + p * ldb), acc);
       } else {
         const float *bp = J->b + j * ldb + pc;
-        for (int64_t p = 0; p < kc; p++) acc = vfma(vset1(J->a[pc + p]), vgather(bp + p, ldb), acc);
+        int64_t p = 0;
+#if defined(LLMTS_ISA_AVX512)
+        /* 16 contiguous loads (one per row of the strip) and a register transpose instead of 16
+         * gathers: each row streams 64 bytes per step, and lane i still sums its k terms in order */
+        for (; p + 16 <= kc; p += 16) {
+          __m512 r[16];
+          for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(bp + i * ldb + p);
+          transpose16(r);
+          for (int q = 0; q < 16; q++) acc = vfma(vset1(J->a[pc + p + q]), r[q], acc);
+        }
+#endif
+        for (; p < kc; p++) acc = vfma(vset1(J->a[pc + p]), vgather(bp + p, ldb), acc);
       }
       c = pc == 0 ? (g->accumulate ? vadd(acc, vload(J->c + j)) : acc) : vadd(acc, c);
     }

@@ -539,6 +539,40 @@ static napi_value js_paged_attention(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* qmatmul(a, wq, wd, c); args: scheme m n k lda ldc accumulate (see QMatArgs) */
+static napi_value js_qmatmul(napi_env env, napi_callback_info info) {
+  GET_ARGS(4)
+  ARR(0, a, 0) ARR(1, wq, 0) ARR(2, wd, 0) ARR(3, c, 0)
+  QMatArgs q;
+  memset(&q, 0, sizeof q);
+  q.scheme = (int)I(0), q.m = I(1), q.n = I(2), q.k = I(3), q.lda = I(4), q.ldc = I(5), q.accumulate = I(6) != 0;
+  if (a.type != napi_float32_array || c.type != napi_float32_array)
+    return throw_err(env, "llmts native: qmatmul needs float32 activations and output"), NULL;
+  if (wq.type != napi_uint8_array || wd.type != napi_uint16_array)
+    return throw_err(env, "llmts native: qmatmul needs uint8 quants and uint16 (fp16) scales"), NULL;
+  if ((q.scheme != 0 && q.scheme != 1) || q.m < 0 || q.n < 0 || q.k <= 0 || q.k % 32 != 0 || q.lda < q.k ||
+      q.ldc < q.n)
+    return throw_err(env, "llmts native: qmatmul sizes out of range (k must be a positive multiple of 32)"), NULL;
+  if (q.m == 0 || q.n == 0) return NULL;
+  NEED(a, (double)(q.m - 1) * q.lda + q.k, "qmatmul a")
+  NEED(c, (double)(q.m - 1) * q.ldc + q.n, "qmatmul c")
+  NEED(wq, (double)q.n * (q.scheme == 0 ? q.k : q.k / 2), "qmatmul quants")
+  NEED(wd, (double)q.n * (q.k / 32), "qmatmul scales")
+  q.a = a.data, q.wq = wq.data, q.wd = wd.data, q.c = c.data;
+  table->qmatmul(&q);
+  return NULL;
+}
+
+/* quantVnni(want): -1 asks, 1/0 turns the AVX-512 VNNI quantized path on/off; returns whether it is on */
+static napi_value js_quant_vnni(napi_env env, napi_callback_info info) {
+  GET_ARGS(1)
+  int32_t want = -1;
+  napi_get_value_int32(env, argv[0], &want);
+  napi_value out;
+  napi_get_boolean(env, table->quant_vnni(want) != 0, &out);
+  return out;
+}
+
 /* adamw(param, grad, m, v); args: n lr beta1 beta2 eps weightDecay step gradScale */
 static napi_value js_adamw(napi_env env, napi_callback_info info) {
   GET_ARGS(4)
@@ -670,6 +704,8 @@ static napi_value init(napi_env env, napi_value exports) {
     FNP("attention", js_attention),
     FNP("attentionGrad", js_attention_grad),
     FNP("pagedAttention", js_paged_attention),
+    FNP("qmatmul", js_qmatmul),
+    FNP("quantVnni", js_quant_vnni),
     FNP("adamw", js_adamw),
     FNP("isa", js_isa),
     FNP("bestIsa", js_best_isa),

@@ -71,6 +71,19 @@ enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MAXIMUM, B_MINIMUM, B_POW, B_COUNT };
 enum { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_COUNT };
 enum { R_SUM, R_MAX, R_MIN, R_PROD, R_COUNT };
 
+/* weight-only quantized matmul (quant.c): c[i, j] (+)= a[i, :] . dequant(W[j, :]), W [n, k] in
+ * blocks of 32 along k; scheme 0 = q8_0 (wq: k int8 per row), 1 = q4_0 (wq: k/2 bytes per row);
+ * wd: n * k/32 fp16 scales. k must be a multiple of 32. */
+typedef struct {
+  int scheme;
+  const float *a;
+  const uint8_t *wq;
+  const uint16_t *wd;
+  float *c;
+  int64_t m, n, k, lda, ldc;
+  int accumulate;
+} QMatArgs;
+
 typedef struct {
   const char *name;
   void (*sgemm)(const GemmArgs *g);
@@ -109,6 +122,9 @@ typedef struct {
   void (*attention_grad)(const AttnArgs *a);
   void (*paged_attention)(const PagedArgs *a);
   void (*adamw)(const AdamArgs *a);
+  void (*qmatmul)(const QMatArgs *q);
+  /* want = 1/0 turns the AVX-512 VNNI path on/off (only if the CPU has it), -1 asks; returns whether it is on */
+  int (*quant_vnni)(int want);
 } KernelTable;
 
 extern const KernelTable llmts_table_avx512;

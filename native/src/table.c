@@ -37,6 +37,8 @@ void FN(attention)(const AttnArgs *a);
 void FN(attention_grad)(const AttnArgs *a);
 void FN(paged_attention)(const PagedArgs *a);
 void FN(adamw)(const AdamArgs *a);
+void FN(qmatmul)(const QMatArgs *q);
+int FN(quant_vnni)(int want);
 
 const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
   .name = STR(ISA_SUFFIX),
@@ -65,4 +67,6 @@ const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
   .attention_grad = FN(attention_grad),
   .paged_attention = FN(paged_attention),
   .adamw = FN(adamw),
+  .qmatmul = FN(qmatmul),
+  .quant_vnni = FN(quant_vnni),
 };

@@ -18,6 +18,7 @@
  *   the reference kernels (see src/backends/compose.ts).
  */
 import type { DataArray, DType, FloatArray } from '../core/dtype.ts';
+import type { QuantizedMatmulArgs } from './quant.ts';
 
 export type UnaryOp =
   | 'neg'
@@ -333,6 +334,9 @@ export interface Kernels {
   attention(args: AttentionArgs): void;
   attentionGrad(args: AttentionGradArgs): void;
   pagedAttention(args: PagedAttentionArgs): void;
+
+  /** Weight-only quantized matmul c (+)= a · dequant(W)ᵀ (q8_0 / q4_0 blocks; see ./quant.ts, docs/quantization.md). */
+  quantizedMatmul(args: QuantizedMatmulArgs): void;
 
   /** One AdamW step over dense arrays of equal length (decoupled weight decay: p -= lr*wd*p). */
   adamw(args: AdamWArgs): void;

@@ -61,6 +61,7 @@ export function composeBackend(partial: PartialBackend): Backend {
     attentionGrad: pick('attentionGrad'),
     pagedAttention: pick('pagedAttention'),
     adamw: pick('adamw'),
+    quantizedMatmul: pick('quantizedMatmul'),
   };
   if (partial.setThreads) composed.setThreads = partial.setThreads.bind(partial);
   return composed;

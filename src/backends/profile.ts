@@ -45,6 +45,7 @@ const KERNELS: readonly KernelName[] = [
   'attentionGrad',
   'pagedAttention',
   'adamw',
+  'quantizedMatmul',
 ];
 
 export function withProfiling(inner: Backend): ProfilingBackend {
@@ -77,7 +78,7 @@ export function withProfiling(inner: Backend): ProfilingBackend {
 
 /** Kernel groups for a step breakdown. */
 export const KERNEL_GROUPS: Record<string, readonly KernelName[]> = {
-  matmul: ['matmul'],
+  matmul: ['matmul', 'quantizedMatmul'],
   attention: ['attention', 'attentionGrad', 'pagedAttention'],
   norms: ['layerNorm', 'layerNormGrad', 'rmsNorm', 'rmsNormGrad'],
   'softmax + cross-entropy': ['softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad'],

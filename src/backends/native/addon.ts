@@ -110,6 +110,10 @@ export interface NativeAddon {
   addressMod64(a: Arr): number;
   /** Does nothing with two typed arrays: measures the per-call overhead. */
   noop(a: Arr, b: Arr): void;
+  /** args: scheme (0 q8_0, 1 q4_0) m n k lda ldc accumulate */
+  qmatmul(a: Float32Array, wq: Uint8Array, wd: Uint16Array, c: Float32Array): void;
+  /** -1 asks; 1/0 turns the AVX-512 VNNI quantized path on/off; returns whether it is on. */
+  quantVnni(want: number): boolean;
 }
 
 /** build/ beside package.json (node-gyp's output, from the sources or the compiled build alike). */

@@ -10,6 +10,7 @@
  */
 import { BackendError } from '../../core/errors.ts';
 import { availableParallelism } from 'node:os';
+import type { QuantizedMatmulArgs } from '../quant.ts';
 import type {
   AdamWArgs,
   AttentionArgs,
@@ -62,6 +63,7 @@ const NATIVE: Partial<Record<KernelName, readonly DType[]>> = {
   attention: ['float32'],
   attentionGrad: ['float32'],
   pagedAttention: ['float32'],
+  quantizedMatmul: ['float32'],
   adamw: ['float32'],
 };
 
@@ -410,6 +412,17 @@ function makePartial(N: NativeAddon): PartialBackend {
       A[9] = a.qTokenStride;
       A[10] = a.qHeadStride;
       N.pagedAttention(a.q, a.kPages, a.vPages, a.out, a.pageTable, a.tokenRow, a.tokenPos, a.alibiSlopes);
+    },
+
+    quantizedMatmul(q: QuantizedMatmulArgs) {
+      A[0] = q.w.scheme === 'q8_0' ? 0 : 1;
+      A[1] = q.m;
+      A[2] = q.w.rows;
+      A[3] = q.w.cols;
+      A[4] = q.lda;
+      A[5] = q.ldc;
+      A[6] = q.accumulate ? 1 : 0;
+      N.qmatmul(q.a, q.w.wq, q.w.wd, q.c);
     },
 
     adamw(a: AdamWArgs) {

@@ -12,6 +12,7 @@ import { matmul } from './matmul.ts';
 import { layerNorm, layerNormGrad, rmsNorm, rmsNormGrad } from './norm.ts';
 import { adamw } from './optim.ts';
 import { pagedAttention } from './paged-attention.ts';
+import { quantizedMatmulReference } from '../quant.ts';
 import { argReduce, reduce, sumSquares } from './reduce.ts';
 import { softmax, softmaxGrad } from './softmax.ts';
 
@@ -48,4 +49,5 @@ export const referenceBackend: Backend = {
   attentionGrad,
   pagedAttention,
   adamw,
+  quantizedMatmul: quantizedMatmulReference,
 };

@@ -63,6 +63,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./sample.ts'),
   },
   {
+    names: ['quantize'],
+    summary: { quantize: 'write an int8 (q8_0) or 4-bit (q4_0) weight-quantized copy of a model for faster decoding' },
+    load: () => import('./quantize.ts'),
+  },
+  {
     names: ['score'],
     summary: { score: "each token's log-probability given the tokens before it, and the perplexity" },
     load: () => import('./score.ts'),

@@ -12,6 +12,7 @@ import { loadTokenizer } from '../tokenizers/index.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import { checkpointPath, loadModelFromRun } from './checkpoint.ts';
 import { loadHfModel, isHfModelDir } from './hf/load.ts';
+import { isQuantizedModel, loadQuantizedModel } from './quantized.ts';
 
 /** What generation and scoring need of a tokenizer. */
 export interface TextCodec {
@@ -74,6 +75,11 @@ export interface LoadedModel {
 export function loadModel(path: string): LoadedModel {
   if (!existsSync(path)) throw new IOError(path, 'no such file or directory');
   const isDir = statSync(path).isDirectory();
+  if ((isDir || path.endsWith('.safetensors')) && isQuantizedModel(path)) {
+    // `llmts quantize` output: q8_0 / q4_0 weights (docs/quantization.md)
+    const { model, file } = loadQuantizedModel(path);
+    return { model, codec: loadCodec(isDir ? path : dirname(path)), source: file };
+  }
   if (isDir && (existsSync(checkpointPath(path, 'best')) || existsSync(checkpointPath(path, 'last')))) {
     const { model, path: source } = loadModelFromRun(path);
     return { model, codec: loadCodec(path), source };
@@ -87,6 +93,6 @@ export function loadModel(path: string): LoadedModel {
   }
   throw new FormatError(
     path,
-    'not an llmts run directory (checkpoint-*.safetensors), an llmts checkpoint, or a Hugging Face model directory (config.json + model.safetensors)',
+    'not an llmts run directory (checkpoint-*.safetensors), an llmts checkpoint, a quantized model (llmts quantize) or a Hugging Face model directory (config.json + model.safetensors)',
   );
 }

@@ -381,7 +381,7 @@ export class GPT extends Module {
     let logits: Tensor | null = null;
     if (which !== 'none') {
       const h = which === 'last' ? slice(hidden, 1, T - 1, T) : hidden;
-      logits = linear(h, this.lm_head.weight); // [B, T or 1, V]
+      logits = this.lm_head.forward(h); // [B, T or 1, V] (no bias; quantized when the model is)
     }
     let loss: Tensor | null = null;
     if (options.targets) {

@@ -2,6 +2,9 @@
 import type { Generator } from '../core/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { linear } from '../engine/ops/matmul.ts';
+import { quantizedLinear } from '../engine/ops/quantized.ts';
+import { isGradEnabled } from '../engine/grad-mode.ts';
+import type { QuantizedMatrix } from '../backends/quant.ts';
 import { embedding } from '../engine/ops/indexing.ts';
 import { dropout } from '../engine/ops/dropout.ts';
 import { gelu, relu, silu, tanh, sigmoid } from '../engine/ops/elementwise.ts';
@@ -21,6 +24,12 @@ export class Linear extends Module {
   /** [out, in]; assignable so a model can tie it to an embedding matrix. */
   weight: Parameter;
   readonly bias: Parameter | null;
+  /**
+   * Weight-only quantized copy of `weight` (q8_0 / q4_0; see src/models/quantize.ts), used by
+   * forward when no gradient is needed. `weight` then holds its dequantized values, so the
+   * float path (training, gradients) computes the same function up to activation rounding.
+   */
+  quantized: QuantizedMatrix | null = null;
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
@@ -44,6 +53,8 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (this.quantized !== null && !(isGradEnabled() && (x.requiresGrad || this.weight.requiresGrad)))
+      return quantizedLinear(x, this.quantized, this.bias);
     return linear(x, this.weight, this.bias);
   }
 }

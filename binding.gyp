@@ -14,6 +14,7 @@
       'native/src/attention.c',
       'native/src/paged_attention.c',
       'native/src/quant.c',
+      'native/src/stream.c',
       'native/src/table.c',
     ],
     # no -ffast-math: NaN/Inf must propagate as in the reference kernels; no implicit FMA

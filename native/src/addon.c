@@ -573,6 +573,17 @@ static napi_value js_quant_vnni(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* streamRead(x): the sum of x, read once over the pool (bench: read bandwidth) */
+static napi_value js_stream_read(napi_env env, napi_callback_info info) {
+  GET_ARGS(1)
+  ARR(0, x, 0)
+  if (x.type != napi_float32_array) return throw_err(env, "llmts native: streamRead needs a Float32Array"), NULL;
+  if (x.length > ((size_t)1 << 32)) return throw_err(env, "llmts native: streamRead buffer too large"), NULL;
+  napi_value out;
+  napi_create_double(env, table->stream_read(x.data, (int64_t)x.length), &out);
+  return out;
+}
+
 /* adamw(param, grad, m, v); args: n lr beta1 beta2 eps weightDecay step gradScale */
 static napi_value js_adamw(napi_env env, napi_callback_info info) {
   GET_ARGS(4)
@@ -706,6 +717,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FNP("pagedAttention", js_paged_attention),
     FNP("qmatmul", js_qmatmul),
     FNP("quantVnni", js_quant_vnni),
+    FNP("streamRead", js_stream_read),
     FNP("adamw", js_adamw),
     FNP("isa", js_isa),
     FNP("bestIsa", js_best_isa),

@@ -125,6 +125,8 @@ typedef struct {
   void (*qmatmul)(const QMatArgs *q);
   /* want = 1/0 turns the AVX-512 VNNI path on/off (only if the CPU has it), -1 asks; returns whether it is on */
   int (*quant_vnni)(int want);
+  /* sum of n floats read once (stream.c: the benchmark's read-bandwidth probe); n <= 2^32 */
+  double (*stream_read)(const float *x, int64_t n);
 } KernelTable;
 
 extern const KernelTable llmts_table_avx512;

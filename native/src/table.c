@@ -39,6 +39,7 @@ void FN(paged_attention)(const PagedArgs *a);
 void FN(adamw)(const AdamArgs *a);
 void FN(qmatmul)(const QMatArgs *q);
 int FN(quant_vnni)(int want);
+double FN(stream_read)(const float *x, int64_t n);
 
 const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
   .name = STR(ISA_SUFFIX),
@@ -69,4 +70,5 @@ const KernelTable FN_CAT(llmts_table, ISA_SUFFIX) = {
   .adamw = FN(adamw),
   .qmatmul = FN(qmatmul),
   .quant_vnni = FN(quant_vnni),
+  .stream_read = FN(stream_read),
 };

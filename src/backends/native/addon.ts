@@ -114,6 +114,8 @@ export interface NativeAddon {
   qmatmul(a: Float32Array, wq: Uint8Array, wd: Uint16Array, c: Float32Array): void;
   /** -1 asks; 1/0 turns the AVX-512 VNNI quantized path on/off; returns whether it is on. */
   quantVnni(want: number): boolean;
+  /** The sum of x, read once over the pool (the benchmarks' read-bandwidth probe). */
+  streamRead(x: Float32Array): number;
 }
 
 /** build/ beside package.json (node-gyp's output, from the sources or the compiled build alike). */

@@ -6,20 +6,19 @@
  *   llmts detokenize --tokenizer PATH [--input FILE | IDS...]
  * One output line per input line. PATH is a tokenizer.json, .tiktoken, vocab.txt, .model or a directory.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { ArgumentError, IOError } from '../../src/core/errors.ts';
-import {
-  getTrainer,
-  loadTokenizer,
-  saveBertVocab,
-  trainerNames,
-  WordPiece,
-  type EncodeOptions,
-  type Tokenizer,
-} from '../../src/tokenizers/index.ts';
+import { ArgumentError, FormatError } from '../../src/core/errors.ts';
+// only what loading and running a tokenizer needs: the pipeline components (registered by
+// formats/load.ts) and the fast ids paths; trainers and the SentencePiece plugin load on demand
+import '../../src/tokenizers/byte-level-fast.ts';
+import '../../src/tokenizers/char-fast.ts';
+import { appendByteLevelBytes, byteLevelLength, byteLevelTable } from '../../src/tokenizers/byte-level-decode.ts';
+import { loadTokenizer } from '../../src/tokenizers/formats/load.ts';
+import { defaultCacheDir } from '../../src/tokenizers/formats/tokenizer-cache.ts';
+import type { EncodeOptions, Tokenizer } from '../../src/tokenizers/tokenizer.ts';
+import { BufferedStdout, fileLineBatches } from '../text-io.ts';
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
@@ -28,16 +27,78 @@ function positiveInt(flag: string, v: string): number {
   return n;
 }
 
-/** Lines of --input FILE, or the positional arguments as one line. */
-async function* inputLines(input: string | undefined, args: string[]): AsyncGenerator<string> {
+/** Registers the plugins (SentencePiece's `.model` format and types) and the trainers. */
+async function loadEverything(): Promise<typeof import('../../src/tokenizers/index.ts')> {
+  return import('../../src/tokenizers/index.ts');
+}
+
+/**
+ * loadTokenizer with the binary cache (LLMTS_CACHE_DIR, LLMTS_NO_CACHE=1 to turn it off). A
+ * format error may come from a type only a plugin knows (a .model file, a Unigram model):
+ * then the plugins are registered and the load is tried once more.
+ */
+async function openTokenizer(path: string): Promise<Tokenizer> {
+  const options = { cacheDir: defaultCacheDir() };
+  try {
+    return loadTokenizer(path, options);
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    await loadEverything();
+    return loadTokenizer(path, options);
+  }
+}
+
+/** Batches of lines of --input FILE, or the positional arguments as one line. */
+function* inputLines(input: string | undefined, args: string[], command: string): Generator<string[]> {
   if (input !== undefined) {
-    if (!existsSync(input)) throw new IOError(input, 'no such file');
-    const rl = createInterface({ input: createReadStream(input, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of rl) yield line;
+    yield* fileLineBatches(input);
     return;
   }
-  if (args.length === 0) throw new ArgumentError('tokenize', 'give the text as arguments or --input FILE');
-  yield args.join(' ');
+  if (args.length === 0) throw new ArgumentError(command, 'give the text as arguments or --input FILE');
+  yield [args.join(' ')];
+}
+
+/** Whitespace or a comma: what separates ids on a line (as `/[\s,]+/` does). */
+function isSeparator(line: string, i: number): boolean {
+  const c = line.charCodeAt(i);
+  if (c < 128) return c === 32 || c === 44 || (c >= 9 && c <= 13);
+  return /[\s,]/.test(line[i]!);
+}
+
+/** Parses lines of ids (whitespace or commas between them) into one reused array. */
+class IdLineParser {
+  ids = new Int32Array(1024);
+
+  /** The number of ids on `line`, now in `this.ids[0, n)`. */
+  parse(line: string): number {
+    let count = 0;
+    const n = line.length;
+    for (let i = 0; i < n;) {
+      if (isSeparator(line, i)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let v = 0;
+      for (let c = line.charCodeAt(i); i < n && c >= 48 && c <= 57; c = line.charCodeAt(++i)) v = v * 10 + (c - 48);
+      let text = '';
+      if (i < n && !isSeparator(line, i)) {
+        // not plain digits: take the whole word and judge it as Number() does
+        while (i < n && !isSeparator(line, i)) i++;
+        text = line.slice(start, i);
+        v = Number(text);
+      }
+      if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)
+        throw new ArgumentError('detokenize', `not a token id: ${JSON.stringify(text || line.slice(start, i))}`);
+      if (count === this.ids.length) {
+        const bigger = new Int32Array(2 * count);
+        bigger.set(this.ids);
+        this.ids = bigger;
+      }
+      this.ids[count++] = v;
+    }
+    return count;
+  }
 }
 
 function encodeOptions(o: { special?: boolean; allowedSpecial?: string }): EncodeOptions {
@@ -87,6 +148,7 @@ export function register(program: Command): void {
         minFrequency?: string;
         progress: boolean;
       }) => {
+        const { getTrainer, saveBertVocab, trainerNames, WordPiece } = await loadEverything();
         const trainer = getTrainer(o.model);
         if (trainer === undefined) {
           const known = trainerNames().join(', ');
@@ -122,7 +184,7 @@ export function register(program: Command): void {
   tk.command('info')
     .description('describe a tokenizer')
     .argument('<path>', 'tokenizer.json, .tiktoken, vocab.txt, .model or a directory')
-    .action((path: string) => console.log(describe(loadTokenizer(path))));
+    .action(async (path: string) => console.log(describe(await openTokenizer(path))));
 
   program
     .command('tokenize')
@@ -143,17 +205,24 @@ export function register(program: Command): void {
       ) => {
         if (!['ids', 'tokens', 'json'].includes(o.format))
           throw new ArgumentError('tokenize', `--format must be ids, tokens or json, got ${o.format}`);
-        const tok = loadTokenizer(o.tokenizer);
+        const tok = await openTokenizer(o.tokenizer);
         const opts = encodeOptions(o);
-        for await (const line of inputLines(o.input, text)) {
-          if (o.format === 'ids') {
-            console.log(tok.encodeIds(line, opts).join(' '));
-            continue;
+        const out = new BufferedStdout();
+        for (const lines of inputLines(o.input, text, 'tokenize')) {
+          for (const line of lines) {
+            if (o.format === 'ids') out.ids(tok.encodeIds(line, opts));
+            else {
+              const e = tok.encode(line, null, opts);
+              out.line(
+                o.format === 'tokens'
+                  ? e.tokens.join(' ')
+                  : JSON.stringify({ ids: e.ids, tokens: e.tokens, offsets: e.offsets }),
+              );
+            }
           }
-          const e = tok.encode(line, null, opts);
-          if (o.format === 'tokens') console.log(e.tokens.join(' '));
-          else console.log(JSON.stringify({ ids: e.ids, tokens: e.tokens, offsets: e.offsets }));
+          if (out.full) await out.flush();
         }
+        await out.flush();
       },
     );
 
@@ -165,19 +234,30 @@ export function register(program: Command): void {
     .option('--keep-special', 'keep special tokens in the text')
     .argument('[ids...]', 'ids to decode')
     .action(async (ids: string[], o: { tokenizer: string; input?: string; keepSpecial?: boolean }) => {
-      const tok = loadTokenizer(o.tokenizer);
-      for await (const line of inputLines(o.input, ids)) {
-        const parts = line
-          .trim()
-          .split(/[\s,]+/)
-          .filter((s) => s.length > 0);
-        const nums = parts.map((p) => {
-          const n = Number(p);
-          if (!Number.isInteger(n) || n < 0)
-            throw new ArgumentError('detokenize', `not a token id: ${JSON.stringify(p)}`);
-          return n;
-        });
-        console.log(tok.decode(nums, { skipSpecialTokens: o.keepSpecial !== true }));
+      const tok = await openTokenizer(o.tokenizer);
+      const decode = { skipSpecialTokens: o.keepSpecial !== true };
+      // byte-level BPE: each line's bytes go straight into the output buffer (when they are
+      // valid UTF-8; otherwise the line goes through decode, which writes U+FFFD for them)
+      const table = byteLevelTable(tok);
+      const parser = new IdLineParser();
+      const out = new BufferedStdout();
+      for (const lines of inputLines(o.input, ids, 'detokenize')) {
+        for (const line of lines) {
+          const n = parser.parse(line);
+          const view = parser.ids.subarray(0, n);
+          const size = table === null ? -1 : byteLevelLength(table, view, n);
+          const wrote =
+            size >= 0 &&
+            out.bytes(size + 1, (buf, at) => {
+              const end = appendByteLevelBytes(table!, view, n, decode.skipSpecialTokens, buf, at);
+              if (!isUtf8(buf.subarray(at, end))) return -1;
+              buf[end] = 0x0a;
+              return end + 1;
+            });
+          if (!wrote) out.line(tok.decode(view, decode));
+        }
+        if (out.full) await out.flush();
       }
+      await out.flush();
     });
 }

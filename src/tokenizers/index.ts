@@ -39,6 +39,8 @@ export * from './registry.ts';
 
 export { loadTokenizer } from './formats/load.ts';
 export { loadTokenizerJson, parseTokenizerJson, tokenizerFromJson } from './formats/tokenizer-json.ts';
+export type { LoadTokenizerOptions } from './formats/tokenizer-json.ts';
+export { defaultCacheDir } from './formats/tokenizer-cache.ts';
 export { loadGpt2, gpt2FromText, parseMergesTxt } from './formats/gpt2.ts';
 export { loadTiktoken, tiktokenFromText, TIKTOKEN_SPECIALS } from './formats/tiktoken.ts';
 export type { TiktokenOptions } from './formats/tiktoken.ts';

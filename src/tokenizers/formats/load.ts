@@ -13,7 +13,7 @@ import type { SpecialTokenRoles, Tokenizer } from '../tokenizer.ts';
 import { loadBertVocab } from './bert-vocab.ts';
 import { loadGpt2 } from './gpt2.ts';
 import { loadTiktoken } from './tiktoken.ts';
-import { loadTokenizerJson } from './tokenizer-json.ts';
+import { loadTokenizerJson, type LoadTokenizerOptions } from './tokenizer-json.ts';
 
 interface TokenizerConfig {
   roles: Partial<SpecialTokenRoles>;
@@ -50,14 +50,18 @@ function applyRoles(tok: Tokenizer, roles: Partial<SpecialTokenRoles>): Tokenize
   return tok;
 }
 
-export function loadTokenizer(path: string): Tokenizer {
+/**
+ * Loads a tokenizer from a file or directory (see above). `options.cacheDir` turns on the
+ * binary cache for BPE tokenizer.json files (formats/tokenizer-cache.ts).
+ */
+export function loadTokenizer(path: string, options: LoadTokenizerOptions = {}): Tokenizer {
   if (!existsSync(path)) throw new IOError(path, 'no such file or directory');
   const isDir = statSync(path).isDirectory();
   const dir = isDir ? path : dirname(path);
   const cfg = readTokenizerConfig(dir);
   if (isDir) {
     const tj = join(path, 'tokenizer.json');
-    if (existsSync(tj)) return applyRoles(loadTokenizerJson(tj), cfg.roles);
+    if (existsSync(tj)) return applyRoles(loadTokenizerJson(tj, undefined, options), cfg.roles);
     const vj = join(path, 'vocab.json');
     const mt = join(path, 'merges.txt');
     if (existsSync(vj) && existsSync(mt)) return applyRoles(loadGpt2(vj, mt), cfg.roles);
@@ -75,7 +79,8 @@ export function loadTokenizer(path: string): Tokenizer {
     );
   }
   const ext = extname(path).toLowerCase();
-  if (ext === '.json' && basename(path) !== 'vocab.json') return applyRoles(loadTokenizerJson(path), cfg.roles);
+  if (ext === '.json' && basename(path) !== 'vocab.json')
+    return applyRoles(loadTokenizerJson(path, undefined, options), cfg.roles);
   if (ext === '.tiktoken') return loadTiktoken(path);
   if (basename(path) === 'vocab.json') {
     const mt = join(dir, 'merges.txt');

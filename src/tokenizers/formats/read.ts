@@ -4,7 +4,8 @@ import { FormatError, IOError } from '../../core/errors.ts';
 
 export const MAX_TOKENIZER_FILE_BYTES = 1 << 30;
 
-export function readTextFile(path: string, maxBytes = MAX_TOKENIZER_FILE_BYTES): string {
+/** The bytes of a regular file of at most `maxBytes`. */
+export function readFileBytes(path: string, maxBytes = MAX_TOKENIZER_FILE_BYTES): Buffer {
   let size: number;
   try {
     const st = statSync(path);
@@ -16,5 +17,9 @@ export function readTextFile(path: string, maxBytes = MAX_TOKENIZER_FILE_BYTES):
   }
   if (size > maxBytes)
     throw new FormatError(path, `file is ${size} bytes, more than the ${maxBytes} allowed for a tokenizer file`);
-  return readFileSync(path, 'utf8');
+  return readFileSync(path);
+}
+
+export function readTextFile(path: string, maxBytes = MAX_TOKENIZER_FILE_BYTES): string {
+  return readFileBytes(path, maxBytes).toString('utf8');
 }

@@ -7,11 +7,14 @@ import '../pre-tokenizers/index.ts';
 import '../models/index.ts';
 import '../post-processors/index.ts';
 import '../decoders/index.ts';
-import { ConfigReader, parseJson, type JsonValue } from '../config-reader.ts';
+import { ConfigReader, isJsonObject, parseJson, type JsonValue } from '../config-reader.ts';
 import { addedTokenFromJson } from '../added-vocabulary.ts';
 import { decoders, models, normalizers, postProcessors, preTokenizers } from '../registry.ts';
 import { Tokenizer, type PaddingParams, type SpecialTokenRoles, type TruncationParams } from '../tokenizer.ts';
-import { readTextFile } from './read.ts';
+import { bpeFromConfig, BPE } from '../models/index.ts';
+import type { Model } from '../interfaces.ts';
+import { readFileBytes } from './read.ts';
+import { readCachedBpe, sourceKey, writeCachedBpe } from './tokenizer-cache.ts';
 
 function readTruncation(c: ConfigReader): TruncationParams {
   const strategy = c.oneOf('strategy', ['LongestFirst', 'OnlyFirst', 'OnlySecond'] as const, 'LongestFirst');
@@ -40,10 +43,18 @@ function readPadding(c: ConfigReader): PaddingParams {
   };
 }
 
-/** Builds a Tokenizer from a parsed tokenizer.json value; `file` names it in errors. */
-export function tokenizerFromJson(value: JsonValue, file: string, roles?: Partial<SpecialTokenRoles>): Tokenizer {
+/**
+ * Builds a Tokenizer from a parsed tokenizer.json value; `file` names it in errors. `model`,
+ * when given, is used instead of building one from the `model` section (the cache's path).
+ */
+export function tokenizerFromJson(
+  value: JsonValue,
+  file: string,
+  roles?: Partial<SpecialTokenRoles>,
+  model?: Model,
+): Tokenizer {
   const root = ConfigReader.root(value, file);
-  const model = models.create(root.object('model'));
+  model ??= models.create(root.object('model'));
   const opt = <T>(key: string, create: (c: ConfigReader) => T): T | null => {
     const c = root.optObject(key);
     return c === undefined ? null : create(c);
@@ -65,6 +76,31 @@ export function parseTokenizerJson(text: string, file = '<tokenizer.json>'): Tok
   return tokenizerFromJson(parseJson(text, file), file);
 }
 
-export function loadTokenizerJson(path: string, roles?: Partial<SpecialTokenRoles>): Tokenizer {
-  return tokenizerFromJson(parseJson(readTextFile(path), path), path, roles);
+/** Options of `loadTokenizerJson` and `loadTokenizer`. */
+export interface LoadTokenizerOptions {
+  /**
+   * A folder for the binary cache of parsed BPE vocabularies and merges
+   * (formats/tokenizer-cache.ts; `defaultCacheDir()` gives the usual one). Off when absent.
+   */
+  cacheDir?: string | null;
+}
+
+export function loadTokenizerJson(
+  path: string,
+  roles?: Partial<SpecialTokenRoles>,
+  options: LoadTokenizerOptions = {},
+): Tokenizer {
+  const bytes = readFileBytes(path);
+  const cacheDir = options.cacheDir ?? null;
+  if (cacheDir === null) return tokenizerFromJson(parseJson(bytes.toString('utf8'), path), path, roles);
+  const key = sourceKey(bytes);
+  const hit = readCachedBpe(cacheDir, key);
+  if (hit !== null) {
+    const model = bpeFromConfig(ConfigReader.root(hit.rest, path).object('model'), hit);
+    return tokenizerFromJson(hit.rest, path, roles, model);
+  }
+  const value = parseJson(bytes.toString('utf8'), path);
+  const tok = tokenizerFromJson(value, path, roles);
+  if (tok.model instanceof BPE && isJsonObject(value)) writeCachedBpe(cacheDir, key, value, tok.model);
+  return tok;
 }

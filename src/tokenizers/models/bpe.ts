@@ -15,6 +15,7 @@ import type { JsonObject, JsonValue } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
 import { BYTE_TO_CHAR } from '../byte-alphabet.ts';
 import { heapMerge, NO_RANK } from './bpe-heap-merge.ts';
+import { PackedVocab } from './packed-vocab.ts';
 import { PairTable } from './pair-table.ts';
 import { vocabToJson } from './vocab-util.ts';
 import { VocabModel } from './vocab-model.ts';
@@ -43,8 +44,7 @@ const MAX_CACHED_LENGTH = 256;
 export class BPE extends VocabModel implements Model {
   readonly type = 'BPE';
   readonly options: BpeOptions;
-  /** Merges in rank order, for serialization. */
-  readonly merges: readonly [string, string][];
+  private mergeList: readonly [string, string][] | (() => readonly [string, string][]);
   readonly pairs: PairTable;
   /** id of each byte's byte-level character, or -1 (the byte-level fast path needs all 256). */
   readonly byteLevelIds: Int32Array;
@@ -56,9 +56,13 @@ export class BPE extends VocabModel implements Model {
   private symBuf = new Int32Array(256);
   private rankBuf = new Int32Array(256);
 
+  /**
+   * @param merges  in rank order; a function when they are made only if asked for (the cache)
+   * @param pairs   the merge table already built and checked (then `merges` is not checked)
+   */
   constructor(
-    vocab: Map<string, number>,
-    merges: readonly [string, string][],
+    vocab: Map<string, number> | PackedVocab,
+    merges: readonly [string, string][] | (() => readonly [string, string][]),
     options: Partial<BpeOptions> = {},
     pairs?: PairTable,
   ) {
@@ -77,15 +81,16 @@ export class BPE extends VocabModel implements Model {
     };
     const d = this.options.dropout;
     if (d !== null && !(d >= 0 && d <= 1)) throw new ArgumentError('BPE', `dropout must be in [0, 1], got ${d}`);
-    this.merges = merges;
+    this.mergeList = merges;
     this.rng = new Generator(this.options.seed);
     if (pairs !== undefined) this.pairs = pairs;
     else {
-      this.pairs = new PairTable(merges.length);
+      const map = this.vocab;
+      this.pairs = new PairTable(this.merges.length);
       const prefixLen = this.options.continuingSubwordPrefix?.length ?? 0;
-      merges.forEach(([a, b], rank) => {
-        const ia = vocab.get(a);
-        const ib = vocab.get(b);
+      this.merges.forEach(([a, b], rank) => {
+        const ia = map.get(a);
+        const ib = map.get(b);
         if (ia === undefined || ib === undefined) {
           throw new FormatError(
             '<bpe merges>',
@@ -95,7 +100,7 @@ export class BPE extends VocabModel implements Model {
         }
         const joined =
           a + (prefixLen > 0 && b.startsWith(this.options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
-        const m = vocab.get(joined);
+        const m = map.get(joined);
         if (m === undefined)
           throw new FormatError(
             '<bpe merges>',
@@ -108,9 +113,15 @@ export class BPE extends VocabModel implements Model {
     this.byteLevelIds = new Int32Array(256).fill(-1);
     this.fallbackIds = new Int32Array(256).fill(-1);
     for (let b = 0; b < 256; b++) {
-      this.byteLevelIds[b] = vocab.get(BYTE_TO_CHAR[b]!) ?? -1;
-      this.fallbackIds[b] = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1;
+      this.byteLevelIds[b] = this.tokenToId(BYTE_TO_CHAR[b]!) ?? -1;
+      this.fallbackIds[b] = this.tokenToId(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1;
     }
+  }
+
+  /** Merges in rank order, for serialization. */
+  get merges(): readonly [string, string][] {
+    if (typeof this.mergeList === 'function') this.mergeList = this.mergeList();
+    return this.mergeList;
   }
 
   get unkToken(): string | undefined {

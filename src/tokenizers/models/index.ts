@@ -2,13 +2,16 @@
 import { FormatError } from '../../core/errors.ts';
 import { isJsonObject, type ConfigReader } from '../config-reader.ts';
 import { registerModel } from '../registry.ts';
-import { BPE } from './bpe.ts';
+import { BPE, type BpeOptions } from './bpe.ts';
+import type { PackedVocab } from './packed-vocab.ts';
+import type { PairTable } from './pair-table.ts';
 import { WordLevel } from './word-level.ts';
 import { WordPiece } from './wordpiece.ts';
 
 export { BPE, WordLevel, WordPiece };
 
-const MAX_VOCAB = 10_000_000;
+/** The largest vocabulary a tokenizer file may declare (ids are checked against it before any allocation). */
+export const MAX_VOCAB = 10_000_000;
 
 /** `vocab`: {token: id} with distinct non-negative integer ids. */
 export function readVocab(c: ConfigReader, key = 'vocab'): Map<string, number> {
@@ -75,27 +78,39 @@ function withFile<T>(c: ConfigReader, f: () => T): T {
   }
 }
 
-registerModel('BPE', (c) => {
+/** A BPE section's options (everything but `vocab` and `merges`), each checked. */
+export function readBpeOptions(c: ConfigReader): Partial<BpeOptions> {
   const dropout = c.optNumber('dropout') ?? null;
   if (dropout !== null && !(dropout >= 0 && dropout <= 1))
     c.fail('dropout', `expected a probability in [0, 1], got ${dropout}`);
+  return {
+    dropout,
+    unkToken: c.optString('unk_token') ?? null,
+    continuingSubwordPrefix: c.optString('continuing_subword_prefix') ?? null,
+    endOfWordSuffix: c.optString('end_of_word_suffix') ?? null,
+    fuseUnk: c.bool('fuse_unk', false),
+    byteFallback: c.bool('byte_fallback', false),
+    ignoreMerges: c.bool('ignore_merges', false),
+  };
+}
+
+/**
+ * The BPE of a tokenizer.json `model` section. `parsed` supplies an already validated vocab,
+ * merges and pair table (the tokenizer cache, formats/tokenizer-cache.ts) instead of reading
+ * the section's `vocab` and `merges`.
+ */
+export function bpeFromConfig(
+  c: ConfigReader,
+  parsed?: { vocab: PackedVocab; merges: () => [string, string][]; pairs: PairTable },
+): BPE {
+  const options = readBpeOptions(c);
+  if (parsed !== undefined) return new BPE(parsed.vocab, parsed.merges, options, parsed.pairs);
   const vocab = readVocab(c);
   const merges = readMerges(c);
-  const unk = c.optString('unk_token') ?? null;
-  return withFile(
-    c,
-    () =>
-      new BPE(vocab, merges, {
-        dropout,
-        unkToken: unk,
-        continuingSubwordPrefix: c.optString('continuing_subword_prefix') ?? null,
-        endOfWordSuffix: c.optString('end_of_word_suffix') ?? null,
-        fuseUnk: c.bool('fuse_unk', false),
-        byteFallback: c.bool('byte_fallback', false),
-        ignoreMerges: c.bool('ignore_merges', false),
-      }),
-  );
-});
+  return withFile(c, () => new BPE(vocab, merges, options));
+}
+
+registerModel('BPE', (c) => bpeFromConfig(c));
 
 registerModel('WordPiece', (c) => {
   const vocab = readVocab(c);

@@ -1,6 +1,6 @@
 /**
  * `llmts sample`: generate text from a model with any decoding strategy (greedy, sampling,
- * beam search, diverse beam search, contrastive search).
+ * beam search, diverse beam search, contrastive search, speculative decoding with --draft-model).
  *
  * Defaults are Hugging Face generate()'s: the options in the model's generation_config.json
  * (or the token ids of its config.json), then HF's defaults - greedy decoding unless
@@ -189,6 +189,11 @@ export function register(program: Command): void {
     .option('--pad-token-id <id>', 'padding id for left-padded batches')
     .option('--stop <s...>', 'stop strings')
     .option('--seed <n>', 'sampling seed', '1337')
+    .option('--draft-model <path>', 'speculative decoding: a small model with the same vocabulary proposes tokens')
+    .option(
+      '--num-assistant-tokens <n>',
+      'speculative decoding: tokens the draft proposes per verification (default 4)',
+    )
     .option('--no-kv-cache', 'recompute the whole prefix each step')
     .option('--stream', 'print text as it is generated (with --json: one JSON chunk per line)')
     .option('--output-scores', "with --json: each step's processed score row (null = removed token)")
@@ -231,10 +236,19 @@ export function register(program: Command): void {
         seed: intOption('--seed', o['seed'])!,
         useCache: o['kvCache'] !== false,
       };
+      if (o['draftModel'] !== undefined) {
+        const d = loadModel(o['draftModel'] as string);
+        opts.assistantModel = forGeneration(d.model);
+        const k = intOption('--num-assistant-tokens', o['numAssistantTokens'], 1);
+        if (k !== undefined) opts.numAssistantTokens = k;
+      } else if (o['numAssistantTokens'] !== undefined)
+        throw new ArgumentError('--num-assistant-tokens', 'needs --draft-model');
       const prompts = (o['prompt'] as string[]).map((p) => p.replace(/\\n/g, '\n'));
       const json = o['json'] === true;
       if (o['outputScores'] === true && !json)
         throw new ArgumentError('--output-scores', 'needs --json (score rows are printed as JSON)');
+      if (opts.assistantModel !== undefined && o['stream'] === true)
+        throw new ArgumentError('--stream', 'speculative decoding (--draft-model) does not stream yet');
       if (o['stream'] === true) {
         if ((cfg.numBeams ?? 1) > 1)
           throw new ArgumentError('--stream', 'beam search cannot stream (the best beam is known only at the end)');
@@ -276,6 +290,7 @@ export function register(program: Command): void {
               ids: s.ids,
               finish_reason: s.finishReason,
               score: s.score,
+              ...(result.speculative === undefined ? {} : { speculative: result.speculative }),
               ...(s.scores === undefined ? {} : { scores: s.scores.map(scoreRow) }),
             }),
           );

@@ -16,6 +16,7 @@ import type { PrefixAllowedTokensFn } from './processors/prefix-constrained.ts';
 import { beamDecode } from './search/beam.ts';
 import { contrastiveDecode } from './search/contrastive.ts';
 import { sampleDecode, type DecodeSetup } from './search/sample.ts';
+import { speculativeDecode, type SpeculativeStats } from './search/speculative.ts';
 import { StoppingCriteria, type FinishReason, type StopCallback } from './stopping.ts';
 
 /** A prompt is text (needs tokenizer.encode) or token ids. */
@@ -29,6 +30,10 @@ export interface GenerateOptions extends GenerationConfig {
   /** Called after every token of every row; return true to stop that row. */
   stoppingCallback?: StopCallback;
   prefixAllowedTokensFn?: PrefixAllowedTokensFn;
+  /** Speculative decoding (HF assistant_model): a small model with the same vocabulary proposes tokens (greedy, one prompt). */
+  assistantModel?: GenerativeModel;
+  /** Tokens the assistant proposes per verification (HF num_assistant_tokens; default 4). */
+  numAssistantTokens?: number;
 }
 
 export interface GeneratedSequence {
@@ -55,6 +60,8 @@ export interface GenerateResult {
   promptIds: number[][];
   /** The resolved budget of new tokens per sequence. */
   maxNewTokens: number;
+  /** Speculative decoding only: target passes, draft tokens proposed and accepted. */
+  speculative?: SpeculativeStats;
 }
 
 /** Everything the decoding loops need, prepared from the user's arguments. */
@@ -81,7 +88,15 @@ export function prepareGeneration(
   prompts: Prompt | readonly Prompt[],
   options: GenerateOptions,
 ): PreparedGeneration {
-  const { generator, logitsProcessors, stoppingCallback, prefixAllowedTokensFn, ...config } = options;
+  const {
+    generator,
+    logitsProcessors,
+    stoppingCallback,
+    prefixAllowedTokensFn,
+    assistantModel: _assistant,
+    numAssistantTokens: _numAssistant,
+    ...config
+  } = options;
   const cfg = resolveGenerationConfig(config);
   const V = model.vocabSize;
   const encDec = model.isEncoderDecoder === true;
@@ -174,7 +189,21 @@ export function generate(
   const { setup, cfg, promptIds } = prepareGeneration(model, tokenizer, prompts, options);
   const text = (ids: number[]): { text?: string } => (tokenizer === undefined ? {} : { text: tokenizer.decode(ids) });
   let sequences: GeneratedSequence[];
-  if (cfg.numBeams > 1) {
+  let speculative: SpeculativeStats | undefined;
+  if (options.assistantModel !== undefined) {
+    const r = speculativeDecode(setup, options.assistantModel, options.numAssistantTokens ?? 4);
+    speculative = r.stats;
+    sequences = r.results.map((row) => ({
+      promptIndex: 0,
+      ids: row.ids,
+      ...text(row.ids),
+      finishReason: row.finishReason,
+      score: row.logprobs.reduce((a, b) => a + b, 0),
+      logprobs: row.logprobs,
+      modelLogprobs: row.modelLogprobs,
+      ...(row.scores === undefined ? {} : { scores: row.scores }),
+    }));
+  } else if (cfg.numBeams > 1) {
     sequences = beamDecode(setup).flatMap((hyps, i) =>
       hyps.map((h) => ({
         promptIndex: i,
@@ -199,7 +228,7 @@ export function generate(
       ...(r.scores === undefined ? {} : { scores: r.scores }),
     }));
   }
-  return { sequences, promptIds, maxNewTokens: setup.maxNewTokens };
+  return { sequences, promptIds, maxNewTokens: setup.maxNewTokens, ...(speculative ? { speculative } : {}) };
 }
 
 /**

@@ -27,6 +27,7 @@ export * from './decode-state.ts';
 export { sampleSteps, sampleDecode, type DecodeSetup, type RowResult, type StepEvent } from './search/sample.ts';
 export { beamDecode, type BeamResult } from './search/beam.ts';
 export { contrastiveSteps, contrastiveDecode } from './search/contrastive.ts';
+export { speculativeDecode, type SpeculativeStats } from './search/speculative.ts';
 export * from './generate.ts';
 export * from './streaming.ts';
 export * from './metrics.ts';

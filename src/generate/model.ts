@@ -73,6 +73,8 @@ export interface DecoderSession {
   lastHiddenStates?(): { data: Float32Array; hiddenSize: number };
   /** Releases native memory early (optional). */
   free?(): void;
+  /** Keeps the first `length` cached positions and drops the rest (speculative decoding). */
+  truncate?(length: number): void;
 }
 
 export interface GenerativeModel {

@@ -103,6 +103,11 @@ class GPTSession implements DecoderSession {
     }
     this.batchSize = rowMap.length;
   }
+
+  truncate(length: number): void {
+    if (this.cache === null) throw new ArgumentError('session.truncate', 'the session keeps no KV cache');
+    this.cache.truncate(length);
+  }
 }
 
 /** A GPT as a generation model (greedy, sampling, beam search with a KV cache). */

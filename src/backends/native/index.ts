@@ -6,10 +6,9 @@
  *
  * Each wrapper writes its scalars into the addon's shared Float64Array and calls the addon
  * with typed arrays only (no objects cross into C), so a call costs well under a microsecond.
- * Threads default to os.availableParallelism(); setThreads(n) changes the pool size.
+ * Threads default to LLMTS_THREADS, else one per core (core/threads.ts); setThreads(n) changes the pool size.
  */
-import { BackendError } from '../../core/errors.ts';
-import { availableParallelism } from 'node:os';
+import { defaultThreads, threadsFromEnv } from '../../core/threads.ts';
 import type { QuantizedMatmulArgs } from '../quant.ts';
 import type {
   AdamWArgs,
@@ -443,21 +442,13 @@ function makePartial(N: NativeAddon): PartialBackend {
 
 let backend: Backend | undefined;
 
-/** LLMTS_THREADS (as OMP_NUM_THREADS is to OpenMP), or undefined when unset. */
-export function threadsFromEnv(): number | undefined {
-  const raw = process.env['LLMTS_THREADS'];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1024)
-    throw new BackendError(`LLMTS_THREADS must be an integer from 1 to 1024, got "${raw}"`);
-  return n;
-}
+export { threadsFromEnv };
 
 /** Loads the addon (throws BackendError with the reason when it is missing or broken). */
 export function loadNativeBackend(): Backend {
   if (backend !== undefined) return backend;
   const addon = loadAddon();
-  addon.setThreads(threadsFromEnv() ?? availableParallelism());
+  addon.setThreads(defaultThreads());
   backend = composeBackend(makePartial(addon));
   return backend;
 }

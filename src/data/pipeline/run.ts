@@ -7,10 +7,10 @@
  * unless `fresh` is set (which starts over).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/atomic.ts';
+import { defaultThreads } from '../../core/threads.ts';
 import { createProgress } from '../../core/progress.ts';
 import { planShards } from '../readers/plan.ts';
 import type { InputShard } from '../readers/plan.ts';
@@ -259,7 +259,7 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
   removeStaleTemps(out);
   writeFileAtomic(L.runFile, fingerprint);
 
-  const workers = opts.workers ?? (config.workers === -1 ? cpus().length : config.workers);
+  const workers = opts.workers ?? (config.workers === -1 ? defaultThreads() : config.workers);
   const ctx: TaskContext = { config, outDir: out, segments, fault: opts.fault ?? null, inWorker: false };
   const results: ShardResult[][] = segments.map(() => []);
   const dedup: DedupSummary[] = [];

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- generate [--quick] [--new-tokens N] [--weights fp32,q8_0,q4_0] [--no-peer] [--threads N] [--json]`
+ * `npm run bench -- generate [--quick] [--shape NAME] [--batch N] [--cache-only] [--new-tokens N]
+ *    [--weights fp32,q8_0,q4_0] [--no-peer] [--threads N] [--json]`
  *
  * Decode throughput of greedy generation with and without the KV cache, batch 1 and 8, for
  * the GPT-2-small shape (12 x 768, vocab 50,257, random weights) and the shakespeare-char
@@ -181,9 +182,12 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `backend ${backend.name}, ${bench.threads} thread(s); prompt ${prompt} tokens, ${newTokens} new tokens, greedy`,
   );
-  for (const shape of quick ? SHAPES.slice(1) : SHAPES) {
-    for (const batch of [1, 8]) {
-      for (const cache of [true, false]) {
+  const onlyShape = flagValue(args, '--shape');
+  const onlyBatch = flagValue(args, '--batch');
+  const shapes = SHAPES.filter((s) => (onlyShape === undefined ? !quick || s === SHAPES[1] : s.name === onlyShape));
+  for (const shape of shapes) {
+    for (const batch of onlyBatch === undefined ? [1, 8] : [Number(onlyBatch)]) {
+      for (const cache of args.includes('--cache-only') ? [true] : [true, false]) {
         const n = cache ? newTokens : Math.max(4, Math.floor(newTokens / 4));
         const o = await ours(shape, batch, cache, prompt, n);
         const base = `${shape.name} batch ${batch} ${cache ? 'kv-cache' : 'no-cache'}`;

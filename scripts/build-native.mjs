@@ -14,7 +14,11 @@
 // it, one that loads now gets a whole file). node-gyp's output goes to build/native-build.log;
 // one line is printed when a build starts, and the log's tail when it fails.
 //
+// Where LLMTS_REQUIRE_NATIVE=1 (CI) a failed or skipped build exits 1 instead of 0, so CI
+// cannot go green on the reference backend alone.
+//
 //   node scripts/build-native.mjs [--force]
+//   node scripts/build-native.mjs --asan      the AddressSanitizer build (build-native-asan.mjs)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -32,10 +36,15 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const required = process.env.LLMTS_REQUIRE_NATIVE === '1';
 if (!existsSync(join(root, 'binding.gyp'))) process.exit(0);
+if (process.argv.includes('--asan')) {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-native-asan.mjs')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 if (process.env.LLMTS_SKIP_NATIVE_BUILD === '1') {
   console.log('llmts: LLMTS_SKIP_NATIVE_BUILD=1, not building the native backend');
-  process.exit(0);
+  process.exit(required ? 1 : 0);
 }
 
 const buildDir = join(root, 'build');
@@ -115,7 +124,8 @@ if (result.status !== 0 || !existsSync(built)) {
       ? `llmts: native backend build failed (${logFile}); the previous build is kept`
       : `llmts: native backend build failed (${logFile}); llmts will use the reference (TypeScript) backend`,
   );
-  process.exit(0);
+  if (required) console.log('llmts: LLMTS_REQUIRE_NATIVE=1: failing');
+  process.exit(required ? 1 : 0);
 }
 // same filesystem: rename is atomic, and replaces the old file without deleting it under a user
 renameSync(built, addon);

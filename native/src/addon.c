@@ -2,19 +2,22 @@
  * N-API entry points. Calls are synchronous and cheap: arrays arrive as typed arrays
  * (napi_get_typedarray_info gives the data pointer), every scalar argument is read from a
  * Float64Array `args` shared with the TS wrapper (src/backends/native/index.ts writes the
- * scalars there, then calls the kernel with only its arrays). Each entry checks that the
- * arrays are large enough for the described access, so a wrapper bug throws instead of
- * corrupting memory.
+ * scalars there, then calls the kernel with only its arrays). Each entry validates every
+ * argument before a kernel runs (check.h: array kinds and byte lengths, integer ranges,
+ * offsets, strides, leading dimensions, op codes, disjoint outputs), so a wrapper bug, or any
+ * direct call, throws a typed error instead of reading or writing out of bounds.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -47,452 +50,526 @@ static int isa_level(const char *name) {
   return -1;
 }
 
-/* ---------- argument helpers ---------- */
+/* ---------- argument handling (the checks themselves are in check.h) ---------- */
 
-typedef struct {
-  void *data;
-  size_t length; /* elements */
-  napi_typedarray_type type;
-} Arr;
+/* per JS thread, as args_buf: the error class the TS loader registered (setErrorClass) */
+static _Thread_local napi_ref error_class;
 
-static int throw_err(napi_env env, const char *msg) {
-  napi_throw_error(env, "LLMTS_NATIVE", msg);
-  return 0;
+/* Throws the failed check as a typed error: new ErrorClass("native.<fn>", message) when the
+ * loader registered one (llmts's ArgumentError), else a TypeError/RangeError; code
+ * LLMTS_NATIVE_ARGUMENT either way. Returns NULL for the entry point to return. */
+static napi_value fail(napi_env env, const Check *c) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return NULL; /* already thrown */
+  char op[48];
+  snprintf(op, sizeof op, "native.%s", c->fn);
+  napi_value ctor, argv[2], err, code;
+  if (error_class != NULL && napi_get_reference_value(env, error_class, &ctor) == napi_ok && ctor != NULL &&
+      napi_create_string_utf8(env, op, NAPI_AUTO_LENGTH, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(env, c->msg, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
+      napi_new_instance(env, ctor, 2, argv, &err) == napi_ok) {
+    napi_throw(env, err);
+    return NULL;
+  }
+  char msg[300];
+  snprintf(msg, sizeof msg, "%s: %s", op, c->msg);
+  if (napi_create_string_utf8(env, "LLMTS_NATIVE_ARGUMENT", NAPI_AUTO_LENGTH, &code) != napi_ok) code = NULL;
+  napi_value text;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  if (c->kind == CHECK_TYPE) napi_create_type_error(env, code, text, &err);
+  else napi_create_range_error(env, code, text, &err);
+  napi_throw(env, err);
+  return NULL;
 }
 
-/* a typed array argument; NULL data for null/undefined when optional */
-static int get_arr(napi_env env, napi_value v, Arr *out, int optional) {
+static int kind_of(napi_typedarray_type t, int *elsize) {
+  switch (t) {
+    case napi_float32_array: *elsize = 4; return K_F32;
+    case napi_float64_array: *elsize = 8; return K_F64;
+    case napi_int32_array: *elsize = 4; return K_I32;
+    case napi_uint8_array: *elsize = 1; return K_U8;
+    case napi_uint32_array: *elsize = 4; return K_U32;
+    case napi_int8_array: case napi_uint8_clamped_array: *elsize = 1; return K_OTHER;
+    case napi_uint16_array: *elsize = 2; return K_U16;
+    case napi_int16_array: *elsize = 2; return K_OTHER;
+    default: *elsize = 8; return K_OTHER; /* bigint arrays */
+  }
+}
+
+/* argument i as a Buf; null/undefined is absent (allowed when optional), anything else that is
+ * not a typed array of an accepted kind fails */
+static int get_buf(napi_env env, Check *c, napi_value v, int i, const char *name, int accepted, int optional,
+                   Buf *out) {
   napi_typedarray_type type;
   size_t len;
   void *data;
+  out->index = i;
+  out->name = name;
+  out->present = 0;
+  out->data = NULL;
+  out->bytes = 0;
+  out->kind = 0;
+  out->elsize = 1;
+  /* one N-API call on the common path: it fails (napi_invalid_arg, no exception) for anything
+   * that is not a typed array */
   if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok) {
-    if (optional) {
-      out->data = NULL;
-      out->length = 0;
-      return 1;
-    }
-    return throw_err(env, "llmts native: expected a typed array argument");
+    napi_valuetype vt = napi_undefined;
+    napi_typeof(env, v, &vt);
+    if (optional && (vt == napi_null || vt == napi_undefined)) return 1;
+    return check_fail(c, CHECK_TYPE, "%s (argument %d) must be a typed array%s", name, i, optional ? " or null" : "");
   }
+  out->present = 1;
   out->data = data;
-  out->length = len;
-  out->type = type;
-  return 1;
+  out->kind = kind_of(type, &out->elsize);
+  out->bytes = (int64_t)len * out->elsize;
+  return check_kind(c, out, accepted, optional);
 }
 
-static int elsize_of(napi_typedarray_type t) {
-  switch (t) {
-    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: return 1;
-    case napi_int16_array: case napi_uint16_array: return 2;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
-    default: return 4;
-  }
-}
-
-/* the array must hold indices [0, need) */
-static int need(napi_env env, const Arr *a, double need_len, const char *what) {
-  if (a->data == NULL) return 1;
-  if (need_len > (double)a->length) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "llmts native: %s has %zu elements, the call needs %.0f", what, a->length, need_len);
-    return throw_err(env, msg);
-  }
-  return 1;
-}
-
-#define GET_ARGS(N)                                                              \
-  napi_value argv[N];                                                            \
-  size_t argc = N;                                                               \
+#define GET_ARGS(N)                                                                 \
+  napi_value argv[N];                                                               \
+  size_t argc = N;                                                                  \
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
-  if (argc < N) {                                                                \
-    throw_err(env, "llmts native: too few arguments");                          \
-    return NULL;                                                                 \
+  if (argc < N) {                                                                   \
+    check_fail(&ck, CHECK_TYPE, "takes %d arguments, got %zu", N, argc);            \
+    return fail(env, &ck);                                                          \
   }
-#define ARR(i, name, opt) \
-  Arr name;               \
-  if (!get_arr(env, argv[i], &name, opt)) return NULL;
-#define NEED(arr, n, what) \
-  if (!need(env, &arr, (double)(n), what)) return NULL;
+/* the start of every entry point: its name (for messages) and its N array arguments */
+#define ENTRY(NAME, N) \
+  Check ck;            \
+  ck.fn = NAME;        \
+  ck.kind = 0;         \
+  GET_ARGS(N)
+/* array argument i of the accepted kinds (K_ bits); opt: null allowed */
+#define ARR(i, name, kinds, opt) \
+  Buf name;                      \
+  if (!get_buf(env, &ck, argv[i], i, #name, kinds, opt, &name)) return fail(env, &ck);
+/* the scalar args[i] as an integer in [lo, hi] */
+#define INT(name, i, lo, hi) \
+  int64_t name = 0;          \
+  if (!check_int(&ck, args_buf, i, lo, hi, #name, &name)) return fail(env, &ck);
+#define SIZE(name, i) INT(name, i, 0, LLMTS_MAX_INT)
+#define FLAG(name, i) INT(name, i, 0, 1)
+/* the array holds `elems` elements of its kind */
+#define NEED(buf, elems) \
+  if (!check_need(&ck, &buf, (double)(elems))) return fail(env, &ck);
+#define CHECK(expr) \
+  if (!(expr)) return fail(env, &ck);
 #define A(i) (args_buf[i])
-#define I(i) ((int64_t)args_buf[i])
-
-/* extent of a strided walk for operand o: 1 + max offset (strides are >= 0) */
-static double walk_extent(const Walk *w, int o, int64_t offset) {
-  double e = (double)offset;
-  for (int d = 0; d < w->ndim; d++) {
-    if (w->shape[d] == 0) return 0;
-    e += (double)(w->shape[d] - 1) * (double)w->strides[o][d];
-  }
-  return e + 1;
-}
-
-/* args: [ndim, off0, off1, off2, shape x8, strides0 x8, strides1 x8, strides2 x8] from index `at` */
-static int read_walk(napi_env env, int at, int nops, Walk *w, int64_t *offs) {
-  int nd = (int)args_buf[at];
-  if (nd < 1 || nd > LLMTS_MAX_DIMS) return throw_err(env, "llmts native: bad walk rank");
-  w->ndim = nd;
-  for (int o = 0; o < 3; o++) offs[o] = (int64_t)args_buf[at + 1 + o];
-  for (int d = 0; d < nd; d++) w->shape[d] = (int64_t)args_buf[at + 4 + d];
-  for (int o = 0; o < nops; o++)
-    for (int d = 0; d < nd; d++) {
-      w->strides[o][d] = (int64_t)args_buf[at + 12 + 8 * o + d];
-      if (w->strides[o][d] < 0) return throw_err(env, "llmts native: negative stride");
-    }
-  return 1;
-}
-
-static int64_t walk_total(const Walk *w) {
-  int64_t t = 1;
-  for (int d = 0; d < w->ndim; d++) t *= w->shape[d];
-  return t;
-}
 
 /* ---------- kernels ---------- */
 
-/* sgemm(a, b, c); args: batch m n k transA transB lda ldb ldc strideA strideB strideC accumulate */
+/* sgemm(a, b, c); args: batch m n k transA transB lda ldb ldc strideA strideB strideC accumulate.
+ * Row-major, leading dimensions at least the stored columns (BLAS's rule), C written once per
+ * element across the batch. */
 static napi_value js_sgemm(napi_env env, napi_callback_info info) {
-  GET_ARGS(3)
-  ARR(0, a, 0) ARR(1, b, 0) ARR(2, c, 0)
-  GemmArgs g = {a.data, b.data, c.data, I(0), I(1), I(2), I(3), (int)A(4), (int)A(5), I(6), I(7), I(8),
-                I(9), I(10), I(11), (int)A(12)};
-  if (g.batch <= 0 || g.m <= 0 || g.n <= 0) return NULL;
-  double ar = g.trans_a ? g.k : g.m, ac = g.trans_a ? g.m : g.k;
-  double br = g.trans_b ? g.n : g.k, bc = g.trans_b ? g.k : g.n;
-  if (g.k > 0) {
-    NEED(a, (g.batch - 1) * (double)g.stride_a + (ar - 1) * g.lda + ac, "matmul A")
-    NEED(b, (g.batch - 1) * (double)g.stride_b + (br - 1) * g.ldb + bc, "matmul B")
+  ENTRY("sgemm", 3)
+  ARR(0, a, K_F32, 0) ARR(1, b, K_F32, 0) ARR(2, c, K_F32, 0)
+  SIZE(batch, 0) SIZE(m, 1) SIZE(n, 2) SIZE(k, 3) FLAG(trans_a, 4) FLAG(trans_b, 5)
+  SIZE(lda, 6) SIZE(ldb, 7) SIZE(ldc, 8) SIZE(stride_a, 9) SIZE(stride_b, 10) SIZE(stride_c, 11) FLAG(accumulate, 12)
+  if (batch == 0 || m == 0 || n == 0) return NULL; /* C is empty */
+  int64_t ar = trans_a ? k : m, ac = trans_a ? m : k, br = trans_b ? n : k, bc = trans_b ? k : n;
+  if (lda < ac || ldb < bc || ldc < n) {
+    check_fail(&ck, CHECK_RANGE, "leading dimensions lda %lld, ldb %lld, ldc %lld must be at least the stored columns (%lld, %lld, %lld)",
+               (long long)lda, (long long)ldb, (long long)ldc, (long long)ac, (long long)bc, (long long)n);
+    return fail(env, &ck);
   }
-  NEED(c, (g.batch - 1) * (double)g.stride_c + (g.m - 1) * (double)g.ldc + g.n, "matmul C")
+  int64_t c_size[3] = {batch, m, n}, c_stride[3] = {stride_c, ldc, 1};
+  CHECK(check_disjoint(&ck, "matmul C", 3, c_size, c_stride))
+  if (k > 0) {
+    int64_t a_size[3] = {batch, ar, ac}, a_stride[3] = {stride_a, lda, 1};
+    int64_t b_size[3] = {batch, br, bc}, b_stride[3] = {stride_b, ldb, 1};
+    NEED(a, span_of(3, a_size, a_stride, 0)) NEED(b, span_of(3, b_size, b_stride, 0))
+  }
+  NEED(c, span_of(3, c_size, c_stride, 0))
+  GemmArgs g = {a.data, b.data, c.data, batch, m, n, k, (int)trans_a, (int)trans_b, lda, ldb, ldc,
+                stride_a, stride_b, stride_c, (int)accumulate};
   table->sgemm(&g);
   return NULL;
 }
 
 /* unary(x, y); args: op n p */
 static napi_value js_unary(napi_env env, napi_callback_info info) {
-  GET_ARGS(2)
-  ARR(0, x, 0) ARR(1, y, 0)
-  int64_t n = I(1);
-  NEED(x, n, "unary x") NEED(y, n, "unary out")
-  table->unary((int)A(0), x.data, y.data, n, (float)A(2));
+  ENTRY("unary", 2)
+  ARR(0, x, K_F32, 0) ARR(1, y, K_F32, 0)
+  INT(op, 0, 0, U_COUNT - 1) SIZE(n, 1)
+  NEED(x, n) NEED(y, n)
+  if (n > 0) table->unary((int)op, x.data, y.data, n, (float)A(2));
   return NULL;
 }
 
 /* unaryGrad(x, y, gy, gx); args: op n p */
 static napi_value js_unary_grad(napi_env env, napi_callback_info info) {
-  GET_ARGS(4)
-  ARR(0, x, 0) ARR(1, y, 0) ARR(2, gy, 0) ARR(3, gx, 0)
-  int64_t n = I(1);
-  NEED(x, n, "unaryGrad x") NEED(y, n, "unaryGrad y") NEED(gy, n, "unaryGrad gy") NEED(gx, n, "unaryGrad gx")
-  table->unary_grad((int)A(0), x.data, y.data, gy.data, gx.data, n, (float)A(2));
+  ENTRY("unaryGrad", 4)
+  ARR(0, x, K_F32, 0) ARR(1, y, K_F32, 0) ARR(2, gy, K_F32, 0) ARR(3, gx, K_F32, 0)
+  INT(op, 0, 0, U_COUNT - 1) SIZE(n, 1)
+  NEED(x, n) NEED(y, n) NEED(gy, n) NEED(gx, n)
+  if (n > 0) table->unary_grad((int)op, x.data, y.data, gy.data, gx.data, n, (float)A(2));
   return NULL;
 }
 
-/* binary(a, b, out); args: op, walk at 1 */
+/* binary(a, b, out); args: op, walk at 1 (operands a, b; out dense) */
 static napi_value js_binary(napi_env env, napi_callback_info info) {
-  GET_ARGS(3)
-  ARR(0, a, 0) ARR(1, b, 0) ARR(2, out, 0)
+  ENTRY("binary", 3)
+  ARR(0, a, K_F32, 0) ARR(1, b, K_F32, 0) ARR(2, out, K_F32, 0)
+  INT(op, 0, 0, B_COUNT - 1)
   Walk w;
   int64_t offs[3];
-  if (!read_walk(env, 1, 2, &w, offs)) return NULL;
-  NEED(a, walk_extent(&w, 0, offs[0]), "binary a") NEED(b, walk_extent(&w, 1, offs[1]), "binary b")
-  NEED(out, walk_total(&w), "binary out")
-  table->binary((int)A(0), (const float *)a.data + offs[0], (const float *)b.data + offs[1], out.data, &w);
+  double total;
+  CHECK(check_walk(&ck, args_buf, 1, 2, &w, offs, &total))
+  if (total == 0) return NULL;
+  NEED(a, walk_span(&w, 0, offs[0])) NEED(b, walk_span(&w, 1, offs[1])) NEED(out, total)
+  table->binary((int)op, (const float *)a.data + offs[0], (const float *)b.data + offs[1], out.data, &w);
   return NULL;
 }
 
+/* compare(a, b, out); args: op, walk at 1 */
 static napi_value js_compare(napi_env env, napi_callback_info info) {
-  GET_ARGS(3)
-  ARR(0, a, 0) ARR(1, b, 0) ARR(2, out, 0)
+  ENTRY("compare", 3)
+  ARR(0, a, K_F32, 0) ARR(1, b, K_F32, 0) ARR(2, out, K_U8, 0)
+  INT(op, 0, 0, C_COUNT - 1)
   Walk w;
   int64_t offs[3];
-  if (!read_walk(env, 1, 2, &w, offs)) return NULL;
-  NEED(a, walk_extent(&w, 0, offs[0]), "compare a") NEED(b, walk_extent(&w, 1, offs[1]), "compare b")
-  NEED(out, walk_total(&w), "compare out")
-  table->compare((int)A(0), (const float *)a.data + offs[0], (const float *)b.data + offs[1], out.data, &w);
+  double total;
+  CHECK(check_walk(&ck, args_buf, 1, 2, &w, offs, &total))
+  if (total == 0) return NULL;
+  NEED(a, walk_span(&w, 0, offs[0])) NEED(b, walk_span(&w, 1, offs[1])) NEED(out, total)
+  table->compare((int)op, (const float *)a.data + offs[0], (const float *)b.data + offs[1], out.data, &w);
   return NULL;
 }
 
-/* where(cond, a, b, out); walk at 1 */
+/* where(cond, a, b, out); walk at 1 (operands cond, a, b) */
 static napi_value js_where(napi_env env, napi_callback_info info) {
-  GET_ARGS(4)
-  ARR(0, c, 0) ARR(1, a, 0) ARR(2, b, 0) ARR(3, out, 0)
+  ENTRY("where", 4)
+  ARR(0, cond, K_U8, 0) ARR(1, a, K_F32, 0) ARR(2, b, K_F32, 0) ARR(3, out, K_F32, 0)
   Walk w;
   int64_t offs[3];
-  if (!read_walk(env, 1, 3, &w, offs)) return NULL;
-  NEED(c, walk_extent(&w, 0, offs[0]), "where cond") NEED(a, walk_extent(&w, 1, offs[1]), "where a")
-  NEED(b, walk_extent(&w, 2, offs[2]), "where b") NEED(out, walk_total(&w), "where out")
-  table->where((const uint8_t *)c.data + offs[0], (const float *)a.data + offs[1], (const float *)b.data + offs[2],
+  double total;
+  CHECK(check_walk(&ck, args_buf, 1, 3, &w, offs, &total))
+  if (total == 0) return NULL;
+  NEED(cond, walk_span(&w, 0, offs[0])) NEED(a, walk_span(&w, 1, offs[1])) NEED(b, walk_span(&w, 2, offs[2]))
+  NEED(out, total)
+  table->where((const uint8_t *)cond.data + offs[0], (const float *)a.data + offs[1], (const float *)b.data + offs[2],
                out.data, &w);
   return NULL;
 }
 
-/* copy(src, out); walk at 1 (args[0] unused; same element size on both sides) */
+static int same_kind(Check *c, const Buf *x, const Buf *y) {
+  if (x->kind == y->kind) return 1;
+  return check_fail(c, CHECK_TYPE, "%s is a %s but %s is a %s (they must match)", x->name, kind_name(x->kind), y->name,
+                    kind_name(y->kind));
+}
+
+/* copy(src, out); walk at 1 (operand src; out dense; same kind on both sides) */
 static napi_value js_copy(napi_env env, napi_callback_info info) {
-  GET_ARGS(2)
-  ARR(0, src, 0) ARR(1, out, 0)
+  ENTRY("copy", 2)
+  ARR(0, src, K_DATA, 0) ARR(1, out, K_DATA, 0)
+  CHECK(same_kind(&ck, &src, &out))
   Walk w;
   int64_t offs[3];
-  if (!read_walk(env, 1, 1, &w, offs)) return NULL;
-  int es = elsize_of(src.type);
-  if (es != elsize_of(out.type)) return throw_err(env, "llmts native: copy between different element sizes"), NULL;
-  NEED(src, walk_extent(&w, 0, offs[0]), "copy src") NEED(out, walk_total(&w), "copy out")
-  table->copy((const char *)src.data + offs[0] * es, out.data, es, &w);
+  double total;
+  CHECK(check_walk(&ck, args_buf, 1, 1, &w, offs, &total))
+  if (total == 0) return NULL;
+  NEED(src, walk_span(&w, 0, offs[0])) NEED(out, total)
+  table->copy((const char *)src.data + offs[0] * src.elsize, out.data, src.elsize, &w);
   return NULL;
 }
 
-/* assign(dst, src); walk at 1 (operand 0 = dst, 1 = src; same element size) */
+/* assign(dst, src); walk at 1 (operand 0 = dst, written once per element; 1 = src; same kind) */
 static napi_value js_assign(napi_env env, napi_callback_info info) {
-  GET_ARGS(2)
-  ARR(0, dst, 0) ARR(1, src, 0)
+  ENTRY("assign", 2)
+  ARR(0, dst, K_DATA, 0) ARR(1, src, K_DATA, 0)
+  CHECK(same_kind(&ck, &dst, &src))
   Walk w;
   int64_t offs[3];
-  if (!read_walk(env, 1, 2, &w, offs)) return NULL;
-  int es = elsize_of(dst.type);
-  if (es != elsize_of(src.type)) return throw_err(env, "llmts native: assign between different element sizes"), NULL;
-  NEED(dst, walk_extent(&w, 0, offs[0]), "assign dst") NEED(src, walk_extent(&w, 1, offs[1]), "assign src")
-  table->assign((char *)dst.data + offs[0] * es, (const char *)src.data + offs[1] * es, es, &w);
+  double total;
+  CHECK(check_walk(&ck, args_buf, 1, 2, &w, offs, &total))
+  if (total == 0) return NULL;
+  CHECK(check_disjoint(&ck, "assign dst", w.ndim, w.shape, w.strides[0]))
+  NEED(dst, walk_span(&w, 0, offs[0])) NEED(src, walk_span(&w, 1, offs[1]))
+  table->assign((char *)dst.data + offs[0] * dst.elsize, (const char *)src.data + offs[1] * src.elsize, dst.elsize, &w);
   return NULL;
 }
 
-/* fill(out); args: n value (float32 bits or int32 by array type) */
+/* fill(out); args: n value (float32, or int32 for an Int32Array) */
 static napi_value js_fill(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
-  ARR(0, out, 0)
-  int64_t n = I(0);
-  NEED(out, n, "fill out")
+  ENTRY("fill", 1)
+  ARR(0, out, K_F32 | K_I32, 0)
+  SIZE(n, 0)
+  NEED(out, n)
   uint32_t bits;
-  if (out.type == napi_float32_array) {
+  if (out.kind == K_F32) {
     float f = (float)A(1);
     memcpy(&bits, &f, 4);
-  } else if (out.type == napi_int32_array || out.type == napi_uint32_array) {
-    bits = (uint32_t)(int32_t)A(1);
   } else {
-    return throw_err(env, "llmts native: fill needs a 4-byte array"), NULL;
+    INT(value, 1, INT32_MIN, INT32_MAX)
+    bits = (uint32_t)(int32_t)value;
   }
-  table->fill32(out.data, n, bits);
+  if (n > 0) table->fill32(out.data, n, bits);
   return NULL;
 }
 
-/* reduce(x, out); args: op outer r inner */
+/* reduce(x, out); args: op outer r inner (x [outer, r, inner] -> out [outer, inner]) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
-  GET_ARGS(2)
-  ARR(0, x, 0) ARR(1, out, 0)
-  int64_t outer = I(1), r = I(2), inner = I(3);
-  NEED(x, (double)outer * r * inner, "reduce x") NEED(out, (double)outer * inner, "reduce out")
-  table->reduce((int)A(0), x.data, outer, r, inner, out.data);
+  ENTRY("reduce", 2)
+  ARR(0, x, K_F32, 0) ARR(1, out, K_F32, 0)
+  INT(op, 0, 0, R_COUNT - 1) SIZE(outer, 1) SIZE(r, 2) SIZE(inner, 3)
+  if (outer == 0 || inner == 0) return NULL; /* out is empty */
+  NEED(x, (double)outer * r * inner) NEED(out, (double)outer * inner)
+  table->reduce((int)op, x.data, outer, r, inner, out.data);
   return NULL;
 }
 
 /* sumSquares(x); args: n -> number */
 static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
-  ARR(0, x, 0)
-  int64_t n = I(0);
-  NEED(x, n, "sumSquares x")
+  ENTRY("sumSquares", 1)
+  ARR(0, x, K_F32, 0)
+  SIZE(n, 0)
+  NEED(x, n)
   napi_value r;
-  napi_create_double(env, table->sum_squares(x.data, n), &r);
+  napi_create_double(env, n > 0 ? table->sum_squares(x.data, n) : 0.0, &r);
   return r;
 }
 
 /* softmax(x, out); args: rows cols log */
 static napi_value js_softmax(napi_env env, napi_callback_info info) {
-  GET_ARGS(2)
-  ARR(0, x, 0) ARR(1, out, 0)
-  int64_t rows = I(0), cols = I(1);
-  NEED(x, (double)rows * cols, "softmax x") NEED(out, (double)rows * cols, "softmax out")
-  table->softmax(x.data, rows, cols, out.data, (int)A(2));
+  ENTRY("softmax", 2)
+  ARR(0, x, K_F32, 0) ARR(1, out, K_F32, 0)
+  SIZE(rows, 0) SIZE(cols, 1) FLAG(log, 2)
+  if (rows == 0 || cols == 0) return NULL;
+  NEED(x, (double)rows * cols) NEED(out, (double)rows * cols)
+  table->softmax(x.data, rows, cols, out.data, (int)log);
   return NULL;
 }
 
+/* softmaxGrad(y, gy, gx); args: rows cols log */
 static napi_value js_softmax_grad(napi_env env, napi_callback_info info) {
-  GET_ARGS(3)
-  ARR(0, y, 0) ARR(1, gy, 0) ARR(2, gx, 0)
-  int64_t rows = I(0), cols = I(1);
+  ENTRY("softmaxGrad", 3)
+  ARR(0, y, K_F32, 0) ARR(1, gy, K_F32, 0) ARR(2, gx, K_F32, 0)
+  SIZE(rows, 0) SIZE(cols, 1) FLAG(log, 2)
+  if (rows == 0 || cols == 0) return NULL;
   double n = (double)rows * cols;
-  NEED(y, n, "softmaxGrad y") NEED(gy, n, "softmaxGrad gy") NEED(gx, n, "softmaxGrad gx")
-  table->softmax_grad(y.data, gy.data, rows, cols, gx.data, (int)A(2));
+  NEED(y, n) NEED(gy, n) NEED(gx, n)
+  table->softmax_grad(y.data, gy.data, rows, cols, gx.data, (int)log);
   return NULL;
 }
 
-/* layerNorm(x, w, b, y, mean, rstd); args: rows cols eps */
+/* layerNorm(x, w, b, y, mean, rstd); args: rows cols eps (w, b may be null) */
 static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
-  GET_ARGS(6)
-  ARR(0, x, 0) ARR(1, w, 1) ARR(2, b, 1) ARR(3, y, 0) ARR(4, mean, 0) ARR(5, rstd, 0)
-  int64_t rows = I(0), cols = I(1);
+  ENTRY("layerNorm", 6)
+  ARR(0, x, K_F32, 0) ARR(1, w, K_F32, 1) ARR(2, b, K_F32, 1) ARR(3, y, K_F32, 0) ARR(4, mean, K_F32, 0)
+  ARR(5, rstd, K_F32, 0)
+  SIZE(rows, 0) SIZE(cols, 1)
+  if (rows == 0) return NULL;
   double n = (double)rows * cols;
-  NEED(x, n, "layerNorm x") NEED(y, n, "layerNorm y") NEED(w, cols, "layerNorm w") NEED(b, cols, "layerNorm b")
-  NEED(mean, rows, "layerNorm mean") NEED(rstd, rows, "layerNorm rstd")
-  table->layer_norm(x.data, w.data, b.data, rows, cols, (float)A(2), y.data, mean.data, rstd.data);
+  NEED(x, n) NEED(y, n) NEED(w, cols) NEED(b, cols) NEED(mean, rows) NEED(rstd, rows)
+  table->layer_norm(x.data, w.present ? w.data : NULL, b.present ? b.data : NULL, rows, cols, (float)A(2), y.data,
+                    mean.data, rstd.data);
   return NULL;
 }
 
-/* layerNormGrad(x, w, mean, rstd, gy, gx, gw, gb); args: rows cols */
+/* layerNormGrad(x, w, mean, rstd, gy, gx, gw, gb); args: rows cols (w, gw, gb may be null) */
 static napi_value js_layer_norm_grad(napi_env env, napi_callback_info info) {
-  GET_ARGS(8)
-  ARR(0, x, 0) ARR(1, w, 1) ARR(2, mean, 0) ARR(3, rstd, 0) ARR(4, gy, 0) ARR(5, gx, 0) ARR(6, gw, 1) ARR(7, gb, 1)
-  int64_t rows = I(0), cols = I(1);
+  ENTRY("layerNormGrad", 8)
+  ARR(0, x, K_F32, 0) ARR(1, w, K_F32, 1) ARR(2, mean, K_F32, 0) ARR(3, rstd, K_F32, 0) ARR(4, gy, K_F32, 0)
+  ARR(5, gx, K_F32, 0) ARR(6, gw, K_F32, 1) ARR(7, gb, K_F32, 1)
+  SIZE(rows, 0) SIZE(cols, 1)
+  if (cols == 0) return NULL; /* every output is empty */
   double n = (double)rows * cols;
-  NEED(x, n, "layerNormGrad x") NEED(gy, n, "layerNormGrad gy") NEED(gx, n, "layerNormGrad gx")
-  NEED(w, cols, "layerNormGrad w") NEED(gw, cols, "layerNormGrad gw") NEED(gb, cols, "layerNormGrad gb")
-  NEED(mean, rows, "layerNormGrad mean") NEED(rstd, rows, "layerNormGrad rstd")
-  table->layer_norm_grad(x.data, w.data, mean.data, rstd.data, gy.data, rows, cols, gx.data, gw.data, gb.data);
+  NEED(x, n) NEED(gy, n) NEED(gx, n) NEED(w, cols) NEED(gw, cols) NEED(gb, cols) NEED(mean, rows) NEED(rstd, rows)
+  table->layer_norm_grad(x.data, w.present ? w.data : NULL, mean.data, rstd.data, gy.data, rows, cols, gx.data,
+                         gw.present ? gw.data : NULL, gb.present ? gb.data : NULL);
   return NULL;
 }
 
-/* rmsNorm(x, w, y, rstd); args: rows cols eps */
+/* rmsNorm(x, w, y, rstd); args: rows cols eps (w may be null) */
 static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
-  GET_ARGS(4)
-  ARR(0, x, 0) ARR(1, w, 1) ARR(2, y, 0) ARR(3, rstd, 0)
-  int64_t rows = I(0), cols = I(1);
+  ENTRY("rmsNorm", 4)
+  ARR(0, x, K_F32, 0) ARR(1, w, K_F32, 1) ARR(2, y, K_F32, 0) ARR(3, rstd, K_F32, 0)
+  SIZE(rows, 0) SIZE(cols, 1)
+  if (rows == 0) return NULL;
   double n = (double)rows * cols;
-  NEED(x, n, "rmsNorm x") NEED(y, n, "rmsNorm y") NEED(w, cols, "rmsNorm w") NEED(rstd, rows, "rmsNorm rstd")
-  table->rms_norm(x.data, w.data, rows, cols, (float)A(2), y.data, rstd.data);
+  NEED(x, n) NEED(y, n) NEED(w, cols) NEED(rstd, rows)
+  table->rms_norm(x.data, w.present ? w.data : NULL, rows, cols, (float)A(2), y.data, rstd.data);
   return NULL;
 }
 
-/* rmsNormGrad(x, w, rstd, gy, gx, gw); args: rows cols */
+/* rmsNormGrad(x, w, rstd, gy, gx, gw); args: rows cols (w, gw may be null) */
 static napi_value js_rms_norm_grad(napi_env env, napi_callback_info info) {
-  GET_ARGS(6)
-  ARR(0, x, 0) ARR(1, w, 1) ARR(2, rstd, 0) ARR(3, gy, 0) ARR(4, gx, 0) ARR(5, gw, 1)
-  int64_t rows = I(0), cols = I(1);
+  ENTRY("rmsNormGrad", 6)
+  ARR(0, x, K_F32, 0) ARR(1, w, K_F32, 1) ARR(2, rstd, K_F32, 0) ARR(3, gy, K_F32, 0) ARR(4, gx, K_F32, 0)
+  ARR(5, gw, K_F32, 1)
+  SIZE(rows, 0) SIZE(cols, 1)
+  if (cols == 0) return NULL;
   double n = (double)rows * cols;
-  NEED(x, n, "rmsNormGrad x") NEED(gy, n, "rmsNormGrad gy") NEED(gx, n, "rmsNormGrad gx")
-  NEED(w, cols, "rmsNormGrad w") NEED(gw, cols, "rmsNormGrad gw") NEED(rstd, rows, "rmsNormGrad rstd")
-  table->rms_norm_grad(x.data, w.data, rstd.data, gy.data, rows, cols, gx.data, gw.data);
+  NEED(x, n) NEED(gy, n) NEED(gx, n) NEED(w, cols) NEED(gw, cols) NEED(rstd, rows)
+  table->rms_norm_grad(x.data, w.present ? w.data : NULL, rstd.data, gy.data, rows, cols, gx.data,
+                       gw.present ? gw.data : NULL);
   return NULL;
 }
 
-static int check_targets(napi_env env, const Arr *t, int64_t rows, int64_t classes, int32_t ignore) {
+static int check_targets(Check *c, const Buf *t, int64_t rows, int64_t classes, int64_t ignore) {
   const int32_t *p = t->data;
   for (int64_t r = 0; r < rows; r++)
-    if (p[r] != ignore && (p[r] < 0 || p[r] >= classes)) return throw_err(env, "llmts native: crossEntropy target out of range");
+    if (p[r] != ignore && (p[r] < 0 || p[r] >= classes))
+      return check_fail(c, CHECK_RANGE, "targets[%lld] = %d is outside [0, %lld) and not the ignore index %lld",
+                        (long long)r, p[r], (long long)classes, (long long)ignore);
   return 1;
 }
 
 /* crossEntropy(logits, targets, losses, lse); args: rows classes ignore smoothing */
 static napi_value js_cross_entropy(napi_env env, napi_callback_info info) {
-  GET_ARGS(4)
-  ARR(0, x, 0) ARR(1, t, 0) ARR(2, losses, 0) ARR(3, lse, 0)
-  int64_t rows = I(0), classes = I(1);
-  NEED(x, (double)rows * classes, "crossEntropy logits") NEED(t, rows, "crossEntropy targets")
-  NEED(losses, rows, "crossEntropy losses") NEED(lse, rows, "crossEntropy lse")
-  if (!check_targets(env, &t, rows, classes, (int32_t)A(2))) return NULL;
-  table->cross_entropy(x.data, t.data, rows, classes, (int32_t)A(2), (float)A(3), losses.data, lse.data);
+  ENTRY("crossEntropy", 4)
+  ARR(0, logits, K_F32, 0) ARR(1, targets, K_I32, 0) ARR(2, losses, K_F32, 0) ARR(3, lse, K_F32, 0)
+  SIZE(rows, 0) INT(classes, 1, 1, LLMTS_MAX_INT) INT(ignore, 2, INT32_MIN, INT32_MAX)
+  if (rows == 0) return NULL;
+  NEED(logits, (double)rows * classes) NEED(targets, rows) NEED(losses, rows) NEED(lse, rows)
+  CHECK(check_targets(&ck, &targets, rows, classes, ignore))
+  table->cross_entropy(logits.data, targets.data, rows, classes, (int32_t)ignore, (float)A(3), losses.data, lse.data);
   return NULL;
 }
 
-/* crossEntropyGrad(logits, targets, lse, gloss, gx); args: rows classes ignore smoothing */
+/* crossEntropyGrad(logits, targets, lse, gradLoss, gx); args: rows classes ignore smoothing */
 static napi_value js_cross_entropy_grad(napi_env env, napi_callback_info info) {
-  GET_ARGS(5)
-  ARR(0, x, 0) ARR(1, t, 0) ARR(2, lse, 0) ARR(3, gl, 0) ARR(4, gx, 0)
-  int64_t rows = I(0), classes = I(1);
+  ENTRY("crossEntropyGrad", 5)
+  ARR(0, logits, K_F32, 0) ARR(1, targets, K_I32, 0) ARR(2, lse, K_F32, 0) ARR(3, gradLoss, K_F32, 0)
+  ARR(4, gx, K_F32, 0)
+  SIZE(rows, 0) INT(classes, 1, 1, LLMTS_MAX_INT) INT(ignore, 2, INT32_MIN, INT32_MAX)
+  if (rows == 0) return NULL;
   double n = (double)rows * classes;
-  NEED(x, n, "crossEntropyGrad logits") NEED(gx, n, "crossEntropyGrad gx") NEED(t, rows, "crossEntropyGrad targets")
-  NEED(lse, rows, "crossEntropyGrad lse") NEED(gl, rows, "crossEntropyGrad gradLoss")
-  if (!check_targets(env, &t, rows, classes, (int32_t)A(2))) return NULL;
-  table->cross_entropy_grad(x.data, t.data, lse.data, gl.data, rows, classes, (int32_t)A(2), (float)A(3), gx.data);
+  NEED(logits, n) NEED(gx, n) NEED(targets, rows) NEED(lse, rows) NEED(gradLoss, rows)
+  CHECK(check_targets(&ck, &targets, rows, classes, ignore))
+  table->cross_entropy_grad(logits.data, targets.data, lse.data, gradLoss.data, rows, classes, (int32_t)ignore,
+                            (float)A(3), gx.data);
   return NULL;
 }
 
-static int check_index(napi_env env, const Arr *idx, int64_t n, int64_t dim) {
+static int check_index(Check *c, const Buf *idx, int64_t n, int64_t dim) {
   const int32_t *p = idx->data;
   for (int64_t i = 0; i < n; i++)
-    if (p[i] < 0 || p[i] >= dim) return throw_err(env, "llmts native: index out of range");
+    if (p[i] < 0 || p[i] >= dim)
+      return check_fail(c, CHECK_RANGE, "index[%lld] = %d is outside [0, %lld)", (long long)i, p[i], (long long)dim);
   return 1;
 }
 
-/* indexSelect(src, index, out); args: outer srcDim inner n */
+/* indexSelect(src, index, out); args: outer srcDim inner n (src [outer, srcDim, inner] -> out [outer, n, inner]) */
 static napi_value js_index_select(napi_env env, napi_callback_info info) {
-  GET_ARGS(3)
-  ARR(0, src, 0) ARR(1, idx, 0) ARR(2, out, 0)
-  int64_t outer = I(0), dim = I(1), inner = I(2), n = I(3);
-  int es = elsize_of(src.type);
-  if (es != elsize_of(out.type)) return throw_err(env, "llmts native: indexSelect element sizes differ"), NULL;
-  NEED(src, (double)outer * dim * inner, "indexSelect src") NEED(idx, n, "indexSelect index")
-  NEED(out, (double)outer * n * inner, "indexSelect out")
-  if (!check_index(env, &idx, n, dim)) return NULL;
-  table->index_select(src.data, es, outer, dim, inner, idx.data, n, out.data);
+  ENTRY("indexSelect", 3)
+  ARR(0, src, K_DATA, 0) ARR(1, index, K_I32, 0) ARR(2, out, K_DATA, 0)
+  CHECK(same_kind(&ck, &src, &out))
+  SIZE(outer, 0) SIZE(dim, 1) SIZE(inner, 2) SIZE(n, 3)
+  if (outer == 0 || n == 0 || inner == 0) return NULL; /* out is empty */
+  NEED(index, n) NEED(src, (double)outer * dim * inner) NEED(out, (double)outer * n * inner)
+  CHECK(check_index(&ck, &index, n, dim))
+  table->index_select(src.data, src.elsize, outer, dim, inner, index.data, n, out.data);
   return NULL;
 }
 
-/* indexAdd(src, index, dst); args: outer n inner dstDim */
+/* indexAdd(src, index, dst); args: outer n inner dstDim (dst[:, index[i], :] += src[:, i, :]) */
 static napi_value js_index_add(napi_env env, napi_callback_info info) {
-  GET_ARGS(3)
-  ARR(0, src, 0) ARR(1, idx, 0) ARR(2, dst, 0)
-  int64_t outer = I(0), n = I(1), inner = I(2), dim = I(3);
-  NEED(src, (double)outer * n * inner, "indexAdd src") NEED(idx, n, "indexAdd index")
-  NEED(dst, (double)outer * dim * inner, "indexAdd dst")
-  if (!check_index(env, &idx, n, dim)) return NULL;
-  table->index_add(src.data, outer, n, inner, idx.data, dim, dst.data);
+  ENTRY("indexAdd", 3)
+  ARR(0, src, K_F32, 0) ARR(1, index, K_I32, 0) ARR(2, dst, K_F32, 0)
+  SIZE(outer, 0) SIZE(n, 1) SIZE(inner, 2) SIZE(dim, 3)
+  if (outer == 0 || n == 0 || inner == 0) return NULL; /* nothing to add */
+  NEED(index, n) NEED(src, (double)outer * n * inner) NEED(dst, (double)outer * dim * inner)
+  CHECK(check_index(&ck, &index, n, dim))
+  table->index_add(src.data, outer, n, inner, index.data, dim, dst.data);
   return NULL;
 }
 
 /* attention args: batch heads kvHeads tq tk d scale causal, q(sB sH sT), k(...), v(...), o(...), mask(sB sH sT sS),
- * then for the backward gradQ(sB sH sT), gradK(...), gradV(...) */
-static int read_attn(napi_env env, AttnArgs *a) {
-  a->batch = I(0), a->heads = I(1), a->kv_heads = I(2), a->tq = I(3), a->tk = I(4), a->d = I(5);
-  a->scale = (float)A(6), a->causal = (int)A(7);
-  a->q_sb = I(8), a->q_sh = I(9), a->q_st = I(10);
-  a->k_sb = I(11), a->k_sh = I(12), a->k_st = I(13);
-  a->v_sb = I(14), a->v_sh = I(15), a->v_st = I(16);
-  a->o_sb = I(17), a->o_sh = I(18), a->o_st = I(19);
-  a->m_sb = I(20), a->m_sh = I(21), a->m_st = I(22), a->m_ss = I(23);
-  a->gq_sb = I(24), a->gq_sh = I(25), a->gq_st = I(26);
-  a->gk_sb = I(27), a->gk_sh = I(28), a->gk_st = I(29);
-  a->gv_sb = I(30), a->gv_sh = I(31), a->gv_st = I(32);
-  if (a->kv_heads <= 0 || a->heads % a->kv_heads != 0) return throw_err(env, "llmts native: heads must be a multiple of kvHeads");
+ * then for the backward gradQ(sB sH sT), gradK(...), gradV(...). Every operand is [batch, heads, t, d] with
+ * element stride 1 along d. */
+static int read_attn(Check *c, int backward, AttnArgs *a) {
+  int64_t v[33];
+  static const char *names[33] = {"batch", "heads", "kvHeads", "tq", "tk", "headDim", "scale", "causal",
+                                  "q.sB", "q.sH", "q.sT", "k.sB", "k.sH", "k.sT", "v.sB", "v.sH", "v.sT",
+                                  "out.sB", "out.sH", "out.sT", "mask.sB", "mask.sH", "mask.sT", "mask.sS",
+                                  "gradQ.sB", "gradQ.sH", "gradQ.sT", "gradK.sB", "gradK.sH", "gradK.sT",
+                                  "gradV.sB", "gradV.sH", "gradV.sT"};
+  int count = backward ? 33 : 24;
+  for (int i = 0; i < count; i++) {
+    if (i == 6) continue; /* scale is a float */
+    if (!check_int(c, args_buf, i, 0, i == 7 ? 1 : LLMTS_MAX_INT, names[i], &v[i])) return 0;
+  }
+  if (v[2] < 1 || v[1] % v[2] != 0)
+    return check_fail(c, CHECK_RANGE, "heads (%lld) must be a multiple of kvHeads (%lld >= 1)", (long long)v[1],
+                      (long long)v[2]);
+  if (v[5] < 1) return check_fail(c, CHECK_RANGE, "headDim must be at least 1");
+  a->batch = v[0], a->heads = v[1], a->kv_heads = v[2], a->tq = v[3], a->tk = v[4], a->d = v[5];
+  a->scale = (float)A(6), a->causal = (int)v[7];
+  a->q_sb = v[8], a->q_sh = v[9], a->q_st = v[10];
+  a->k_sb = v[11], a->k_sh = v[12], a->k_st = v[13];
+  a->v_sb = v[14], a->v_sh = v[15], a->v_st = v[16];
+  a->o_sb = v[17], a->o_sh = v[18], a->o_st = v[19];
+  a->m_sb = v[20], a->m_sh = v[21], a->m_st = v[22], a->m_ss = v[23];
+  if (backward) {
+    a->gq_sb = v[24], a->gq_sh = v[25], a->gq_st = v[26];
+    a->gk_sb = v[27], a->gk_sh = v[28], a->gk_st = v[29];
+    a->gv_sb = v[30], a->gv_sh = v[31], a->gv_st = v[32];
+  }
   return 1;
 }
 
-static double attn_extent(int64_t b, int64_t h, int64_t t, int64_t d, int64_t sb, int64_t sh, int64_t st) {
-  if (b == 0 || h == 0 || t == 0) return 0;
-  return (double)(b - 1) * sb + (double)(h - 1) * sh + (double)(t - 1) * st + d;
+/* operand [b, h, t, d] at strides (sb, sh, st, 1): in bounds, and for an output no two
+ * (b, h, t, e) at one element */
+static int check_bhtd(Check *c, const Buf *buf, const char *what, int64_t b, int64_t h, int64_t t, int64_t d,
+                      int64_t sb, int64_t sh, int64_t st, int disjoint) {
+  int64_t size[4] = {b, h, t, d}, stride[4] = {sb, sh, st, 1};
+  if (disjoint && !check_disjoint(c, what, 4, size, stride)) return 0;
+  return check_need(c, buf, span_of(4, size, stride, 0));
 }
 
-static int check_attn(napi_env env, const AttnArgs *a, const Arr *q, const Arr *k, const Arr *v, const Arr *o,
-                      const Arr *lse, const Arr *mask) {
-  if (!need(env, q, attn_extent(a->batch, a->heads, a->tq, a->d, a->q_sb, a->q_sh, a->q_st), "attention q")) return 0;
-  if (!need(env, k, attn_extent(a->batch, a->kv_heads, a->tk, a->d, a->k_sb, a->k_sh, a->k_st), "attention k")) return 0;
-  if (!need(env, v, attn_extent(a->batch, a->kv_heads, a->tk, a->d, a->v_sb, a->v_sh, a->v_st), "attention v")) return 0;
-  if (!need(env, o, attn_extent(a->batch, a->heads, a->tq, a->d, a->o_sb, a->o_sh, a->o_st), "attention out")) return 0;
-  if (!need(env, lse, (double)a->batch * a->heads * a->tq, "attention lse")) return 0;
-  if (mask->data && a->batch > 0 && a->heads > 0 && a->tq > 0 && a->tk > 0 &&
-      !need(env, mask,
-            (double)(a->batch - 1) * a->m_sb + (double)(a->heads - 1) * a->m_sh + (double)(a->tq - 1) * a->m_st +
-                (double)(a->tk - 1) * a->m_ss + 1,
-            "attention mask"))
-    return 0;
+static int check_attn(Check *c, const AttnArgs *a, const Buf *q, const Buf *k, const Buf *v, const Buf *o,
+                      const Buf *lse, const Buf *mask) {
+  /* keys must step along t (no output bounds tk; with sT >= 1 the arrays' lengths do), while
+   * q, k and v may broadcast over batch and heads (stride 0) */
+  if (a->tk > 1 && (a->k_st < 1 || a->v_st < 1))
+    return check_fail(c, CHECK_RANGE, "k.sT (%lld) and v.sT (%lld) must be at least 1", (long long)a->k_st,
+                      (long long)a->v_st);
+  if (!check_bhtd(c, q, "q", a->batch, a->heads, a->tq, a->d, a->q_sb, a->q_sh, a->q_st, 0)) return 0;
+  if (!check_bhtd(c, k, "k", a->batch, a->kv_heads, a->tk, a->d, a->k_sb, a->k_sh, a->k_st, 0)) return 0;
+  if (!check_bhtd(c, v, "v", a->batch, a->kv_heads, a->tk, a->d, a->v_sb, a->v_sh, a->v_st, 0)) return 0;
+  if (!check_bhtd(c, o, "out", a->batch, a->heads, a->tq, a->d, a->o_sb, a->o_sh, a->o_st, 1)) return 0;
+  if (!check_need(c, lse, (double)a->batch * a->heads * a->tq)) return 0;
+  if (mask->present) {
+    int64_t size[4] = {a->batch, a->heads, a->tq, a->tk}, stride[4] = {a->m_sb, a->m_sh, a->m_st, a->m_ss};
+    if (!check_need(c, mask, span_of(4, size, stride, 0))) return 0;
+  }
   return 1;
 }
 
 /* attention(q, k, v, out, lse, mask); args as read_attn */
 static napi_value js_attention(napi_env env, napi_callback_info info) {
-  GET_ARGS(6)
-  ARR(0, q, 0) ARR(1, k, 0) ARR(2, v, 0) ARR(3, o, 0) ARR(4, lse, 0) ARR(5, mask, 1)
+  ENTRY("attention", 6)
+  ARR(0, q, K_F32, 0) ARR(1, k, K_F32, 0) ARR(2, v, K_F32, 0) ARR(3, out, K_F32, 0) ARR(4, lse, K_F32, 0)
+  ARR(5, mask, K_F32, 1)
   AttnArgs a;
   memset(&a, 0, sizeof a);
-  if (!read_attn(env, &a)) return NULL;
-  if (!check_attn(env, &a, &q, &k, &v, &o, &lse, &mask)) return NULL;
-  a.q = q.data, a.k = k.data, a.v = v.data, a.out = o.data, a.lse = lse.data, a.mask = mask.data;
+  CHECK(read_attn(&ck, 0, &a))
+  if (a.batch == 0 || a.heads == 0 || a.tq == 0) return NULL; /* out is empty */
+  CHECK(check_attn(&ck, &a, &q, &k, &v, &out, &lse, &mask))
+  a.q = q.data, a.k = k.data, a.v = v.data, a.out = out.data, a.lse = lse.data, a.mask = mask.present ? mask.data : NULL;
   table->attention(&a);
   return NULL;
 }
 
-/* attentionGrad(q, k, v, out, lse, mask, gout, gq, gk, gv) */
+/* attentionGrad(q, k, v, out, lse, mask, gradOut, gradQ, gradK, gradV); gradOut uses out's layout */
 static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
-  GET_ARGS(10)
-  ARR(0, q, 0) ARR(1, k, 0) ARR(2, v, 0) ARR(3, o, 0) ARR(4, lse, 0) ARR(5, mask, 1)
-  ARR(6, go, 0) ARR(7, gq, 0) ARR(8, gk, 0) ARR(9, gv, 0)
+  ENTRY("attentionGrad", 10)
+  ARR(0, q, K_F32, 0) ARR(1, k, K_F32, 0) ARR(2, v, K_F32, 0) ARR(3, out, K_F32, 0) ARR(4, lse, K_F32, 0)
+  ARR(5, mask, K_F32, 1) ARR(6, gradOut, K_F32, 0) ARR(7, gradQ, K_F32, 0) ARR(8, gradK, K_F32, 0)
+  ARR(9, gradV, K_F32, 0)
   AttnArgs a;
   memset(&a, 0, sizeof a);
-  if (!read_attn(env, &a)) return NULL;
-  if (!check_attn(env, &a, &q, &k, &v, &o, &lse, &mask)) return NULL;
-  if (!need(env, &go, attn_extent(a.batch, a.heads, a.tq, a.d, a.o_sb, a.o_sh, a.o_st), "attention gradOut") ||
-      !need(env, &gq, attn_extent(a.batch, a.heads, a.tq, a.d, a.gq_sb, a.gq_sh, a.gq_st), "attention gradQ") ||
-      !need(env, &gk, attn_extent(a.batch, a.kv_heads, a.tk, a.d, a.gk_sb, a.gk_sh, a.gk_st), "attention gradK") ||
-      !need(env, &gv, attn_extent(a.batch, a.kv_heads, a.tk, a.d, a.gv_sb, a.gv_sh, a.gv_st), "attention gradV"))
-    return NULL;
-  a.q = q.data, a.k = k.data, a.v = v.data, a.out = o.data, a.lse = lse.data, a.mask = mask.data;
-  a.gout = go.data, a.gq = gq.data, a.gk = gk.data, a.gv = gv.data;
+  CHECK(read_attn(&ck, 1, &a))
+  if (a.batch == 0 || a.heads == 0 || (a.tq == 0 && a.tk == 0)) return NULL; /* every gradient is empty */
+  CHECK(check_attn(&ck, &a, &q, &k, &v, &out, &lse, &mask))
+  CHECK(check_bhtd(&ck, &gradOut, "gradOut", a.batch, a.heads, a.tq, a.d, a.o_sb, a.o_sh, a.o_st, 0))
+  CHECK(check_bhtd(&ck, &gradQ, "gradQ", a.batch, a.heads, a.tq, a.d, a.gq_sb, a.gq_sh, a.gq_st, 1))
+  CHECK(check_bhtd(&ck, &gradK, "gradK", a.batch, a.kv_heads, a.tk, a.d, a.gk_sb, a.gk_sh, a.gk_st, 1))
+  CHECK(check_bhtd(&ck, &gradV, "gradV", a.batch, a.kv_heads, a.tk, a.d, a.gv_sb, a.gv_sh, a.gv_st, 1))
+  a.q = q.data, a.k = k.data, a.v = v.data, a.out = out.data, a.lse = lse.data, a.mask = mask.present ? mask.data : NULL;
+  a.gout = gradOut.data, a.gq = gradQ.data, a.gk = gradK.data, a.gv = gradV.data;
   table->attention_grad(&a);
   return NULL;
 }
@@ -500,64 +577,63 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
 /* pagedAttention(q, kPages, vPages, out, pageTable, tokenRow, tokenPos, alibi); args: tokens heads kvHeads d
  * pageSize pages pagesPerRow rows scale qTokenStride qHeadStride. Every page a token will read must exist. */
 static napi_value js_paged_attention(napi_env env, napi_callback_info info) {
-  GET_ARGS(8)
-  ARR(0, q, 0) ARR(1, kp, 0) ARR(2, vp, 0) ARR(3, o, 0) ARR(4, table_arr, 0) ARR(5, row, 0) ARR(6, pos, 0)
-  ARR(7, alibi, 1)
-  PagedArgs a;
-  memset(&a, 0, sizeof a);
-  a.tokens = I(0), a.heads = I(1), a.kv_heads = I(2), a.d = I(3), a.page = I(4), a.pages = I(5), a.per_row = I(6);
-  int64_t rows = I(7);
-  a.scale = (float)A(8), a.q_st = I(9), a.q_sh = I(10);
-  if (q.type != napi_float32_array || kp.type != napi_float32_array || vp.type != napi_float32_array ||
-      o.type != napi_float32_array || (alibi.data && alibi.type != napi_float32_array))
-    return throw_err(env, "llmts native: pagedAttention needs float32 arrays"), NULL;
-  if (table_arr.type != napi_int32_array || row.type != napi_int32_array || pos.type != napi_int32_array)
-    return throw_err(env, "llmts native: pagedAttention needs int32 page table, rows and positions"), NULL;
-  if (a.tokens < 0 || a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads != 0 || a.d <= 0 || a.page <= 0 ||
-      a.pages < 0 || a.per_row < 0 || rows < 0 || a.q_st < 0 || a.q_sh < 0)
-    return throw_err(env, "llmts native: pagedAttention sizes out of range"), NULL;
-  if (a.tokens == 0) return NULL;
-  NEED(q, (double)(a.tokens - 1) * a.q_st + (double)(a.heads - 1) * a.q_sh + a.d, "pagedAttention q")
-  NEED(o, (double)a.tokens * a.heads * a.d, "pagedAttention out")
-  NEED(kp, (double)a.pages * a.page * a.kv_heads * a.d, "pagedAttention kPages")
-  NEED(vp, (double)a.pages * a.page * a.kv_heads * a.d, "pagedAttention vPages")
-  NEED(table_arr, (double)rows * a.per_row, "pagedAttention pageTable")
-  NEED(row, a.tokens, "pagedAttention tokenRow") NEED(pos, a.tokens, "pagedAttention tokenPos")
-  if (alibi.data) NEED(alibi, a.heads, "pagedAttention alibi")
-  const int32_t *t = table_arr.data, *r = row.data, *p = pos.data;
-  for (int64_t n = 0; n < a.tokens; n++) {
-    if (r[n] < 0 || r[n] >= rows || p[n] < 0 || (int64_t)p[n] >= a.per_row * a.page)
-      return throw_err(env, "llmts native: pagedAttention token row or position out of range"), NULL;
-    for (int64_t j = 0; j <= p[n] / a.page; j++) {
-      int32_t page = t[(int64_t)r[n] * a.per_row + j];
-      if (page < 0 || page >= a.pages) return throw_err(env, "llmts native: pagedAttention page id out of range"), NULL;
+  ENTRY("pagedAttention", 8)
+  ARR(0, q, K_F32, 0) ARR(1, kPages, K_F32, 0) ARR(2, vPages, K_F32, 0) ARR(3, out, K_F32, 0)
+  ARR(4, pageTable, K_I32, 0) ARR(5, tokenRow, K_I32, 0) ARR(6, tokenPos, K_I32, 0) ARR(7, alibi, K_F32, 1)
+  SIZE(tokens, 0) INT(heads, 1, 1, LLMTS_MAX_INT) INT(kv_heads, 2, 1, LLMTS_MAX_INT) INT(d, 3, 1, LLMTS_MAX_INT)
+  INT(page, 4, 1, LLMTS_MAX_INT) SIZE(pages, 5) SIZE(per_row, 6) SIZE(rows, 7) SIZE(q_st, 9) SIZE(q_sh, 10)
+  if (heads % kv_heads != 0) {
+    check_fail(&ck, CHECK_RANGE, "heads (%lld) must be a multiple of kvHeads (%lld)", (long long)heads, (long long)kv_heads);
+    return fail(env, &ck);
+  }
+  if (tokens == 0) return NULL;
+  int64_t q_size[3] = {tokens, heads, d}, q_stride[3] = {q_st, q_sh, 1};
+  NEED(q, span_of(3, q_size, q_stride, 0))
+  NEED(out, (double)tokens * heads * d)
+  NEED(kPages, (double)pages * page * kv_heads * d) NEED(vPages, (double)pages * page * kv_heads * d)
+  NEED(pageTable, (double)rows * per_row) NEED(tokenRow, tokens) NEED(tokenPos, tokens) NEED(alibi, heads)
+  const int32_t *t = pageTable.data, *r = tokenRow.data, *p = tokenPos.data;
+  for (int64_t i = 0; i < tokens; i++) {
+    if (r[i] < 0 || r[i] >= rows || p[i] < 0 || (double)p[i] >= (double)per_row * page) {
+      check_fail(&ck, CHECK_RANGE, "token %lld: row %d or position %d out of range", (long long)i, r[i], p[i]);
+      return fail(env, &ck);
+    }
+    for (int64_t j = 0; j <= p[i] / page; j++) {
+      int32_t pg = t[(int64_t)r[i] * per_row + j];
+      if (pg < 0 || pg >= pages) {
+        check_fail(&ck, CHECK_RANGE, "page id out of range: %d (row %d, slot %lld) is not in [0, %lld)", pg, r[i],
+                   (long long)j, (long long)pages);
+        return fail(env, &ck);
+      }
     }
   }
-  a.q = q.data, a.kp = kp.data, a.vp = vp.data, a.out = o.data, a.alibi = alibi.data;
+  PagedArgs a;
+  memset(&a, 0, sizeof a);
+  a.tokens = tokens, a.heads = heads, a.kv_heads = kv_heads, a.d = d, a.page = page, a.pages = pages;
+  a.per_row = per_row, a.scale = (float)A(8), a.q_st = q_st, a.q_sh = q_sh;
+  a.q = q.data, a.kp = kPages.data, a.vp = vPages.data, a.out = out.data, a.alibi = alibi.present ? alibi.data : NULL;
   a.table = t, a.row = r, a.pos = p;
   table->paged_attention(&a);
   return NULL;
 }
 
-/* qmatmul(a, wq, wd, c); args: scheme m n k lda ldc accumulate (see QMatArgs) */
+/* qmatmul(a, wq, wd, c); args: scheme m n k lda ldc accumulate (see QMatArgs): a [m, k] row stride lda,
+ * wq the n rows' quants (k or k/2 bytes each), wd their fp16 scales (k/32 each), c [m, n] row stride ldc */
 static napi_value js_qmatmul(napi_env env, napi_callback_info info) {
-  GET_ARGS(4)
-  ARR(0, a, 0) ARR(1, wq, 0) ARR(2, wd, 0) ARR(3, c, 0)
+  ENTRY("qmatmul", 4)
+  ARR(0, a, K_F32, 0) ARR(1, wq, K_U8, 0) ARR(2, wd, K_U16, 0) ARR(3, c, K_F32, 0)
+  FLAG(scheme, 0) SIZE(m, 1) SIZE(n, 2) INT(k, 3, 32, LLMTS_MAX_INT) SIZE(lda, 4) SIZE(ldc, 5) FLAG(accumulate, 6)
+  if (k % 32 != 0 || lda < k || ldc < n) {
+    check_fail(&ck, CHECK_RANGE, "k (%lld) must be a multiple of 32, lda (%lld) >= k, ldc (%lld) >= n (%lld)",
+               (long long)k, (long long)lda, (long long)ldc, (long long)n);
+    return fail(env, &ck);
+  }
+  if (m == 0 || n == 0) return NULL;
+  NEED(a, (double)(m - 1) * lda + k) NEED(c, (double)(m - 1) * ldc + n)
+  NEED(wq, (double)n * (scheme == 0 ? k : k / 2)) NEED(wd, (double)n * (k / 32))
   QMatArgs q;
   memset(&q, 0, sizeof q);
-  q.scheme = (int)I(0), q.m = I(1), q.n = I(2), q.k = I(3), q.lda = I(4), q.ldc = I(5), q.accumulate = I(6) != 0;
-  if (a.type != napi_float32_array || c.type != napi_float32_array)
-    return throw_err(env, "llmts native: qmatmul needs float32 activations and output"), NULL;
-  if (wq.type != napi_uint8_array || wd.type != napi_uint16_array)
-    return throw_err(env, "llmts native: qmatmul needs uint8 quants and uint16 (fp16) scales"), NULL;
-  if ((q.scheme != 0 && q.scheme != 1) || q.m < 0 || q.n < 0 || q.k <= 0 || q.k % 32 != 0 || q.lda < q.k ||
-      q.ldc < q.n)
-    return throw_err(env, "llmts native: qmatmul sizes out of range (k must be a positive multiple of 32)"), NULL;
-  if (q.m == 0 || q.n == 0) return NULL;
-  NEED(a, (double)(q.m - 1) * q.lda + q.k, "qmatmul a")
-  NEED(c, (double)(q.m - 1) * q.ldc + q.n, "qmatmul c")
-  NEED(wq, (double)q.n * (q.scheme == 0 ? q.k : q.k / 2), "qmatmul quants")
-  NEED(wd, (double)q.n * (q.k / 32), "qmatmul scales")
+  q.scheme = (int)scheme, q.m = m, q.n = n, q.k = k, q.lda = lda, q.ldc = ldc, q.accumulate = (int)accumulate;
   q.a = a.data, q.wq = wq.data, q.wd = wd.data, q.c = c.data;
   table->qmatmul(&q);
   return NULL;
@@ -565,32 +641,39 @@ static napi_value js_qmatmul(napi_env env, napi_callback_info info) {
 
 /* quantVnni(want): -1 asks, 1/0 turns the AVX-512 VNNI quantized path on/off; returns whether it is on */
 static napi_value js_quant_vnni(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
-  int32_t want = -1;
-  napi_get_value_int32(env, argv[0], &want);
+  ENTRY("quantVnni", 1)
+  double want = 0;
+  if (napi_get_value_double(env, argv[0], &want) != napi_ok || !(want == -1 || want == 0 || want == 1)) {
+    check_fail(&ck, CHECK_RANGE, "needs -1 (ask), 0 (off) or 1 (on), got %.17g", want);
+    return fail(env, &ck);
+  }
   napi_value out;
-  napi_get_boolean(env, table->quant_vnni(want) != 0, &out);
+  napi_get_boolean(env, table->quant_vnni((int)want) != 0, &out);
   return out;
 }
 
 /* streamRead(x): the sum of x, read once over the pool (bench: read bandwidth) */
 static napi_value js_stream_read(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
-  ARR(0, x, 0)
-  if (x.type != napi_float32_array) return throw_err(env, "llmts native: streamRead needs a Float32Array"), NULL;
-  if (x.length > ((size_t)1 << 32)) return throw_err(env, "llmts native: streamRead buffer too large"), NULL;
+  ENTRY("streamRead", 1)
+  ARR(0, x, K_F32, 0)
+  int64_t n = x.bytes / 4;
+  if (n > ((int64_t)1 << 32)) {
+    check_fail(&ck, CHECK_RANGE, "x has %lld elements, at most 2^32", (long long)n);
+    return fail(env, &ck);
+  }
   napi_value out;
-  napi_create_double(env, table->stream_read(x.data, (int64_t)x.length), &out);
+  napi_create_double(env, n > 0 ? table->stream_read(x.data, n) : 0.0, &out);
   return out;
 }
 
 /* adamw(param, grad, m, v); args: n lr beta1 beta2 eps weightDecay step gradScale */
 static napi_value js_adamw(napi_env env, napi_callback_info info) {
-  GET_ARGS(4)
-  ARR(0, p, 0) ARR(1, g, 0) ARR(2, m, 0) ARR(3, v, 0)
-  int64_t n = I(0);
-  NEED(p, n, "adamw param") NEED(g, n, "adamw grad") NEED(m, n, "adamw m") NEED(v, n, "adamw v")
-  AdamArgs a = {p.data, g.data, m.data, v.data, n, A(1), A(2), A(3), A(4), A(5), A(7), A(6)};
+  ENTRY("adamw", 4)
+  ARR(0, param, K_F32, 0) ARR(1, grad, K_F32, 0) ARR(2, m, K_F32, 0) ARR(3, v, K_F32, 0)
+  SIZE(n, 0) INT(step, 6, 1, LLMTS_MAX_INT)
+  NEED(param, n) NEED(grad, n) NEED(m, n) NEED(v, n)
+  if (n == 0) return NULL;
+  AdamArgs a = {param.data, grad.data, m.data, v.data, n, A(1), A(2), A(3), A(4), A(5), A(7), (double)step};
   table->adamw(&a);
   return NULL;
 }
@@ -609,17 +692,17 @@ static napi_value js_best_isa(napi_env env, napi_callback_info info) { return st
 
 /* setIsa(name): selects a path no better than the CPU's best; returns the active name */
 static napi_value js_set_isa(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
+  ENTRY("setIsa", 1)
   char name[32];
   size_t len;
   if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
-    throw_err(env, "llmts native: setIsa needs a string");
-    return NULL;
+    check_fail(&ck, CHECK_TYPE, "needs a string");
+    return fail(env, &ck);
   }
   int lvl = isa_level(name);
   if (lvl < 0) {
-    throw_err(env, "llmts native: ISA must be avx512, avx2 or scalar");
-    return NULL;
+    check_fail(&ck, CHECK_RANGE, "ISA must be avx512, avx2 or scalar, got \"%s\"", name);
+    return fail(env, &ck);
   }
   if (lvl > best_isa) lvl = best_isa;
   table = table_for(lvl);
@@ -633,13 +716,13 @@ static napi_value js_threads(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
-  int32_t n;
-  if (napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
-    throw_err(env, "llmts native: setThreads needs a positive integer");
-    return NULL;
+  ENTRY("setThreads", 1)
+  double n = 0;
+  if (napi_get_value_double(env, argv[0], &n) != napi_ok || !(n >= 1 && n <= 1024) || n != floor(n)) {
+    check_fail(&ck, CHECK_RANGE, "needs an integer from 1 to 1024, got %.17g", n);
+    return fail(env, &ck);
   }
-  llmts_pool_set_threads(n);
+  llmts_pool_set_threads((int)n);
   return js_threads(env, info);
 }
 
@@ -658,16 +741,31 @@ static napi_value js_worker_tids(napi_env env, napi_callback_info info) {
 
 /* a no-op taking two typed arrays, to measure the per-call overhead */
 static napi_value js_noop(napi_env env, napi_callback_info info) {
-  GET_ARGS(2)
-  ARR(0, a, 0) ARR(1, b, 0)
+  ENTRY("noop", 2)
+  ARR(0, a, K_F32, 0) ARR(1, b, K_F32, 0)
   (void)a, (void)b;
+  return NULL;
+}
+
+/* setErrorClass(ctor): argument errors are thrown as `new ctor(op, message)` from now on (the
+ * TS loader registers llmts's ArgumentError; per JS thread, like the argument buffer) */
+static napi_value js_set_error_class(napi_env env, napi_callback_info info) {
+  ENTRY("setErrorClass", 1)
+  napi_valuetype t;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_function) {
+    check_fail(&ck, CHECK_TYPE, "needs a constructor");
+    return fail(env, &ck);
+  }
+  if (error_class != NULL) napi_delete_reference(env, error_class);
+  error_class = NULL;
+  napi_create_reference(env, argv[0], 1, &error_class);
   return NULL;
 }
 
 /* the data address of a typed array modulo 64 (the TS side places large arrays on cache lines) */
 static napi_value js_address_mod64(napi_env env, napi_callback_info info) {
-  GET_ARGS(1)
-  ARR(0, a, 0)
+  ENTRY("addressMod64", 1)
+  ARR(0, a, K_DATA | K_U32 | K_OTHER, 0)
   napi_value out;
   napi_create_int32(env, (int32_t)((uintptr_t)a.data & 63), &out);
   return out;
@@ -727,6 +825,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FNP("workerTids", js_worker_tids),
     FNP("noop", js_noop),
     FNP("addressMod64", js_address_mod64),
+    FNP("setErrorClass", js_set_error_class),
 #undef FNP
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

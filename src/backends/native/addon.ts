@@ -2,13 +2,19 @@
  * The raw addon (build/Release/llmts_native.node, built from native/ by node-gyp) and its
  * calling convention: arrays are passed as typed arrays, every scalar is first written into
  * the shared Float64Array `args` at the positions each entry documents (see
- * native/src/addon.c). Only the wrapper in ./kernels.ts talks to this interface.
+ * native/src/addon.c). Only the wrapper in ./index.ts talks to this interface.
+ *
+ * Every entry point validates its arguments in C before a kernel runs (native/src/check.h):
+ * the kind and byte length of each typed array, integer ranges, offsets, strides, leading
+ * dimensions and op codes. A violation throws an ArgumentError (code INVALID_ARGUMENT, op
+ * "native.<entry>") - the loader registers the class with the addon - never a crash or an
+ * out-of-bounds access. docs/native-backend.md describes the pattern for new entry points.
  */
 import { packageRoot } from '../../core/package-root.ts';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackendError } from '../../core/errors.ts';
+import { ArgumentError, BackendError } from '../../core/errors.ts';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
 
@@ -108,8 +114,10 @@ export interface NativeAddon {
   workerTids(): number[];
   /** The data address of a typed array modulo 64. */
   addressMod64(a: Arr): number;
-  /** Does nothing with two typed arrays: measures the per-call overhead. */
-  noop(a: Arr, b: Arr): void;
+  /** Does nothing with two Float32Arrays (checked as every entry checks them): the per-call overhead. */
+  noop(a: Float32Array, b: Float32Array): void;
+  /** Argument errors are thrown as `new ctor(op, message)` on this JS thread from now on. */
+  setErrorClass(ctor: new (op: string, message: string) => Error): void;
   /** args: scheme (0 q8_0, 1 q4_0) m n k lda ldc accumulate */
   qmatmul(a: Float32Array, wq: Uint8Array, wd: Uint16Array, c: Float32Array): void;
   /** -1 asks; 1/0 turns the AVX-512 VNNI quantized path on/off; returns whether it is on. */
@@ -118,8 +126,13 @@ export interface NativeAddon {
   streamRead(x: Float32Array): number;
 }
 
-/** build/ beside package.json (node-gyp's output, from the sources or the compiled build alike). */
-export const addonPath = join(packageRoot(), 'build', 'Release', 'llmts_native.node');
+/**
+ * build/ beside package.json (node-gyp's output, from the sources or the compiled build alike);
+ * LLMTS_NATIVE_ADDON points elsewhere (the AddressSanitizer build in build-asan/, for
+ * `npm run test:asan`).
+ */
+export const addonPath =
+  process.env['LLMTS_NATIVE_ADDON'] || join(packageRoot(), 'build', 'Release', 'llmts_native.node');
 
 let cached: NativeAddon | undefined;
 
@@ -130,7 +143,9 @@ export function loadAddon(): NativeAddon {
   }
   try {
     const require = createRequire(import.meta.url);
-    cached = require(addonPath) as NativeAddon;
+    const addon = require(addonPath) as NativeAddon;
+    addon.setErrorClass(ArgumentError);
+    cached = addon;
   } catch (err) {
     throw new BackendError(`failed to load ${addonPath}: ${err instanceof Error ? err.message : String(err)}`);
   }

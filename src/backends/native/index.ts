@@ -75,6 +75,21 @@ function hasZero(shape: readonly number[]): boolean {
   return false;
 }
 
+/** Drops the dimensions (of size > 1) along which both dst and src have stride 0. */
+function dropSharedBroadcast(
+  dst: StridedArray,
+  src: StridedArray,
+  shape: readonly number[],
+): [StridedArray, StridedArray, readonly number[]] {
+  let shared = false;
+  for (let i = 0; i < shape.length; i++)
+    if (shape[i]! > 1 && dst.strides[i] === 0 && src.strides[i] === 0) shared = true;
+  if (!shared) return [dst, src, shape];
+  const keep = shape.map((n, i) => !(n > 1 && dst.strides[i] === 0 && src.strides[i] === 0));
+  const pick = <T>(xs: readonly T[]): T[] => xs.filter((_, i) => keep[i]);
+  return [{ ...dst, strides: pick(dst.strides) }, { ...src, strides: pick(src.strides) }, pick(shape)];
+}
+
 function writeAttention(A: Float64Array, a: AttentionArgs): void {
   A[0] = a.batch;
   A[1] = a.heads;
@@ -173,7 +188,10 @@ function makePartial(N: NativeAddon): PartialBackend {
       N.copy(src.data, out);
     },
 
-    assign(dst, src, shape) {
+    assign(dst0, src0, shape0) {
+      // a dimension both sides stay put along (fill_ of an expanded view) is written once: the
+      // addon accepts only destinations that touch each element once
+      const [dst, src, shape] = dropSharedBroadcast(dst0, src0, shape0);
       if (dst.data.constructor !== src.data.constructor || !writeWalk(A, 1, shape, [dst, src])) {
         return ref.assign(dst, src, shape);
       }

@@ -765,7 +765,7 @@ static napi_value js_set_error_class(napi_env env, napi_callback_info info) {
 /* the data address of a typed array modulo 64 (the TS side places large arrays on cache lines) */
 static napi_value js_address_mod64(napi_env env, napi_callback_info info) {
   ENTRY("addressMod64", 1)
-  ARR(0, a, K_DATA | K_U32 | K_OTHER, 0)
+  ARR(0, a, K_ANY, 0)
   napi_value out;
   napi_create_int32(env, (int32_t)((uintptr_t)a.data & 63), &out);
   return out;

@@ -33,6 +33,7 @@
 /* array kinds (bit mask of what an argument accepts) */
 enum { K_F32 = 1, K_F64 = 2, K_I32 = 4, K_U8 = 8, K_U32 = 16, K_U16 = 32, K_OTHER = 64 };
 #define K_DATA (K_F32 | K_F64 | K_I32 | K_U8) /* the dtypes a copy/gather moves */
+#define K_ANY (K_OTHER * 2 - 1)
 
 typedef struct {
   void *data;     /* may be NULL for an empty array */

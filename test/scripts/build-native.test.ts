@@ -46,13 +46,15 @@ describe('scripts/build-native.mjs', () => {
   let root: string;
   const addon = (): string => join(root, 'build', 'Release', 'llmts_native.node');
 
-  function run(env: Record<string, string> = {}): Run {
+  function run(env: Record<string, string> = {}, status = 0): Run {
+    // a user's install (CI sets LLMTS_REQUIRE_NATIVE=1 for the suite itself)
+    const base: NodeJS.ProcessEnv = { ...process.env, LLMTS_REQUIRE_NATIVE: '' };
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs')], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, npm_config_node_gyp: join(root, 'fake-gyp.cjs'), FAKE_ROOT: root, CC: 'cc', ...env },
+      env: { ...base, npm_config_node_gyp: join(root, 'fake-gyp.cjs'), FAKE_ROOT: root, CC: 'cc', ...env },
     });
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, status, r.stderr);
     const log = join(root, 'gyp-calls.log');
     const calls = existsSync(log)
       ? readFileSync(log, 'utf8')
@@ -119,8 +121,11 @@ describe('scripts/build-native.mjs', () => {
     assert.match(r.stdout, /native backend build failed .*the previous build is kept/);
     assert.equal(readFileSync(addon(), 'utf8'), 'int v2;\n');
     assert.equal(run({ CC: 'gcc', FAKE_FAIL: '1' }).calls.length, 5);
+    // where the addon is required (CI), the same failure fails the install
+    const required = run({ CC: 'gcc', FAKE_FAIL: '1', LLMTS_REQUIRE_NATIVE: '1' }, 1);
+    assert.match(required.stdout, /LLMTS_REQUIRE_NATIVE=1: failing/);
     const ok = run({ CC: 'gcc' });
-    assert.equal(ok.calls.length, 6);
+    assert.equal(ok.calls.length, 7);
     assert.equal(readFileSync(addon(), 'utf8'), 'int v3 = ;\n');
   });
 
@@ -129,7 +134,13 @@ describe('scripts/build-native.mjs', () => {
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--force'], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, npm_config_node_gyp: join(root, 'fake-gyp.cjs'), FAKE_ROOT: root, CC: 'gcc' },
+      env: {
+        ...process.env,
+        LLMTS_REQUIRE_NATIVE: '',
+        npm_config_node_gyp: join(root, 'fake-gyp.cjs'),
+        FAKE_ROOT: root,
+        CC: 'gcc',
+      },
     });
     assert.equal(r.status, 0);
     assert.equal(readFileSync(join(root, 'gyp-calls.log'), 'utf8').trim().split('\n').length, before + 1);

@@ -144,7 +144,9 @@ export function loadAddon(): NativeAddon {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
-    addon.setErrorClass(ArgumentError);
+    // (an addon built before the boundary checks lacks it: it still works, with its old messages,
+    // until `npm install` or `npm run build:native` rebuilds it)
+    if (typeof addon.setErrorClass === 'function') addon.setErrorClass(ArgumentError);
     cached = addon;
   } catch (err) {
     throw new BackendError(`failed to load ${addonPath}: ${err instanceof Error ? err.message : String(err)}`);

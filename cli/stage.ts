@@ -10,12 +10,7 @@ import type { FieldKinds } from '../src/align/shared/config.ts';
 import { loadOnlineInputs } from '../src/align/online-inputs.ts';
 import type { OnlineInputs } from '../src/align/online-inputs.ts';
 import { loadPolicyRun } from '../src/align/shared/setup.ts';
-import {
-  getTask,
-  taskPreferences,
-  TASK_PREFERENCE_DEFAULTS,
-  writePreferenceJsonl,
-} from '../src/align/tasks/index.ts';
+import { getTask, taskPreferences, TASK_PREFERENCE_DEFAULTS, writePreferenceJsonl } from '../src/align/tasks/index.ts';
 import { resolveChatFormat } from '../src/data/chat/format-file.ts';
 import { ArgumentError } from '../src/core/errors.ts';
 import { floatOption, intOption } from './options.ts';
@@ -42,6 +37,7 @@ export function hyperFromOptions<T extends object>(o: Record<string, unknown>, s
 /** The training / validation inputs of an offline stage, as its *FromFiles function takes them. */
 export interface FileInputs {
   model: string;
+  tokenizer: string | null;
   data: string;
   valData: string | null;
   valFraction: number;
@@ -59,6 +55,7 @@ export function fileInputs(
   if (data === undefined) throw new ArgumentError('--data', missing);
   return {
     model: o['model'] as string,
+    tokenizer: (o['tokenizer'] as string | undefined) ?? null,
     data,
     valData,
     valFraction: floatOption('--val-fraction', o['valFraction'], 0, 0.9)!,
@@ -67,9 +64,16 @@ export function fileInputs(
   };
 }
 
+/** --model's tokenizer, for a model folder without tokenizer.json (`llmts model init` writes none). */
+export const TOKENIZER_OPTION = [
+  '--tokenizer <file>',
+  "tokenizer.json to use with --model (default: the model folder's)",
+] as const;
+
 /** The preference-data options of rm and dpo: files, or --task with simulated annotators. */
 export function addPreferenceDataOptions(cmd: Command, dataDescription: string): Command {
   return cmd
+    .option(...TOKENIZER_OPTION)
     .option('--data <file>', dataDescription)
     .option('--val-data <file>', 'held-out preferences JSONL')
     .option('--val-fraction <x>', 'hold out this fraction of --data when --val-data is absent', '0.1')
@@ -101,7 +105,9 @@ export function preferenceInputs(o: Record<string, unknown>, seed: number): File
       'give a preferences JSONL file, or --task NAME',
     );
   const task = getTask(o['task'] as string);
-  const policy = loadPolicyRun(o['model'] as string);
+  const policy = loadPolicyRun(o['model'] as string, {
+    tokenizer: (o['tokenizer'] as string | undefined) ?? null,
+  });
   const format = policy.format ?? resolveChatFormat('chatml');
   const k = intOption('--k', o['k'], 2)!;
   const prefs = taskPreferences(policy.model, policy.tokenizer, format, task, {
@@ -147,7 +153,8 @@ export function registerOnlineStage<T extends object>(
   const cmd = program
     .command(c.name)
     .description(c.description)
-    .requiredOption('--model <run>', 'SFT run directory (the policy and the reference start from it)')
+    .requiredOption('--model <run>', 'SFT run directory or HF folder (the policy and the reference start from it)')
+    .option(...TOKENIZER_OPTION)
     .requiredOption('--reward-model <run>', 'reward-model run directory (llmts rm)')
     .requiredOption('--out <dir>', `run directory (${c.outputs})`)
     .option('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line)')
@@ -157,7 +164,14 @@ export function registerOnlineStage<T extends object>(
   cmd.action(async (o: Record<string, unknown>) => {
     const hyper = hyperFromOptions(o, c.spec);
     const inputs = loadOnlineInputs(
-      o as { model: string; rewardModel: string; prompts?: string; evalPrompts?: string; task?: string },
+      o as {
+        model: string;
+        rewardModel: string;
+        tokenizer?: string;
+        prompts?: string;
+        evalPrompts?: string;
+        task?: string;
+      },
     );
     const out = o['out'] as string;
     const r = await c.train({

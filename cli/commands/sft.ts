@@ -5,7 +5,7 @@ import { sftFromFiles, SFT_DEFAULTS } from '../../src/align/sft.ts';
 import { SFT_KINDS, SFT_TEXT } from '../../src/align/stage-options.ts';
 import { getTask, taskSftConversations, writeSftJsonl } from '../../src/align/tasks/index.ts';
 import { intOption } from '../options.ts';
-import { addHyperOptions, fileInputs, hyperFromOptions } from '../stage.ts';
+import { addHyperOptions, fileInputs, hyperFromOptions, TOKENIZER_OPTION } from '../stage.ts';
 
 const SPEC = { defaults: SFT_DEFAULTS, kinds: SFT_KINDS, text: SFT_TEXT };
 
@@ -15,7 +15,11 @@ export function register(program: Command): void {
     .description(
       'supervised fine-tuning: chat JSONL (messages or prompt/response), a Jinja chat template, loss on assistant tokens only',
     )
-    .requiredOption('--model <run>', 'pretrained (or earlier fine-tuned) run directory')
+    .requiredOption(
+      '--model <run>',
+      'pretrained (or earlier fine-tuned) run directory, checkpoint or HF GPT-2/LLaMA folder',
+    )
+    .option(...TOKENIZER_OPTION)
     .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg, tokenizer files)')
     .option('--data <file>', 'training conversations (JSONL)')
     .option('--task <name>', 'instead of --data: demonstrations of a synthetic task (reviews)')

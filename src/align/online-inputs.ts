@@ -30,11 +30,13 @@ export interface OnlineInputs {
 export function loadOnlineInputs(o: {
   model: string;
   rewardModel: string;
+  /** A tokenizer.json for a model folder without one. */
+  tokenizer?: string | null;
   prompts?: string;
   evalPrompts?: string;
   task?: string;
 }): OnlineInputs {
-  const policy = loadPolicyRun(o.model);
+  const policy = loadPolicyRun(o.model, { tokenizer: o.tokenizer ?? null });
   if (policy.format === null)
     throw new ConfigError('model', `${o.model} has no chat format (tokenizer_config.json): run llmts sft first`);
   const rm = loadRewardModel(o.rewardModel);

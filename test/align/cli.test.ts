@@ -97,6 +97,17 @@ describe('alignment CLI', () => {
         .split('\n')
         .filter((l) => l.includes('"kind":"train"')).length;
     assert.equal(train(), 2);
+    // eval_every 0: measured before training and at the end (not the final policy twice)
+    const evalSteps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; step: number })
+      .filter((x) => x.kind === 'eval')
+      .map((x) => x.step);
+    assert.deepEqual(evalSteps, [0, 2]);
+    const before = /before: (.*)/.exec(r.stdout)?.[1];
+    const after = /after: +(.*)/.exec(r.stdout)?.[1];
+    assert.ok(before !== undefined && after !== undefined && before !== after, r.stdout);
     for (const f of ['checkpoint-last.safetensors', 'samples.md', 'reward.svg', 'kl.svg', 'tokenizer_config.json'])
       assert.ok(existsSync(join(out, f)), f);
     const again = llmts([

@@ -42,7 +42,7 @@ export interface RlLoopOptions {
   spec: ModelSpec;
   steps: number;
   runDir: string;
-  /** Evaluate every N steps, at step 0 and at the end (0: only at the end, when evaluate is given). */
+  /** Evaluate every N steps (step 0 included) and at the end; 0: before training and at the end only. */
   evalEvery: number;
   sampleEvery: number;
   /** Checkpoint every N steps and at the end (0: only at the end). */
@@ -108,7 +108,7 @@ export async function runRlLoop(o: RlLoopOptions): Promise<RlLoopResult> {
   let stoppedEarly = false;
   let step = start;
   for (; step < o.steps; step++) {
-    if (o.evalEvery > 0 && step % o.evalEvery === 0) {
+    if (o.evalEvery > 0 ? step % o.evalEvery === 0 : step === start && start === 0) {
       lastEval = evaluate(step);
       firstEval ??= lastEval;
     }

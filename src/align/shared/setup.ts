@@ -4,14 +4,14 @@
  * did not), copy models (actor and frozen reference from one SFT model), and write the run
  * directory's tokenizer.json, tokenizer_config.json and config.json.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { noGrad } from '../../engine/grad-mode.ts';
 import { randn } from '../../engine/ops/creation.ts';
 import { Generator } from '../../core/random.ts';
 import { ConfigError, IOError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/atomic.ts';
-import { loadModelFromRun } from '../../io/checkpoint.ts';
+import { loadModel } from '../../io/load-model.ts';
 import { GPT } from '../../models/gpt.ts';
 import type { ModelSpec } from '../../models/registry.ts';
 import type { Module } from '../../nn/module.ts';
@@ -19,7 +19,7 @@ import { loadTokenizer } from '../../tokenizers/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
 import { ChatTemplate, formatSpecialTokens } from '../../data/chat/template.ts';
 import type { ChatFormat } from '../../data/chat/template.ts';
-import { runChatFormat, writeChatFormat } from '../../data/chat/format-file.ts';
+import { runChatFormat, TOKENIZER_CONFIG, writeChatFormat } from '../../data/chat/format-file.ts';
 import { chatIds } from '../../data/chat/encode.ts';
 import type { ChatIds } from '../../data/chat/encode.ts';
 import type { JsonValue } from '../../core/json.ts';
@@ -33,22 +33,48 @@ export interface PolicyBundle {
   runDir: string;
 }
 
-/** A GPT run directory (pretrain, SFT, PPO, DPO, GRPO, or the backbone of a reward-model run). */
-export function loadPolicyRun(runDir: string): PolicyBundle {
-  if (!existsSync(runDir)) throw new IOError(runDir, 'run directory not found');
-  const { model } = loadModelFromRun(runDir);
+/**
+ * A GPT from anything llmts loads: an llmts run directory (pretrain, SFT, PPO, DPO, GRPO, or
+ * the backbone of a reward-model run), an llmts checkpoint file, or a Hugging Face GPT-2 /
+ * LLaMA folder (config.json + model.safetensors, as `llmts model init` writes). The
+ * tokenizer is the folder's tokenizer.json unless `tokenizer` names one (a folder from
+ * `llmts model init` has none). The chat format is the folder's tokenizer_config.json when
+ * it has a chat template and a pad token, else null (a pretrained model: SFT brings one).
+ */
+export function loadPolicyRun(path: string, o: { tokenizer?: string | null } = {}): PolicyBundle {
+  if (!existsSync(path)) throw new IOError(path, 'model not found (a run directory, checkpoint or HF model folder)');
+  const { model } = loadModel(path);
   if (!(model instanceof GPT))
     throw new ConfigError(
       'model',
-      `${runDir} holds a ${model.constructor.name}; the alignment stages need a GPT (decoder-only) model`,
+      `${path} holds a ${model.constructor.name}; the alignment stages need a GPT (decoder-only) model`,
     );
-  const tokPath = join(runDir, 'tokenizer.json');
+  const dir = statSync(path).isDirectory() ? path : dirname(path);
+  const tokPath = o.tokenizer ?? join(dir, 'tokenizer.json');
   if (!existsSync(tokPath))
     throw new IOError(
-      runDir,
-      'no tokenizer.json in the run directory (alignment stages need a BPE/SentencePiece tokenizer)',
+      o.tokenizer ?? dir,
+      o.tokenizer
+        ? 'tokenizer file not found'
+        : 'no tokenizer.json beside the model: pass --tokenizer FILE (alignment stages need a BPE/SentencePiece tokenizer)',
     );
-  return { model, tokenizer: loadTokenizer(tokPath), format: runChatFormat(runDir), runDir };
+  const tokenizer = loadTokenizer(tokPath);
+  return { model, tokenizer, format: chatFormatIn(dir), runDir: path };
+}
+
+/** The chat format of a model folder: tokenizer_config.json with a chat template and a pad token, else null. */
+function chatFormatIn(dir: string): ChatFormat | null {
+  const p = join(dir, TOKENIZER_CONFIG);
+  if (!existsSync(p)) return null;
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return runChatFormat(dir); // raises the reader's FormatError naming the file
+  }
+  // an HF tokenizer_config.json without a chat template (or without a pad token) is not a chat model yet
+  if (raw['chat_template'] === undefined || raw['pad_token'] === undefined || raw['pad_token'] === null) return null;
+  return runChatFormat(dir);
 }
 
 /** A copy with the same config and weights (dropout off: every RLHF model runs in eval mode, detail 7). */

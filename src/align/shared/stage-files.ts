@@ -13,8 +13,10 @@ import type { PolicyBundle } from './setup.ts';
 
 /** The file inputs of an offline stage (SftFileConfig, RewardFileConfig, DpoFileConfig add the hyperparameters). */
 export interface StageFileInputs {
-  /** The starting run directory (pretrained, or SFT for rm and dpo). */
+  /** The starting model: a run directory (pretrained, or SFT for rm and dpo), checkpoint or HF folder. */
   model: string;
+  /** A tokenizer.json for a model folder without one (null: the folder's). */
+  tokenizer?: string | null;
   data: string;
   valData: string | null;
   /** Fraction of `data` held out when valData is not given. */
@@ -24,7 +26,7 @@ export interface StageFileInputs {
   runDir: string;
 }
 
-const FILE_KEYS = ['model', 'data', 'valData', 'valFraction', 'chatTemplate', 'runDir'] as const;
+const FILE_KEYS = ['model', 'tokenizer', 'data', 'valData', 'valFraction', 'chatTemplate', 'runDir'] as const;
 
 /** A seeded random `fraction` of the records held out (at least one; none when there is only one record or fraction is 0). */
 export function holdOut<T>(all: T[], fraction: number, seed: number): { train: T[]; val: T[] } {
@@ -51,7 +53,7 @@ export function readStageFiles<C extends StageFileInputs & { seed: number }, T>(
   c: C,
   read: (path: string) => T[],
 ): StageFiles<C, T> {
-  const policy = loadPolicyRun(c.model);
+  const policy = loadPolicyRun(c.model, { tokenizer: c.tokenizer ?? null });
   const format =
     c.chatTemplate !== null ? resolveChatFormat(c.chatTemplate) : (policy.format ?? resolveChatFormat('chatml'));
   const all = read(c.data);

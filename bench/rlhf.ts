@@ -23,6 +23,7 @@ import type { Experience } from '../src/align/ppo.ts';
 import { buildSequenceBatch } from '../src/align/shared/batch.ts';
 import { RewardScorer } from '../src/align/shared/reward-scorer.ts';
 import { cloneGpt } from '../src/align/shared/setup.ts';
+import { ReferenceModel } from '../src/align/shared/lora.ts';
 import { reviewsTask } from '../src/align/tasks/reviews.ts';
 import { taskTokenizer } from '../src/align/tasks/tokenizer.ts';
 import { BENCH_DIR, peerAtThreads, pythonVersion, ratio, runPythonPeer, startBench, versus } from './lib/harness.ts';
@@ -57,7 +58,7 @@ export async function main(args: string[]): Promise<void> {
   };
   const alg = new PpoAlgorithm(
     cloneGpt(policy),
-    cloneGpt(policy),
+    ReferenceModel.copyOf(policy),
     new ScalarHeadModel(cloneGpt(rm.backbone), 'zero'),
     new RewardScorer(rm, { mean: 0, std: 1 }, ids.padId, ids.eosId),
     tokenizer,

@@ -98,6 +98,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./grpo.ts'),
   },
   {
+    names: ['lora'],
+    summary: { lora: 'LoRA adapters: merge a PEFT adapter into its base model' },
+    load: () => import('./lora.ts'),
+  },
+  {
     names: ['chat'],
     summary: { chat: 'chat with a tuned model in the terminal' },
     load: () => import('./chat.ts'),

@@ -19,7 +19,6 @@ import { add, mul, neg, square, sub } from '../engine/ops/elementwise.ts';
 import { slice } from '../engine/ops/movement.ts';
 import { mean, sum } from '../engine/ops/reduce.ts';
 import { ArgumentError } from '../core/errors.ts';
-import { RunCheckpointer } from '../io/checkpoint.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
@@ -33,8 +32,9 @@ import { buildSequenceBatch } from './shared/batch.ts';
 import { batchTensors, policyForward } from './shared/forward.ts';
 import { negLogSigmoid } from './shared/ranking-loss.ts';
 import { EpochSampler } from './shared/sampler.ts';
-import { cloneGpt, freeze, prepareForChat, writeStageRunFiles } from './shared/setup.ts';
-import { runStageLoop, stageMaxLength } from './shared/stage-loop.ts';
+import { cloneGpt, prepareForChat, shareFrozenWeights, writeStageRunFiles } from './shared/setup.ts';
+import { runStageLoop, stageCheckpointer, stageMaxLength } from './shared/stage-loop.ts';
+import { addLora, LORA_DEFAULTS, ReferenceModel, writeAdapterFiles } from './shared/lora.ts';
 import type { StageLoopHyper } from './shared/stage-loop.ts';
 import { readStageFiles } from './shared/stage-files.ts';
 import type { StageFileInputs } from './shared/stage-files.ts';
@@ -227,6 +227,7 @@ export const DPO_DEFAULTS: DpoHyper = {
   beta: 0.1,
   lossType: 'sigmoid',
   labelSmoothing: 0,
+  ...LORA_DEFAULTS,
   evalEvery: 50,
   checkpointEvery: 100,
   maxLength: null,
@@ -244,14 +245,14 @@ export interface DpoOptions extends DpoHyper {
   train: readonly PreferenceGroup[];
   val: readonly PreferenceGroup[];
   runDir: string;
-  extraEval?: (policy: GPT, reference: GPT) => Record<string, number>;
+  extraEval?: (policy: GPT, reference: ReferenceModel) => Record<string, number>;
   onStep?: (r: MetricRecord) => void;
   inputs?: Record<string, string>;
 }
 
 export interface DpoResult {
   policy: GPT;
-  reference: GPT;
+  reference: ReferenceModel;
   result: LoopResult;
   stats: { trainPairs: number; valPairs: number; dropped: number };
 }
@@ -261,7 +262,7 @@ function toPairs(groups: readonly TokenizedGroup[]): { prompt: number[]; chosen:
 }
 
 function withReference(
-  ref: GPT,
+  ref: ReferenceModel,
   pairs: readonly { prompt: number[]; chosen: number[]; rejected: number[] }[],
   padId: number,
   eosId: number,
@@ -269,7 +270,7 @@ function withReference(
   const out: DpoPair[] = [];
   for (let i = 0; i < pairs.length; i += 32) {
     const part = pairs.slice(i, i + 32);
-    const sums = noGrad(() => tidy(() => sequenceLogprobs(ref, part, padId, eosId).sums.toTypedArray()));
+    const sums = noGrad(() => tidy(() => ref.run((m) => sequenceLogprobs(m, part, padId, eosId).sums.toTypedArray())));
     part.forEach((p, j) => out.push({ ...p, refChosen: sums[j]!, refRejected: sums[part.length + j]! }));
   }
   return out;
@@ -278,7 +279,14 @@ function withReference(
 export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
   const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
   const policy = cloneGpt(prepared.model, o.seed);
-  const reference = freeze(cloneGpt(prepared.model, o.seed));
+  if (o.loraR > 0) {
+    if (prepared.added > 0)
+      throw new ArgumentError('dpo', "LoRA needs a policy that knows the chat format's special tokens: run SFT first");
+    shareFrozenWeights(policy, prepared.model);
+  }
+  const lora = addLora(policy, policy, o, o.seed);
+  policy.eval(); // dropout off: the log-probabilities of policy and reference must be comparable
+  const reference = ReferenceModel.forPolicy(policy, prepared.model, o.seed);
   const { padId, eosId } = prepared.ids;
   const maxLength = stageMaxLength(o.maxLength, policy.config.blockSize);
   const tr = tokenizeGroups(o.tokenizer, prepared.template, eosId, rankedPairs(o.train), maxLength);
@@ -298,7 +306,6 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
     'onStep',
     'inputs',
   ]);
-  policy.eval(); // dropout off: the log-probabilities of policy and reference must be comparable
   const extra = o.extraEval;
   const task = new DpoTask(
     policy,
@@ -317,8 +324,9 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
     task,
     betas: [0.9, 0.999],
     progressLabel: `dpo (${o.lossType})`,
-    checkpointer: (optimizer) => new RunCheckpointer(o.runDir, policy, spec, optimizer, record),
+    checkpointer: (optimizer) => stageCheckpointer(o.runDir, policy, spec, optimizer, record),
   });
+  if (lora !== null) writeAdapterFiles(o.runDir, policy, lora, o.inputs?.['model'] ?? null);
   return {
     policy,
     reference,

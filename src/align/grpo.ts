@@ -35,7 +35,8 @@ import { clippedStep, lrFactor, rlOptimizer } from './shared/rl-optimizer.ts';
 import { RlStreams } from './shared/rl-streams.ts';
 import type { RlStreamsState } from './shared/rl-streams.ts';
 import { rolloutSamples } from './shared/samples.ts';
-import { freeze } from './shared/setup.ts';
+import { LORA_DEFAULTS } from './shared/lora.ts';
+import type { ReferenceModel } from './shared/lora.ts';
 import type { GoldTask } from './shared/gold-task.ts';
 import type { ModuleEntry, OptimizerEntry } from './shared/checkpoint.ts';
 
@@ -74,6 +75,7 @@ export const GRPO_DEFAULTS: GrpoHyper = {
   clipEps: 0.2,
   scaleRewards: 'group',
   lossType: 'grpo',
+  ...LORA_DEFAULTS,
   missingEosPenalty: 1,
   scoreClip: 10,
   evalEvery: 20,
@@ -165,7 +167,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
 
   constructor(
     readonly policy: GPT,
-    readonly reference: GPT,
+    readonly reference: ReferenceModel,
     readonly scorer: RewardScorer,
     readonly tokenizer: Tokenizer,
     readonly ids: ChatIds,
@@ -176,7 +178,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
   ) {
     validateGrpo(h);
     policy.eval();
-    freeze(reference);
+    reference.model.eval();
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
     flattenParameters(policy);
     this.optimizer = rlOptimizer(policy, h.lr, h.adamEps);
@@ -232,7 +234,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
       return {
         lp: pol.logprobs.toTypedArray(),
         ent: pol.entropy!.toTypedArray(),
-        ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray(),
+        ref: this.reference.run((m) => policyForward(m, part, h.temperature).logprobs.toTypedArray()),
       };
     });
     const mask = batch.responseMask;
@@ -334,7 +336,7 @@ export interface GrpoOptions extends GrpoHyper, OnlineStageInputs {}
 
 export interface GrpoResult {
   policy: GPT;
-  reference: GPT;
+  reference: ReferenceModel;
   algorithm: GrpoAlgorithm;
   loop: RlLoopResult;
 }

@@ -26,6 +26,7 @@ import type { GrpoHyper } from './grpo.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { evaluatePolicy } from './shared/evaluate.ts';
 import type { RewardScorer } from './shared/reward-scorer.ts';
+import { ReferenceModel } from './shared/lora.ts';
 import { goldPairs } from './tasks/annotate.ts';
 import {
   taskPreferences,
@@ -100,7 +101,7 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
   const evalPrompts = o.task.prompts('eval');
   const policies: PolicyReport[] = [];
   let scorer: RewardScorer | null = null;
-  let reference: GPT | null = null;
+  let reference: ReferenceModel | null = null;
   const measure = (stage: string, policy: GPT, seconds: number): PolicyReport => {
     const ids = chatIds(o.tokenizer, template);
     const e = evaluatePolicy(policy, o.tokenizer, template, ids, {
@@ -160,7 +161,7 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
   log(
     `      ${sftRun.result.steps} steps in ${sftSeconds.toFixed(0)} s, held-out loss on assistant tokens ${sftRun.result.lastEval?.['loss']?.toFixed(3)}`,
   );
-  reference = sft;
+  reference = ReferenceModel.fixed(sft);
 
   // preferences and reward model
   const prefOpts: TaskPreferenceOptions = {

@@ -58,7 +58,9 @@ import { RlStreams } from './shared/rl-streams.ts';
 import type { RlStreamsState } from './shared/rl-streams.ts';
 import { rolloutSamples } from './shared/samples.ts';
 import type { RlSample } from './shared/samples.ts';
-import { cloneGpt, freeze } from './shared/setup.ts';
+import { cloneGpt, shareFrozenWeights } from './shared/setup.ts';
+import { addLora, LORA_DEFAULTS } from './shared/lora.ts';
+import type { LoraHyper, ReferenceModel } from './shared/lora.ts';
 import type { GoldTask } from './shared/gold-task.ts';
 import type { ModuleEntry, OptimizerEntry } from './shared/checkpoint.ts';
 
@@ -122,6 +124,7 @@ export const PPO_DEFAULTS: PpoHyper = {
   scoreClip: 10,
   whitenRewards: false,
   criticInit: 'reward',
+  ...LORA_DEFAULTS,
   evalEvery: 20,
   evalSamplesPerPrompt: 4,
   sampleEvery: 10,
@@ -193,7 +196,7 @@ export class PpoAlgorithm implements RlAlgorithm {
 
   constructor(
     readonly policy: GPT,
-    readonly reference: GPT,
+    readonly reference: ReferenceModel,
     readonly critic: ScalarHeadModel,
     readonly scorer: RewardScorer,
     readonly tokenizer: Tokenizer,
@@ -204,8 +207,7 @@ export class PpoAlgorithm implements RlAlgorithm {
     readonly task: GoldTask | null,
   ) {
     validatePpo(h);
-    for (const m of [policy, reference, critic]) m.eval(); // dropout off in all four models (detail 7)
-    freeze(reference);
+    for (const m of [policy, reference.model, critic]) m.eval(); // dropout off in all four models (detail 7)
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
     flattenParameters(policy);
     flattenParameters(critic);
@@ -261,7 +263,7 @@ export class PpoAlgorithm implements RlAlgorithm {
       return {
         lp: pol.logprobs.toTypedArray(),
         ent: pol.entropy!.toTypedArray(),
-        ref: policyForward(this.reference, part, h.temperature).logprobs.toTypedArray(),
+        ref: this.reference.run((m) => policyForward(m, part, h.temperature).logprobs.toTypedArray()),
         v: valueForward(this.critic, part).toTypedArray(),
       };
     });
@@ -460,7 +462,7 @@ export interface PpoOptions extends PpoHyper, OnlineStageInputs {}
 export interface PpoResult {
   actor: GPT;
   critic: ScalarHeadModel;
-  reference: GPT;
+  reference: ReferenceModel;
   algorithm: PpoAlgorithm;
   loop: RlLoopResult;
 }
@@ -470,15 +472,29 @@ export interface PpoResult {
  * the head (w / std, (b - mean) / std), so its first values are normalized scores of the
  * partial answers (detail 18); or the SFT backbone with a zero head.
  */
-export function buildCritic(init: 'reward' | 'sft', policy: GPT, scorer: RewardScorer, seed: number): ScalarHeadModel {
-  if (init === 'sft') return new ScalarHeadModel(cloneGpt(policy, seed), 'zero', seed);
-  const rm = scorer.model;
-  const critic = new ScalarHeadModel(cloneGpt(rm.backbone, seed), 'zero', seed);
-  const { mean, std } = scorer.normalization;
-  noGrad(() => {
-    critic.head.weight.copy_(mul(rm.head.weight, 1 / std));
-    critic.head.bias!.copy_(mul(sub(rm.head.bias!, mean), 1 / std));
-  });
+export function buildCritic(
+  init: 'reward' | 'sft',
+  policy: GPT,
+  scorer: RewardScorer,
+  seed: number,
+  lora: LoraHyper = LORA_DEFAULTS,
+): ScalarHeadModel {
+  const source = init === 'sft' ? policy : scorer.model.backbone;
+  const critic = new ScalarHeadModel(cloneGpt(source, seed), 'zero', seed);
+  if (init === 'reward') {
+    const rm = scorer.model;
+    const { mean, std } = scorer.normalization;
+    noGrad(() => {
+      critic.head.weight.copy_(mul(rm.head.weight, 1 / std));
+      critic.head.bias!.copy_(mul(sub(rm.head.bias!, mean), 1 / std));
+    });
+  }
+  // LoRA: the critic's backbone shares the frozen weights of its source, trains adapters and its head
+  if (lora.loraR > 0) {
+    shareFrozenWeights(critic.backbone, source);
+    addLora(critic, critic.backbone, lora, seed + 1, 'backbone.');
+    critic.head.requiresGrad_(true);
+  }
   return critic;
 }
 
@@ -486,7 +502,7 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
   validatePpo(o);
   const start = startOnlineStage('ppo', o);
   const { prepared, policy: actor, reference } = start;
-  const critic = buildCritic(o.criticInit, prepared.model, o.scorer, o.seed);
+  const critic = buildCritic(o.criticInit, prepared.model, o.scorer, o.seed, o);
   const algorithm = new PpoAlgorithm(
     actor,
     reference,

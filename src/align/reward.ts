@@ -48,6 +48,7 @@ import { readStageFiles } from './shared/stage-files.ts';
 import type { StageFileInputs } from './shared/stage-files.ts';
 import { restoreMultiCheckpoint, saveMultiCheckpoint } from './shared/checkpoint.ts';
 import { RewardScorer } from './shared/reward-scorer.ts';
+import { addLora, LORA_DEFAULTS } from './shared/lora.ts';
 import type { RewardNormalization } from './shared/reward-scorer.ts';
 
 /** A preference group as token ids: the prompt and its answers (each ending in EOS), best first. */
@@ -225,6 +226,7 @@ export const REWARD_DEFAULTS: RewardHyper = {
   gradClip: 1.0,
   gradAccumSteps: 1,
   centerCoef: 0,
+  ...LORA_DEFAULTS,
   evalEvery: 50,
   checkpointEvery: 100,
   maxLength: null,
@@ -267,6 +269,8 @@ export const REWARD_INFO_FILE = 'reward_model.json';
 export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> {
   const prepared = prepareForChat(cloneGpt(o.backbone, o.seed), o.tokenizer, o.format, o.seed);
   const rm = new ScalarHeadModel(prepared.model, 'reward', o.seed);
+  // LoRA: adapters on the backbone; the score head trains fully (PEFT's SEQ_CLS modules_to_save)
+  if (addLora(rm, rm.backbone, o, o.seed, 'backbone.') !== null) rm.head.requiresGrad_(true);
   const { padId, eosId } = prepared.ids;
   const maxLength = stageMaxLength(o.maxLength, rm.backbone.config.blockSize);
   const tr = tokenizeGroups(o.tokenizer, prepared.template, eosId, o.train, maxLength);

@@ -11,7 +11,6 @@ import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
 import { ArgumentError, ConfigError } from '../core/errors.ts';
-import { RunCheckpointer } from '../io/checkpoint.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
@@ -24,7 +23,8 @@ import type { LoopResult, MicroBatchResult, TrainTask } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { EpochSampler } from './shared/sampler.ts';
 import { prepareForChat, writeStageRunFiles } from './shared/setup.ts';
-import { runStageLoop, stageMaxLength } from './shared/stage-loop.ts';
+import { runStageLoop, stageCheckpointer, stageMaxLength } from './shared/stage-loop.ts';
+import { addLora, LORA_DEFAULTS, writeAdapterFiles } from './shared/lora.ts';
 import type { StageLoopHyper } from './shared/stage-loop.ts';
 import { readStageFiles } from './shared/stage-files.ts';
 import type { StageFileInputs } from './shared/stage-files.ts';
@@ -238,6 +238,7 @@ export const SFT_DEFAULTS: SftHyper = {
   checkpointEvery: 250,
   maxLength: null,
   packing: false,
+  ...LORA_DEFAULTS,
   seed: 1337,
   resume: false,
   timeLimitSeconds: null,
@@ -273,6 +274,12 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
   const va = tokenizeSft(o.tokenizer, o.format, o.val, maxLength, prepared.ids.eosId);
   if (tr.examples.length === 0)
     throw new ConfigError('data', 'no training conversation has an assistant token within max_length');
+  const lora = addLora(model, model, o, o.seed);
+  // new special tokens start untrained: with LoRA their embedding rows (and an untied LM head) train too
+  if (lora !== null && prepared.added > 0) {
+    model.transformer.wte.weight.requiresGrad = true;
+    model.lm_head.weight.requiresGrad = true;
+  }
   const spec = specOf(model);
   const record = writeStageRunFiles('sft', o, spec, [
     'model',
@@ -302,8 +309,9 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
     task,
     betas: [0.9, 0.95],
     progressLabel: 'sft',
-    checkpointer: (optimizer) => new RunCheckpointer(o.runDir, model, spec, optimizer, record),
+    checkpointer: (optimizer) => stageCheckpointer(o.runDir, model, spec, optimizer, record),
   });
+  if (lora !== null) writeAdapterFiles(o.runDir, model, lora, o.inputs?.['model'] ?? null);
   model.eval();
   return {
     model,

@@ -8,6 +8,7 @@ import type { RewardHyper } from './reward.ts';
 import type { PpoHyper } from './ppo.ts';
 import type { DpoHyper } from './dpo.ts';
 import type { GrpoHyper } from './grpo.ts';
+import { LORA_KINDS, LORA_TEXT } from './shared/lora.ts';
 
 const loopKinds = {
   steps: 'integer',
@@ -20,6 +21,7 @@ const loopKinds = {
   seed: 'integer',
   gradClip: 'number',
   timeLimitSeconds: 'number',
+  ...LORA_KINDS,
 } as const;
 
 const loopText = {
@@ -37,6 +39,7 @@ const loopText = {
   seed: 'random seed',
   resume: "continue from the run directory's last checkpoint",
   timeLimitSeconds: 'stop after this many seconds (final eval and checkpoint still run)',
+  ...LORA_TEXT,
 } as const;
 
 export const SFT_KINDS: FieldKinds<SftHyper> = { ...loopKinds };
@@ -77,6 +80,7 @@ export const PPO_KINDS: FieldKinds<PpoHyper> = {
   klTarget: 'number',
   targetKl: 'number',
   timeLimitSeconds: 'number',
+  ...LORA_KINDS,
 };
 export const PPO_TEXT: Partial<Record<keyof PpoHyper, string>> = {
   steps: 'PPO iterations (rollout + update)',
@@ -114,6 +118,7 @@ export const PPO_TEXT: Partial<Record<keyof PpoHyper, string>> = {
   seed: 'random seed',
   resume: 'continue from the last checkpoint',
   timeLimitSeconds: 'stop after this many seconds',
+  ...LORA_TEXT,
 };
 
 export const GRPO_KINDS: FieldKinds<GrpoHyper> = {
@@ -131,6 +136,7 @@ export const GRPO_KINDS: FieldKinds<GrpoHyper> = {
   seed: 'integer',
   gradClip: 'number',
   timeLimitSeconds: 'number',
+  ...LORA_KINDS,
 };
 export const GRPO_TEXT: Partial<Record<keyof GrpoHyper, string>> = {
   steps: 'iterations',
@@ -149,4 +155,5 @@ export const GRPO_TEXT: Partial<Record<keyof GrpoHyper, string>> = {
   missingEosPenalty: 'subtracted from the score of answers without EOS',
   resume: 'continue from the last checkpoint',
   seed: 'random seed',
+  ...LORA_TEXT,
 };

@@ -81,7 +81,7 @@ describe('DPO training', () => {
       runDir: mkdtempSync(join(tmpdir(), 'llmts-dpo-')),
     });
     assert.deepEqual(
-      r.reference.parameters().map((p) => p.toArray()),
+      r.reference.model.parameters().map((p) => p.toArray()),
       before,
     );
     const e = r.result.lastEval!;

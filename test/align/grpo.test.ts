@@ -82,7 +82,7 @@ describe('GRPO training', () => {
       runDir,
     });
     assert.deepEqual(
-      r.reference.parameters().map((p) => p.toArray()),
+      r.reference.model.parameters().map((p) => p.toArray()),
       before,
     );
     assert.ok(r.policy.parameters().some((p, i) => p.toArray().some((v, j) => v !== before[i]![j])));

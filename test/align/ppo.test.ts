@@ -75,14 +75,14 @@ describe('PPO (four models)', () => {
     const o = setup();
     const sft = snapshot(o.policy);
     const r = await trainPpo(o);
-    assert.deepEqual(snapshot(r.reference), sft, 'the reference equals the SFT model');
+    assert.deepEqual(snapshot(r.reference.model), sft, 'the reference equals the SFT model');
     assert.ok(changed(snapshot(r.actor), sft), 'the actor moved');
     const criticInit = new ScalarHeadModel(cloneGpt(o.scorer.model.backbone), 'zero');
     assert.ok(changed(snapshot(r.critic), snapshot(criticInit)), 'the critic moved');
     assert.equal(r.algorithm.firstMinibatch!.ratioMaxDev, 0);
     assert.equal(r.actor.config.dropout, 0);
     assert.equal(
-      r.reference.parameters().every((p) => !p.requiresGrad),
+      r.reference.model.parameters().every((p) => !p.requiresGrad),
       true,
     );
     const records = readFileSync(join(o.runDir, 'metrics.jsonl'), 'utf8')

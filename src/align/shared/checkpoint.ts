@@ -5,6 +5,10 @@
  *   model/<name>          the main GPT
  *   <prefix>/<name>       other modules (head/ of a reward model, critic/ of PPO)
  *   <optim>/<i>/<slot>    optimizer state per parameter (optim/ first, then others)
+ * A module with LoRA adapters stores its adapted layers' weights merged (W + s·B A) under their
+ * usual names, so every plain loader sees the tuned model, and the adapters beside them
+ * (`...c_attn.adapters.0.lora_A.weight`); restoring it (resume) reads the adapters and leaves
+ * the frozen base weights as the stage loaded them from its starting model.
  * __metadata__.llmts.extra holds the stage's state (step, KL controller, RNG streams,
  * reward normalization) and `optimizers` records each optimizer's step and groups.
  */
@@ -19,6 +23,7 @@ import { saveSafetensors } from '../../io/safetensors.ts';
 import type { TensorInput } from '../../io/safetensors.ts';
 import type { ModelSpec } from '../../models/registry.ts';
 import type { Module } from '../../nn/module.ts';
+import { loraBaseTensors, mergedWeight } from '../../nn/lora.ts';
 import type { Optimizer, OptimizerState } from '../../optim/optimizer.ts';
 import type { JsonValue } from '../../core/json.ts';
 
@@ -57,8 +62,18 @@ function moduleTensors(m: Module): [string, Tensor][] {
 
 export function saveMultiCheckpoint(path: string, c: MultiCheckpoint): void {
   const tensors = new Map<string, TensorInput>();
-  for (const { prefix, module } of c.modules)
-    for (const [name, t] of moduleTensors(module)) tensors.set(`${prefix}/${name}`, tensorInput(t));
+  for (const { prefix, module } of c.modules) {
+    const base = loraBaseTensors(module);
+    for (const [name, t] of moduleTensors(module)) {
+      const layer = base.get(t);
+      tensors.set(
+        `${prefix}/${name}`,
+        layer !== undefined && t === layer.weight
+          ? { ...tensorInput(t), data: mergedWeight(layer) as Float32Array }
+          : tensorInput(t),
+      );
+    }
+  }
   const optimizers: { prefix: string; step: number; groups: { lr: number; weightDecay: number }[] }[] = [];
   for (const { prefix, optimizer } of c.optimizers) {
     const state = optimizer.stateDict();
@@ -104,7 +119,9 @@ export function restoreMultiCheckpoint(
     const file = ckpt.file;
     noGrad(() => {
       for (const { prefix, module } of modules) {
+        const base = loraBaseTensors(module);
         for (const [name, t] of moduleTensors(module)) {
+          if (base.has(t)) continue; // frozen, as loaded from the starting model (the file holds it merged)
           const key = `${prefix}/${name}`;
           if (!file.header.tensors.has(key)) throw new FormatError(path, `missing tensor ${key}`, key);
           const rec = file.read(key);

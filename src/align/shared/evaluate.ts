@@ -15,6 +15,7 @@ import { policyForward } from './forward.ts';
 import { rollout } from './rollout.ts';
 import type { GoldTask } from './gold-task.ts';
 import type { RewardScorer } from './reward-scorer.ts';
+import type { ReferenceModel } from './lora.ts';
 
 export interface PolicyEvalOptions {
   prompts: readonly (readonly ChatMessage[])[];
@@ -24,7 +25,7 @@ export interface PolicyEvalOptions {
   seed: number;
   task?: GoldTask | null;
   rewardModel?: RewardScorer | null;
-  reference?: GPT | null;
+  reference?: ReferenceModel | null;
   /** Rows per generation call. */
   chunk?: number;
 }
@@ -72,7 +73,7 @@ export function evaluatePolicy(
       const [lp, lr] = noGrad(() =>
         tidy(() => [
           policyForward(policy, r.batch, o.temperature).logprobs.toTypedArray(),
-          policyForward(o.reference!, r.batch, o.temperature).logprobs.toTypedArray(),
+          o.reference!.run((m) => policyForward(m, r.batch, o.temperature).logprobs.toTypedArray()),
         ]),
       );
       for (let b = 0; b < B; b++)

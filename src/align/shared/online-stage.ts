@@ -15,11 +15,13 @@ import { evaluatePolicy } from './evaluate.ts';
 import type { RewardScorer } from './reward-scorer.ts';
 import type { RlAlgorithm, RlLoopResult } from './rl-loop.ts';
 import { runRlLoop } from './rl-loop.ts';
-import { cloneGpt, freeze, prepareForChat, writeStageRunFiles } from './setup.ts';
+import { cloneGpt, prepareForChat, shareFrozenWeights, writeStageRunFiles } from './setup.ts';
+import { addLora, ReferenceModel, writeAdapterFiles } from './lora.ts';
+import type { LoraHyper, LoraInfo } from './lora.ts';
 import type { GoldTask } from './gold-task.ts';
 
 /** The hyperparameters every online stage has (PpoHyper and GrpoHyper add their own). */
-export interface OnlineHyper {
+export interface OnlineHyper extends LoraHyper {
   /** Iterations (rollout + update). */
   steps: number;
   lr: number;
@@ -71,24 +73,32 @@ const INPUT_KEYS = [
   'onStep',
   'inputs',
 ] as const;
+export { INPUT_KEYS as ONLINE_INPUT_KEYS };
 
 export interface OnlineStart {
   /** The SFT model as prepareForChat left it (its template and special-token ids). */
   prepared: ReturnType<typeof prepareForChat>;
-  /** The copy to train. */
+  /** The copy to train (with LoRA adapters when loraR > 0). */
   policy: GPT;
-  /** A frozen copy. */
-  reference: GPT;
+  /** A frozen copy, or the policy with its adapters switched off. */
+  reference: ReferenceModel;
+  lora: LoraInfo | null;
 }
 
-/** The policy and the frozen reference, both copies of the SFT model (which must already know the chat format). */
-export function startOnlineStage(stage: string, o: OnlineStageInputs & { seed: number }): OnlineStart {
+/**
+ * The policy and the frozen reference from the SFT model (which must already know the chat
+ * format): two copies, or with LoRA one copy sharing the SFT model's frozen weights, with
+ * adapters, whose reference is itself with the adapters switched off.
+ */
+export function startOnlineStage(stage: string, o: OnlineStageInputs & LoraHyper & { seed: number }): OnlineStart {
   const prepared = prepareForChat(o.policy, o.tokenizer, o.format, o.seed);
   if (prepared.added > 0)
     throw new ArgumentError(stage, "the policy's tokenizer lacks the chat format's special tokens: run SFT first");
   const policy = cloneGpt(prepared.model, o.seed);
-  const reference = freeze(cloneGpt(prepared.model, o.seed));
-  return { prepared, policy, reference };
+  if (o.loraR > 0) shareFrozenWeights(policy, prepared.model);
+  const lora = addLora(policy, policy, o, o.seed);
+  const reference = ReferenceModel.forPolicy(policy, prepared.model, o.seed);
+  return { prepared, policy, reference, lora };
 }
 
 /** Records the run, then trains `algorithm` in the shared RL loop, evaluating its policy against the reference. */
@@ -119,7 +129,7 @@ export async function runOnlineStage(
       ...(e.gold !== null ? { gold: e.gold } : {}),
     };
   };
-  return runRlLoop({
+  const loop = await runRlLoop({
     algorithm: run.algorithm,
     spec,
     steps: o.steps,
@@ -135,4 +145,7 @@ export async function runOnlineStage(
     progressKeys: run.progressKeys,
     ...(o.onStep ? { onStep: o.onStep } : {}),
   });
+  if (run.start.lora !== null)
+    writeAdapterFiles(o.runDir, run.start.policy, run.start.lora, o.inputs?.['model'] ?? null);
+  return loop;
 }

@@ -179,3 +179,18 @@ export function writeStageRunFiles<
   });
   return record;
 }
+
+/**
+ * Points every parameter of `copy` at the storage of the same-named parameter of `source`
+ * (same shapes): a copy that costs no memory for weights that stay frozen (LoRA's base). The
+ * shared weights must never be written (LoRA stages never merge in place).
+ */
+export function shareFrozenWeights(copy: Module, source: Module): void {
+  const src = new Map(source.namedParameters());
+  for (const [name, p] of copy.namedParameters()) {
+    const s = src.get(name);
+    if (s === undefined || s.shape.join() !== p.shape.join() || !s.isContiguous() || !p.isContiguous()) continue;
+    p.storage = s.storage;
+    p.offset = s.offset;
+  }
+}

@@ -12,9 +12,17 @@ import { createSchedule } from '../../optim/schedule.ts';
 import { trainLoop } from '../../train/loop.ts';
 import type { Checkpointer, LoopResult, TrainTask } from '../../train/loop.ts';
 import type { MetricRecord } from '../../train/metrics.ts';
+import { existsSync } from 'node:fs';
+import { checkpointPath, RunCheckpointer } from '../../io/checkpoint.ts';
+import type { ModelSpec } from '../../models/registry.ts';
+import type { AnyModel } from '../../models/registry.ts';
+import type { JsonValue } from '../../core/json.ts';
+import { hasLora } from '../../nn/lora.ts';
+import { restoreMultiCheckpoint, saveMultiCheckpoint } from './checkpoint.ts';
+import type { LoraHyper } from './lora.ts';
 
 /** The hyperparameters every offline stage has (SftHyper, RewardHyper and DpoHyper add their own). */
-export interface StageLoopHyper {
+export interface StageLoopHyper extends LoraHyper {
   batchSize: number;
   steps: number;
   lr: number;
@@ -78,4 +86,42 @@ export async function runStageLoop(
     ...(o.timeLimitSeconds !== null ? { timeLimitSeconds: o.timeLimitSeconds } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
   });
+}
+
+/**
+ * The checkpointer of a stage that trains one model: llmts's RunCheckpointer, or for a model
+ * with LoRA adapters the multi-module layout (merged weights under model/, adapters beside
+ * them, only the adapters restored on resume).
+ */
+export function stageCheckpointer(
+  runDir: string,
+  model: AnyModel,
+  spec: ModelSpec,
+  optimizer: AdamW,
+  train: JsonValue,
+): Checkpointer {
+  if (!hasLora(model)) return new RunCheckpointer(runDir, model, spec, optimizer, train);
+  const modules = [{ prefix: 'model', module: model }];
+  const optimizers = [{ prefix: 'optim', optimizer }];
+  return {
+    save(kind, step, extra) {
+      saveMultiCheckpoint(checkpointPath(runDir, kind), {
+        spec,
+        modules,
+        optimizers,
+        rng: model.generator.getState(),
+        step,
+        extra,
+        train,
+      });
+    },
+    restore() {
+      const path = checkpointPath(runDir, 'last');
+      if (!existsSync(path)) return null;
+      const r = restoreMultiCheckpoint(path, modules, optimizers);
+      const extra = { ...(r.extra as Record<string, JsonValue>) };
+      delete extra['optimizers'];
+      return { step: r.step, extra };
+    },
+  };
 }

@@ -60,7 +60,7 @@ export async function main(args: string[]): Promise<void> {
     cloneGpt(policy),
     ReferenceModel.copyOf(policy),
     new ScalarHeadModel(cloneGpt(rm.backbone), 'zero'),
-    new RewardScorer(rm, { mean: 0, std: 1 }, ids.padId, ids.eosId),
+    { model: new RewardScorer(rm, { mean: 0, std: 1 }, ids.padId, ids.eosId), functions: [] },
     tokenizer,
     ids,
     reviewsTask.prompts('train'),
@@ -105,7 +105,7 @@ export async function main(args: string[]): Promise<void> {
 
   // the rest of a step: rollout and scoring
   const t0 = performance.now();
-  const collected = alg.collect(Array.from({ length: B }, (_, i) => i % reviewsTask.prompts('train').length));
+  const collected = await alg.collect(Array.from({ length: B }, (_, i) => i % reviewsTask.prompts('train').length));
   const collectMs = performance.now() - t0;
   console.log(
     `llmts rollout (${collected.exp.batch.R} new tokens max, KV cache) + scoring (actor, reference, critic, RM): ${collectMs.toFixed(0)} ms`,

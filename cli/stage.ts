@@ -145,9 +145,7 @@ export function registerOnlineStage<T extends object>(
     description: string;
     outputs: string;
     spec: HyperSpec<T>;
-    train: (
-      o: T & OnlineInputs & { runDir: string; inputs: { model: string; rewardModel: string } },
-    ) => Promise<OnlineRun>;
+    train: (o: T & OnlineInputs & { runDir: string; inputs: Record<string, string> }) => Promise<OnlineRun>;
   },
 ): void {
   const cmd = program
@@ -155,7 +153,12 @@ export function registerOnlineStage<T extends object>(
     .description(c.description)
     .requiredOption('--model <run>', 'SFT run directory or HF folder (the policy and the reference start from it)')
     .option(...TOKENIZER_OPTION)
-    .requiredOption('--reward-model <run>', 'reward-model run directory (llmts rm)')
+    .option('--reward-model <run>', 'reward-model run directory (llmts rm)')
+    .option(
+      '--reward <spec>',
+      "a reward function: a .js/.mjs module exporting (prompt, completion, example) => number (path[#export][=weight]), or task:NAME (a task's verifiable reward); repeatable",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .requiredOption('--out <dir>', `run directory (${c.outputs})`)
     .option('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line)')
     .option('--eval-prompts <file>', 'held-out prompts JSONL')
@@ -163,22 +166,27 @@ export function registerOnlineStage<T extends object>(
   addHyperOptions(cmd, c.spec);
   cmd.action(async (o: Record<string, unknown>) => {
     const hyper = hyperFromOptions(o, c.spec);
-    const inputs = loadOnlineInputs(
-      o as {
+    const inputs = await loadOnlineInputs({
+      ...(o as {
         model: string;
-        rewardModel: string;
+        rewardModel?: string;
         tokenizer?: string;
         prompts?: string;
         evalPrompts?: string;
         task?: string;
-      },
-    );
+      }),
+      rewards: (o['reward'] as string[] | undefined) ?? [],
+    });
     const out = o['out'] as string;
     const r = await c.train({
       ...hyper,
       ...inputs,
       runDir: out,
-      inputs: { model: o['model'] as string, rewardModel: o['rewardModel'] as string },
+      inputs: {
+        model: o['model'] as string,
+        ...(o['rewardModel'] !== undefined ? { rewardModel: o['rewardModel'] as string } : {}),
+        ...(o['reward'] !== undefined ? { rewards: (o['reward'] as string[]).join(' ') } : {}),
+      },
     });
     const f = (e: Record<string, number> | null): string =>
       e === null

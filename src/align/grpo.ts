@@ -25,10 +25,12 @@ import { k3Tensor, klPerToken } from './shared/kl.ts';
 import { maskCount, maskedMean } from './shared/masked.ts';
 import { forwardMicroBatches, microBatches, minibatches } from './shared/micro-batches.ts';
 import type { OnlineHyper, OnlineStageInputs } from './shared/online-stage.ts';
-import { runOnlineStage, startOnlineStage } from './shared/online-stage.ts';
+import { rewardSpecOf, runOnlineStage, startOnlineStage } from './shared/online-stage.ts';
 import { clippedPolicyLoss, sequenceMeanWeights } from './shared/ppo-loss.ts';
 import { penalizedScores } from './shared/reward-scorer.ts';
-import type { RewardScorer } from './shared/reward-scorer.ts';
+import { componentMetrics, scoreRollout } from './shared/reward-functions.ts';
+import type { RewardSpec } from './shared/reward-functions.ts';
+import type { JsonValue as Json } from '../core/json.ts';
 import { rollout } from './shared/rollout.ts';
 import type { RlAlgorithm, RlLoopResult, RlStepResult } from './shared/rl-loop.ts';
 import { clippedStep, lrFactor, rlOptimizer } from './shared/rl-optimizer.ts';
@@ -168,13 +170,14 @@ export class GrpoAlgorithm implements RlAlgorithm {
   constructor(
     readonly policy: GPT,
     readonly reference: ReferenceModel,
-    readonly scorer: RewardScorer,
+    readonly reward: RewardSpec,
     readonly tokenizer: Tokenizer,
     readonly ids: ChatIds,
     readonly prompts: readonly (readonly ChatMessage[])[],
     template: ChatTemplate,
     readonly h: GrpoHyper,
     readonly task: GoldTask | null,
+    readonly examples: readonly Readonly<Record<string, Json>>[] | null = null,
   ) {
     validateGrpo(h);
     policy.eval();
@@ -201,7 +204,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
     this.streams.setState(raw as unknown as RlStreamsState);
   }
 
-  step(step: number): RlStepResult {
+  async step(step: number): Promise<RlStepResult> {
     const h = this.h;
     const rows = this.streams.prompts.next(h.promptsPerStep);
     const r = rollout(
@@ -218,8 +221,15 @@ export class GrpoAlgorithm implements RlAlgorithm {
     );
     const batch = r.batch;
     const { B, R } = batch;
-    const scored = this.scorer.score(batch);
-    const scores = penalizedScores(scored.normalized, batch.hasEos, h.missingEosPenalty, h.scoreClip);
+    const rowPrompts = r.promptIndex.map((i) => this.prompts[rows[i]!]!);
+    const scored = await scoreRollout(
+      this.reward,
+      batch,
+      rowPrompts,
+      r.texts,
+      this.examples ? r.promptIndex.map((i) => this.examples![rows[i]!]!) : null,
+    );
+    const scores = penalizedScores(scored.total, batch.hasEos, h.missingEosPenalty, h.scoreClip);
     const adv = groupAdvantages(scores, h.groupSize, h.scaleRewards);
     const tokenAdv = new Float32Array(B * R);
     for (let b = 0; b < B; b++) tokenAdv.fill(adv.advantages[b]!, b * R, b * R + batch.responseLengths[b]!);
@@ -291,13 +301,7 @@ export class GrpoAlgorithm implements RlAlgorithm {
         acc.n++;
       }
     }
-    const { golds, samples } = rolloutSamples(
-      r.texts,
-      r.promptIndex.map((i) => this.prompts[rows[i]!]!),
-      batch.hasEos,
-      scored.normalized,
-      this.task,
-    );
+    const { golds, samples } = rolloutSamples(r.texts, rowPrompts, batch.hasEos, scored.total, this.task);
     const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
     let klSum = 0;
     let k3Sum = 0;
@@ -307,7 +311,8 @@ export class GrpoAlgorithm implements RlAlgorithm {
     }
     const n = Math.max(acc.n, 1);
     const metrics: Record<string, number> = {
-      reward: mean(scored.normalized),
+      reward: mean(scored.total),
+      ...componentMetrics(scored),
       score: mean(scores),
       ...(golds ? { gold: mean(golds) } : {}),
       reward_std: adv.groupStdMean,
@@ -348,13 +353,14 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
   const algorithm = new GrpoAlgorithm(
     policy,
     reference,
-    o.scorer,
+    rewardSpecOf(o, 'grpo'),
     o.tokenizer,
     prepared.ids,
     o.prompts,
     prepared.template,
     o,
     o.task ?? null,
+    o.examples ?? null,
   );
   const loop = await runOnlineStage('grpo', o, {
     start,

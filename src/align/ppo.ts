@@ -47,10 +47,13 @@ import type { KlEstimator } from './shared/kl.ts';
 import { maskCount, maskedMean, maskedVar, maskedWhiten } from './shared/masked.ts';
 import { forwardMicroBatches, microBatches, minibatches } from './shared/micro-batches.ts';
 import type { OnlineHyper, OnlineStageInputs } from './shared/online-stage.ts';
-import { runOnlineStage, startOnlineStage } from './shared/online-stage.ts';
+import { rewardSpecOf, runOnlineStage, startOnlineStage } from './shared/online-stage.ts';
 import { clippedPolicyLoss, clippedValueLoss, maskedTokenMean } from './shared/ppo-loss.ts';
 import { penalizedScores } from './shared/reward-scorer.ts';
 import type { RewardScorer } from './shared/reward-scorer.ts';
+import { componentMetrics, scoreRollout } from './shared/reward-functions.ts';
+import type { RewardSpec } from './shared/reward-functions.ts';
+import type { JsonValue as Json } from '../core/json.ts';
 import { rollout } from './shared/rollout.ts';
 import type { RlAlgorithm, RlLoopResult, RlStepResult } from './shared/rl-loop.ts';
 import { clippedStep, lrFactor, rlOptimizer } from './shared/rl-optimizer.ts';
@@ -198,13 +201,14 @@ export class PpoAlgorithm implements RlAlgorithm {
     readonly policy: GPT,
     readonly reference: ReferenceModel,
     readonly critic: ScalarHeadModel,
-    readonly scorer: RewardScorer,
+    readonly reward: RewardSpec,
     readonly tokenizer: Tokenizer,
     readonly ids: ChatIds,
     readonly prompts: readonly (readonly ChatMessage[])[],
     template: ChatTemplate,
     readonly h: PpoHyper,
     readonly task: GoldTask | null,
+    readonly examples: readonly Readonly<Record<string, Json>>[] | null = null,
   ) {
     validatePpo(h);
     for (const m of [policy, reference.model, critic]) m.eval(); // dropout off in all four models (detail 7)
@@ -240,7 +244,9 @@ export class PpoAlgorithm implements RlAlgorithm {
   }
 
   /** Steps 1-4: rollout, scoring, shaped rewards, GAE. */
-  collect(rows: readonly number[]): { exp: Experience; stats: Record<string, number>; samples: RlSample[] } {
+  async collect(
+    rows: readonly number[],
+  ): Promise<{ exp: Experience; stats: Record<string, number>; samples: RlSample[] }> {
     const h = this.h;
     const r = rollout(
       this.policy,
@@ -268,8 +274,15 @@ export class PpoAlgorithm implements RlAlgorithm {
       };
     });
     const mask = batch.responseMask;
-    const scored = this.scorer.score(batch);
-    const scores = penalizedScores(scored.normalized, batch.hasEos, h.missingEosPenalty, h.scoreClip);
+    const rowPrompts = r.promptIndex.map((i) => this.prompts[rows[i]!]!);
+    const scored = await scoreRollout(
+      this.reward,
+      batch,
+      rowPrompts,
+      r.texts,
+      this.examples ? r.promptIndex.map((i) => this.examples![rows[i]!]!) : null,
+    );
+    const scores = penalizedScores(scored.total, batch.hasEos, h.missingEosPenalty, h.scoreClip);
     // per-token rewards: -beta * KL_t, the score at the last token
     const klEst = klPerToken(oldLogprobs, refLogprobs, mask, h.klEstimator);
     const klK1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
@@ -293,20 +306,15 @@ export class PpoAlgorithm implements RlAlgorithm {
     const gae = computeGae(rewards, values, mask, B, R, h.gamma, h.lam);
     const advantages = maskedWhiten(gae.advantages, mask);
 
-    const { golds, samples } = rolloutSamples(
-      r.texts,
-      r.promptIndex.map((i) => this.prompts[rows[i]!]!),
-      batch.hasEos,
-      scored.normalized,
-      this.task,
-    );
+    const { golds, samples } = rolloutSamples(r.texts, rowPrompts, batch.hasEos, scored.total, this.task);
     const tokens = maskCount(mask);
     const mean = (xs: ArrayLike<number>): number => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
     const retVar = maskedVar(gae.returns, mask);
     const residual = gae.returns.map((x, i) => x - values[i]!);
     const stats: Record<string, number> = {
-      reward: mean(scored.normalized),
-      reward_raw: mean(scored.raw),
+      reward: mean(scored.total),
+      ...(scored.raw !== null ? { reward_raw: mean(scored.raw) } : {}),
+      ...componentMetrics(scored),
       score: mean(scores),
       ...(golds ? { gold: mean(golds) } : {}),
       kl: klSum / B,
@@ -445,10 +453,10 @@ export class PpoAlgorithm implements RlAlgorithm {
     };
   }
 
-  step(step: number): RlStepResult {
+  async step(step: number): Promise<RlStepResult> {
     const h = this.h;
     const rows = this.streams.prompts.next(h.batchSize);
-    const { exp, stats, samples } = this.collect(rows);
+    const { exp, stats, samples } = await this.collect(rows);
     this.lastExperience = exp;
     const upd = this.update(exp, lrFactor(h.lrSchedule, step, h.steps));
     this.kl.update(stats['kl']!, h.batchSize);
@@ -475,13 +483,15 @@ export interface PpoResult {
 export function buildCritic(
   init: 'reward' | 'sft',
   policy: GPT,
-  scorer: RewardScorer,
+  scorer: RewardScorer | null,
   seed: number,
   lora: LoraHyper = LORA_DEFAULTS,
 ): ScalarHeadModel {
-  const source = init === 'sft' ? policy : scorer.model.backbone;
+  if (init === 'reward' && scorer === null)
+    throw new ArgumentError('ppo.criticInit', 'a critic from the reward model needs a reward model (use sft)');
+  const source = init === 'sft' || scorer === null ? policy : scorer.model.backbone;
   const critic = new ScalarHeadModel(cloneGpt(source, seed), 'zero', seed);
-  if (init === 'reward') {
+  if (init === 'reward' && scorer !== null) {
     const rm = scorer.model;
     const { mean, std } = scorer.normalization;
     noGrad(() => {
@@ -502,18 +512,21 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
   validatePpo(o);
   const start = startOnlineStage('ppo', o);
   const { prepared, policy: actor, reference } = start;
-  const critic = buildCritic(o.criticInit, prepared.model, o.scorer, o.seed, o);
+  const reward = rewardSpecOf(o, 'ppo');
+  // without a reward model the critic starts from the SFT model with a zero head
+  const critic = buildCritic(o.scorer === null ? 'sft' : o.criticInit, prepared.model, o.scorer, o.seed, o);
   const algorithm = new PpoAlgorithm(
     actor,
     reference,
     critic,
-    o.scorer,
+    reward,
     o.tokenizer,
     prepared.ids,
     o.prompts,
     prepared.template,
     o,
     o.task ?? null,
+    o.examples ?? null,
   );
   const loop = await runOnlineStage('ppo', o, {
     start,

@@ -77,7 +77,7 @@ describe('PPO (four models)', () => {
     const r = await trainPpo(o);
     assert.deepEqual(snapshot(r.reference.model), sft, 'the reference equals the SFT model');
     assert.ok(changed(snapshot(r.actor), sft), 'the actor moved');
-    const criticInit = new ScalarHeadModel(cloneGpt(o.scorer.model.backbone), 'zero');
+    const criticInit = new ScalarHeadModel(cloneGpt(o.scorer!.model.backbone), 'zero');
     assert.ok(changed(snapshot(r.critic), snapshot(criticInit)), 'the critic moved');
     assert.equal(r.algorithm.firstMinibatch!.ratioMaxDev, 0);
     assert.equal(r.actor.config.dropout, 0);
@@ -115,7 +115,7 @@ describe('PPO (four models)', () => {
     const r = await trainPpo(o);
     const e = r.algorithm.lastExperience!;
     const { B, R } = e.batch;
-    const scored = o.scorer.score(e.batch).normalized;
+    const scored = o.scorer!.score(e.batch).normalized;
     for (let b = 0; b < B; b++) {
       const n = e.batch.responseLengths[b]!;
       const expectScore = scored[b]! - (e.batch.hasEos[b] ? 0 : 0.7);

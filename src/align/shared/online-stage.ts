@@ -13,6 +13,9 @@ import type { ChatFormat, ChatMessage } from '../../data/chat/template.ts';
 import type { MetricRecord } from '../../train/metrics.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { RewardScorer } from './reward-scorer.ts';
+import type { NamedReward, RewardSpec } from './reward-functions.ts';
+import { checkRewardSpec } from './reward-functions.ts';
+import type { JsonValue } from '../../core/json.ts';
 import type { RlAlgorithm, RlLoopResult } from './rl-loop.ts';
 import { runRlLoop } from './rl-loop.ts';
 import { cloneGpt, prepareForChat, shareFrozenWeights, writeStageRunFiles } from './setup.ts';
@@ -50,8 +53,12 @@ export interface OnlineStageInputs {
   policy: GPT;
   tokenizer: Tokenizer;
   format: ChatFormat;
-  /** The frozen reward model and its normalization. */
-  scorer: RewardScorer;
+  /** The frozen reward model and its normalization (null: reward functions only). */
+  scorer: RewardScorer | null;
+  /** Reward functions added to the reward model's score (TRL's reward_funcs, weighted). */
+  rewardFunctions?: readonly NamedReward[];
+  /** The prompts' records (JSONL lines), passed to reward functions; default {prompt}. */
+  examples?: readonly Readonly<Record<string, JsonValue>>[] | null;
   prompts: readonly (readonly ChatMessage[])[];
   evalPrompts: readonly (readonly ChatMessage[])[];
   task?: GoldTask | null;
@@ -67,6 +74,8 @@ const INPUT_KEYS = [
   'tokenizer',
   'format',
   'scorer',
+  'rewardFunctions',
+  'examples',
   'prompts',
   'evalPrompts',
   'task',
@@ -122,7 +131,7 @@ export async function runOnlineStage(
       reference,
     });
     return {
-      reward: e.reward!,
+      ...(e.reward !== null ? { reward: e.reward } : {}),
       kl: e.kl!,
       eos_rate: e.eosRate,
       response_length: e.length,
@@ -148,4 +157,11 @@ export async function runOnlineStage(
   if (run.start.lora !== null)
     writeAdapterFiles(o.runDir, run.start.policy, run.start.lora, o.inputs?.['model'] ?? null);
   return loop;
+}
+
+/** The reward an online stage optimizes (a reward model, reward functions, or both), checked. */
+export function rewardSpecOf(o: OnlineStageInputs, stage: string): RewardSpec {
+  const spec = { model: o.scorer, functions: o.rewardFunctions ?? [] };
+  checkRewardSpec(spec, stage);
+  return spec;
 }

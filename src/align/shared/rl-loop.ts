@@ -29,7 +29,7 @@ export interface RlStepResult {
 export interface RlAlgorithm {
   /** The policy being trained (saved under model/, so loadModelFromRun gives it). */
   readonly policy: GPT;
-  step(step: number): RlStepResult;
+  step(step: number): RlStepResult | Promise<RlStepResult>;
   /** Trained modules besides the policy (the critic). */
   extraModules(): ModuleEntry[];
   optimizers(): OptimizerEntry[];
@@ -113,7 +113,7 @@ export async function runRlLoop(o: RlLoopOptions): Promise<RlLoopResult> {
       firstEval ??= lastEval;
     }
     const t0 = performance.now();
-    const { metrics, samples } = alg.step(step);
+    const { metrics, samples } = await alg.step(step);
     const ms = performance.now() - t0;
     times.push(ms);
     for (const [k, v] of Object.entries(metrics)) {

@@ -2,12 +2,14 @@
 import { ConfigError } from '../../core/errors.ts';
 import type { GoldTask } from '../shared/gold-task.ts';
 import { reviewsTask } from './reviews.ts';
+import { arithmeticTask } from './arithmetic.ts';
 
 export type { GoldTask } from '../shared/gold-task.ts';
 export { annotateRanking, lastUserText } from '../shared/gold-task.ts';
 export { reviewsTask } from './reviews.ts';
+export { arithmeticTask, arithmeticReward } from './arithmetic.ts';
 
-export const TASKS: Readonly<Record<string, GoldTask>> = { reviews: reviewsTask };
+export const TASKS: Readonly<Record<string, GoldTask>> = { reviews: reviewsTask, arithmetic: arithmeticTask };
 
 export function getTask(name: string): GoldTask {
   const t = TASKS[name];

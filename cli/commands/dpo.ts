@@ -1,6 +1,6 @@
 /** `llmts dpo`: direct preference optimization (sigmoid or IPO) from the SFT model and preference data. */
 import type { Command } from 'commander';
-import { dpoFromFiles, DPO_DEFAULTS } from '../../src/align/dpo.ts';
+import { dpoFromFiles, DPO_DEFAULTS, PREFERENCE_LOSSES } from '../../src/align/dpo.ts';
 import { DPO_KINDS, DPO_TEXT } from '../../src/align/stage-options.ts';
 import { ArgumentError } from '../../src/core/errors.ts';
 import { addHyperOptions, addPreferenceDataOptions, hyperFromOptions, preferenceInputs } from '../stage.ts';
@@ -19,8 +19,8 @@ export function register(program: Command): void {
   addHyperOptions(cmd, SPEC);
   cmd.action(async (o: Record<string, unknown>) => {
     const hyper = hyperFromOptions(o, SPEC);
-    if (hyper.lossType !== 'sigmoid' && hyper.lossType !== 'ipo')
-      throw new ArgumentError('--loss-type', `expects sigmoid or ipo, got ${hyper.lossType}`);
+    if (!PREFERENCE_LOSSES.includes(hyper.lossType))
+      throw new ArgumentError('--loss-type', `expects ${PREFERENCE_LOSSES.join(', ')}, got ${hyper.lossType}`);
     const out = o['out'] as string;
     const r = await dpoFromFiles({ ...hyper, ...preferenceInputs(o, hyper.seed) });
     const e = r.result.lastEval;

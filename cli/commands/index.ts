@@ -93,6 +93,16 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./dpo.ts'),
   },
   {
+    names: ['kto', 'orpo', 'simpo', 'cpo'],
+    summary: {
+      kto: 'KTO: desirable / undesirable answers against the frozen SFT model',
+      orpo: 'ORPO: SFT loss plus an odds-ratio preference term, no reference model',
+      simpo: 'SimPO: length-normalized preference margin, no reference model',
+      cpo: 'CPO: preference loss plus NLL of the chosen answers, no reference model',
+    },
+    load: () => import('./preference.ts'),
+  },
+  {
     names: ['grpo'],
     summary: { grpo: 'GRPO: group-relative policy optimization, no critic' },
     load: () => import('./grpo.ts'),

@@ -15,9 +15,9 @@ import type { Tensor } from '../engine/tensor.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
-import { add, mul, neg, square, sub } from '../engine/ops/elementwise.ts';
+import { mul, sub } from '../engine/ops/elementwise.ts';
 import { slice } from '../engine/ops/movement.ts';
-import { mean, sum } from '../engine/ops/reduce.ts';
+import { sum } from '../engine/ops/reduce.ts';
 import { ArgumentError } from '../core/errors.ts';
 import type { GPT } from '../models/gpt.ts';
 import { specOf } from '../models/registry.ts';
@@ -30,7 +30,8 @@ import type { LoopResult, MicroBatchResult, TrainTask } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { buildSequenceBatch } from './shared/batch.ts';
 import { batchTensors, policyForward } from './shared/forward.ts';
-import { negLogSigmoid } from './shared/ranking-loss.ts';
+import { cpoLoss, dpoLoss, ktoLoss, orpoLoss, simpoLoss } from './shared/preference-losses.ts';
+import type { PreferenceLossResult } from './shared/preference-losses.ts';
 import { EpochSampler } from './shared/sampler.ts';
 import { cloneGpt, prepareForChat, shareFrozenWeights, writeStageRunFiles } from './shared/setup.ts';
 import { runStageLoop, stageCheckpointer, stageMaxLength } from './shared/stage-loop.ts';
@@ -42,44 +43,21 @@ import { rankedPairs } from './tasks/annotate.ts';
 import { tokenizeGroups } from './reward.ts';
 import type { TokenizedGroup } from './reward.ts';
 
-export type DpoLossType = 'sigmoid' | 'ipo';
-
-export interface DpoLossResult {
-  loss: Tensor;
-  /** beta * (log pi - log pi_ref) of chosen and rejected answers: DPO's implicit rewards. */
-  rewardsChosen: Float32Array;
-  rewardsRejected: Float32Array;
-}
-
 /**
- * The DPO loss from per-pair log-probabilities (sums, or length-averaged for IPO). Inputs
- * [B] each; the reference ones are constants.
+ * The objective: DPO (sigmoid), IPO and KTO against the frozen reference; ORPO, SimPO and
+ * CPO without one (formulas in shared/preference-losses.ts).
  */
-export function dpoLoss(
-  policyChosen: Tensor,
-  policyRejected: Tensor,
-  refChosen: Tensor,
-  refRejected: Tensor,
-  beta: number,
-  type: DpoLossType,
-  labelSmoothing = 0,
-): DpoLossResult {
-  if (!(beta > 0)) throw new ArgumentError('dpo.beta', `must be > 0, got ${beta}`);
-  const chosenRatio = sub(policyChosen, refChosen);
-  const rejectedRatio = sub(policyRejected, refRejected);
-  const h = sub(chosenRatio, rejectedRatio);
-  let loss: Tensor;
-  if (type === 'ipo') loss = mean(square(sub(h, 1 / (2 * beta))));
-  else {
-    const bh = mul(h, beta);
-    loss = mean(negLogSigmoid(bh));
-    if (labelSmoothing > 0)
-      loss = add(mul(loss, 1 - labelSmoothing), mul(mean(negLogSigmoid(neg(bh))), labelSmoothing));
-  }
-  const rc = noGrad(() => mul(chosenRatio, beta).toTypedArray() as Float32Array);
-  const rr = noGrad(() => mul(rejectedRatio, beta).toTypedArray() as Float32Array);
-  return { loss, rewardsChosen: rc, rewardsRejected: rr };
+export type DpoLossType = 'sigmoid' | 'ipo' | 'kto' | 'orpo' | 'simpo' | 'cpo';
+
+export const PREFERENCE_LOSSES: readonly DpoLossType[] = ['sigmoid', 'ipo', 'kto', 'orpo', 'simpo', 'cpo'];
+
+/** Whether an objective compares with a reference model. */
+export function usesReference(t: DpoLossType): boolean {
+  return t === 'sigmoid' || t === 'ipo' || t === 'kto';
 }
+
+export type DpoLossResult = PreferenceLossResult;
+export { dpoLoss };
 
 /** A tokenized pair and its reference log-probabilities (sum and token count per answer). */
 interface DpoPair {
@@ -113,9 +91,9 @@ class DpoTask implements TrainTask {
     readonly val: readonly DpoPair[],
     readonly batchSize: number,
     readonly ids: { padId: number; eosId: number },
-    readonly beta: number,
-    readonly lossType: DpoLossType,
-    readonly labelSmoothing: number,
+    readonly h: DpoHyper,
+    /** The frozen reference (KTO's reference point needs it during training), or null. */
+    readonly reference: ReferenceModel | null,
     seed: number,
     readonly extraEval?: () => Record<string, number>,
   ) {
@@ -125,29 +103,72 @@ class DpoTask implements TrainTask {
   losses(pairs: readonly DpoPair[]): DpoLossResult {
     const B = pairs.length;
     const { sums, counts } = sequenceLogprobs(this.model, pairs, this.ids.padId, this.ids.eosId);
-    const ipo = this.lossType === 'ipo';
-    // IPO compares length-averaged log-probabilities (TRL)
-    const norm = ipo
-      ? tensor(
-          counts.map((c) => 1 / c),
-          { shape: [2 * B] },
-        )
-      : null;
-    const lp = norm !== null ? mul(sums, norm) : sums;
-    const ref = (k: 'refChosen' | 'refRejected', off: number): Tensor =>
-      tensor(
-        Float32Array.from(pairs, (p, i) => (ipo ? p[k] / counts[off + i]! : p[k])),
-        { shape: [B] },
+    const chosen = slice(sums, 0, 0, B);
+    const rejected = slice(sums, 0, B, 2 * B);
+    const perToken = (t: Tensor, off: number): Tensor =>
+      mul(
+        t,
+        tensor(
+          Float32Array.from({ length: B }, (_, i) => 1 / counts[off + i]!),
+          { shape: [B] },
+        ),
       );
-    return dpoLoss(
-      slice(lp, 0, 0, B),
-      slice(lp, 0, B, 2 * B),
-      ref('refChosen', 0),
-      ref('refRejected', B),
-      this.beta,
-      this.lossType,
-      this.labelSmoothing,
-    );
+    const h = this.h;
+    // the SFT term of ORPO and CPO: token-mean NLL of the chosen answers
+    const nllChosen = (): Tensor => mul(sum(chosen), -1 / counts.slice(0, B).reduce((a, c) => a + c, 0));
+    switch (h.lossType) {
+      case 'orpo':
+        return orpoLoss(perToken(chosen, 0), perToken(rejected, B), nllChosen(), h.beta);
+      case 'simpo':
+        return simpoLoss(perToken(chosen, 0), perToken(rejected, B), h.beta, h.simpoGamma, h.labelSmoothing);
+      case 'cpo':
+        return cpoLoss(chosen, rejected, nllChosen(), h.beta, h.cpoAlpha);
+      case 'kto': {
+        const ref = (k: 'refChosen' | 'refRejected'): Tensor =>
+          tensor(
+            Float32Array.from(pairs, (p) => p[k]),
+            { shape: [B] },
+          );
+        // the reference point: each prompt with the next pair's chosen answer (TRL's mismatched KL pairs)
+        const mismatched = pairs.map((p, i) => ({ ...p, chosen: pairs[(i + 1) % B]!.chosen }));
+        const kl = noGrad(() => {
+          const pol = sequenceLogprobs(this.model, mismatched, this.ids.padId, this.ids.eosId).sums;
+          const ref = this.reference!.run((m) => sequenceLogprobs(m, mismatched, this.ids.padId, this.ids.eosId).sums);
+          return tensor(
+            Float32Array.from(sub(slice(pol, 0, 0, B), slice(ref, 0, 0, B)).toTypedArray() as Float32Array),
+            {
+              shape: [B],
+            },
+          );
+        });
+        return ktoLoss(
+          sub(chosen, ref('refChosen')),
+          sub(rejected, ref('refRejected')),
+          kl,
+          h.beta,
+          h.desirableWeight,
+          h.undesirableWeight,
+        );
+      }
+      default: {
+        const ipo = h.lossType === 'ipo';
+        // IPO compares length-averaged log-probabilities (TRL)
+        const ref = (k: 'refChosen' | 'refRejected', off: number): Tensor =>
+          tensor(
+            Float32Array.from(pairs, (p, i) => (ipo ? p[k] / counts[off + i]! : p[k])),
+            { shape: [B] },
+          );
+        return dpoLoss(
+          ipo ? perToken(chosen, 0) : chosen,
+          ipo ? perToken(rejected, B) : rejected,
+          ref('refChosen', 0),
+          ref('refRejected', B),
+          h.beta,
+          h.lossType === 'ipo' ? 'ipo' : 'sigmoid',
+          h.labelSmoothing,
+        );
+      }
+    }
   }
 
   microBatch(): MicroBatchResult {
@@ -213,6 +234,13 @@ export interface DpoHyper extends StageLoopHyper {
   beta: number;
   lossType: DpoLossType;
   labelSmoothing: number;
+  /** SimPO's target margin gamma (TRL simpo_gamma). */
+  simpoGamma: number;
+  /** CPO's weight of the NLL term (TRL cpo_alpha). */
+  cpoAlpha: number;
+  /** KTO's weights of desirable and undesirable answers. */
+  desirableWeight: number;
+  undesirableWeight: number;
 }
 
 export const DPO_DEFAULTS: DpoHyper = {
@@ -227,6 +255,10 @@ export const DPO_DEFAULTS: DpoHyper = {
   beta: 0.1,
   lossType: 'sigmoid',
   labelSmoothing: 0,
+  simpoGamma: 0.5,
+  cpoAlpha: 1,
+  desirableWeight: 1,
+  undesirableWeight: 1,
   ...LORA_DEFAULTS,
   evalEvery: 50,
   checkpointEvery: 100,
@@ -262,12 +294,13 @@ function toPairs(groups: readonly TokenizedGroup[]): { prompt: number[]; chosen:
 }
 
 function withReference(
-  ref: ReferenceModel,
+  ref: ReferenceModel | null,
   pairs: readonly { prompt: number[]; chosen: number[]; rejected: number[] }[],
   padId: number,
   eosId: number,
 ): DpoPair[] {
   const out: DpoPair[] = [];
+  if (ref === null) return pairs.map((p) => ({ ...p, refChosen: 0, refRejected: 0 }));
   for (let i = 0; i < pairs.length; i += 32) {
     const part = pairs.slice(i, i + 32);
     const sums = noGrad(() => tidy(() => ref.run((m) => sequenceLogprobs(m, part, padId, eosId).sums.toTypedArray())));
@@ -293,8 +326,10 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
   const va = tokenizeGroups(o.tokenizer, prepared.template, eosId, rankedPairs(o.val), maxLength);
   if (tr.groups.length === 0)
     throw new ArgumentError('dpo', 'no preference pair with two different answers fits in max_length');
-  const train = withReference(reference, toPairs(tr.groups), padId, eosId);
-  const val = withReference(reference, toPairs(va.groups), padId, eosId);
+  // reference-free objectives (ORPO, SimPO, CPO) skip the reference forwards
+  const ref = usesReference(o.lossType) ? reference : null;
+  const train = withReference(ref, toPairs(tr.groups), padId, eosId);
+  const val = withReference(ref, toPairs(va.groups), padId, eosId);
   const spec = specOf(policy);
   const record = writeStageRunFiles('dpo', o, spec, [
     'policy',
@@ -313,9 +348,8 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
     val,
     o.batchSize,
     { padId, eosId },
-    o.beta,
-    o.lossType,
-    o.labelSmoothing,
+    o,
+    o.lossType === 'kto' ? reference : null,
     o.seed,
     extra ? () => extra(policy, reference) : undefined,
   );
@@ -323,7 +357,7 @@ export async function trainDpo(o: DpoOptions): Promise<DpoResult> {
     model: policy,
     task,
     betas: [0.9, 0.999],
-    progressLabel: `dpo (${o.lossType})`,
+    progressLabel: o.lossType === 'sigmoid' ? 'dpo' : o.lossType,
     checkpointer: (optimizer) => stageCheckpointer(o.runDir, policy, spec, optimizer, record),
   });
   if (lora !== null) writeAdapterFiles(o.runDir, policy, lora, o.inputs?.['model'] ?? null);

@@ -60,8 +60,12 @@ export const DPO_TEXT: Partial<Record<keyof DpoHyper, string>> = {
   ...loopText,
   batchSize: 'pairs per micro-batch',
   beta: 'DPO beta (strength of the implicit KL)',
-  lossType: 'sigmoid (DPO) | ipo',
+  lossType: 'sigmoid (DPO) | ipo | kto | orpo | simpo | cpo',
   labelSmoothing: 'conservative DPO label smoothing',
+  simpoGamma: 'SimPO target margin gamma',
+  cpoAlpha: 'CPO weight of the NLL term',
+  desirableWeight: 'KTO weight of desirable (chosen) answers',
+  undesirableWeight: 'KTO weight of undesirable (rejected) answers',
 };
 
 export const PPO_KINDS: FieldKinds<PpoHyper> = {

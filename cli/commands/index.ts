@@ -108,6 +108,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./grpo.ts'),
   },
   {
+    names: ['rloo'],
+    summary: { rloo: 'RLOO: REINFORCE with a leave-one-out baseline, no critic' },
+    load: () => import('./rloo.ts'),
+  },
+  {
     names: ['lora'],
     summary: { lora: 'LoRA adapters: merge a PEFT adapter into its base model' },
     load: () => import('./lora.ts'),

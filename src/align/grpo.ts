@@ -26,7 +26,7 @@ import { maskCount, maskedMean } from './shared/masked.ts';
 import { forwardMicroBatches, microBatches, minibatches } from './shared/micro-batches.ts';
 import type { OnlineHyper, OnlineStageInputs } from './shared/online-stage.ts';
 import { rewardSpecOf, runOnlineStage, startOnlineStage } from './shared/online-stage.ts';
-import { clippedPolicyLoss, sequenceMeanWeights } from './shared/ppo-loss.ts';
+import { clippedPolicyLoss } from './shared/ppo-loss.ts';
 import { penalizedScores } from './shared/reward-scorer.ts';
 import { componentMetrics, scoreRollout } from './shared/reward-functions.ts';
 import type { RewardSpec } from './shared/reward-functions.ts';
@@ -56,8 +56,21 @@ export interface GrpoHyper extends OnlineHyper {
   clipEps: number;
   /** How advantages are scaled: by the group's std (GRPO), the batch's, or not at all (Dr. GRPO). */
   scaleRewards: 'group' | 'batch' | 'none';
-  /** 'grpo': mean over each answer's tokens, then over answers; 'token': mean over all tokens. */
-  lossType: 'grpo' | 'token';
+  /**
+   * How token losses add up over a minibatch: 'grpo' mean over each answer's tokens, then over
+   * answers; 'token' mean over all tokens (DAPO); 'dr_grpo' sum over tokens / (answers ·
+   * maxNewTokens) (Dr. GRPO, no length bias); 'sequence' sum over each answer's tokens, mean
+   * over answers (REINFORCE on the sequence log-probability: RLOO).
+   */
+  lossType: 'grpo' | 'token' | 'dr_grpo' | 'sequence';
+  /** Clip-higher (DAPO): the ratio's upper clip is 1 + epsilonHigh (null: 1 + clipEps). */
+  epsilonHigh: number | null;
+  /** Answers cut at maxNewTokens (no EOS) are left out of the loss (DAPO's overlong filtering, TRL's mask_truncated_completions). */
+  maskTruncatedCompletions: boolean;
+  /** Advantages: 'group' (r - group mean, scaled by scaleRewards) or 'rloo' (r - mean of the other answers of the prompt). */
+  advantageEstimator: 'group' | 'rloo';
+  /** Where beta's KL goes: the loss (k3, GRPO) or the reward (summed k1 of each answer, RLOO). */
+  klIn: 'loss' | 'reward';
 }
 
 export const GRPO_DEFAULTS: GrpoHyper = {
@@ -77,6 +90,10 @@ export const GRPO_DEFAULTS: GrpoHyper = {
   clipEps: 0.2,
   scaleRewards: 'group',
   lossType: 'grpo',
+  epsilonHigh: null,
+  maskTruncatedCompletions: false,
+  advantageEstimator: 'group',
+  klIn: 'loss',
   ...LORA_DEFAULTS,
   missingEosPenalty: 1,
   scoreClip: 10,
@@ -121,7 +138,22 @@ export function validateGrpo(h: GrpoHyper): void {
     'scaleRewards',
     `must be group, batch or none, got ${h.scaleRewards}`,
   );
-  req(h.lossType === 'grpo' || h.lossType === 'token', 'lossType', `must be grpo or token, got ${h.lossType}`);
+  req(
+    ['grpo', 'token', 'dr_grpo', 'sequence'].includes(h.lossType),
+    'lossType',
+    `must be grpo, token, dr_grpo or sequence, got ${h.lossType}`,
+  );
+  req(
+    h.epsilonHigh === null || (h.epsilonHigh > 0 && h.epsilonHigh < 10),
+    'epsilonHigh',
+    `must be in (0, 10) or null, got ${h.epsilonHigh}`,
+  );
+  req(
+    h.advantageEstimator === 'group' || h.advantageEstimator === 'rloo',
+    'advantageEstimator',
+    `must be group or rloo, got ${h.advantageEstimator}`,
+  );
+  req(h.klIn === 'loss' || h.klIn === 'reward', 'klIn', `must be loss or reward, got ${h.klIn}`);
 }
 
 /** Group-normalized advantages of scores laid out group after group: (r - mean) / (std + 1e-4); std unbiased, as torch.std. */
@@ -159,6 +191,59 @@ export function groupAdvantages(
     for (let i = 0; i < n; i++) adv[i] = adv[i]! / (std + 1e-4);
   }
   return { advantages: adv, groupStdMean: stdSum / groups, zeroStdFraction: zero / groups };
+}
+
+/**
+ * RLOO's leave-one-out baseline (Ahmadian et al., arXiv:2402.14740): each answer's reward
+ * minus the mean reward of the other k - 1 answers to the same prompt.
+ */
+export function rlooAdvantages(rewards: ArrayLike<number>, k: number): { advantages: Float32Array } {
+  const n = rewards.length;
+  if (k < 2 || n % k !== 0)
+    throw new ArgumentError('rlooAdvantages', `${n} rewards do not split into groups of ${k} >= 2`);
+  const adv = new Float32Array(n);
+  for (let g = 0; g < n; g += k) {
+    let sum = 0;
+    for (let i = 0; i < k; i++) sum += rewards[g + i]!;
+    for (let i = 0; i < k; i++) adv[g + i] = rewards[g + i]! - (sum - rewards[g + i]!) / (k - 1);
+  }
+  return { advantages: adv };
+}
+
+/**
+ * Per-token loss weights of a micro-batch [b, R] (0 off the answers and on answers left out
+ * of the loss), for the minibatch's aggregation (see GrpoHyper.lossType).
+ */
+export function lossWeights(
+  mask: ArrayLike<number>,
+  B: number,
+  R: number,
+  inLoss: readonly boolean[],
+  o: {
+    type: GrpoHyper['lossType'];
+    sequences: number;
+    tokens: number;
+    maxNewTokens: number;
+    minibatchRows: number;
+  },
+): Float32Array {
+  const w = new Float32Array(B * R);
+  if (o.sequences === 0) return w;
+  for (let b = 0; b < B; b++) {
+    if (!inLoss[b]) continue;
+    let n = 0;
+    for (let t = 0; t < R; t++) if (mask[b * R + t] !== 0) n++;
+    const v =
+      o.type === 'grpo'
+        ? 1 / (n * o.sequences)
+        : o.type === 'token'
+          ? 1 / o.tokens
+          : o.type === 'dr_grpo'
+            ? 1 / (o.minibatchRows * o.maxNewTokens)
+            : 1 / o.sequences;
+    for (let t = 0; t < R; t++) if (mask[b * R + t] !== 0) w[b * R + t] = v;
+  }
+  return w;
 }
 
 export class GrpoAlgorithm implements RlAlgorithm {
@@ -230,10 +315,6 @@ export class GrpoAlgorithm implements RlAlgorithm {
       this.examples ? r.promptIndex.map((i) => this.examples![rows[i]!]!) : null,
     );
     const scores = penalizedScores(scored.total, batch.hasEos, h.missingEosPenalty, h.scoreClip);
-    const adv = groupAdvantages(scores, h.groupSize, h.scaleRewards);
-    const tokenAdv = new Float32Array(B * R);
-    for (let b = 0; b < B; b++) tokenAdv.fill(adv.advantages[b]!, b * R, b * R + batch.responseLengths[b]!);
-
     const order = this.streams.permutation(B);
     const {
       lp: oldLogprobs,
@@ -250,6 +331,21 @@ export class GrpoAlgorithm implements RlAlgorithm {
     const mask = batch.responseMask;
     const k1 = klPerToken(oldLogprobs, refLogprobs, mask, 'k1');
     const k3 = klPerToken(oldLogprobs, refLogprobs, mask, 'k3');
+    // RLOO puts beta times each answer's summed k1 KL into its reward
+    const shaped = Float32Array.from(scores);
+    if (h.klIn === 'reward' && h.beta > 0)
+      for (let b = 0; b < B; b++) {
+        let kl = 0;
+        for (let t = 0; t < R; t++) kl += k1[b * R + t]!;
+        shaped[b] = shaped[b]! - h.beta * kl;
+      }
+    const groupStats = groupAdvantages(shaped, h.groupSize, h.scaleRewards);
+    const adv =
+      h.advantageEstimator === 'rloo' ? { ...groupStats, ...rlooAdvantages(shaped, h.groupSize) } : groupStats;
+    const tokenAdv = new Float32Array(B * R);
+    for (let b = 0; b < B; b++) tokenAdv.fill(adv.advantages[b]!, b * R, b * R + batch.responseLengths[b]!);
+    // answers in the loss: all, or (maskTruncatedCompletions) only those that ended with EOS
+    const inLoss = batch.hasEos.map((e) => e || !h.maskTruncatedCompletions);
 
     // update
     const lrScale = lrFactor(h.lrSchedule, step, h.steps);
@@ -260,22 +356,34 @@ export class GrpoAlgorithm implements RlAlgorithm {
       const epochOrder = it === 0 ? order : this.streams.permutation(B);
       for (const { rows: mbRows, tokens: mbTokens } of minibatches(batch, epochOrder, h.miniBatchSize)) {
         const mb = { loss: 0, kl: 0, clip: 0, approxKl: 0, ratio: 0, maxDev: 0 };
+        const kept = mbRows.filter((r) => inLoss[r]);
+        const keptTokens = kept.reduce((n, r) => n + batch.responseLengths[r]!, 0);
         for (const micro of microBatches(batch, mbRows, h.microBatchSize, this.ids)) {
           const part = micro.part;
           tidy(() => {
             const maskT = micro.mask();
-            const w =
-              h.lossType === 'grpo'
-                ? sequenceMeanWeights(part.responseMask, part.B, part.R, mbRows.length)
-                : part.responseMask.map((x) => x / mbTokens);
+            const w = lossWeights(
+              part.responseMask,
+              part.B,
+              part.R,
+              micro.rows.map((r) => inLoss[r]!),
+              {
+                type: h.lossType,
+                sequences: kept.length,
+                tokens: keptTokens,
+                maxNewTokens: h.maxNewTokens,
+                minibatchRows: mbRows.length,
+              },
+            );
             const weights = tensor(w, { shape: [part.B, part.R] });
             const pol = policyForward(this.policy, part, h.temperature);
             const pl = clippedPolicyLoss(pol.logprobs, micro.gather(oldLogprobs), micro.gather(tokenAdv), maskT, {
               clipEps: h.clipEps,
+              ...(h.epsilonHigh !== null ? { clipEpsHigh: h.epsilonHigh } : {}),
               weights,
             });
             let loss = pl.loss;
-            if (h.beta > 0) {
+            if (h.beta > 0 && h.klIn === 'loss') {
               const klTerm = sum(mul(k3Tensor(pol.logprobs, micro.gather(refLogprobs)), weights));
               loss = add(loss, mul(klTerm, h.beta));
               mb.kl += klTerm.item();
@@ -346,14 +454,14 @@ export interface GrpoResult {
   loop: RlLoopResult;
 }
 
-export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
+export async function trainGrpo(o: GrpoOptions, stage = 'grpo'): Promise<GrpoResult> {
   validateGrpo(o);
-  const start = startOnlineStage('grpo', o);
+  const start = startOnlineStage(stage, o);
   const { prepared, policy, reference } = start;
   const algorithm = new GrpoAlgorithm(
     policy,
     reference,
-    rewardSpecOf(o, 'grpo'),
+    rewardSpecOf(o, stage),
     o.tokenizer,
     prepared.ids,
     o.prompts,
@@ -362,10 +470,30 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
     o.task ?? null,
     o.examples ?? null,
   );
-  const loop = await runOnlineStage('grpo', o, {
+  const loop = await runOnlineStage(stage, o, {
     start,
     algorithm,
     progressKeys: ['reward', 'gold', 'kl', 'reward_std'],
   });
   return { policy, reference, algorithm, loop };
+}
+
+/**
+ * RLOO (Ahmadian et al., arXiv:2402.14740; TRL's RLOOTrainer): k answers per prompt, each
+ * answer's reward minus beta times its summed KL to the reference, advantage = that reward
+ * minus the mean of the other k - 1 (leave-one-out baseline), REINFORCE on the sequence
+ * log-probability (the clipped ratio when a batch is reused). GRPO's machinery with those
+ * options.
+ */
+export const RLOO_DEFAULTS: GrpoHyper = {
+  ...GRPO_DEFAULTS,
+  advantageEstimator: 'rloo',
+  klIn: 'reward',
+  lossType: 'sequence',
+  scaleRewards: 'none',
+  beta: 0.05,
+};
+
+export function trainRloo(o: GrpoOptions): Promise<GrpoResult> {
+  return trainGrpo(o, 'rloo');
 }

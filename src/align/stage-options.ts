@@ -140,6 +140,7 @@ export const GRPO_KINDS: FieldKinds<GrpoHyper> = {
   seed: 'integer',
   gradClip: 'number',
   timeLimitSeconds: 'number',
+  epsilonHigh: 'number',
   ...LORA_KINDS,
 };
 export const GRPO_TEXT: Partial<Record<keyof GrpoHyper, string>> = {
@@ -153,7 +154,12 @@ export const GRPO_TEXT: Partial<Record<keyof GrpoHyper, string>> = {
   beta: 'k3 KL coefficient in the loss',
   clipEps: 'clip epsilon',
   scaleRewards: 'group | batch | none',
-  lossType: 'grpo (per-answer mean) | token (token mean)',
+  lossType:
+    'grpo (per-answer mean) | token (token mean, DAPO) | dr_grpo (sum / answers x max tokens) | sequence (RLOO)',
+  epsilonHigh: 'clip-higher: upper clip epsilon (DAPO 0.28; null: clip-eps)',
+  maskTruncatedCompletions: 'leave answers without EOS out of the loss',
+  advantageEstimator: 'group (GRPO) | rloo (leave-one-out baseline)',
+  klIn: 'loss (k3, GRPO) | reward (summed k1 per answer, RLOO)',
   temperature: 'sampling temperature',
   maxNewTokens: 'longest answer',
   missingEosPenalty: 'subtracted from the score of answers without EOS',

@@ -12,8 +12,10 @@ import { sum } from '../../engine/ops/reduce.ts';
 import { ArgumentError } from '../../core/errors.ts';
 
 export interface PolicyLossOptions {
-  /** epsilon of the clipped surrogate (0.2). */
+  /** epsilon of the clipped surrogate (0.2): the ratio is clipped to [1 - clipEps, 1 + clipEpsHigh]. */
   clipEps: number;
+  /** The upper epsilon when it differs (DAPO's clip-higher, 0.28); default clipEps. */
+  clipEpsHigh?: number;
   /** Valid tokens in the whole minibatch (default: this mask's count). */
   denominator?: number;
   /** |log ratio| is clamped to this before exp (OpenRLHF: 20), so a stray token cannot overflow. */
@@ -73,7 +75,7 @@ export function clippedPolicyLoss(
   const ratio = exp(logRatio);
   const negAdv = neg(advantages);
   const unclipped = mul(negAdv, ratio);
-  const clipped = mul(negAdv, clamp(ratio, 1 - o.clipEps, 1 + o.clipEps));
+  const clipped = mul(negAdv, clamp(ratio, 1 - o.clipEps, 1 + (o.clipEpsHigh ?? o.clipEps)));
   const perToken = maximum(unclipped, clipped);
   const loss =
     o.weights !== undefined

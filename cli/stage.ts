@@ -4,6 +4,7 @@
  * command of an online stage (ppo and grpo differ only in their algorithm).
  */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { optionSpecs, stageConfig } from '../src/align/shared/config.ts';
 import type { FieldKinds } from '../src/align/shared/config.ts';
@@ -162,7 +163,8 @@ export function registerOnlineStage<T extends object>(
     .requiredOption('--out <dir>', `run directory (${c.outputs})`)
     .option('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line)')
     .option('--eval-prompts <file>', 'held-out prompts JSONL')
-    .option('--task <name>', 'prompts (train/eval) and gold reward of a synthetic task (reviews)');
+    .option('--task <name>', 'prompts (train/eval) and gold reward of a synthetic task (reviews, arithmetic)');
+  if (c.name === 'ppo') cmd.option('--ptx-data <file>', 'PPO-ptx: pretraining text, one document per line');
   addHyperOptions(cmd, c.spec);
   cmd.action(async (o: Record<string, unknown>) => {
     const hyper = hyperFromOptions(o, c.spec);
@@ -178,9 +180,17 @@ export function registerOnlineStage<T extends object>(
       rewards: (o['reward'] as string[] | undefined) ?? [],
     });
     const out = o['out'] as string;
+    const ptx = o['ptxData'] as string | undefined;
     const r = await c.train({
       ...hyper,
       ...inputs,
+      ...(ptx !== undefined
+        ? {
+            ptxTexts: readFileSync(ptx, 'utf8')
+              .split('\n')
+              .filter((l) => l.trim() !== ''),
+          }
+        : {}),
       runDir: out,
       inputs: {
         model: o['model'] as string,

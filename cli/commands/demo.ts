@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { runPretrainDemo, DEMO_SIZES } from '../../src/demo/pretrain-demo.ts';
 import { runRlhfDemo } from '../../src/demo/rlhf-demo.ts';
+import { runReasoningDemo } from '../../src/demo/reasoning-demo.ts';
 import type { DemoSize } from '../../src/demo/pretrain-demo.ts';
 import { ArgumentError } from '../../src/core/errors.ts';
 import { getDefaultBackend } from '../../src/backends/select.ts';
@@ -27,9 +28,28 @@ export function register(program: Command): void {
       '--rlhf',
       'the alignment pipeline instead: tokenizer -> pretrain -> SFT -> reward model -> PPO on a task with a gold reward',
     )
-    .option('--compare', 'with --rlhf: also DPO, GRPO and PPO with beta = 0 (reward over-optimization)')
+    .option(
+      '--compare',
+      'with --rlhf: also DPO, KTO, ORPO, SimPO, CPO, GRPO, RLOO, PPO-ptx and PPO with beta = 0 (reward over-optimization)',
+    )
+    .option(
+      '--reasoning',
+      'RL with a verifiable reward instead: pretrain -> SFT on two-digit sums -> GRPO rewarded by exact match (no reward model)',
+    )
+    .option('--grpo-seconds <s>', 'with --reasoning: GRPO time budget', '150')
     .option('--pretrain-minutes <m>', 'with --rlhf: pretraining time budget', '1')
     .action(async (o: Record<string, string | undefined>) => {
+      if (o['reasoning'] !== undefined) {
+        const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);
+        await runReasoningDemo({
+          runDir: o['out'] ?? join('runs', `reasoning-demo-${timestamp()}`),
+          pretrainMinutes: floatOption('--pretrain-minutes', o['pretrainMinutes'], 0.05)!,
+          grpoSeconds: floatOption('--grpo-seconds', o['grpoSeconds'], 1)!,
+          seed: intOption('--seed', o['seed'])!,
+          ...(maxSentences !== undefined ? { maxSentences } : {}),
+        });
+        return;
+      }
       if (o['rlhf'] !== undefined) {
         const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);
         await runRlhfDemo({

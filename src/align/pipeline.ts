@@ -21,7 +21,8 @@ import { trainPpo, PPO_DEFAULTS } from './ppo.ts';
 import type { PpoHyper } from './ppo.ts';
 import { trainDpo, DPO_DEFAULTS } from './dpo.ts';
 import type { DpoHyper } from './dpo.ts';
-import { trainGrpo, GRPO_DEFAULTS } from './grpo.ts';
+import { trainGrpo, trainRloo, GRPO_DEFAULTS, RLOO_DEFAULTS } from './grpo.ts';
+import { Generator } from '../core/random.ts';
 import type { GrpoHyper } from './grpo.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { evaluatePolicy } from './shared/evaluate.ts';
@@ -66,6 +67,12 @@ export interface PipelineOptions {
   dpo?: Partial<DpoHyper> | null;
   grpo?: Partial<GrpoHyper> | null;
   overoptimization?: Partial<PpoHyper> | null;
+  /** More offline objectives on the same preference data (KTO, ORPO, SimPO, CPO, IPO), by name. */
+  preferenceObjectives?: Record<string, Partial<DpoHyper>>;
+  /** RLOO on the same reward model. */
+  rloo?: Partial<GrpoHyper> | null;
+  /** PPO-ptx: PPO plus gamma x NLL of the task's plain text (its `corpus`). */
+  ppoPtx?: Partial<PpoHyper> | null;
   /** How policies are measured. */
   evalSamplesPerPrompt: number;
   log?: (line: string) => void;
@@ -262,6 +269,62 @@ export async function runAlignmentPipeline(o: PipelineOptions): Promise<Pipeline
       ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('grpo', r) } : {}),
     });
     measure('GRPO', grpoRun.policy, t());
+  }
+  for (const [name, hyper] of Object.entries(o.preferenceObjectives ?? {})) {
+    log(`[${name}] ${hyper.lossType ?? 'dpo'} on the same preference data`);
+    t = clock();
+    const run = await trainDpo({
+      ...DPO_DEFAULTS,
+      ...hyper,
+      policy: sft,
+      tokenizer: o.tokenizer,
+      format: o.format,
+      train: prefs.train,
+      val: prefs.val,
+      seed: o.seed,
+      runDir: join(o.runDir, name.toLowerCase().replace(/[^a-z0-9]+/g, '-')),
+      ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!(name, r) } : {}),
+    });
+    measure(name, run.policy, t());
+  }
+  const online = {
+    policy: sft,
+    tokenizer: o.tokenizer,
+    format: o.format,
+    scorer,
+    seed: o.seed,
+    evalPrompts,
+    task: o.task,
+  };
+  if (o.rloo) {
+    log(`[rloo] the same reward model, leave-one-out baseline, KL in the reward`);
+    t = clock();
+    const run = await trainRloo({
+      ...RLOO_DEFAULTS,
+      evalEvery: 0,
+      ...o.rloo,
+      ...online,
+      prompts: o.task.prompts('train'),
+      runDir: join(o.runDir, 'rloo'),
+      ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('rloo', r) } : {}),
+    });
+    measure('RLOO', run.policy, t());
+  }
+  if (o.ppoPtx) {
+    log(`[ppo-ptx] PPO plus a pretraining term on the task's plain sentences`);
+    t = clock();
+    const run = await trainPpo({
+      ...PPO_DEFAULTS,
+      evalEvery: 0,
+      ...o.ppo,
+      ...o.ppoPtx,
+      ...online,
+      prompts: o.task.prompts('train'),
+      ptxTexts: o.task.corpus(new Generator(o.seed + 11), 4000),
+      runDir: join(o.runDir, 'ppo-ptx'),
+      ...(o.onStep ? { onStep: (r: MetricRecord) => o.onStep!('ppo-ptx', r) } : {}),
+    });
+    measure('PPO-ptx', run.actor, t());
   }
   let overoptimization: PipelineReport['overoptimization'] = null;
   if (o.overoptimization) {

@@ -25,6 +25,8 @@
  * ratio is exactly 1 (detail 8).
  */
 import { noGrad } from '../engine/grad-mode.ts';
+import { tensor } from '../engine/ops/creation.ts';
+import { EpochSampler } from './shared/sampler.ts';
 import { tidy } from '../engine/memory.ts';
 import { add, mul, sub } from '../engine/ops/elementwise.ts';
 import { ArgumentError } from '../core/errors.ts';
@@ -96,6 +98,11 @@ export interface PpoHyper extends OnlineHyper {
   whitenRewards: boolean;
   /** Critic initialization: from the reward model (default, InstructGPT) or the SFT model with a zero head. */
   criticInit: 'reward' | 'sft';
+  /**
+   * PPO-ptx (InstructGPT Eq. 2): gamma of the pretraining term, loss += gamma * NLL of a batch
+   * of pretraining text per minibatch (0: plain PPO; needs ptxTexts).
+   */
+  ptxCoef: number;
 }
 
 export const PPO_DEFAULTS: PpoHyper = {
@@ -127,6 +134,7 @@ export const PPO_DEFAULTS: PpoHyper = {
   scoreClip: 10,
   whitenRewards: false,
   criticInit: 'reward',
+  ptxCoef: 0,
   ...LORA_DEFAULTS,
   evalEvery: 20,
   evalSamplesPerPrompt: 4,
@@ -192,6 +200,8 @@ export class PpoAlgorithm implements RlAlgorithm {
   readonly kl: KlController;
   private readonly streams: RlStreams;
   private readonly promptIds: number[][];
+  private readonly ptxRows: number[][];
+  private readonly ptxSampler: EpochSampler;
   /** The last step's experience (tests read it). */
   lastExperience: Experience | null = null;
   /** The ratio statistics of the first minibatch of the last step (detail 8's check). */
@@ -209,8 +219,17 @@ export class PpoAlgorithm implements RlAlgorithm {
     readonly h: PpoHyper,
     readonly task: GoldTask | null,
     readonly examples: readonly Readonly<Record<string, Json>>[] | null = null,
+    /** PPO-ptx's pretraining text (tokenized into rows of up to 64 tokens). */
+    ptxTexts: readonly string[] = [],
   ) {
     validatePpo(h);
+    if (h.ptxCoef > 0 && ptxTexts.length === 0)
+      throw new ArgumentError('ppo.ptxCoef', 'PPO-ptx needs pretraining text (ptxTexts, --ptx-data FILE)');
+    const len = Math.min(64, policy.config.blockSize);
+    this.ptxRows = ptxTexts
+      .map((t) => tokenizer.encodeIds(t, { addSpecialTokens: false }).slice(0, len + 1))
+      .filter((r) => r.length >= 2);
+    this.ptxSampler = new EpochSampler(Math.max(this.ptxRows.length, 1), h.seed + 3);
     for (const m of [policy, reference.model, critic]) m.eval(); // dropout off in all four models (detail 7)
     this.promptIds = prompts.map((p) => encodePrompt(tokenizer, template, p));
     flattenParameters(policy);
@@ -343,6 +362,31 @@ export class PpoAlgorithm implements RlAlgorithm {
     return { exp, stats, samples };
   }
 
+  /**
+   * PPO-ptx: accumulates gamma * (mean token NLL of `rows` pretraining rows) into the actor's
+   * gradients (InstructGPT's gamma * E[log pi(x)] term, as a loss); returns the NLL.
+   */
+  ptxBackward(rows: number): number {
+    const picked = this.ptxSampler.next(rows).map((i) => this.ptxRows[i]!);
+    const T = picked.reduce((m, r) => Math.max(m, r.length - 1), 1);
+    const ids = new Int32Array(picked.length * T).fill(this.ids.padId);
+    const targets = new Int32Array(picked.length * T).fill(-100);
+    const mask = new Int32Array(picked.length * T);
+    picked.forEach((r, b) => {
+      ids.set(r.slice(0, -1), b * T);
+      targets.set(r.slice(1), b * T);
+      mask.fill(1, b * T, b * T + r.length - 1);
+    });
+    return tidy(() => {
+      const loss = this.policy.forward(tensor(ids, { shape: [picked.length, T], dtype: 'int32' }), {
+        targets: tensor(targets, { shape: [picked.length, T], dtype: 'int32' }),
+        attentionMask: tensor(mask, { shape: [picked.length, T], dtype: 'int32' }),
+      }).loss!;
+      mul(loss, this.h.ptxCoef).backward();
+      return loss.item();
+    });
+  }
+
   /** Step 5: PPO epochs over the experience; returns the update's statistics. */
   update(exp: Experience, lrScale: number): Record<string, number> {
     const h = this.h;
@@ -351,6 +395,7 @@ export class PpoAlgorithm implements RlAlgorithm {
     this.actorOptimizer.setLearningRate(h.lr * lrScale);
     this.criticOptimizer.setLearningRate(h.criticLr * lrScale);
     const acc = {
+      ptx: 0,
       pg: 0,
       vf: 0,
       ent: 0,
@@ -410,6 +455,7 @@ export class PpoAlgorithm implements RlAlgorithm {
           });
         }
         if (this.firstMinibatch === null) this.firstMinibatch = { ratioMean: mb.ratio, ratioMaxDev: mb.maxDev };
+        if (h.ptxCoef > 0) acc.ptx += this.ptxBackward(h.miniBatchSize);
         if (mb.ratio > h.ratioThreshold) {
           // a runaway ratio: skip this minibatch (TRL legacy ratio_threshold)
           acc.skipped++;
@@ -435,6 +481,7 @@ export class PpoAlgorithm implements RlAlgorithm {
     const steps = Math.max(acc.n - acc.skipped, 1);
     return {
       policy_loss: acc.pg / n,
+      ...(h.ptxCoef > 0 ? { ptx_loss: acc.ptx / n } : {}),
       value_loss: acc.vf / n,
       entropy_bonus: acc.ent / n,
       clip_frac: acc.clip / n,
@@ -527,6 +574,7 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
     o,
     o.task ?? null,
     o.examples ?? null,
+    o.ptxTexts ?? [],
   );
   const loop = await runOnlineStage('ppo', o, {
     start,

@@ -115,6 +115,7 @@ export const PPO_TEXT: Partial<Record<keyof PpoHyper, string>> = {
   scoreClip: 'clip normalized scores to +- this',
   whitenRewards: 'whiten shaped rewards before GAE',
   criticInit: 'reward (from the RM) | sft (SFT backbone, zero head)',
+  ptxCoef: 'PPO-ptx: gamma of the pretraining NLL added to the actor loss (needs --ptx-data)',
   evalEvery: 'steps between evaluations',
   evalSamplesPerPrompt: 'answers per eval prompt',
   sampleEvery: 'steps between samples tables',

@@ -184,7 +184,7 @@ export async function runReasoningDemo(o: ReasoningDemoOptions): Promise<Reasoni
   let t = clock();
   const sft = await trainSft({
     ...SFT_DEFAULTS,
-    steps: 300,
+    steps: 800,
     batchSize: 32,
     lr: 3e-3,
     minLr: 3e-4,
@@ -210,8 +210,8 @@ export async function runReasoningDemo(o: ReasoningDemoOptions): Promise<Reasoni
     groupSize: 8,
     miniBatchSize: 64,
     microBatchSize: 32,
-    lr: 5e-4,
-    beta: 0.0,
+    lr: 1e-4,
+    beta: 0.04,
     maxNewTokens,
     evalEvery: 0,
     sampleEvery: 10,

@@ -219,3 +219,19 @@ describe('PPO (four models)', () => {
 function buildTensor(data: Int32Array, L: number): ReturnType<typeof tensor> {
   return tensor(data, { shape: [1, L], dtype: 'int32' });
 }
+
+describe('PPO-ptx', () => {
+  it('adds gamma x the pretraining NLL to the actor loss and logs it; refuses a coefficient without text', async () => {
+    const { Generator } = await import('../../src/core/random.ts');
+    const texts = reviewsTask.corpus(new Generator(1), 64);
+    const o = setup({ steps: 1, ptxCoef: 0.5, ptxTexts: texts });
+    const r = await trainPpo(o);
+    const rec = r.loop.records.find((x) => x['kind'] === 'train')!;
+    const ptx = rec['ptx_loss'] as number;
+    // an untrained model's NLL is near ln(vocab)
+    assert.ok(Number.isFinite(ptx) && Math.abs(ptx - Math.log(tok.vocabSize)) < 1.5, `ptx_loss ${ptx}`);
+    const plain = await trainPpo(setup({ steps: 1 }));
+    assert.equal(plain.loop.records.find((x) => x['kind'] === 'train')!['ptx_loss'], undefined);
+    await assert.rejects(trainPpo(setup({ steps: 1, ptxCoef: 0.5 })), /pretraining text/);
+  });
+});

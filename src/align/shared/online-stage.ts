@@ -57,6 +57,8 @@ export interface OnlineStageInputs {
   scorer: RewardScorer | null;
   /** Reward functions added to the reward model's score (TRL's reward_funcs, weighted). */
   rewardFunctions?: readonly NamedReward[];
+  /** Pretraining text for PPO-ptx, one document per entry. */
+  ptxTexts?: readonly string[];
   /** The prompts' records (JSONL lines), passed to reward functions; default {prompt}. */
   examples?: readonly Readonly<Record<string, JsonValue>>[] | null;
   prompts: readonly (readonly ChatMessage[])[];
@@ -76,6 +78,7 @@ const INPUT_KEYS = [
   'scorer',
   'rewardFunctions',
   'examples',
+  'ptxTexts',
   'prompts',
   'evalPrompts',
   'task',

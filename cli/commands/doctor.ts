@@ -17,7 +17,7 @@ export function register(program: Command): void {
         llmtsBackend: backend.name,
         threads: backend.threads,
         isa: native instanceof Error ? null : loadAddon().isa(),
-        nativeAddon: native instanceof Error ? `not available: ${native.message}` : addonPath,
+        nativeAddon: native instanceof Error ? `not available: ${native.message}` : addonPath(),
         envBackend: process.env['LLMTS_BACKEND'] ?? null,
         envThreads: process.env['LLMTS_THREADS'] ?? null,
         node: process.version,

@@ -37,9 +37,9 @@
 INL void bab_tile(const int R, const int NV, const float *A, int64_t ars, int64_t acs, const float *B, int64_t ldb,
                   float *C, int64_t ldc, int64_t p_lo, int64_t p_hi, int64_t last, int acc) {
   vf c[4][4];
-#pragma GCC unroll 4
+UNROLL(4)
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
+UNROLL(4)
     for (int v = 0; v < NV; v++) {
       if (acc) c[r][v] = v == NV - 1 && last < VL ? vload_n(C + r * ldc + v * VL, last) : vload(C + r * ldc + v * VL);
       else c[r][v] = vzero();
@@ -48,18 +48,18 @@ INL void bab_tile(const int R, const int NV, const float *A, int64_t ars, int64_
     vf b[4];
     const float *bp = B + p * ldb;
     const float *ap = A + p * acs;
-#pragma GCC unroll 4
+UNROLL(4)
     for (int v = 0; v < NV; v++) b[v] = v == NV - 1 && last < VL ? vload_n(bp + v * VL, last) : vload(bp + v * VL);
-#pragma GCC unroll 4
+UNROLL(4)
     for (int r = 0; r < R; r++) {
       vf a = vset1(ap[r * ars]);
-#pragma GCC unroll 4
+UNROLL(4)
       for (int v = 0; v < NV; v++) c[r][v] = vfma(a, b[v], c[r][v]);
     }
   }
-#pragma GCC unroll 4
+UNROLL(4)
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
+UNROLL(4)
     for (int v = 0; v < NV; v++) {
       if (v == NV - 1 && last < VL) vstore_n(C + r * ldc + v * VL, c[r][v], last);
       else vstore(C + r * ldc + v * VL, c[r][v]);

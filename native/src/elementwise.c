@@ -120,7 +120,7 @@ INL vf unary_grad_v(int op, vf x, vf y, vf gy, float p) {
     case U_LOG: return vdiv(gy, x);
     case U_SQRT: return vdiv(vmul(gy, vset1(0.5f)), y);
     case U_RSQRT: return vmul(gy, vmul(vset1(-0.5f), vmul(y, vmul(y, y))));
-    case U_TANH: return vmul(gy, vfnma(y, y, one));
+    case U_TANH: return vmul(gy, v1msq(y));
     case U_SIGMOID: return vmul(gy, vmul(y, vsub(one, y)));
     case U_RELU: return vmul(gy, vsel(vgt(x, vzero()), one, vzero()));
     case U_GELU: {

@@ -92,40 +92,40 @@
 INL void ukr_nv(const int nv, int64_t k, const float *restrict a, const float *restrict b, float *restrict c,
                 int64_t ldc, int beta, int64_t mr, int64_t nr) {
   vf acc[MR][NV];
-#pragma GCC unroll 32
+UNROLL(32)
   for (int i = 0; i < MR; i++)
-#pragma GCC unroll 8
+UNROLL(8)
     for (int v = 0; v < nv; v++) acc[i][v] = vzero();
-#pragma GCC unroll 32
+UNROLL(32)
   for (int i = 0; i < MR; i++)
     if (i < mr) __builtin_prefetch(c + i * ldc, 1, 3);
   for (int64_t p = 0; p < k; p++) {
     vf bv[NV];
-#pragma GCC unroll 8
+UNROLL(8)
     for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VL);
-#pragma GCC unroll 32
+UNROLL(32)
     for (int i = 0; i < MR; i++) {
       vf av = vset1(a[i]);
-#pragma GCC unroll 8
+UNROLL(8)
       for (int v = 0; v < nv; v++) acc[i][v] = vfma(av, bv[v], acc[i][v]);
     }
     a += MR;
     b += NR;
   }
   if (mr == MR && nr == nv * VL) {
-#pragma GCC unroll 32
+UNROLL(32)
     for (int i = 0; i < MR; i++)
-#pragma GCC unroll 8
+UNROLL(8)
       for (int v = 0; v < nv; v++) {
         float *cp = c + i * ldc + v * VL;
         vstore(cp, beta ? vadd(acc[i][v], vload(cp)) : acc[i][v]);
       }
     return;
   }
-#pragma GCC unroll 32
+UNROLL(32)
   for (int i = 0; i < MR; i++) {
     if (i >= mr) break;
-#pragma GCC unroll 8
+UNROLL(8)
     for (int v = 0; v < nv; v++) {
       int64_t lanes = nr - v * VL;
       if (lanes <= 0) break;
@@ -194,7 +194,7 @@ static void pack_a(const float *a, int64_t lda, int trans, int64_t mc, int64_t k
       const float *s = a + p * lda;
       for (int64_t q = 0; q < full; q++) {
         float *d = pa + q * MR * kc + p * MR;
-#pragma GCC unroll 32
+UNROLL(32)
         for (int i = 0; i < MR; i++) d[i] = s[q * MR + i];
       }
       if (rest) {
@@ -220,7 +220,7 @@ static void pack_a(const float *a, int64_t lda, int trans, int64_t mc, int64_t k
     if (mr == MR) {
       for (int64_t p = p0; p < kc; p++) {
         float *d = pa + p * MR;
-#pragma GCC unroll 32
+UNROLL(32)
         for (int i = 0; i < MR; i++) d[i] = rows[i][p];
       }
     } else {
@@ -244,7 +244,7 @@ static void pack_b(const float *b, int64_t ldb, int trans, int64_t kc, int64_t n
       const float *s = b + p * ldb;
       for (int64_t q = 0; q < full; q++) {
         float *d = pb + q * NR * kc + p * NR;
-#pragma GCC unroll 8
+UNROLL(8)
         for (int v = 0; v < NV; v++) vstore(d + v * VL, vload(s + q * NR + v * VL));
       }
       if (rest) {
@@ -273,7 +273,7 @@ static void pack_b(const float *b, int64_t ldb, int trans, int64_t kc, int64_t n
     if (nr == NR) {
       for (int64_t p = p0; p < kc; p++) {
         float *d = pb + p * NR;
-#pragma GCC unroll 64
+UNROLL(64)
         for (int j = 0; j < NR; j++) d[j] = cols[j][p];
       }
     } else {

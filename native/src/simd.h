@@ -39,6 +39,15 @@
 
 #define INL static inline __attribute__((always_inline))
 
+/* UNROLL(n) before a loop: unroll it n times (fully, when the trip count is a constant). GCC
+ * builds the native addon; clang (which ignores `#pragma GCC unroll`) builds the wasm module. */
+#define LLMTS_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define UNROLL(n) LLMTS_PRAGMA(unroll) /* full unroll when the trip count is a constant */
+#else
+#define UNROLL(n) LLMTS_PRAGMA(GCC unroll n)
+#endif
+
 #if defined(LLMTS_ISA_AVX512)
 #include <immintrin.h>
 #define VL 16
@@ -391,13 +400,16 @@ INL vd vdload(const double *p) { return *p; }
 INL vf vdtof(vd a) { return (float)a; }
 #endif
 
-/* one lane of vfma (see the top of this file) */
+/* one lane of vfma (see the top of this file); 1 - y^2, which cancels near |y| = 1: fused, one
+ * rounding; unfused, (1 - y)(1 + y), whose factors round at most once between them */
 #if defined(LLMTS_ISA_WASM)
 #define LLMTS_FUSED_FMA 0
 INL float sfma(float a, float b, float c) { return a * b + c; }
+INL vf v1msq(vf y) { return vmul(vsub(vset1(1.0f), y), vadd(vset1(1.0f), y)); }
 #else
 #define LLMTS_FUSED_FMA 1
 INL float sfma(float a, float b, float c) { return fmaf(a, b, c); }
+INL vf v1msq(vf y) { return vfnma(y, y, vset1(1.0f)); }
 #endif
 
 #endif

@@ -348,6 +348,12 @@ export interface Backend extends Kernels {
   readonly name: string;
   /** Allocates a zero-filled array for this backend's kernels (WebAssembly: inside its memory). */
   alloc(dtype: DType, length: number): DataArray;
+  /**
+   * Returns an array from alloc to the backend at once (the caller guarantees nothing views it
+   * any more). Backends whose arrays live in their own memory (WebAssembly) have it; for the
+   * others the garbage collector reclaims arrays.
+   */
+  free?(array: DataArray): void;
   /** Whether this backend runs `kernel` natively for `dtype` (false means it delegates to the reference). */
   supports(kernel: KernelName, dtype: DType): boolean;
   /** Threads its kernels may use (1 for the reference). */

@@ -11,6 +11,7 @@ export interface PartialBackend extends Partial<Kernels> {
   readonly name: string;
   readonly threads: number;
   alloc: Backend['alloc'];
+  free?: Backend['free'];
   /**
    * Whether `kernel` runs natively for `dtype`; defaults to "if the kernel is present".
    * A kernel that is present receives every dtype its op allows, so it must itself hand the
@@ -64,5 +65,6 @@ export function composeBackend(partial: PartialBackend): Backend {
     quantizedMatmul: pick('quantizedMatmul'),
   };
   if (partial.setThreads) composed.setThreads = partial.setThreads.bind(partial);
+  if (partial.free) composed.free = partial.free;
   return composed;
 }

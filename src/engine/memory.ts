@@ -54,11 +54,18 @@ export class Storage {
   }
 }
 
-/** Arrays returned by ended scopes, ready for reuse; bounded so a change of shapes cannot grow it forever. */
+/**
+ * Arrays returned by ended scopes, ready for reuse; bounded so a change of shapes cannot grow it
+ * forever. An array it drops (over the bound, or cleared) goes back to its backend at once when
+ * the backend has `free` (a WebAssembly backend's arrays live in its own memory), else to the GC.
+ */
 class ArrayPool {
   private readonly free = new Map<string, DataArray[]>();
   private bytes = 0;
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly backend: Backend,
+  ) {}
 
   take(dtype: DType, length: number): DataArray | undefined {
     const list = this.free.get(`${dtype}:${length}`);
@@ -68,7 +75,10 @@ class ArrayPool {
   }
 
   put(dtype: DType, array: DataArray): void {
-    if (this.bytes + array.byteLength > this.maxBytes) return; // let the GC have it
+    if (this.bytes + array.byteLength > this.maxBytes) {
+      this.backend.free?.(array);
+      return;
+    }
     const key = `${dtype}:${array.length}`;
     let list = this.free.get(key);
     if (list === undefined) {
@@ -84,6 +94,8 @@ class ArrayPool {
   }
 
   clear(): void {
+    if (this.backend.free !== undefined)
+      for (const list of this.free.values()) for (const a of list) this.backend.free(a);
     this.free.clear();
     this.bytes = 0;
   }
@@ -102,7 +114,7 @@ let nextSerial = 0;
 function poolFor(backend: Backend): ArrayPool {
   let pool = pools.get(backend);
   if (pool === undefined) {
-    pool = new ArrayPool(maxPoolBytes);
+    pool = new ArrayPool(maxPoolBytes, backend);
     pools.set(backend, pool);
   }
   return pool;
@@ -123,7 +135,7 @@ export function allocStorage(backend: Backend, dtype: DType, length: number, zer
     }
   }
   if (array === undefined) {
-    array = backend.alloc(dtype, length);
+    array = allocFresh(backend, dtype, length);
     stats.allocations++;
   }
   const storage = new Storage(backend, dtype, array);
@@ -133,6 +145,21 @@ export function allocStorage(backend: Backend, dtype: DType, length: number, zer
     stats.liveScoped++;
   }
   return storage;
+}
+
+/**
+ * A new array from the backend. A backend with its own bounded memory (WebAssembly) may be full
+ * of arrays the pool keeps for reuse: then the pool is emptied and the allocation tried again.
+ */
+function allocFresh(backend: Backend, dtype: DType, length: number): DataArray {
+  try {
+    return backend.alloc(dtype, length);
+  } catch (err) {
+    const pool = pools.get(backend);
+    if (backend.free === undefined || pool === undefined || pool.pooledBytes === 0) throw err;
+    pool.clear();
+    return backend.alloc(dtype, length);
+  }
 }
 
 /** Anything holding storages that a scope's result may contain. */

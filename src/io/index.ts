@@ -33,5 +33,8 @@ export {
 export type { Checkpointer, CheckpointMeta, SaveCheckpointArgs, LoadedCheckpoint } from './checkpoint.ts';
 export { loadModel, loadCodec } from './load-model.ts';
 export type { LoadedModel, TextCodec } from './load-model.ts';
-export { loadHfModel, isHfModelDir } from './hf/load.ts';
+export { loadHfModel, isHfModelDir, hfModelFromCheckpoint } from './hf/load.ts';
+export type { CheckpointReader } from './hf/load.ts';
+export { loadHfModelFrom, MemoryCheckpoint } from './hf/from-source.ts';
+export type { HfSources } from './hf/from-source.ts';
 export { saveHfModel } from './hf/save.ts';

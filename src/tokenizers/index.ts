@@ -38,6 +38,8 @@ export { ConfigReader } from './config-reader.ts';
 export * from './registry.ts';
 
 export { loadTokenizer } from './formats/load.ts';
+export { loadTokenizerFrom } from './formats/from-source.ts';
+export type { TokenizerSources } from './formats/from-source.ts';
 export { loadTokenizerJson, parseTokenizerJson, tokenizerFromJson } from './formats/tokenizer-json.ts';
 export type { LoadTokenizerOptions } from './formats/tokenizer-json.ts';
 export { defaultCacheDir } from './formats/tokenizer-cache.ts';

@@ -9,7 +9,7 @@
 import { describe, it, before } from 'node:test';
 import type { AttentionArgs, AttentionLayout, StridedArray } from '../../src/backends/backend.ts';
 import { referenceBackend as ref } from '../../src/backends/reference/index.ts';
-import { assertClose, isaPaths, memo, nat, normal, rng, skipReason } from './helpers.ts';
+import { assertClose, isaPaths, memo, pathBackend, selectPath, normal, rng, pathsSkipReason } from './helpers.ts';
 
 interface Case {
   name: string;
@@ -154,11 +154,11 @@ function prepare(c: Case, seed: number) {
   return { base, gradLayouts, ql, kl, gradOut, expected };
 }
 
-describe('native attention (+grad) vs reference', { skip: skipReason() }, () => {
+describe('attention (+grad) vs reference', { skip: pathsSkipReason() }, () => {
   const prepared = CASES.map((c, i) => prepare(c, 900 + i));
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       CASES.forEach((c, i) => {
         it(c.name, () => {
           const p = prepared[i]!;
@@ -166,14 +166,14 @@ describe('native attention (+grad) vs reference', { skip: skipReason() }, () => 
           const out = new Float32Array(p.ql.size),
             lse = new Float32Array(c.batch * c.heads * c.tq);
           const fwd: AttentionArgs = { ...p.base, out, lse };
-          nat().backend.attention(fwd);
+          pathBackend(isa).attention(fwd);
           assertClose(out, want.out, { rtol: 1e-5, atolRel: 2e-6 }, `${isa} ${c.name} out`);
           assertClose(lse, want.lse, { rtol: 1e-6, atolRel: 1e-7 }, `${isa} ${c.name} lse`);
           // backward from the reference's forward results, so only the backward kernel is compared
           const gradQ = new Float32Array(p.ql.size).fill(NaN);
           const gradK = new Float32Array(p.kl.size).fill(NaN);
           const gradV = new Float32Array(p.kl.size).fill(NaN);
-          nat().backend.attentionGrad({
+          pathBackend(isa).attentionGrad({
             ...p.base,
             ...p.gradLayouts,
             out: want.out,

@@ -16,11 +16,12 @@ import {
   broadcastStrides,
   contiguousStrides,
   isaPaths,
-  nat,
+  pathBackend,
+  selectPath,
   normal,
   numel,
   rng,
-  skipReason,
+  pathsSkipReason,
   uniform,
   view,
 } from './helpers.ts';
@@ -121,15 +122,15 @@ function paramFor(op: UnaryOp, variant: number): number {
 
 const SIZES = [1, 7, 15, 16, 17, 33, 1000, 70001];
 
-describe('native unary / unaryGrad vs reference', { skip: skipReason() }, () => {
+describe('unary / unaryGrad vs reference', { skip: pathsSkipReason() }, () => {
   const g = rng(1);
   const inputs = SIZES.map((n) => normal(g, n, 3));
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       for (const op of UNARY) {
         it(op, () => {
-          const N = nat().backend;
+          const N = pathBackend(isa);
           const all = [...inputs, SPECIAL];
           all.forEach((x, v) => {
             const n = x.length;
@@ -219,17 +220,17 @@ const BIN_CASES: BinCase[] = [
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'];
 const COMPARE: CompareOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 
-describe('native binary / compare / where vs reference', { skip: skipReason() }, () => {
+describe('binary / compare / where vs reference', { skip: pathsSkipReason() }, () => {
   const operands = BIN_CASES.map((c, i) => {
     const g = rng(200 + i);
     return { a: c.a(g), b: c.b(g) };
   });
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       BIN_CASES.forEach((c, i) => {
         it(c.name, () => {
-          const N = nat().backend;
+          const N = pathBackend(isa);
           const { a, b } = operands[i]!;
           const n = numel(c.shape);
           for (const op of BINARY) {
@@ -444,17 +445,17 @@ const ASSIGN_CASES: AssignCase[] = [
   },
 ];
 
-describe('native assign vs reference', { skip: skipReason() }, () => {
+describe('assign vs reference', { skip: pathsSkipReason() }, () => {
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       for (const c of ASSIGN_CASES) {
         it(c.name, () => {
           const src = c.src();
           const want = c.dst();
           ref.assign(want, src, c.shape);
           const got = c.dst();
-          nat().backend.assign(got, src, c.shape);
+          pathBackend(isa).assign(got, src, c.shape);
           assertEqualArrays(got.data, want.data, `${isa} assign ${c.name}`);
         });
       }
@@ -462,10 +463,10 @@ describe('native assign vs reference', { skip: skipReason() }, () => {
   }
 });
 
-describe('native copyStrided / fill vs reference', { skip: skipReason() }, () => {
+describe('copyStrided / fill vs reference', { skip: pathsSkipReason() }, () => {
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       for (const c of COPY_CASES) {
         it(c.name, () => {
           const src = c.make();
@@ -473,19 +474,19 @@ describe('native copyStrided / fill vs reference', { skip: skipReason() }, () =>
           const want = c.out(n);
           ref.copyStrided(src, c.shape, want);
           const got = c.out(n);
-          nat().backend.copyStrided(src, c.shape, got);
+          pathBackend(isa).copyStrided(src, c.shape, got);
           assertEqualArrays(got, want, `${isa} copy ${c.name}`);
         });
       }
       it('fill (small and large, float32 and int32)', () => {
         for (const n of [5, 100000]) {
           const f = new Float32Array(n + 3).fill(9);
-          nat().backend.fill(f, n, -1.25);
+          pathBackend(isa).fill(f, n, -1.25);
           assert.ok(f.subarray(0, n).every((v) => v === -1.25));
           assert.deepEqual([...f.subarray(n)], [9, 9, 9]);
           for (const value of [-7, 3.9, NaN, 2 ** 32 + 5]) {
             const i32 = new Int32Array(n + 1).fill(4);
-            nat().backend.fill(i32, n, value);
+            pathBackend(isa).fill(i32, n, value);
             const want = new Int32Array(1).fill(value)[0]!;
             assert.ok(
               i32.subarray(0, n).every((v) => v === want),

@@ -10,7 +10,18 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReduceOp } from '../../src/backends/backend.ts';
 import { referenceBackend as ref } from '../../src/backends/reference/index.ts';
-import { assertClose, assertEqualArrays, isaPaths, memo, nat, normal, rng, skipReason, uniform } from './helpers.ts';
+import {
+  assertClose,
+  assertEqualArrays,
+  isaPaths,
+  memo,
+  pathBackend,
+  selectPath,
+  normal,
+  rng,
+  pathsSkipReason,
+  uniform,
+} from './helpers.ts';
 
 const REDUCE_SHAPES: [number, number, number][] = [
   [1, 1, 1],
@@ -26,7 +37,7 @@ const REDUCE_SHAPES: [number, number, number][] = [
 ];
 const REDUCE_OPS: ReduceOp[] = ['sum', 'max', 'min', 'prod'];
 
-describe('native reduce / sumSquares vs reference', { skip: skipReason() }, () => {
+describe('reduce / sumSquares vs reference', { skip: pathsSkipReason() }, () => {
   const inputs = REDUCE_SHAPES.map(([o, r, i], k) => {
     const g = rng(300 + k);
     const x = uniform(g, o * r * i, 0.5, 1.5); // products stay finite
@@ -36,7 +47,7 @@ describe('native reduce / sumSquares vs reference', { skip: skipReason() }, () =
   const withNaN = Float32Array.from({ length: 3 * 40 * 5 }, (_, j) => (j === 77 ? NaN : j === 150 ? Infinity : j % 11));
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       it('sum / max / min / prod over [outer, r, inner]', () => {
         REDUCE_SHAPES.forEach(([o, r, i], k) => {
           for (const op of REDUCE_OPS) {
@@ -45,7 +56,7 @@ describe('native reduce / sumSquares vs reference', { skip: skipReason() }, () =
             const want = new Float32Array(o * i);
             ref.reduce(op, x, o, r, i, want);
             const got = new Float32Array(o * i);
-            nat().backend.reduce(op, x, o, r, i, got);
+            pathBackend(isa).reduce(op, x, o, r, i, got);
             assertClose(
               got,
               want,
@@ -69,7 +80,7 @@ describe('native reduce / sumSquares vs reference', { skip: skipReason() }, () =
             const want = new Float32Array(o * i);
             ref.reduce(op, x, o, r, i, want);
             const got = new Float32Array(o * i);
-            nat().backend.reduce(op, x, o, r, i, got);
+            pathBackend(isa).reduce(op, x, o, r, i, got);
             assertClose(got, want, { rtol: 1e-6 }, `${isa} ${op} with NaN [${o},${r},${i}]`);
           }
         }
@@ -78,7 +89,7 @@ describe('native reduce / sumSquares vs reference', { skip: skipReason() }, () =
         for (const n of [0, 1, 17, 1000, 300001]) {
           const x = normal(rng(n), n);
           const want = ref.sumSquares(x, n);
-          const got = nat().backend.sumSquares(x, n);
+          const got = pathBackend(isa).sumSquares(x, n);
           assert.ok(Math.abs(got - want) <= 1e-6 * Math.abs(want), `${isa} sumSquares n=${n}: ${got} vs ${want}`);
         }
       });
@@ -107,7 +118,7 @@ const SOFTMAX_SHAPES: [number, number, boolean][] = [
   [2, 16, false],
 ];
 
-describe('native softmax / logSoftmax (+grad) vs reference', { skip: skipReason() }, () => {
+describe('softmax / logSoftmax (+grad) vs reference', { skip: pathsSkipReason() }, () => {
   const data = SOFTMAX_SHAPES.map(([r, c, s], k) => {
     const x = softmaxInput(r, c, 400 + k, s);
     const gy = normal(rng(450 + k), r * c);
@@ -127,13 +138,13 @@ describe('native softmax / logSoftmax (+grad) vs reference', { skip: skipReason(
   });
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       SOFTMAX_SHAPES.forEach(([r, c], k) => {
         it(`[${r}, ${c}]`, () => {
           const d = data[k]!;
           for (const log of [false, true]) {
             const got = new Float32Array(r * c);
-            nat().backend.softmax(d.x, r, c, got, log);
+            pathBackend(isa).softmax(d.x, r, c, got, log);
             assertClose(
               got,
               d.y[log ? 1 : 0]!,
@@ -141,7 +152,7 @@ describe('native softmax / logSoftmax (+grad) vs reference', { skip: skipReason(
               `${isa} ${log ? 'logSoftmax' : 'softmax'} [${r},${c}]`,
             );
             const g = new Float32Array(r * c);
-            nat().backend.softmaxGrad(d.y[log ? 1 : 0]!, d.gy, r, c, g, log);
+            pathBackend(isa).softmaxGrad(d.y[log ? 1 : 0]!, d.gy, r, c, g, log);
             assertClose(
               g,
               d.gx()[log ? 1 : 0]!,
@@ -170,10 +181,10 @@ const NORM_SHAPES: [number, number][] = [
   [3, 5],
 ];
 
-describe('native layerNorm / rmsNorm (+grad) vs reference', { skip: skipReason() }, () => {
+describe('layerNorm / rmsNorm (+grad) vs reference', { skip: pathsSkipReason() }, () => {
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       NORM_SHAPES.forEach(([rows, cols], k) => {
         for (const affine of [true, false]) {
           it(`[${rows}, ${cols}] ${affine ? 'with' : 'without'} weight/bias`, () => {
@@ -183,7 +194,7 @@ describe('native layerNorm / rmsNorm (+grad) vs reference', { skip: skipReason()
             const b = affine ? normal(g, cols) : null;
             const gy = normal(g, rows * cols);
             const eps = 1e-5;
-            const N = nat().backend;
+            const N = pathBackend(isa);
             // layerNorm
             const y0 = new Float32Array(rows * cols),
               m0 = new Float32Array(rows),
@@ -243,7 +254,7 @@ const CE_SHAPES: [number, number][] = [
   [300, 17],
 ];
 
-describe('native crossEntropy (+grad) vs reference', { skip: skipReason() }, () => {
+describe('crossEntropy (+grad) vs reference', { skip: pathsSkipReason() }, () => {
   const data = CE_SHAPES.map(([rows, classes], k) => {
     const g = rng(600 + k);
     const logits = normal(g, rows * classes, 4);
@@ -253,7 +264,7 @@ describe('native crossEntropy (+grad) vs reference', { skip: skipReason() }, () 
   });
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       CE_SHAPES.forEach(([rows, classes], k) => {
         for (const smoothing of [0, 0.1]) {
           it(`[${rows}, ${classes}] smoothing ${smoothing}`, () => {
@@ -263,13 +274,13 @@ describe('native crossEntropy (+grad) vs reference', { skip: skipReason() }, () 
             ref.crossEntropy(logits, targets, rows, classes, -100, smoothing, l0, e0);
             const l1 = new Float32Array(rows),
               e1 = new Float32Array(rows);
-            nat().backend.crossEntropy(logits, targets, rows, classes, -100, smoothing, l1, e1);
+            pathBackend(isa).crossEntropy(logits, targets, rows, classes, -100, smoothing, l1, e1);
             assertClose(l1, l0, { rtol: 1e-6, atolRel: 1e-7 }, `${isa} crossEntropy loss`);
             assertClose(e1, e0, { rtol: 2.5e-7 }, `${isa} crossEntropy lse`); // 2 ulps
             const g0 = new Float32Array(rows * classes);
             ref.crossEntropyGrad(logits, targets, e0, gradLoss, rows, classes, -100, smoothing, g0);
             const g1 = new Float32Array(rows * classes);
-            nat().backend.crossEntropyGrad(logits, targets, e0, gradLoss, rows, classes, -100, smoothing, g1);
+            pathBackend(isa).crossEntropyGrad(logits, targets, e0, gradLoss, rows, classes, -100, smoothing, g1);
             assertClose(g1, g0, { rtol: 1e-5, atolRel: 1e-6 }, `${isa} crossEntropy grad`);
           });
         }
@@ -278,10 +289,10 @@ describe('native crossEntropy (+grad) vs reference', { skip: skipReason() }, () 
   }
 });
 
-describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReason() }, () => {
+describe('indexSelect / indexAdd / adamw vs reference', { skip: pathsSkipReason() }, () => {
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       it('indexSelect (embedding lookup and outer > 1, float32 and int32)', () => {
         for (const [outer, srcDim, inner, n] of [
           [1, 65, 128, 768],
@@ -294,13 +305,13 @@ describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReaso
           const want = new Float32Array(outer * n * inner);
           ref.indexSelect(src, outer, srcDim, inner, index, want);
           const got = new Float32Array(outer * n * inner);
-          nat().backend.indexSelect(src, outer, srcDim, inner, index, got);
+          pathBackend(isa).indexSelect(src, outer, srcDim, inner, index, got);
           assertEqualArrays(got, want, `${isa} indexSelect`);
           const isrc = Int32Array.from(src, (v) => Math.round(v * 100));
           const iwant = new Int32Array(outer * n * inner);
           ref.indexSelect(isrc, outer, srcDim, inner, index, iwant);
           const igot = new Int32Array(outer * n * inner);
-          nat().backend.indexSelect(isrc, outer, srcDim, inner, index, igot);
+          pathBackend(isa).indexSelect(isrc, outer, srcDim, inner, index, igot);
           assertEqualArrays(igot, iwant, `${isa} indexSelect int32`);
         }
       });
@@ -317,7 +328,7 @@ describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReaso
           const want = dst0.slice();
           ref.indexAdd(src, outer, n, inner, index, dstDim, want);
           const got = dst0.slice();
-          nat().backend.indexAdd(src, outer, n, inner, index, dstDim, got);
+          pathBackend(isa).indexAdd(src, outer, n, inner, index, dstDim, got);
           assertClose(got, want, { rtol: 1e-6, atolRel: 1e-6 }, `${isa} indexAdd`);
         }
       });
@@ -337,7 +348,7 @@ describe('native indexSelect / indexAdd / adamw vs reference', { skip: skipReaso
             const r = { param: p.slice(), grad, m: m.slice(), v: v.slice() };
             ref.adamw({ ...args, ...r });
             const o = { param: p.slice(), grad, m: m.slice(), v: v.slice() };
-            nat().backend.adamw({ ...args, ...o });
+            pathBackend(isa).adamw({ ...args, ...o });
             assertClose(o.m, r.m, { rtol: 1e-6, atolRel: 1e-7 }, `${isa} adamw m`);
             assertClose(o.v, r.v, { rtol: 1e-6, atolRel: 1e-7 }, `${isa} adamw v`);
             assertClose(o.param, r.param, { rtol: 1e-6, atolRel: 1e-7 }, `${isa} adamw param`);

@@ -6,7 +6,7 @@
 import { describe, it, before } from 'node:test';
 import type { MatmulArgs } from '../../src/backends/backend.ts';
 import { referenceBackend } from '../../src/backends/reference/index.ts';
-import { assertClose, isaPaths, memo, nat, normal, rng, skipReason } from './helpers.ts';
+import { assertClose, isaPaths, memo, pathBackend, selectPath, normal, rng, pathsSkipReason } from './helpers.ts';
 
 interface Case {
   name: string;
@@ -103,17 +103,17 @@ function prepare(c: Case, seed: number): Prepared {
   return { args, c0, expected };
 }
 
-describe('native matmul vs reference', { skip: skipReason() }, () => {
+describe('matmul vs reference', { skip: pathsSkipReason() }, () => {
   const prepared = cases.map((c, i) => prepare(c, 100 + i));
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       cases.forEach((c, i) => {
         const label = `${c.name} transA=${c.transA} transB=${c.transB}`;
         it(label, () => {
           const p = prepared[i]!;
           const out = p.c0.slice();
-          nat().backend.matmul({ ...p.args, c: out });
+          pathBackend(isa).matmul({ ...p.args, c: out });
           // float32 products summed over k: error grows with k and the size of the terms
           assertClose(out, p.expected(), { rtol: 1e-5, atolRel: 2e-6 * Math.sqrt(c.k + 1) }, `${isa} ${label}`);
         });

@@ -11,7 +11,16 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { PagedAttentionArgs } from '../../src/backends/backend.ts';
 import { referenceBackend as ref } from '../../src/backends/reference/index.ts';
-import { assertClose, assertEqualArrays, isaPaths, nat, normal, rng, skipReason } from './helpers.ts';
+import {
+  assertClose,
+  assertEqualArrays,
+  isaPaths,
+  normal,
+  pathBackend,
+  pathsSkipReason,
+  rng,
+  selectPath,
+} from './helpers.ts';
 
 interface Case {
   name: string;
@@ -204,17 +213,17 @@ describe('reference paged attention', () => {
   });
 });
 
-describe('native paged attention vs reference', { skip: skipReason() }, () => {
+describe('paged attention vs reference', { skip: pathsSkipReason() }, () => {
   for (const isa of isaPaths()) {
     describe(`${isa} path`, () => {
-      before(() => nat().addon.setIsa(isa));
+      before(() => selectPath(isa));
       CASES.forEach((c, i) => {
         it(c.name, () => {
           const p = prepared[i]!;
           const want = new Float32Array(p.outSize);
           ref.pagedAttention({ ...p.args, out: want });
           const out = new Float32Array(p.outSize).fill(NaN);
-          nat().backend.pagedAttention({ ...p.args, out });
+          pathBackend(isa).pagedAttention({ ...p.args, out });
           assertClose(out, want, { rtol: 1e-5, atolRel: 2e-6 }, `${isa} ${c.name}`);
         });
         it(`${c.name}: each token alone gives the same bits as in the batch, on 1 or 2 threads`, () => {
@@ -222,19 +231,19 @@ describe('native paged attention vs reference', { skip: skipReason() }, () => {
           const N = p.args.tokens;
           const row = c.heads * c.d;
           const batched = new Float32Array(p.outSize);
-          nat().backend.pagedAttention({ ...p.args, out: batched });
-          const threads = nat().addon.threads();
+          pathBackend(isa).pagedAttention({ ...p.args, out: batched });
+          const threads = pathBackend(isa).threads;
           try {
-            nat().addon.setThreads(threads === 1 ? 2 : 1);
+            pathBackend(isa).setThreads?.(threads === 1 ? 2 : 1);
             const other = new Float32Array(p.outSize);
-            nat().backend.pagedAttention({ ...p.args, out: other });
+            pathBackend(isa).pagedAttention({ ...p.args, out: other });
             assertEqualArrays(other, batched, 'thread count');
           } finally {
-            nat().addon.setThreads(threads);
+            pathBackend(isa).setThreads?.(threads);
           }
           for (let n = 0; n < N; n++) {
             const alone = new Float32Array(row);
-            nat().backend.pagedAttention({
+            pathBackend(isa).pagedAttention({
               ...p.args,
               q: p.args.q.subarray(n * p.args.qTokenStride),
               tokenRow: p.args.tokenRow.subarray(n, n + 1),
@@ -251,7 +260,7 @@ describe('native paged attention vs reference', { skip: skipReason() }, () => {
         const pageTable = Int32Array.from(p.args.pageTable);
         pageTable[0] = p.args.numPages;
         assert.throws(
-          () => nat().backend.pagedAttention({ ...p.args, pageTable, out: new Float32Array(p.outSize) }),
+          () => pathBackend(isa).pagedAttention({ ...p.args, pageTable, out: new Float32Array(p.outSize) }),
           /page id out of range/,
         );
       });

@@ -18,7 +18,7 @@ import {
   roundHalfEven,
   type QuantScheme,
 } from '../../src/backends/quant.ts';
-import { assertClose, isaPaths, nat, normal, rng, skipReason } from './helpers.ts';
+import { assertClose, isaPaths, nat, normal, pathBackend, pathsSkipReason, rng, selectPath } from './helpers.ts';
 
 describe('quantization formats', () => {
   it('fp16 conversion rounds to nearest even', () => {
@@ -120,16 +120,17 @@ const SHAPES: [number, number, number][] = [
   [9, 64, 256],
 ];
 
-describe('native quantized matmul = reference', { skip: skipReason() }, () => {
+describe('quantized matmul = reference', { skip: pathsSkipReason() }, () => {
   for (const isa of isaPaths()) {
     const vnniModes = isa === 'avx512' ? [true, false] : [false];
     for (const vnni of vnniModes) {
       describe(`${isa}${isa === 'avx512' ? (vnni ? ' + VNNI' : ' without VNNI') : ''}`, () => {
-        before(() => {
-          nat().addon.setIsa(isa);
+        before(async () => {
+          await selectPath(isa);
           if (isa === 'avx512') nat().addon.quantVnni(vnni ? 1 : 0);
         });
         after(() => {
+          if (isa === 'wasm') return;
           nat().addon.setIsa(nat().addon.bestIsa());
           nat().addon.quantVnni(1);
         });
@@ -150,7 +151,7 @@ describe('native quantized matmul = reference', { skip: skipReason() }, () => {
                 const want = c0.slice();
                 const got = c0.slice();
                 quantizedMatmulReference({ a, lda, m, w, c: want, ldc, accumulate });
-                nat().backend.quantizedMatmul({ a, lda, m, w, c: got, ldc, accumulate });
+                pathBackend(isa).quantizedMatmul({ a, lda, m, w, c: got, ldc, accumulate });
                 assertClose(got, want, { rtol: 1e-5, atolRel: 1e-6 }, `${scheme} acc=${accumulate}`);
                 // padding columns of c are untouched
                 for (let i = 0; i < m; i++)

@@ -1,11 +1,13 @@
 /**
- * Shared pieces of the native-backend conformance suite: loading the backend (or a skip
- * reason), the ISA paths to cover, seeded inputs, strided views and tolerance checks.
+ * Shared pieces of the backend conformance suite: loading the native backend (or a skip
+ * reason), the kernel paths to cover (every native ISA this CPU runs, and the wasm backend when
+ * it is built), seeded inputs, strided views and tolerance checks.
  */
 import assert from 'node:assert/strict';
 import type { Backend, StridedArray } from '../../src/backends/backend.ts';
 import type { NativeAddon } from '../../src/backends/native/index.ts';
 import { loadAddon, loadNativeBackend } from '../../src/backends/native/index.ts';
+import { loadWasmBackend, wasmInternals } from '../../src/backends/wasm/index.ts';
 import { Generator } from '../../src/core/random.ts';
 
 export interface Native {
@@ -38,12 +40,49 @@ export function nat(): Native {
   return n;
 }
 
-/** Every SIMD path this CPU can run, best first. */
+let wasmLoaded: Backend | string | undefined;
+
+/** The wasm backend, or why it cannot run. */
+export function wasm(): Backend | string {
+  if (wasmLoaded === undefined) {
+    try {
+      wasmLoaded = loadWasmBackend();
+    } catch (err) {
+      wasmLoaded = `wasm backend unavailable (${err instanceof Error ? err.message : String(err)})`;
+    }
+  }
+  return wasmLoaded;
+}
+
+/** Every kernel path this machine can run: the native SIMD paths, best first, then 'wasm'. */
 export function isaPaths(): string[] {
   const n = native();
-  if (typeof n === 'string') return [];
   const all = ['avx512', 'avx2', 'scalar'];
-  return all.slice(all.indexOf(n.addon.bestIsa()));
+  const paths = typeof n === 'string' ? [] : all.slice(all.indexOf(n.addon.bestIsa()));
+  if (typeof wasm() !== 'string') paths.push('wasm');
+  return paths;
+}
+
+/** The suites skip only when no path at all can run. */
+export function pathsSkipReason(): string | false {
+  if (isaPaths().length > 0) return false;
+  return `${String(native())}; ${String(wasm())}`;
+}
+
+/** Makes `path` the one pathBackend(path) runs (native: the addon's ISA; wasm: waits for its worker threads). */
+export async function selectPath(path: string): Promise<void> {
+  if (path === 'wasm') {
+    await wasmInternals(pathBackend(path)).threads.ready();
+    return;
+  }
+  nat().addon.setIsa(path);
+}
+
+export function pathBackend(path: string): Backend {
+  if (path !== 'wasm') return nat().backend;
+  const w = wasm();
+  if (typeof w === 'string') throw new Error(w);
+  return w;
 }
 
 export function rng(seed: number): Generator {

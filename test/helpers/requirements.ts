@@ -2,7 +2,7 @@
  * What a test needs from the machine, and what happens when it is missing.
  *
  * On a developer's machine a test whose system program (Debian's chromium, redis-server,
- * python3-torch) or native addon is absent is skipped with a one-line reason, so `npm test`
+ * python3-torch, clang + lld for the wasm build) or native addon is absent is skipped with a one-line reason, so `npm test`
  * passes on a fresh clone. In CI, `.ci/run` installs those programs and sets
  * LLMTS_REQUIRE_SYSTEM=1 and LLMTS_REQUIRE_NATIVE=1: a missing requirement then fails the test
  * file at load time instead of skipping, so CI is never green because something was skipped.
@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export type SystemProgram = 'chromium' | 'redis-server' | 'python3-torch';
+export type SystemProgram = 'chromium' | 'redis-server' | 'python3-torch' | 'clang';
 
 export interface Requirement {
   /** Where the program is (python3-torch: the python3 that imports torch); undefined when absent. */
@@ -26,6 +26,7 @@ const INSTALL: Record<SystemProgram, string> = {
   chromium: 'apt-get install -y chromium',
   'redis-server': 'apt-get install -y redis-server',
   'python3-torch': 'apt-get install -y python3-torch',
+  clang: 'apt-get install -y clang lld',
 };
 
 function find(program: SystemProgram): string | undefined {
@@ -34,6 +35,13 @@ function find(program: SystemProgram): string | undefined {
     const python = '/usr/bin/python3';
     if (!existsSync(python)) return undefined;
     return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0 ? python : undefined;
+  }
+  if (program === 'clang') {
+    // the wasm build needs the compiler and lld's wasm-ld
+    const has = (p: string): boolean => spawnSync('sh', ['-c', `command -v ${p}`], { encoding: 'utf8' }).status === 0;
+    return has('clang') && has('wasm-ld')
+      ? spawnSync('sh', ['-c', 'command -v clang'], { encoding: 'utf8' }).stdout.trim()
+      : undefined;
   }
   const candidates = program === 'chromium' ? ['chromium', 'chromium-browser'] : [program];
   for (const c of candidates) {

@@ -10,11 +10,8 @@
  * "native.<entry>") - the loader registers the class with the addon - never a crash or an
  * out-of-bounds access. docs/native-backend.md describes the pattern for new entry points.
  */
-import { packageRoot } from '../../core/package-root.ts';
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ArgumentError, BackendError } from '../../core/errors.ts';
+import { envVar, loadNativeAddon, packageFileSource } from '../../core/platform.ts';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
 
@@ -126,30 +123,31 @@ export interface NativeAddon {
   streamRead(x: Float32Array): number;
 }
 
-/**
- * build/ beside package.json (node-gyp's output, from the sources or the compiled build alike);
- * LLMTS_NATIVE_ADDON points elsewhere (the AddressSanitizer build in build-asan/, for
- * `npm run test:asan`).
- */
-export const addonPath =
-  process.env['LLMTS_NATIVE_ADDON'] || join(packageRoot(), 'build', 'Release', 'llmts_native.node');
+/** build/ beside package.json (node-gyp's output, from the sources or the compiled build alike). */
+const ADDON_FILE = 'build/Release/llmts_native.node';
+
+/** Where the addon is (or would be): LLMTS_NATIVE_ADDON (another build, e.g. ASan), else build/Release. */
+export function addonPath(): string {
+  return envVar('LLMTS_NATIVE_ADDON') || String(packageFileSource(ADDON_FILE));
+}
 
 let cached: NativeAddon | undefined;
 
 export function loadAddon(): NativeAddon {
   if (cached !== undefined) return cached;
-  if (!existsSync(addonPath)) {
-    throw new BackendError(`not built: ${addonPath} is missing (npm install builds it with node-gyp)`);
-  }
   try {
-    const require = createRequire(import.meta.url);
-    const addon = require(addonPath) as NativeAddon;
+    const addon = loadNativeAddon(addonPath()) as NativeAddon;
     // (an addon built before the boundary checks lacks it: it still works, with its old messages,
     // until `npm install` or `npm run build:native` rebuilds it)
     if (typeof addon.setErrorClass === 'function') addon.setErrorClass(ArgumentError);
     cached = addon;
   } catch (err) {
-    throw new BackendError(`failed to load ${addonPath}: ${err instanceof Error ? err.message : String(err)}`);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new BackendError(
+      why.endsWith('not built')
+        ? `not built: ${addonPath()} is missing (npm install builds it with node-gyp)`
+        : `failed to load ${addonPath()}: ${why}`,
+    );
   }
   return cached;
 }

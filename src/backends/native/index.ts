@@ -158,17 +158,34 @@ function alignedArray(N: NativeAddon, dtype: DType, length: number): ReturnType<
   }
 }
 
-function makePartial(N: NativeAddon): PartialBackend {
+/** What a backend built on the addon interface supplies besides the kernels (see ../wasm). */
+export interface KernelHost {
+  readonly name: string;
+  alloc: PartialBackend['alloc'];
+  free?: PartialBackend['free'];
+}
+
+/**
+ * The kernels of an addon-shaped module: the native addon here, the WebAssembly module
+ * through an adapter (src/backends/wasm/addon.ts). Both take the same calls.
+ */
+export function addonKernels(N: NativeAddon, host: KernelHost): PartialBackend {
+  const partial = makePartial(N, host);
+  if (host.free) partial.free = host.free;
+  return partial;
+}
+
+function makePartial(N: NativeAddon, host?: KernelHost): PartialBackend {
   const A = N.args;
   const partial: PartialBackend = {
-    name: 'native',
+    name: host?.name ?? 'native',
     get threads() {
       return N.threads();
     },
     setThreads(n: number) {
       N.setThreads(Math.max(1, Math.floor(n)));
     },
-    alloc: (dtype, length) => alignedArray(N, dtype, length),
+    alloc: host?.alloc ?? ((dtype, length) => alignedArray(N, dtype, length)),
     supports: (kernel, dtype) => NATIVE[kernel]?.includes(dtype) ?? false,
 
     fill(out, n, value) {

@@ -100,14 +100,25 @@ export function scalar(value: number, options?: TensorOptions): Tensor {
   return tensor([value], { ...options, shape: [] });
 }
 
-/** Wraps an existing array without copying (it must not be used elsewhere afterwards). */
+/**
+ * Wraps an existing array without copying (it must not be used elsewhere afterwards); a backend
+ * whose arrays live in its own memory (wasm) copies it there instead.
+ */
 export function fromArray(data: DataArray, shape: Shape, options?: Omit<TensorOptions, 'dtype'>): Tensor {
   assertValidShape('fromArray', shape);
   if (numel(shape) !== data.length)
     throw new ShapeError('fromArray', `${data.length} values do not fill the shape`, [shape]);
   const backend = options?.backend ?? getDefaultBackend();
+  const dtype = dtypeOfArray(data);
+  // a backend with its own memory (WebAssembly: `free`) gets a copy there, once, instead of
+  // staging the caller's array into its memory at every kernel call
+  let array = data;
+  if (backend.free !== undefined) {
+    array = backend.alloc(dtype, data.length);
+    array.set(data as never);
+  }
   // not tracked by any scope: the caller owns this array, so it must never go to the pool
-  const t = new Tensor(new Storage(backend, dtypeOfArray(data), data), [...shape]);
+  const t = new Tensor(new Storage(backend, dtype, array), [...shape]);
   return finish(t, options);
 }
 

@@ -11,6 +11,7 @@ import type { Tensor } from '../../engine/tensor.ts';
 import { FormatError } from '../../core/errors.ts';
 import { createModel } from '../../models/registry.ts';
 import type { AnyModel } from '../../models/registry.ts';
+import type { ReadOptions, TensorInfo, TensorRecord } from '../safetensors.ts';
 import { SafetensorsCheckpoint } from '../safetensors-sharded.ts';
 import { architectureOf, specFromHfConfig } from './config.ts';
 import { checkSizesAgainstCheckpoint, validateHfSpec } from './check.ts';
@@ -41,10 +42,34 @@ function readConfig(dir: string): Record<string, unknown> {
 export function loadHfModel(dir: string, options: { backend?: Backend } = {}): AnyModel {
   const cfg = readConfig(dir);
   const file = join(dir, 'config.json');
+  return hfModelFromCheckpoint(cfg, file, () => SafetensorsCheckpoint.open(dir), options);
+}
+
+/** What loading reads from a checkpoint: SafetensorsCheckpoint on disk, or one held in memory. */
+export interface CheckpointReader {
+  /** Names the checkpoint in errors. */
+  readonly dir: string;
+  keys(): string[];
+  has(name: string): boolean;
+  info(name: string): TensorInfo;
+  read(name: string, opts?: ReadOptions): TensorRecord;
+  close(): void;
+}
+
+/**
+ * The model of a parsed config.json (`file` names it in errors) with the weights of the
+ * checkpoint `open` gives (opened after the config has been validated).
+ */
+export function hfModelFromCheckpoint(
+  cfg: Record<string, unknown>,
+  file: string,
+  open: () => CheckpointReader,
+  options: { backend?: Backend } = {},
+): AnyModel {
   const arch = architectureOf(cfg, file);
   const spec = specFromHfConfig(cfg, file);
   validateHfSpec(arch, spec, file);
-  const ckpt = SafetensorsCheckpoint.open(dir);
+  const ckpt = open();
   let model: AnyModel;
   try {
     // sizes agree with the file's shapes before anything is allocated

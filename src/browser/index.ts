@@ -24,7 +24,8 @@ export * as nn from '../nn/index.ts';
 export * as optim from '../optim/index.ts';
 export * as models from '../models/index.ts';
 export * as tokenizers from '../tokenizers/index.ts';
-export * as generate from '../generate/index.ts';
+// `generate` is the top-level function (as in llmts); the area is `generation`
+export * as generation from '../generate/index.ts';
 export * as train from '../train/index.ts';
 export * as align from '../align/index.ts';
 export * as io from '../io/index.ts';

@@ -18,6 +18,7 @@ import { runAlignmentPipeline } from '../../src/align/pipeline.ts';
 import type { PipelineReport, PolicyReport } from '../../src/align/pipeline.ts';
 import { reviewsTask } from '../../src/align/tasks/reviews.ts';
 import { taskTokenizer } from '../../src/align/tasks/tokenizer.ts';
+import { requireNative } from '../helpers/requirements.ts';
 
 const native = getDefaultBackend().name !== 'reference';
 const runDir = mkdtempSync(join(tmpdir(), 'llmts-rlhf-e2e-'));
@@ -26,7 +27,7 @@ const stage = (name: string): PolicyReport => report.policies.find((p) => p.stag
 
 describe(
   'RLHF end to end on the reviews task',
-  { skip: native ? false : 'needs the native backend (about 12x faster than the reference one)' },
+  { skip: requireNative(native, 'the native backend (about 12x faster than the reference one here)') },
   () => {
     before(async () => {
       const tokenizer = taskTokenizer(reviewsTask);

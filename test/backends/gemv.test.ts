@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { availableBackends } from '../../src/backends/select.ts';
 import { referenceBackend } from '../../src/backends/reference/index.ts';
 import { Generator } from '../../src/core/random.ts';
+import { requireNative } from '../helpers/requirements.ts';
 
 const native = availableBackends().find((b) => b.name === 'native');
 
@@ -29,7 +30,7 @@ const cases: [number, number, boolean, boolean, boolean][] = [
 for (const [k, n, transA, transB, accumulate] of cases) {
   test(
     `native one-row product equals its row in a 5-row product (k ${k}, n ${n}, ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? ', accumulate' : ''})`,
-    { skip: native === undefined ? 'native backend not built' : false },
+    { skip: requireNative(native !== undefined) },
     () => {
       const g = new Generator(k * 7 + n);
       const m = 5;

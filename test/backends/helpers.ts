@@ -9,6 +9,7 @@ import type { NativeAddon } from '../../src/backends/native/index.ts';
 import { loadAddon, loadNativeBackend } from '../../src/backends/native/index.ts';
 import { loadWasmBackend, wasmInternals } from '../../src/backends/wasm/index.ts';
 import { Generator } from '../../src/core/random.ts';
+import { requireNative } from '../helpers/requirements.ts';
 
 export interface Native {
   backend: Backend;
@@ -29,9 +30,10 @@ export function native(): Native | string {
   return loaded;
 }
 
+/** The suites' skip option: the reason on a developer's machine without the addon; throws where LLMTS_REQUIRE_NATIVE=1. */
 export function skipReason(): string | false {
   const n = native();
-  return typeof n === 'string' ? n : false;
+  return requireNative(typeof n !== 'string');
 }
 
 export function nat(): Native {

@@ -21,6 +21,7 @@ import { VERDICTS } from '../../src/lab/types.ts';
 import { overallVerdict } from '../../src/lab/verdict.ts';
 import { ArgumentError } from '../../src/core/errors.ts';
 import { readPng } from './png.ts';
+import { systemProgram } from '../helpers/requirements.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'llmts-lab-'));
 const ctx = new LabContext({ outDir: out, quick: true, seed: 7, log: () => {} });
@@ -338,11 +339,9 @@ test('report.html holds every experiment with inline plots; it renders in chromi
   for (const name of results.keys()) assert.ok(html.includes(`id="${name}"`), `report section ${name}`);
   assert.ok((html.match(/<svg/g) ?? []).length >= results.size, 'plots are inline SVG');
   assert.ok(!/<script|src="http/.test(html), 'self-contained: no scripts, no remote resources');
-  const browser = ['chromium', 'chromium-browser', 'google-chrome'].find(
-    (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0,
-  );
-  if (browser === undefined) {
-    t.skip('chromium is not installed: the browser rendering check is skipped (apt-get install -y chromium)');
+  const chromium = systemProgram('chromium'); // fails where LLMTS_REQUIRE_SYSTEM=1 (CI) and it is absent
+  if (chromium.skip) {
+    t.skip(chromium.skip);
     return;
   }
   const png = join(out, 'report.png');

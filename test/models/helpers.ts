@@ -7,12 +7,15 @@ import { referenceBackend } from '../../src/backends/reference/index.ts';
 import { availableBackends, getDefaultBackend } from '../../src/backends/select.ts';
 import { Generator, tensor } from '../../src/engine/index.ts';
 import type { Tensor } from '../../src/engine/index.ts';
+import { requireNative } from '../helpers/requirements.ts';
 
 export const ref = referenceBackend;
 export const hfFixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'models', 'hf');
 
 export function backends(): Backend[] {
-  return availableBackends();
+  const all = availableBackends();
+  requireNative(all.some((b) => b.name === 'native')); // a dev machine without it tests the reference only; CI fails
+  return all;
 }
 
 /** int32 [B, T] from rows (all the same length), on the default backend (where models live) unless told. */

@@ -11,6 +11,7 @@ import { defaultThreads, threadsFromEnv } from '../../src/core/threads.ts';
 import { validateConfig } from '../../src/data/pipeline/config.ts';
 import { runPipeline } from '../../src/data/pipeline/run.ts';
 import { runLlmts } from '../helpers/cli.ts';
+import { requireNative } from '../helpers/requirements.ts';
 
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -61,8 +62,9 @@ describe('llmts global options', () => {
 
   it('--threads and LLMTS_THREADS set the native pool; --threads wins', (t) => {
     const d = doctor([], { LLMTS_THREADS: '' });
-    if (d.llmtsBackend !== 'native') {
-      t.skip('the native addon is not built here: no thread pool to size');
+    const skip = requireNative(d.llmtsBackend === 'native', 'the native addon (its thread pool is what is sized)');
+    if (skip) {
+      t.skip(skip);
       return;
     }
     assert.equal(doctor([], { LLMTS_THREADS: '1' }).threads, 1);

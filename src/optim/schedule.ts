@@ -1,4 +1,13 @@
-/** Learning-rate schedules: constant, linear warmup then cosine or linear decay to a floor (nanoGPT's get_lr). */
+/**
+ * Learning-rate schedules. `cosine` is nanoGPT's get_lr (karpathy/nanoGPT train.py): warmup
+ * maxLr * (step + 1) / (warmup + 1), cosine from maxLr at `warmup` to minLr at `decaySteps`,
+ * minLr after. `linear` is the same with the cosine coefficient replaced by 1 - ratio;
+ * `constant` warms up the same way, then stays at maxLr. (Not Hugging Face's
+ * get_cosine_schedule_with_warmup / get_linear_schedule_with_warmup, which warm up as
+ * step / warmup from 0 and decay to 0.) test/optim/oracle.test.ts checks them against
+ * scripts/oracles/optim_fixtures.py, which evaluates get_lr as nanoGPT writes it and
+ * cross-checks it with torch's LinearLR and CosineAnnealingLR.
+ */
 import { ArgumentError } from '../core/errors.ts';
 
 export interface ScheduleOptions {

@@ -14,6 +14,12 @@ export interface RunLayout {
   segDone(seg: number, name: string): string;
   dedupRemovals(seg: number, name: string): string;
   dedupDone(seg: number): string;
+  /** the exact-duplicate pairs of a barrier, and their done marker */
+  exactPairs(seg: number): string;
+  exactDone(seg: number): string;
+  /** one LSH band's candidate pairs, and their done marker */
+  bandEdges(seg: number, band: number): string;
+  bandDone(seg: number, band: number): string;
   tokensBin(name: string): string;
   tokensIdx(name: string): string;
   tokensDir: string;
@@ -36,6 +42,10 @@ export function runLayout(out: string): RunLayout {
     segDone: (s, n) => join(work, `seg${s}`, `${n}.done.json`),
     dedupRemovals: (s, n) => join(work, `dedup${s}`, `${n}.json`),
     dedupDone: (s) => join(work, `dedup${s}`, 'done.json'),
+    exactPairs: (s) => join(work, `dedup${s}`, 'exact.pairs'),
+    exactDone: (s) => join(work, `dedup${s}`, 'exact.done.json'),
+    bandEdges: (s, b) => join(work, `dedup${s}`, `band${String(b).padStart(3, '0')}.edges`),
+    bandDone: (s, b) => join(work, `dedup${s}`, `band${String(b).padStart(3, '0')}.done.json`),
     tokensBin: (n) => join(work, 'tokens', `${n}.bin`),
     tokensIdx: (n) => join(work, 'tokens', `${n}.idx`),
     tokensDir: join(out, 'tokens'),

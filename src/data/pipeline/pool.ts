@@ -7,26 +7,28 @@
 import { Worker } from 'node:worker_threads';
 import { IOError, LlmtsError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
-import type { InputShard } from '../readers/plan.ts';
-import { runTask } from './task.ts';
-import type { ProgressFn, ShardResult, TaskContext } from './task.ts';
+import { runPoolTask } from './task.ts';
+import type { PoolTask, ProgressFn, TaskContext, TaskOutput } from './task.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
 
-export interface PoolTask {
-  segment: number;
-  shard: InputShard;
+export type { PoolTask } from './task.ts';
+
+function describeTask(t: PoolTask): string {
+  return t.kind === 'map'
+    ? `segment ${t.segment}, shard ${t.shard.name}: ${t.shard.file}`
+    : `segment ${t.segment}, bucket task ${t.task}`;
 }
 
 export async function runPool(
   ctx: TaskContext,
   tasks: readonly PoolTask[],
   workers: number,
-  onResult: (r: ShardResult) => void,
+  onResult: (r: TaskOutput) => void,
   progress?: ProgressFn,
 ): Promise<void> {
   if (tasks.length === 0) return;
   if (workers === 0) {
-    for (const t of tasks) onResult(await runTask({ ...ctx, inWorker: false }, t.segment, t.shard, progress));
+    for (const t of tasks) onResult(await runPoolTask({ ...ctx, inWorker: false }, t, progress));
     return;
   }
   const n = Math.min(workers, tasks.length);
@@ -50,7 +52,7 @@ export async function runPool(
         return;
       }
       current.task = t;
-      w.postMessage({ type: 'task', segment: t.segment, shard: t.shard } satisfies ToWorker);
+      w.postMessage({ type: 'task', task: t } satisfies ToWorker);
     };
     for (let i = 0; i < n; i++) {
       const w = new Worker(workerUrl(), { workerData: { ...ctx, inWorker: true } });
@@ -64,9 +66,7 @@ export async function runPool(
           onResult(m.result);
           next(w, current);
         } else {
-          const where = current.task
-            ? ` (segment ${current.task.segment}, shard ${current.task.shard.name}: ${current.task.shard.file})`
-            : '';
+          const where = current.task ? ` (${describeTask(current.task)})` : '';
           fail(
             m.code !== null
               ? new LlmtsError(m.code as ErrorCode, `${m.message}${where}`)
@@ -80,8 +80,8 @@ export async function runPool(
         const t = current.task;
         fail(
           new IOError(
-            t.shard.file,
-            `worker exited with code ${code} while processing segment ${t.segment}, shard ${t.shard.name}; finished shards are kept, re-run to resume`,
+            t.kind === 'map' ? t.shard.file : `segment ${t.segment}`,
+            `worker exited with code ${code} while processing ${describeTask(t)}; finished tasks are kept, re-run to resume`,
           ),
         );
       });

@@ -15,8 +15,6 @@ import { createProgress } from '../../core/progress.ts';
 import { planShards } from '../readers/plan.ts';
 import type { InputShard } from '../readers/plan.ts';
 import { removeStaleTemps } from '../writers/atomic-stream.ts';
-import { clusterDuplicates } from '../dedup/cluster.ts';
-import type { ClusterResult } from '../dedup/cluster.ts';
 import { createShardWriter } from '../shards/writer.ts';
 import { MegatronWriter } from '../shards/megatron.ts';
 import { loadTokenizerLike } from '../tokenize/tokenizer-like.ts';
@@ -24,10 +22,11 @@ import type { PipelineConfig } from './config.ts';
 import { runLayout } from './layout.ts';
 import type { RunLayout } from './layout.ts';
 import { runPool } from './pool.ts';
-import type { PoolTask } from './pool.ts';
 import { splitSegments } from './segments.ts';
 import type { Segment } from './segments.ts';
-import type { FaultInjection, ShardResult, TaskContext } from './task.ts';
+import type { FaultInjection, PoolTask, ShardResult, TaskContext } from './task.ts';
+import { bucketTasks, pendingTasks, planSteps, runClusterTask } from './steps.ts';
+import type { Step } from './steps.ts';
 import { buildReport, writeReports } from './report.ts';
 import type { DedupSummary, PipelineReport } from './report.ts';
 import { withDefaults } from './registry.ts';
@@ -54,68 +53,6 @@ export interface RunResult {
 
 function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
-
-function sigColumns(
-  L: RunLayout,
-  seg: number,
-  shard: InputShard,
-  cols: number,
-): { count: number; column(c: number): Float64Array } {
-  const raw = readFileSync(L.segSig(seg, shard.name));
-  const all = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const count = all.length / cols;
-  return { count, column: (c) => all.subarray(c * count, (c + 1) * count) };
-}
-
-/** Clusters the signatures of segment `seg` and writes each shard's removal list. */
-function runBarrier(L: RunLayout, seg: Segment, shards: readonly InputShard[]): DedupSummary {
-  const b = seg.barrier;
-  if (b === null) throw new Error('runBarrier on a segment without a barrier');
-  const bands = b.minhash?.bands ?? 0;
-  const cols = shards.map((s) => sigColumns(L, seg.index, s, 1 + bands));
-  const r: ClusterResult = clusterDuplicates(cols, bands, b.exactAt !== -1, b.minhashAt !== -1);
-  // global index -> (shard, local) for naming the kept document
-  const starts: number[] = [];
-  let total = 0;
-  for (const c of cols) {
-    starts.push(total);
-    total += c.count;
-  }
-  const idCache = new Map<number, string[]>();
-  const idOf = (g: number): string => {
-    let s = 0;
-    while (s + 1 < starts.length && (starts[s + 1] as number) <= g) s++;
-    let ids = idCache.get(s);
-    if (ids === undefined) {
-      ids = readJson<string[]>(L.segIds(seg.index, (shards[s] as InputShard).name));
-      idCache.set(s, ids);
-    }
-    return ids[g - (starts[s] as number)] as string;
-  };
-  shards.forEach((sh, s) => {
-    const list: [number, 'exact' | 'minhash', string][] = [];
-    const start = starts[s] as number;
-    for (let i = 0; i < (cols[s] as { count: number }).count; i++) {
-      const g = start + i;
-      const reason = r.reason[g];
-      if (reason !== 0) list.push([i, reason === 1 ? 'exact' : 'minhash', idOf(r.duplicateOf[g] as number)]);
-    }
-    writeFileAtomic(L.dedupRemovals(seg.index, sh.name), JSON.stringify(list));
-  });
-  const summary: DedupSummary = {
-    segment: seg.index,
-    documents: total,
-    exactRemoved: r.exactRemoved,
-    exactGroups: r.exactGroups,
-    minhashRemoved: r.minhashRemoved,
-    clusters: r.clusters,
-    clusterSizes: r.clusterSizes,
-    largestCluster: r.largestCluster,
-    candidatePairs: r.candidatePairs,
-  };
-  writeFileAtomic(L.dedupDone(seg.index), JSON.stringify(summary));
-  return summary;
 }
 
 /** Concatenates the per-shard token files into the shard dataset (train/val). */
@@ -234,8 +171,24 @@ function removeEarlierRun(out: string, L: RunLayout, shards: readonly InputShard
   for (const n of entries) rmSync(join(out, n), { recursive: true, force: true });
 }
 
-export async function runPipeline(config: PipelineConfig, opts: RunOptions = {}): Promise<RunResult> {
-  const started = performance.now();
+/** A run's plan and output directory, checked against an earlier run there. */
+export interface PreparedRun {
+  config: PipelineConfig;
+  out: string;
+  L: RunLayout;
+  shards: InputShard[];
+  segments: Segment[];
+  steps: Step[];
+  fingerprint: string;
+}
+
+/**
+ * Plans the shards and steps and claims the output directory: refuses a directory holding
+ * a different run (unless `fresh`), writes the run's fingerprint. `cleanTemps` removes the
+ * temp files of interrupted writers, which only the one process of a local run may do: with
+ * array tasks or queue workers, other processes may be writing them right now.
+ */
+export function prepareRun(config: PipelineConfig, opts: { fresh?: boolean; cleanTemps: boolean }): PreparedRun {
   const out = resolve(config.output.dir);
   const L = runLayout(out);
   const shards = planShards(config.input);
@@ -256,102 +209,131 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions = {})
     }
   }
   mkdirSync(L.work, { recursive: true });
-  removeStaleTemps(out);
-  writeFileAtomic(L.runFile, fingerprint);
+  if (opts.cleanTemps) removeStaleTemps(out);
+  if (!existsSync(L.runFile)) writeFileAtomic(L.runFile, fingerprint);
+  return { config, out, L, shards, segments, steps: planSteps(segments, shards.length), fingerprint };
+}
 
-  const workers = opts.workers ?? (config.workers === -1 ? defaultThreads() : config.workers);
-  const ctx: TaskContext = { config, outDir: out, segments, fault: opts.fault ?? null, inWorker: false };
-  const results: ShardResult[][] = segments.map(() => []);
-  const dedup: DedupSummary[] = [];
-  let tasksRun = 0;
-  let tasksSkipped = 0;
-  const totalBytes = shards.reduce((s, x) => s + ((x.end ?? x.size) - x.start), 0);
+export interface RunInfo {
+  wallMs: number;
+  workers: number;
+  tasksRun: number;
+  tasksSkipped: number;
+}
 
-  for (const seg of segments) {
-    const todo: PoolTask[] = [];
-    for (const sh of shards) {
-      const done = L.segDone(seg.index, sh.name);
-      if (existsSync(done)) {
-        results[seg.index]!.push(readJson<ShardResult>(done));
-        tasksSkipped++;
-      } else todo.push({ segment: seg.index, shard: sh });
-    }
-    if (todo.length > 0) {
-      const bar = opts.quiet
-        ? null
-        : createProgress(seg.index === 0 ? Math.ceil(totalBytes / 1e6) : todo.length, {
-            label: `segment ${seg.index}`,
-            unit: seg.index === 0 ? 'MB' : 'shards',
-            force: opts.progress === true,
-          });
-      let mb = 0;
-      await runPool(
-        ctx,
-        todo,
-        workers,
-        (r) => {
-          results[seg.index]!.push(r);
-          tasksRun++;
-          // one metrics line per finished task (timings: not part of the reproducible outputs)
-          appendFileSync(
-            `${out}/metrics.jsonl`,
-            JSON.stringify({
-              segment: r.segment,
-              shard: r.name,
-              docs_in: r.docsIn,
-              docs_out: r.docsOut,
-              bytes_in: r.bytesIn,
-              bytes_out: r.bytesOut,
-              ms: Math.round(r.timeMs),
-            }) + '\n',
-          );
-          if (seg.index > 0) bar?.increment(1);
-        },
-        (_docs, bytes) => {
-          if (seg.index === 0) {
-            mb += bytes / 1e6;
-            bar?.update(Math.floor(mb));
-          }
-        },
-      );
-      bar?.stop();
-    }
-    results[seg.index]!.sort((a, b) => (a.name < b.name ? -1 : 1));
-    if (seg.barrier !== null)
-      dedup.push(
-        existsSync(L.dedupDone(seg.index))
-          ? readJson<DedupSummary>(L.dedupDone(seg.index))
-          : runBarrier(L, seg, shards),
-      );
-  }
+/** The finish step: packs the tokens (once), writes the report and the completion marker. */
+export async function finishRun(p: PreparedRun, info: RunInfo): Promise<PipelineReport> {
+  const { L, config, shards, segments } = p;
   const lastSeg = segments[segments.length - 1] as Segment;
   if (lastSeg.sinkAt !== -1 && !existsSync(L.packDone)) await pack(L, config, lastSeg, shards);
-
-  const wallMs = performance.now() - started;
+  const results: ShardResult[][] = segments.map((seg) =>
+    shards.map((sh) => readJson<ShardResult>(L.segDone(seg.index, sh.name))),
+  );
+  const dedup = segments.filter((s) => s.barrier !== null).map((s) => readJson<DedupSummary>(L.dedupDone(s.index)));
+  const totalBytes = shards.reduce((s, x) => s + ((x.end ?? x.size) - x.start), 0);
   const report = buildReport(
     config,
     shards,
     results,
     dedup,
     existsSync(`${L.tokensDir}/meta.json`) ? L.tokensDir : null,
-    { wallMs, workers, tasksRun, tasksSkipped, totalBytes },
+    { ...info, totalBytes },
   );
-  writeReports(out, report);
-  writeFileAtomic(L.complete, '{}\n');
+  writeReports(p.out, report);
   if (!config.output.keep_work) {
     // keep the small markers (so a re-run is a no-op), drop the bulky intermediates
     for (const seg of segments) {
       for (const sh of shards) {
-        for (const p of [
+        for (const f of [
           L.segDocs(seg.index, sh.name),
           L.segSig(seg.index, sh.name),
           L.segRejected(seg.index, sh.name),
         ]) {
-          if (seg.index < segments.length - 1) rmSync(p, { force: true });
+          if (seg.index < segments.length - 1) rmSync(f, { force: true });
         }
+      }
+      if (seg.barrier !== null) {
+        rmSync(L.exactPairs(seg.index), { force: true });
+        for (const w of bucketTasks(seg.barrier)) if (w !== 'exact') rmSync(L.bandEdges(seg.index, w), { force: true });
       }
     }
     rmSync(`${L.work}/tokens`, { recursive: true, force: true });
   }
+  // every other task has finished: what is left of interrupted writes can go
+  removeStaleTemps(p.out);
+  writeFileAtomic(L.complete, '{}\n');
+  return report;
+}
+
+/** Metrics line of a finished map task (timings: not part of the reproducible outputs). */
+export function appendMetrics(out: string, r: ShardResult): void {
+  appendFileSync(
+    `${out}/metrics.jsonl`,
+    JSON.stringify({
+      segment: r.segment,
+      shard: r.name,
+      docs_in: r.docsIn,
+      docs_out: r.docsOut,
+      bytes_in: r.bytesIn,
+      bytes_out: r.bytesOut,
+      ms: Math.round(r.timeMs),
+    }) + '\n',
+  );
+}
+
+export async function runPipeline(config: PipelineConfig, opts: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const p = prepareRun(config, { fresh: opts.fresh === true, cleanTemps: true });
+  const { out, L, shards, segments } = p;
+  const workers = opts.workers ?? (config.workers === -1 ? defaultThreads() : config.workers);
+  const ctx: TaskContext = { config, outDir: out, segments, fault: opts.fault ?? null, inWorker: false };
+  let tasksRun = 0;
+  let tasksSkipped = 0;
+  const totalBytes = shards.reduce((s, x) => s + ((x.end ?? x.size) - x.start), 0);
+
+  for (const step of p.steps) {
+    if (step.kind === 'finish') break;
+    const todo = pendingTasks(L, segments, shards, step);
+    tasksSkipped += step.tasks - todo.length;
+    if (todo.length === 0) continue;
+    if (step.kind === 'cluster') {
+      runClusterTask(L, segments[step.segment] as Segment, shards);
+      tasksRun++;
+      continue;
+    }
+    const isMap = step.kind === 'map';
+    const first = isMap && step.segment === 0;
+    const bar = opts.quiet
+      ? null
+      : createProgress(first ? Math.ceil(totalBytes / 1e6) : todo.length, {
+          label: step.name,
+          unit: first ? 'MB' : isMap ? 'shards' : 'tasks',
+          force: opts.progress === true,
+        });
+    let mb = 0;
+    const tasks: PoolTask[] = todo.map((t) =>
+      isMap
+        ? { kind: 'map', segment: step.segment, shard: shards[t] as InputShard }
+        : { kind: 'buckets', segment: step.segment, task: t, shards },
+    );
+    await runPool(
+      ctx,
+      tasks,
+      workers,
+      (r) => {
+        tasksRun++;
+        if (r.kind === 'map') appendMetrics(out, r.result);
+        if (!first) bar?.increment(1);
+      },
+      (_docs, bytes) => {
+        if (first) {
+          mb += bytes / 1e6;
+          bar?.update(Math.floor(mb));
+        }
+      },
+    );
+    bar?.stop();
+  }
+  const report = await finishRun(p, { wallMs: performance.now() - started, workers, tasksRun, tasksSkipped });
   return { report, tasksRun, tasksSkipped };
 }

@@ -19,12 +19,14 @@ import { MinHasher } from '../dedup/minhash.ts';
 import { hash52 } from '../text/hash.ts';
 import { simplifyText } from '../text/simplify.ts';
 import { writeFileAtomic } from '../../core/atomic.ts';
+import { faultPoint } from '../../core/fault.ts';
 import { loadTokenizerLike } from '../tokenize/tokenizer-like.ts';
 import type { TokenizerLike } from '../tokenize/tokenizer-like.ts';
 import type { PipelineConfig } from './config.ts';
 import { createStage, withDefaults } from './registry.ts';
 import { runLayout } from './layout.ts';
 import type { Segment } from './segments.ts';
+import { runBucketTask } from './steps.ts';
 
 export interface FaultInjection {
   segment: number;
@@ -59,6 +61,19 @@ export interface ShardResult {
 }
 
 export type ProgressFn = (docs: number, bytes: number) => void;
+
+/** Work a thread of the pool can do: a map task, or a dedup bucket task (exact or one band). */
+export type PoolTask =
+  | { kind: 'map'; segment: number; shard: InputShard }
+  | { kind: 'buckets'; segment: number; task: number; shards: InputShard[] };
+
+export type TaskOutput = { kind: 'map'; result: ShardResult } | { kind: 'buckets'; pairs: number };
+
+export async function runPoolTask(ctx: TaskContext, t: PoolTask, progress?: ProgressFn): Promise<TaskOutput> {
+  if (t.kind === 'map') return { kind: 'map', result: await runTask(ctx, t.segment, t.shard, progress) };
+  const seg = ctx.segments[t.segment] as Segment;
+  return { kind: 'buckets', pairs: runBucketTask(runLayout(ctx.outDir), seg, t.shards, t.task).pairs };
+}
 
 /** The documents of the previous segment's output for a shard, streamed line by line. */
 async function* readIntermediate(path: string): AsyncGenerator<ReadItem[]> {
@@ -284,6 +299,8 @@ export async function runTask(
         }
         docsOut++;
         bytesOut += bytes;
+        // crash tests: LLMTS_FAULT=data:document@N kills the process (SIGKILL) at its N-th document
+        faultPoint('data:document');
       }
       progress?.(batch.length, batchBytes);
     }

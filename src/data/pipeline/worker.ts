@@ -4,26 +4,27 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LlmtsError } from '../../core/errors.ts';
-import type { InputShard } from '../readers/plan.ts';
-import { runTask } from './task.ts';
-import type { TaskContext } from './task.ts';
+import { runPoolTask } from './task.ts';
+import type { PoolTask, TaskContext, TaskOutput } from './task.ts';
 
-export type ToWorker = { type: 'task'; segment: number; shard: InputShard } | { type: 'stop' };
+export type ToWorker = { type: 'task'; task: PoolTask; ctx?: TaskContext } | { type: 'stop' };
 export type FromWorker =
   | { type: 'progress'; docs: number; bytes: number }
-  | { type: 'done'; result: Awaited<ReturnType<typeof runTask>> }
+  | { type: 'done'; result: TaskOutput }
   | { type: 'error'; code: string | null; message: string; stack: string | undefined };
 
 const port = parentPort;
 if (port === null) throw new Error('worker.ts must run in a worker thread');
-const ctx = { ...(workerData as TaskContext), inWorker: true };
+const initial = { ...(workerData as TaskContext), inWorker: true };
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'stop') {
     port.close();
     return;
   }
-  runTask(ctx, msg.segment, msg.shard, (docs, bytes) =>
+  // a long-lived pool (queue workers) sends each task's own context
+  const ctx = msg.ctx !== undefined ? { ...msg.ctx, inWorker: true } : initial;
+  runPoolTask(ctx, msg.task, (docs, bytes) =>
     port.postMessage({ type: 'progress', docs, bytes } satisfies FromWorker),
   ).then(
     (result) => port.postMessage({ type: 'done', result } satisfies FromWorker),

@@ -4,11 +4,16 @@
  * of a run, the summary of a token-shard dataset, or statistics of raw inputs.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ArgumentError } from '../../src/core/errors.ts';
 import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.ts';
 import { runPipeline } from '../../src/data/pipeline/run.ts';
+import { runArrayTask } from '../../src/data/pipeline/array.ts';
+import { EMIT_DEFAULTS, emitK8s, emitSlurm, planText } from '../../src/data/pipeline/emit.ts';
+import { splitSegments } from '../../src/data/pipeline/segments.ts';
+import { planSteps } from '../../src/data/pipeline/steps.ts';
+import { planShards } from '../../src/data/readers/plan.ts';
 import { reportText } from '../../src/data/pipeline/report.ts';
 import type { PipelineReport } from '../../src/data/pipeline/report.ts';
 import { mergeShardDatasets, openShardDataset } from '../../src/data/shards/index.ts';
@@ -42,6 +47,12 @@ const PRESETS: Record<string, unknown[]> = {
   minimal: ['html_extract', 'clean_whitespace', 'normalize', 'exact_dedup'],
 };
 
+function intOf(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n)) throw new ArgumentError('data', `${flag} expects an integer, got ${v}`);
+  return n;
+}
+
 function workersOf(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -61,15 +72,74 @@ export function register(program: Command): void {
     .argument('<config>', 'pipeline config file')
     .option('--workers <n>', 'worker threads (0 = in this thread); default: the config, else one per core')
     .option('--fresh', 'start over, deleting an earlier run in the output directory')
-    .action(async (configPath: string, o: { workers?: string; fresh?: boolean }) => {
+    .option('--segment <s>', 'array mode: the segment to run a task of (a name or number from llmts data plan)')
+    .option('--tasks <n>', 'array mode: the size of the array (task I runs tasks I, I + N, ... of the segment)')
+    .option('--task <i>', 'array mode: this array task, 0 .. N-1 (e.g. $SLURM_ARRAY_TASK_ID, $JOB_COMPLETION_INDEX)')
+    .action(
+      async (
+        configPath: string,
+        o: { workers?: string; fresh?: boolean; segment?: string; tasks?: string; task?: string },
+      ) => {
+        const cfg = loadConfigFile(configPath);
+        if (o.tasks !== undefined || o.task !== undefined || o.segment !== undefined) {
+          if (o.tasks === undefined || o.task === undefined)
+            throw new ArgumentError('data run', 'array mode needs both --tasks N and --task I (and --segment S)');
+          if (o.fresh === true)
+            throw new ArgumentError(
+              'data run',
+              '--fresh cannot be used with --task: other array tasks share the output',
+            );
+          const r = await runArrayTask(cfg, {
+            segment: o.segment,
+            tasks: intOf('--tasks', o.tasks),
+            task: intOf('--task', o.task),
+          });
+          console.log(
+            `${r.step.name}: task ${o.task} of ${o.tasks} ran ${r.ran.length} (${r.ran.join(', ') || 'none'}), already done ${r.skipped.length}, of the segment's ${r.step.tasks} tasks`,
+          );
+          return;
+        }
+        const w = workersOf(o.workers);
+        const { report } = await runPipeline(cfg, {
+          ...(w !== undefined ? { workers: w } : {}),
+          fresh: o.fresh === true,
+        });
+        console.log(reportText(report));
+        console.log(`\nreport: ${join(cfg.output.dir, 'report.md')} and report.html`);
+      },
+    );
+
+  data
+    .command('plan')
+    .description('print the segments of a run and their task counts; --emit writes a Slurm script or Kubernetes Jobs')
+    .argument('<config>', 'pipeline config file')
+    .option('--emit <kind>', 'slurm | k8s: print a job file for an array scheduler')
+    .option('--max-array <n>', 'largest job array (array task I then runs tasks I, I + N, ...)', '1000')
+    .option('--llmts <cmd>', 'the command that runs llmts on the nodes', 'llmts')
+    .option('--image <name>', 'k8s: container image', EMIT_DEFAULTS.image)
+    .option('--claim <name>', 'k8s: persistent volume claim holding config, inputs and outputs', EMIT_DEFAULTS.claim)
+    .option('--mount <dir>', 'k8s: where the claim is mounted', EMIT_DEFAULTS.mount)
+    .action((configPath: string, o: Record<string, string | undefined>) => {
       const cfg = loadConfigFile(configPath);
-      const w = workersOf(o.workers);
-      const { report } = await runPipeline(cfg, {
-        ...(w !== undefined ? { workers: w } : {}),
-        fresh: o.fresh === true,
-      });
-      console.log(reportText(report));
-      console.log(`\nreport: ${join(cfg.output.dir, 'report.md')} and report.html`);
+      const segments = splitSegments(cfg.stages);
+      const shards = planShards(cfg.input).length;
+      const view = { config: cfg, segments, steps: planSteps(segments, shards), shards };
+      if (o['emit'] === undefined) {
+        console.log(planText(view));
+        return;
+      }
+      const opts = {
+        config: resolve(configPath),
+        maxArray: intOf('--max-array', o['maxArray'] as string),
+        llmts: o['llmts'] as string,
+        image: o['image'] as string,
+        claim: o['claim'] as string,
+        mount: o['mount'] as string,
+      };
+      if (opts.maxArray < 1) throw new ArgumentError('data plan', '--max-array must be at least 1');
+      if (o['emit'] === 'slurm') process.stdout.write(emitSlurm(view, opts));
+      else if (o['emit'] === 'k8s') process.stdout.write(emitK8s(view, opts));
+      else throw new ArgumentError('data plan', `--emit expects slurm or k8s, got ${o['emit']}`);
     });
 
   data

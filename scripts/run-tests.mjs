@@ -50,7 +50,8 @@ const result = spawnSync(
     ...passthrough,
     ...files,
   ],
-  { cwd: root, stdio: 'inherit' },
+  // progress lines (src/core/progress.ts) would interleave with the test report
+  { cwd: root, stdio: 'inherit', env: { LLMTS_NO_PROGRESS: '1', ...process.env } },
 );
 printSummary();
 rmSync(tmp, { recursive: true, force: true });

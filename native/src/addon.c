@@ -26,27 +26,42 @@
 /* per JS thread: each Node environment (main thread, workers) has its own buffer */
 static _Thread_local double *args_buf;
 static const KernelTable *table = &llmts_table_scalar;
-static int best_isa = 0; /* 2 = avx512, 1 = avx2, 0 = scalar */
+/* 0 = scalar; x86-64: 1 = avx2, 2 = avx512; AArch64: 1 = neon. binding.gyp builds only the
+ * tables of the target architecture, so the others are never referenced there. */
+static int best_isa = 0;
 
 static const KernelTable *table_for(int level) {
+#if defined(__x86_64__)
   return level >= 2 ? &llmts_table_avx512 : level == 1 ? &llmts_table_avx2 : &llmts_table_scalar;
+#elif defined(__aarch64__)
+  return level >= 1 ? &llmts_table_neon : &llmts_table_scalar;
+#else
+  (void)level;
+  return &llmts_table_scalar;
+#endif
 }
 
 static int detect_isa(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     return 2;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#elif defined(__aarch64__)
+  return 1; /* Advanced SIMD is part of every AArch64 (ARMv8-A) core */
 #endif
   return 0;
 }
 
 static int isa_level(const char *name) {
+  if (strcmp(name, "scalar") == 0) return 0;
+#if defined(__x86_64__)
   if (strcmp(name, "avx512") == 0) return 2;
   if (strcmp(name, "avx2") == 0) return 1;
-  if (strcmp(name, "scalar") == 0) return 0;
+#elif defined(__aarch64__)
+  if (strcmp(name, "neon") == 0) return 1;
+#endif
   return -1;
 }
 
@@ -701,7 +716,7 @@ static napi_value js_set_isa(napi_env env, napi_callback_info info) {
   }
   int lvl = isa_level(name);
   if (lvl < 0) {
-    check_fail(&ck, CHECK_RANGE, "ISA must be avx512, avx2 or scalar, got \"%s\"", name);
+    check_fail(&ck, CHECK_RANGE, "ISA must be one this build has (avx512, avx2, scalar on x86-64; neon, scalar on AArch64), got \"%s\"", name);
     return fail(env, &ck);
   }
   if (lvl > best_isa) lvl = best_isa;

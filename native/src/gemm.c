@@ -65,6 +65,14 @@
 #ifndef GEMM_NC
 #define GEMM_NC 1024
 #endif
+#elif defined(LLMTS_ISA_NEON)
+/* 32 128-bit registers: an 8 x 8 tile is 16 accumulators + 2 vectors of B + 1 broadcast of A
+ * (not tuned on hardware: it was only run under qemu) */
+#define GEMM_MR 8
+#define GEMM_NV 2
+#define GEMM_KC 256
+#define GEMM_MC 128
+#define GEMM_NC 1024
 #else
 #define GEMM_MR 4
 #define GEMM_NV 4

@@ -129,8 +129,10 @@ typedef struct {
   double (*stream_read)(const float *x, int64_t n);
 } KernelTable;
 
+/* the tables this architecture's build links (binding.gyp: x86-64 avx512/avx2/scalar, AArch64 neon/scalar) */
 extern const KernelTable llmts_table_avx512;
 extern const KernelTable llmts_table_avx2;
+extern const KernelTable llmts_table_neon;
 extern const KernelTable llmts_table_scalar;
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * A small vector abstraction so one kernel source compiles for every target: AVX-512 (16
- * lanes), AVX2+FMA (8 lanes) and scalar (1 lane) into the native addon, and WebAssembly SIMD
+ * lanes), AVX2+FMA (8 lanes) and scalar (1 lane) into the native addon on x86-64, NEON (4 lanes)
+ * and scalar on AArch64, scalar elsewhere, and WebAssembly SIMD
  * (4 lanes, 128-bit) into the wasm backend (scripts/build-wasm.mjs). The ISA is chosen by the
  * build (-DLLMTS_ISA_*), and FN(name) gives every function an ISA suffix so the x86 copies link
  * side by side.
@@ -8,7 +9,7 @@
  * vf: float lanes; vi: int32 lanes; vm: a lane mask; vd: float64 accumulator covering the
  * lanes of one vf (two registers on the SIMD paths).
  * max/min keep the x86 operand rule on every path: vmax(a, b) returns b when either is NaN.
- * vfma(a, b, c) = a*b + c is fused (one rounding) where the hardware has FMA (AVX-512, AVX2;
+ * vfma(a, b, c) = a*b + c is fused (one rounding) where the hardware has FMA (AVX-512, AVX2, NEON;
  * the scalar path computes it in float64). WebAssembly SIMD has no deterministic FMA, so there
  * it rounds twice; vfms, whose callers need the exact low part of a product, computes in
  * float64 on that path. sfma(a, b, c) is one lane of vfma, for scalar tails that must sum
@@ -29,8 +30,10 @@
 #define ISA_SUFFIX scalar
 #elif defined(LLMTS_ISA_WASM)
 #define ISA_SUFFIX wasm
+#elif defined(LLMTS_ISA_NEON)
+#define ISA_SUFFIX neon
 #else
-#error "define one of LLMTS_ISA_AVX512, LLMTS_ISA_AVX2, LLMTS_ISA_SCALAR, LLMTS_ISA_WASM"
+#error "define one of LLMTS_ISA_AVX512, LLMTS_ISA_AVX2, LLMTS_ISA_NEON, LLMTS_ISA_SCALAR, LLMTS_ISA_WASM"
 #endif
 
 #define FN_CAT2(a, b) a##_##b
@@ -333,6 +336,109 @@ INL vd vdload(const double *p) { vd r = {wasm_v128_load(p), wasm_v128_load(p + 2
 INL vf vdtof(vd a) {
   return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(a.lo), wasm_f32x4_demote_f64x2_zero(a.hi), 0, 1, 4, 5);
 }
+
+#elif defined(LLMTS_ISA_NEON)
+/* AArch64 Advanced SIMD (every ARMv8-A core: Apple silicon, Graviton, Ampere, Raspberry Pi 4+) */
+#include <arm_neon.h>
+#define VL 4
+typedef float32x4_t vf;
+typedef int32x4_t vi;
+typedef uint32x4_t vm;
+typedef struct { float64x2_t lo, hi; } vd;
+
+/* no masked loads or stores: tails go through a small buffer, never touching memory past n */
+INL vf vload(const float *p) { return vld1q_f32(p); }
+INL vf vload_nf(const float *p, long n, float fill) {
+  float t[4] = {fill, fill, fill, fill};
+  for (long i = 0; i < n && i < 4; i++) t[i] = p[i];
+  return vld1q_f32(t);
+}
+INL vf vload_n(const float *p, long n) { return vload_nf(p, n, 0.0f); }
+INL void vstore(float *p, vf x) { vst1q_f32(p, x); }
+INL void vstore_n(float *p, vf x, long n) {
+  float t[4];
+  vst1q_f32(t, x);
+  for (long i = 0; i < n && i < 4; i++) p[i] = t[i];
+}
+INL vm tailmask(long n) {
+  static const int32_t lanes[4] = {0, 1, 2, 3};
+  return vcltq_s32(vld1q_s32(lanes), vdupq_n_s32((int32_t)n));
+}
+INL vf vkeep_n(vf x, long n) { return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), tailmask(n))); }
+INL vf vset1(float x) { return vdupq_n_f32(x); }
+INL vf vzero(void) { return vdupq_n_f32(0.0f); }
+INL vf vadd(vf a, vf b) { return vaddq_f32(a, b); }
+INL vf vsub(vf a, vf b) { return vsubq_f32(a, b); }
+INL vf vmul(vf a, vf b) { return vmulq_f32(a, b); }
+INL vf vdiv(vf a, vf b) { return vdivq_f32(a, b); }
+/* fused, one rounding, like the x86 paths */
+INL vf vfma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
+INL vf vfnma(vf a, vf b, vf c) { return vfmsq_f32(c, a, b); }
+/* a*b - c rounded once: -(c - a*b), the negation is exact */
+INL vf vfms(vf a, vf b, vf c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
+/* the x86 operand rule (b when either is NaN), not fmax/fmin's NaN handling */
+INL vf vmax(vf a, vf b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+INL vf vmin(vf a, vf b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+INL vf vsqrt(vf a) { return vsqrtq_f32(a); }
+INL vf vabs(vf a) { return vabsq_f32(a); }
+INL vf vneg(vf a) { return vnegq_f32(a); }
+INL vf vround(vf a) { return vrndnq_f32(a); }
+INL vm vlt(vf a, vf b) { return vcltq_f32(a, b); }
+INL vm vle(vf a, vf b) { return vcleq_f32(a, b); }
+INL vm vgt(vf a, vf b) { return vcgtq_f32(a, b); }
+INL vm vge(vf a, vf b) { return vcgeq_f32(a, b); }
+INL vm veq(vf a, vf b) { return vceqq_f32(a, b); }
+INL vm vne(vf a, vf b) { return vmvnq_u32(vceqq_f32(a, b)); }
+INL vm visnan(vf a) { return vmvnq_u32(vceqq_f32(a, a)); }
+INL vm vmor(vm a, vm b) { return vorrq_u32(a, b); }
+INL vm vmand(vm a, vm b) { return vandq_u32(a, b); }
+INL int vmany(vm a) { return vmaxvq_u32(a) != 0; }
+INL vf vsel(vm m, vf a, vf b) { return vbslq_f32(m, a, b); }
+/* round to nearest even, like cvtps2dq */
+INL vi vcvti(vf a) { return vcvtnq_s32_f32(a); }
+INL vf vcvtf(vi a) { return vcvtq_f32_s32(a); }
+INL vi vaddi(vi a, vi b) { return vaddq_s32(a, b); }
+INL vi vsubi(vi a, vi b) { return vsubq_s32(a, b); }
+INL vi vset1i(int x) { return vdupq_n_s32(x); }
+INL vi vslli23(vi a) { return vshlq_n_s32(a, 23); }
+INL vi vsrai1(vi a) { return vshrq_n_s32(a, 1); }
+INL vi vsrli23(vi a) { return vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(a), 23)); }
+INL vi vandi(vi a, vi b) { return vandq_s32(a, b); }
+INL vi vori(vi a, vi b) { return vorrq_s32(a, b); }
+INL vf vasf(vi a) { return vreinterpretq_f32_s32(a); }
+INL vi vasi(vf a) { return vreinterpretq_s32_f32(a); }
+INL vf vgather(const float *p, int64_t stride) {
+  float t[4] = {p[0], p[stride], p[2 * stride], p[3 * stride]};
+  return vld1q_f32(t);
+}
+INL float vhsum(vf a) {
+  vf s = vaddq_f32(a, vextq_f32(a, a, 2));
+  return vgetq_lane_f32(s, 0) + vgetq_lane_f32(s, 1);
+}
+INL float vhmax(vf a) {
+  vf s = vmax(a, vextq_f32(a, a, 2));
+  s = vmax(s, vdupq_laneq_f32(s, 1));
+  return vgetq_lane_f32(s, 0);
+}
+INL float vhmin(vf a) {
+  vf s = vmin(a, vextq_f32(a, a, 2));
+  s = vmin(s, vdupq_laneq_f32(s, 1));
+  return vgetq_lane_f32(s, 0);
+}
+INL vd vdzero(void) { vd r = {vdupq_n_f64(0.0), vdupq_n_f64(0.0)}; return r; }
+INL vd vdadd(vd acc, vf x) {
+  acc.lo = vaddq_f64(acc.lo, vcvt_f64_f32(vget_low_f32(x)));
+  acc.hi = vaddq_f64(acc.hi, vcvt_high_f64_f32(x));
+  return acc;
+}
+INL vd vdsum(vd a, vd b) { a.lo = vaddq_f64(a.lo, b.lo); a.hi = vaddq_f64(a.hi, b.hi); return a; }
+INL double vdhsum(vd a) {
+  float64x2_t s = vaddq_f64(a.lo, a.hi);
+  return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1);
+}
+INL void vdstore(double *p, vd a) { vst1q_f64(p, a.lo); vst1q_f64(p + 2, a.hi); }
+INL vd vdload(const double *p) { vd r = {vld1q_f64(p), vld1q_f64(p + 2)}; return r; }
+INL vf vdtof(vd a) { return vcvt_high_f32_f64(vcvt_f32_f64(a.lo), a.hi); }
 
 #else /* scalar */
 #define VL 1

@@ -59,8 +59,9 @@ export function wasm(): Backend | string {
 /** Every kernel path this machine can run: the native SIMD paths, best first, then 'wasm'. */
 export function isaPaths(): string[] {
   const n = native();
-  const all = ['avx512', 'avx2', 'scalar'];
-  const paths = typeof n === 'string' ? [] : all.slice(all.indexOf(n.addon.bestIsa()));
+  const best = typeof n === 'string' ? undefined : n.addon.bestIsa();
+  const all = best === 'neon' ? ['neon', 'scalar'] : ['avx512', 'avx2', 'scalar'];
+  const paths = best === undefined ? [] : all.slice(all.indexOf(best));
   if (typeof wasm() !== 'string') paths.push('wasm');
   return paths;
 }

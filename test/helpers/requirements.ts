@@ -13,7 +13,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export type SystemProgram = 'chromium' | 'redis-server' | 'python3-torch' | 'clang';
+export type SystemProgram =
+  'chromium' | 'redis-server' | 'python3-torch' | 'clang' | 'aarch64-linux-gnu-gcc' | 'qemu-aarch64';
 
 export interface Requirement {
   /** Where the program is (python3-torch: the python3 that imports torch); undefined when absent. */
@@ -27,6 +28,8 @@ const INSTALL: Record<SystemProgram, string> = {
   'redis-server': 'apt-get install -y redis-server',
   'python3-torch': 'apt-get install -y python3-torch',
   clang: 'apt-get install -y clang lld',
+  'aarch64-linux-gnu-gcc': 'apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross',
+  'qemu-aarch64': 'apt-get install -y qemu-user',
 };
 
 function find(program: SystemProgram): string | undefined {

@@ -99,7 +99,7 @@ export interface NativeAddon {
     alibiSlopes: Float32Array | null,
   ): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array): void;
-  /** The active SIMD path: 'avx512' | 'avx2' | 'scalar'. */
+  /** The active SIMD path: 'avx512' | 'avx2' | 'scalar' on x86-64, 'neon' | 'scalar' on AArch64. */
   isa(): string;
   /** The best path this CPU supports. */
   bestIsa(): string;

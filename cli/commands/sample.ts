@@ -5,7 +5,9 @@
  * Defaults are Hugging Face generate()'s: the options in the model's generation_config.json
  * (or the token ids of its config.json), then HF's defaults - greedy decoding unless
  * do_sample is set. Flags override the file. Two departures, both documented in --help:
- * --max-new-tokens defaults to 100 (HF: max_length 20) and --seed to 1337.
+ * --max-new-tokens defaults to 100, or what fits in a fixed context after the prompt (HF: max_length
+ * 20), and --seed to 1337. Past a learned-position model's context, generation crops it (a
+ * sliding window, as nanoGPT does) and says so once.
  * A flag that would be ignored (a warper without sampling, --stream with beam search) is
  * refused with a message instead.
  */
@@ -153,7 +155,10 @@ export function register(program: Command): void {
     .requiredOption('--model <path>', 'run directory, checkpoint file, quantized or HF model directory')
     .option('--prompt <text...>', 'prompt(s); several give a left-padded batch', ['\n'])
     .option('--generation-config <file>', "generation options as JSON (default: the model's generation_config.json)")
-    .option('--max-new-tokens <n>', 'tokens to generate (default: the generation config, else 100)')
+    .option(
+      '--max-new-tokens <n>',
+      'tokens to generate (default: the generation config, else 100 or what fits in the context after the prompt)',
+    )
     .option('--min-new-tokens <n>', 'no EOS before this many new tokens')
     .option('--min-length <n>', 'no EOS before the row (prompt included) is this long')
     .option('--do-sample', 'sample from the distribution (default: greedy, as HF generate(), unless the config says)')
@@ -228,7 +233,13 @@ export function register(program: Command): void {
         );
       const gm = forGeneration(model);
       const cfg: GenerationConfig = { ...base, ...flags, doSample };
-      if (cfg.maxNewTokens === undefined && cfg.maxLength === undefined) cfg.maxNewTokens = 100;
+      const prompts = (o['prompt'] as string[]).map((p) => p.replace(/\\n/g, '\n'));
+      if (cfg.maxNewTokens === undefined && cfg.maxLength === undefined) {
+        // 100, or what fits in a fixed context after the longest prompt (past it, generation crops the context)
+        const ctx = gm.maxPositions;
+        const room = ctx === undefined ? 100 : ctx - Math.max(...prompts.map((p) => codec.encode(p).length));
+        cfg.maxNewTokens = room >= 1 ? Math.min(100, room) : Math.min(100, ctx ?? 100);
+      }
       if (flags.maxNewTokens !== undefined) delete cfg.maxLength;
       if (cfg.eosTokenId === undefined && codec.eosId !== undefined) cfg.eosTokenId = codec.eosId;
       const opts: GenerateOptions = {
@@ -243,7 +254,6 @@ export function register(program: Command): void {
         if (k !== undefined) opts.numAssistantTokens = k;
       } else if (o['numAssistantTokens'] !== undefined)
         throw new ArgumentError('--num-assistant-tokens', 'needs --draft-model');
-      const prompts = (o['prompt'] as string[]).map((p) => p.replace(/\\n/g, '\n'));
       const json = o['json'] === true;
       if (o['outputScores'] === true && !json)
         throw new ArgumentError('--output-scores', 'needs --json (score rows are printed as JSON)');

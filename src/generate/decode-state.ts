@@ -62,11 +62,19 @@ export interface DecodeStateOptions {
   /** Max total row length (pads + prompt + generated), for the session's preallocation. */
   maxLength: number;
   encoderInput?: EncoderInput;
+  /**
+   * The model's context (decoder-only models with learned or sinusoidal positions): once a row
+   * is longer, each forward sees only its last `window` columns, positions counted from the
+   * window's first real token, without a cache (nanoGPT's crop, idx[:, -block_size:]).
+   */
+  window?: number;
 }
 
 export class DecodeState {
-  readonly session: DecoderSession;
-  private readonly useCache: boolean;
+  private currentSession: DecoderSession;
+  private useCache: boolean;
+  private readonly window: number | undefined;
+  private cropping = false;
   private tokens: number[][];
   private masks: number[][];
   /** Positions the session holds per row (equal for all rows). */
@@ -81,10 +89,16 @@ export class DecodeState {
     this.tokens = opts.prompts.map((_, b) => Array.from(tokens.subarray(b * length, (b + 1) * length)));
     this.masks = opts.prompts.map((_, b) => Array.from(mask.subarray(b * length, (b + 1) * length)));
     this.useCache = opts.useCache;
-    const sessionOpts = { batchSize: opts.prompts.length, useCache: opts.useCache, maxLength: opts.maxLength };
-    this.session = model.startSession(
+    this.window = opts.window;
+    const maxLength = opts.window === undefined ? opts.maxLength : Math.min(opts.maxLength, opts.window);
+    const sessionOpts = { batchSize: opts.prompts.length, useCache: opts.useCache, maxLength };
+    this.currentSession = model.startSession(
       opts.encoderInput === undefined ? sessionOpts : { ...sessionOpts, encoderInput: opts.encoderInput },
     );
+  }
+
+  get session(): DecoderSession {
+    return this.currentSession;
   }
 
   get rows(): number {
@@ -104,6 +118,7 @@ export class DecodeState {
   /** Runs the model on what it has not seen yet; returns last-position logits [rows, V]. */
   forward(): Float32Array {
     const B = this.rows;
+    if (this.window !== undefined && this.length > this.window) return this.forwardWindow(this.window);
     const L = this.length;
     const start = this.useCache ? this.cached : 0;
     const T = L - start;
@@ -116,12 +131,43 @@ export class DecodeState {
       mask.set(this.masks[b]!, b * L);
     }
     const positionIds = positionIdsFromMask(mask, B, L, T);
-    const logits = this.session.forward({ tokens, length: T, attentionMask: mask, positionIds });
+    const logits = this.currentSession.forward({ tokens, length: T, attentionMask: mask, positionIds });
     const V = this.model.vocabSize;
     if (logits.length !== B * V) {
       throw new ArgumentError('generate', `model returned ${logits.length} logits, expected [${B}, ${V}] = ${B * V}`);
     }
     if (this.useCache) this.cached = L;
+    return logits;
+  }
+
+  /** forward() over the last W columns of every row, recomputed from scratch (no cache). */
+  private forwardWindow(W: number): Float32Array {
+    const B = this.rows;
+    const L = this.length;
+    if (!this.cropping) {
+      // the cached positions were counted from the row's start; from here on they shift every step
+      this.currentSession.free?.();
+      this.currentSession = this.model.startSession({ batchSize: B, useCache: false, maxLength: W });
+      this.useCache = false;
+      this.cropping = true;
+    }
+    const tokens = new Int32Array(B * W);
+    const mask = new Uint8Array(B * W);
+    for (let b = 0; b < B; b++) {
+      const row = this.tokens[b]!;
+      const m = this.masks[b]!;
+      for (let j = 0; j < W; j++) {
+        tokens[b * W + j] = row[L - W + j]!;
+        mask[b * W + j] = m[L - W + j]!;
+      }
+    }
+    const positionIds = positionIdsFromMask(mask, B, W, W);
+    const logits = this.currentSession.forward({ tokens, length: W, attentionMask: mask, positionIds });
+    if (logits.length !== B * this.model.vocabSize)
+      throw new ArgumentError(
+        'generate',
+        `model returned ${logits.length} logits, expected ${B * this.model.vocabSize}`,
+      );
     return logits;
   }
 
@@ -137,10 +183,10 @@ export class DecodeState {
   reorder(rowMap: Int32Array): void {
     this.tokens = Array.from(rowMap, (r) => [...this.tokens[r]!]);
     this.masks = Array.from(rowMap, (r) => [...this.masks[r]!]);
-    this.session.reorder(rowMap);
+    this.currentSession.reorder(rowMap);
   }
 
   free(): void {
-    this.session.free?.();
+    this.currentSession.free?.();
   }
 }

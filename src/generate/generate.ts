@@ -34,6 +34,8 @@ export interface GenerateOptions extends GenerationConfig {
   assistantModel?: GenerativeModel;
   /** Tokens the assistant proposes per verification (HF num_assistant_tokens; default 4). */
   numAssistantTokens?: number;
+  /** Where one-line notices go (the context being cropped); default: stderr. */
+  onNotice?: (message: string) => void;
 }
 
 export interface GeneratedSequence {
@@ -95,6 +97,7 @@ export function prepareGeneration(
     prefixAllowedTokensFn,
     assistantModel: _assistant,
     numAssistantTokens: _numAssistant,
+    onNotice: _notice,
     ...config
   } = options;
   const cfg = resolveGenerationConfig(config);
@@ -138,10 +141,19 @@ export function prepareGeneration(
       `(${cfg.maxLength}) leaves no room after the ${decoderPromptLen}-token prompt; set max_new_tokens`,
     );
   }
+  // a decoder-only model with a fixed context (learned or sinusoidal positions) continues past it
+  // with a sliding window over the last maxPositions tokens, as nanoGPT crops idx[:, -block_size:]
+  let window: number | undefined;
   if (model.maxPositions !== undefined && decoderPromptLen + maxNewTokens > model.maxPositions) {
-    throw new ConfigError(
-      'max_new_tokens',
-      `prompt (${decoderPromptLen} tokens) + ${maxNewTokens} new tokens exceeds the model's context of ${model.maxPositions}`,
+    const what = `prompt (${decoderPromptLen} tokens) + ${maxNewTokens} new tokens exceeds the model's context of ${model.maxPositions}`;
+    if (encDec || cfg.contrastive)
+      throw new ConfigError(
+        'max_new_tokens',
+        `${what} (${encDec ? 'encoder-decoder models' : 'contrastive search'} cannot crop the context)`,
+      );
+    window = model.maxPositions;
+    (options.onNotice ?? ((m: string) => console.error(`llmts: ${m}`)))(
+      `${what}: the model sees the last ${window} tokens (a sliding window, as nanoGPT crops the context)`,
     );
   }
 
@@ -169,6 +181,7 @@ export function prepareGeneration(
     }),
     padTokenId,
     maxNewTokens,
+    ...(window === undefined ? {} : { window }),
   };
   if (encDec) {
     setup.encoderIds = rowPrompt.map((i) => promptIds[i]!);

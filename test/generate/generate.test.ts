@@ -187,7 +187,11 @@ describe('inputs and errors', () => {
     assert.throws(() => generate(m, undefined, [[0, 99]], { maxNewTokens: 2 }), ArgumentError);
     assert.throws(() => generate(m, undefined, ['text'], { maxNewTokens: 2 }), ArgumentError);
     assert.throws(() => generate(m, undefined, [], { maxNewTokens: 2 }), ArgumentError);
-    assert.throws(() => generate(m, undefined, [[1, 2]], { maxNewTokens: 15 }), ConfigError); // beyond maxPositions 16
+    // beyond maxPositions 16: sampling crops the context (context-window.test.ts); contrastive search cannot
+    assert.throws(
+      () => generate(m, undefined, [[1, 2]], { maxNewTokens: 15, penaltyAlpha: 0.5, topK: 2 }),
+      ConfigError,
+    );
     assert.throws(() => generate(m, undefined, [[]], { maxNewTokens: 2 }), ArgumentError);
     assert.equal(generate(m, undefined, [[]], { maxNewTokens: 2, bosTokenId: 1 }).promptIds[0]![0], 1);
   });

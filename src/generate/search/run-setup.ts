@@ -23,6 +23,7 @@ export function openDecodeState(
     padTokenId: setup.padTokenId,
     useCache: setup.cfg.useCache,
     maxLength: maxPrompt + setup.maxNewTokens + extraPositions,
+    ...(setup.window === undefined ? {} : { window: setup.window }),
     ...(setup.encoderInput === undefined ? {} : { encoderInput: setup.encoderInput }),
   });
 }

@@ -32,6 +32,8 @@ export interface DecodeSetup {
   stopping: StoppingCriteria;
   padTokenId: number;
   maxNewTokens: number;
+  /** Decoder-only models whose rows outgrow their context: the model sees the last `window` tokens. */
+  window?: number;
   /** Required when cfg.doSample. */
   rng?: Rng;
 }

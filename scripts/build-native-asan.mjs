@@ -24,7 +24,10 @@ function readGyp() {
 function buildAsan() {
   const gypSpec = readGyp();
   const vars = gypSpec.variables;
-  const targets = Object.fromEntries(gypSpec.targets.map((t) => [t.target_name, t]));
+  // the x86-64 kernel libraries sit in binding.gyp's per-architecture conditions
+  const x64 = (gypSpec.conditions ?? []).filter(([cond]) => cond === 'target_arch=="x64"').map(([, v]) => v);
+  const all = [...gypSpec.targets, ...x64.flatMap((c) => c.targets ?? [])];
+  const targets = Object.fromEntries(all.map((t) => [t.target_name, t]));
   const nodeDir = process.env.npm_config_nodedir || '/usr';
   const include = [join(nodeDir, 'include', 'node'), join(nodeDir, 'include')].find((d) =>
     existsSync(join(d, 'node_api.h')),

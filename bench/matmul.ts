@@ -1,5 +1,6 @@
 /**
- * SGEMM throughput: `npm run bench -- matmul [--json] [--rounds N] [--seconds S] [--peer-threads A,B]`.
+ * SGEMM throughput: `npm run bench -- matmul [--json] [--rounds N] [--seconds S] [--peer-threads A,B]
+ * [--shapes MxKxN,...]`.
  *
  * For each shape (M, K, N) of issue 2, GFLOP/s of every available backend at each thread count
  * from 1 to the cores (and llmts's own count), and of numpy/OpenBLAS at the same counts
@@ -10,6 +11,10 @@
  * machine load; after a multi-threaded OpenBLAS call the bench waits until OpenBLAS's
  * busy-waiting threads have gone to sleep. The reference
  * (TypeScript) backend is only timed on shapes up to REFERENCE_MAX_FLOPS.
+ * The wasm backend (llmts's kernels compiled to WebAssembly SIMD, wasm/llmts.wasm) is measured
+ * beside the WebAssembly peers in the same process loop (bench/peers/wasm-matmul.ts):
+ * TensorFlow.js's wasm backend (XNNPACK, SIMD; one thread in Node) and ONNX Runtime Web (MLAS,
+ * SIMD; a child process per thread count), printed as a second table with native 1 thread.
  * --json writes bench/results/matmul.json with rows {"backend","threads","m","k","n","gflops"}.
  */
 import { spawn } from 'node:child_process';
@@ -18,9 +23,11 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Interface } from 'node:readline';
 import type { Backend } from '../src/backends/backend.ts';
-import { availableBackends } from '../src/backends/select.ts';
+import { availableBackends, tryWasmBackend } from '../src/backends/select.ts';
 import { Generator } from '../src/core/random.ts';
 import { flagValue, peerEnv, PYTHON, pythonAvailable, pythonVersion, startBench } from './lib/harness.ts';
+import { ortWebPeer, tfjsWasmPeer } from './peers/wasm-matmul.ts';
+import type { WasmPeer } from './peers/wasm-matmul.ts';
 
 const SHAPES: [number, number, number][] = [
   [128, 128, 128],
@@ -33,6 +40,17 @@ const SHAPES: [number, number, number][] = [
   [4096, 768, 768],
   [4096, 768, 3072],
 ];
+/** The shapes of this run: SHAPES, or --shapes MxKxN,... (e.g. the transformer shapes only). */
+let shapes = SHAPES;
+
+function parseShapes(raw: string): [number, number, number][] {
+  return raw.split(',').map((s) => {
+    const dims = s.split('x').map(Number);
+    if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d >= 1 && d <= 16384))
+      throw new Error(`--shapes: "${s}" is not MxKxN (integers 1..16384)`);
+    return dims as [number, number, number];
+  });
+}
 const REFERENCE_MAX_FLOPS = 1.2e8;
 const OPENBLAS_SETTLE_MS = 400;
 
@@ -101,13 +119,14 @@ interface Operands {
   c: Float32Array;
 }
 
-function operands(m: number, k: number, n: number): Operands {
+/** Seeded operands in the backend's own arrays (the wasm backend's live in its linear memory). */
+function operands(backend: Backend, m: number, k: number, n: number): Operands {
   const g = new Generator(1);
-  const a = new Float32Array(m * k),
-    b = new Float32Array(k * n);
+  const a = backend.alloc('float32', m * k) as Float32Array,
+    b = backend.alloc('float32', k * n) as Float32Array;
   g.fillNormal(a);
   g.fillNormal(b);
-  return { a, b, c: new Float32Array(m * n) };
+  return { a, b, c: backend.alloc('float32', m * n) as Float32Array };
 }
 
 /** best GFLOP/s over repeated timed batches lasting `seconds` in total */
@@ -159,10 +178,25 @@ export async function main(args: string[]): Promise<void> {
   const bench = startBench('matmul', args);
   const rounds = Number(flagValue(args, '--rounds') ?? 3) || 3;
   const seconds = Number(flagValue(args, '--seconds') ?? 0.25) || 0.25;
+  const shapesFlag = flagValue(args, '--shapes');
+  if (shapesFlag !== undefined) shapes = parseShapes(shapesFlag);
   const cores = bench.machine.cores;
   // llmts and OpenBLAS at the same counts: llmts's own, and every count from 1 to the cores
   const threadCounts = [...bench.peerThreads].sort((a, b) => a - b);
   const backends = availableBackends();
+  const wasm = tryWasmBackend();
+  if (!(wasm instanceof Error) && !backends.includes(wasm)) backends.push(wasm);
+  else if (wasm instanceof Error) console.log(`(wasm backend unavailable: ${wasm.message})`);
+  // the WebAssembly peers, in this process: compared with the wasm backend
+  const wasmPeers: WasmPeer[] = [];
+  if (bench.withPeer && !(wasm instanceof Error)) {
+    for (const make of [tfjsWasmPeer, () => ortWebPeer(threadCounts)]) {
+      const p = await make();
+      if (p === null) continue;
+      wasmPeers.push(p);
+      bench.peerVersion(p.name, p.version);
+    }
+  }
   const haveNumpy = bench.withPeer && pythonAvailable('numpy');
   if (haveNumpy) bench.peerVersion('numpy', pythonVersion('numpy'));
   const workers = new Map<number, NumpyWorker>();
@@ -177,8 +211,8 @@ export async function main(args: string[]): Promise<void> {
     bench.record({ ...row });
   };
   try {
-    for (const [m, k, n] of SHAPES) {
-      const ops = operands(m, k, n);
+    for (const [m, k, n] of shapes) {
+      const ops = new Map(backends.map((b) => [b, operands(b, m, k, n)] as const));
       const best = new Map<string, number>(); // `${backend}/${threads}` -> GFLOP/s
       const keep = (key: string, g: number): void => void best.set(key, Math.max(best.get(key) ?? 0, g));
       for (let r = 0; r < rounds; r++) {
@@ -188,8 +222,13 @@ export async function main(args: string[]): Promise<void> {
             backend.setThreads?.(threads);
             keep(
               `${backend.name}/${threads}`,
-              timeBackend(backend, ops, m, k, n, backend.name === 'reference' ? 0.05 : seconds),
+              timeBackend(backend, ops.get(backend)!, m, k, n, backend.name === 'reference' ? 0.05 : seconds),
             );
+          }
+          for (const p of wasmPeers) {
+            if (!p.threadCounts.includes(threads)) continue;
+            const g = await p.gflops(m, k, n, seconds, threads);
+            if (Number.isFinite(g)) keep(`${p.name}/${threads}`, g);
           }
           const w = workers.get(threads);
           if (w) {
@@ -207,10 +246,13 @@ export async function main(args: string[]): Promise<void> {
     }
   } finally {
     for (const w of workers.values()) w.close();
+    for (const p of wasmPeers) await p.close();
     bench.applyThreads(bench.threads);
   }
   printTable(rows, threadCounts);
+  if (!(wasm instanceof Error)) printWasmTable(rows, threadCounts, wasmPeers);
   summarize(bench.summary, rows, bench.threads, threadCounts);
+  summarizeWasm(bench.summary, rows, threadCounts, wasmPeers);
   bench.finish();
 }
 
@@ -221,7 +263,7 @@ function summarize(
   threads: number,
   counts: number[],
 ): void {
-  for (const [m, k, n] of SHAPES) {
+  for (const [m, k, n] of shapes) {
     const at = (backend: string, t: number): number | undefined =>
       rows.find((r) => r.backend === backend && r.threads === t && r.m === m && r.k === k && r.n === n)?.gflops;
     const ours = at('native', threads);
@@ -250,7 +292,7 @@ function printTable(rows: Row[], threadCounts: number[]): void {
     header.push(`native t${t}`.padStart(10), `openblas t${t}`.padStart(12), 'ratio'.padStart(7));
   if (tMax > 1) header.push(`scale t${tMax}/t1`.padStart(12));
   console.log(header.join(' '));
-  for (const [m, k, n] of SHAPES) {
+  for (const [m, k, n] of shapes) {
     const line = [`(${m},${k},${n})`.padEnd(18), fmt(get('reference', 1, m, k, n))];
     for (const t of threadCounts) {
       const nat = get('native', t, m, k, n),
@@ -261,4 +303,63 @@ function printTable(rows: Row[], threadCounts: number[]): void {
     console.log(line.join(' '));
   }
   console.log('ratio = native / OpenBLAS at the same thread count; scale = native all cores / native 1 thread');
+}
+
+/** The WebAssembly rows: llmts's wasm backend beside the WASM peers, per thread count. */
+function printWasmTable(rows: Row[], threadCounts: number[], peers: WasmPeer[]): void {
+  const get = (backend: string, threads: number, m: number, k: number, n: number): number | undefined =>
+    rows.find((r) => r.backend === backend && r.threads === threads && r.m === m && r.k === k && r.n === n)?.gflops;
+  const fmt = (v: number | undefined, w: number): string => (v === undefined ? '-' : v.toFixed(1)).padStart(w);
+  console.log('');
+  console.log('WebAssembly SIMD (128-bit), in Node: llmts wasm beside the WASM peers; GFLOP/s');
+  const header = ['shape (M,K,N)'.padEnd(18)];
+  for (const t of threadCounts) {
+    header.push(`wasm t${t}`.padStart(9));
+    for (const p of peers) if (p.threadCounts.includes(t)) header.push(`${p.name} t${t}`.padStart(p.name.length + 4));
+    header.push(`vs best`.padStart(8));
+  }
+  header.push(`native t1`.padStart(10));
+  console.log(header.join(' '));
+  for (const [m, k, n] of shapes) {
+    const line = [`(${m},${k},${n})`.padEnd(18)];
+    for (const t of threadCounts) {
+      const ours = get('wasm', t, m, k, n);
+      line.push(fmt(ours, 9));
+      let best: number | undefined;
+      for (const p of peers) {
+        if (!p.threadCounts.includes(t)) continue;
+        const v = get(p.name, t, m, k, n);
+        line.push(fmt(v, p.name.length + 4));
+        if (v !== undefined && (best === undefined || v > best)) best = v;
+      }
+      line.push((ours === undefined || best === undefined ? '-' : (ours / best).toFixed(2)).padStart(8));
+    }
+    line.push(fmt(get('native', 1, m, k, n), 10));
+    console.log(line.join(' '));
+  }
+  console.log(
+    'vs best = llmts wasm / the faster WASM peer at the same thread count (tfjs-wasm runs one thread in Node: ' +
+      'its threaded build needs a browser; onnxruntime-web runs at each count in its own process)',
+  );
+}
+
+function summarizeWasm(
+  summary: Record<string, number | string | null>,
+  rows: Row[],
+  threadCounts: number[],
+  peers: WasmPeer[],
+): void {
+  for (const [m, k, n] of shapes) {
+    const at = (backend: string, t: number): number | undefined =>
+      rows.find((r) => r.backend === backend && r.threads === t && r.m === m && r.k === k && r.n === n)?.gflops;
+    for (const t of threadCounts) {
+      const ours = at('wasm', t);
+      const peer = peers
+        .map((p) => [p.name, at(p.name, t)] as const)
+        .filter((x): x is readonly [string, number] => x[1] !== undefined)
+        .sort((a, b) => b[1] - a[1])[0];
+      if (ours === undefined || peer === undefined) continue;
+      summary[`(${m},${k},${n}) wasm/${peer[0]} at ${t}t`] = Math.round((ours / peer[1]) * 100) / 100;
+    }
+  }
 }

@@ -12,13 +12,21 @@ export interface LabOptions {
   outDir: string;
   quick: boolean;
   seed: number;
+  /** How many seeds comparisons of trained models run over (default 3 with quick, 5 at full size; at least 2). */
+  seeds?: number;
   log?: (line: string) => void;
+}
+
+/** The default number of seeds: 3 at --quick size, 5 at full size. */
+export function defaultSeedCount(quick: boolean): number {
+  return quick ? 3 : 5;
 }
 
 export class LabContext implements LabContextLike {
   readonly outDir: string;
   readonly quick: boolean;
   readonly seed: number;
+  readonly seeds: readonly number[];
   private readonly memo = new Map<string, Promise<unknown>>();
   private readonly logger: (line: string) => void;
 
@@ -28,6 +36,10 @@ export class LabContext implements LabContextLike {
     this.outDir = o.outDir;
     this.quick = o.quick;
     this.seed = o.seed;
+    const n = o.seeds ?? defaultSeedCount(o.quick);
+    if (!Number.isInteger(n) || n < 2 || n > 64)
+      throw new ArgumentError('lab', `the number of seeds must be an integer from 2 to 64, got ${n}`);
+    this.seeds = Array.from({ length: n }, (_, i) => o.seed + i);
     this.logger = o.log ?? ((line) => console.log(line));
     mkdirSync(o.outDir, { recursive: true });
   }

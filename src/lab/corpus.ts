@@ -220,3 +220,12 @@ function charCorpus(
     valText,
   };
 }
+
+/** Entropy (nats) of the character distribution of a text: the loss of a model that ignores context. */
+export function unigramEntropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) h -= (n / text.length) * Math.log(n / text.length);
+  return h;
+}

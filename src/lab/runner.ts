@@ -4,6 +4,7 @@
  * with `<out>/report.html` built from every result in the output directory.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
@@ -20,6 +21,8 @@ export interface LabRunOptions {
   outDir: string;
   quick: boolean;
   seed: number;
+  /** Seeds per comparison of trained models (default 3 with quick, 5 at full size). */
+  seeds?: number;
   log?: (line: string) => void;
   /** The command line, for the report's header. */
   command?: string;
@@ -60,8 +63,11 @@ export function selectExperiments(
 export async function runExperiment(e: Experiment, ctx: LabContext): Promise<ExperimentResult> {
   ctx.log(`-- ${e.name}: running${ctx.quick ? ' (--quick)' : ''}`);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const out = await e.run(ctx);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const dir = join(ctx.outDir, e.name);
   const plots = out.plots.map((p) => {
     const file = `${p.name}.svg`;
@@ -80,7 +86,9 @@ export async function runExperiment(e: Experiment, ctx: LabContext): Promise<Exp
     plots,
     quick: ctx.quick,
     seed: ctx.seed,
+    seeds: [...ctx.seeds],
     seconds,
+    cpuSeconds,
   };
   writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   ctx.log(formatResult(result, [join(dir, 'result.json'), ...plots.map((p) => join(dir, p.file))]));
@@ -89,15 +97,39 @@ export async function runExperiment(e: Experiment, ctx: LabContext): Promise<Exp
 
 export async function runLab(names: readonly string[], o: LabRunOptions): Promise<ExperimentResult[]> {
   const experiments = selectExperiments(names);
-  const ctx = new LabContext({ outDir: o.outDir, quick: o.quick, seed: o.seed, ...(o.log ? { log: o.log } : {}) });
+  const ctx = new LabContext({
+    outDir: o.outDir,
+    quick: o.quick,
+    seed: o.seed,
+    ...(o.seeds !== undefined ? { seeds: o.seeds } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const load0 = loadavg()[0]!;
   const results: ExperimentResult[] = [];
   for (const e of experiments) results.push(await runExperiment(e, ctx));
+  const cpu = process.cpuUsage(cpu0);
+  const timing = {
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    loadBefore: load0,
+    loadAfter: loadavg()[0]!,
+    cores: availableParallelism(),
+  };
   if (o.report ?? true) {
     const path = writeReport(o.outDir, o.command ?? `llmts lab run ${names.join(' ')}`);
     ctx.log(`report: ${path}`);
   }
   const tally = VERDICTS.map((v) => `${results.filter((r) => r.verdict === v).length} ${v}`).join(', ');
   ctx.log(`${results.length} experiment${results.length === 1 ? '' : 's'}: ${tally}`);
+  ctx.log(
+    `time: ${timing.seconds.toFixed(0)} s wall, ${timing.cpuSeconds.toFixed(0)} s CPU on ${timing.cores} cores (1-minute load average ${timing.loadBefore.toFixed(1)} before, ${timing.loadAfter.toFixed(1)} after)`,
+  );
+  writeFileAtomic(
+    join(o.outDir, 'timing.json'),
+    `${JSON.stringify({ command: o.command ?? null, experiments: results.map((r) => ({ name: r.name, seconds: r.seconds, cpuSeconds: r.cpuSeconds })), ...timing }, null, 2)}\n`,
+  );
   return results;
 }
 

@@ -47,10 +47,19 @@ export function sharedCorpus(ctx: LabContextLike): Promise<CharCorpus> {
 }
 
 const EVAL = { batches: 8 };
+/** Evaluation batches are the same for every seed, so per-seed losses compare on the same text. */
+const EVAL_SEED = 4243;
 
-/** The character-level GPT with `heads` attention heads (same parameter count for any head count). */
-export function charGpt(ctx: LabContextLike, heads: number): Promise<TrainedModel<GPT> & { corpus: CharCorpus }> {
-  return ctx.shared(`gpt-h${heads}`, async () => {
+/**
+ * The character-level GPT with `heads` attention heads (same parameter count for any head
+ * count), trained with `seed` (initialization and batch order; default the run's base seed).
+ */
+export function charGpt(
+  ctx: LabContextLike,
+  heads: number,
+  seed: number = ctx.seed,
+): Promise<TrainedModel<GPT> & { corpus: CharCorpus }> {
+  return ctx.shared(`gpt-h${heads}-s${seed}`, async () => {
     const corpus = await sharedCorpus(ctx);
     const s = charModelSize(ctx.quick);
     const spec = {
@@ -66,7 +75,7 @@ export function charGpt(ctx: LabContextLike, heads: number): Promise<TrainedMode
     const settings: TrainSettings = { steps: s.steps, lr: s.lr };
     const key = `${corpus.id}-gpt-char-h${heads}-${ctx.quick ? 'quick' : 'full'}`;
     ctx.log(
-      `  training the shared character GPT (${heads} head${heads === 1 ? '' : 's'}, ${s.nLayer}x${s.nEmbd}, ${s.steps} steps)`,
+      `  training the shared character GPT (${heads} head${heads === 1 ? '' : 's'}, ${s.nLayer}x${s.nEmbd}, ${s.steps} steps, seed ${seed})`,
     );
     const t = await trainCached<GPT>(
       ctx,
@@ -74,18 +83,23 @@ export function charGpt(ctx: LabContextLike, heads: number): Promise<TrainedMode
       spec,
       settings,
       (m) =>
-        new CausalLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, ctx.seed, {
+        new CausalLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, seed, {
           ...EVAL,
-          seed: ctx.seed + 1,
+          seed: EVAL_SEED,
         }),
+      null,
+      seed,
     );
     return { ...t, corpus };
   });
 }
 
 /** The BERT-style encoder: bidirectional attention, masked LM (15%; 80/10/10), the GPT's size and pre-LN blocks. */
-export function charBert(ctx: LabContextLike): Promise<TrainedModel<BERT> & { corpus: CharCorpus }> {
-  return ctx.shared('bert', async () => {
+export function charBert(
+  ctx: LabContextLike,
+  seed: number = ctx.seed,
+): Promise<TrainedModel<BERT> & { corpus: CharCorpus }> {
+  return ctx.shared(`bert-s${seed}`, async () => {
     const corpus = await sharedCorpus(ctx);
     const s = charModelSize(ctx.quick);
     const v = corpus.vocab;
@@ -113,17 +127,19 @@ export function charBert(ctx: LabContextLike): Promise<TrainedModel<BERT> & { co
       special: [v.special('[PAD]'), v.special('[CLS]'), v.special('[SEP]'), v.special('[MASK]')],
     };
     const key = `${corpus.id}-bert-char-${ctx.quick ? 'quick' : 'full'}`;
-    ctx.log(`  training the shared character BERT (${s.nLayer}x${s.nEmbd}, masked LM, ${s.steps} steps)`);
+    ctx.log(`  training the shared character BERT (${s.nLayer}x${s.nEmbd}, masked LM, ${s.steps} steps, seed ${seed})`);
     const t = await trainCached<BERT>(
       ctx,
       key,
       spec,
       { steps: s.steps, lr: s.lr },
       (m) =>
-        new MaskedLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, specials, ctx.seed, {
+        new MaskedLMTask(m, corpus.train, corpus.val, s.batchSize, s.blockSize, specials, seed, {
           ...EVAL,
-          seed: ctx.seed + 1,
+          seed: EVAL_SEED,
         }),
+      null,
+      seed,
     );
     return { ...t, corpus };
   });

@@ -48,7 +48,8 @@ export function curve(records: readonly MetricRecord[], key: string, kind: 'trai
 
 /**
  * Trains `spec` with the task `makeTask` builds, or loads the cached result. `key` names the
- * cache entry; the request (spec + settings + extra) must match it exactly to be reused.
+ * cache entry (the seed is appended); the request (spec + settings + extra + seed) must match
+ * it exactly to be reused. `seed` initializes the model (the task seeds its own batches).
  */
 export async function trainCached<M extends AnyModel>(
   ctx: LabContextLike,
@@ -57,14 +58,15 @@ export async function trainCached<M extends AnyModel>(
   settings: TrainSettings,
   makeTask: (model: M) => TrainTask,
   extra: JsonValue = null,
+  seed: number = ctx.seed,
 ): Promise<TrainedModel<M>> {
-  const runDir = ctx.cacheDir(key);
-  const request = JSON.stringify({ spec, settings, extra, seed: ctx.seed });
+  const runDir = ctx.cacheDir(`${key}-s${seed}`);
+  const request = JSON.stringify({ spec, settings, extra, seed });
   const stamp = join(runDir, 'lab.json');
   const ckpt = checkpointPath(runDir, 'last');
   const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
   if (existsSync(stamp) && existsSync(ckpt) && readFileSync(stamp, 'utf8') === request) {
-    const model = createModel(spec, { seed: ctx.seed }) as M;
+    const model = createModel(spec, { seed }) as M;
     const loaded = openCheckpoint(ckpt);
     try {
       restoreModel(model, loaded);
@@ -76,7 +78,7 @@ export async function trainCached<M extends AnyModel>(
     const evals = records.filter((r) => r['kind'] === 'eval');
     return { model, records, lastEval: numeric(evals[evals.length - 1] ?? {}), cached: true, runDir };
   }
-  const model = createModel(spec, { seed: ctx.seed }) as M;
+  const model = createModel(spec, { seed }) as M;
   flattenParameters(model);
   const optimizer = new AdamW(groupsForWeightDecay(model.parameters(), settings.lr, settings.weightDecay ?? 0.1), {
     betas: [0.9, 0.99],
@@ -101,7 +103,7 @@ export async function trainCached<M extends AnyModel>(
     checkpointEvery: 0,
     checkpointer: new RunCheckpointer(runDir, model, spec, optimizer, JSON.parse(request) as JsonValue),
     runDir,
-    progressLabel: `lab ${key}`,
+    progressLabel: `lab ${key} seed ${seed}`,
   });
   model.eval();
   writeFileAtomic(stamp, request);

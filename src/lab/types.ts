@@ -6,8 +6,17 @@
  */
 import type { JsonValue } from '../core/json.ts';
 
-export type Verdict = 'holds' | 'does not hold' | 'holds with a caveat';
-export const VERDICTS: readonly Verdict[] = ['holds', 'does not hold', 'holds with a caveat'];
+/**
+ * A finding's verdict. 'not resolved at this size' is the honest answer when a difference lies
+ * inside the noise across seeds (see stats.ts): it is never turned into a coin flip.
+ */
+export type Verdict = 'holds' | 'does not hold' | 'holds with a caveat' | 'not resolved at this size';
+export const VERDICTS: readonly Verdict[] = [
+  'holds',
+  'does not hold',
+  'holds with a caveat',
+  'not resolved at this size',
+];
 
 /** What the notes say, as written (Chinese) and in English. */
 export interface Claim {
@@ -18,11 +27,29 @@ export interface Claim {
   english: string;
 }
 
-/** One checked statement: the claim in short, the verdict and the numbers behind it. */
+/** A quantity measured once per seed: the values, their mean and standard error (null for one seed). */
+export interface SeedStat {
+  name: string;
+  values: number[];
+  mean: number;
+  se: number | null;
+}
+
+/**
+ * One checked statement: the claim in short, the verdict and the numbers behind it.
+ * `kind: 'sanity'` marks a check that holds by construction (a property the code guarantees,
+ * such as beam search being deterministic): shown, but not counted as evidence for the claim.
+ */
 export interface Finding {
   statement: string;
   verdict: Verdict;
   evidence: string;
+  /** 'evidence' (default) counts toward the experiment's verdict; 'sanity' does not. */
+  kind?: 'evidence' | 'sanity';
+  /** The rule the verdict follows, fixed in the code before the run (thresholds, SE multiples). */
+  rule?: string;
+  /** The per-seed values behind the verdict (comparisons of trained models). */
+  seeds?: SeedStat[];
 }
 
 export interface Plot {
@@ -55,7 +82,10 @@ export interface Experiment {
 export interface LabContextLike {
   readonly outDir: string;
   readonly quick: boolean;
+  /** The base seed (single-model measurements use it). */
   readonly seed: number;
+  /** The seeds comparisons of trained models run over: seed, seed + 1, ... (3 with --quick, 5 at full size). */
+  readonly seeds: readonly number[];
   log(line: string): void;
   /** A memoized value shared by experiments within one process (trained models). */
   shared<T>(key: string, make: () => Promise<T>): Promise<T>;
@@ -76,5 +106,9 @@ export interface ExperimentResult {
   plots: { name: string; caption: string; file: string }[];
   quick: boolean;
   seed: number;
+  /** The seeds of the run's comparisons. */
+  seeds: number[];
   seconds: number;
+  /** CPU time of the process while the experiment ran (user + system; wall time depends on the machine's load). */
+  cpuSeconds: number;
 }

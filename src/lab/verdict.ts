@@ -1,14 +1,21 @@
 /** Verdicts from measurements: per finding by a rule, and one per experiment from its findings. */
 import type { Finding, Verdict } from './types.ts';
 
+/** Findings that count as evidence (sanity checks are shown but not counted). */
+export function evidenceOf(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => (f.kind ?? 'evidence') === 'evidence');
+}
+
 /**
- * The experiment's headline: holds when every finding holds, does not hold when none does
- * (every finding is "does not hold"), otherwise holds with a caveat.
+ * The experiment's headline, from its evidence findings only: holds when every one holds,
+ * does not hold when every one does not hold, not resolved at this size when none is
+ * resolved, otherwise holds with a caveat (mixed, or partly unresolved).
  */
 export function overallVerdict(findings: readonly Finding[]): Verdict {
-  if (findings.length === 0) return 'holds with a caveat';
-  if (findings.every((f) => f.verdict === 'holds')) return 'holds';
-  if (findings.every((f) => f.verdict === 'does not hold')) return 'does not hold';
+  const ev = evidenceOf(findings);
+  if (ev.length === 0 || ev.every((f) => f.verdict === 'not resolved at this size')) return 'not resolved at this size';
+  if (ev.every((f) => f.verdict === 'holds')) return 'holds';
+  if (ev.every((f) => f.verdict === 'does not hold')) return 'does not hold';
   return 'holds with a caveat';
 }
 

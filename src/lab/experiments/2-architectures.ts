@@ -25,10 +25,14 @@ import type { JsonValue } from '../../core/json.ts';
 import type { MicroBatchResult, TrainTask } from '../../train/loop.ts';
 import { barChartSvg, lineChartSvg } from '../../core/plot.ts';
 import type { CharVocab } from '../corpus.ts';
+import { unigramEntropy } from '../corpus.ts';
 import { sharedCorpus } from '../shared-models.ts';
 import { curve, trainCached } from '../train.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
-import { fmt, pct, verdictOf } from '../verdict.ts';
+import { fmt, pct } from '../verdict.ts';
+import { greaterFinding, meanCurve, noBetterFinding, seedBar } from '../compare.ts';
+import { direction, meanSe, meanSeList, summarize } from '../stats.ts';
+import { withOverlaps } from '../caption.ts';
 
 type Arch = 'decoder-only' | 'encoder-decoder' | 'encoder-only';
 
@@ -278,103 +282,150 @@ export const architectures: Experiment = {
         spec: encdec(size.L, size.L),
       },
     ];
-    const runs: RunRow[] = [];
-    let spread = NaN;
-    for (const variant of variants) {
-      ctx.log(`  training ${variant.label}`);
-      const t = await trainCached<AnyModel>(
-        ctx,
-        `${corpus.id}-arch-${variant.key}-${q ? 'quick' : 'full'}`,
-        variant.spec,
-        { steps: size.steps, lr: size.lr, evalEvery: Math.max(1, Math.floor(size.steps / 10)) },
-        (m) => new ContinuationTask(m, variant.arch, v, train, val, shape, ctx.seed, size.evalBatches),
-        { ...size },
-      );
-      if (variant.arch === 'encoder-only') spread = maskedSpread(t.model as BERT, v, val, shape);
-      const evals = t.records.filter((r) => r['kind'] === 'eval');
-      const valLosses = evals.map((r) => r['loss'] as number);
-      const last = t.lastEval;
-      runs.push({
-        ...variant,
-        params: t.model.numParameters(),
-        trainLoss: last['train_loss'] ?? NaN,
-        valLoss: last['loss'] ?? NaN,
-        bestVal: Math.min(...valLosses),
-        gap: (last['loss'] ?? NaN) - (last['train_loss'] ?? NaN),
-        valCurve: curve(t.records, 'loss', 'eval'),
-        trainCurve: curve(t.records, 'train_loss', 'eval'),
-      });
+    const runsBySeed: RunRow[][] = [];
+    const spreads: number[] = [];
+    for (const seed of ctx.seeds) {
+      const runs: RunRow[] = [];
+      for (const variant of variants) {
+        ctx.log(`  training ${variant.label} (seed ${seed})`);
+        const t = await trainCached<AnyModel>(
+          ctx,
+          `${corpus.id}-arch-${variant.key}-${q ? 'quick' : 'full'}`,
+          variant.spec,
+          { steps: size.steps, lr: size.lr, evalEvery: Math.max(1, Math.floor(size.steps / 10)) },
+          (m) => new ContinuationTask(m, variant.arch, v, train, val, shape, seed, size.evalBatches),
+          { ...size },
+          seed,
+        );
+        if (variant.arch === 'encoder-only') spreads.push(maskedSpread(t.model as BERT, v, val, shape));
+        const evals = t.records.filter((r) => r['kind'] === 'eval');
+        const valLosses = evals.map((r) => r['loss'] as number);
+        const last = t.lastEval;
+        runs.push({
+          ...variant,
+          params: t.model.numParameters(),
+          trainLoss: last['train_loss'] ?? NaN,
+          valLoss: last['loss'] ?? NaN,
+          bestVal: Math.min(...valLosses),
+          gap: (last['loss'] ?? NaN) - (last['train_loss'] ?? NaN),
+          valCurve: curve(t.records, 'loss', 'eval'),
+          trainCurve: curve(t.records, 'train_loss', 'eval'),
+        });
+      }
+      runsBySeed.push(runs);
     }
-    const get = (key: string): RunRow => runs.find((r) => r.key === key)!;
-    const dec1 = get('dec-1x');
-    const ed1 = get('encdec-1x');
-    const enc1 = get('enc-1x');
-    const dec2 = get('dec-2x');
-    const ed2 = get('encdec-2x');
+    const runs = runsBySeed[0]!;
+    const per = (key: string, field: 'bestVal' | 'gap' | 'valLoss' | 'trainLoss'): number[] =>
+      runsBySeed.map((rs) => rs.find((r) => r.key === key)![field]);
+    const label = (key: string): string => variants.find((x) => x.key === key)!.label;
+    // the context-free baseline: a model that learned nothing predicts the character marginal
+    const h = unigramEntropy(corpus.trainText.slice(0, size.trainChars));
+    const learned = (key: string): boolean => {
+      const gain = per(key, 'bestVal').map((x) => h - x);
+      return direction(gain) === 'above' && Math.min(...gain) > 0.1;
+    };
+    const weak = ['dec-1x', 'encdec-1x', 'dec-2x', 'encdec-2x'].filter((k) => !learned(k));
+    const tooWeak =
+      weak.length > 0
+        ? `${weak.map(label).join(', ')} did not learn clearly beyond the context-free baseline (unigram entropy ${fmt(h)} nats): models too weak to differ`
+        : null;
     const margin = 0.02;
+    const dec1Mean = summarize(per('dec-1x', 'bestVal')).mean;
     const paramsLine = runs.map((r) => `${r.label} ${(r.params / 1000).toFixed(0)}k`).join(', ');
-    const lossLine = (r: RunRow): string =>
-      `${r.label}: val ${fmt(r.bestVal)} best / ${fmt(r.valLoss)} final, train ${fmt(r.trainLoss)}`;
-    const overfitBoth = ed1.gap > dec1.gap && ed2.gap > dec2.gap;
-    const overfitOne = ed1.gap > dec1.gap || ed2.gap > dec2.gap;
     const findings: Finding[] = [
-      {
+      noBetterFinding({
         statement:
           'for generation an encoder adds nothing essential: at equal parameters encoder-decoder is no better than decoder-only',
-        verdict: verdictOf(ed1.bestVal >= dec1.bestVal * (1 - margin)),
-        evidence: `${lossLine(ed1)}; ${lossLine(dec1)} (better by more than ${pct(margin, 0)} would refute it)`,
-      },
-      {
+        candidate: { name: `${label('encdec-1x')} best val loss`, values: per('encdec-1x', 'bestVal') },
+        baseline: { name: `${label('dec-1x')} best val loss`, values: per('dec-1x', 'bestVal') },
+        margin: margin * dec1Mean,
+        unit: ' nats',
+        note: `margin = ${pct(margin, 0)} of the decoder-only loss`,
+        unresolvedBecause: tooWeak,
+      }),
+      noBetterFinding({
         statement:
-          "encoder-decoder's wins come from its (about 2x) parameters: give the decoder-only model the same and the advantage is gone",
-        verdict: verdictOf(ed2.bestVal >= dec2.bestVal * (1 - margin), !(ed2.bestVal < dec1.bestVal)),
-        evidence: `${lossLine(ed2)} vs ${lossLine(dec1)} and ${lossLine(dec2)}${ed2.bestVal < dec1.bestVal ? '' : '. Caveat: at 2x the encoder-decoder does not even beat the 1x decoder-only model here'}`,
-      },
-      {
-        statement: 'encoder-decoder models over-fit more easily (larger gap between validation and training loss)',
-        verdict: overfitBoth ? 'holds' : overfitOne ? 'holds with a caveat' : 'does not hold',
-        evidence: `final val − train loss: encoder-decoder ${fmt(ed1.gap)} (1x), ${fmt(ed2.gap)} (2x); decoder-only ${fmt(dec1.gap)} (1x), ${fmt(dec2.gap)} (2x); encoder-only ${fmt(enc1.gap)}; training text ${size.trainChars.toLocaleString('en')} characters`,
-      },
-      {
+          "encoder-decoder's wins come from its (about 2x) parameters: at the same ~2x size, it is no better than decoder-only",
+        candidate: { name: `${label('encdec-2x')} best val loss`, values: per('encdec-2x', 'bestVal') },
+        baseline: { name: `${label('dec-2x')} best val loss`, values: per('dec-2x', 'bestVal') },
+        margin: margin * dec1Mean,
+        unit: ' nats',
+        note: `the 1x decoder-only model: ${meanSe(per('dec-1x', 'bestVal'), (x) => fmt(x))}`,
+        unresolvedBecause: tooWeak,
+      }),
+      greaterFinding({
+        statement:
+          'encoder-decoder models over-fit more easily: a larger gap between validation and training loss (equal size)',
+        larger: { name: `${label('encdec-1x')} val − train`, values: per('encdec-1x', 'gap') },
+        smaller: { name: `${label('dec-1x')} val − train`, values: per('dec-1x', 'gap') },
+        note: `training text ${size.trainChars.toLocaleString('en')} characters`,
+        unresolvedBecause: tooWeak,
+      }),
+      greaterFinding({
+        statement:
+          'encoder-decoder models over-fit more easily: a larger gap between validation and training loss (2x size)',
+        larger: { name: `${label('encdec-2x')} val − train`, values: per('encdec-2x', 'gap') },
+        smaller: { name: `${label('dec-2x')} val − train`, values: per('dec-2x', 'gap') },
+        unresolvedBecause: tooWeak,
+      }),
+      greaterFinding({
         statement:
           'an encoder-only model is a poor generator (it predicts the continuation without a left-to-right factorization)',
-        verdict: verdictOf(enc1.bestVal > dec1.bestVal * (1 + margin)),
-        evidence: `${lossLine(enc1)} vs ${lossLine(dec1)}; its predictions at the ${size.R} masked positions differ by at most ${fmt(spread)} in logits${spread < 0.1 ? ': it settled on one distribution for every position (the character marginal) instead of a continuation, the symmetric [MASK] inputs giving it no left-to-right foothold' : ''}`,
-      },
+        larger: { name: `${label('enc-1x')} best val loss`, values: per('enc-1x', 'bestVal') },
+        smaller: { name: `${label('dec-1x')} best val loss`, values: per('dec-1x', 'bestVal') },
+        note: `its predictions at the ${size.R} masked positions differ by at most ${spreads.map((x) => fmt(x)).join(', ')} in logits (per seed)${Math.max(...spreads) < 0.1 ? ': it settled on one distribution for every position (the character marginal) instead of a continuation, the symmetric [MASK] inputs giving it no left-to-right foothold' : ''}`,
+      }),
     ];
+    const valSeries = variants.map((x) =>
+      meanCurve(
+        x.label,
+        runsBySeed.map((rs) => rs.find((r) => r.key === x.key)!.valCurve),
+      ),
+    );
+    const trainSeries = variants.map((x) =>
+      meanCurve(
+        x.label,
+        runsBySeed.map((rs) => rs.find((r) => r.key === x.key)!.trainCurve),
+      ),
+    );
     const plots = [
       {
         name: 'val-curves',
-        caption:
-          'Validation loss on the target characters during training, per model (compare with the training-set loss below: the gap between the two is over-fitting).',
+        caption: withOverlaps(
+          `Validation loss on the target characters during training, per model: mean over ${ctx.seeds.length} seeds with ± one standard error (compare with the training-set loss below: the gap between the two is over-fitting).`,
+          valSeries,
+        ),
         svg: await lineChartSvg({
           title: 'validation loss during training',
           xLabel: 'step',
           yLabel: 'loss per target character (nats)',
-          series: runs.map((r) => ({ name: r.short, points: r.valCurve })),
+          series: valSeries,
         }),
       },
       {
         name: 'train-curves',
-        caption: 'Loss on fixed batches of the (small) training text during training, per model.',
+        caption: withOverlaps(
+          `Loss on fixed batches of the (small) training text during training, per model, mean over ${ctx.seeds.length} seeds ± one standard error.`,
+          trainSeries,
+        ),
         svg: await lineChartSvg({
           title: 'training-set loss during training',
           xLabel: 'step',
           yLabel: 'loss per target character (nats)',
-          series: runs.map((r) => ({ name: r.short, points: r.trainCurve })),
+          series: trainSeries,
         }),
       },
       {
         name: 'final',
-        caption: 'Best validation loss and final train/validation gap per architecture and size.',
+        caption: `Best validation loss and final validation − training gap per architecture and size: bars at the mean over ${ctx.seeds.length} seeds, error bars ± one standard error, a dot per seed.`,
         svg: await barChartSvg({
           title: 'best validation loss and over-fitting gap',
           xLabel: 'model',
           yLabel: 'nats',
           horizontal: true,
-          bars: runs.flatMap((r) => [
-            { label: r.short, value: r.bestVal, group: 'best val loss' },
-            { label: r.short, value: r.gap, group: 'val − train' },
+          bars: variants.flatMap((x) => [
+            seedBar(x.label, per(x.key, 'bestVal'), 'best validation loss'),
+            seedBar(x.label, per(x.key, 'gap'), 'validation − training loss'),
           ]),
         }),
       },
@@ -383,14 +434,18 @@ export const architectures: Experiment = {
       findings,
       measured: [
         `task: continue ${size.S} characters of ${corpus.name} by the next ${size.R}; training text the first ${size.trainChars.toLocaleString('en')} characters, validation the held-out 10%`,
-        `width ${size.C}, 4 heads, ${size.steps} AdamW steps of ${size.B} pairs each; parameters: ${paramsLine}`,
-        ...runs.map(lossLine),
+        `width ${size.C}, 4 heads, ${size.steps} AdamW steps of ${size.B} pairs each, seeds ${ctx.seeds.join(', ')} (initialization and batch order); parameters: ${paramsLine}`,
+        ...variants.map(
+          (x) =>
+            `${x.label}: best validation loss ${meanSeList(per(x.key, 'bestVal'), (y) => fmt(y))}, final train ${meanSe(per(x.key, 'trainLoss'), (y) => fmt(y))}, gap ${meanSe(per(x.key, 'gap'), (y) => fmt(y))}`,
+        ),
       ],
       numbers: {
         size,
-        runs: runs.map(({ valCurve: _v, trainCurve: _t, spec: _s, ...r }) => r),
+        unigramEntropy: h,
+        runs: runsBySeed.map((rs) => rs.map(({ valCurve: _v, trainCurve: _t, spec: _s, ...r }) => r)),
         margin,
-        encoderOnlyMaskedSpread: spread,
+        encoderOnlyMaskedSpread: spreads,
       },
       plots,
     };

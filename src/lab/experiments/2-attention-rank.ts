@@ -14,6 +14,7 @@ import type { Spectrum } from '../attention-stats.ts';
 import { charBert, charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
 import { fmt, verdictOf } from '../verdict.ts';
+import { greaterFinding, seedBar } from '../compare.ts';
 
 interface Group {
   name: string;
@@ -107,7 +108,6 @@ export const attentionRank: Experiment = {
   ],
   async run(ctx): Promise<ExperimentOutput> {
     const gpt = await charGpt(ctx, 4);
-    const bert = await charBert(ctx);
     const T = gpt.model.config.blockSize;
     const g = new Generator(ctx.seed);
     const count = ctx.quick ? 8 : 32;
@@ -138,44 +138,57 @@ export const attentionRank: Experiment = {
       gptIds.set(chunk, w * T);
       bertIds.set([v.special('[CLS]'), ...chunk.subarray(0, T - 2), v.special('[SEP]')], w * T);
     }
-    noGrad(() =>
-      gpt.model.forward(tensor(gptIds, { shape: [windows, T] }), { captureAttention: true, logits: 'none' }),
-    );
-    noGrad(() => bert.model.forward(tensor(bertIds, { shape: [windows, T] }), { captureAttention: true }));
-    groups.push(summarize('trained GPT (causal)', true, T, captured(gpt.model.transformer.h), 2 ** -23));
-    groups.push(summarize('trained BERT (bidirectional)', false, T, captured(bert.model.layer), 2 ** -23));
+    const trainedGroups = async (seed: number): Promise<[Group, Group]> => {
+      const gm = (await charGpt(ctx, 4, seed)).model;
+      const bm = (await charBert(ctx, seed)).model;
+      noGrad(() => gm.forward(tensor(gptIds, { shape: [windows, T] }), { captureAttention: true, logits: 'none' }));
+      noGrad(() => bm.forward(tensor(bertIds, { shape: [windows, T] }), { captureAttention: true }));
+      return [
+        summarize('trained GPT (causal)', true, T, captured(gm.transformer.h), 2 ** -23),
+        summarize('trained BERT (bidirectional)', false, T, captured(bm.layer), 2 ** -23),
+      ];
+    };
+    const perSeed: [Group, Group][] = [];
+    for (const seed of ctx.seeds) perSeed.push(await trainedGroups(seed));
+    groups.push(...perSeed[0]!);
+    const seedRanks = perSeed.map(([gg, bg]) => ({ gpt: statsOf(gg), bert: statsOf(bg) }));
 
     const stats = groups.map(statsOf);
     const causal = stats.filter((s) => s.causal);
     const structureOk = groups.filter((gr) => gr.causal).every((gr) => gr.maxUpper === 0 && gr.minDiag > 0);
     const causalFull = causal.every((s) => s.fullRankFraction === 1);
-    const [rc1, rb1, rc4, rb4, tg, tb] = stats as [S, S, S, S, S, S];
-    const randomLower =
-      rb1.meanEffectiveRank < rc1.meanEffectiveRank &&
-      rb4.meanEffectiveRank < rc4.meanEffectiveRank &&
-      rb1.meanNumericalRank <= rc1.meanNumericalRank &&
-      rb4.meanNumericalRank <= rc4.meanNumericalRank;
-    const trainedEffLower = tb.meanEffectiveRank < tg.meanEffectiveRank;
-    const trainedNumLower = tb.meanNumericalRank < tg.meanNumericalRank;
+    const [rc1, rb1, rc4, rb4] = stats as [S, S, S, S];
     const rankLine = (x: S): string =>
       `${x.name}: effective rank ${fmt(x.meanEffectiveRank, 1)}, numerical rank ${fmt(x.meanNumericalRank, 1)}/${T}`;
+    const eff = (gr: Group): number[] => gr.spectra.map((sp) => sp.effectiveRank);
+    const randomGroup = (name: string): Group => groups.find((gr) => gr.name === name)!;
     const findings: Finding[] = [
       {
         statement: 'a causal attention matrix is lower-triangular with a positive diagonal, hence full rank',
+        kind: 'sanity',
         verdict: verdictOf(structureOk, !causalFull),
-        evidence: `${causal.map((c) => `${c.name}: ${c.matrices} matrices, above-diagonal max ${fmt(c.maxUpper)}, smallest diagonal entry ${fmt(c.minDiag)} (so det = product of the diagonal > 0), numerical rank mean ${fmt(c.meanNumericalRank, 1)}, min ${c.minNumericalRank} of ${T} (full in ${(100 * c.fullRankFraction).toFixed(0)}%), σ_min/σ_max ${fmt(c.meanInverseCondition)}`).join('; ')}${causalFull ? '' : '. Caveat: exactly full rank, but so ill-conditioned that at floating-point precision some are rank-deficient'}`,
+        evidence: `${causal.map((c) => `${c.name}: ${c.matrices} matrices, above-diagonal max ${fmt(c.maxUpper)}, smallest diagonal entry ${fmt(c.minDiag)} (so det = product of the diagonal > 0), numerical rank mean ${fmt(c.meanNumericalRank, 1)}, min ${c.minNumericalRank} of ${T} (full in ${(100 * c.fullRankFraction).toFixed(0)}%), σ_min/σ_max ${fmt(c.meanInverseCondition)}`).join('; ')}${causalFull ? '' : '. Caveat: exactly full rank (the mask and the softmax guarantee it), but so ill-conditioned that at floating-point precision some are rank-deficient'}`,
       },
-      {
-        statement: 'random softmax(QKᵀ/√d) matrices: the bidirectional ones have lower rank than the causal ones',
-        verdict: verdictOf(randomLower),
-        evidence: `${[rb1, rc1, rb4, rc4].map(rankLine).join('; ')}`,
-      },
-      {
+      ...[1, 4].map((sharp) =>
+        greaterFinding({
+          statement: `random softmax(QKᵀ/√d) matrices (score scale ×${sharp}): the bidirectional ones have lower effective rank than the causal ones`,
+          larger: { name: `causal effective rank (×${sharp})`, values: eff(randomGroup(`random causal (×${sharp})`)) },
+          smaller: {
+            name: `bidirectional effective rank (×${sharp})`,
+            values: eff(randomGroup(`random bidirectional (×${sharp})`)),
+          },
+          format: (x) => fmt(x, 2),
+          note: `the replication unit here is the random draw (${count} pairs of matrices), not the training seed; ${rankLine(sharp === 1 ? rb1 : rb4)}; ${rankLine(sharp === 1 ? rc1 : rc4)}`,
+        }),
+      ),
+      greaterFinding({
         statement:
-          "trained models: BERT's bidirectional attention has lower rank than GPT's causal attention on the same text",
-        verdict: verdictOf(trainedEffLower, !trainedNumLower),
-        evidence: `${rankLine(tb)}; ${rankLine(tg)}${trainedNumLower ? '' : ' (only the effective rank is lower)'}`,
-      },
+          "trained models: BERT's bidirectional attention has lower effective rank than GPT's causal attention on the same text",
+        larger: { name: 'GPT effective rank', values: seedRanks.map((r) => r.gpt.meanEffectiveRank) },
+        smaller: { name: 'BERT effective rank', values: seedRanks.map((r) => r.bert.meanEffectiveRank) },
+        format: (x) => fmt(x, 2),
+        note: `mean over every layer and head of each seed's models; numerical rank GPT ${seedRanks.map((r) => fmt(r.gpt.meanNumericalRank, 1)).join(', ')} vs BERT ${seedRanks.map((r) => fmt(r.bert.meanNumericalRank, 1)).join(', ')} of ${T}`,
+      }),
     ];
     const spectrumSeries = groups
       .filter((gr) => !gr.name.includes('×4'))
@@ -202,18 +215,27 @@ export const attentionRank: Experiment = {
       },
       {
         name: 'effective-rank',
-        caption:
-          'Mean effective rank (exp of the entropy of the normalized singular values) per kind of attention matrix.',
+        caption: `Mean effective rank (exp of the entropy of the normalized singular values) per kind of attention matrix, with ± one standard error; dots are the individual random matrices, or for the trained models each seed's mean (${ctx.seeds.length} seeds).`,
         svg: await barChartSvg({
           title: `effective rank of ${T}×${T} attention matrices`,
           xLabel: 'matrices',
           yLabel: 'effective rank',
           horizontal: true,
-          bars: stats.map((s) => ({
-            label: short(s.name),
-            value: s.meanEffectiveRank,
-            group: s.causal ? 'causal' : 'bidirectional',
-          })),
+          bars: [
+            ...groups
+              .filter((gr) => gr.name.startsWith('random'))
+              .map((gr) => seedBar(short(gr.name), eff(gr), gr.causal ? 'causal' : 'bidirectional')),
+            seedBar(
+              'GPT (causal)',
+              seedRanks.map((r) => r.gpt.meanEffectiveRank),
+              'causal',
+            ),
+            seedBar(
+              'BERT (bidir.)',
+              seedRanks.map((r) => r.bert.meanEffectiveRank),
+              'bidirectional',
+            ),
+          ],
         }),
       },
     ];
@@ -228,7 +250,7 @@ export const attentionRank: Experiment = {
             `${s.name}: effective rank ${fmt(s.meanEffectiveRank, 1)}, numerical rank ${fmt(s.meanNumericalRank, 1)} (min ${s.minNumericalRank}), σ_min/σ_max ${fmt(s.meanInverseCondition)}`,
         ),
       ],
-      numbers: { T, headDim: d, stats },
+      numbers: { T, headDim: d, stats, trainedPerSeed: seedRanks },
       plots,
     };
   },

@@ -1,6 +1,6 @@
 /**
  * llmts as its users get it: `npm pack` the project, install the tarball into a fresh project
- * (offline from the npm cache where it can), and there
+ * (offline: `npm ci --offline` from the npm cache this checkout's `npm ci` filled), and there
  *  (a) run examples/quickstart.mjs with plain `node` (imports llmts, llmts/tokenizers and
  *      llmts/models; trains a tiny BPE, a GPT forward pass, a greedy generation) - its output
  *      must equal the same example run against this checkout's dist/;
@@ -58,7 +58,64 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 
 interface PackResult {
   filename: string;
+  integrity: string;
   files: { path: string }[];
+}
+
+interface LockEntry {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/**
+ * The consumer's lockfile: the tarball as `node_modules/llmts`, and every entry of this
+ * checkout's lockfile that its dependencies (and typescript, @types/node) resolve to by Node's
+ * rule (the nearest node_modules up the path), at the same place, without the dev flags.
+ */
+function consumerLock(deps: Record<string, string>, packed: PackResult): object {
+  const root = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as LockEntry;
+  const packages: Record<string, LockEntry> = {
+    '': { name: 'consumer', dependencies: deps },
+    'node_modules/llmts': {
+      version: rootPkg.version,
+      resolved: deps['llmts'],
+      integrity: packed.integrity,
+      hasInstallScript: true,
+      license: pkg['license'],
+      dependencies: pkg.dependencies ?? {},
+      bin: pkg['bin'],
+      engines: pkg['engines'],
+    },
+  };
+  const parent = (at: string): string => at.slice(0, Math.max(0, at.lastIndexOf('/node_modules/')));
+  const find = (from: string, name: string): string | undefined => {
+    for (let at = from; ; at = parent(at)) {
+      const key = at === '' ? `node_modules/${name}` : `${at}/node_modules/${name}`;
+      if (root.packages[key] !== undefined) return key;
+      if (at === '') return undefined;
+    }
+  };
+  const queue: [string, string][] = [
+    ...Object.keys(pkg.dependencies ?? {}).map((n): [string, string] => ['node_modules/llmts', n]),
+    ['', 'typescript'],
+    ['', '@types/node'],
+  ];
+  for (let item = queue.pop(); item !== undefined; item = queue.pop()) {
+    const [from, name] = item;
+    const key = find(from, name);
+    if (key === undefined || packages[key] !== undefined) continue; // an optional peer not installed
+    const { dev: _d, devOptional, peer: _p, ...entry } = root.packages[key]!;
+    packages[key] = devOptional === true ? { ...entry, optional: true } : entry;
+    for (const n of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies }))
+      queue.push([key, n]);
+  }
+  return { name: 'consumer', lockfileVersion: 3, requires: true, packages };
 }
 
 describe('the packed package, installed in a fresh project', () => {
@@ -79,23 +136,24 @@ describe('the packed package, installed in a fresh project', () => {
 
     app = join(work, 'app');
     mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    // Offline: the app gets a package-lock.json cut from this checkout's (the tarball plus the
+    // entries its dependencies resolve to, and typescript/@types/node for the TypeScript
+    // consumer), so `npm ci --offline` takes every tarball from the cache `npm ci` filled here.
+    // (`npm install <tarball>` would need the registry's metadata documents, which it cannot get
+    // offline.)
+    const deps = {
+      llmts: `file:../${packed[0]!.filename}`,
+      typescript: versionOf('typescript'),
+      '@types/node': versionOf('@types/node'),
+    };
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: deps }),
+    );
+    writeFileSync(join(app, 'package-lock.json'), JSON.stringify(consumerLock(deps, packed[0]!), null, 2));
     ok(
-      run(
-        NPM,
-        [
-          'install',
-          '--prefer-offline',
-          '--no-audit',
-          '--no-fund',
-          tarball,
-          `typescript@${versionOf('typescript')}`,
-          `@types/node@${versionOf('@types/node')}`,
-        ],
-        app,
-        { LLMTS_SKIP_NATIVE_BUILD: '1' },
-      ),
-      'npm install of the tarball',
+      run(NPM, ['ci', '--offline', '--no-audit', '--no-fund'], app, { LLMTS_SKIP_NATIVE_BUILD: '1' }),
+      'npm ci --offline of the tarball',
     );
     for (const f of ['quickstart.mjs', 'quickstart.ts']) copyFileSync(join(ROOT, 'examples', f), join(app, f));
   });

@@ -26,20 +26,24 @@ export class MemoryCheckpoint implements CheckpointReader {
     this.header = readHeader(bytes, dir);
   }
 
+  /** Every tensor name in the file. */
   keys(): string[] {
     return [...this.header.tensors.keys()];
   }
 
+  /** Whether the file holds a tensor of this name. */
   has(name: string): boolean {
     return this.header.tensors.has(name);
   }
 
+  /** A tensor's dtype, shape and byte range (SafetensorsError for an unknown name). */
   info(name: string): TensorInfo {
     const info = this.header.tensors.get(name);
     if (info === undefined) throw new SafetensorsError(this.dir, 'TensorNotFound', 'no such tensor in the file', name);
     return info;
   }
 
+  /** A tensor's values, decoded from the held bytes. */
   read(name: string, opts: ReadOptions = {}): TensorRecord {
     const info = this.info(name);
     const [b, e] = info.dataOffsets;
@@ -47,9 +51,11 @@ export class MemoryCheckpoint implements CheckpointReader {
     return { dtype: info.dtype, shape: [...info.shape], data: decodeTensorBytes(info.dtype, raw, opts) };
   }
 
+  /** Nothing to release: the bytes belong to the caller. */
   close(): void {}
 }
 
+/** Where loadHfModelFrom reads an HF model: paths, URLs, Files or bytes. */
 export interface HfSources {
   /** config.json */
   config: FileSource;

@@ -49,10 +49,15 @@ export function loadHfModel(dir: string, options: { backend?: Backend } = {}): A
 export interface CheckpointReader {
   /** Names the checkpoint in errors. */
   readonly dir: string;
+  /** Every tensor name in the checkpoint. */
   keys(): string[];
+  /** Whether the checkpoint holds a tensor of this name. */
   has(name: string): boolean;
+  /** A tensor's dtype, shape and byte range (throws SafetensorsError for an unknown name). */
   info(name: string): TensorInfo;
+  /** A tensor's values (decoded to float32 with `opts.float32`). */
   read(name: string, opts?: ReadOptions): TensorRecord;
+  /** Releases the files or memory behind the checkpoint. */
   close(): void;
 }
 

@@ -19,8 +19,8 @@ export function register(program: Command): void {
     .description(
       'train a BPE tokenizer and pretrain a small GPT on real English text (nlp-corpus), then sample from it',
     )
-    .option('--minutes <m>', 'time budget for the whole run', '3')
     .option('--preset <size>', `model size: ${Object.keys(DEMO_SIZES).join(' | ')}`, 'small')
+    .option('--steps <n>', "training steps (default: the preset's; the same work on every machine)")
     .option('--out <dir>', 'run directory (default runs/demo-<time>)')
     .option('--seed <n>', 'random seed', '1337')
     .option('--max-sentences <n>', 'use only the first N corpus sentences')
@@ -67,10 +67,11 @@ export function register(program: Command): void {
       const backend = getDefaultBackend();
       console.log(`llmts demo: backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`);
       const maxSentences = intOption('--max-sentences', o['maxSentences'], 1);
+      const steps = intOption('--steps', o['steps'], 1);
       await runPretrainDemo({
         runDir: o['out'] ?? join('runs', `demo-${timestamp()}`),
-        minutes: floatOption('--minutes', o['minutes'], 0.05)!,
         size: size as DemoSize,
+        ...(steps !== undefined ? { steps } : {}),
         seed: intOption('--seed', o['seed'])!,
         ...(maxSentences !== undefined ? { maxSentences } : {}),
       });

@@ -11,6 +11,7 @@ import { logSoftmax } from '../engine/ops/softmax.ts';
 import { ArgumentError } from '../core/errors.ts';
 import type { GPT } from './gpt.ts';
 
+/** Per-token log-probabilities of a sequence and their sum and mean over the scored tokens. */
 export interface TokenScores {
   /** One entry per input id: its log-probability in nats, or null when it has no context. */
   logprobs: (number | null)[];
@@ -19,6 +20,10 @@ export interface TokenScores {
   scored: number;
 }
 
+/**
+ * log p(token_t | tokens_<t) for every id of `ids` under `model` (sliding windows past the context;
+ * `bosId` gives the first token a context to be scored in).
+ */
 export function scoreTokens(model: GPT, ids: readonly number[], bosId?: number): TokenScores {
   const V = model.config.vocabSize;
   for (const id of ids)

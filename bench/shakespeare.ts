@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- shakespeare [--data PATH] [--iters N] [--json] [--no-peer] [--threads N] [--peer-threads A,B]`
+ * `npm run bench -- shakespeare [--data PATH] [--iters N] [--json] [--no-peer] [--threads N] [--peer-threads A,B]
+ *  [--backend native|wasm|reference]`
  *
  * nanoGPT's config/train_shakespeare_char.py with its README's CPU overrides, in llmts and,
  * in the same run, in PyTorch (bench/peers/torch_gpt.py, nanoGPT's model and loop):
@@ -37,10 +38,18 @@ export async function main(args: string[]): Promise<void> {
   const data = resolve(flag(args, '--data') ?? join(here, '..', '..', 'shared', 'data', 'tinyshakespeare.txt'));
   if (!existsSync(data)) throw new Error(`no corpus at ${data}; pass --data PATH to tinyshakespeare.txt`);
   const iters = Number(flag(args, '--iters') ?? 2000);
-  const bench = startBench('shakespeare', args);
+  // --backend wasm: the same run on the WebAssembly backend (as LLMTS_BACKEND=wasm)
+  const backendFlag = flag(args, '--backend');
+  if (backendFlag !== undefined) {
+    if (!['reference', 'native', 'wasm'].includes(backendFlag))
+      throw new Error(`--backend must be native, wasm or reference, got "${backendFlag}"`);
+    setDefaultBackend(backendFlag as 'reference' | 'native' | 'wasm');
+  }
+  const bench = startBench(backendFlag === 'wasm' ? 'shakespeare-wasm' : 'shakespeare', args);
   const evalAt = [500, 1000, 2000].filter((i) => i <= iters);
   if (!evalAt.includes(iters)) evalAt.push(iters);
   const backend = getDefaultBackend();
+  backend.setThreads?.(bench.threads); // the wasm backend is not among those startBench sets
   const work = mkdtempSync(join(tmpdir(), 'llmts-shakespeare-'));
   try {
     await prepareDataset({ inputs: [data], out: join(work, 'data'), char: true, quiet: true });

@@ -19,7 +19,10 @@ import { lineChartSvg, barChartSvg } from '../../core/plot.ts';
 import { sharedCorpus } from '../shared-models.ts';
 import { curve, trainCached } from '../train.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
-import { fmt, pct, verdictOf } from '../verdict.ts';
+import { greaterFinding, meanCurve, seedBar } from '../compare.ts';
+import { meanSe, meanSeList } from '../stats.ts';
+import { withOverlaps } from '../caption.ts';
+import { fmt, pct } from '../verdict.ts';
 
 type Regime = 'batch 1' | 'mixed lengths' | 'batch 16 (control)';
 const REGIMES: Regime[] = ['batch 1', 'mixed lengths', 'batch 16 (control)'];
@@ -148,104 +151,159 @@ export const normalization: Experiment = {
       ? { nLayer: 2, nEmbd: 48, T: 32, steps: 150, lr: 3e-3, evalBatches: 4 }
       : { nLayer: 4, nEmbd: 96, T: 64, steps: 700, lr: 2e-3, evalBatches: 16 };
     const pad = corpus.vocab.special('[PAD]');
-    const runs: Run[] = [];
-    for (const regime of REGIMES) {
-      for (const norm of ['layernorm', 'batchnorm'] as NormName[]) {
-        const spec = {
-          family: 'gpt' as const,
-          config: gptPreset('shakespeare-char', {
-            vocabSize: corpus.vocab.size,
-            blockSize: size.T,
-            nLayer: size.nLayer,
-            nHead: 4,
-            nEmbd: size.nEmbd,
-            norm,
-          }),
-        };
-        const key = `${corpus.id}-norm-${norm}-${regime.split(' ')[0]}-${regime.split(' ')[1]}-${q ? 'quick' : 'full'}`;
-        ctx.log(`  training ${norm}, ${regime}`);
-        const t = await trainCached<GPT>(
-          ctx,
-          key,
-          spec,
-          { steps: size.steps, lr: size.lr },
-          (m) => new RegimeTask(m, corpus.train, corpus.val, regime, size.T, pad, ctx.seed, size.evalBatches),
-          regime,
-        );
-        t.model.eval();
-        const evalLoss = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches, 8);
-        let trainModeLoss1: number | null = null;
-        let trainModeLoss16: number | null = null;
-        if (norm === 'batchnorm') {
-          t.model.train(); // batch statistics (this also moves the running statistics, so it comes last)
-          trainModeLoss1 = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches * 8, 1);
-          trainModeLoss16 = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches, 16);
+    const runsBySeed: Run[][] = [];
+    for (const seed of ctx.seeds) {
+      const runs: Run[] = [];
+      for (const regime of REGIMES) {
+        for (const norm of ['layernorm', 'batchnorm'] as NormName[]) {
+          const spec = {
+            family: 'gpt' as const,
+            config: gptPreset('shakespeare-char', {
+              vocabSize: corpus.vocab.size,
+              blockSize: size.T,
+              nLayer: size.nLayer,
+              nHead: 4,
+              nEmbd: size.nEmbd,
+              norm,
+            }),
+          };
+          const key = `${corpus.id}-norm-${norm}-${regime.split(' ')[0]}-${regime.split(' ')[1]}-${q ? 'quick' : 'full'}`;
+          ctx.log(`  training ${norm}, ${regime} (seed ${seed})`);
+          const t = await trainCached<GPT>(
+            ctx,
+            key,
+            spec,
+            { steps: size.steps, lr: size.lr },
+            (m) => new RegimeTask(m, corpus.train, corpus.val, regime, size.T, pad, seed, size.evalBatches),
+            regime,
+            seed,
+          );
           t.model.eval();
+          const evalLoss = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches, 8);
+          let trainModeLoss1: number | null = null;
+          let trainModeLoss16: number | null = null;
+          if (norm === 'batchnorm') {
+            t.model.train(); // batch statistics (this also moves the running statistics, so it comes last)
+            trainModeLoss1 = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches * 8, 1);
+            trainModeLoss16 = valLoss(t.model, corpus.val, size.T, pad, 777, size.evalBatches, 16);
+            t.model.eval();
+          }
+          runs.push({
+            regime,
+            norm,
+            evalLoss,
+            trainModeLoss1,
+            trainModeLoss16,
+            curve: curve(t.records, 'loss', 'eval'),
+          });
         }
-        runs.push({ regime, norm, evalLoss, trainModeLoss1, trainModeLoss16, curve: curve(t.records, 'loss', 'eval') });
       }
+      runsBySeed.push(runs);
     }
-    const get = (regime: Regime, norm: NormName): Run => runs.find((r) => r.regime === regime && r.norm === norm)!;
-    const gap = (regime: Regime): number => get(regime, 'batchnorm').evalLoss / get(regime, 'layernorm').evalLoss - 1;
+    const get = (runs: readonly Run[], regime: Regime, norm: NormName): Run =>
+      runs.find((r) => r.regime === regime && r.norm === norm)!;
+    const loss = (regime: Regime, norm: NormName): number[] => runsBySeed.map((rs) => get(rs, regime, norm).evalLoss);
+    /** Per seed: BN's validation loss relative to LN's, minus 1 (> 0: BatchNorm worse). */
+    const gap = (regime: Regime): number[] =>
+      runsBySeed.map((rs) => get(rs, regime, 'batchnorm').evalLoss / get(rs, regime, 'layernorm').evalLoss - 1);
     const g1 = gap('batch 1');
     const gMixed = gap('mixed lengths');
     const gControl = gap('batch 16 (control)');
     const margin = 0.02;
+    const pctf = (x: number): string => pct(x, 1);
     const line = (regime: Regime): string =>
-      `LN ${fmt(get(regime, 'layernorm').evalLoss)} vs BN ${fmt(get(regime, 'batchnorm').evalLoss)} nats (BN ${gap(regime) >= 0 ? '+' : ''}${pct(gap(regime))})`;
-    const bn1 = get('batch 1', 'batchnorm');
+      `LN ${meanSe(loss(regime, 'layernorm'), (x) => fmt(x))} vs BN ${meanSe(loss(regime, 'batchnorm'), (x) => fmt(x))} nats`;
+    const bn1 = runsBySeed.map((rs) => get(rs, 'batch 1', 'batchnorm'));
     const findings: Finding[] = [
-      {
+      greaterFinding({
         statement: 'at batch size 1 BatchNorm does clearly worse than LayerNorm',
-        verdict: verdictOf(g1 > margin),
-        evidence: `validation loss after ${size.steps} steps at batch size 1 (eval mode): ${line('batch 1')}; BN with batch statistics (training mode) on the same text: ${fmt(bn1.trainModeLoss1 ?? NaN)} at batch 1, ${fmt(bn1.trainModeLoss16 ?? NaN)} at batch 16`,
-      },
-      {
+        larger: { name: 'BN / LN − 1 at batch 1', values: g1 },
+        smaller: { name: 'no gap', values: g1.map(() => 0) },
+        margin,
+        format: pctf,
+        note: `validation loss after ${size.steps} steps at batch size 1 (eval mode): ${line('batch 1')}; BN with batch statistics (training mode) on the same text: ${meanSe(
+          bn1.map((r) => r.trainModeLoss1 ?? NaN),
+          (x) => fmt(x),
+        )} at batch 1, ${meanSe(
+          bn1.map((r) => r.trainModeLoss16 ?? NaN),
+          (x) => fmt(x),
+        )} at batch 16. A relative gap inside ±${pct(margin, 0)} is no difference worth the name`,
+      }),
+      greaterFinding({
         statement: 'with batches of mixed lengths BatchNorm does clearly worse than LayerNorm',
-        verdict: verdictOf(gMixed > margin),
-        evidence: `batches of 8 rows with lengths 4..${size.T}, right-padded and masked (pads excluded from BN's statistics): ${line('mixed lengths')}`,
-      },
-      {
-        statement: "BatchNorm's trouble is the small or ragged batch: with ordinary full batches the gap shrinks",
-        verdict: verdictOf(gControl < g1 && gControl < gMixed, gControl > margin),
-        evidence: `batches of 16 full rows: ${line('batch 16 (control)')}; relative BN gap ${pct(g1)} (batch 1), ${pct(gMixed)} (mixed), ${pct(gControl)} (control)`,
-      },
+        larger: { name: 'BN / LN − 1 with mixed lengths', values: gMixed },
+        smaller: { name: 'no gap', values: gMixed.map(() => 0) },
+        margin,
+        format: pctf,
+        note: `batches of 8 rows with lengths 4..${size.T}, right-padded and masked (pads excluded from BN's statistics): ${line('mixed lengths')}`,
+      }),
+      greaterFinding({
+        statement:
+          "BatchNorm's trouble is the small batch: with ordinary full batches the gap is smaller than at batch 1",
+        larger: { name: 'BN gap at batch 1', values: g1 },
+        smaller: { name: 'BN gap with 16 full rows', values: gControl },
+        format: pctf,
+        note: `batches of 16 full rows: ${line('batch 16 (control)')}`,
+      }),
+      greaterFinding({
+        statement:
+          "BatchNorm's trouble is the ragged batch: with ordinary full batches the gap is smaller than with mixed lengths",
+        larger: { name: 'BN gap with mixed lengths', values: gMixed },
+        smaller: { name: 'BN gap with 16 full rows', values: gControl },
+        format: pctf,
+      }),
     ];
+    const labelOf = (norm: NormName): string => (norm === 'layernorm' ? 'LayerNorm' : 'BatchNorm');
+    const curveSeries = REGIMES.flatMap((regime) =>
+      (['layernorm', 'batchnorm'] as NormName[]).map((norm) =>
+        meanCurve(
+          `${labelOf(norm)}, ${regime}`,
+          runsBySeed.map((rs) => get(rs, regime, norm).curve),
+        ),
+      ),
+    );
     const plots = [
       {
         name: 'val-loss',
-        caption: 'Validation loss (eval mode) of the same GPT with LayerNorm or BatchNorm, per training regime.',
+        caption: `Validation loss (eval mode) of the same GPT with LayerNorm or BatchNorm, per training regime: bars at the mean over ${ctx.seeds.length} seeds, error bars ± one standard error, a dot per seed.`,
         svg: await barChartSvg({
           title: 'validation loss by normalization and regime',
           xLabel: 'regime',
           yLabel: 'validation loss (nats/char)',
-          bars: runs.map((r) => ({ label: r.regime, value: r.evalLoss, group: r.norm })),
+          bars: REGIMES.flatMap((regime) =>
+            (['layernorm', 'batchnorm'] as NormName[]).map((norm) =>
+              seedBar(regime, loss(regime, norm), labelOf(norm)),
+            ),
+          ),
         }),
       },
       {
         name: 'curves',
-        caption: 'Validation loss during training, per normalization and regime.',
+        caption: withOverlaps(
+          `Validation loss during training, per normalization and regime, mean over ${ctx.seeds.length} seeds with ± one standard error.`,
+          curveSeries,
+        ),
         svg: await lineChartSvg({
           title: 'validation loss during training',
           xLabel: 'step',
           yLabel: 'loss (nats/char)',
-          series: runs.map((r) => ({ name: `${r.norm}, ${r.regime}`, points: r.curve })),
+          series: curveSeries,
         }),
       },
     ];
     return {
       findings,
       measured: [
-        `character GPT ${size.nLayer}x${size.nEmbd}, block ${size.T}, ${size.steps} AdamW steps per run, trained 6 times: {LayerNorm, BatchNorm} x {batch 1, mixed lengths (8 rows, 4..${size.T} tokens), 16 full rows}`,
-        ...runs.map(
-          (r) =>
-            `${r.norm}, ${r.regime}: val loss ${fmt(r.evalLoss)}${r.trainModeLoss1 !== null ? ` (training-mode statistics: batch 1 ${fmt(r.trainModeLoss1)}, batch 16 ${fmt(r.trainModeLoss16 ?? NaN)})` : ''}`,
+        `character GPT ${size.nLayer}x${size.nEmbd}, block ${size.T}, ${size.steps} AdamW steps per run, trained 6 times per seed (${ctx.seeds.join(', ')}): {LayerNorm, BatchNorm} x {batch 1, mixed lengths (8 rows, 4..${size.T} tokens), 16 full rows}`,
+        ...REGIMES.map(
+          (regime) =>
+            `${regime}: LayerNorm ${meanSeList(loss(regime, 'layernorm'), (x) => fmt(x))}, BatchNorm ${meanSeList(loss(regime, 'batchnorm'), (x) => fmt(x))} nats; BN / LN − 1 ${meanSeList(gap(regime), pctf)}`,
         ),
         "not measured: the notes' third reason (BN's batch noise as a regulariser that helps vision more than language)",
       ],
       numbers: {
         size,
-        runs: runs.map(({ curve: _c, ...r }) => r),
+        runs: runsBySeed.map((rs) => rs.map(({ curve: _c, ...r }) => r)),
         gaps: { batch1: g1, mixed: gMixed, control: gControl },
         margin,
       },

@@ -28,6 +28,7 @@ import { createProgress } from '../../core/progress.ts';
 import type { CharVocab } from '../corpus.ts';
 import { charGpt } from '../shared-models.ts';
 import type { Experiment, ExperimentOutput, Finding } from '../types.ts';
+import { greaterFinding } from '../compare.ts';
 import { fmt, pct, verdictOf } from '../verdict.ts';
 
 const EPS = 0.2;
@@ -267,8 +268,17 @@ export const ppoClip: Experiment = {
       beta: 0.05,
       seed: ctx.seed,
     };
-    ctx.log(`  PPO: ${runOpts.iterations} iterations of ${runOpts.batch} rollouts`);
+    ctx.log(`  PPO: ${runOpts.iterations} iterations of ${runOpts.batch} rollouts, seeds ${ctx.seeds.join(', ')}`);
     const stats = ppoRun(model, corpus.vocab, corpus.valText, runOpts);
+    // the reward's rise, once per seed (that seed's pretrained model and rollouts)
+    const tail = Math.max(1, Math.floor(stats.length / 4));
+    const rise = (st: readonly IterationStats[]): number =>
+      st.slice(-tail).reduce((a, x) => a + x.reward, 0) / tail - st[0]!.reward;
+    const rises = [rise(stats)];
+    for (const seed of ctx.seeds.slice(1)) {
+      const m = (await charGpt(ctx, 4, seed)).model;
+      rises.push(rise(ppoRun(m, corpus.vocab, corpus.valText, { ...runOpts, seed })));
+    }
     const firstEpochClip = Math.max(...stats.map((s) => s.clipFrac[0]!));
     const laterClip = Math.max(...stats.map((s) => Math.max(...s.clipFrac.slice(1))));
     const maxKl = Math.max(...stats.flatMap((s) => s.approxKl));
@@ -295,10 +305,15 @@ export const ppoClip: Experiment = {
         evidence: `r < 1−ε: the clipped term (1−ε)·A is the smaller one and active, with zero gradient (${below.length} points, max |dL/dr| ${fmt(Math.max(...below.map((p) => Math.abs(p.gNeg))))}): the push to lower the bad action stops. r > 1+ε: the UNclipped term r·A is active, dL/dr = ${fmt(above[0]!.gNeg, 4)}, the penalty keeps growing without a cap. Caveat: the clip never adds a restoring force; it only removes the gradient on one side`,
       },
       {
-        statement:
-          'in a PPO run the clip engages as the actor moves away from the rollout policy (the first epoch has ratio 1, later epochs clip)',
-        verdict: verdictOf(firstEpochClip === 0 && laterClip > 0),
-        evidence: `clip fraction: first epoch of every iteration ${pct(firstEpochClip, 1)}, later epochs up to ${pct(laterClip, 1)}`,
+        statement: 'in a PPO run the clip engages as the actor moves away from the rollout policy (later epochs clip)',
+        verdict: verdictOf(laterClip > 0),
+        evidence: `clip fraction in epochs 2-${runOpts.epochs} of the iterations: up to ${pct(laterClip, 1)}`,
+      },
+      {
+        statement: 'the first epoch of each iteration has ratio 1 (nothing is clipped)',
+        kind: 'sanity',
+        verdict: verdictOf(firstEpochClip === 0),
+        evidence: `clip fraction of the first epochs: at most ${pct(firstEpochClip, 1)} (the rollout policy is the actor itself before its first update: holds by construction)`,
       },
       {
         statement:
@@ -306,12 +321,14 @@ export const ppoClip: Experiment = {
         verdict: verdictOf(maxDev <= 2 * EPS, maxKl > 0.05),
         evidence: `largest |r − 1| over all tokens and epochs ${fmt(maxDev)} (ε = ${EPS}); approx KL(old‖new) up to ${fmt(maxKl)}${maxDev > EPS ? `. The clip zeroes the gradient of tokens already outside the region, but the shared weights keep moving them (and others) through the remaining tokens' gradients: it is a soft constraint, not a hard bound` : ''}`,
       },
-      {
+      greaterFinding({
         statement:
           'PPO raises the reward (makes good actions more likely) while the KL penalty keeps the actor near the reference',
-        verdict: verdictOf(rLast > r0 + 0.02),
-        evidence: `mean reward: first iteration ${fmt(r0)}, last ${Math.max(1, Math.floor(stats.length / 4))} iteration(s) ${fmt(rLast)} (a rise of more than 0.02 counts); Σ_t KL(actor‖reference) per answer at the last iteration ${fmt(stats[stats.length - 1]!.klToReference)} nats`,
-      },
+        larger: { name: `reward rise (last ${tail} iteration(s) − first)`, values: rises },
+        smaller: { name: 'no rise', values: rises.map(() => 0) },
+        format: (x) => fmt(x, 3),
+        note: `seed ${ctx.seed}: first iteration ${fmt(r0)}, last ${fmt(rLast)}; Σ_t KL(actor‖reference) per answer at the last iteration ${fmt(stats[stats.length - 1]!.klToReference)} nats. The reward is the stand-in vowel share, not a reward model trained from rankings`,
+      }),
     ];
     const plots = [
       {
@@ -399,6 +416,7 @@ export const ppoClip: Experiment = {
         laterClip,
         maxKl,
         maxRatioDev: maxDev,
+        rewardRise: rises,
       },
       plots,
     };

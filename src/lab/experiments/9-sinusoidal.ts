@@ -115,8 +115,9 @@ export const sinusoidal: Experiment = {
       },
       {
         statement: 'the linear map is a rotation (orthogonal, determinant 1)',
+        kind: 'sanity',
         verdict: verdictOf(worstOrth < 1e-12 && worstDet < 1e-9),
-        evidence: `max |M_kᵀM_k - I| = ${fmt(worstOrth)}, max |det M_k - 1| = ${fmt(worstDet)}`,
+        evidence: `max |M_kᵀM_k - I| = ${fmt(worstOrth)}, max |det M_k - 1| = ${fmt(worstDet)} (M_k is built from 2×2 rotation blocks, so this holds by construction; the evidence is the first finding, which checks the engine's table against M_k)`,
       },
       {
         statement: 'consequence: PE(pos)·PE(pos+k) depends on the offset k only',

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLlmts } from '../helpers/cli.ts';
@@ -18,7 +18,8 @@ interface Run {
 }
 
 function demo(threads: string): Run {
-  const dir = join(mkdtempSync(join(tmpdir(), 'llmts-demo-')), 'run');
+  const parent = mkdtempSync(join(tmpdir(), 'llmts-demo-'));
+  const dir = join(parent, 'run');
   const r = runLlmts(
     ['--threads', threads, 'demo', '--preset', 'tiny', '--steps', '40', '--max-sentences', '3000', '--out', dir],
     { timeoutMs: 600_000 },
@@ -29,7 +30,9 @@ function demo(threads: string): Run {
     .split('\n')
     .map((l) => JSON.parse(l) as { kind: string; step: number; loss: number })
     .filter((m) => m.kind === 'eval');
-  return { out: r.stdout, evals, samples: JSON.parse(readFileSync(join(dir, 'samples.json'), 'utf8')) };
+  const samples: unknown = JSON.parse(readFileSync(join(dir, 'samples.json'), 'utf8'));
+  rmSync(parent, { recursive: true, force: true });
+  return { out: r.stdout, evals, samples };
 }
 
 describe('llmts demo', () => {

@@ -33,9 +33,11 @@ export function fsyncDir(dir: string): void {
 /** Renames a finished temp file over `path` and makes the rename durable. */
 export function publish(tmp: string, path: string): void {
   faultPoint('atomic:before-rename');
+  faultPoint(`atomic:before-rename:${basename(path)}`);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
   faultPoint('atomic:after-rename');
+  faultPoint(`atomic:after-rename:${basename(path)}`);
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {

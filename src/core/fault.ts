@@ -5,8 +5,9 @@
  * Tests use it to stop a child process at a chosen step of a write deterministically.
  * Unset (always, outside tests) it costs one comparison.
  *
- * Points: atomic:before-rename (a temp file written and fsynced, not yet renamed),
- * atomic:after-rename, train:after-step (after an optimizer step, before its checkpoint),
+ * Points: atomic:before-rename (a temp file written and fsynced, not yet renamed) and
+ * atomic:before-rename:<file name> (that file only), atomic:after-rename[:<file name>],
+ * train:after-step (an optimizer step done and logged, before its checkpoint),
  * prepare:staged (shards written to the staging folder, not yet published).
  */
 const spec = process.env['LLMTS_FAULT'];

@@ -8,6 +8,8 @@
  * rejects duplicate keys and limits nesting to 128 levels (serde_json's default).
  */
 
+import { quote } from '../core/describe.ts';
+
 export type JsonValue = null | boolean | string | bigint | number | JsonValue[] | Map<string, JsonValue>;
 
 export class JsonSyntaxError extends Error {
@@ -124,7 +126,7 @@ export function parseStrictJson(text: string): JsonValue {
         ws();
         if (text[i] !== '"') fail('expected a string key');
         const key = str();
-        if (obj.has(key)) fail(`duplicate key ${JSON.stringify(key)}`);
+        if (obj.has(key)) fail(`duplicate key ${quote(key)}`);
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;

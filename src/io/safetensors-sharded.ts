@@ -7,6 +7,7 @@
  * SafetensorsCheckpoint opens either form (a directory, an index file or a single
  * file) and reads tensors on demand from the right shard.
  */
+import { describe } from '../core/describe.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ArgumentError, FormatError, IOError } from '../core/errors.ts';
@@ -55,7 +56,7 @@ export function readShardIndex(path: string): ShardIndex {
     throw new FormatError(path, 'must be an object', 'metadata');
   const total = (metadata as Record<string, unknown>)['total_size'];
   if (total !== undefined && !(Number.isSafeInteger(total) && (total as number) >= 0)) {
-    throw new FormatError(path, `must be a non-negative integer, got ${JSON.stringify(total)}`, 'metadata.total_size');
+    throw new FormatError(path, `must be a non-negative integer, got ${describe(total)}`, 'metadata.total_size');
   }
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm))
     throw new FormatError(path, 'must be an object of tensor name -> shard file', 'weight_map');
@@ -71,7 +72,7 @@ export function readShardIndex(path: string): ShardIndex {
     ) {
       throw new FormatError(
         path,
-        `shard must be a file name in the same directory, got ${JSON.stringify(file)}`,
+        `shard must be a file name in the same directory, got ${describe(file)}`,
         `weight_map.${name}`,
       );
     }

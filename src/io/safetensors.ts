@@ -13,9 +13,11 @@
  * Records are plain { dtype, shape, data }: no engine tensor (callers convert).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { ArgumentError, FormatError, IOError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
+import { describe } from '../core/describe.ts';
 import {
   DTYPE_ARRAY,
   DTYPE_BITS,
@@ -130,14 +132,6 @@ function asUsize(v: JsonValue | undefined, file: string, field: string): bigint 
     );
   }
   return v;
-}
-
-function describe(v: JsonValue | undefined): string {
-  if (v === undefined) return 'nothing (missing)';
-  if (v instanceof Map) return 'an object';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'bigint') return v.toString();
-  return JSON.stringify(v);
 }
 
 /**
@@ -546,6 +540,21 @@ export class SafetensorsFile {
     return bytes;
   }
 
+  /** SHA-256 (hex) of the whole data section, streamed in 4 MiB pieces (for checksums a writer recorded). */
+  dataSha256(): string {
+    if (this.fd === undefined) throw new IOError(this.path, 'the file is closed');
+    const h = createHash('sha256');
+    const size = fstatSync(this.fd).size;
+    const buf = new Uint8Array(Math.max(1, Math.min(size - this.header.dataStart, 4 << 20)));
+    for (let pos = this.header.dataStart; pos < size;) {
+      const n = readSync(this.fd, buf, 0, Math.min(buf.length, size - pos), pos);
+      if (n === 0) throw new IOError(this.path, `unexpected end of file at byte ${pos}`);
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+    return h.digest('hex');
+  }
+
   read(name: string, opts: ReadOptions = {}): TensorRecord {
     const info = this.info(name);
     return {
@@ -574,4 +583,70 @@ export function loadSafetensors(
   } finally {
     f.close();
   }
+}
+
+// ---------------------------------------------------------------- typed reads
+
+/** Dtypes llmts reads as weights (converted to the model's float type); every other dtype is refused. */
+export const FLOAT_DTYPES: readonly Dtype[] = ['F32', 'F64', 'F16', 'BF16'];
+/** Dtypes llmts reads as integer ids (converted to int32 with a range check). */
+export const INTEGER_DTYPES: readonly Dtype[] = ['I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8'];
+
+/**
+ * A tensor's values as float32 or float64: F32/F64 as stored (or cast between them), F16 and
+ * BF16 widened exactly (from raw bits, or as already converted by a float32 read). An integer,
+ * bool, float8/6/4 or complex tensor is a SafetensorsError naming the file, tensor and dtype:
+ * an I32 tensor is never silently read as weights, nor an F16 one as its raw 16-bit integers.
+ */
+export function floatValues(
+  rec: TensorRecord,
+  want: 'F32' | 'F64',
+  file: string,
+  name: string,
+): Float32Array | Float64Array {
+  let data: TensorData;
+  switch (rec.dtype) {
+    case 'F32':
+    case 'F64':
+      data = rec.data;
+      break;
+    case 'F16':
+    case 'BF16':
+      data = rec.data instanceof Uint16Array ? halfBitsToFloat32(rec.data, rec.dtype) : rec.data;
+      break;
+    default:
+      throw new SafetensorsError(
+        file,
+        'TensorInvalidInfo',
+        `dtype ${rec.dtype} cannot be read as weights (llmts reads ${FLOAT_DTYPES.join(', ')})`,
+        name,
+      );
+  }
+  if (want === 'F32') return data instanceof Float32Array ? data : Float32Array.from(data as Float64Array);
+  return data instanceof Float64Array ? data : Float64Array.from(data as Float32Array);
+}
+
+/**
+ * A tensor of integer ids (token ids, positions) as an Int32Array: any integer dtype, I64/U64
+ * included (BigInt elements), each value checked to be in int32 range. A float tensor is a
+ * SafetensorsError: ids are never read from floats.
+ */
+export function idValues(rec: TensorRecord, file: string, name: string): Int32Array {
+  if (!INTEGER_DTYPES.includes(rec.dtype))
+    throw new SafetensorsError(
+      file,
+      'TensorInvalidInfo',
+      `dtype ${rec.dtype} cannot be read as integer ids (expected one of ${INTEGER_DTYPES.join(', ')})`,
+      name,
+    );
+  const data = rec.data;
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    const n = typeof v === 'bigint' ? (v >= -2147483648n && v <= 2147483647n ? Number(v) : NaN) : v;
+    if (!(n >= -2147483648 && n <= 2147483647))
+      throw new SafetensorsError(file, 'TensorInvalidInfo', `element ${i} (${String(v)}) is outside int32`, name);
+    out[i] = n;
+  }
+  return out;
 }

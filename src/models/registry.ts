@@ -11,6 +11,7 @@ import type { BertConfig } from './bert.ts';
 import { EncoderDecoder, encoderDecoderPreset } from './encoder-decoder.ts';
 import type { EncoderDecoderConfig } from './encoder-decoder.ts';
 import { GPT, gptPreset } from './gpt.ts';
+import { checkModelFits, parseModelSpecFrom } from './spec-schema.ts';
 import type { GPTConfig, GPTPreset } from './gpt.ts';
 
 export type ModelSpec =
@@ -68,6 +69,8 @@ export function createModel(
   spec: ModelSpec,
   options: { seed?: number; backend?: Backend; dtype?: FloatDType } = {},
 ): AnyModel {
+  // sizes from a file or a flag: refuse a model that cannot fit before allocating any of it
+  checkModelFits(spec);
   switch (spec.family) {
     case 'gpt':
       return new GPT(spec.config, options);
@@ -86,14 +89,7 @@ export function specOf(model: AnyModel): ModelSpec {
   return { family: 'encdec', config: model.config };
 }
 
-/** Validates a spec read from a file (unknown JSON) enough to build a model from it. */
+/** Validates a spec read from a file (unknown JSON): every field typed and bounded (FormatError naming it). */
 export function parseModelSpec(raw: unknown, file: string): ModelSpec {
-  if (raw === null || typeof raw !== 'object')
-    throw new ConfigError('model', `${file}: the model spec must be an object`);
-  const r = raw as { family?: unknown; config?: unknown };
-  if (r.family !== 'gpt' && r.family !== 'bert' && r.family !== 'encdec')
-    throw new ConfigError('family', `${file}: unknown model family ${JSON.stringify(r.family)}`);
-  if (r.config === null || typeof r.config !== 'object')
-    throw new ConfigError('config', `${file}: missing model config`);
-  return raw as ModelSpec;
+  return parseModelSpecFrom(raw, file);
 }

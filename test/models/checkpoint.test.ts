@@ -204,12 +204,12 @@ describe('bad checkpoint files', () => {
           'unknown family',
           tensors,
           { llmts: JSON.stringify({ ...meta, model: { family: 'rnn', config: {} } }) },
-          'family',
+          'model.family',
         ],
       ];
       for (const [what, t, md, field] of cases) {
         saveSafetensors(path, t as typeof tensors, md);
-        // an unknown family is a ConfigError (parseModelSpec), the rest FormatErrors: all name the field
+        // FormatErrors naming the field (the metadata schema names model.family)
         assert.throws(
           () => loadModelFromRun(path),
           (e: unknown) => (e instanceof FormatError || e instanceof ConfigError) && e.field === field,
@@ -218,14 +218,22 @@ describe('bad checkpoint files', () => {
       }
       const missing = new Map(tensors);
       missing.delete('model/transformer.h.1.mlp.c_fc.bias');
+      // the data no longer matches the SHA-256 the writer recorded
       saveSafetensors(path, missing, metadata);
+      assert.throws(
+        () => loadModelFromRun(path),
+        (e: unknown) => e instanceof FormatError && e.field === '__metadata__.llmts_sha256',
+      );
+      // without a recorded checksum (an older checkpoint) the structure checks name the tensor
+      const noChecksum = { llmts: metadata!['llmts']! };
+      saveSafetensors(path, missing, noChecksum);
       assert.throws(
         () => loadModelFromRun(path),
         (e: unknown) => e instanceof FormatError && e.field === 'model/transformer.h.1.mlp.c_fc.bias',
       );
       const wrong = new Map(tensors);
       wrong.set('model/transformer.ln_f.weight', { dtype: 'F32', shape: [31], data: new Float32Array(31) });
-      saveSafetensors(path, wrong, metadata);
+      saveSafetensors(path, wrong, noChecksum);
       assert.throws(
         () => loadModelFromRun(path),
         (e: unknown) => e instanceof FormatError && e.field === 'model/transformer.ln_f.weight',

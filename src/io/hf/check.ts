@@ -9,6 +9,7 @@ import { ConfigError, FormatError } from '../../core/errors.ts';
 import { validateGPTConfig } from '../../models/gpt.ts';
 import { validateBertConfig } from '../../models/bert.ts';
 import type { ModelSpec } from '../../models/registry.ts';
+import { parameterLowerBound } from '../../models/spec-schema.ts';
 import type { TensorInfo } from '../safetensors.ts';
 import type { HfArchitecture } from './mapping.ts';
 import { hfAliases } from './mapping.ts';
@@ -135,10 +136,24 @@ function planFor(arch: HfArchitecture, spec: ModelSpec): Plan {
 export function checkSizesAgainstCheckpoint(
   arch: HfArchitecture,
   spec: ModelSpec,
-  ckpt: { has(name: string): boolean; info(name: string): TensorInfo },
+  ckpt: { has(name: string): boolean; info(name: string): TensorInfo; keys?(): string[] },
   configFile: string,
 ): void {
   const plan = planFor(arch, spec);
+  // the config cannot describe more parameters than the file holds values
+  if (ckpt.keys !== undefined) {
+    let elements = 0;
+    for (const k of ckpt.keys()) elements += ckpt.info(k).shape.reduce((n, d) => n * d, 1);
+    const { total, terms } = parameterLowerBound(spec);
+    if (total > elements) {
+      const [field] = terms.reduce((x, y) => (y[1] > x[1] ? y : x));
+      throw new FormatError(
+        configFile,
+        `the config describes at least ${total} parameters but the checkpoint holds ${elements} values`,
+        hfFieldName(arch, field),
+      );
+    }
+  }
   const resolve = (name: string): string | undefined => hfAliases(name).find((a) => ckpt.has(a));
   const [L, layerField] = plan.layers;
   if (resolve(plan.layerKey(L - 1)) === undefined || resolve(plan.layerKey(L)) !== undefined) {
@@ -148,7 +163,13 @@ export function checkSizesAgainstCheckpoint(
   }
   for (const a of plan.anchors) {
     const key = resolve(a.name);
-    if (key === undefined) continue; // the mapping pass reports missing tensors
+    // every anchor is a tensor the model needs: missing, nothing bounds its config size
+    if (key === undefined)
+      throw new FormatError(
+        configFile,
+        `the checkpoint has no ${a.name}, which ${a.dims.map(([, f]) => f).join(' and ')} size`,
+        a.dims[0]![1],
+      );
     const shape = ckpt.info(key).shape;
     // same size but another layout (a transposed Conv1D): the mapping pass names the tensor
     if (shape.length !== a.dims.length || shape.reduce((n, d) => n * d, 1) === a.dims.reduce((n, [d]) => n * d, 1))

@@ -3,6 +3,7 @@
  * BertForMaskedLM. snake_case keys exist only here, at the boundary. Fields llmts does not
  * model are ignored on import; export writes what transformers needs to rebuild the model.
  */
+import { describe } from '../../core/describe.ts';
 import type { GPTConfig } from '../../models/gpt.ts';
 import type { BertConfig } from '../../models/bert.ts';
 import type { ModelSpec } from '../../models/registry.ts';
@@ -19,14 +20,14 @@ function num(cfg: Json, key: string, file: string, fallback?: number): number {
     throw new FormatError(file, `missing field ${key}`, key);
   }
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new FormatError(file, `expected a number, got ${JSON.stringify(v)}`, key);
+    throw new FormatError(file, `expected a number, got ${describe(v)}`, key);
   return v;
 }
 
 function bool(cfg: Json, key: string, file: string, fallback: boolean): boolean {
   const v = cfg[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new FormatError(file, `expected true or false, got ${JSON.stringify(v)}`, key);
+  if (typeof v !== 'boolean') throw new FormatError(file, `expected true or false, got ${describe(v)}`, key);
   return v;
 }
 
@@ -50,7 +51,7 @@ function activationOf(cfg: Json, key: string, file: string, fallback: string): A
   if (a === undefined)
     throw new FormatError(
       file,
-      `unsupported activation ${JSON.stringify(v)} (supported: ${Object.keys(HF_ACTIVATIONS).join(', ')})`,
+      `unsupported activation ${describe(v)} (supported: ${Object.keys(HF_ACTIVATIONS).join(', ')})`,
       key,
     );
   return a;
@@ -65,7 +66,7 @@ export function architectureOf(cfg: Json, file: string): HfArchitecture {
   if (names.some((a) => a.startsWith('Bert')) || type === 'bert') return 'BertForMaskedLM';
   throw new FormatError(
     file,
-    `unsupported model (architectures ${JSON.stringify(archs)}, model_type ${JSON.stringify(type)}); llmts reads GPT-2, LLaMA and BERT`,
+    `unsupported model (architectures ${describe(archs)}, model_type ${describe(type)}); llmts reads GPT-2, LLaMA and BERT`,
     'architectures',
   );
 }
@@ -124,7 +125,7 @@ export function specFromHfConfig(cfg: Json, file: string): ModelSpec {
       if (type !== 'linear' && type !== 'dynamic')
         throw new FormatError(
           file,
-          `rope_scaling type ${JSON.stringify(type)} is not supported (linear, dynamic)`,
+          `rope_scaling type ${describe(type)} is not supported (linear, dynamic)`,
           'rope_scaling',
         );
       ropeScaling = { type, factor: num(s, 'factor', file) };
@@ -160,7 +161,7 @@ export function specFromHfConfig(cfg: Json, file: string): ModelSpec {
   if (pet !== undefined && pet !== 'absolute')
     throw new FormatError(
       file,
-      `position_embedding_type ${JSON.stringify(pet)} is not supported (absolute)`,
+      `position_embedding_type ${describe(pet)} is not supported (absolute)`,
       'position_embedding_type',
     );
   const heads = num(cfg, 'num_attention_heads', file);

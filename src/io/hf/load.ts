@@ -13,6 +13,7 @@ import { createModel } from '../../models/registry.ts';
 import type { AnyModel } from '../../models/registry.ts';
 import type { ReadOptions, TensorInfo, TensorRecord } from '../safetensors.ts';
 import { SafetensorsCheckpoint } from '../safetensors-sharded.ts';
+import { floatValues } from '../safetensors.ts';
 import { architectureOf, specFromHfConfig } from './config.ts';
 import { checkSizesAgainstCheckpoint, validateHfSpec } from './check.ts';
 import { hfAliases } from './mapping.ts';
@@ -95,7 +96,9 @@ export function hfModelFromCheckpoint(
         const parts = rule.hf.map((n) => {
           const key = find(n);
           used.add(key);
-          return { key, rec: ckpt.read(key, { float32: true }) };
+          // F16/BF16 widen, F64 narrows; an integer or other dtype is refused, never cast
+          const rec = ckpt.read(key, { float32: true });
+          return { key, rec: { ...rec, data: floatValues(rec, 'F32', ckpt.dir, key) } };
         });
         if (rule.hfOnly) {
           // a tensor llmts does not have (bias of a bias-free model): it must be zero to be exact

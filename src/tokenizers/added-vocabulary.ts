@@ -4,6 +4,7 @@
  * Tokens with `normalized: false` are matched on the raw text, the others on normalized text.
  * Matching is leftmost-longest; `singleWord`, `lstrip`, `rstrip` follow HF's rules.
  */
+import { describe } from '../core/describe.ts';
 import { ArgumentError } from '../core/errors.ts';
 import type { ConfigReader, JsonObject } from './config-reader.ts';
 import { isWhiteSpace } from './normalized-string.ts';
@@ -121,7 +122,7 @@ export class AddedVocabulary {
       if (rejected && text.includes(t.content)) {
         throw new ArgumentError(
           'Tokenizer.encode',
-          `the text contains the special token ${JSON.stringify(t.content)}, which this call disallows; pass allowedSpecial to encode it as a special id, or allowedSpecial: 'none' with disallowedSpecial: [] to encode it as plain text`,
+          `the text contains the special token ${describe(t.content)}, which this call disallows; pass allowedSpecial to encode it as a special id, or allowedSpecial: 'none' with disallowedSpecial: [] to encode it as plain text`,
         );
       }
     }

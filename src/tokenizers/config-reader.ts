@@ -3,6 +3,7 @@
  * checks the type and, on failure, throws a FormatError naming the file and the field
  * path as written in the file (e.g. `pre_tokenizer.pretokenizers[1].pattern`).
  */
+import { describe } from '../core/describe.ts';
 import { FormatError } from '../core/errors.ts';
 
 import { isJsonObject } from '../core/json.ts';
@@ -10,12 +11,6 @@ import type { JsonObject, JsonValue } from '../core/json.ts';
 
 export { isJsonObject };
 export type { JsonObject, JsonValue };
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
-}
 
 /** Parses JSON text; a syntax error becomes a FormatError naming the file. */
 export function parseJson(text: string, file: string): JsonValue {
@@ -140,7 +135,7 @@ export class ConfigReader {
     if (!this.has(key) && fallback !== undefined) return fallback;
     const v = this.string(key);
     if (!(allowed as readonly string[]).includes(v))
-      this.fail(key, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+      this.fail(key, `expected one of ${allowed.join(', ')}, got ${describe(v)}`);
     return v as T;
   }
 }

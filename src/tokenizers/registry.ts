@@ -14,10 +14,15 @@
  * and the field path) and returns the component.
  */
 import type { ConfigReader } from './config-reader.ts';
+import { DepthGuard, MAX_NESTING } from '../core/depth.ts';
+import { quote } from '../core/describe.ts';
 import type { Decoder, Model, Normalizer, PostProcessor, PreTokenizer } from './interfaces.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 export type Factory<T> = (config: ConfigReader) => T;
+
+/** Depth of components being built inside one another (Sequence in Sequence), across all stages. */
+const nesting = new DepthGuard(MAX_NESTING);
 
 class Registry<T> {
   private readonly factories = new Map<string, Factory<T>>();
@@ -39,8 +44,12 @@ class Registry<T> {
     const type = config.string('type');
     const factory = this.factories.get(type);
     if (factory === undefined)
-      config.fail('type', `unknown ${this.stage} type ${JSON.stringify(type)} (known: ${this.types().join(', ')})`);
-    return factory(config);
+      config.fail('type', `unknown ${this.stage} type ${quote(type)} (known: ${this.types().join(', ')})`);
+    // a Sequence inside a Sequence... 100,000 deep overflowed the stack: fail cleanly instead
+    return nesting.nest(
+      (limit) => config.fail('type', `${this.stage}s nested more than ${limit} levels deep`),
+      () => factory(config),
+    );
   }
 }
 

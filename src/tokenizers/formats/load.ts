@@ -4,6 +4,7 @@
  * - a directory containing tokenizer.json, vocab.json + merges.txt, vocab.txt, or a plugin's file
  * A tokenizer_config.json beside the files supplies the bos/eos/pad/unk roles (and BERT's do_lower_case).
  */
+import { describe } from '../../core/describe.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { FormatError, IOError } from '../../core/errors.ts';
@@ -97,6 +98,6 @@ export function loadTokenizer(path: string, options: LoadTokenizerOptions = {}):
     throw new FormatError(path, 'SentencePiece .model files need the SentencePiece loader, which is not registered');
   throw new FormatError(
     path,
-    `unrecognised tokenizer file type ${JSON.stringify(ext)}: expected tokenizer.json, .tiktoken, vocab.txt, vocab.json (+ merges.txt) or .model`,
+    `unrecognised tokenizer file type ${describe(ext)}: expected tokenizer.json, .tiktoken, vocab.txt, vocab.json (+ merges.txt) or .model`,
   );
 }

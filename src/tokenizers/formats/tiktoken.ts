@@ -5,6 +5,7 @@
  * from every split of every token, and keep the tokens as GPT-2 byte-level strings so the model
  * is an ordinary byte-level BPE (saveable as tokenizer.json).
  */
+import { describe, quote } from '../../core/describe.ts';
 import { basename } from 'node:path';
 import { FormatError } from '../../core/errors.ts';
 import { bytesToByteLevel } from '../byte-alphabet.ts';
@@ -59,12 +60,12 @@ export function parseTiktokenRanks(text: string, file: string): Map<string, numb
     const b64 = sp < 0 ? '' : line.slice(0, sp);
     const rankStr = sp < 0 ? '' : line.slice(sp + 1).trim();
     if (sp <= 0 || !B64.test(b64) || !/^\d{1,9}$/.test(rankStr))
-      throw new FormatError(file, `expected "base64 rank", got ${JSON.stringify(line.slice(0, 60))}`, `line ${lineNo}`);
+      throw new FormatError(file, `expected "base64 rank", got ${quote(line, 60)}`, `line ${lineNo}`);
     const rank = Number(rankStr);
     const bytes = Buffer.from(b64, 'base64');
     if (bytes.length === 0) throw new FormatError(file, 'empty token', `line ${lineNo}`);
     const tok = bytesToByteLevel(bytes);
-    if (vocab.has(tok)) throw new FormatError(file, `token ${JSON.stringify(b64)} appears twice`, `line ${lineNo}`);
+    if (vocab.has(tok)) throw new FormatError(file, `token ${describe(b64)} appears twice`, `line ${lineNo}`);
     if (ranks.has(rank)) throw new FormatError(file, `rank ${rank} appears twice`, `line ${lineNo}`);
     vocab.set(tok, rank);
     ranks.add(rank);
@@ -108,7 +109,7 @@ export function tiktokenFromText(text: string, file: string, options: TiktokenOp
   if (pattern === undefined)
     throw new FormatError(
       file,
-      `unknown encoding ${JSON.stringify(name)}: pass options.pattern (gpt2, cl100k, o200k or a regex)`,
+      `unknown encoding ${describe(name)}: pass options.pattern (gpt2, cl100k, o200k or a regex)`,
       'pattern',
     );
   const specials = new Map(Object.entries(options.specialTokens ?? TIKTOKEN_SPECIALS[name] ?? {}));

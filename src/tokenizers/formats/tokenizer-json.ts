@@ -8,7 +8,8 @@ import '../models/index.ts';
 import '../post-processors/index.ts';
 import '../decoders/index.ts';
 import { ConfigReader, isJsonObject, parseJson, type JsonValue } from '../config-reader.ts';
-import { addedTokenFromJson } from '../added-vocabulary.ts';
+import { addedTokenFromJson, type AddedToken } from '../added-vocabulary.ts';
+import { FormatError } from '../../core/errors.ts';
 import { decoders, models, normalizers, postProcessors, preTokenizers } from '../registry.ts';
 import { Tokenizer, type PaddingParams, type SpecialTokenRoles, type TruncationParams } from '../tokenizer.ts';
 import { bpeFromConfig, BPE } from '../models/index.ts';
@@ -44,6 +45,26 @@ function readPadding(c: ConfigReader): PaddingParams {
 }
 
 /**
+ * How far past the model's vocabulary (and the added tokens' own count) an added token's id may
+ * lie. The vocabulary size is the largest id + 1 and decoding tables are sized by it, so one
+ * added token with id 2^31 - 2 would make the first decode allocate ~19 GB. Real files number
+ * their added tokens right after the model's vocabulary (a few holes at most).
+ */
+export const MAX_ADDED_ID_GAP = 1 << 16;
+
+function checkAddedIds(added: readonly AddedToken[], modelVocab: number, file: string): void {
+  const limit = modelVocab + added.length + MAX_ADDED_ID_GAP;
+  added.forEach((t, i) => {
+    if (t.id >= limit)
+      throw new FormatError(
+        file,
+        `id ${t.id} is far past the vocabulary (${modelVocab} model tokens, ${added.length} added): at most ${limit - 1}`,
+        `added_tokens[${i}].id`,
+      );
+  });
+}
+
+/**
  * Builds a Tokenizer from a parsed tokenizer.json value; `file` names it in errors. `model`,
  * when given, is used instead of building one from the `model` section (the cache's path).
  */
@@ -59,12 +80,14 @@ export function tokenizerFromJson(
     const c = root.optObject(key);
     return c === undefined ? null : create(c);
   };
+  const addedTokens = root.has('added_tokens') ? root.objectArray('added_tokens').map(addedTokenFromJson) : [];
+  checkAddedIds(addedTokens, model.getVocabSize(), file);
   const tok = new Tokenizer(model, {
     normalizer: opt('normalizer', (c) => normalizers.create(c)),
     preTokenizer: opt('pre_tokenizer', (c) => preTokenizers.create(c)),
     postProcessor: opt('post_processor', (c) => postProcessors.create(c)),
     decoder: opt('decoder', (c) => decoders.create(c)),
-    addedTokens: root.has('added_tokens') ? root.objectArray('added_tokens').map(addedTokenFromJson) : [],
+    addedTokens,
     truncation: opt('truncation', readTruncation),
     padding: opt('padding', readPadding),
     ...(roles === undefined ? {} : { roles }),

@@ -9,6 +9,7 @@
  * linear scan over cached pair ranks (cheap for real words); longer ones use a heap over a
  * linked list (bpe-heap-merge.ts) so adversarial inputs (a million spaces) stay O(n log n).
  */
+import { describe } from '../../core/describe.ts';
 import { ArgumentError, FormatError } from '../../core/errors.ts';
 import { Generator } from '../../core/random.ts';
 import type { JsonObject, JsonValue } from '../config-reader.ts';
@@ -94,7 +95,7 @@ export class BPE extends VocabModel implements Model {
         if (ia === undefined || ib === undefined) {
           throw new FormatError(
             '<bpe merges>',
-            `merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) names a token missing from the vocab`,
+            `merge ${rank} (${describe(a)} ${describe(b)}) names a token missing from the vocab`,
             `model.merges[${rank}]`,
           );
         }
@@ -104,7 +105,7 @@ export class BPE extends VocabModel implements Model {
         if (m === undefined)
           throw new FormatError(
             '<bpe merges>',
-            `merge ${rank} produces ${JSON.stringify(joined)}, which is not in the vocab`,
+            `merge ${rank} produces ${describe(joined)}, which is not in the vocab`,
             `model.merges[${rank}]`,
           );
         this.pairs.set(ia, ib, rank, m);

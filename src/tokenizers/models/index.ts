@@ -1,4 +1,5 @@
 /** Built-in models, registered by their tokenizer.json `type`, with validated vocab / merges parsing. */
+import { describe } from '../../core/describe.ts';
 import { FormatError } from '../../core/errors.ts';
 import { isJsonObject, type ConfigReader } from '../config-reader.ts';
 import { registerModel } from '../registry.ts';
@@ -23,14 +24,14 @@ export function readVocab(c: ConfigReader, key = 'vocab'): Map<string, number> {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_VOCAB) {
       throw new FormatError(
         c.file,
-        `id of token ${JSON.stringify(tok)} must be an integer in [0, ${MAX_VOCAB}), got ${JSON.stringify(id)}`,
+        `id of token ${describe(tok)} must be an integer in [0, ${MAX_VOCAB}), got ${describe(id)}`,
         `${c.fieldPath(key)}.${tok}`,
       );
     }
     if (seen.has(id))
       throw new FormatError(
         c.file,
-        `id ${id} is used by two tokens (second: ${JSON.stringify(tok)})`,
+        `id ${id} is used by two tokens (second: ${describe(tok)})`,
         `${c.fieldPath(key)}.${tok}`,
       );
     seen.add(id);
@@ -48,7 +49,7 @@ export function readMerges(c: ConfigReader, key = 'merges'): [string, string][] 
       if (parts.length !== 2)
         throw new FormatError(
           c.file,
-          `merge must be two tokens separated by one space, got ${JSON.stringify(m)}`,
+          `merge must be two tokens separated by one space, got ${describe(m)}`,
           `${c.fieldPath(key)}[${i}]`,
         );
       return [parts[0]!, parts[1]!];
@@ -56,7 +57,7 @@ export function readMerges(c: ConfigReader, key = 'merges'): [string, string][] 
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
     throw new FormatError(
       c.file,
-      `merge must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`,
+      `merge must be "a b" or ["a", "b"], got ${describe(m)}`,
       `${c.fieldPath(key)}[${i}]`,
     );
   });

@@ -8,6 +8,7 @@
  * (sentencepiece/convert.ts), the real piece types apply: CONTROL and UNUSED pieces never match,
  * USER_DEFINED ones always win.
  */
+import { describe } from '../../core/describe.ts';
 import { ArgumentError, FormatError } from '../../core/errors.ts';
 import type { Generator } from '../../core/random.ts';
 import type { JsonObject } from '../config-reader.ts';
@@ -119,7 +120,7 @@ export class Unigram implements Model {
   private noUnk(piece: string, s: Segment): never {
     throw new ArgumentError(
       'Unigram.tokenize',
-      `${JSON.stringify(piece.slice(s.start, s.end))} is not in the vocabulary and the model has no unk_id`,
+      `${describe(piece.slice(s.start, s.end))} is not in the vocabulary and the model has no unk_id`,
     );
   }
 
@@ -162,7 +163,7 @@ export function readUnigramVocab(raw: unknown, file: string, field: string): [st
     ) {
       throw new FormatError(
         file,
-        `expected [piece, finite score], got ${JSON.stringify(e)?.slice(0, 60)}`,
+        `expected [piece, finite score], got ${describe(e)}`,
         `${field}[${i}]`,
       );
     }

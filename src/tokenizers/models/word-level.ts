@@ -1,4 +1,5 @@
 /** WordLevel: each pre-token is looked up whole; missing ones become the unk token. */
+import { quote } from '../../core/describe.ts';
 import { ArgumentError } from '../../core/errors.ts';
 import type { JsonObject } from '../config-reader.ts';
 import type { Model, Token } from '../interfaces.ts';
@@ -26,7 +27,7 @@ export class WordLevel extends VocabModel implements Model {
     if (unk === undefined)
       throw new ArgumentError(
         'WordLevel.tokenize',
-        `${JSON.stringify(piece.slice(0, 40))} is not in the vocab and there is no unk token`,
+        `${quote(piece, 40)} is not in the vocab and there is no unk token`,
       );
     return unk;
   }

@@ -2,6 +2,7 @@
  * TemplateProcessing: `$A`/`$B` sequences and special tokens with type ids, e.g. BERT's
  * single "[CLS]:0 $A:0 [SEP]:0" and pair "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1".
  */
+import { describe } from '../../core/describe.ts';
 import { ArgumentError } from '../../core/errors.ts';
 import type { ConfigReader, JsonObject } from '../config-reader.ts';
 import type { Encoding } from '../encoding.ts';
@@ -44,7 +45,7 @@ export class TemplateProcessing extends PostProcessorBase {
       if (p.kind === 'special' && !specialTokens.has(p.id))
         throw new ArgumentError(
           'TemplateProcessing',
-          `template uses special token ${JSON.stringify(p.id)} missing from special_tokens`,
+          `template uses special token ${describe(p.id)} missing from special_tokens`,
         );
     }
   }
@@ -134,7 +135,7 @@ export class TemplateProcessing extends PostProcessorBase {
       : [...single, { kind: 'sequence' as const, id: 'B' as const, typeId: 1 }];
     for (const p of [...single, ...pair])
       if (p.kind === 'special' && !specials.has(p.id))
-        c.fail('special_tokens', `missing the token ${JSON.stringify(p.id)} used in the template`);
+        c.fail('special_tokens', `missing the token ${describe(p.id)} used in the template`);
     return new TemplateProcessing(single, pair, specials);
   }
 }

@@ -1,4 +1,5 @@
 /** Built-in pre-tokenizers, registered by their tokenizer.json `type`. */
+import { describe } from '../../core/describe.ts';
 import type { ConfigReader } from '../config-reader.ts';
 import { preTokenizers, registerPreTokenizer } from '../registry.ts';
 import { patternFromJson } from '../pattern.ts';
@@ -46,13 +47,13 @@ registerPreTokenizer('Punctuation', (c) => new Punctuation(behavior(c, 'Isolated
 registerPreTokenizer('Digits', (c) => new Digits(c.bool('individual_digits', false)));
 registerPreTokenizer('CharDelimiterSplit', (c) => {
   const d = c.string('delimiter');
-  if ([...d].length !== 1) c.fail('delimiter', `expected one character, got ${JSON.stringify(d)}`);
+  if ([...d].length !== 1) c.fail('delimiter', `expected one character, got ${describe(d)}`);
   return new CharDelimiterSplit(d);
 });
 registerPreTokenizer('Metaspace', (c) => {
   const replacement = c.string('replacement');
   if ([...replacement].length !== 1)
-    c.fail('replacement', `expected one character, got ${JSON.stringify(replacement)}`);
+    c.fail('replacement', `expected one character, got ${describe(replacement)}`);
   // older files have add_prefix_space instead of prepend_scheme
   const scheme: PrependScheme = c.has('prepend_scheme')
     ? c.oneOf('prepend_scheme', ['always', 'first', 'never'] as const)

@@ -18,6 +18,7 @@
  * types and exact algorithms (Unigram Viterbi, BPE by piece score); loaded back from
  * tokenizer.json they follow HF's semantics, where control pieces are ordinary vocabulary.
  */
+import { describe } from '../../core/describe.ts';
 import { ArgumentError, FormatError } from '../../core/errors.ts';
 import type { AddedToken } from '../added-vocabulary.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../config-reader.ts';
@@ -168,7 +169,7 @@ export function modelProtoFromTokenizer(tok: Tokenizer): ModelProto {
       if (t.id !== pieces.length)
         throw new ArgumentError(
           'modelProtoFromTokenizer',
-          `added token ${JSON.stringify(t.content)} has id ${t.id}, not the next piece id ${pieces.length}`,
+          `added token ${describe(t.content)} has id ${t.id}, not the next piece id ${pieces.length}`,
         );
       pieces.push({ piece: t.content, score: 0, type: 'NORMAL' });
       i = pieces.length - 1;
@@ -318,7 +319,7 @@ export function bpeModelProtoFromMerges(
   if (ts.unkId < 0)
     throw new ArgumentError(
       'bpeModelProtoFromMerges',
-      `the unknown piece ${JSON.stringify(options.unkPiece)} is not in the vocabulary`,
+      `the unknown piece ${describe(options.unkPiece)} is not in the vocabulary`,
     );
   ts.unkPiece = options.unkPiece;
   ts.bosPiece = options.bosPiece ?? ts.bosPiece;

@@ -6,6 +6,7 @@
  * decoded message is checked for what SentencePiece itself rejects (no UNKNOWN piece, duplicate
  * pieces, bad byte pieces, a charsmap whose header lies) -> FormatError{file, field}.
  */
+import { describe } from '../../core/describe.ts';
 import { readFileSync, statSync } from 'node:fs';
 import type * as protobuf from 'protobufjs';
 import { FormatError, IOError } from '../../core/errors.ts';
@@ -244,7 +245,7 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
     if (prev !== undefined)
       throw new FormatError(
         file,
-        `piece ${JSON.stringify(p.piece)} is already defined as pieces[${prev}]`,
+        `piece ${describe(p.piece)} is already defined as pieces[${prev}]`,
         `${field}.piece`,
       );
     seen.set(p.piece, i);
@@ -254,7 +255,7 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
       unk = i;
     }
     if (type === 'BYTE' && pieceByte(p.piece) < 0)
-      throw new FormatError(file, `BYTE piece ${JSON.stringify(p.piece)} is not of the form <0xNN>`, `${field}.piece`);
+      throw new FormatError(file, `BYTE piece ${describe(p.piece)} is not of the form <0xNN>`, `${field}.piece`);
     pieces.push({ piece: p.piece, score: p.score, type });
   }
   if (unk < 0) throw new FormatError(file, 'the model has no UNKNOWN piece', 'pieces');

@@ -8,17 +8,18 @@
  * the extra state (data sampler RNG, positions) a checkpoint must hold to resume exactly.
  */
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Tensor } from '../engine/tensor.ts';
 import { tidy } from '../engine/memory.ts';
 import type { Module } from '../nn/module.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 import type { Schedule } from '../optim/schedule.ts';
 import { clipFactor, gradNorm } from '../optim/clip.ts';
-import { NumericError } from '../core/errors.ts';
+import { FormatError, LlmtsError, NumericError } from '../core/errors.ts';
 import { createProgress } from '../core/progress.ts';
 import { lineChartSvg } from '../core/plot.ts';
-import { writeFileAtomic } from '../core/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../core/atomic.ts';
+import { faultPoint } from '../core/fault.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { Checkpointer } from '../io/checkpoint.ts';
 import { MetricsLog, seriesOf } from './metrics.ts';
@@ -41,7 +42,13 @@ export interface TrainTask {
   evaluate?(): Record<string, number>;
   /** What a checkpoint must store besides model and optimizer to resume exactly. */
   state(): JsonValue;
-  loadState(state: JsonValue): void;
+  /** Restores state() from a checkpoint (`source` names it in errors). */
+  loadState(state: JsonValue, source?: string): void;
+  /**
+   * The loss of a uniform prediction (ln V for a language model over V tokens), when the task
+   * has one: the collapse check stops a run whose loss settles there after it had moved away.
+   */
+  readonly uniformLoss?: number;
 }
 
 export type { Checkpointer };
@@ -65,8 +72,17 @@ export interface LoopOptions {
   runDir: string;
   /** Resume from the last checkpoint if there is one. */
   resume?: boolean;
-  /** Abort when the loss exceeds spikeFactor x the median of recent losses (after warmup). 0 disables. */
+  /**
+   * Abort when the loss exceeds spikeFactor x the median of the recent losses (up to 50,
+   * once there are 5). 0 disables. Default 4: early losses fall, they never quadruple.
+   */
   spikeFactor?: number;
+  /**
+   * Abort when the loss has sat at the task's uniformLoss (within 1e-3) for this many steps in
+   * a row after it had moved more than 10% away from it: the model collapsed to a uniform
+   * prediction (a too-high learning rate). 0 disables; default 10.
+   */
+  collapseSteps?: number;
   /** Also stop after this many seconds (the demo's --minutes); the final eval and checkpoint still run. */
   timeLimitSeconds?: number;
   progressLabel?: string;
@@ -93,25 +109,39 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+export const DEFAULT_SPIKE_FACTOR = 4;
+export const DEFAULT_COLLAPSE_STEPS = 10;
+
 export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   mkdirSync(o.runDir, { recursive: true });
+  // temp files of a write that was killed (checkpoints, metrics, plots) go first
+  removeStaleTemps(o.runDir);
   const metrics = new MetricsLog(join(o.runDir, 'metrics.jsonl'));
   const accum = o.gradAccumSteps ?? 1;
   const params = o.model.parameters().filter((p) => p.requiresGrad);
   let start = 0;
   let bestEvalLoss: number | null = null;
-  if (o.resume && o.checkpointer) {
-    const restored = o.checkpointer.restore();
-    if (restored !== null) {
-      start = restored.step;
-      const extra = restored.extra as { task?: JsonValue; bestEvalLoss?: number | null };
-      if (extra.task !== undefined) o.task.loadState(extra.task);
-      bestEvalLoss = extra.bestEvalLoss ?? null;
-      metrics.truncateAfter(start - 1);
+  const restored = o.resume && o.checkpointer ? o.checkpointer.restore() : null;
+  if (restored !== null) {
+    start = restored.step;
+    const extra = restored.extra as { task?: JsonValue; bestEvalLoss?: number | null };
+    if (extra.task !== undefined) {
+      const source = restored.path ?? 'checkpoint';
+      try {
+        o.task.loadState(extra.task, source);
+      } catch (err) {
+        if (err instanceof LlmtsError) throw err;
+        throw new FormatError(source, `cannot restore the task's state: ${(err as Error).message}`, 'extra.task', {
+          cause: err,
+        });
+      }
     }
-  } else {
-    writeFileSync(metrics.path, '');
+    bestEvalLoss = extra.bestEvalLoss ?? null;
   }
+  // the records of the steps the run now redoes go (all of them when nothing was restored:
+  // a run killed before its first checkpoint starts over, without duplicate records)
+  if (o.resume) metrics.truncateAfter(start - 1);
+  else writeFileAtomic(metrics.path, '');
 
   const evaluate = (step: number): Record<string, number> | null => {
     if (!o.task.evaluate) return null;
@@ -127,6 +157,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const progress = createProgress(o.steps, { label: o.progressLabel ?? 'train', unit: 'step' });
   progress.update(start);
   const recent: number[] = [];
+  let departed = false; // the loss has moved away from the uniform prediction's
+  let atUniform = 0; // steps in a row at the uniform loss since
   const stepTimes: number[] = [];
   let tokensTotal = 0;
   let trainSeconds = 0;
@@ -167,14 +199,24 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         `loss is ${loss} at step ${step} (lr ${lr.toExponential(2)}); the last checkpoint is intact. Lower the learning rate or check the data.`,
       );
     }
-    const spike = o.spikeFactor ?? 0;
-    if (spike > 0 && recent.length >= 20 && loss > spike * median(recent)) {
+    const spike = o.spikeFactor ?? DEFAULT_SPIKE_FACTOR;
+    if (spike > 0 && recent.length >= 5 && loss > spike * median(recent)) {
       throw new NumericError(
-        `loss spiked to ${loss.toFixed(4)} at step ${step}, more than ${spike}x the recent median ${median(recent).toFixed(4)}; the last checkpoint is intact. Lower the learning rate or raise warmup.`,
+        `loss spiked to ${loss.toPrecision(5)} at step ${step}, more than ${spike}x the recent median ${median(recent).toFixed(4)}; the last checkpoint is intact. Lower the learning rate or raise warmup (the check: --spike-factor, 0 disables).`,
       );
     }
     recent.push(loss);
     if (recent.length > 50) recent.shift();
+    const uniform = o.task.uniformLoss;
+    const collapse = o.collapseSteps ?? DEFAULT_COLLAPSE_STEPS;
+    if (uniform !== undefined && collapse > 0) {
+      if (Math.abs(loss - uniform) > 0.1 * uniform) departed = true;
+      atUniform = departed && Math.abs(loss - uniform) < 1e-3 ? atUniform + 1 : 0;
+      if (atUniform >= collapse)
+        throw new NumericError(
+          `the model collapsed to a uniform prediction: the loss has been ${uniform.toFixed(4)} (uniform over the vocabulary) for ${atUniform} steps, at step ${step} (lr ${lr.toExponential(2)}); lower the learning rate (the check: --collapse-steps, 0 disables)`,
+        );
+    }
     // grads hold the sum over micro-batches of mean losses: scale by 1/accum, then clip
     const norm = gradNorm(params) / accum;
     if (!Number.isFinite(norm))
@@ -198,6 +240,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       ...extra,
     };
     if (step % (o.logEvery ?? 1) === 0) metrics.append(record);
+    faultPoint('train:after-step');
     o.onStep?.(record);
     progress.update(step + 1, { loss: loss.toFixed(4), 'tok/s': Math.round(tokens / (ms / 1000)) });
     if (ckptEvery > 0 && (step + 1) % ckptEvery === 0 && step + 1 < o.steps) {

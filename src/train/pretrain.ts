@@ -4,11 +4,12 @@
  * (causal LM, masked LM, denoising), and runs the shared loop into a run directory:
  *   config.json, metrics.jsonl, loss.svg, checkpoint-last/best.safetensors, tokenizer.json.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { openShardDataset } from '../data/shards/index.ts';
 import type { ShardDataset, TokenSplit } from '../data/shards/index.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, FormatError, IOError } from '../core/errors.ts';
+import { parseModelSpecFrom } from '../models/spec-schema.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { createModel, specFromPreset } from '../models/registry.ts';
 import type { AnyModel, ModelSpec, PresetName, SizeOverrides } from '../models/registry.ts';
@@ -54,6 +55,10 @@ export interface PretrainConfig {
   seed: number;
   resume: boolean;
   timeLimitSeconds?: number;
+  /** Loss-spike check: stop when a loss exceeds this x the recent median (0 disables; default 4). */
+  spikeFactor?: number;
+  /** Collapse check: stop after this many steps at the uniform prediction's loss (0 disables; default 10). */
+  collapseSteps?: number;
   onStep?: (r: MetricRecord) => void;
 }
 
@@ -132,6 +137,8 @@ function bytesPerToken(
 }
 
 export async function pretrain(config: PretrainConfig): Promise<PretrainResult> {
+  if (existsSync(config.runDir) && !statSync(config.runDir).isDirectory())
+    throw new IOError(config.runDir, 'is a file; the run directory must be a directory');
   const dataset = openShardDataset(config.data);
   try {
     const train = dataset.split('train');
@@ -145,7 +152,8 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
     let spec: ModelSpec;
     const { specials, vocabSize: extendedVocab } = specialsFor(dataset, tokenizer);
     if (config.resume && existsSync(configFile)) {
-      spec = (JSON.parse(readFileSync(configFile, 'utf8')) as { model: ModelSpec }).model;
+      spec = savedSpec(configFile);
+      refuseConflictingSizes(spec, config.overrides, configFile);
     } else {
       const family = specFromPreset(config.preset, {}).family;
       const vocabSize = family === 'gpt' ? dataset.meta.vocab_size : extendedVocab;
@@ -188,7 +196,7 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
     const { onStep: _onStep, ...recordable } = config;
     const trainRecord = JSON.parse(JSON.stringify(recordable)) as JsonValue;
     writeFileAtomic(configFile, JSON.stringify({ model: spec, train: trainRecord, dataset: config.data }, null, 2));
-    if (tokPath !== null) copyFileSync(tokPath, join(config.runDir, 'tokenizer.json'));
+    if (tokPath !== null) writeFileAtomic(join(config.runDir, 'tokenizer.json'), readFileSync(tokPath));
     else if (dataset.meta.tokenizer.chars !== undefined)
       writeFileAtomic(join(config.runDir, 'chars.json'), JSON.stringify(dataset.meta.tokenizer.chars));
 
@@ -206,7 +214,8 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
       checkpointer,
       runDir: config.runDir,
       resume: config.resume,
-      spikeFactor: 0,
+      ...(config.spikeFactor !== undefined ? { spikeFactor: config.spikeFactor } : {}),
+      ...(config.collapseSteps !== undefined ? { collapseSteps: config.collapseSteps } : {}),
       progressLabel: `pretrain ${spec.family}`,
       ...(config.timeLimitSeconds !== undefined ? { timeLimitSeconds: config.timeLimitSeconds } : {}),
       ...(config.onStep ? { onStep: config.onStep } : {}),
@@ -215,6 +224,51 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
   } finally {
     dataset.close();
   }
+}
+
+/** The model spec of a run's config.json, validated (a hand-edited or damaged file is a FormatError). */
+function savedSpec(configFile: string): ModelSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(configFile, 'utf8'));
+  } catch (err) {
+    throw new FormatError(configFile, `not valid JSON: ${(err as Error).message.slice(0, 120)}`, undefined, {
+      cause: err,
+    });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FormatError(configFile, 'expected an object with a "model" field');
+  return parseModelSpecFrom((raw as Record<string, unknown>)['model'], configFile, 'model');
+}
+
+const SIZE_FLAGS: Record<string, string> = {
+  vocabSize: '--vocab-size',
+  blockSize: '--block-size',
+  nLayer: '--n-layer',
+  nHead: '--n-head',
+  nKvHead: '--n-kv-head',
+  nEmbd: '--n-embd',
+  intermediateSize: '--intermediate-size',
+  dropout: '--dropout',
+  bias: '--bias',
+};
+
+/**
+ * --resume continues the saved model; size flags that say otherwise are refused (they were
+ * silently ignored): resume with the same flags, none, or use a new run directory.
+ */
+function refuseConflictingSizes(spec: ModelSpec, overrides: SizeOverrides, configFile: string): void {
+  const saved = spec.config as unknown as Record<string, unknown>;
+  const conflicts = Object.entries(overrides).filter(([k, v]) => v !== undefined && k in saved && saved[k] !== v);
+  if (conflicts.length > 0)
+    throw new ConfigError(
+      conflicts[0]![0].replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      `--resume continues the run in ${dirname(configFile)}, whose model has ${conflicts
+        .map(([k]) => `${SIZE_FLAGS[k] ?? k} ${String(saved[k])}`)
+        .join(
+          ', ',
+        )}, but ${conflicts.map(([k, v]) => `${SIZE_FLAGS[k] ?? k} ${String(v)}`).join(', ')} was given; drop the flag or use a new run directory`,
+    );
 }
 
 function optionalBpt(

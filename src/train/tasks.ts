@@ -8,7 +8,6 @@
  */
 import type { TokenSplit } from '../data/shards/index.ts';
 import { Generator } from '../core/random.ts';
-import type { GeneratorState } from '../core/random.ts';
 import { noGrad } from '../engine/grad-mode.ts';
 import { tidy } from '../engine/memory.ts';
 import { tensor } from '../engine/ops/creation.ts';
@@ -17,6 +16,8 @@ import type { GPT } from '../models/gpt.ts';
 import type { BERT } from '../models/bert.ts';
 import type { EncoderDecoder } from '../models/encoder-decoder.ts';
 import type { JsonValue } from '../core/json.ts';
+import { isJsonObject } from '../core/json.ts';
+import { parseGeneratorState } from '../io/checkpoint-meta.ts';
 import type { MicroBatchResult, TrainTask } from './loop.ts';
 import { WindowSampler } from './objectives/clm.ts';
 import { maskTokens } from './objectives/mlm.ts';
@@ -57,6 +58,11 @@ export class CausalLMTask implements TrainTask {
     this.sampler = new WindowSampler(train, batchSize, blockSize, seed);
   }
 
+  /** ln V: the loss of predicting every token of the vocabulary equally. */
+  get uniformLoss(): number {
+    return Math.log(this.model.config.vocabSize);
+  }
+
   microBatch(): MicroBatchResult {
     const b = this.sampler.next();
     const out = this.model.forward(ids2d(b.x, b.batchSize, b.blockSize), {
@@ -93,8 +99,9 @@ export class CausalLMTask implements TrainTask {
     return { sampler: this.sampler.getState() as unknown as JsonValue };
   }
 
-  loadState(s: JsonValue): void {
-    this.sampler.setState((s as { sampler: unknown }).sampler as GeneratorState);
+  loadState(s: JsonValue, source = 'checkpoint'): void {
+    const sampler = isJsonObject(s) ? s['sampler'] : undefined;
+    this.sampler.setState(parseGeneratorState(sampler, source, 'extra.task.sampler'));
   }
 }
 
@@ -138,8 +145,9 @@ abstract class RowTask implements TrainTask {
     return { generator: this.generator.getState() as unknown as JsonValue };
   }
 
-  loadState(s: JsonValue): void {
-    this.generator.setState((s as { generator: unknown }).generator as GeneratorState);
+  loadState(s: JsonValue, source = 'checkpoint'): void {
+    const generator = isJsonObject(s) ? s['generator'] : undefined;
+    this.generator.setState(parseGeneratorState(generator, source, 'extra.task.generator'));
   }
 }
 
@@ -163,6 +171,11 @@ export class MaskedLMTask extends RowTask {
     readonly probability = 0.15,
   ) {
     super(train, val, seed, evalOptions);
+  }
+
+  /** ln V: the loss of predicting every token of the vocabulary equally. */
+  get uniformLoss(): number {
+    return Math.log(this.model.config.vocabSize);
   }
 
   protected loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {
@@ -196,6 +209,11 @@ export class DenoisingTask extends RowTask {
     evalOptions: EvalOptions,
   ) {
     super(train, val, seed, evalOptions);
+  }
+
+  /** ln V: the loss of predicting every token of the vocabulary equally. */
+  get uniformLoss(): number {
+    return Math.log(this.model.config.vocabSize);
   }
 
   protected loss(split: TokenSplit, g: Generator): { loss: Tensor; tokens: number } {

@@ -74,9 +74,15 @@ try {
   }
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof LlmtsError) {
-    console.error(`llmts: error [${err.code}]: ${err.message}`);
-    process.exit(1);
+  // one line, whatever failed; LLMTS_DEBUG=1 adds the stack (a non-LlmtsError is a bug to report)
+  const debug = process.env['LLMTS_DEBUG'] === '1';
+  if (err instanceof LlmtsError) console.error(`llmts: error [${err.code}]: ${err.message}`);
+  else {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    console.error(
+      `llmts: internal error: ${message.split('\n')[0]!.slice(0, 500)}${debug ? '' : ' (LLMTS_DEBUG=1 shows the stack; please report it)'}`,
+    );
   }
-  throw err;
+  if (debug && err instanceof Error && err.stack !== undefined) console.error(err.stack);
+  process.exit(1);
 }

@@ -4,7 +4,7 @@ import { openShardDataset } from '../../src/data/shards/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { evaluateCausalLM } from '../../src/train/evaluate.ts';
 import { GPT } from '../../src/models/gpt.ts';
-import { ArgumentError } from '../../src/core/errors.ts';
+import { ArgumentError, NumericError } from '../../src/core/errors.ts';
 import { intOption } from '../options.ts';
 
 export function register(program: Command): void {
@@ -37,6 +37,10 @@ export function register(program: Command): void {
         else
           console.log(
             `${r.tokens.toLocaleString('en')} tokens: loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}${r.bitsPerByte !== null ? `, ${r.bitsPerByte.toFixed(4)} bits/byte` : ''}`,
+          );
+        if (!Number.isFinite(r.loss))
+          throw new NumericError(
+            `the loss is ${r.loss}: the model's weights are NaN or infinite (a diverged run?), or the split is empty`,
           );
       } finally {
         dataset.close();

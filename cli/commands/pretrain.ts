@@ -4,7 +4,7 @@ import { pretrain, defaultPretrainConfig } from '../../src/train/pretrain.ts';
 import { PRESETS } from '../../src/models/registry.ts';
 import type { PresetName } from '../../src/models/registry.ts';
 import { ArgumentError } from '../../src/core/errors.ts';
-import { defined, floatOption, intOption } from '../options.ts';
+import { defined, floatOption, intOption, positiveOption } from '../options.ts';
 
 export function register(program: Command): void {
   program
@@ -42,12 +42,16 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed', '1337')
     .option('--minutes <m>', 'stop after this many minutes (final eval and checkpoint still run)')
     .option('--resume', "continue from the run directory's last checkpoint exactly")
+    .option('--spike-factor <x>', 'stop when a loss exceeds x times the recent median (0: never)', '4')
+    .option('--collapse-steps <n>', 'stop after n steps at the uniform-prediction loss (0: never)', '10')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const preset = o['model'] as string;
       if (!(PRESETS as readonly string[]).includes(preset))
         throw new ArgumentError('--model', `unknown preset "${preset}" (expected ${PRESETS.join(', ')})`);
       const steps = intOption('--steps', o['steps'], 1)!;
-      const minutes = floatOption('--minutes', o['minutes'], 0);
+      const minutes = positiveOption('--minutes', o['minutes']);
+      const lr = positiveOption('--lr', o['lr'], 10)!;
+      const minLr = floatOption('--min-lr', o['minLr'], 0, lr)!;
       const clip = floatOption('--grad-clip', o['gradClip'], 0)!;
       const config = defaultPretrainConfig({
         data: o['data'] as string,
@@ -62,10 +66,10 @@ export function register(program: Command): void {
           intermediateSize: intOption('--intermediate-size', o['intermediateSize'], 1),
           dropout: floatOption('--dropout', o['dropout'], 0, 0.99),
         }),
-        batchSize: intOption('--batch-size', o['batchSize'], 1)!,
+        batchSize: intOption('--batch-size', o['batchSize'], 1, 1 << 20)!,
         steps,
-        lr: floatOption('--lr', o['lr'], 0)!,
-        minLr: floatOption('--min-lr', o['minLr'], 0)!,
+        lr,
+        minLr,
         warmupSteps: intOption('--warmup', o['warmup'], 0)!,
         decaySteps: intOption('--decay-steps', o['decaySteps'], 1) ?? steps,
         weightDecay: floatOption('--weight-decay', o['weightDecay'], 0)!,
@@ -75,8 +79,10 @@ export function register(program: Command): void {
         evalEvery: intOption('--eval-every', o['evalEvery'], 0)!,
         evalBatches: intOption('--eval-batches', o['evalBatches'], 1)!,
         checkpointEvery: intOption('--checkpoint-every', o['checkpointEvery'], 0)!,
-        seed: intOption('--seed', o['seed'])!,
+        seed: intOption('--seed', o['seed'], 0, 2 ** 32 - 1)!,
         resume: o['resume'] === true,
+        spikeFactor: floatOption('--spike-factor', o['spikeFactor'], 0, 1e6)!,
+        collapseSteps: intOption('--collapse-steps', o['collapseSteps'], 0)!,
         ...(minutes !== undefined ? { timeLimitSeconds: minutes * 60 } : {}),
       });
       const r = await pretrain(config);

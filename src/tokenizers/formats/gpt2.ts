@@ -15,11 +15,7 @@ export function parseMergesTxt(text: string, file: string, lineNumbers: number[]
     if (line.length === 0 || (i === 0 && line.startsWith('#version'))) return;
     const parts = line.split(' ');
     if (parts.length !== 2 || parts[0] === '' || parts[1] === '')
-      throw new FormatError(
-        file,
-        `expected two tokens separated by a space, got ${quote(line, 60)}`,
-        `line ${i + 1}`,
-      );
+      throw new FormatError(file, `expected two tokens separated by a space, got ${quote(line, 60)}`, `line ${i + 1}`);
     out.push([parts[0]!, parts[1]!]);
     lineNumbers.push(i + 1);
   });

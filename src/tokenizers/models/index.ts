@@ -55,11 +55,7 @@ export function readMerges(c: ConfigReader, key = 'merges'): [string, string][] 
       return [parts[0]!, parts[1]!];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
-    throw new FormatError(
-      c.file,
-      `merge must be "a b" or ["a", "b"], got ${describe(m)}`,
-      `${c.fieldPath(key)}[${i}]`,
-    );
+    throw new FormatError(c.file, `merge must be "a b" or ["a", "b"], got ${describe(m)}`, `${c.fieldPath(key)}[${i}]`);
   });
 }
 

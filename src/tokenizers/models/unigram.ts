@@ -161,11 +161,7 @@ export function readUnigramVocab(raw: unknown, file: string, field: string): [st
       typeof e[1] !== 'number' ||
       !Number.isFinite(e[1])
     ) {
-      throw new FormatError(
-        file,
-        `expected [piece, finite score], got ${describe(e)}`,
-        `${field}[${i}]`,
-      );
+      throw new FormatError(file, `expected [piece, finite score], got ${describe(e)}`, `${field}[${i}]`);
     }
     return [e[0], e[1]] as [string, number];
   });

@@ -52,8 +52,7 @@ registerPreTokenizer('CharDelimiterSplit', (c) => {
 });
 registerPreTokenizer('Metaspace', (c) => {
   const replacement = c.string('replacement');
-  if ([...replacement].length !== 1)
-    c.fail('replacement', `expected one character, got ${describe(replacement)}`);
+  if ([...replacement].length !== 1) c.fail('replacement', `expected one character, got ${describe(replacement)}`);
   // older files have add_prefix_space instead of prepend_scheme
   const scheme: PrependScheme = c.has('prepend_scheme')
     ? c.oneOf('prepend_scheme', ['always', 'first', 'never'] as const)

@@ -243,11 +243,7 @@ function validate(raw: Record<string, unknown>, file: string): ModelProto {
     if (!Number.isFinite(p.score)) throw new FormatError(file, `score ${p.score} is not finite`, `${field}.score`);
     const prev = seen.get(p.piece);
     if (prev !== undefined)
-      throw new FormatError(
-        file,
-        `piece ${describe(p.piece)} is already defined as pieces[${prev}]`,
-        `${field}.piece`,
-      );
+      throw new FormatError(file, `piece ${describe(p.piece)} is already defined as pieces[${prev}]`, `${field}.piece`);
     seen.set(p.piece, i);
     if (type === 'UNKNOWN') {
       if (unk >= 0)

@@ -74,7 +74,9 @@ export interface LoopOptions {
   resume?: boolean;
   /**
    * Abort when the loss exceeds spikeFactor x the median of the recent losses (up to 50,
-   * once there are 5). 0 disables. Default 4: early losses fall, they never quadruple.
+   * once there are 5). 0 (the default here) disables; pretrain uses DEFAULT_SPIKE_FACTOR (4:
+   * a language model's early losses fall, they never quadruple). Off for the alignment
+   * stages, whose losses (a reward model's, DPO's) approach 0, where 4x the median is noise.
    */
   spikeFactor?: number;
   /**
@@ -199,7 +201,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         `loss is ${loss} at step ${step} (lr ${lr.toExponential(2)}); the last checkpoint is intact. Lower the learning rate or check the data.`,
       );
     }
-    const spike = o.spikeFactor ?? DEFAULT_SPIKE_FACTOR;
+    const spike = o.spikeFactor ?? 0;
     if (spike > 0 && recent.length >= 5 && loss > spike * median(recent)) {
       throw new NumericError(
         `loss spiked to ${loss.toPrecision(5)} at step ${step}, more than ${spike}x the recent median ${median(recent).toFixed(4)}; the last checkpoint is intact. Lower the learning rate or raise warmup (the check: --spike-factor, 0 disables).`,

@@ -22,7 +22,7 @@ import { createSchedule } from '../optim/schedule.ts';
 import { loadTokenizer } from '../tokenizers/index.ts';
 import type { Tokenizer } from '../tokenizers/index.ts';
 import { RunCheckpointer } from '../io/checkpoint.ts';
-import { trainLoop } from './loop.ts';
+import { DEFAULT_SPIKE_FACTOR, trainLoop } from './loop.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { LoopResult, TrainTask } from './loop.ts';
 import type { MetricRecord } from './metrics.ts';
@@ -214,7 +214,7 @@ export async function pretrain(config: PretrainConfig): Promise<PretrainResult> 
       checkpointer,
       runDir: config.runDir,
       resume: config.resume,
-      ...(config.spikeFactor !== undefined ? { spikeFactor: config.spikeFactor } : {}),
+      spikeFactor: config.spikeFactor ?? DEFAULT_SPIKE_FACTOR,
       ...(config.collapseSteps !== undefined ? { collapseSteps: config.collapseSteps } : {}),
       progressLabel: `pretrain ${spec.family}`,
       ...(config.timeLimitSeconds !== undefined ? { timeLimitSeconds: config.timeLimitSeconds } : {}),

@@ -140,20 +140,6 @@ export function checkSizesAgainstCheckpoint(
   configFile: string,
 ): void {
   const plan = planFor(arch, spec);
-  // the config cannot describe more parameters than the file holds values
-  if (ckpt.keys !== undefined) {
-    let elements = 0;
-    for (const k of ckpt.keys()) elements += ckpt.info(k).shape.reduce((n, d) => n * d, 1);
-    const { total, terms } = parameterLowerBound(spec);
-    if (total > elements) {
-      const [field] = terms.reduce((x, y) => (y[1] > x[1] ? y : x));
-      throw new FormatError(
-        configFile,
-        `the config describes at least ${total} parameters but the checkpoint holds ${elements} values`,
-        hfFieldName(arch, field),
-      );
-    }
-  }
   const resolve = (name: string): string | undefined => hfAliases(name).find((a) => ckpt.has(a));
   const [L, layerField] = plan.layers;
   if (resolve(plan.layerKey(L - 1)) === undefined || resolve(plan.layerKey(L)) !== undefined) {
@@ -183,5 +169,20 @@ export function checkSizesAgainstCheckpoint(
         );
       }
     });
+  }
+  // last, after the checks that name the exact field: the config cannot describe more
+  // parameters than the file holds values (sizes no anchor tensor shows)
+  if (ckpt.keys !== undefined) {
+    let elements = 0;
+    for (const k of ckpt.keys()) elements += ckpt.info(k).shape.reduce((n, d) => n * d, 1);
+    const { total, terms } = parameterLowerBound(spec);
+    if (total > elements) {
+      const [field] = terms.reduce((x, y) => (y[1] > x[1] ? y : x));
+      throw new FormatError(
+        configFile,
+        `the config describes at least ${total} parameters but the checkpoint holds ${elements} values`,
+        hfFieldName(arch, field),
+      );
+    }
   }
 }

@@ -1,4 +1,6 @@
+import { warnLine } from './platform.ts';
+
 /** One-line warnings on stderr ("llmts: warning: ..."): something was wrong but the run goes on. */
 export function warn(message: string): void {
-  process.stderr.write(`llmts: warning: ${message}\n`);
+  warnLine(`llmts: warning: ${message}`);
 }

@@ -20,8 +20,10 @@ import type { ModelSpec } from '../models/registry.ts';
 import { formatIssue, parameterLowerBound, parseModelSpecFrom } from '../models/spec-schema.ts';
 import type { TensorInfo } from './safetensors.ts';
 
+/** The `format` of an llmts checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
 
+/** What `__metadata__.llmts` of a checkpoint holds (validated by parseCheckpointMeta). */
 export interface CheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
   version: 1;

@@ -9,6 +9,7 @@ import { totalmem } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, FormatError } from '../core/errors.ts';
 import { describe } from '../core/describe.ts';
+import { envVar } from '../core/platform.ts';
 import { ACTIVATIONS } from '../nn/layers.ts';
 import { NORMS } from '../nn/norm-layer.ts';
 import type { ModelSpec } from './registry.ts';
@@ -174,10 +175,15 @@ export function parameterLowerBound(
   return { total: terms.reduce((s, [, n]) => s + n, 0), terms };
 }
 
-/** Bytes a build may use for weights: all of the machine's memory (a model that needs more cannot be built here). */
+/**
+ * Bytes a build may use for weights: all of the machine's memory (a model that needs more
+ * cannot be built here); 4 GiB where it is unknown (the browser build: wasm32's limit).
+ */
 export function weightBudgetBytes(): number {
-  const env = Number(process.env['LLMTS_MAX_MODEL_BYTES']);
-  return Number.isFinite(env) && env > 0 ? env : totalmem();
+  const env = Number(envVar('LLMTS_MAX_MODEL_BYTES'));
+  if (Number.isFinite(env) && env > 0) return env;
+  const mem = totalmem();
+  return mem > 0 ? mem : 2 ** 32;
 }
 
 /**

@@ -2,7 +2,10 @@
  * `llmts serve --model DIR`: an OpenAI-compatible inference server with continuous batching
  * (src/serve, docs/serve.md). SIGTERM or SIGINT shuts it down gracefully.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { packageRoot } from '../../src/core/package-root.ts';
 import { ArgumentError } from '../../src/core/errors.ts';
 import { LlmServer, SERVE_DEFAULTS } from '../../src/serve/server.ts';
 import { loadServedModel } from '../../src/serve/served-model.ts';
@@ -35,7 +38,8 @@ export function register(program: Command): void {
     )
     .option('--body-limit <bytes>', 'largest request body', String(SERVE_DEFAULTS.bodyLimitBytes))
     .option('--shutdown-grace <s>', 'on SIGTERM, time running requests get to finish', '30')
-    .option('--static <dir>', 'serve this folder at / (e.g. a web playground)')
+    .option('--static <dir>', 'serve this folder at / (default: the playground, when it is built)')
+    .option('--no-playground', 'serve no web page at /')
     .action(async (o: Record<string, string | undefined>) => {
       const maxBatch = intOption('--max-batch', o['maxBatch'], 1)!;
       const maxStepTokens = intOption('--max-step-tokens', o['maxStepTokens'], 1)!;
@@ -51,6 +55,7 @@ export function register(program: Command): void {
         ...defined({ tokenizer: o['tokenizer'], chatTemplate: o['chatTemplate'], name: o['name'] }),
       });
       const apiKey = o['apiKey'] ?? process.env['LLMTS_API_KEY'];
+      const staticDir = o['static'] ?? ((o['playground'] as unknown) !== false ? builtPlayground() : undefined);
       const server = new LlmServer({
         model,
         host: o['host']!,
@@ -60,14 +65,17 @@ export function register(program: Command): void {
         maxQueue: intOption('--max-queue', o['maxQueue'], 0)!,
         requestTimeoutMs: floatOption('--request-timeout', o['requestTimeout'], 0.001)! * 1000,
         bodyLimitBytes: intOption('--body-limit', o['bodyLimit'], 1)!,
-        ...defined({ apiKey: apiKey === '' ? undefined : apiKey, staticDir: o['static'] }),
+        ...defined({ apiKey: apiKey === '' ? undefined : apiKey, staticDir }),
       });
       const url = await server.listen();
       const step = model.step;
       console.log(
         `llmts serve: ${model.id} on ${url} (OpenAI API at ${url}/v1; context ${model.contextLength}; ` +
           `KV cache ${(step.kvBytes / 2 ** 20).toFixed(0)} MiB = ${step.numPages} pages of ${step.pageSize}; ` +
-          `max batch ${maxBatch}${apiKey ? '; API key required' : ''})`,
+          `max batch ${maxBatch}${apiKey ? '; API key required' : ''})` +
+          (staticDir !== undefined
+            ? `\nllmts serve: ${o['static'] !== undefined ? staticDir : 'the playground'} at ${url}/`
+            : ''),
       );
       const grace = floatOption('--shutdown-grace', o['shutdownGrace'], 0)! * 1000;
       await new Promise<void>((resolve) => {
@@ -83,4 +91,10 @@ export function register(program: Command): void {
       });
       console.log('llmts serve: stopped');
     });
+}
+
+/** The playground built by npm install (scripts/build-playground.mjs), if it is there. */
+function builtPlayground(): string | undefined {
+  const dir = join(packageRoot(), 'dist-playground');
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }

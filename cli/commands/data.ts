@@ -10,6 +10,7 @@ import { ArgumentError } from '../../src/core/errors.ts';
 import { loadConfigFile, validateConfig } from '../../src/data/pipeline/config.ts';
 import { runPipeline } from '../../src/data/pipeline/run.ts';
 import { runArrayTask } from '../../src/data/pipeline/array.ts';
+import { queueStatus, runQueued, startQueueWorker, statusText } from '../../src/data/pipeline/queue.ts';
 import { EMIT_DEFAULTS, emitK8s, emitSlurm, planText } from '../../src/data/pipeline/emit.ts';
 import { splitSegments } from '../../src/data/pipeline/segments.ts';
 import { planSteps } from '../../src/data/pipeline/steps.ts';
@@ -75,12 +76,51 @@ export function register(program: Command): void {
     .option('--segment <s>', 'array mode: the segment to run a task of (a name or number from llmts data plan)')
     .option('--tasks <n>', 'array mode: the size of the array (task I runs tasks I, I + N, ... of the segment)')
     .option('--task <i>', 'array mode: this array task, 0 .. N-1 (e.g. $SLURM_ARRAY_TASK_ID, $JOB_COMPLETION_INDEX)')
+    .option(
+      '--executor <kind>',
+      'local (worker threads here) | bullmq (queue on Redis, run by llmts data worker)',
+      'local',
+    )
+    .option('--redis <url>', 'bullmq: redis://HOST:PORT')
     .action(
       async (
         configPath: string,
-        o: { workers?: string; fresh?: boolean; segment?: string; tasks?: string; task?: string },
+        o: {
+          workers?: string;
+          fresh?: boolean;
+          segment?: string;
+          tasks?: string;
+          task?: string;
+          executor: string;
+          redis?: string;
+        },
       ) => {
         const cfg = loadConfigFile(configPath);
+        if (o.executor !== 'local' && o.executor !== 'bullmq')
+          throw new ArgumentError('data run', `--executor expects local or bullmq, got ${o.executor}`);
+        if (o.executor === 'bullmq') {
+          if (o.redis === undefined)
+            throw new ArgumentError('data run', '--executor bullmq needs --redis redis://HOST:PORT');
+          if (o.tasks !== undefined || o.task !== undefined)
+            throw new ArgumentError(
+              'data run',
+              '--executor bullmq runs every task through the queue; drop --tasks/--task',
+            );
+          let last = '';
+          const r = await runQueued(cfg, {
+            redis: o.redis,
+            fresh: o.fresh === true,
+            onStatus: (s) => {
+              const line = statusText(s);
+              const short = line.replace(/, [\d.]+ s, .*$/, '');
+              if (short !== last && process.env['LLMTS_NO_PROGRESS'] !== '1') process.stderr.write(`${line}\n`);
+              last = short;
+            },
+          });
+          console.log(reportText(r.report));
+          console.log(`\nqueued run ${r.launch}; report: ${join(cfg.output.dir, 'report.md')} and report.html`);
+          return;
+        }
         if (o.tasks !== undefined || o.task !== undefined || o.segment !== undefined) {
           if (o.tasks === undefined || o.task === undefined)
             throw new ArgumentError('data run', 'array mode needs both --tasks N and --task I (and --segment S)');
@@ -108,6 +148,46 @@ export function register(program: Command): void {
         console.log(`\nreport: ${join(cfg.output.dir, 'report.md')} and report.html`);
       },
     );
+
+  data
+    .command('worker')
+    .description('consume pipeline tasks from a Redis queue (llmts data run --executor bullmq) until stopped')
+    .requiredOption('--redis <url>', 'redis://HOST:PORT')
+    .option('--concurrency <n>', 'tasks at once, each on its own thread', '1')
+    .option('--lock-ms <n>', "job lock: a killed worker's task is run again elsewhere after about this long", '30000')
+    .action(async (o: { redis: string; concurrency: string; lockMs: string }) => {
+      const w = await startQueueWorker({
+        redis: o.redis,
+        concurrency: intOf('--concurrency', o.concurrency),
+        lockMs: intOf('--lock-ms', o.lockMs),
+        log: (line) => console.log(line),
+      });
+      console.log(`worker ${process.pid} ready on ${o.redis}`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          console.log('stopping: finishing the running tasks');
+          void w.close().then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  data
+    .command('status')
+    .description('progress of queued runs: tasks done, documents, bytes, ETA')
+    .requiredOption('--redis <url>', 'redis://HOST:PORT')
+    .option('--all', 'every launch Redis knows, not only the newest')
+    .action(async (o: { redis: string; all?: boolean }) => {
+      const { launches, counts } = await queueStatus(o.redis);
+      if (launches.length === 0) console.log('no queued runs');
+      for (const s of o.all === true ? launches : launches.slice(0, 1)) console.log(statusText(s));
+      console.log(
+        `queue: ${Object.entries(counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+    });
 
   data
     .command('plan')

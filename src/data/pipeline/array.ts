@@ -16,7 +16,7 @@ import type { Segment } from './segments.ts';
 import { findStep, pendingTasks, runBucketTask, runClusterTask, taskDoneFile } from './steps.ts';
 import type { Step } from './steps.ts';
 import { runTask } from './task.ts';
-import type { TaskContext } from './task.ts';
+import type { ShardResult, TaskContext } from './task.ts';
 
 export interface ArrayTaskOptions {
   /** step name (seg0, buckets0, ...) or position; may be omitted only when the plan has one step */
@@ -53,24 +53,31 @@ export function checkDependencies(p: PreparedRun, step: Step): void {
 }
 
 /** Runs one task of a step in this process. Exported for queue workers, which run the same units. */
-export async function runStepTask(p: PreparedRun, step: Step, t: number, ctx: TaskContext): Promise<void> {
+export async function runStepTask(
+  p: PreparedRun,
+  step: Step,
+  t: number,
+  ctx: TaskContext,
+): Promise<ShardResult | null> {
   const seg = p.segments[step.segment] as Segment;
   switch (step.kind) {
-    case 'map':
-      appendMetrics(p.out, await runTask(ctx, step.segment, p.shards[t] as InputShard));
-      return;
+    case 'map': {
+      const r = await runTask(ctx, step.segment, p.shards[t] as InputShard);
+      appendMetrics(p.out, r);
+      return r;
+    }
     case 'buckets':
       runBucketTask(p.L, seg, p.shards, t);
-      return;
+      return null;
     case 'cluster':
       runClusterTask(p.L, seg, p.shards);
-      return;
+      return null;
     case 'finish': {
       // the run started when its fingerprint was first written
       const started = statSync(p.L.runFile).mtimeMs;
       const all = p.steps.reduce((s, x) => s + (x.kind === 'finish' ? 0 : x.tasks), 0);
       await finishRun(p, { wallMs: Date.now() - started, workers: 0, tasksRun: all, tasksSkipped: 0 });
-      return;
+      return null;
     }
   }
 }

@@ -14,9 +14,9 @@ import type { FromWorker, ToWorker } from './worker.ts';
 export type { PoolTask } from './task.ts';
 
 function describeTask(t: PoolTask): string {
-  return t.kind === 'map'
-    ? `segment ${t.segment}, shard ${t.shard.name}: ${t.shard.file}`
-    : `segment ${t.segment}, bucket task ${t.task}`;
+  if (t.kind === 'map') return `segment ${t.segment}, shard ${t.shard.name}: ${t.shard.file}`;
+  if (t.kind === 'buckets') return `segment ${t.segment}, bucket task ${t.task}`;
+  return `step ${t.step}, task ${t.task}`;
 }
 
 export async function runPool(
@@ -80,7 +80,7 @@ export async function runPool(
         const t = current.task;
         fail(
           new IOError(
-            t.kind === 'map' ? t.shard.file : `segment ${t.segment}`,
+            t.kind === 'map' ? t.shard.file : describeTask(t),
             `worker exited with code ${code} while processing ${describeTask(t)}; finished tasks are kept, re-run to resume`,
           ),
         );
@@ -88,6 +88,83 @@ export async function runPool(
       next(w, current);
     }
   });
+}
+
+/**
+ * A long-lived pool of worker threads for queue workers: each task comes with its own run
+ * context and runs off the main thread, so the main thread stays free to renew job locks
+ * however long a task computes. A thread that dies fails its task and is replaced.
+ */
+export class TaskThreads {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.idle.push(this.spawn());
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(workerUrl(), { workerData: null });
+    w.unref();
+    return w;
+  }
+
+  async run(ctx: TaskContext, task: PoolTask): Promise<TaskOutput> {
+    while (this.idle.length === 0) await new Promise<void>((r) => this.waiting.push(r));
+    const w = this.idle.pop() as Worker;
+    w.ref();
+    let ok = false;
+    try {
+      const out = await new Promise<TaskOutput>((resolve, reject) => {
+        const onMessage = (m: FromWorker): void => {
+          if (m.type === 'progress') return;
+          cleanup();
+          if (m.type === 'done') resolve(m.result);
+          else
+            reject(
+              m.code !== null
+                ? new LlmtsError(m.code as ErrorCode, `${m.message} (${describeTask(task)})`)
+                : new Error(`${m.message} (${describeTask(task)})`),
+            );
+        };
+        const onExit = (code: number): void => {
+          cleanup();
+          reject(new Error(`worker thread exited with code ${code} during ${describeTask(task)}`));
+        };
+        const onError = (e: Error): void => {
+          cleanup();
+          reject(e);
+        };
+        const cleanup = (): void => {
+          w.off('message', onMessage);
+          w.off('exit', onExit);
+          w.off('error', onError);
+        };
+        w.on('message', onMessage);
+        w.on('exit', onExit);
+        w.on('error', onError);
+        w.postMessage({ type: 'task', task, ctx: { ...ctx, inWorker: true } } satisfies ToWorker);
+      });
+      ok = true;
+      return out;
+    } finally {
+      // a thread that failed (an error, or it died) is replaced rather than trusted again
+      if (ok) {
+        w.unref();
+        this.idle.push(w);
+      } else {
+        void w.terminate();
+        if (!this.closed) this.idle.push(this.spawn());
+      }
+      this.waiting.shift()?.();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
+  }
 }
 
 /**

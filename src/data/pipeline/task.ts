@@ -65,12 +65,18 @@ export type ProgressFn = (docs: number, bytes: number) => void;
 /** Work a thread of the pool can do: a map task, or a dedup bucket task (exact or one band). */
 export type PoolTask =
   | { kind: 'map'; segment: number; shard: InputShard }
-  | { kind: 'buckets'; segment: number; task: number; shards: InputShard[] };
+  | { kind: 'buckets'; segment: number; task: number; shards: InputShard[] }
+  /** any task of the run's step list (queue workers): step index and task index */
+  | { kind: 'step'; step: number; task: number };
 
-export type TaskOutput = { kind: 'map'; result: ShardResult } | { kind: 'buckets'; pairs: number };
+export type TaskOutput =
+  | { kind: 'map'; result: ShardResult }
+  | { kind: 'buckets'; pairs: number }
+  | { kind: 'step'; result: ShardResult | null };
 
 export async function runPoolTask(ctx: TaskContext, t: PoolTask, progress?: ProgressFn): Promise<TaskOutput> {
   if (t.kind === 'map') return { kind: 'map', result: await runTask(ctx, t.segment, t.shard, progress) };
+  if (t.kind === 'step') throw new Error('step tasks run through runStepTask (data/pipeline/array.ts)');
   const seg = ctx.segments[t.segment] as Segment;
   return { kind: 'buckets', pairs: runBucketTask(runLayout(ctx.outDir), seg, t.shards, t.task).pairs };
 }

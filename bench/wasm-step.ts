@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- wasm-step [--steps N] [--json] [--no-browser] [--peer-threads A,B]`
+ * `npm run bench -- wasm-step [--steps N] [--json] [--no-browser] [--no-peer] [--peer-threads A,B]`
  *
  * nanoGPT's shakespeare-char training step (the preset model: 4 layers, 4 heads, 128 wide,
  * batch 12 x 64; AdamW lr 1e-3, betas 0.9/0.99, weight decay 0.1, clipping at 1) timed in the
@@ -8,7 +8,10 @@
  *   in this Node process, at each thread count (1..cores or --peer-threads);
  * - llmts wasm in Debian's chromium (the browser bundle built from the current sources, the
  *   test page's trainChar through playwright-core): one thread on a plain page, more on a
- *   cross-origin isolated page (COOP/COEP, SharedArrayBuffer workers).
+ *   cross-origin isolated page (COOP/COEP, SharedArrayBuffer workers);
+ * - the peer: the same model and step written with TensorFlow.js ops on
+ *   @tensorflow/tfjs-backend-wasm (bench/peers/tfjs-gpt-step.ts; one thread in Node, so it is
+ *   compared at 1 thread). --no-peer skips it.
  * Every run is the same seeded loop on the first 1 MB of tinyshakespeare (or the nlp-corpus
  * text when ../shared is absent); the first steps are warm-up, the figure is the median of the
  * rest. Prints ms/step and wasm / native at each thread count. --json writes
@@ -24,6 +27,7 @@ import { flattenParameters } from '../src/nn/index.ts';
 import { AdamW, clipFactor, gradNorm, groupsForWeightDecay } from '../src/optim/index.ts';
 import { nlpCorpusText } from '../src/data/corpora/nlp-corpus.ts';
 import { BENCH_DIR, flagValue, median, startBench } from './lib/harness.ts';
+import { tfjsGptStep } from './peers/tfjs-gpt-step.ts';
 
 const WARMUP = 3;
 const SEED = 1337;
@@ -34,12 +38,16 @@ function corpus(): { text: string; source: string } {
   return { text: nlpCorpusText(1 << 20), source: 'nlp-corpus' };
 }
 
-/** The loop of test/browser/page/cases.js trainChar, on `backend`: ms per step. */
-function stepTimes(text: string, steps: number, backend: Backend): number[] {
+function encode(text: string): { data: Int32Array; vocab: number } {
   const chars = [...new Set(text)].sort();
   const stoi = new Map(chars.map((ch, i) => [ch, i]));
-  const data = Int32Array.from(text, (ch) => stoi.get(ch)!);
-  const model = new GPT(gptPreset('shakespeare-char', { vocabSize: chars.length }), { seed: SEED, backend });
+  return { data: Int32Array.from(text, (ch) => stoi.get(ch)!), vocab: chars.length };
+}
+
+/** The loop of test/browser/page/cases.js trainChar, on `backend`: ms and loss per step. */
+function stepTimes(text: string, steps: number, backend: Backend): { ms: number[]; losses: number[] } {
+  const { data, vocab } = encode(text);
+  const model = new GPT(gptPreset('shakespeare-char', { vocabSize: vocab }), { seed: SEED, backend });
   flattenParameters(model);
   const params = model.parameters();
   const opt = new AdamW(groupsForWeightDecay(params, 1e-3, 0.1), { betas: [0.9, 0.99] });
@@ -47,6 +55,7 @@ function stepTimes(text: string, steps: number, backend: Backend): number[] {
   const B = 12,
     T = 64;
   const ms: number[] = [];
+  const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
     const t0 = performance.now();
     const x = new Int32Array(B * T),
@@ -61,13 +70,13 @@ function stepTimes(text: string, steps: number, backend: Backend): number[] {
         targets: tensor(y, { shape: [B, T], backend }),
       });
       out.loss!.backward();
-      out.loss!.item();
+      losses.push(out.loss!.item());
     });
     opt.step(clipFactor(gradNorm(params), 1));
     opt.zeroGrad();
     ms.push(performance.now() - t0);
   }
-  return ms;
+  return { ms, losses };
 }
 
 /** The same loop in chromium at each thread count (null where chromium or the bundle is missing). */
@@ -129,14 +138,32 @@ export async function main(args: string[]): Promise<void> {
     for (const threads of threadCounts) {
       for (const backend of backends) {
         backend.setThreads?.(threads);
-        const ms = median(stepTimes(text, steps, backend).slice(WARMUP));
+        const r = stepTimes(text, steps, backend);
+        const ms = median(r.ms.slice(WARMUP));
         result.set(`llmts-${backend.name}/${threads}`, ms);
         bench.record({ impl: `llmts-${backend.name}`, where: 'node', threads, msPerStep: ms });
-        console.log(`  llmts ${backend.name.padEnd(6)} node      ${threads}t: ${ms.toFixed(1)} ms/step`);
+        console.log(
+          `  llmts ${backend.name.padEnd(6)} node      ${threads}t: ${ms.toFixed(1)} ms/step (loss ${r.losses[0]!.toFixed(3)} -> ${r.losses[r.losses.length - 1]!.toFixed(3)})`,
+        );
       }
     }
   } finally {
     bench.applyThreads(bench.threads);
+  }
+  if (bench.withPeer) {
+    const tfjs = await tfjsGptStep();
+    if (tfjs === null) console.log('(tfjs-backend-wasm not installed: no peer)');
+    else {
+      bench.peerVersion('@tensorflow/tfjs-backend-wasm', tfjs.version);
+      const { data, vocab } = encode(text);
+      const r = tfjs.stepTimes(data, vocab, steps, SEED);
+      const ms = median(r.ms.slice(WARMUP));
+      result.set('tfjs-wasm/1', ms);
+      bench.record({ impl: 'tfjs-wasm', where: 'node', threads: 1, msPerStep: ms });
+      console.log(
+        `  tfjs   wasm   node      1t: ${ms.toFixed(1)} ms/step (loss ${r.losses[0]!.toFixed(3)} -> ${r.losses[r.losses.length - 1]!.toFixed(3)})`,
+      );
+    }
   }
   if (!args.includes('--no-browser')) {
     const browser = await chromiumStepTimes(text, steps, threadCounts);
@@ -158,6 +185,12 @@ export async function main(args: string[]): Promise<void> {
       bench.summary[`${impl.replace('llmts-', '')} / native step time at ${t}t`] = r;
       console.log(`${impl.replace('llmts-', '')} / native at ${t}t: ${r.toFixed(2)}x the step time`);
     }
+  }
+  const ours = result.get('llmts-wasm/1'),
+    peer = result.get('tfjs-wasm/1');
+  if (ours !== undefined && peer !== undefined) {
+    bench.summary['tfjs-wasm / llmts wasm step time at 1t'] = Math.round((peer / ours) * 100) / 100;
+    console.log(`tfjs-wasm / llmts wasm at 1t: ${(peer / ours).toFixed(2)}x the step time`);
   }
   bench.finish();
 }

@@ -19,6 +19,7 @@ import { loadTokenizer } from '../../src/tokenizers/formats/load.ts';
 import { defaultCacheDir } from '../../src/tokenizers/formats/tokenizer-cache.ts';
 import type { EncodeOptions, Tokenizer } from '../../src/tokenizers/tokenizer.ts';
 import { BufferedStdout, fileLineBatches } from '../text-io.ts';
+import { writeTokenizerConfig } from '../../src/tokenizers/formats/tokenizer-config.ts';
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
@@ -135,7 +136,11 @@ export function register(program: Command): void {
     .option('--vocab-size <n>', 'target vocabulary size (ignored by char)', '8000')
     .requiredOption('--input <files...>', 'training text files')
     .requiredOption('--output <dir>', 'output directory')
-    .option('--special-tokens <list>', 'comma-separated special tokens, given the first ids')
+    .option(
+      '--special-tokens <list>',
+      'comma-separated special tokens, given the first ids ("" for none; default: <|endoftext|> for bpe and char, ' +
+        "[PAD],[UNK],[CLS],[SEP],[MASK] for wordpiece, the SentencePiece trainers' own for unigram and spm-bpe)",
+    )
     .option('--min-frequency <n>', 'minimum pair frequency for a merge')
     .option('--no-progress', 'no progress bar')
     .action(
@@ -159,12 +164,17 @@ export function register(program: Command): void {
           throw new ArgumentError('tokenizer train', `unknown --model ${o.model}${hint}; available: ${known}`);
         }
         const t0 = performance.now();
+        // an EOS by default, so llmts prepare separates documents (GPT-2's <|endoftext|>)
+        const specials =
+          o.specialTokens !== undefined
+            ? o.specialTokens.split(',').filter((s) => s.length > 0)
+            : o.model === 'bpe' || o.model === 'char'
+              ? ['<|endoftext|>']
+              : undefined;
         const tok = await trainer.train(o.input, {
           vocabSize: positiveInt('--vocab-size', o.vocabSize),
           showProgress: o.progress,
-          ...(o.specialTokens !== undefined
-            ? { specialTokens: o.specialTokens.split(',').filter((s) => s.length > 0) }
-            : {}),
+          ...(specials !== undefined ? { specialTokens: specials } : {}),
           ...(o.minFrequency !== undefined ? { minFrequency: positiveInt('--min-frequency', o.minFrequency) } : {}),
         });
         const written = [join(o.output, 'tokenizer.json')];
@@ -174,6 +184,7 @@ export function register(program: Command): void {
           written.push(join(o.output, 'vocab.txt'));
         }
         if (trainer.saveExtra !== undefined) written.push(...trainer.saveExtra(tok, o.output));
+        written.push(writeTokenizerConfig(o.output, tok));
         console.log(
           `trained ${o.model} tokenizer: ${tok.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
         );

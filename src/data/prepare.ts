@@ -9,7 +9,12 @@
  *    valDocuments) are val, the rest train, in input order.
  * For a character-level vocabulary (char: true) the characters of the whole input,
  * sorted by code point, are the vocabulary (nanoGPT's sorted(set(data))); no EOS.
+ * An input folder that is a `llmts data clean` output is read through its kept/ folder only
+ * (not rejected/, reports, metrics or _work/), with a notice; several documents without a
+ * separator (a tokenizer with no EOS and no --eos-id) get a warning.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { ArgumentError } from '../core/errors.ts';
 import { createProgress } from '../core/progress.ts';
 import { INPUT_DEFAULTS } from './readers/input-spec.ts';
@@ -44,6 +49,30 @@ export interface PrepareOptions {
   textMode?: InputSpec['text_mode'];
   maxTokensPerFile?: number;
   quiet?: boolean;
+  /** one-line notices and warnings (default: stderr) */
+  onNotice?: (line: string) => void;
+}
+
+/** Is `dir` the output folder of `llmts data clean` / `llmts data run` (kept/ beside the run's files)? */
+export function isCleanOutput(dir: string): boolean {
+  const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
+  return (
+    isDir(dir) &&
+    isDir(join(dir, 'kept')) &&
+    (existsSync(join(dir, '_work', 'run.json')) || existsSync(join(dir, 'report.json')))
+  );
+}
+
+/** The inputs with every data-clean output folder replaced by its kept/ folder, and a notice for each. */
+export function keptInputs(inputs: readonly string[]): { paths: string[]; notices: string[] } {
+  const notices: string[] = [];
+  const paths = inputs.map((p) => {
+    if (!isCleanOutput(p)) return p;
+    const kept = join(p, 'kept');
+    notices.push(`prepare: ${p} is a data clean output: reading its kept documents (${kept}) only`);
+    return kept;
+  });
+  return { paths, notices };
 }
 
 export interface PrepareResult {
@@ -99,9 +128,12 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   if (opts.valDocuments != null && !(Number.isInteger(opts.valDocuments) && opts.valDocuments >= 0)) {
     throw new ArgumentError('prepare', `val documents must be a non-negative integer, got ${opts.valDocuments}`);
   }
+  const notice = opts.onNotice ?? ((line: string) => process.stderr.write(line + '\n'));
+  const kept = keptInputs(opts.inputs);
+  for (const n of kept.notices) notice(n);
   const spec: InputSpec = {
     ...INPUT_DEFAULTS,
-    paths: opts.inputs,
+    paths: kept.paths,
     format: opts.format ?? 'auto',
     text_field: opts.textField ?? 'text',
     text_mode: opts.textMode ?? 'file',
@@ -124,6 +156,11 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   if (tok === null) throw new ArgumentError('prepare', 'give a tokenizer or use char mode');
   const eos =
     chars === null && opts.appendEos !== false ? (opts.eosId !== undefined ? opts.eosId : (tok.eosId ?? null)) : null;
+  if (chars === null && nDocs > 1 && opts.appendEos !== false && eos === null)
+    notice(
+      `prepare: warning: the tokenizer has no EOS, so the ${nDocs} documents are glued together without a separator ` +
+        `(llmts tokenizer train adds <|endoftext|> by default; or give --eos-id N, or --no-eos to join them on purpose)`,
+    );
 
   const single = nDocs === 1 && opts.valDocuments == null;
   const nVal = opts.valDocuments != null ? Math.min(opts.valDocuments, nDocs) : single ? 0 : Math.ceil(f * nDocs);

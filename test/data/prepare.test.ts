@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runLlmts, type CliResult } from '../helpers/cli.ts';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { prepareDataset } from '../../src/data/prepare.ts';
+import { dirname, join } from 'node:path';
+import { isCleanOutput, prepareDataset } from '../../src/data/prepare.ts';
 import { openShardDataset } from '../../src/data/shards/index.ts';
 import { fromTokenizer, loadTokenizerLike } from '../../src/data/tokenize/tokenizer-like.ts';
 import { trainBpeFromIterator, loadTokenizer } from '../../src/tokenizers/index.ts';
@@ -144,6 +144,74 @@ test('CLI: data run with worker threads, data stats, data clean, prepare; bad in
     const bad = cli(['data', 'run', join(dir, 'missing.yaml')]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^llmts: error \[CONFIG\]: config field config: cannot read/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('prepare reads only the kept documents of a data clean output folder, with a notice', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-prep-clean-'));
+  try {
+    const clean = join(dir, 'clean');
+    // the layout llmts data clean writes (src/data/pipeline/layout.ts): kept/, rejected/, reports, _work/
+    const jsonl = (texts: string[]): string => texts.map((text) => JSON.stringify({ text })).join('\n') + '\n';
+    for (const [path, body] of [
+      ['kept/00000.jsonl', jsonl(['kept one', 'kept two'])],
+      ['rejected/00000.jsonl', jsonl(['rejected one', 'rejected two', 'rejected three'])],
+      ['report.json', '{"documents": 5}\n'],
+      ['metrics.jsonl', '{"stage": "gopher"}\n'],
+      ['_work/run.json', '{}\n'],
+      ['_work/seg0/00000.jsonl', jsonl(['intermediate'])],
+    ] as const) {
+      mkdirSync(dirname(join(clean, path)), { recursive: true });
+      writeFileSync(join(clean, path), body);
+    }
+    const notices: string[] = [];
+    const tok = await loadTokenizerLike('bytes', '--tokenizer');
+    const r = await prepareDataset({
+      inputs: [clean],
+      out: join(dir, 'ds'),
+      tokenizer: tok,
+      eosId: 0,
+      valDocuments: 1,
+      quiet: true,
+      onNotice: (l) => notices.push(l),
+    });
+    assert.equal(r.meta.splits['train']!.documents + r.meta.splits['val']!.documents, 2);
+    assert.deepEqual(r.reader.malformed, {});
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!, /data clean output: reading its kept documents \(.*kept\) only/);
+    // a folder that merely holds a kept/ folder is read as it is
+    assert.equal(isCleanOutput(join(clean, 'kept')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('prepare warns when documents would be glued without a separator, and not with --no-eos', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-prep-glue-'));
+  try {
+    writeFileSync(join(dir, 'a.txt'), 'one document');
+    writeFileSync(join(dir, 'b.txt'), 'another document');
+    // a byte-level tokenizer without an EOS (like a BPE trained with --special-tokens "")
+    const enc = new TextEncoder();
+    const tok = { encodeIds: (t: string) => enc.encode(t), vocabSize: 256, eosId: null };
+    const run = async (appendEos: boolean): Promise<string[]> => {
+      const notices: string[] = [];
+      await prepareDataset({
+        inputs: [join(dir, 'a.txt'), join(dir, 'b.txt')],
+        out: join(dir, `ds-${appendEos}`),
+        tokenizer: tok,
+        appendEos,
+        quiet: true,
+        onNotice: (l) => notices.push(l),
+      });
+      return notices;
+    };
+    const warned = await run(true);
+    assert.equal(warned.length, 1);
+    assert.match(warned[0]!, /no EOS, so the 2 documents are glued together/);
+    assert.deepEqual(await run(false), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,6 +20,7 @@ import type { PipelineReport } from '../../src/data/pipeline/report.ts';
 import { mergeShardDatasets, openShardDataset } from '../../src/data/shards/index.ts';
 import { corpusStats } from '../../src/data/stats.ts';
 import { INPUT_DEFAULTS } from '../../src/data/readers/input-spec.ts';
+import { writeSampleInputs } from '../../src/data/corpora/sample-inputs.ts';
 
 /** Preset chains for `data clean` (FineWeb's order: repetition before quality, C4 without the punctuation line rule). */
 const PRESETS: Record<string, unknown[]> = {
@@ -220,6 +221,19 @@ export function register(program: Command): void {
       if (o['emit'] === 'slurm') process.stdout.write(emitSlurm(view, opts));
       else if (o['emit'] === 'k8s') process.stdout.write(emitK8s(view, opts));
       else throw new ArgumentError('data plan', `--emit expects slurm or k8s, got ${o['emit']}`);
+    });
+
+  data
+    .command('sample')
+    .description("write README's tour inputs from the nlp-corpus package: corpus.txt (plain text) and raw/ (JSONL)")
+    .option('--out <dir>', 'folder to write corpus.txt and raw/ into', '.')
+    .option('--bytes <n>', 'size of corpus.txt in bytes (whole corpus files, so a little more)', '300000')
+    .action((o: Record<string, string>) => {
+      const bytes = Number(o['bytes']);
+      if (!Number.isInteger(bytes) || bytes <= 0)
+        throw new ArgumentError('--bytes', `expects a positive integer, got ${o['bytes']}`);
+      const r = writeSampleInputs(o['out']!, bytes);
+      console.log(`wrote ${r.corpus} (${r.corpusBytes} bytes) and ${r.raw}/ (${r.rawDocuments} JSONL documents)`);
     });
 
   data

@@ -7,15 +7,17 @@ export function evidenceOf(findings: readonly Finding[]): Finding[] {
 }
 
 /**
- * The experiment's headline, from its evidence findings only: holds when every one holds,
- * does not hold when every one does not hold, not resolved at this size when none is
- * resolved, otherwise holds with a caveat (mixed, or partly unresolved).
+ * The experiment's headline, from its evidence findings only (sanity checks do not count), with
+ * the unresolved ones set aside: not resolved at this size when none is resolved; holds when
+ * every finding holds; does not hold when every resolved one does not hold; otherwise holds with
+ * a caveat (mixed results, or some findings unresolved beside holding ones).
  */
 export function overallVerdict(findings: readonly Finding[]): Verdict {
   const ev = evidenceOf(findings);
-  if (ev.length === 0 || ev.every((f) => f.verdict === 'not resolved at this size')) return 'not resolved at this size';
+  const resolved = ev.filter((f) => f.verdict !== 'not resolved at this size');
+  if (resolved.length === 0) return 'not resolved at this size';
   if (ev.every((f) => f.verdict === 'holds')) return 'holds';
-  if (ev.every((f) => f.verdict === 'does not hold')) return 'does not hold';
+  if (resolved.every((f) => f.verdict === 'does not hold')) return 'does not hold';
   return 'holds with a caveat';
 }
 

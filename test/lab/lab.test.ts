@@ -409,10 +409,17 @@ test('§11 normalization: verdicts follow the LayerNorm / BatchNorm losses over 
     gaps.batch1,
     (runs as N[][]).map((rs) => gapOf(rs, 'batch 1')),
   );
-  assert.equal(verdicts(r)[0], greater(gaps.batch1, margin));
-  assert.equal(verdicts(r)[1], greater(gaps.mixed, margin));
-  assert.equal(verdicts(r)[2], greater(diff(gaps.batch1, gaps.control)));
-  assert.equal(verdicts(r)[3], greater(diff(gaps.mixed, gaps.control)));
+  // a regime where a model did not learn 0.1 nats below the unigram entropy resolves nothing
+  const learned = (regime: string): boolean =>
+    (runs as N[][]).every((rs) =>
+      rs.filter((x) => x.regime === regime).every((x) => x.evalLoss < nums(r).unigramEntropy - 0.1),
+    );
+  const unless = (v: Verdict, ...regimes: string[]): Verdict =>
+    regimes.every(learned) ? v : 'not resolved at this size';
+  assert.equal(verdicts(r)[0], unless(greater(gaps.batch1, margin), 'batch 1'));
+  assert.equal(verdicts(r)[1], unless(greater(gaps.mixed, margin), 'mixed lengths'));
+  assert.equal(verdicts(r)[2], unless(greater(diff(gaps.batch1, gaps.control)), 'batch 1', 'batch 16 (control)'));
+  assert.equal(verdicts(r)[3], unless(greater(diff(gaps.mixed, gaps.control)), 'mixed lengths', 'batch 16 (control)'));
 });
 
 test('experiments are deterministic with their seed (same numbers on a second run)', async () => {

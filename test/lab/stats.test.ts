@@ -53,5 +53,10 @@ test('the headline counts evidence only; sanity checks do not decide it', () => 
   assert.equal(overallVerdict([f('holds', 'sanity'), f('does not hold')]), 'does not hold');
   assert.equal(overallVerdict([f('holds', 'sanity'), f('not resolved at this size')]), 'not resolved at this size');
   assert.equal(overallVerdict([f('holds'), f('not resolved at this size')]), 'holds with a caveat');
+  assert.equal(
+    overallVerdict([f('does not hold'), f('not resolved at this size')]),
+    'does not hold',
+    'unresolved findings neither support nor rescue a claim',
+  );
   assert.equal(overallVerdict([f('holds', 'sanity')]), 'not resolved at this size', 'no evidence, no verdict');
 });

@@ -61,6 +61,7 @@ export function availableBackends(): Backend[] {
   return out;
 }
 
+/** The backend new tensors use: LLMTS_BACKEND if set, else the native addon when it loads, else the TypeScript reference (chosen once, on first use). */
 export function getDefaultBackend(): Backend {
   if (defaultBackend !== undefined) return defaultBackend;
   threadsFromEnv(); // a bad LLMTS_THREADS is an error, not a reason to fall back to the reference backend
@@ -82,6 +83,7 @@ export function getDefaultBackend(): Backend {
   return defaultBackend;
 }
 
+/** Makes `backend` (an instance or a name: reference, native, wasm) the one new tensors use. */
 export function setDefaultBackend(backend: Backend | BackendName): void {
   defaultBackend = typeof backend === 'string' ? getBackend(backend) : backend;
 }

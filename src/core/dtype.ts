@@ -4,6 +4,7 @@
  */
 import { DTypeError } from './errors.ts';
 
+/** Element types: float32 (training), float64 (gradient checks), int32 (token ids, indices), bool (masks). */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export type FloatDType = 'float32' | 'float64';
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'NUMERIC' // NaN/Inf or a loss spike detected during training
   | 'IO'; // a file that cannot be read or written
 
+/** The base of every error llmts throws on purpose; `code` says which kind it is. */
 export class LlmtsError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -41,6 +42,7 @@ export class ShapeError extends LlmtsError {
   }
 }
 
+/** A dtype an op cannot take: names the op and the dtypes involved. */
 export class DTypeError extends LlmtsError {
   readonly op: string;
   readonly dtypes: readonly string[];
@@ -51,6 +53,7 @@ export class DTypeError extends LlmtsError {
   }
 }
 
+/** An invalid argument value: names the op (or option) it was given to. */
 export class ArgumentError extends LlmtsError {
   readonly op: string;
   constructor(op: string, message: string) {
@@ -65,6 +68,7 @@ export class AutogradError extends LlmtsError {
   }
 }
 
+/** Use of a tensor whose memory was released (its tidy() scope ended, or a backward rule freed it). */
 export class DisposedError extends LlmtsError {
   constructor(what: string) {
     super(
@@ -74,6 +78,7 @@ export class DisposedError extends LlmtsError {
   }
 }
 
+/** A backend that cannot be loaded or cannot do what was asked (e.g. a tensor too large for it). */
 export class BackendError extends LlmtsError {
   constructor(message: string) {
     super('BACKEND', message);
@@ -100,12 +105,14 @@ export class ConfigError extends LlmtsError {
   }
 }
 
+/** NaN/Inf or a loss spike detected during training. */
 export class NumericError extends LlmtsError {
   constructor(message: string) {
     super('NUMERIC', message);
   }
 }
 
+/** A file that cannot be read or written; `file` names it. */
 export class IOError extends LlmtsError {
   readonly file: string;
   constructor(file: string, message: string, options?: { cause?: unknown }) {

@@ -36,6 +36,7 @@ export class Generator {
     this.manualSeed(seed);
   }
 
+  /** Restarts the stream from `seed` (any finite number; the same seed gives the same numbers). */
   manualSeed(seed: number): this {
     if (!Number.isFinite(seed))
       throw new ArgumentError('Generator.manualSeed', `seed must be a finite number, got ${seed}`);
@@ -162,10 +163,12 @@ export class Generator {
     return p;
   }
 
+  /** The full state, for setState (checkpoints resume the same stream). */
   getState(): GeneratorState {
     return { s: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spare };
   }
 
+  /** Restores a state from getState. */
   setState(state: GeneratorState): this {
     const [a, b, c, d] = state.s;
     if (![a, b, c, d].every((x) => Number.isInteger(x) && x >= -2147483648 && x <= 4294967295)) {

@@ -1,6 +1,7 @@
 /** Shape arithmetic: element counts, strides, broadcasting, axis normalization. */
 import { ArgumentError, ShapeError } from '../core/errors.ts';
 
+/** Sizes of a tensor's axes, outermost first ([] for a scalar). */
 export type Shape = readonly number[];
 
 export function numel(shape: Shape): number {

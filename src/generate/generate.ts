@@ -193,6 +193,7 @@ export function prepareGeneration(
   return { setup, cfg, promptIds };
 }
 
+/** Continues each prompt with a model, as HF generate(): greedy, sampling (temperature, top-k/p, min-p...), beam or contrastive search, with logits processors, stop conditions and a streamer; returns the sequences (text when a tokenizer is given) and their scores. */
 export function generate(
   model: GenerativeModel,
   tokenizer: GenerationTokenizer | undefined,

@@ -72,6 +72,7 @@ export interface LoadedModel {
   source: string;
 }
 
+/** Loads a model from a run directory, an llmts checkpoint, a quantized model folder or a Hugging Face folder, with its tokenizer or character codec when it has one. */
 export function loadModel(path: string): LoadedModel {
   if (!existsSync(path)) throw new IOError(path, 'no such file or directory');
   const isDir = statSync(path).isDirectory();

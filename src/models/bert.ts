@@ -162,6 +162,7 @@ export interface BertOutput {
   loss: Tensor | null;
 }
 
+/** BERT: a bidirectional encoder with masked-LM, next-sentence and classification heads (HF BertModel layout). */
 export class BERT extends Module {
   readonly embeddings: BertEmbeddings;
   readonly layer: Block[];
@@ -252,6 +253,7 @@ export class BERT extends Module {
     return this.embeddings.word_embeddings.weight.dtype as FloatDType;
   }
 
+  /** ids [B, T] -> hidden states and the heads' logits (and their losses when labels are given). */
   forward(ids: Tensor, options: BertForwardOptions = {}): BertOutput {
     const c = this.config;
     if (ids.dtype !== 'int32' || ids.ndim !== 2)

@@ -119,6 +119,7 @@ export interface Seq2SeqOutput {
   loss: Tensor | null;
 }
 
+/** A sequence-to-sequence transformer (encoder, decoder with cross-attention, shared embedding). */
 export class EncoderDecoder extends Module {
   readonly shared: Embedding;
   readonly wpe_enc: Embedding | null;
@@ -217,6 +218,7 @@ export class EncoderDecoder extends Module {
     return this.shared.weight.dtype as FloatDType;
   }
 
+  /** An empty key/value cache for the decoder's self-attention (incremental decoding). */
   createCache(): KVCache {
     return new KVCache(this.config.nLayer);
   }

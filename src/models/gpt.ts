@@ -39,6 +39,7 @@ import { validateCommon } from './validate.ts';
 
 export type PositionKind = 'learned' | 'sinusoidal' | 'rope' | 'alibi' | 'none';
 
+/** The shape and variant of a decoder-only transformer (GPT-2, LLaMA and in between): sizes, position encoding, norm, activation, attention heads. */
 export interface GPTConfig {
   vocabSize: number;
   /** Longest sequence (learned/sinusoidal position tables have this many rows). */
@@ -268,6 +269,7 @@ export class GPTTransformer extends Module {
   }
 }
 
+/** A decoder-only transformer language model (GPT-2 and LLaMA families, by its GPTConfig). */
 export class GPT extends Module {
   readonly transformer: GPTTransformer;
   readonly lm_head: Linear;

@@ -22,6 +22,7 @@ export type ModelSpec =
 export type AnyModel = GPT | BERT | EncoderDecoder;
 
 export type PresetName = GPTPreset | 'bert' | 'bert-tiny' | 'encdec';
+/** The preset names createModel and specFromPreset accept. */
 export const PRESETS: readonly PresetName[] = ['gpt2', 'llama', 'shakespeare-char', 'bert', 'bert-tiny', 'encdec'];
 
 /** Size overrides a user gives on the command line (snake_case there, camelCase here). */
@@ -65,6 +66,7 @@ export function specFromPreset(preset: PresetName, overrides: SizeOverrides & Re
   }
 }
 
+/** Builds a freshly initialised model from a spec (seeded; on `backend`, in `dtype`). */
 export function createModel(
   spec: ModelSpec,
   options: { seed?: number; backend?: Backend; dtype?: FloatDType } = {},

@@ -14,6 +14,7 @@ import { ConfigError, ShapeError } from '../core/errors.ts';
 import { shapesEqual } from '../engine/shape.ts';
 import { Buffer, Parameter } from './parameter.ts';
 
+/** The base of every layer and model: named parameters, buffers and submodules, train/eval mode, state dicts. */
 export abstract class Module {
   /** Training mode: dropout active, BatchNorm uses batch statistics. */
   training = true;
@@ -64,10 +65,12 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of this module and its submodules (each once). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Every non-trained tensor (masks, rotary tables...) with its dotted name. */
   namedBuffers(): [string, Buffer][] {
     const out: [string, Buffer][] = [];
     for (const [prefix, m] of this.namedModules()) {
@@ -129,11 +132,13 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
+  /** Sets training mode (dropout on) on this module and every submodule. */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
 
+  /** Sets evaluation mode (dropout off); the same as train(false). */
   eval(): this {
     return this.train(false);
   }

@@ -36,6 +36,7 @@ interface GroupState {
   offsets: number[];
 }
 
+/** AdamW (decoupled weight decay, per-group settings), as torch.optim.AdamW. */
 export class AdamW extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
@@ -117,6 +118,7 @@ export class AdamW extends Optimizer {
     });
   }
 
+  /** The step count and moments, for checkpoints. */
   stateDict(): OptimizerState {
     const slots: Record<string, Float32Array | Float64Array>[] = [];
     this.groups.forEach((g, gi) => {
@@ -131,6 +133,7 @@ export class AdamW extends Optimizer {
     return { step: this.stepCount, slots, groups: this.groups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay })) };
   }
 
+  /** Restores the step count and moments from stateDict. */
   loadStateDict(state: OptimizerState): void {
     let i = 0;
     this.groups.forEach((g, gi) => {

@@ -31,6 +31,7 @@ export function clipFactor(norm: number, maxNorm: number): number {
   return Math.min(1, maxNorm / (norm + 1e-6));
 }
 
+/** Scales the gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipGradNorm_(params: readonly Parameter[], maxNorm: number): number {
   const norm = gradNorm(params);
   const f = clipFactor(norm, maxNorm);

@@ -21,6 +21,7 @@ export interface ScheduleOptions {
 
 export type Schedule = (step: number) => number;
 
+/** A learning rate per step: linear warmup, then maxLr constant, or cosine or linear decay to minLr (nanoGPT's get_lr). */
 export function createSchedule(o: ScheduleOptions): Schedule {
   const warmup = o.warmupSteps ?? 0;
   const minLr = o.minLr ?? 0;

@@ -16,6 +16,7 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+/** SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD. */
 export class SGD extends Optimizer {
   readonly momentum: number;
   readonly dampening: number;
@@ -57,6 +58,7 @@ export class SGD extends Optimizer {
     });
   }
 
+  /** The momentum buffers, for checkpoints. */
   stateDict(): OptimizerState {
     const slots: Record<string, Float32Array | Float64Array>[] = [];
     for (const g of this.groups) {
@@ -68,6 +70,7 @@ export class SGD extends Optimizer {
     return { step: this.stepCount, slots, groups: this.groups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay })) };
   }
 
+  /** Restores the momentum buffers from stateDict. */
   loadStateDict(state: OptimizerState): void {
     let i = 0;
     for (const g of this.groups) {

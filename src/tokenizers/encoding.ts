@@ -9,6 +9,7 @@ import { ArgumentError } from '../core/errors.ts';
 export type TruncationDirection = 'left' | 'right';
 export type PaddingDirection = 'left' | 'right';
 
+/** A tokenized text as HF tokenizers gives it: ids, tokens, offsets, masks, word and sequence ids, overflowing pieces. */
 export class Encoding {
   constructor(
     public ids: number[] = [],
@@ -48,6 +49,7 @@ export class Encoding {
     this.sequenceIds.push(sequenceId);
   }
 
+  /** A deep copy. */
   clone(): Encoding {
     return new Encoding(
       this.ids.slice(),
@@ -160,6 +162,7 @@ export class Encoding {
     append(this.sequenceIds, other.sequenceIds);
   }
 
+  /** A copy without the overflowing pieces truncation produced. */
   withoutOverflowing(): Encoding {
     const e = this.clone();
     e.overflowing = [];

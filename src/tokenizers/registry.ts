@@ -55,6 +55,7 @@ class Registry<T> {
 
 export const normalizers = new Registry<Normalizer>('normalizer');
 export const preTokenizers = new Registry<PreTokenizer>('pre-tokenizer');
+/** The tokenizer models (BPE, WordPiece, WordLevel, Unigram) by their tokenizer.json type. */
 export const models = new Registry<Model>('model');
 export const postProcessors = new Registry<PostProcessor>('post-processor');
 export const decoders = new Registry<Decoder>('decoder');

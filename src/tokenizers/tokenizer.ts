@@ -86,6 +86,7 @@ export interface TokenizerParts {
   roles?: Partial<SpecialTokenRoles>;
 }
 
+/** A tokenizer as HF tokenizers builds one: normalizer, pre-tokenizer, model, post-processor, decoder, added tokens, truncation and padding; reads and writes tokenizer.json. */
 export class Tokenizer {
   normalizer: Normalizer | null;
   preTokenizer: PreTokenizer | null;
@@ -125,16 +126,19 @@ export class Tokenizer {
     return Math.max(this.model.getVocabSize(), this.addedVocabulary.maxId() + 1);
   }
 
+  /** Token -> id for the whole vocabulary (with the added tokens unless told otherwise). */
   getVocab(withAddedTokens = true): Map<string, number> {
     const v = new Map(this.model.getVocab());
     if (withAddedTokens) for (const t of this.addedVocabulary.all()) v.set(t.content, t.id);
     return v;
   }
 
+  /** The id of a token (added tokens included), or undefined. */
   tokenToId(token: string): number | undefined {
     return this.addedVocabulary.get(token)?.id ?? this.model.tokenToId(token);
   }
 
+  /** The token of an id, or undefined. */
   idToToken(id: number): string | undefined {
     return this.addedVocabulary.byTokenId(id)?.content ?? this.model.idToToken(id);
   }
@@ -161,6 +165,7 @@ export class Tokenizer {
     return this.roleId('unk');
   }
 
+  /** Which tokens play the bos/eos/pad/unk roles. */
   getRoles(): SpecialTokenRoles {
     return { ...this.roles };
   }
@@ -216,6 +221,7 @@ export class Tokenizer {
     return added;
   }
 
+  /** Adds special tokens (never split, skipped by decode by default); returns how many were new. */
   addSpecialTokens(tokens: readonly (string | AddedTokenInit)[]): number {
     return this.addTokens(tokens, true);
   }
@@ -355,6 +361,7 @@ export class Tokenizer {
 
   // ---------------------------------------------------------------- decode
 
+  /** Ids back to text (special tokens skipped unless `skipSpecialTokens: false`). */
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     const skip = options.skipSpecialTokens ?? true;
     if (this.fastDecode === undefined) this.fastDecode = createByteLevelDecode(this);
@@ -382,6 +389,7 @@ export class Tokenizer {
     return this.decodeTokens(tokens);
   }
 
+  /** decode for each id sequence. */
   decodeBatch(batch: readonly ArrayLike<number>[], options: DecodeOptions = {}): string[] {
     return batch.map((ids) => this.decode(ids, options));
   }
@@ -399,6 +407,7 @@ export class Tokenizer {
 
   // ---------------------------------------------------------------- truncation / padding
 
+  /** Truncates every encoding to `maxLength` from now on (strategy, stride and direction as HF). */
   enableTruncation(params: Partial<TruncationParams> & { maxLength: number }): void {
     const p: TruncationParams = { stride: 0, strategy: 'longest_first', direction: 'right', ...params };
     if (!Number.isInteger(p.maxLength) || p.maxLength < 0)
@@ -411,10 +420,12 @@ export class Tokenizer {
     this.truncation = p;
   }
 
+  /** Turns truncation off. */
   noTruncation(): void {
     this.truncation = null;
   }
 
+  /** Pads batches to their longest (or a fixed length) from now on. */
   enablePadding(params: Partial<PaddingParams> = {}): void {
     const padToken = params.padToken ?? this.roles.pad ?? '[PAD]';
     const padId = params.padId ?? this.tokenToId(padToken) ?? 0;
@@ -429,6 +440,7 @@ export class Tokenizer {
     };
   }
 
+  /** Turns padding off. */
   noPadding(): void {
     this.padding = null;
   }

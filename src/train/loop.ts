@@ -114,6 +114,7 @@ function median(xs: readonly number[]): number {
 export const DEFAULT_SPIKE_FACTOR = 4;
 export const DEFAULT_COLLAPSE_STEPS = 10;
 
+/** The shared training loop: gradient accumulation, clipping, schedule, evaluation, checkpoints, resume, metrics JSONL and progress. */
 export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   mkdirSync(o.runDir, { recursive: true });
   // temp files of a write that was killed (checkpoints, metrics, plots) go first

@@ -136,6 +136,7 @@ function bytesPerToken(
   return Buffer.byteLength(text, 'utf8') / n;
 }
 
+/** Pretrains a model on token shards (next-token loss) with trainLoop; returns the model and the run's result. */
 export async function pretrain(config: PretrainConfig): Promise<PretrainResult> {
   if (existsSync(config.runDir) && !statSync(config.runDir).isDirectory())
     throw new IOError(config.runDir, 'is a file; the run directory must be a directory');

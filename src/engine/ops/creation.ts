@@ -130,10 +130,12 @@ export function full(shape: Shape, value: number, options?: TensorOptions): Tens
   return finish(t, options);
 }
 
+/** A tensor of `shape` filled with 0 (dtype float32 unless `options` says). */
 export function zeros(shape: Shape, options?: TensorOptions): Tensor {
   return full(shape, 0, options);
 }
 
+/** A tensor of `shape` filled with 1 (dtype float32 unless `options` says). */
 export function ones(shape: Shape, options?: TensorOptions): Tensor {
   return full(shape, 1, options);
 }

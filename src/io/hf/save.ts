@@ -16,6 +16,7 @@ import type { TensorInput } from '../safetensors.ts';
 import { hfArchitectureFor, hfConfigFor } from './config.ts';
 import { rulesFor } from './rules.ts';
 
+/** Writes `model` as a Hugging Face folder (config.json + model.safetensors, sharded past `maxShardBytes`); returns the files written. */
 export function saveHfModel(model: AnyModel, dir: string, options: { maxShardBytes?: number } = {}): string[] {
   const spec = specOf(model);
   const arch = hfArchitectureFor(spec);

@@ -172,6 +172,7 @@ export function trainWordPieceCore(
   return id2w;
 }
 
+/** Trains a WordPiece tokenizer (BERT-style) on text files. */
 export async function trainWordPiece(files: readonly string[], options: WordPieceTrainerOptions): Promise<Tokenizer> {
   return trainWordPieceFromChunks(
     (emit) => forEachChunk(files, emit, { showProgress: options.showProgress ?? false, label: 'wordpiece: counting' }),

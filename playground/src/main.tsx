@@ -1,6 +1,6 @@
 /**
  * The llmts playground: one page per stage of the stack, picked by the URL hash (#/tokenizers,
- * #/generate, #/train, #/attention) so every page has an address and the app works from any static
+ * #/generate, #/train, #/attention, #/positions) so every page has an address and the app works from any static
  * folder. Each page sets data-ready on its <main> once it has loaded what it needs (the tests wait
  * for it).
  */
@@ -11,6 +11,7 @@ import { TokenizersPage } from './pages/tokenizers.tsx';
 import { GeneratePage } from './pages/generate.tsx';
 import { TrainPage } from './pages/train.tsx';
 import { AttentionPage } from './pages/attention.tsx';
+import { PositionsPage } from './pages/positions.tsx';
 import './style.css';
 
 interface Route {
@@ -24,6 +25,7 @@ const ROUTES: Route[] = [
   { path: 'generate', title: 'Generate', page: () => <GeneratePage /> },
   { path: 'train', title: 'Train', page: () => <TrainPage /> },
   { path: 'attention', title: 'Attention', page: () => <AttentionPage /> },
+  { path: 'positions', title: 'Positions', page: () => <PositionsPage /> },
 ];
 
 function current(): Route {

@@ -11,7 +11,8 @@
  * - Generate: the completion streams (several chunks) and is the scripted text; a token's
  *   probability and alternatives show on focus;
  * - Train: 50 steps of the tiny char model in the Web Worker lower the loss;
- * - Attention: one heatmap per layer and head of that model.
+ * - Attention: one heatmap per layer and head of that model;
+ * - Positions: the sinusoidal, RoPE and ALiBi tables are drawn, with Node's ALiBi slopes.
  * Screenshots go to test-artifacts/playground/ (git-ignored).
  */
 import { describe, it, before, after } from 'node:test';
@@ -29,8 +30,14 @@ import { scriptedModel, SCRIPT, tokenizer } from '../serve/helpers.ts';
 import { saveHfModel } from '../../src/io/hf/save.ts';
 import { writeChatFormat } from '../../src/data/chat/format-file.ts';
 import { CHATML_FORMAT } from '../../src/data/chat/template.ts';
-import { bertTokenizerFromVocab, gpt2FromText, loadTokenizer } from '../../src/tokenizers/index.ts';
+import {
+  bertTokenizerFromVocab,
+  gpt2FromText,
+  loadTokenizer,
+  trainBpeFromIterator,
+} from '../../src/tokenizers/index.ts';
 import type { Tokenizer } from '../../src/tokenizers/index.ts';
+import { alibiSlopes } from '../../src/nn/positional.ts';
 import { bertUncasedVocab } from '../tokenizers/helpers.ts';
 
 const chromium = systemProgram('chromium');
@@ -98,6 +105,7 @@ describe('the playground in chromium, served by llmts serve', { skip, timeout: 9
   let bundle: { dir: string; remove(): void };
   let server: { url: string; child: ChildProcess };
   let browser: Browser;
+  let appDir: string;
 
   /** Opens a page of the app and waits until it says it is ready; fails on console errors. */
   async function open(page: string, ready = '[data-ready="true"]'): Promise<void> {
@@ -121,7 +129,7 @@ describe('the playground in chromium, served by llmts serve', { skip, timeout: 9
     mkdirSync(ARTIFACTS, { recursive: true });
     scratch = mkdtempSync(join(tmpdir(), 'llmts-playground-'));
     bundle = buildBundle();
-    const appDir = join(scratch, 'app');
+    appDir = join(scratch, 'app');
     const r = spawnSync(
       process.execPath,
       [join(repoRoot, 'scripts', 'build-playground.mjs'), '--outdir', appDir, '--bundle', bundle.dir],
@@ -167,6 +175,18 @@ describe('the playground in chromium, served by llmts serve', { skip, timeout: 9
       }
     }
     await screenshot('tokenizers-chinese');
+    // a byte-level BPE trained in the page on the bundled corpus = the same trainer in Node
+    await browser.page.fill('#tok-text', TEXTS[0]!);
+    await browser.page.locator('#tt-merges').fill('200');
+    await browser.page.click('#tt-train');
+    const trained = browser.page.locator('section[data-tokenizer="trained"]');
+    await trained.waitFor({ timeout: 120_000 });
+    const corpus = (JSON.parse(readFileSync(join(appDir, 'corpus', 'corpus.json'), 'utf8')) as { text: string }).text;
+    const nodeBpe = trainBpeFromIterator(corpus.split('\n'), { vocabSize: 256 + 200, showProgress: false });
+    const pageIds = ((await trained.getAttribute('data-ids')) ?? '').split(',').map(Number);
+    assert.deepEqual(pageIds, Array.from(nodeBpe.encode(TEXTS[0]!).ids), 'trained BPE ids');
+    assert.equal(await browser.page.locator('.merges li').count(), 200, 'the merges are listed');
+    await screenshot('tokenizers-trained');
     assert.deepEqual(consoleErrors(), []);
   });
 
@@ -232,6 +252,34 @@ describe('the playground in chromium, served by llmts serve', { skip, timeout: 9
     assert.equal(heads, 2 * 2, 'tiny: 2 layers x 2 heads');
     assert.equal(await browser.page.locator('figure.heat').count(), 4);
     await screenshot('attention');
+    assert.deepEqual(consoleErrors(), []);
+  });
+
+  it('Positions: sinusoidal, RoPE and ALiBi tables drawn (ALiBi slopes = Node)', async () => {
+    await open('positions');
+    const p = browser.page;
+    assert.equal(await p.locator('main canvas').count(), 3);
+    const options = await p.locator('select[aria-label="ALiBi head"] option').allTextContents();
+    assert.deepEqual(
+      options,
+      alibiSlopes(8).map((s, h) => `${h} (slope ${s.toPrecision(3)})`),
+    );
+    // something is drawn: the sinusoidal canvas has coloured pixels
+    const painted = await p.evaluate(() => {
+      const c = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector(
+        'main canvas',
+      ) as {
+        width: number;
+        height: number;
+        getContext(k: '2d'): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+      };
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+      return n;
+    });
+    assert.ok(painted > 1000, `${painted} painted pixels`);
+    await screenshot('positions');
     assert.deepEqual(consoleErrors(), []);
   });
 });

@@ -3,11 +3,13 @@
  * SentencePiece models (BPE and Unigram), side by side, in the browser (llmts's tokenizers from
  * the browser build; vocabularies served beside the app). Each token is a coloured span with its
  * id; counts, characters and UTF-8 bytes per token. Any tokenizer.json / .model / vocab.txt can
- * be loaded from disk as a fifth column.
+ * be loaded from disk as another column, and a byte-level BPE trained here on the text or the
+ * bundled corpus (tokenizer-trainer.tsx).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
 import { asset, llmts } from '../llmts.ts';
+import { TokenizerTrainer } from './tokenizer-trainer.tsx';
 
 type Tokenizer = Awaited<ReturnType<Awaited<ReturnType<typeof llmts>>['loadTokenizerFrom']>>;
 
@@ -132,6 +134,12 @@ export function TokenizersPage(): JSX.Element {
           <TokenColumn key={e.key} entry={e} text={text} />
         ))}
       </div>
+      {ready && (
+        <TokenizerTrainer
+          text={text}
+          onTrained={(t) => setEntries((es) => [...es.filter((x) => x.key !== 'trained'), { key: 'trained', ...t }])}
+        />
+      )}
     </main>
   );
 }

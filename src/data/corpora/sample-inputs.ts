@@ -9,16 +9,22 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { nlpCorpusFileSentences, nlpCorpusText } from './nlp-corpus.ts';
 
+/** What writeSampleInputs wrote. */
 export interface SampleInputs {
+  /** Path of corpus.txt. */
   corpus: string;
+  /** Path of the raw/ folder. */
   raw: string;
+  /** Size of corpus.txt in bytes. */
   corpusBytes: number;
+  /** JSONL documents in raw/ (repeats included). */
   rawDocuments: number;
 }
 
 /** Sentences per raw document: long enough for the Gopher/C4 word and sentence minimums. */
 const SENTENCES_PER_DOCUMENT = 12;
 
+/** Writes DIR/corpus.txt (about corpusBytes of nlp-corpus) and DIR/raw/part-{0,1}.jsonl (rawDocuments documents plus repeats). */
 export function writeSampleInputs(dir: string, corpusBytes = 300_000, rawDocuments = 200): SampleInputs {
   mkdirSync(dir, { recursive: true });
   const corpus = join(dir, 'corpus.txt');

@@ -8,18 +8,28 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 
+/** The file name Hugging Face gives it. */
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
+/** The fields written (a subset of what transformers writes). */
 export interface TokenizerConfigJson {
+  /** The transformers class that reads tokenizer.json. */
   tokenizer_class: 'PreTrainedTokenizerFast';
+  /** Beginning-of-sequence token, or null. */
   bos_token: string | null;
+  /** End-of-sequence token, or null. */
   eos_token: string | null;
+  /** Padding token, or null. */
   pad_token: string | null;
+  /** Unknown token, or null. */
   unk_token: string | null;
+  /** Whether decode removes spaces before punctuation (false: llmts's decoders are exact). */
   clean_up_tokenization_spaces: boolean;
+  /** The model's context length, when known. */
   model_max_length?: number;
 }
 
+/** tokenizer_config.json's fields for a tokenizer (its special tokens by role). */
 export function tokenizerConfigFor(tok: Tokenizer, o: { modelMaxLength?: number } = {}): TokenizerConfigJson {
   const r = tok.getRoles();
   return {

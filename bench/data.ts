@@ -10,9 +10,15 @@
  *    and PyPI is unreachable), with the ratio and a check that both keep the same documents;
  *  - MB/s on one core for MinHash signatures (5-grams, 14 x 8);
  *  - end-to-end MB/s of `runPipeline` (FineWeb chain + exact + MinHash dedup + PII) with
- *    1 worker thread and with one per core.
+ *    1 worker thread and with one per core, and of the same run through the BullMQ queue
+ *    executor with 2 `llmts data worker` processes on a real redis-server (when Debian's
+ *    redis-server is installed; the workers are started and ready before the clock starts),
+ *    with the scaling efficiency (speed-up over 1 worker / workers) of each.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planShards } from '../src/data/readers/plan.ts';
@@ -28,6 +34,7 @@ import type { Stage } from '../src/data/stages/stage.ts';
 import { MinHasher } from '../src/data/dedup/minhash.ts';
 import { validateConfig } from '../src/data/pipeline/config.ts';
 import { runPipeline } from '../src/data/pipeline/run.ts';
+import { runQueued } from '../src/data/pipeline/queue.ts';
 import { splitIntoWords } from '../src/data/text/words.ts';
 import { splitIntoSentences } from '../src/data/text/sentences.ts';
 import { nlpCorpusFileSentences } from '../src/data/corpora/nlp-corpus.ts';
@@ -315,11 +322,91 @@ export async function main(args: string[]): Promise<void> {
         `end to end, ${workers} worker(s): ${totalMb.toFixed(2)} MB in ${secs.toFixed(2)} s = ${res[workers]!.toFixed(2)} MB/s (${report.inputs.shards} shards, kept ${report.output.documents} of ${report.reader.records} documents)`,
       );
     }
-    if (cores > 1) console.log(`scaling ${cores} workers vs 1: ${(res[cores]! / res[1]!).toFixed(2)}x`);
+    if (cores > 1)
+      console.log(
+        `scaling ${cores} workers vs 1: ${(res[cores]! / res[1]!).toFixed(2)}x (efficiency ${((100 * res[cores]!) / res[1]! / cores).toFixed(0)}%)`,
+      );
+    bench.summary[`end to end ${cores} workers vs 1`] = r2(res[cores]! / res[1]!);
+    const redisPath = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+    if (redisPath === '') console.log('queue executor: not measured (redis-server is not installed)');
+    else {
+      const q = await queueRun(redisPath, 2, async (url) => {
+        const cfg = validateConfig({
+          input: { paths: [corpus], shard_size_mb: Math.max(0.5, totalMb / (4 * cores)) },
+          output: join(dir, 'outq'),
+          stages,
+        });
+        const t0 = performance.now();
+        const { report } = await runQueued(cfg, { redis: url, fresh: true, pollMs: 50 });
+        return [(performance.now() - t0) / 1000, report.output.documents];
+      });
+      const mbs = totalMb / q.secs;
+      bench.record({ part: 'end to end', impl: 'llmts bullmq queue', threads: 2, MBs: r2(mbs), documentsKept: q.kept });
+      bench.summary['end to end 2 queue workers vs 1 worker thread'] = r2(mbs / res[1]!);
+      console.log(
+        `end to end, 2 queue workers on Redis: ${totalMb.toFixed(2)} MB in ${q.secs.toFixed(2)} s = ${mbs.toFixed(2)} MB/s, ${(mbs / res[1]!).toFixed(2)}x 1 worker (efficiency ${((100 * mbs) / res[1]! / 2).toFixed(0)}%), kept ${q.kept}`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   bench.finish();
+}
+
+/** Starts redis-server and `workers` llmts data worker processes, runs `f`, stops them all. */
+async function queueRun(
+  redisPath: string,
+  workers: number,
+  f: (url: string) => Promise<[number, number]>,
+): Promise<{ secs: number; kept: number }> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const url = `redis://127.0.0.1:${port}`;
+  const procs: ChildProcess[] = [];
+  const ready = (p: ChildProcess, re: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      let text = '';
+      p.stdout?.on('data', (b: Buffer) => {
+        text += b.toString();
+        if (re.test(text)) resolve();
+      });
+      p.on('exit', (code) => reject(new Error(`exited with ${code} before ${re}: ${text}`)));
+    });
+  try {
+    const redis = spawn(
+      redisPath,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    procs.push(redis);
+    await ready(redis, /Ready to accept connections/);
+    const bin = join(import.meta.dirname, '..', 'bin', 'llmts.mjs');
+    const starts: Promise<void>[] = [];
+    for (let i = 0; i < workers; i++) {
+      const w = spawn(process.execPath, [bin, 'data', 'worker', '--redis', url], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, LLMTS_FROM_SOURCE: '1', LLMTS_NO_PROGRESS: '1', LLMTS_THREADS: '1' },
+      });
+      procs.push(w);
+      starts.push(ready(w, /ready on/));
+    }
+    await Promise.all(starts);
+    const [secs, kept] = await f(url);
+    return { secs, kept };
+  } finally {
+    for (const p of procs.reverse()) {
+      p.removeAllListeners('exit');
+      if (p.exitCode === null) {
+        const gone = new Promise((r) => p.once('exit', r));
+        p.kill('SIGTERM');
+        await gone;
+      }
+    }
+  }
 }
 
 const r2 = (x: number): number => Math.round(x * 100) / 100;

@@ -104,9 +104,8 @@ class IdLineParser {
 
 function encodeOptions(o: { special?: boolean; allowedSpecial?: string }): EncodeOptions {
   const opts: EncodeOptions = { addSpecialTokens: o.special !== false };
-  if (o.allowedSpecial === 'none') opts.allowedSpecial = 'none';
-  else if (o.allowedSpecial !== undefined && o.allowedSpecial !== 'all')
-    opts.allowedSpecial = o.allowedSpecial.split(',');
+  if (o.allowedSpecial === 'none' || o.allowedSpecial === 'all') opts.allowedSpecial = o.allowedSpecial;
+  else if (o.allowedSpecial !== undefined) opts.allowedSpecial = o.allowedSpecial.split(',');
   return opts;
 }
 
@@ -206,7 +205,7 @@ export function register(program: Command): void {
     .option('--no-special', 'do not add the post-processor special tokens ([CLS]/[SEP], BOS/EOS)')
     .option(
       '--allowed-special <list>',
-      "specials written in the text that become special ids: 'all' (default), 'none', or a comma list",
+      "specials written in the text that become special ids: 'all', 'none' or a comma list (default: 'all', as Hugging Face; 'none' for a SentencePiece .model, as SentencePiece)",
     )
     .argument('[text...]', 'text to tokenize')
     .action(

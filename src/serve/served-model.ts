@@ -120,7 +120,8 @@ export function loadServedModel(path: string, options: ServeModelOptions): Serve
   if (tokenizer !== null) {
     const t = tokenizer;
     codec = {
-      encode: (text) => t.encodeIds(text, { addSpecialTokens: false }),
+      // chat templates spell their special tokens: matched whatever the tokenizer's default
+      encode: (text) => t.encodeIds(text, { addSpecialTokens: false, allowedSpecial: 'all' }),
       decode: (ids) => t.decode(ids, { skipSpecialTokens: true }),
       eosId: t.eosId,
       vocabSize: t.vocabSize,

@@ -52,7 +52,9 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean;
   /**
    * Special tokens written literally in the text that are encoded as their special id.
-   * Default 'all' (Hugging Face). 'none' encodes them as plain text. A list allows those only.
+   * Default: the tokenizer's defaultAllowedSpecial ('all' as Hugging Face for tokenizer.json
+   * and the other formats, 'none' as SentencePiece for a .model file). 'none' encodes them as
+   * plain text. A list allows those only.
    */
   allowedSpecial?: 'all' | 'none' | Iterable<string>;
   /**
@@ -84,6 +86,12 @@ export interface TokenizerParts {
   truncation?: TruncationParams | null;
   padding?: PaddingParams | null;
   roles?: Partial<SpecialTokenRoles>;
+  /**
+   * Whether special tokens written literally in the text become their special ids when a call
+   * gives no allowedSpecial: 'all' as Hugging Face (tokenizer.json), 'none' as SentencePiece
+   * (a .model file: `static_cast<s>` is text, never BOS). Callers opt in with allowedSpecial.
+   */
+  defaultAllowedSpecial?: 'all' | 'none';
 }
 
 /** A tokenizer as HF tokenizers builds one: normalizer, pre-tokenizer, model, post-processor, decoder, added tokens, truncation and padding; reads and writes tokenizer.json. */
@@ -96,6 +104,8 @@ export class Tokenizer {
   truncation: TruncationParams | null;
   padding: PaddingParams | null;
   private roles: SpecialTokenRoles;
+  /** See TokenizerParts.defaultAllowedSpecial. */
+  defaultAllowedSpecial: 'all' | 'none';
   private idsEncoder: IdsEncoder | null = null;
   private fastDecode: FastDecode | null | undefined = undefined;
 
@@ -111,6 +121,7 @@ export class Tokenizer {
     this.truncation = parts.truncation ?? null;
     this.padding = parts.padding ?? null;
     this.roles = { ...this.guessRoles(), ...parts.roles };
+    this.defaultAllowedSpecial = parts.defaultAllowedSpecial ?? 'all';
   }
 
   /** Call after replacing a pipeline stage by hand, so the fast path is rebuilt. */
@@ -230,7 +241,7 @@ export class Tokenizer {
 
   /** Encodes one text (or a pair) with offsets, masks and the configured truncation/padding. */
   encode(text: string, pair: string | null = null, options: EncodeOptions = {}): Encoding {
-    const policy = resolvePolicy(options);
+    const policy = resolvePolicy(options, this.defaultAllowedSpecial);
     const addSpecial = options.addSpecialTokens ?? true;
     const a = this.encodeSequence(text, 0, policy);
     const b = pair === null ? null : this.encodeSequence(pair, 1, policy);
@@ -241,7 +252,7 @@ export class Tokenizer {
 
   /** Encodes many inputs; padding (if enabled) applies across the batch. */
   encodeBatch(inputs: readonly (string | readonly [string, string])[], options: EncodeOptions = {}): Encoding[] {
-    const policy = resolvePolicy(options);
+    const policy = resolvePolicy(options, this.defaultAllowedSpecial);
     const addSpecial = options.addSpecialTokens ?? true;
     const out = inputs.map((inp) => {
       const [t, p] = typeof inp === 'string' ? [inp, null] : inp;
@@ -263,7 +274,7 @@ export class Tokenizer {
    * `encode(text, null, options).ids` when truncation and padding are off.
    */
   encodeIds(text: string, options: EncodeOptions = {}): number[] {
-    const policy = resolvePolicy(options);
+    const policy = resolvePolicy(options, this.defaultAllowedSpecial);
     const out: number[] = [];
     this.appendIds(text, policy, out);
     const addSpecial = options.addSpecialTokens ?? true;
@@ -468,10 +479,14 @@ export class Tokenizer {
   }
 }
 
-function resolvePolicy(options: EncodeOptions): SpecialPolicy {
-  const a = options.allowedSpecial;
+/** Special tokens in the text stay text (SentencePiece's rule for control pieces). */
+const NO_SPECIAL_POLICY: SpecialPolicy = { allowed: new Set(), disallowed: new Set() };
+
+function resolvePolicy(options: EncodeOptions, byDefault: 'all' | 'none'): SpecialPolicy {
+  const a = options.allowedSpecial ?? (byDefault === 'none' ? 'none' : undefined);
   const d = options.disallowedSpecial;
   if (a === undefined && d === undefined) return HF_POLICY;
+  if (a === 'none' && d === undefined) return NO_SPECIAL_POLICY;
   const allowed = a === undefined || a === 'all' ? 'all' : a === 'none' ? new Set<string>() : new Set(a);
   const disallowed = d === undefined ? new Set<string>() : d === 'all' ? 'all' : new Set(d);
   return { allowed, disallowed };

@@ -40,6 +40,9 @@ export interface EncodedChat {
   assistant: Uint8Array;
 }
 
+/** Encoding of rendered chat text: no post-processor specials, the template's own specials matched. */
+const TEMPLATE = { addSpecialTokens: false, allowedSpecial: 'all' } as const;
+
 /**
  * Tokens of a whole conversation and which are assistant output. Every assistant span
  * ends in EOS: if the template left it out, EOS is inserted after the span (and trained on),
@@ -52,7 +55,9 @@ export function encodeChat(
   eosId: number,
 ): EncodedChat {
   const { text, spans } = template.renderWithSpans(messages);
-  const enc = tokenizer.encode(text, null, { addSpecialTokens: false });
+  // the template spells its special tokens in the text: match them whatever the tokenizer's
+  // default (a SentencePiece .model leaves specials in text as text)
+  const enc = tokenizer.encode(text, null, TEMPLATE);
   const ids: number[] = [];
   const assistant: number[] = [];
   let s = 0;
@@ -79,12 +84,12 @@ export function encodeChat(
 
 /** The ids a model continues for a prompt: the conversation plus the assistant header. */
 export function encodePrompt(tokenizer: Tokenizer, template: ChatTemplate, messages: readonly ChatMessage[]): number[] {
-  return tokenizer.encodeIds(template.prompt(messages), { addSpecialTokens: false });
+  return tokenizer.encodeIds(template.prompt(messages), TEMPLATE);
 }
 
 /** A response's ids, ending in EOS (added unless already there). */
 export function encodeResponse(tokenizer: Tokenizer, text: string, eosId: number): number[] {
-  const ids = tokenizer.encodeIds(text, { addSpecialTokens: false });
+  const ids = tokenizer.encodeIds(text, TEMPLATE);
   if (ids[ids.length - 1] !== eosId) ids.push(eosId);
   return ids;
 }

@@ -123,6 +123,8 @@ export function tokenizerFromModelProto(proto: ModelProto, file = '<model>'): To
     decoder: new DecoderSequence(chain),
     addedTokens,
     roles,
+    // SentencePiece never matches control pieces in the text: "static_cast<s>" is text, not BOS
+    defaultAllowedSpecial: 'none',
   });
   origin.set(tok, { proto, model });
   return tok;

@@ -73,7 +73,7 @@ function baselineKeep(text0: string): boolean {
   let text = text0
     .replace(/\r\n?/g, '\n')
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '')
-    .replace(/[\u200b\u200c\u200d\u2060\ufeff\u00ad]/g, '');
+    .replace(/[\u200b\u200c\u2060\ufeff\u00ad\u200d]/g, '');
   text = text
     .replace(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ')
     .replace(/[ \t]{2,}/g, ' ')

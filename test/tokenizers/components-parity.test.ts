@@ -113,7 +113,7 @@ const empty: Skip = (t) => t.length === 0; // Rust never prepends to an empty st
 const nonAscii: Skip = (t) => /[^\x00-\x7f]/.test(t); // JS port: ASCII \w; Rust: Unicode \w
 const jsSpace: Skip = (t) => /[\u0085\ufeff]/.test(t); // JS \s vs Rust White_Space
 const astral: Skip = (t) => /[\u{10000}-\u{10ffff}]/u.test(t); // JS port: UTF-16 units, no u flag
-const punctRun: Skip = (t) => /[\p{P}!-\/:-@[-`{-~]{2}/u.test(t); // JS port merges runs; Rust isolates each char
+const punctRun: Skip = (t) => /[\p{P}!-/:-@[-`{-~]{2}/u.test(t); // JS port merges runs; Rust isolates each char
 const notNd = (t: string): boolean => /[^\P{N}0-9]/u.test(t); // Rust is_numeric is \p{N}; the JS port ASCII \d
 const any =
   (...fs: Skip[]): Skip =>

@@ -16,7 +16,7 @@ export interface Decoded {
   source: 'bom' | 'header' | 'meta' | 'utf8-valid' | 'fallback';
 }
 
-const META_RE = /<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([a-z0-9_:.\-]+)/i;
+const META_RE = /<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([a-z0-9_:.-]+)/i;
 
 /** The charset parameter of a Content-Type value, or null. */
 export function charsetOfContentType(contentType: string | null | undefined): string | null {

@@ -14,7 +14,7 @@ export interface CleanWhitespaceOptions {
 }
 
 const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
-const ZERO_WIDTH_RE = /[\u200b\u200c\u200d\u2060\ufeff\u00ad]/g;
+const ZERO_WIDTH_RE = /[\u200b\u200c\u2060\ufeff\u00ad\u200d]/g;
 const USPACE_RE = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
 
 /**

@@ -4,7 +4,7 @@ import type { PreTokenizer } from '../interfaces.ts';
 import type { PreTokenizedString } from '../pre-tokenized-string.ts';
 
 /** Fast path: runs of non-space non-punctuation, or one punctuation character (ASCII punctuation or \p{P}). */
-const PIECES = /[^\p{White_Space}\p{P}!-\/:-@[-`{-~]+|[\p{P}!-\/:-@[-`{-~]/gu;
+const PIECES = /[^\p{White_Space}\p{P}!-/:-@[-`{-~]+|[\p{P}!-/:-@[-`{-~]/gu;
 
 export class BertPreTokenizer implements PreTokenizer {
   readonly type = 'BertPreTokenizer';

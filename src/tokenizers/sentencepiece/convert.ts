@@ -183,7 +183,11 @@ export function modelProtoFromTokenizer(tok: Tokenizer): ModelProto {
     p.score = 0;
   }
   if (byteFallback)
-    for (const p of pieces) if (p.type === 'NORMAL' && pieceByte(p.piece) >= 0) ((p.type = 'BYTE'), (p.score = 0));
+    for (const p of pieces)
+      if (p.type === 'NORMAL' && pieceByte(p.piece) >= 0) {
+        p.type = 'BYTE';
+        p.score = 0;
+      }
   if (!pieces.some((p) => p.type === 'UNKNOWN'))
     throw new ArgumentError(
       'modelProtoFromTokenizer',
@@ -303,9 +307,13 @@ export function bpeModelProtoFromMerges(
   const pieces = piecesFromMerges(vocab, merges, options.unkPiece);
   const control = new Set(options.controlPieces ?? []);
   for (const p of pieces) {
-    if (control.has(p.piece)) ((p.type = 'CONTROL'), (p.score = 0));
-    else if (options.byteFallback && p.type === 'NORMAL' && pieceByte(p.piece) >= 0) ((p.type = 'BYTE'), (p.score = 0));
-    else if (p.type === 'UNKNOWN') p.score = 0;
+    if (control.has(p.piece)) {
+      p.type = 'CONTROL';
+      p.score = 0;
+    } else if (options.byteFallback && p.type === 'NORMAL' && pieceByte(p.piece) >= 0) {
+      p.type = 'BYTE';
+      p.score = 0;
+    } else if (p.type === 'UNKNOWN') p.score = 0;
   }
   if (options.byteFallback) {
     for (let b = 0; b < 256; b++)

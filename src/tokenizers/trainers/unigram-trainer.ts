@@ -150,8 +150,10 @@ export class WordMatches {
       for (let u = 0; u < n16; u++) {
         u2c.push(c);
         const x = text.charCodeAt(u);
-        if (x >= 0xd800 && x <= 0xdbff && u + 1 < n16 && (text.charCodeAt(u + 1) & 0xfc00) === 0xdc00)
-          (u2c.push(-1), u++);
+        if (x >= 0xd800 && x <= 0xdbff && u + 1 < n16 && (text.charCodeAt(u + 1) & 0xfc00) === 0xdc00) {
+          u2c.push(-1);
+          u++;
+        }
         c++;
       }
       u2c.push(c);

@@ -62,7 +62,7 @@ typedef struct {
   double lr, beta1, beta2, eps, weight_decay, grad_scale, step;
 } AdamArgs;
 
-/* op codes shared with src/backends/native/ops.ts */
+/* op codes shared with src/backends/native/codes.ts */
 enum {
   U_NEG, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_TANH, U_SIGMOID, U_RELU, U_GELU, U_GELU_TANH, U_SILU, U_ABS,
   U_SIN, U_COS, U_SQUARE, U_RECIPROCAL, U_POW, U_SCALE, U_ADD_SCALAR, U_SIGN, U_ERF, U_COUNT

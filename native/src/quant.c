@@ -1,5 +1,5 @@
 /*
- * Weight-only quantized matmul (reference: src/backends/reference/quant.ts, the specification;
+ * Weight-only quantized matmul (reference: src/backends/quant.ts, the specification;
  * format: docs/quantization.md).
  *
  *   c[i, j] (+)= sum over blocks b of  dw[j, b] * da[i, b] * isum(i, j, b)

@@ -31,7 +31,6 @@ const arg = (name, fallback) => {
 };
 const outdir = arg('--outdir', join(root, 'dist-playground'));
 const bundleDir = arg('--bundle', join(root, 'dist-browser'));
-const nm = join(root, 'node_modules');
 
 function give(msg) {
   if (ifAvailable) {

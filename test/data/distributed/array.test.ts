@@ -138,13 +138,24 @@ test('array mode refuses a segment whose dependency is unfinished, and bad task 
   }
 });
 
+/** The fields of a generated Kubernetes Job this test reads. */
+interface K8sJob {
+  kind: string;
+  metadata: { name: string };
+  spec: {
+    completions: number;
+    completionMode: string;
+    template: { spec: { restartPolicy: string; containers: { image: string; command: string[] }[] } };
+  };
+}
+
 test('the generated Kubernetes Indexed Jobs: one per segment, each running its array task from JOB_COMPLETION_INDEX', () => {
   const { dir, configFor } = sampleRun('llmts-k8s-');
   try {
     const cfg = configFor('out');
     const r = runLlmts(['data', 'plan', cfg, '--emit', 'k8s', '--image', 'registry.example/llmts:1']);
     assert.equal(r.status, 0, r.stderr);
-    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sJob);
     assert.deepEqual(
       docs.map((d) => [d['kind'], d['metadata'].name, d['spec'].completions, d['spec'].completionMode]),
       [
@@ -155,7 +166,7 @@ test('the generated Kubernetes Indexed Jobs: one per segment, each running its a
         ['Job', 'llmts-data-finish', 1, 'Indexed'],
       ],
     );
-    const c = docs[1]!['spec'].template.spec.containers[0];
+    const c = docs[1]!['spec'].template.spec.containers[0]!;
     assert.equal(c.image, 'registry.example/llmts:1');
     assert.deepEqual(c.command.slice(0, 2), ['sh', '-c']);
     assert.equal(

@@ -354,6 +354,20 @@ export class RunCheckpointer implements Checkpointer {
 }
 
 /** Two specs describe the same model (validated specs: plain JSON of bounded depth). */
+/**
+ * Whether two specs describe the same model. Key order does not count: a spec read back
+ * through the metadata schema has its keys in the schema's order, not the writer's.
+ */
 export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+        )
+      : v,
+  );
 }

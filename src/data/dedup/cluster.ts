@@ -67,11 +67,8 @@ export function clusterDuplicates(
       }
     }
   }
-  let minhashRemoved = 0;
-  let clusters = 0;
-  let largest = 0;
+  let near = noNearDuplicates();
   let candidatePairs = 0;
-  const sizes: Record<string, number> = {};
   if (useMinhash && total > 0) {
     const uf = new UnionFind(total);
     const bucket = new Map<number, number>();
@@ -93,35 +90,59 @@ export function clusterDuplicates(
         }
       }
     }
-    const rep = uf.minRepresentatives();
-    const clusterSize = new Map<number, number>();
-    for (let g = 0; g < total; g++) {
-      if (reason[g] !== 0) continue;
-      const r = rep[g] as number;
-      clusterSize.set(r, (clusterSize.get(r) ?? 0) + 1);
-      if (r !== g) {
-        duplicateOf[g] = r;
-        reason[g] = 2;
-        minhashRemoved++;
-      }
-    }
-    for (const s of clusterSize.values()) {
-      if (s < 2) continue;
-      clusters++;
-      largest = Math.max(largest, s);
-      const bucketName = s <= 2 ? '2' : s <= 4 ? '3-4' : s <= 8 ? '5-8' : s <= 16 ? '9-16' : '17+';
-      sizes[bucketName] = (sizes[bucketName] ?? 0) + 1;
-    }
+    near = removeNearDuplicates(uf, duplicateOf, reason);
   }
   return {
     duplicateOf,
     reason,
     exactRemoved,
     exactGroups,
-    minhashRemoved,
-    clusters,
-    clusterSizes: sizes,
-    largestCluster: largest,
+    ...near,
     candidatePairs,
   };
+}
+
+/** What removeNearDuplicates found: removals and the histogram of cluster sizes (>= 2). */
+export interface NearDuplicates {
+  minhashRemoved: number;
+  clusters: number;
+  clusterSizes: Record<string, number>;
+  largestCluster: number;
+}
+
+/** The result where no near-duplicate rule ran (a fresh object: callers may add to it). */
+export function noNearDuplicates(): NearDuplicates {
+  return { minhashRemoved: 0, clusters: 0, clusterSizes: {}, largestCluster: 0 };
+}
+
+/**
+ * The end of near-duplicate clustering, shared by the one-step and the split runs: in each
+ * union-find group of documents not removed already (reason 0), the smallest global index is
+ * kept and every other member points at it (reason 2).
+ */
+export function removeNearDuplicates(uf: UnionFind, duplicateOf: Int32Array, reason: Uint8Array): NearDuplicates {
+  const rep = uf.minRepresentatives();
+  const clusterSize = new Map<number, number>();
+  let minhashRemoved = 0;
+  for (let g = 0; g < reason.length; g++) {
+    if (reason[g] !== 0) continue;
+    const r = rep[g] as number;
+    clusterSize.set(r, (clusterSize.get(r) ?? 0) + 1);
+    if (r !== g) {
+      duplicateOf[g] = r;
+      reason[g] = 2;
+      minhashRemoved++;
+    }
+  }
+  let clusters = 0;
+  let largestCluster = 0;
+  const clusterSizes: Record<string, number> = {};
+  for (const size of clusterSize.values()) {
+    if (size < 2) continue;
+    clusters++;
+    largestCluster = Math.max(largestCluster, size);
+    const name = size <= 2 ? '2' : size <= 4 ? '3-4' : size <= 8 ? '5-8' : size <= 16 ? '9-16' : '17+';
+    clusterSizes[name] = (clusterSizes[name] ?? 0) + 1;
+  }
+  return { minhashRemoved, clusters, clusterSizes, largestCluster };
 }

@@ -14,7 +14,7 @@
  * only the union-find is one step, and it reads edges, not signatures. The result equals
  * clusterDuplicates' for the same signatures (test/data/dedup-split.test.ts).
  */
-import type { ClusterResult, SignatureColumns } from './cluster.ts';
+import { noNearDuplicates, removeNearDuplicates, type ClusterResult, type SignatureColumns } from './cluster.ts';
 import { UnionFind } from './union-find.ts';
 
 /** Global index -> kept first occurrence, for every exact duplicate: pairs [dup, first] in dup order. */
@@ -106,11 +106,8 @@ export function clusterParts(total: number, exact: ExactPart | null, bands: read
       exactRemoved++;
     }
   }
-  let minhashRemoved = 0;
-  let clusters = 0;
-  let largest = 0;
+  let near = noNearDuplicates();
   let candidatePairs = 0;
-  const sizes: Record<string, number> = {};
   if (bands !== null && total > 0) {
     const uf = new UnionFind(total);
     for (const b of bands) {
@@ -118,35 +115,14 @@ export function clusterParts(total: number, exact: ExactPart | null, bands: read
       candidatePairs += e.length / 2;
       for (let k = 0; k < e.length; k += 2) uf.union(e[k] as number, e[k + 1] as number);
     }
-    const rep = uf.minRepresentatives();
-    const clusterSize = new Map<number, number>();
-    for (let g = 0; g < total; g++) {
-      if (reason[g] !== 0) continue;
-      const r = rep[g] as number;
-      clusterSize.set(r, (clusterSize.get(r) ?? 0) + 1);
-      if (r !== g) {
-        duplicateOf[g] = r;
-        reason[g] = 2;
-        minhashRemoved++;
-      }
-    }
-    for (const s of clusterSize.values()) {
-      if (s < 2) continue;
-      clusters++;
-      largest = Math.max(largest, s);
-      const name = s <= 2 ? '2' : s <= 4 ? '3-4' : s <= 8 ? '5-8' : s <= 16 ? '9-16' : '17+';
-      sizes[name] = (sizes[name] ?? 0) + 1;
-    }
+    near = removeNearDuplicates(uf, duplicateOf, reason);
   }
   return {
     duplicateOf,
     reason,
     exactRemoved,
     exactGroups: exact?.groups ?? 0,
-    minhashRemoved,
-    clusters,
-    clusterSizes: sizes,
-    largestCluster: largest,
+    ...near,
     candidatePairs,
   };
 }
